@@ -1,0 +1,69 @@
+// What every command gets: global options, the config (loaded once, on first use), a Docker
+// connection (opened once), a logger and the output streams. Commands stay thin.
+import type { Writable } from 'node:stream';
+import { connectDocker, resolveDockerTarget, type DockerConnection } from '../docker/client.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createLogger, type Logger } from '../log/logger.js';
+
+export interface GlobalOptions {
+  config?: string;
+  host?: string;
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+export interface CliIO {
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export class CliContext {
+  private loaded?: LoadedConfig;
+  private connection?: Promise<DockerConnection>;
+  private logger_?: Logger;
+
+  constructor(
+    readonly opts: GlobalOptions,
+    readonly io: CliIO,
+  ) {}
+
+  get loadedConfig(): LoadedConfig {
+    this.loaded ??= loadConfig(this.opts.config, this.io.env);
+    return this.loaded;
+  }
+
+  get config(): Config {
+    return this.loadedConfig.config;
+  }
+
+  get logger(): Logger {
+    this.logger_ ??= createLogger(this.config.logging, {
+      consoleLevel: this.opts.verbose ? 'info' : this.opts.quiet ? 'error' : 'warn',
+      console: (r) => this.io.stderr.write(`bbackup: ${r.level === 'info' || r.level === 'debug' ? '' : `${r.level}: `}${r.msg}\n`),
+    });
+    return this.logger_;
+  }
+
+  docker(): Promise<DockerConnection> {
+    this.connection ??= connectDocker(resolveDockerTarget(this.config, this.opts.host, this.io.env));
+    return this.connection;
+  }
+
+  /** Human text on stdout, unless --json or --quiet. */
+  print(text: string): void {
+    if (this.opts.json || this.opts.quiet) return;
+    this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** The one JSON document of a --json run. */
+  printJson(doc: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  }
+
+  async close(): Promise<void> {
+    await this.logger_?.close();
+  }
+}

@@ -1,0 +1,40 @@
+// bbackup's command line (DESIGN §5). Thin: parse, build options, call the engine, map exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { version } from '../version.js';
+import { COMMAND_MODULES } from './commands/index.js';
+import type { CliIO, GlobalOptions } from './context.js';
+import { makeAction, type RunState } from './run.js';
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const program = new Command('bbackup');
+  const state: RunState = { exitCode: 0 };
+  program
+    .description('Back up and restore Docker containers, volumes and networks')
+    .version(version, '-V, --version')
+    .option('-c, --config <path>', 'config file (default: $BBACKUP_CONFIG, ./bbackup.yaml, ~/.config/bbackup/config.yaml, /etc/bbackup/config.yaml)')
+    .option('--host <name>', 'Docker host from the config\'s hosts: section')
+    .option('--json', 'print one JSON document on stdout and nothing else there', false)
+    .option('-q, --quiet', 'print only errors', false)
+    .option('-v, --verbose', 'print informational messages too', false)
+    .addOption(new Option('--no-color', 'no colours (also NO_COLOR)').hideHelp())
+    .showHelpAfterError('(run bbackup --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  const globals = (): GlobalOptions => {
+    const o = program.opts<{ config?: string; host?: string; json: boolean; quiet: boolean; verbose: boolean }>();
+    return { config: o.config, host: o.host, json: o.json, quiet: o.quiet, verbose: o.verbose };
+  };
+  const action = makeAction(io, globals, state);
+  for (const register of COMMAND_MODULES) register(program, action);
+  program.commands.forEach((c) => c.exitOverride());
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; everything else commander rejects is a usage error.
+      return err.exitCode === 0 ? 0 : 1;
+    }
+    throw err;
+  }
+  return state.exitCode;
+}

@@ -1,0 +1,229 @@
+// Load, expand and validate a config file. Every error names the file, the line, the key and
+// what was expected, so an operator can fix it without reading our source.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { BbackupError } from '../errors.js';
+import { expandHome, locateConfig, type ConfigSource } from './locate.js';
+import { configSchema, type Config } from './schema.js';
+
+export interface LoadedConfig {
+  config: Config;
+  source: ConfigSource;
+}
+
+/** Keys whose value may come from a file instead: `password_file: /run/secrets/x` sets `password`. */
+const SECRET_KEYS = new Set(['password', 'passphrase', 'key_passphrase', 'token', 'url']);
+
+export function loadConfig(flag?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
+  const source = locateConfig(flag, env, cwd);
+  if (!source.path) return { config: parseConfigObject({}, undefined, env), source };
+  let text: string;
+  try {
+    text = readFileSync(source.path, 'utf8');
+  } catch (err) {
+    throw new BbackupError('CONFIG_INVALID', `cannot read config file ${source.path}: ${(err as Error).message}`, { path: source.path }, { cause: err });
+  }
+  return { config: parseConfigText(text, source.path, env), source };
+}
+
+/** Parse YAML text as a config; `file` is used in messages and to resolve relative `*_file` paths. */
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  const where = (node: Node | undefined | null): string => {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return file;
+    const pos = lines.linePos(offset);
+    return `${file}:${pos.line}:${pos.col}`;
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = e.linePos?.[0];
+    const at = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    const firstLine = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw new BbackupError('CONFIG_INVALID', `${at}: malformed YAML: ${firstLine}`, { path: file, line: pos?.line });
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new BbackupError('CONFIG_INVALID', `${file}: the config must be a mapping of sections (backup:, remotes:, ...), not a ${Array.isArray(raw) ? 'list' : typeof raw}`, { path: file });
+  }
+  const ctx: ExpandContext = { env, baseDir: dirname(file), file, locate: (path) => where(nodeAt(doc, path)) };
+  const expanded = expandValues(raw, [], ctx);
+  return validate(expanded, ctx);
+}
+
+/** Validate an already-parsed object (tests, defaults). */
+export function parseConfigObject(raw: unknown, file = '<defaults>', env: NodeJS.ProcessEnv = process.env): Config {
+  const ctx: ExpandContext = { env, baseDir: process.cwd(), file, locate: () => file };
+  return validate(expandValues(raw, [], ctx), ctx);
+}
+
+interface ExpandContext {
+  env: NodeJS.ProcessEnv;
+  baseDir: string;
+  file: string;
+  locate: (path: PropertyKey[]) => string;
+}
+
+/** `${VAR}` and `${VAR:-default}` in every string; `<secret>_file` read into `<secret>`. */
+function expandValues(value: unknown, path: PropertyKey[], ctx: ExpandContext): unknown {
+  if (typeof value === 'string') return expandEnv(value, path, ctx);
+  if (Array.isArray(value)) return value.map((v, i) => expandValues(v, [...path, i], ctx));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = expandValues(v, [...path, key], ctx);
+  for (const key of Object.keys(out)) {
+    const base = key.endsWith('_file') ? key.slice(0, -'_file'.length) : undefined;
+    if (!base || !SECRET_KEYS.has(base)) continue;
+    const at = ctx.locate([...path, key]);
+    if (out[base] !== undefined) {
+      throw new BbackupError('CONFIG_INVALID', `${at}: ${dotted([...path, key])} and ${base} are both set; keep one`, { path: ctx.file });
+    }
+    const fileValue = out[key];
+    if (typeof fileValue !== 'string') {
+      throw new BbackupError('CONFIG_INVALID', `${at}: ${dotted([...path, key])} must be a file path`, { path: ctx.file });
+    }
+    const secretPath = resolve(ctx.baseDir, expandHome(fileValue, ctx.env));
+    try {
+      out[base] = readFileSync(secretPath, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new BbackupError('CONFIG_INVALID', `${at}: ${dotted([...path, key])}: cannot read ${secretPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: ctx.file }, { cause: err });
+    }
+    delete out[key];
+  }
+  return out;
+}
+
+function expandEnv(text: string, path: PropertyKey[], ctx: ExpandContext): string {
+  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string | undefined, fallback: string | undefined) => {
+    if (match === '$$') return '$';
+    const value = ctx.env[name!];
+    if (value !== undefined && value !== '') return value;
+    if (fallback !== undefined) return fallback;
+    throw new BbackupError('CONFIG_INVALID', `${ctx.locate(path)}: ${dotted(path)} uses \${${name}} but that environment variable is not set (use \${${name}:-default} for a default)`, { path: ctx.file });
+  });
+}
+
+function validate(raw: unknown, ctx: ExpandContext): Config {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const messages = result.error.issues.slice(0, 10).map((issue) => describeIssue(issue, ctx));
+  const more = result.error.issues.length > 10 ? `\n  ... and ${result.error.issues.length - 10} more` : '';
+  const head = messages.length === 1 ? messages[0]! : `${ctx.file}: ${messages.length} problems:\n  ${messages.join('\n  ')}`;
+  throw new BbackupError('CONFIG_INVALID', head + more, { path: ctx.file, issues: result.error.issues });
+}
+
+function describeIssue(issue: z.core.$ZodIssue, ctx: ExpandContext): string {
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys;
+    const at = ctx.locate([...issue.path, keys[0]!]);
+    const parent = issue.path.length ? dotted(issue.path) : 'the top level';
+    const allowed = allowedKeys(issue.path);
+    const hint = keys.map((k) => suggest(k, allowed)).filter(Boolean).join('; ');
+    return `${at}: unknown key ${keys.map((k) => `"${k}"`).join(', ')} in ${parent}${hint ? ` (${hint})` : ''}${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`;
+  }
+  const at = ctx.locate(issue.path);
+  const key = issue.path.length ? dotted(issue.path) : 'config';
+  const message = issue.message.replace(/^Invalid input: /, '');
+  if (issue.code === 'invalid_type' && /received undefined$/.test(message)) {
+    return `${at}: ${key} is required (${message.replace(/, received undefined$/, '')})`;
+  }
+  return `${at}: ${key}: ${message}`;
+}
+
+function dotted(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+}
+
+function nodeAt(doc: Document, path: PropertyKey[]): Node | undefined {
+  // Walk down as far as the document goes: a missing key is reported at its parent.
+  let node: unknown = doc.contents;
+  let best = node as Node | undefined;
+  for (const key of path) {
+    if (!isMap(node) && !(node && typeof node === 'object' && 'items' in node)) break;
+    const collection = node as { items: unknown[] };
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
+      if (!pair) break;
+      best = (pair.key as Node) ?? best;
+      node = pair.value;
+      if (node) best = node as Node;
+      // Point unknown keys at the key itself, not its value.
+      if (key === path[path.length - 1]) best = pair.key as Node;
+    } else {
+      const item = collection.items[Number(key)];
+      if (item === undefined) break;
+      node = item;
+      best = item as Node;
+    }
+  }
+  return best;
+}
+
+function allowedKeys(path: readonly PropertyKey[]): string[] {
+  // Walk the zod schema alongside the path to list what is allowed where a typo was made.
+  let schema: unknown = configSchema;
+  for (const key of path) {
+    schema = childSchema(schema, key);
+    if (!schema) return [];
+  }
+  const shape = objectShape(schema);
+  return shape ? Object.keys(shape) : [];
+}
+
+type AnyDef = { type?: string; innerType?: unknown; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown; options?: unknown[] };
+const defOf = (s: unknown): AnyDef | undefined => (s as { _zod?: { def?: AnyDef } })?._zod?.def;
+
+function unwrap(schema: unknown): unknown {
+  let s = schema;
+  for (let i = 0; i < 10; i++) {
+    const def = defOf(s);
+    if (def?.innerType && ['default', 'prefault', 'optional', 'nullable', 'pipe'].includes(def.type ?? '')) s = def.innerType;
+    else break;
+  }
+  return s;
+}
+
+function objectShape(schema: unknown): Record<string, unknown> | undefined {
+  const def = defOf(unwrap(schema));
+  return def?.type === 'object' ? def.shape : undefined;
+}
+
+function childSchema(schema: unknown, key: PropertyKey): unknown {
+  const s = unwrap(schema);
+  const def = defOf(s);
+  if (!def) return undefined;
+  if (def.type === 'object') return def.shape?.[String(key)];
+  if (def.type === 'record') return def.valueType;
+  if (def.type === 'array') return def.element;
+  return undefined;
+}
+
+function suggest(key: string, allowed: string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of allowed) {
+    const d = editDistance(key, candidate);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return best ? `did you mean "${best}"?` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}

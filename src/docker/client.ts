@@ -1,0 +1,120 @@
+// Connecting to a Docker engine: through a `hosts` entry (--host), DOCKER_HOST, or docker.socket,
+// in that order. A failure says where we tried and how the target was chosen.
+import { readFileSync } from 'node:fs';
+import Docker from 'dockerode';
+import { expandHome } from '../config/locate.js';
+import type { Config, HostConfig } from '../config/schema.js';
+import { BbackupError } from '../errors.js';
+
+export interface DockerTarget {
+  /** URL-ish address shown to users: unix:///var/run/docker.sock, tcp://h:2376, ssh://u@h */
+  address: string;
+  /** why this address: "--host prod", "DOCKER_HOST", "docker.socket" */
+  via: string;
+  /** the hosts entry name when one was used; the store folder is named after it */
+  hostName?: string;
+  tls?: HostConfig['tls'];
+  volumeMode?: HostConfig['volume_mode'];
+  timeoutMs: number;
+}
+
+export interface DockerConnection {
+  docker: Docker;
+  target: DockerTarget;
+  /** the engine's name (`docker info` Name) unless a hosts entry names it */
+  hostName: string;
+  serverVersion: string;
+  apiVersion: string;
+  /** the daemon's data root: volumes' Mountpoints live below it */
+  dockerRootDir: string;
+}
+
+export function resolveDockerTarget(config: Config, hostFlag?: string, env: NodeJS.ProcessEnv = process.env): DockerTarget {
+  const timeoutMs = Math.round(config.docker.timeout * 1000);
+  const hostName = hostFlag ?? config.default_host;
+  if (hostName !== undefined) {
+    const entry = config.hosts[hostName];
+    if (!entry) {
+      const known = Object.keys(config.hosts);
+      throw new BbackupError('USAGE', `unknown host "${hostName}"; ${known.length ? `configured hosts: ${known.join(', ')}` : 'no hosts are configured (hosts: section)'}`);
+    }
+    return { address: entry.docker_host, via: hostFlag ? `--host ${hostName}` : `default_host ${hostName}`, hostName, tls: entry.tls, volumeMode: entry.volume_mode, timeoutMs };
+  }
+  if (env.DOCKER_HOST) return { address: env.DOCKER_HOST, via: 'DOCKER_HOST', timeoutMs };
+  return { address: `unix://${config.docker.socket}`, via: 'docker.socket', timeoutMs };
+}
+
+/** dockerode options for an address; exported for tests of the parsing. */
+export function dockerOptions(target: DockerTarget): Docker.DockerOptions {
+  const { address, timeoutMs } = target;
+  if (address.startsWith('/')) return { socketPath: address, timeout: timeoutMs };
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw new BbackupError('USAGE', `cannot understand Docker address "${address}" (${target.via}); use unix:///path, tcp://host:port or ssh://user@host`);
+  }
+  switch (url.protocol) {
+    case 'unix:':
+      return { socketPath: decodeURIComponent(url.pathname), timeout: timeoutMs };
+    case 'tcp:':
+    case 'http:':
+    case 'https:': {
+      const tls = target.tls;
+      const secure = url.protocol === 'https:' || (tls !== undefined && (tls.ca || tls.cert));
+      const read = (p?: string) => (p ? readFileSync(expandHome(p)) : undefined);
+      return {
+        host: url.hostname,
+        port: url.port || (secure ? 2376 : 2375),
+        protocol: secure ? 'https' : 'http',
+        ca: read(tls?.ca),
+        cert: read(tls?.cert),
+        key: read(tls?.key),
+        timeout: timeoutMs,
+      } as Docker.DockerOptions;
+    }
+    case 'ssh:':
+      return {
+        protocol: 'ssh',
+        host: url.hostname,
+        port: url.port || 22,
+        username: url.username || undefined,
+        timeout: timeoutMs,
+        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+      } as Docker.DockerOptions;
+    default:
+      throw new BbackupError('USAGE', `unsupported Docker address scheme "${url.protocol}" in "${address}" (${target.via})`);
+  }
+}
+
+/** True when volumes' files are visible on this machine (a local socket); false for tcp/ssh engines. */
+export const isLocalEngine = (target: DockerTarget): boolean => target.address.startsWith('unix://') || target.address.startsWith('/');
+
+export async function connectDocker(target: DockerTarget): Promise<DockerConnection> {
+  const docker = new Docker(dockerOptions(target));
+  try {
+    const info = (await docker.info()) as { Name: string; ServerVersion: string; DockerRootDir: string };
+    const version = await docker.version();
+    return {
+      docker,
+      target,
+      hostName: target.hostName ?? info.Name,
+      serverVersion: info.ServerVersion,
+      apiVersion: version.ApiVersion,
+      dockerRootDir: info.DockerRootDir,
+    };
+  } catch (err) {
+    throw unreachable(target, err);
+  }
+}
+
+export function unreachable(target: DockerTarget, err: unknown): BbackupError {
+  const e = err as NodeJS.ErrnoException & { statusCode?: number };
+  const reason = e.code === 'ENOENT' ? 'no such socket' : e.code === 'EACCES' ? 'permission denied (run as root or join the docker group)' : e.code ?? e.message;
+  return new BbackupError(
+    'DOCKER_UNREACHABLE',
+    `cannot reach the Docker engine at ${target.address} (from ${target.via}): ${reason}. Is dockerd running? Set docker.socket, DOCKER_HOST or --host to point elsewhere.`,
+    { address: target.address, via: target.via },
+    { cause: err },
+  );
+}

@@ -1,0 +1,121 @@
+// Logging (config `logging`): a size-rotated file (rotating-file-stream, classic logrotate naming
+// file, file.1 ... file.N) plus a console sink for warnings and errors so the user sees them
+// (stderr in the CLI; the TUI passes its own sink that feeds the error pane).
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { createStream, type RotatingFileStream } from 'rotating-file-stream';
+import { expandHome } from '../config/locate.js';
+import type { Config } from '../config/schema.js';
+import type { Emit, EngineEvent, LogLevel } from '../events.js';
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LogRecord {
+  time: Date;
+  level: LogLevel;
+  source: string;
+  msg: string;
+}
+
+export type LogSink = (r: LogRecord) => void;
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  log(level: LogLevel, msg: string): void;
+  /** same sinks, another source name in each line */
+  child(source: string): Logger;
+  /** an Emit that records engine events in the log */
+  readonly emit: Emit;
+  /** flush and close the file; call before the process exits */
+  close(): Promise<void>;
+}
+
+export interface LoggerOptions {
+  /** messages at or above this level go to the console sink (default warn) */
+  consoleLevel?: LogLevel;
+  console?: LogSink;
+  /** extra sinks (the TUI's event store) */
+  sinks?: LogSink[];
+}
+
+export const formatRecord = (r: LogRecord): string => `${r.time.toISOString()} ${r.level.toUpperCase().padEnd(5)} [${r.source}] ${r.msg}`;
+
+export function createLogger(cfg: Config['logging'], opts: LoggerOptions = {}): Logger {
+  const fileLevel = RANK[cfg.level];
+  const consoleLevel = RANK[opts.consoleLevel ?? 'warn'];
+  const file = cfg.file ? openLogFile(expandHome(cfg.file), cfg.max_size_mb, cfg.backup_count) : undefined;
+  const sinks = opts.sinks ?? [];
+  const write = (r: LogRecord) => {
+    const rank = RANK[r.level];
+    if (file && rank >= fileLevel) file.write(`${formatRecord(r)}\n`);
+    if (opts.console && rank >= consoleLevel) opts.console(r);
+    for (const sink of sinks) sink(r);
+  };
+  const make = (source: string): Logger => {
+    const log = (level: LogLevel, msg: string) => write({ time: new Date(), level, source, msg });
+    return {
+      debug: (m) => log('debug', m),
+      info: (m) => log('info', m),
+      warn: (m) => log('warn', m),
+      error: (m) => log('error', m),
+      log,
+      child: (s) => make(s),
+      emit: (e) => {
+        const line = describeEvent(e);
+        if (line) log(line.level, line.msg);
+      },
+      close: () =>
+        new Promise<void>((resolve) => {
+          if (!file) return resolve();
+          file.end(() => resolve());
+        }),
+    };
+  };
+  return make('bbackup');
+}
+
+function openLogFile(path: string, maxSizeMb: number, backupCount: number): RotatingFileStream {
+  mkdirSync(dirname(path), { recursive: true });
+  const name = basename(path);
+  const kib = Math.max(1, Math.round(maxSizeMb * 1024));
+  // backup_count 0 means "no rotated copies": rotate over one file that is then dropped.
+  // With `rotate` set, the generator gets only the index (null for the live file).
+  const stream = createStream((index: number | Date | null) => (typeof index === "number" && index > 0 ? `${name}.${index}` : name), {
+    path: dirname(path),
+    size: `${kib}K`,
+    rotate: Math.max(1, backupCount),
+  });
+  // A log that cannot be written must not take the backup down with it.
+  stream.on('error', (err) => process.emitWarning(`log file ${join(dirname(path), name)}: ${err.message}`));
+  return stream;
+}
+
+/** Engine events worth a log line; progress is too chatty for the file. */
+export function describeEvent(e: EngineEvent): { level: LogLevel; msg: string } | undefined {
+  switch (e.type) {
+    case 'job.start':
+      return { level: 'info', msg: `job ${e.jobId} ${e.kind} started: ${e.title}` };
+    case 'item.queued':
+    case 'item.progress':
+      return undefined;
+    case 'item.start':
+      return { level: 'debug', msg: `job ${e.jobId} ${e.kind} ${e.item} started` };
+    case 'item.done':
+      return { level: 'info', msg: `job ${e.jobId} ${e.item} done (${e.bytes} bytes)${e.detail ? ` ${e.detail}` : ''}` };
+    case 'item.failed':
+      return { level: 'error', msg: `job ${e.jobId} ${e.item} failed: ${e.error.message}` };
+    case 'item.skipped':
+      return { level: 'warn', msg: `job ${e.jobId} ${e.item} skipped: ${e.reason}` };
+    case 'job.paused':
+      return { level: 'info', msg: `job ${e.jobId} paused` };
+    case 'job.resumed':
+      return { level: 'info', msg: `job ${e.jobId} resumed` };
+    case 'job.end':
+      return { level: e.outcome === 'ok' ? 'info' : e.outcome === 'cancelled' ? 'warn' : 'error', msg: `job ${e.jobId} ended: ${e.outcome}${e.summary ? ` (${e.summary})` : ''}` };
+    case 'log':
+      return { level: e.level, msg: `${e.source}: ${e.msg}` };
+  }
+}

@@ -1,0 +1,126 @@
+// The manifest (DESIGN §3): written last, it is what makes a folder a backup. Its types are the
+// contract between backup, verify, restore, remotes and the TUI.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BbackupError } from '../errors.js';
+import { MANIFEST } from './layout.js';
+
+export const MANIFEST_FORMAT = 1;
+
+/** One stored file: path relative to the backup folder (POSIX separators). */
+export interface FileEntry {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export type CompressionMethod = 'zstd' | 'gzip' | 'none';
+
+export interface ContainerItem {
+  kind: 'container';
+  name: string;
+  id: string;
+  image: string;
+  /** state at backup time: a running container is started again after restore */
+  state: string;
+  files: FileEntry[];
+}
+
+export interface NetworkItem {
+  kind: 'network';
+  name: string;
+  id: string;
+  driver: string;
+  files: FileEntry[];
+}
+
+export interface VolumeItem {
+  kind: 'volume';
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  /** containers that used it at backup time */
+  usedBy: string[];
+  format: 'tree' | 'archive';
+  /** tree: id of the backup whose snapshot unchanged files are hard-linked to */
+  parent?: string;
+  /** logical bytes of the volume's regular files */
+  bytes: number;
+  fileCount: number;
+  /**
+   * tree: the index file (volumes/<name>.index.jsonl, one IndexEntry per line, sorted by path)
+   * archive: the archive file (volumes/<name>.tar.zst)
+   */
+  files: FileEntry[];
+  /** archive only: compression of the archive */
+  compression?: CompressionMethod;
+}
+
+/** One line of a tree index: every entry of the volume with its metadata. */
+export interface IndexEntry {
+  /** path inside the volume, POSIX, no leading slash; "" is the volume root */
+  p: string;
+  /** f file, d dir, l symlink, o other (fifo, socket, device) */
+  t: 'f' | 'd' | 'l' | 'o';
+  mode: number;
+  uid: number;
+  gid: number;
+  /** mtime in nanoseconds since the epoch, as a decimal string (sub-second precision kept) */
+  mtime: string;
+  size?: number;
+  sha256?: string;
+  /** symlink target */
+  link?: string;
+}
+
+export interface MetadataItem {
+  kind: 'metadata';
+  name: 'metadata';
+  files: FileEntry[];
+}
+
+export type ManifestItem = ContainerItem | NetworkItem | VolumeItem | MetadataItem;
+
+export interface ItemError {
+  kind: ManifestItem['kind'];
+  name: string;
+  code: string;
+  message: string;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  id: string;
+  host: string;
+  created: string;
+  finished: string;
+  tool: { name: 'bbackup'; version: string };
+  /** complete: every planned item stored; partial: some failed or were skipped (listed in errors) */
+  status: 'complete' | 'partial';
+  scope: { containers: boolean; volumes: boolean; networks: boolean; backupSet?: string };
+  compression: { method: CompressionMethod; level: number };
+  /** newest earlier backup used as the incremental parent, if any */
+  parent?: string;
+  encrypted: boolean;
+  items: ManifestItem[];
+  errors: ItemError[];
+}
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, MANIFEST);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BbackupError('NOT_FOUND', `${dir} is not a backup: it has no ${MANIFEST}`, { dir }, { cause: err });
+    throw err;
+  }
+  try {
+    const m = JSON.parse(text) as Manifest;
+    if (m.format !== MANIFEST_FORMAT || !Array.isArray(m.items)) throw new Error(`unsupported manifest format ${String(m.format)}`);
+    return m;
+  } catch (err) {
+    throw new BbackupError('INTEGRITY', `${path} is damaged: ${(err as Error).message}`, { dir }, { cause: err });
+  }
+}

@@ -1,7 +1,7 @@
 // What every command gets: global options, the config (loaded once, on first use), a Docker
 // connection (opened once), a logger and the output streams. Commands stay thin.
 import type { Writable } from 'node:stream';
-import { connectDocker, resolveDockerTarget, type DockerConnection } from '../docker/client.js';
+import { connectDocker, DockerTimeoutError, resolveDockerTarget, unreachable, withDockerTimeout, type DockerConnection } from '../docker/client.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -19,6 +19,8 @@ export interface CliIO {
   stderr: Writable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
 }
+
+const CONSOLE_PREFIX: Record<string, string> = { debug: '', info: '', warn: 'warning: ', error: 'error: ' };
 
 export class CliContext {
   private loaded?: LoadedConfig;
@@ -42,17 +44,41 @@ export class CliContext {
   get logger(): Logger {
     this.logger_ ??= createLogger(this.config.logging, {
       consoleLevel: this.opts.verbose ? 'info' : this.opts.quiet ? 'error' : 'warn',
-      console: (r) => this.io.stderr.write(`bbackup: ${r.level === 'info' || r.level === 'debug' ? '' : `${r.level}: `}${r.msg}\n`),
+      console: (r) => this.io.stderr.write(`bbackup: ${CONSOLE_PREFIX[r.level]}${r.msg}\n`),
     });
     return this.logger_;
   }
 
+  /** The logger if the config could be loaded; error reporting must work without one. */
+  get loggerIfReady(): Logger | undefined {
+    if (this.logger_) return this.logger_;
+    try {
+      return this.logger;
+    } catch {
+      return undefined;
+    }
+  }
+
   docker(): Promise<DockerConnection> {
-    this.connection ??= connectDocker(resolveDockerTarget(this.config, this.opts.host, this.io.env));
+    this.connection ??= (async () => {
+      const target = resolveDockerTarget(this.config, this.opts.host, this.io.env);
+      this.logger.debug(`connecting to the Docker engine at ${target.address} (from ${target.via})`);
+      const conn = await connectDocker(target);
+      this.logger.info(`connected to Docker ${conn.serverVersion} "${conn.hostName}" at ${target.address} (from ${target.via})`);
+      return conn;
+    })();
     return this.connection;
   }
 
-  /** Human text on stdout, unless --json or --quiet. */
+  /** docker.timeout for one short call of a command (inventory, inspect). */
+  async timed<T>(what: string, call: (conn: DockerConnection) => Promise<T>): Promise<T> {
+    const conn = await this.docker();
+    return withDockerTimeout(conn.target, what, call(conn)).catch((err: unknown) => {
+      throw err instanceof DockerTimeoutError ? unreachable(conn.target, err) : err;
+    });
+  }
+
+  /** Human text on stdout, unless --json or --quiet (-q: only errors, on stderr). */
   print(text: string): void {
     if (this.opts.json || this.opts.quiet) return;
     this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

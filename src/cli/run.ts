@@ -17,22 +17,34 @@ export function makeAction(io: CliIO, globals: () => GlobalOptions, state: RunSt
     async (...args: unknown[]) => {
       // commander passes (positional..., options, command); bodies see (ctx, positional..., options)
       const ctx = new CliContext(globals(), io);
+      const name = commandName(args[args.length - 1]);
+      const started = Date.now();
       try {
         const code = await body(ctx, ...(args.slice(0, -1) as A));
         state.exitCode = code ?? 0;
       } catch (err) {
         state.exitCode = reportError(ctx, err);
+      }
+      try {
+        // One line per command in the log file: cron runs leave a trace even when they print nothing.
+        ctx.loggerIfReady?.log(state.exitCode === 0 ? 'info' : 'warn', `${name}: exit ${state.exitCode} after ${Date.now() - started} ms`, { console: false });
       } finally {
         await ctx.close().catch(() => undefined);
       }
     };
 }
 
+const commandName = (cmd: unknown): string => {
+  const c = cmd as { name?: () => string; parent?: unknown } | undefined;
+  return typeof c?.name === 'function' ? c.name() : 'bbackup';
+};
+
 export function reportError(ctx: CliContext, err: unknown): number {
   const code = exitCodeOf(err);
   const message = describeError(err);
   if (!(err instanceof BbackupError) && process.env.BBACKUP_DEBUG) ctx.io.stderr.write(`${(err as Error).stack}\n`);
   ctx.io.stderr.write(`bbackup: error: ${message}\n`);
+  ctx.loggerIfReady?.log('error', message, { console: false });
   if (ctx.opts.json) {
     ctx.printJson({ error: { code: err instanceof BbackupError ? err.code : 'INTERNAL', message, exitCode: code } });
   }

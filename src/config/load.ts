@@ -14,7 +14,7 @@ export interface LoadedConfig {
 }
 
 /** Keys whose value may come from a file instead: `password_file: /run/secrets/x` sets `password`. */
-const SECRET_KEYS = new Set(['password', 'passphrase', 'key_passphrase', 'token', 'url']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'passphrase', 'key_passphrase', 'token', 'url']);
 
 export function loadConfig(flag?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
   const source = locateConfig(flag, env, cwd);

@@ -130,7 +130,7 @@ const logging = z
 const docker = z
   .strictObject({
     socket: z.string().min(1).default('/var/run/docker.sock'),
-    timeout: z.number().positive().default(60).describe('seconds for one Docker API call'),
+    timeout: z.number().positive().default(60).describe('seconds to wait for the engine to answer a short API call (connect, list, inspect); long transfers are not cut off'),
   })
   .prefault({});
 

@@ -44,10 +44,15 @@ export function resolveDockerTarget(config: Config, hostFlag?: string, env: Node
   return { address: `unix://${config.docker.socket}`, via: 'docker.socket', timeoutMs };
 }
 
-/** dockerode options for an address; exported for tests of the parsing. */
+/**
+ * dockerode options for an address; exported for tests of the parsing.
+ * No dockerode `timeout` here on purpose: docker-modem applies it as a socket idle timeout to
+ * every request, so a `container.wait()` or a quiet stream longer than the timeout is destroyed
+ * and its promise never settles. docker.timeout is applied per call with `withDockerTimeout`.
+ */
 export function dockerOptions(target: DockerTarget): Docker.DockerOptions {
-  const { address, timeoutMs } = target;
-  if (address.startsWith('/')) return { socketPath: address, timeout: timeoutMs };
+  const { address } = target;
+  if (address.startsWith('/')) return { socketPath: address };
   let url: URL;
   try {
     url = new URL(address);
@@ -56,7 +61,7 @@ export function dockerOptions(target: DockerTarget): Docker.DockerOptions {
   }
   switch (url.protocol) {
     case 'unix:':
-      return { socketPath: decodeURIComponent(url.pathname), timeout: timeoutMs };
+      return { socketPath: decodeURIComponent(url.pathname) };
     case 'tcp:':
     case 'http:':
     case 'https:': {
@@ -70,7 +75,6 @@ export function dockerOptions(target: DockerTarget): Docker.DockerOptions {
         ca: read(tls?.ca),
         cert: read(tls?.cert),
         key: read(tls?.key),
-        timeout: timeoutMs,
       } as Docker.DockerOptions;
     }
     case 'ssh:':
@@ -79,7 +83,6 @@ export function dockerOptions(target: DockerTarget): Docker.DockerOptions {
         host: url.hostname,
         port: url.port || 22,
         username: url.username || undefined,
-        timeout: timeoutMs,
         sshOptions: { agent: process.env.SSH_AUTH_SOCK },
       } as Docker.DockerOptions;
     default:
@@ -93,8 +96,8 @@ export const isLocalEngine = (target: DockerTarget): boolean => target.address.s
 export async function connectDocker(target: DockerTarget): Promise<DockerConnection> {
   const docker = new Docker(dockerOptions(target));
   try {
-    const info = (await docker.info()) as { Name: string; ServerVersion: string; DockerRootDir: string };
-    const version = await docker.version();
+    const info = (await withDockerTimeout(target, 'docker info', docker.info())) as { Name: string; ServerVersion: string; DockerRootDir: string };
+    const version = await withDockerTimeout(target, 'docker version', docker.version());
     return {
       docker,
       target,
@@ -108,9 +111,38 @@ export async function connectDocker(target: DockerTarget): Promise<DockerConnect
   }
 }
 
+/** Error thrown by withDockerTimeout; connectDocker turns it into DOCKER_UNREACHABLE. */
+export class DockerTimeoutError extends Error {
+  override name = 'DockerTimeoutError';
+  readonly code = 'ETIMEDOUT';
+}
+
+/**
+ * docker.timeout for one short API call (info, list, inspect): rejects when the engine has not
+ * answered in time. Not for long calls (wait, archive streams, image import): those run as long as
+ * the work takes.
+ */
+export function withDockerTimeout<T>(target: DockerTarget, what: string, call: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const seconds = target.timeoutMs / 1000;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DockerTimeoutError(`${what}: no answer within ${seconds}s (docker.timeout)`)), target.timeoutMs);
+  });
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function unreachable(target: DockerTarget, err: unknown): BbackupError {
   const e = err as NodeJS.ErrnoException & { statusCode?: number };
-  const reason = e.code === 'ENOENT' ? 'no such socket' : e.code === 'EACCES' ? 'permission denied (run as root or join the docker group)' : e.code ?? e.message;
+  const reason =
+    err instanceof DockerTimeoutError
+      ? err.message
+      : e.code === 'ENOENT'
+        ? 'no such socket'
+        : e.code === 'EACCES'
+          ? 'permission denied (run as root or join the docker group)'
+          : e.code === 'ECONNREFUSED'
+            ? 'connection refused'
+            : (e.code ?? e.message);
   return new BbackupError(
     'DOCKER_UNREACHABLE',
     `cannot reach the Docker engine at ${target.address} (from ${target.via}): ${reason}. Is dockerd running? Set docker.socket, DOCKER_HOST or --host to point elsewhere.`,

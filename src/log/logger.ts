@@ -1,7 +1,7 @@
 // Logging (config `logging`): a size-rotated file (rotating-file-stream, classic logrotate naming
 // file, file.1 ... file.N) plus a console sink for warnings and errors so the user sees them
 // (stderr in the CLI; the TUI passes its own sink that feeds the error pane).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import { expandHome } from '../config/locate.js';
@@ -24,7 +24,8 @@ export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
-  log(level: LogLevel, msg: string): void;
+  /** `console: false` records the line in the file and sinks only (the caller already told the user) */
+  log(level: LogLevel, msg: string, opts?: { console?: boolean }): void;
   /** same sinks, another source name in each line */
   child(source: string): Logger;
   /** an Emit that records engine events in the log */
@@ -48,14 +49,14 @@ export function createLogger(cfg: Config['logging'], opts: LoggerOptions = {}): 
   const consoleLevel = RANK[opts.consoleLevel ?? 'warn'];
   const file = cfg.file ? openLogFile(expandHome(cfg.file), cfg.max_size_mb, cfg.backup_count) : undefined;
   const sinks = opts.sinks ?? [];
-  const write = (r: LogRecord) => {
+  const write = (r: LogRecord, toConsole: boolean) => {
     const rank = RANK[r.level];
     if (file && rank >= fileLevel) file.write(`${formatRecord(r)}\n`);
-    if (opts.console && rank >= consoleLevel) opts.console(r);
+    if (toConsole && opts.console && rank >= consoleLevel) opts.console(r);
     for (const sink of sinks) sink(r);
   };
   const make = (source: string): Logger => {
-    const log = (level: LogLevel, msg: string) => write({ time: new Date(), level, source, msg });
+    const log = (level: LogLevel, msg: string, o: { console?: boolean } = {}) => write({ time: new Date(), level, source, msg }, o.console !== false);
     return {
       debug: (m) => log('debug', m),
       info: (m) => log('info', m),
@@ -81,13 +82,14 @@ function openLogFile(path: string, maxSizeMb: number, backupCount: number): Rota
   mkdirSync(dirname(path), { recursive: true });
   const name = basename(path);
   const kib = Math.max(1, Math.round(maxSizeMb * 1024));
-  // backup_count 0 means "no rotated copies": rotate over one file that is then dropped.
-  // With `rotate` set, the generator gets only the index (null for the live file).
-  const stream = createStream((index: number | Date | null) => (typeof index === "number" && index > 0 ? `${name}.${index}` : name), {
+  // With `rotate` set (classic logrotate naming), the generator gets only the index (null for
+  // the live file). backup_count 0 means "no rotated copies": rotate into file.1, then drop it.
+  const stream = createStream((index: number | Date | null) => (typeof index === 'number' && index > 0 ? `${name}.${index}` : name), {
     path: dirname(path),
     size: `${kib}K`,
     rotate: Math.max(1, backupCount),
   });
+  if (backupCount === 0) stream.on('rotated', (rotated: string) => rmSync(rotated, { force: true }));
   // A log that cannot be written must not take the backup down with it.
   stream.on('error', (err) => process.emitWarning(`log file ${join(dirname(path), name)}: ${err.message}`));
   return stream;

@@ -23,8 +23,7 @@ export function register(program: Command, action: Action): void {
 }
 
 async function listContainersCommand(ctx: CliContext): Promise<number> {
-  const { docker } = await ctx.docker();
-  const containers = await listContainers(docker);
+  const containers = await ctx.timed('list containers', ({ docker }) => listContainers(docker));
   if (ctx.opts.json) ctx.printJson({ containers });
   else
     ctx.print(
@@ -41,8 +40,7 @@ async function listContainersCommand(ctx: CliContext): Promise<number> {
 }
 
 async function listVolumesCommand(ctx: CliContext, opts: { size: boolean }): Promise<number> {
-  const { docker } = await ctx.docker();
-  const volumes = await listVolumes(docker, undefined, { sizes: opts.size });
+  const volumes = await ctx.timed('list volumes', ({ docker }) => listVolumes(docker, undefined, { sizes: opts.size }));
   if (ctx.opts.json) ctx.printJson({ volumes });
   else
     ctx.print(
@@ -58,8 +56,7 @@ async function listVolumesCommand(ctx: CliContext, opts: { size: boolean }): Pro
 }
 
 async function listNetworksCommand(ctx: CliContext): Promise<number> {
-  const { docker } = await ctx.docker();
-  const networks = await listNetworks(docker);
+  const networks = await ctx.timed('list networks', ({ docker }) => listNetworks(docker));
   if (ctx.opts.json) ctx.printJson({ networks });
   else
     ctx.print(
@@ -76,8 +73,8 @@ async function listNetworksCommand(ctx: CliContext): Promise<number> {
 
 async function listBackupSetsCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config;
-  const { docker } = await ctx.docker();
-  const sets = resolveBackupSets(config, await readInventory(docker, { sizes: false }));
+  const inventory = await ctx.timed('read inventory', ({ docker }) => readInventory(docker, { sizes: false }));
+  const sets = resolveBackupSets(config, inventory);
   const missing = sets.flatMap((s) => s.members.filter((m) => m.missing).map((m) => `backup set ${s.name}: ${m.kind} ${m.name} does not exist`));
   for (const line of missing) ctx.logger.warn(line);
   if (ctx.opts.json) ctx.printJson({ backup_sets: sets });

@@ -109,13 +109,13 @@ function expandEnv(text: string, path: PropertyKey[], ctx: ExpandContext): strin
 function validate(raw: unknown, ctx: ExpandContext): Config {
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
-  const messages = result.error.issues.slice(0, 10).map((issue) => describeIssue(issue, ctx));
+  const messages = result.error.issues.slice(0, 10).map((issue) => describeIssue(issue, ctx, raw));
   const more = result.error.issues.length > 10 ? `\n  ... and ${result.error.issues.length - 10} more` : '';
   const head = messages.length === 1 ? messages[0]! : `${ctx.file}: ${messages.length} problems:\n  ${messages.join('\n  ')}`;
   throw new BbackupError('CONFIG_INVALID', head + more, { path: ctx.file, issues: result.error.issues });
 }
 
-function describeIssue(issue: z.core.$ZodIssue, ctx: ExpandContext): string {
+function describeIssue(issue: z.core.$ZodIssue, ctx: ExpandContext, raw: unknown): string {
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
     const at = ctx.locate([...issue.path, keys[0]!]);
@@ -126,11 +126,23 @@ function describeIssue(issue: z.core.$ZodIssue, ctx: ExpandContext): string {
   }
   const at = ctx.locate(issue.path);
   const key = issue.path.length ? dotted(issue.path) : 'config';
-  const message = issue.message.replace(/^Invalid input: /, '');
+  if (issue.code === 'invalid_key') return `${at}: ${key}: bad name: ${issue.issues[0]?.message ?? issue.message}`;
+  const message = issue.message.replace(/^Invalid (input|option): /, '');
   if (issue.code === 'invalid_type' && /received undefined$/.test(message)) {
     return `${at}: ${key} is required (${message.replace(/, received undefined$/, '')})`;
   }
-  return `${at}: ${key}: ${message}`;
+  const got = valueAt(raw, issue.path);
+  const shown = got === undefined || (typeof got === 'object' && got !== null) ? '' : ` (got ${JSON.stringify(got)})`;
+  return `${at}: ${key}: ${message}${shown}`;
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
 }
 
 function dotted(path: readonly PropertyKey[]): string {

@@ -9,20 +9,21 @@ const name = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must start with a letter or digit and use only letters, digits, _ . -');
 
-const scope = z
-  .strictObject({
-    containers: z.boolean().default(true).describe('container definitions (docker inspect) and logs'),
-    volumes: z.boolean().default(true).describe('named volumes used by the selected containers'),
-    networks: z.boolean().default(true).describe('networks used by the selected containers'),
-  })
-  .prefault({});
+const scopeFields = z.strictObject({
+  containers: z.boolean().default(true).describe('container definitions (docker inspect) and logs'),
+  volumes: z.boolean().default(true).describe('named volumes used by the selected containers'),
+  networks: z.boolean().default(true).describe('networks used by the selected containers'),
+});
+// backup.default_scope is always filled in; a set's or schedule's `scope` stays undefined when not
+// written, so that it falls back to default_scope (an omitted key inside it still defaults to true).
+const scope = scopeFields.prefault({});
 
 const backupSet = z.strictObject({
   description: z.string().optional(),
   containers: z.array(z.string().min(1)).default([]).describe('container names'),
   volumes: z.array(z.string().min(1)).default([]).describe('extra named volumes, beyond those the containers use'),
   networks: z.array(z.string().min(1)).default([]).describe('extra networks, beyond those the containers use'),
-  scope: scope.optional(),
+  scope: scopeFields.optional(),
 });
 
 const compressionMethod = z.enum(['zstd', 'gzip', 'none']);
@@ -175,7 +176,7 @@ const schedule = z.record(
     cron: z.string().min(1).describe('cron expression, e.g. "0 3 * * *"'),
     backup_set: z.string().optional(),
     containers: z.array(z.string()).optional(),
-    scope: scope.optional(),
+    scope: scopeFields.optional(),
     remotes: z.array(z.string()).optional().describe('default: every enabled remote'),
     jitter_seconds: z.int().min(0).default(0),
     host: z.string().optional(),

@@ -1,0 +1,168 @@
+// Consistency around a volume's copy, driven by container labels (labels.ts). One instance per
+// backup run: it counts how many volume copies hold each container, so a container whose two
+// volumes are copied at the same time is stopped once and started once, after the last copy.
+// The release function never uses the job's signal: it must run after a failure or a cancel too.
+import type Docker from 'dockerode';
+import { BbackupError, describeError } from '../errors.js';
+import type { Emit, LogLevel } from '../events.js';
+import { execInContainer } from './docker-exec.js';
+import { containerHooks, hasHooks, type ContainerHooks } from './labels.js';
+
+/** What the backup engine knows of a container that uses the volume. */
+export interface VolumeUser {
+  name: string;
+  id?: string;
+}
+
+export interface ConsistencyOptions {
+  docker: Docker;
+  /** seconds per exec hook unless the container's bbackup.exec.timeout says otherwise */
+  defaultTimeoutSec: number;
+  emit?: Emit;
+  jobId?: string;
+  /** the job's signal: aborts a running pre-hook; never used to restart containers */
+  signal?: AbortSignal;
+}
+
+export type Release = () => Promise<void>;
+
+interface Held {
+  hooks: ContainerHooks;
+  holders: number;
+  stoppedByUs: boolean;
+}
+
+export interface Consistency {
+  /** run pre-hooks and stop labelled containers; the returned function undoes it (idempotent) */
+  beforeVolume(volume: string, users: readonly VolumeUser[]): Promise<Release>;
+  /** start every container this run stopped and still holds; a safety net for the end of a run */
+  releaseAll(): Promise<void>;
+  /** containers currently stopped by this run */
+  stopped(): string[];
+}
+
+const RESTART_TIMEOUT_MS = 120_000;
+
+export function createConsistency(opts: ConsistencyOptions): Consistency {
+  const held = new Map<string, Held>();
+  const pending = new Set<Release>();
+  // One operation at a time: two volumes of one container must not both run its pre-hook.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  const log = (level: LogLevel, msg: string) => opts.emit?.({ type: 'log', jobId: opts.jobId, level, source: 'hooks', msg });
+  const container = (name: string) => opts.docker.getContainer(name);
+
+  const runExec = async (name: string, phase: 'pre' | 'post', argv: string[], timeoutSec: number, signal?: AbortSignal) => {
+    log('info', `container ${name}: exec ${phase}-hook ${JSON.stringify(argv)}`);
+    let r;
+    try {
+      r = await execInContainer(opts.docker, name, argv, { timeoutMs: timeoutSec * 1000, signal });
+    } catch (err) {
+      throw new BbackupError('TOOL_FAILED', `container ${name}: ${phase}-hook ${JSON.stringify(argv)} could not start: ${describeError(err)}`, { container: name }, { cause: err });
+    }
+    const output = r.output.trimEnd();
+    const shown = output ? `\n${output.split('\n').slice(-20).join('\n')}` : ' (no output)';
+    if (r.timedOut) throw new BbackupError('TOOL_FAILED', `container ${name}: ${phase}-hook ${JSON.stringify(argv)} timed out after ${timeoutSec} s${shown}`, { container: name });
+    if (signal?.aborted) throw new BbackupError('CANCELLED', `container ${name}: ${phase}-hook cancelled`);
+    if (r.exitCode !== 0) throw new BbackupError('TOOL_FAILED', `container ${name}: ${phase}-hook ${JSON.stringify(argv)} exited ${r.exitCode ?? 'unknown'}${shown}`, { container: name, exitCode: r.exitCode });
+    if (output) log('debug', `container ${name}: ${phase}-hook output: ${output.split('\n').slice(-5).join(' | ')}`);
+  };
+
+  const acquire = async (user: VolumeUser): Promise<string | undefined> => {
+    const existing = held.get(user.name);
+    if (existing) {
+      existing.holders++;
+      return user.name;
+    }
+    const info = await container(user.id ?? user.name).inspect();
+    const hooks = containerHooks(user.name, info.Config.Labels);
+    if (!hasHooks(hooks)) return undefined;
+    const running = info.State.Running;
+    const timeout = hooks.timeout ?? opts.defaultTimeoutSec;
+    if (hooks.pre) {
+      if (running) await runExec(user.name, 'pre', hooks.pre, timeout, opts.signal);
+      else log('warn', `container ${user.name} is not running: its pre-hook is skipped (a stopped container's files are at rest)`);
+    }
+    const entry: Held = { hooks, holders: 1, stoppedByUs: false };
+    held.set(user.name, entry);
+    if (hooks.stop && running) {
+      log('info', `container ${user.name}: stopping for the backup of its volumes (${'bbackup.stop'})`);
+      try {
+        await container(user.name).stop();
+      } catch (err) {
+        held.delete(user.name);
+        throw new BbackupError('DOCKER_FAILED', `container ${user.name}: could not stop it for the backup: ${describeError(err)}`, { container: user.name }, { cause: err });
+      }
+      entry.stoppedByUs = true;
+    } else if (hooks.stop) {
+      log('info', `container ${user.name} was not running: it stays stopped`);
+    }
+    return user.name;
+  };
+
+  const releaseOne = async (name: string): Promise<void> => {
+    const entry = held.get(name);
+    if (!entry) return;
+    entry.holders--;
+    if (entry.holders > 0) return;
+    held.delete(name);
+    const timeout = entry.hooks.timeout ?? opts.defaultTimeoutSec;
+    if (entry.stoppedByUs) {
+      log('info', `container ${name}: starting again`);
+      await container(name).start();
+    }
+    if (entry.hooks.post) {
+      const info = await container(name).inspect();
+      if (info.State.Running) await runExec(name, 'post', entry.hooks.post, timeout, AbortSignal.timeout(Math.max(RESTART_TIMEOUT_MS, timeout * 1000)));
+      else log('warn', `container ${name} is not running: its post-hook is skipped`);
+    }
+  };
+
+  const releaseNames = async (names: string[]): Promise<void> => {
+    const errors: unknown[] = [];
+    for (const name of [...names].reverse()) {
+      try {
+        await releaseOne(name);
+      } catch (err) {
+        log('error', describeError(err));
+        errors.push(err);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, errors.map(describeError).join('; '));
+  };
+
+  return {
+    beforeVolume: (volume, users) =>
+      serial(async () => {
+        const acquired: string[] = [];
+        try {
+          for (const user of [...users].sort((a, b) => a.name.localeCompare(b.name))) {
+            const name = await acquire(user);
+            if (name) acquired.push(name);
+          }
+        } catch (err) {
+          await releaseNames(acquired).catch(() => undefined);
+          throw err instanceof BbackupError ? new BbackupError(err.code, `volume ${volume}: ${err.message}`, err.context, { cause: err }) : err;
+        }
+        let done = false;
+        const release: Release = () =>
+          serial(async () => {
+            if (done) return;
+            done = true;
+            pending.delete(release);
+            await releaseNames(acquired);
+          });
+        pending.add(release);
+        return release;
+      }),
+    releaseAll: async () => {
+      for (const release of [...pending]) await release().catch(() => undefined);
+    },
+    stopped: () => [...held].filter(([, h]) => h.stoppedByUs).map(([n]) => n),
+  };
+}

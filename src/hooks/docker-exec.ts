@@ -1,0 +1,58 @@
+// Run a command inside a running container (docker exec) with a timeout, capturing its output.
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+
+export interface ExecResult {
+  exitCode: number | null;
+  /** stdout and stderr interleaved, last 64 KiB */
+  output: string;
+  timedOut: boolean;
+}
+
+const KEEP_BYTES = 64 * 1024;
+
+export async function execInContainer(docker: Docker, container: string, argv: string[], opts: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecResult> {
+  const exec = await docker.getContainer(container).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
+  const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadWriteStream & { destroy(): void };
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  const sink = new PassThrough();
+  sink.on('data', (b: Buffer) => {
+    chunks.push(b);
+    kept += b.length;
+    while (kept > KEEP_BYTES && chunks.length > 1) kept -= chunks.shift()!.length;
+  });
+  docker.modem.demuxStream(stream, sink, sink);
+  let timedOut = false;
+  await new Promise<void>((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    const stop = () => {
+      stream.destroy();
+      finish();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, opts.timeoutMs);
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', finish);
+  });
+  const output = Buffer.concat(chunks).toString('utf8');
+  if (timedOut || opts.signal?.aborted) {
+    // The engine has no API to kill an exec; its process is left to finish on its own. Say so.
+    return { exitCode: null, output, timedOut };
+  }
+  // The exit code is set a moment after the stream ends.
+  for (let i = 0; i < 50; i++) {
+    const info = await exec.inspect();
+    if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, output, timedOut: false };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { exitCode: null, output, timedOut: false };
+}

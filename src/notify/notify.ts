@@ -1,0 +1,59 @@
+// Send one RunReport to every configured notifier whose level asks for it. Never throws: a
+// notification that cannot be delivered is logged and returned, it must not turn a good backup
+// into a failed run (nor hide the original failure).
+import type { Config } from '../config/schema.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { sendEmail } from './email.js';
+import { shouldNotify, type RunReport } from './report.js';
+import { displayUrl, sendWebhook, type WebhookOptions } from './webhook.js';
+
+export interface Delivery {
+  channel: string;
+  ok: boolean;
+  error?: string;
+  attempts?: number;
+}
+
+export interface NotifyOptions {
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** tests shorten the webhook back-off */
+  webhook?: Pick<WebhookOptions, 'backoffMs' | 'maxBackoffMs'>;
+}
+
+export async function notifyRun(config: Config, report: RunReport, opts: NotifyOptions = {}): Promise<Delivery[]> {
+  const n = config.notifications;
+  const log = opts.logger?.child('notify');
+  const jobs: Promise<Delivery>[] = [];
+  if (n.email && n.email.enabled && shouldNotify(n.email.on ?? n.on, report)) {
+    const email = n.email;
+    const channel = `email ${email.to.join(',')}`;
+    jobs.push(
+      sendEmail(email, report).then(
+        (): Delivery => ({ channel, ok: true }),
+        (err): Delivery => ({ channel, ok: false, error: describeError(err) }),
+      ),
+    );
+  }
+  for (const hook of n.webhooks) {
+    if (!shouldNotify(hook.on ?? n.on, report)) continue;
+    const channel = `webhook ${displayUrl(hook.url)}`;
+    jobs.push(
+      sendWebhook(hook, report, {
+        ...opts.webhook,
+        signal: opts.signal,
+        onRetry: (attempt, error, delay) => log?.warn(`${channel}: attempt ${attempt} failed (${error}); retrying in ${Math.round(delay / 100) / 10} s`),
+      }).then(
+        (r): Delivery => ({ channel, ok: true, attempts: r.attempts }),
+        (err): Delivery => ({ channel, ok: false, error: describeError(err) }),
+      ),
+    );
+  }
+  const results = await Promise.all(jobs);
+  for (const r of results) {
+    if (r.ok) log?.info(`${r.channel}: sent ${report.event} (${report.status})${r.attempts && r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}`);
+    else log?.error(`${r.channel}: could not send ${report.event} (${report.status}): ${r.error}`);
+  }
+  return results;
+}

@@ -1,0 +1,98 @@
+// The daemon's own rules with real timers (croner, every second) and a runner we control:
+// overlap is skipped and counted, schedules are independent, missed runs are found on start.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfigObject } from '../../src/config/load.js';
+import { createLogger, type LogRecord } from '../../src/log/logger.js';
+import { startDaemon, type ScheduleRunner } from '../../src/schedule/daemon.js';
+import { readState } from '../../src/schedule/state.js';
+
+let dir: string;
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('daemon', () => {
+  it('skips an overlapping run of one schedule while another schedule runs on its own', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
+    const config = parseConfigObject({
+      backup: { store: dir },
+      schedule: { slow: { cron: '* * * * * *' }, fast: { cron: '* * * * * *' }, off: { cron: '* * * * * *', enabled: false } },
+    });
+    const records: LogRecord[] = [];
+    const logger = createLogger(config.logging, { sinks: [(r) => records.push(r)] });
+    const starts: Record<string, number[]> = { slow: [], fast: [], off: [] };
+    const ends: Record<string, number[]> = { slow: [], fast: [], off: [] };
+    const run: ScheduleRunner = async (name) => {
+      starts[name]!.push(Date.now());
+      await wait(name === 'slow' ? 2600 : 100);
+      ends[name]!.push(Date.now());
+      return { status: name === 'slow' ? 'partial' : 'ok', backupId: `id-${name}-${starts[name]!.length}` };
+    };
+    const abort = new AbortController();
+    const daemon = await startDaemon({ config, run, statePath: join(dir, '.schedule-state.json'), logger, signal: abort.signal });
+    await wait(5600);
+    abort.abort();
+    await daemon.done;
+
+    // fast fired every second; slow could start only when its previous run had ended
+    expect(starts.fast!.length).toBeGreaterThanOrEqual(4);
+    expect(starts.slow!.length).toBeGreaterThanOrEqual(2);
+    expect(starts.slow!.length).toBeLessThanOrEqual(3);
+    for (let i = 1; i < starts.slow!.length; i++) expect(starts.slow![i]!).toBeGreaterThanOrEqual(ends.slow![i - 1]!);
+    // fast kept running while slow was busy
+    const duringSlow = starts.fast!.filter((t) => t > starts.slow![0]! && t < ends.slow![0]!);
+    expect(duringSlow.length).toBeGreaterThanOrEqual(1);
+    expect(starts.off).toEqual([]);
+
+    const skips = records.filter((r) => r.msg.includes('schedule slow: previous run still going'));
+    expect(skips.length).toBeGreaterThanOrEqual(2);
+    expect(records.some((r) => r.msg.includes('schedule fast: previous run still going'))).toBe(false);
+
+    const state = await readState(join(dir, '.schedule-state.json'));
+    expect(state.schedules.slow).toMatchObject({ lastStatus: 'partial', runs: starts.slow!.length });
+    expect(state.schedules.slow!.skipped).toBe(skips.length);
+    expect(state.schedules.fast).toMatchObject({ lastStatus: 'ok', runs: ends.fast!.length });
+    expect(state.daemon?.pid).toBe(process.pid);
+    await logger.close();
+  }, 20_000);
+
+  it('reports runs missed while no daemon was alive', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
+    const statePath = join(dir, '.schedule-state.json');
+    const lastSeen = new Date(Date.now() - 3 * 3600_000).toISOString();
+    await writeFile(statePath, JSON.stringify({ version: 1, daemon: { pid: 1, started: lastSeen, lastSeen }, schedules: {} }));
+    const config = parseConfigObject({ backup: { store: dir }, schedule: { hourly: { cron: '0 * * * *' }, yearly: { cron: '0 0 1 1 *' } } });
+    const records: LogRecord[] = [];
+    const logger = createLogger(config.logging, { sinks: [(r) => records.push(r)] });
+    const missed: [string, number][] = [];
+    const abort = new AbortController();
+    const daemon = await startDaemon({
+      config,
+      run: async () => ({ status: 'ok' }),
+      statePath,
+      logger,
+      signal: abort.signal,
+      onMissed: async (name, _s, m) => void missed.push([name, m.count]),
+    });
+    abort.abort();
+    await daemon.done;
+    expect(missed).toEqual([['hourly', 3]]);
+    expect(records.some((r) => r.level === 'warn' && r.msg.includes('schedule hourly: 3 run(s) were missed while the daemon was down'))).toBe(true);
+    const state = JSON.parse(await readFile(statePath, 'utf8'));
+    expect(state.schedules.hourly.missed).toBe(3);
+    expect(state.schedules.yearly).toBeUndefined();
+    await logger.close();
+  });
+
+  it('refuses a bad cron before starting anything', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
+    const config = parseConfigObject({ backup: { store: dir }, schedule: { bad: { cron: '99 * * * *' } } });
+    const logger = createLogger(config.logging);
+    await expect(startDaemon({ config, run: async () => ({ status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: new AbortController().signal })).rejects.toThrow(/schedule bad: cron "99 \* \* \* \*" is not valid/);
+  });
+});

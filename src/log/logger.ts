@@ -2,7 +2,7 @@
 // file, file.1 ... file.N) plus a console sink for warnings and errors so the user sees them
 // (stderr in the CLI; the TUI passes its own sink that feeds the error pane).
 import { mkdirSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import { expandHome } from '../config/locate.js';
 import type { Config } from '../config/schema.js';
@@ -47,8 +47,26 @@ export const formatRecord = (r: LogRecord): string => `${r.time.toISOString()} $
 export function createLogger(cfg: Config['logging'], opts: LoggerOptions = {}): Logger {
   const fileLevel = RANK[cfg.level];
   const consoleLevel = RANK[opts.consoleLevel ?? 'warn'];
-  const file = cfg.file ? openLogFile(expandHome(cfg.file), cfg.max_size_mb, cfg.backup_count) : undefined;
   const sinks = opts.sinks ?? [];
+  // A log that cannot be written must not take the command down with it: say so and go on.
+  const fileProblem = (path: string, err: unknown) => {
+    const r: LogRecord = { time: new Date(), level: 'warn', source: 'bbackup', msg: `cannot write the log file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    opts.console?.(r);
+    for (const sink of sinks) sink(r);
+  };
+  let file: RotatingFileStream | undefined;
+  if (cfg.file) {
+    const path = expandHome(cfg.file);
+    try {
+      file = openLogFile(path, cfg.max_size_mb, cfg.backup_count);
+      file.on('error', (err) => {
+        fileProblem(path, err);
+        file = undefined;
+      });
+    } catch (err) {
+      fileProblem(path, err);
+    }
+  }
   const write = (r: LogRecord, toConsole: boolean) => {
     const rank = RANK[r.level];
     if (file && rank >= fileLevel) file.write(`${formatRecord(r)}\n`);
@@ -72,6 +90,7 @@ export function createLogger(cfg: Config['logging'], opts: LoggerOptions = {}): 
         new Promise<void>((resolve) => {
           if (!file) return resolve();
           file.end(() => resolve());
+          file.once('error', () => resolve());
         }),
     };
   };
@@ -90,8 +109,6 @@ function openLogFile(path: string, maxSizeMb: number, backupCount: number): Rota
     rotate: Math.max(1, backupCount),
   });
   if (backupCount === 0) stream.on('rotated', (rotated: string) => rmSync(rotated, { force: true }));
-  // A log that cannot be written must not take the backup down with it.
-  stream.on('error', (err) => process.emitWarning(`log file ${join(dirname(path), name)}: ${err.message}`));
   return stream;
 }
 

@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = `${root}src/cli/bin.ts`;
+// tsx by absolute URL: `--import tsx` would be resolved from the child's cwd, which tests may set
+// to a temp dir without node_modules.
+const tsx = import.meta.resolve('tsx');
 
 export interface CliResult {
   exitCode: number;
@@ -21,9 +24,9 @@ export async function runCli(args: string[], opts: { env?: Record<string, string
     stdin: opts.input === undefined ? 'ignore' : undefined,
     cancelSignal: opts.cancelSignal,
   };
-  const r = await execa(process.execPath, ['--import', 'tsx', bin, ...args], options);
+  const r = await execa(process.execPath, ['--import', tsx, bin, ...args], options);
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
 /** The argv prefix to spawn bbackup yourself (e.g. in a pty, or to send it signals). */
-export const cliCommand = (): { file: string; args: string[]; cwd: string } => ({ file: process.execPath, args: ['--import', 'tsx', bin], cwd: root });
+export const cliCommand = (): { file: string; args: string[]; cwd: string } => ({ file: process.execPath, args: ['--import', tsx, bin], cwd: root });

@@ -1,0 +1,52 @@
+// Container job: the full `docker inspect` and the last N log lines (stdout and stderr, with
+// timestamps). Docker multiplexes the two streams in 8-byte-framed chunks unless the container
+// has a TTY, whose log is one raw stream.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type Docker from 'dockerode';
+import { BbackupError } from '../errors.js';
+import { rel } from '../store/layout.js';
+import type { ContainerItem } from '../store/manifest.js';
+import { fileEntry } from './hash.js';
+import { dockerError } from './docker-errors.js';
+
+/** Docker's multiplexed log format: frames of [stream, 0, 0, 0, length u32 BE] + payload. */
+export function demuxLogs(buf: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return Buffer.concat(out);
+}
+
+export async function saveContainer(docker: Docker, name: string, folder: string, logLines: number, signal: AbortSignal): Promise<ContainerItem> {
+  signal.throwIfAborted();
+  const container = docker.getContainer(name);
+  let inspect: Docker.ContainerInspectInfo;
+  try {
+    inspect = await container.inspect({ abortSignal: signal } as object);
+  } catch (err) {
+    throw dockerError(err, `container ${name}`, signal);
+  }
+  const inspectPath = rel.containerInspect(name);
+  await mkdir(dirname(join(folder, inspectPath)), { recursive: true });
+  await writeFile(join(folder, inspectPath), `${JSON.stringify(inspect, null, 2)}\n`);
+  const files = [await fileEntry(folder, inspectPath)];
+  if (logLines > 0) {
+    let raw: Buffer;
+    try {
+      raw = (await container.logs({ stdout: true, stderr: true, timestamps: true, tail: logLines, follow: false, abortSignal: signal } as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer;
+    } catch (err) {
+      throw dockerError(err, `logs of container ${name}`, signal);
+    }
+    const text = inspect.Config.Tty ? raw : demuxLogs(raw);
+    const logsPath = rel.containerLogs(name);
+    await writeFile(join(folder, logsPath), text);
+    files.push(await fileEntry(folder, logsPath));
+  }
+  if (!inspect.Name) throw new BbackupError('DOCKER_FAILED', `container ${name}: inspect returned no name`);
+  return { kind: 'container', name, id: inspect.Id, image: inspect.Config.Image, state: inspect.State.Status, files };
+}

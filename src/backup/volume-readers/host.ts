@@ -1,0 +1,91 @@
+// host mode: bbackup runs as root on the Docker host and reads the volume's Mountpoint directly.
+// The fastest way: no container, rsync/tar straight from the daemon's volume folder.
+import { mkdir } from 'node:fs/promises';
+import { execa, type ResultPromise } from 'execa';
+import { BbackupError } from '../../errors.js';
+import { progressParser, RSYNC_OK, rsyncSnapshotArgs, tarCreateArgs, toolError } from '../rsync.js';
+import type { ArchiveStream, ReadContext, SnapshotRequest, Suspendable, VolumeReader } from './types.js';
+
+const KILL_AFTER_MS = 3000;
+
+/** SIGSTOP/SIGCONT the tool's whole process group (rsync runs as 2-3 processes). */
+function groupSuspender(proc: ResultPromise): Suspendable {
+  const signal = (sig: NodeJS.Signals) => {
+    if (proc.pid) {
+      try {
+        process.kill(-proc.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  return { suspend: () => signal('SIGSTOP'), resume: () => signal('SIGCONT') };
+}
+
+function killGroupOnAbort(proc: ResultPromise, signal: AbortSignal): () => void {
+  const onAbort = () => {
+    if (!proc.pid) return;
+    for (const sig of ['SIGCONT', 'SIGTERM'] as const) {
+      try {
+        process.kill(-proc.pid, sig);
+      } catch {
+        /* gone */
+      }
+    }
+    setTimeout(() => {
+      try {
+        if (proc.pid) process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, KILL_AFTER_MS).unref();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
+export const hostReader: VolumeReader = {
+  mode: 'host',
+
+  async snapshot(req: SnapshotRequest, ctx: ReadContext) {
+    const { volume, target, linkDest } = req;
+    await mkdir(target, { recursive: true });
+    // detached: own process group, so pause/cancel reach every rsync process and a terminal's
+    // Ctrl-C reaches only bbackup, which then stops rsync itself.
+    const proc = execa('rsync', rsyncSnapshotArgs(volume.mountpoint, target, linkDest), { reject: false, detached: true, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, maxBuffer: { stderr: 1 << 20 } });
+    const unregister = ctx.suspendable(groupSuspender(proc));
+    const unhook = killGroupOnAbort(proc, ctx.signal);
+    const parse = progressParser((bytes, total) => ctx.progress(bytes, volume.estimatedBytes ?? total));
+    proc.stdout!.setEncoding('utf8').on('data', parse);
+    try {
+      const r = await proc;
+      ctx.signal.throwIfAborted();
+      if (r.exitCode === 24) ctx.log('warn', `volume ${volume.name}: some files vanished while rsync copied them`);
+      if (r.exitCode === undefined || !RSYNC_OK.has(r.exitCode) || r.signal) throw toolError('rsync', `volume ${volume.name}`, { exitCode: r.exitCode, signal: r.signal, stderr: String(r.stderr ?? '') });
+      return {};
+    } finally {
+      unhook();
+      unregister();
+    }
+  },
+
+  async archive(volume, ctx): Promise<ArchiveStream> {
+    const proc = execa('tar', tarCreateArgs(volume.mountpoint), { reject: false, detached: true, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, maxBuffer: { stderr: 1 << 20 } });
+    const unregister = ctx.suspendable(groupSuspender(proc));
+    const unhook = killGroupOnAbort(proc, ctx.signal);
+    const done = (async () => {
+      try {
+        const r = await proc;
+        ctx.signal.throwIfAborted();
+        // GNU tar exits 1 when a file changed while it was read: stored, but warn.
+        if (r.exitCode === 1) ctx.log('warn', `volume ${volume.name}: ${String(r.stderr ?? '').trim() || 'files changed while tar read them'}`);
+        else if (r.exitCode !== 0 || r.signal) throw toolError('tar', `volume ${volume.name}`, { exitCode: r.exitCode, signal: r.signal, stderr: String(r.stderr ?? '') });
+      } finally {
+        unhook();
+        unregister();
+      }
+    })();
+    if (!proc.stdout) throw new BbackupError('TOOL_FAILED', 'tar has no stdout');
+    return { stream: proc.stdout, done };
+  },
+};

@@ -1,0 +1,64 @@
+// How a volume's bytes are read (DESIGN §4). One small interface, several ways: host (rsync on
+// the Mountpoint), worker (rsync/tar inside a helper container), stream (the daemon's archive
+// API, for remote engines; src/backup/volume-readers/stream.ts). The backup job picks one per
+// volume from the plan's `mode` and never knows which it got.
+import type { Readable } from 'node:stream';
+import type { DockerConnection } from '../../docker/client.js';
+import type { PlannedVolume, VolumeMode } from '../types.js';
+
+/** Something running that pause can freeze (SIGSTOP a local rsync, `docker pause` a helper). */
+export interface Suspendable {
+  suspend(): Promise<void> | void;
+  resume(): Promise<void> | void;
+}
+
+export interface ReadContext {
+  /** aborted on cancel or skip: stop, kill children, remove helpers, then reject */
+  signal: AbortSignal;
+  /** bytes copied so far (of total when known); call as often as you like, it is throttled later */
+  progress(bytes: number, total?: number): void;
+  /** register a running process for pause; returns the function that unregisters it */
+  suspendable(s: Suspendable): () => void;
+  /** debug/warn lines for the log (child tool stderr, helper ids) */
+  log(level: 'debug' | 'info' | 'warn', msg: string): void;
+}
+
+export interface SnapshotRequest {
+  volume: PlannedVolume;
+  /** absolute folder to create and fill (inside the backup's .partial folder) */
+  target: string;
+  /** absolute folder of the parent snapshot of this volume; unchanged files become hard links to it */
+  linkDest?: string;
+}
+
+export interface SnapshotResult {
+  /**
+   * paths (relative to the volume root, POSIX) of the regular files that were copied, not
+   * hard-linked, when the reader knows it (rsync itemizes); undefined = unknown, the index then
+   * decides by inode against the parent.
+   */
+  copied?: Set<string>;
+}
+
+export interface ArchiveStream {
+  /** uncompressed tar of the volume's contents, members named ./path, numeric owners, xattrs */
+  stream: Readable;
+  /** settles when the producer exited; rejects with the tool's error (after the stream ended) */
+  done: Promise<void>;
+}
+
+export interface VolumeReader {
+  readonly mode: VolumeMode;
+  /** Copy the volume as a plain tree into `target`, keeping owners, modes, times, links, xattrs, ACLs. */
+  snapshot(req: SnapshotRequest, ctx: ReadContext): Promise<SnapshotResult>;
+  /** Stream the volume as an uncompressed tar; the caller compresses and stores it. */
+  archive(volume: PlannedVolume, ctx: ReadContext): Promise<ArchiveStream>;
+}
+
+export interface ReaderDeps {
+  docker: DockerConnection;
+  /** config backup.volumes.worker_image */
+  workerImage: string;
+  /** the store root, bind-mounted into helpers */
+  store: string;
+}

@@ -1,0 +1,135 @@
+// worker mode: rsync (or tar) runs inside a helper container that mounts the volume read-only
+// and the store read-write, with no network. Works whenever the engine is local, even when this
+// process cannot read the daemon's data root. Helpers are labelled with their owner
+// (<hostname>:<pid>) and ALWAYS removed; leftovers of dead runs are removed at the next start.
+import { hostname } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { ensureImage, workerImageSpec } from '../../docker/images.js';
+import { BbackupError } from '../../errors.js';
+import { isPidAlive } from '../../store/lock.js';
+import { demuxTransform } from '../demux.js';
+import { dockerError } from '../docker-errors.js';
+import { progressParser, RSYNC_OK, rsyncSnapshotArgs, tarCreateArgs, toolError } from '../rsync.js';
+import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, VolumeReader } from './types.js';
+
+export const HELPER_LABEL = 'bbackup.helper';
+export const OWNER_LABEL = 'bbackup.owner';
+const SOURCE = '/source';
+const STORE = '/store';
+let helperCount = 0;
+
+export const ownerId = (): string => `${hostname()}:${process.pid}`;
+
+/** Remove helpers whose owner process is dead on this machine; never another live run's. */
+export async function removeStaleHelpers(docker: Docker): Promise<string[]> {
+  const removed: string[] = [];
+  const list = await docker.listContainers({ all: true, filters: { label: [`${HELPER_LABEL}=1`] } });
+  for (const c of list) {
+    const owner = c.Labels?.[OWNER_LABEL] ?? '';
+    const sep = owner.lastIndexOf(':');
+    const host = owner.slice(0, sep);
+    const pid = Number(owner.slice(sep + 1));
+    if (host === hostname() && !isPidAlive(pid)) {
+      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
+    }
+  }
+  return removed;
+}
+
+interface Helper {
+  container: Docker.Container;
+  stdout: PassThrough;
+  stderr: PassThrough;
+  /** exit code of the tool; the container is removed afterwards, whatever happened */
+  finished: Promise<number>;
+}
+
+/** Create, attach and start a helper running `cmd`; it is removed when it ends or the signal aborts. */
+async function runHelper(deps: ReaderDeps, volume: string, cmd: string[], ctx: ReadContext): Promise<Helper> {
+  const docker = deps.docker.docker;
+  await ensureImage(docker, workerImageSpec(deps.workerImage));
+  ctx.signal.throwIfAborted();
+  const container = await docker.createContainer({
+    name: `bbackup-helper-${process.pid}-${++helperCount}`,
+    Image: deps.workerImage,
+    Entrypoint: [cmd[0]!],
+    Cmd: cmd.slice(1),
+    Labels: { [HELPER_LABEL]: '1', [OWNER_LABEL]: ownerId() },
+    NetworkDisabled: true,
+    HostConfig: { NetworkMode: 'none', Binds: [`${volume}:${SOURCE}:ro`, `${deps.store}:${STORE}`] },
+  });
+  const remove = () => container.remove({ force: true }).catch(() => undefined);
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  try {
+    const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+    const demux = demuxTransform((chunk) => stderr.write(chunk));
+    demux.on('end', () => stderr.end());
+    stream.pipe(demux).pipe(stdout);
+    await container.start();
+  } catch (err) {
+    await remove();
+    throw dockerError(err, `helper container for volume ${volume}`, ctx.signal);
+  }
+  ctx.log('debug', `helper ${container.id.slice(0, 12)} runs ${cmd[0]} for volume ${volume}`);
+  const unregister = ctx.suspendable({ suspend: () => container.pause().then(() => undefined), resume: () => container.unpause().then(() => undefined).catch(() => undefined) });
+  const onAbort = () => void container.unpause().catch(() => undefined).then(() => container.kill().catch(() => undefined));
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const finished = (async () => {
+    try {
+      const r = (await container.wait()) as { StatusCode: number };
+      return r.StatusCode;
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      unregister();
+      await remove();
+    }
+  })();
+  return { container, stdout, stderr, finished };
+}
+
+function collect(stream: PassThrough, limit = 64 * 1024): () => string {
+  let text = '';
+  stream.setEncoding('utf8').on('data', (s: string) => {
+    text = (text + s).slice(-limit);
+  });
+  return () => text;
+}
+
+const inStore = (deps: ReaderDeps, path: string): string => {
+  const r = relative(deps.store, path);
+  if (r.startsWith('..')) throw new BbackupError('USAGE', `${path} is outside the store ${deps.store}`);
+  return `${STORE}/${r}`;
+};
+
+export function workerReader(deps: ReaderDeps): VolumeReader {
+  return {
+    mode: 'worker',
+    async snapshot(req: SnapshotRequest, ctx: ReadContext) {
+      await mkdir(req.target, { recursive: true });
+      const args = rsyncSnapshotArgs(SOURCE, inStore(deps, req.target), req.linkDest ? inStore(deps, req.linkDest) : undefined);
+      const helper = await runHelper(deps, req.volume.name, ['/usr/bin/rsync', ...args], ctx);
+      helper.stdout.setEncoding('utf8').on('data', progressParser((bytes, total) => ctx.progress(bytes, req.volume.estimatedBytes ?? total)));
+      const stderr = collect(helper.stderr);
+      const code = await helper.finished;
+      ctx.signal.throwIfAborted();
+      if (code === 24) ctx.log('warn', `volume ${req.volume.name}: some files vanished while rsync copied them`);
+      if (!RSYNC_OK.has(code)) throw toolError('rsync', `volume ${req.volume.name}`, { exitCode: code, signal: code === 137 ? 'SIGKILL' : undefined, stderr: stderr() });
+      return {};
+    },
+    async archive(volume, ctx): Promise<ArchiveStream> {
+      const helper = await runHelper(deps, volume.name, ['/bin/tar', ...tarCreateArgs(SOURCE)], ctx);
+      const stderr = collect(helper.stderr);
+      const done = helper.finished.then((code) => {
+        ctx.signal.throwIfAborted();
+        if (code === 1) ctx.log('warn', `volume ${volume.name}: ${stderr().trim() || 'files changed while tar read them'}`);
+        else if (code !== 0) throw toolError('tar', `volume ${volume.name}`, { exitCode: code, signal: code === 137 ? 'SIGKILL' : undefined, stderr: stderr() });
+      });
+      return { stream: helper.stdout, done };
+    },
+  };
+}

@@ -1,0 +1,222 @@
+// The body of a backup job once the host's lock is held: clean leftovers, plan, claim an id,
+// run every item through the queue, write metadata and the manifest last, rename into place.
+// Anything that goes wrong before the rename removes the .partial folder: a half-written
+// backup never looks whole.
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { saveContainer } from '../backup/containers.js';
+import { dockerError } from '../backup/docker-errors.js';
+import { writeMetadataArchive } from '../backup/metadata.js';
+import { saveNetwork } from '../backup/networks.js';
+import type { BackupPlan, BackupRequest, BackupValue } from '../backup/types.js';
+import { backupVolume } from '../backup/volume-job.js';
+import { createReader } from '../backup/volume-readers/index.js';
+import { removeStaleHelpers } from '../backup/volume-readers/worker.js';
+import { BbackupError, describeError } from '../errors.js';
+import type { Emit, ItemKind } from '../events.js';
+import { allocateBackup } from '../store/allocate.js';
+import { removePartials } from '../store/catalog.js';
+import { MANIFEST_FORMAT, type ItemError, type Manifest, type ManifestItem } from '../store/manifest.js';
+import { writeManifest } from '../store/write-manifest.js';
+import { version } from '../version.js';
+import type { BackupDeps } from './backup-job.js';
+import { runPostBackup } from './post-backup.js';
+import { progressReporter } from './progress.js';
+import type { Task, TaskOutcome, WorkQueue } from './queue.js';
+import type { JobResult } from './types.js';
+
+export interface RunEnv {
+  jobId: string;
+  request: BackupRequest;
+  deps: BackupDeps;
+  signal: AbortSignal;
+  queue: WorkQueue;
+  hostDir: string;
+  emit: Emit;
+  loadPlan(): Promise<BackupPlan>;
+  fail(err: unknown, started: boolean): JobResult<BackupValue>;
+}
+
+interface Planned {
+  item: string;
+  kind: ItemKind;
+  name: string;
+  total?: number;
+  task: Task;
+}
+
+const KIND_ORDER: Record<ManifestItem['kind'], number> = { container: 0, network: 1, volume: 2, metadata: 3 };
+
+export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue>> {
+  const { jobId, deps, signal, hostDir, emit } = env;
+  const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => emit({ type: 'log', jobId, level, source: 'backup', msg });
+  const startedAt = (deps.now ?? (() => new Date()))();
+  let plan: BackupPlan;
+  let claimed: { id: string; partial: string };
+  try {
+    const leftovers = await removePartials(hostDir);
+    if (leftovers.length > 0) log('info', `removed unfinished backups of earlier runs: ${leftovers.join(', ')}`);
+    const stale = await removeStaleHelpers(deps.docker.docker).catch((err) => (log('warn', `could not look for leftover helper containers: ${describeError(err)}`), []));
+    if (stale.length > 0) log('info', `removed helper containers of dead runs: ${stale.join(', ')}`);
+    plan = await env.loadPlan();
+    for (const w of plan.warnings) log('warn', w);
+    if (plan.containers.length + plan.volumes.length + plan.networks.length === 0) throw new BbackupError('USAGE', 'nothing to back up: the selection and scope leave no container, volume or network');
+    signal.throwIfAborted();
+    claimed = await allocateBackup(hostDir, startedAt);
+  } catch (err) {
+    return env.fail(err, false);
+  }
+  const { id, partial } = claimed;
+  const finalDir = join(hostDir, id);
+  let renamed = false;
+  try {
+    const items: ManifestItem[] = [];
+    const errors: ItemError[] = [];
+    const bytes = new Map<string, number>();
+    const planned = planItems(env, plan, partial, items, bytes, errors);
+    emit({ type: 'job.start', jobId, kind: 'backup', title: `backup ${plan.host} -> ${id}`, items: planned.length });
+    for (const p of planned) emit({ type: 'item.queued', jobId, item: p.item, kind: p.kind, total: p.total });
+    const byItem = new Map(planned.map((p) => [p.item, p]));
+    const onOutcome = (o: TaskOutcome) => {
+      const p = byItem.get(o.item)!;
+      const kind = p.kind as ItemError['kind'];
+      if (o.status === 'done') emit({ type: 'item.done', jobId, item: o.item, bytes: bytes.get(o.item) ?? 0 });
+      else if (o.status === 'skipped') {
+        errors.push({ kind, name: p.name, code: 'SKIPPED', message: 'skipped by user' });
+        emit({ type: 'item.skipped', jobId, item: o.item, reason: 'skipped by user' });
+      } else if (o.status === 'failed') {
+        const code = o.error instanceof BbackupError ? o.error.code : 'INTERNAL';
+        errors.push({ kind, name: p.name, code, message: describeError(o.error) });
+        emit({ type: 'item.failed', jobId, item: o.item, error: { code, message: describeError(o.error) } });
+      }
+    };
+    const onStart = (item: string) => {
+      const p = byItem.get(item)!;
+      emit({ type: 'item.start', jobId, item, kind: p.kind, total: p.total });
+    };
+    // Definitions first (quick, and worth having even if a big volume fails), then volumes.
+    await env.queue.runAll(planned.filter((p) => p.kind !== 'volume').map((p) => p.task), onOutcome, onStart);
+    await env.queue.runAll(planned.filter((p) => p.kind === 'volume').map((p) => p.task), onOutcome, onStart);
+    signal.throwIfAborted();
+    const disk = errors.find((e) => e.code === 'DISK');
+    if (disk) throw new BbackupError('DISK', `${disk.message}; the unfinished backup was removed, earlier backups are untouched`);
+    if (items.length === 0) throw new BbackupError('PARTIAL', `nothing was stored: ${errors.map((e) => `${e.kind} ${e.name}: ${e.message}`).join('; ')}`);
+
+    items.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.localeCompare(b.name));
+    const parents = items.flatMap((i) => (i.kind === 'volume' && i.parent ? [i.parent] : [])).sort();
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      id,
+      host: plan.host,
+      created: startedAt.toISOString(),
+      finished: '',
+      tool: { name: 'bbackup', version },
+      status: errors.length > 0 ? 'partial' : 'complete',
+      scope: { ...plan.scope, ...(plan.backupSet ? { backupSet: plan.backupSet } : {}) },
+      compression: plan.compression,
+      parent: parents.at(-1),
+      encrypted: false,
+      items,
+      errors,
+    };
+    emit({ type: 'item.start', jobId, item: 'metadata', kind: 'metadata' });
+    await writeManifest(partial, { ...manifest, finished: new Date().toISOString() });
+    const metadata = await writeMetadataArchive(partial, plan.compression, signal);
+    manifest.items.push({ kind: 'metadata', name: 'metadata', files: [metadata] });
+    manifest.finished = new Date().toISOString();
+    await writeManifest(partial, manifest);
+    emit({ type: 'item.done', jobId, item: 'metadata', bytes: metadata.size });
+    signal.throwIfAborted();
+    await rename(partial, finalDir);
+    renamed = true;
+    log('info', `backup ${id} written to ${finalDir}`);
+
+    const result = await postBackup(env, finalDir, manifest);
+    const outcome = signal.aborted ? 'cancelled' : errors.length + result.length > 0 ? 'partial' : 'ok';
+    const jobErrors = [...errors.map((e) => ({ item: `${e.kind} ${e.name}`, code: e.code, message: e.message })), ...result];
+    emit({ type: 'job.end', jobId, outcome, backupId: id, summary: summarize(manifest, jobErrors.length) });
+    return { outcome, value: { dryRun: false, id, dir: finalDir, manifest, plan }, errors: jobErrors };
+  } catch (err) {
+    return env.fail(err, true);
+  } finally {
+    if (!renamed) await rm(partial, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: ManifestItem[], bytes: Map<string, number>, errors: ItemError[]): Planned[] {
+  const { deps, jobId, emit } = env;
+  const docker = deps.docker.docker;
+  const config = deps.config;
+  const out: Planned[] = [];
+  for (const c of plan.containers) {
+    const item = `container ${c.name}`;
+    out.push({ item, kind: 'container', name: c.name, task: { item, run: async (t) => void items.push(await saveContainer(docker, c.name, partial, config.backup.logs.lines, t.signal)) } });
+  }
+  for (const n of plan.networks) {
+    const item = `network ${n.name}`;
+    out.push({ item, kind: 'network', name: n.name, task: { item, run: async (t) => void items.push(await saveNetwork(docker, n.name, partial, t.signal)) } });
+  }
+  const readerDeps = { docker: deps.docker, workerImage: config.backup.volumes.worker_image, store: config.backup.store };
+  for (const v of plan.volumes) {
+    const item = `volume ${v.name}`;
+    out.push({
+      item,
+      kind: 'volume',
+      name: v.name,
+      total: v.estimatedBytes,
+      task: {
+        item,
+        run: async (t) => {
+          const info = await inspectVolume(docker, v.name, t.signal);
+          const volume = await backupVolume(v, {
+            folder: partial,
+            hostDir: env.hostDir,
+            reader: createReader(v.mode, readerDeps),
+            compression: plan.compression,
+            hooks: deps.hooks,
+            labels: info.Labels ?? {},
+            options: info.Options ?? {},
+            gate: () => t.gate.wait(t.signal),
+            onRestoreError: (err) => errors.push({ kind: 'volume', name: v.name, code: 'HOOK_FAILED', message: `restoring after the backup hook failed: ${describeError(err)}` }),
+            ctx: {
+              signal: t.signal,
+              progress: progressReporter(emit, jobId, item),
+              suspendable: t.suspendable,
+              log: (level, msg) => emit({ type: 'log', jobId, level, source: 'backup', msg }),
+            },
+          });
+          items.push(volume);
+          bytes.set(item, volume.bytes);
+        },
+      },
+    });
+  }
+  return out;
+}
+
+async function inspectVolume(docker: Docker, name: string, signal: AbortSignal): Promise<{ Labels?: Record<string, string> | null; Options?: Record<string, string> | null }> {
+  try {
+    return (await docker.getVolume(name).inspect()) as { Labels?: Record<string, string> | null; Options?: Record<string, string> | null };
+  } catch (err) {
+    throw dockerError(err, `volume ${name}`, signal);
+  }
+}
+
+/** Uploads and rotation: their failures make the backup partial, never undo it. */
+async function postBackup(env: RunEnv, backupDir: string, manifest: Manifest): Promise<{ item: string; code: string; message: string }[]> {
+  if (env.signal.aborted) return [];
+  try {
+    const r = await runPostBackup({ config: env.deps.config, hostDir: env.hostDir, backupDir, manifest, remotes: env.request.remotes, emit: env.emit, signal: env.signal });
+    return r.uploads.filter((u) => !u.ok).map((u) => ({ item: `upload ${u.remote}`, code: 'REMOTE_IO', message: u.error ?? `upload to ${u.remote} failed` }));
+  } catch (err) {
+    if (env.signal.aborted) return [];
+    return [{ item: 'post-backup', code: err instanceof BbackupError ? err.code : 'INTERNAL', message: describeError(err) }];
+  }
+}
+
+function summarize(m: Manifest, errors: number): string {
+  const count = (k: ManifestItem['kind']) => m.items.filter((i) => i.kind === k).length;
+  const bytes = m.items.reduce((s, i) => s + (i.kind === 'volume' ? i.bytes : 0), 0);
+  return `${count('container')} containers, ${count('volume')} volumes (${bytes} bytes), ${count('network')} networks${errors ? `, ${errors} problems` : ''}`;
+}

@@ -1,0 +1,58 @@
+// How a volume tree travels: one tar stream (GNU tar, POSIX/pax format for sub-second mtimes,
+// numeric owners, xattrs, ACLs, sparse files) through zstd, made on the fly (no scratch copy),
+// and unpacked the same way on pull.
+import { Readable } from 'node:stream';
+import { runChain } from './proc-stream.js';
+
+export const REMOTE_INDEX = 'remote-index.json';
+export const REMOTE_INDEX_FORMAT = 1;
+
+/** What the remote copy holds: written before the manifest, read first on pull. */
+export interface RemoteIndex {
+  format: typeof REMOTE_INDEX_FORMAT;
+  id: string;
+  host: string;
+  uploaded: string;
+  encrypted: boolean;
+  files: RemoteFile[];
+}
+
+export interface RemoteFile {
+  /** path in the local backup layout (for a packed tree: the archive path) */
+  path: string;
+  /** key inside the remote backup folder (…​.age when encrypted) */
+  stored: string;
+  /** plaintext size and sha256: what pull checks after decrypting */
+  size: number;
+  sha256: string;
+  /** bytes stored on the remote (after encryption) */
+  storedSize: number;
+  /** set when this archive is a packed tree: the folder to unpack it into */
+  unpackTo?: string;
+}
+
+export function packTree(dir: string, level: number, signal?: AbortSignal): Readable {
+  return runChain(
+    [
+      { file: 'tar', args: ['-C', dir, '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--sparse', '-cf', '-', '.'] },
+      { file: 'zstd', args: ['-q', '-T0', `-${Math.min(19, Math.max(1, level))}`, '-c'] },
+    ],
+    { signal, what: `packing ${dir}` },
+  );
+}
+
+/** Unpack a packed tree into dir (which must exist); resolves when every byte is on disk. */
+export async function unpackTree(input: Readable, dir: string, signal?: AbortSignal): Promise<void> {
+  const out = runChain(
+    [
+      { file: 'zstd', args: ['-q', '-d', '-c'] },
+      { file: 'tar', args: ['-C', dir, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--xattrs-include=*', '--acls', '-xf', '-'] },
+    ],
+    { signal, input, what: `unpacking into ${dir}` },
+  );
+  out.resume();
+  await new Promise<void>((resolve, reject) => {
+    out.on('end', resolve);
+    out.on('error', reject);
+  });
+}

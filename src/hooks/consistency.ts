@@ -34,7 +34,7 @@ interface Held {
 
 export interface Consistency {
   /** run pre-hooks and stop labelled containers; the returned function undoes it (idempotent) */
-  beforeVolume(volume: string, users: readonly VolumeUser[]): Promise<Release>;
+  beforeVolume(volume: string, users: readonly VolumeUser[], signal?: AbortSignal): Promise<Release>;
   /** start every container this run stopped and still holds; a safety net for the end of a run */
   releaseAll(): Promise<void>;
   /** containers currently stopped by this run */
@@ -72,7 +72,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     if (output) log('debug', `container ${name}: ${phase}-hook output: ${output.split('\n').slice(-5).join(' | ')}`);
   };
 
-  const acquire = async (user: VolumeUser): Promise<string | undefined> => {
+  const acquire = async (user: VolumeUser, signal?: AbortSignal): Promise<string | undefined> => {
     const existing = held.get(user.name);
     if (existing) {
       existing.holders++;
@@ -84,7 +84,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     const running = info.State.Running;
     const timeout = hooks.timeout ?? opts.defaultTimeoutSec;
     if (hooks.pre) {
-      if (running) await runExec(user.name, 'pre', hooks.pre, timeout, opts.signal);
+      if (running) await runExec(user.name, 'pre', hooks.pre, timeout, signal ?? opts.signal);
       else log('warn', `container ${user.name} is not running: its pre-hook is skipped (a stopped container's files are at rest)`);
     }
     const entry: Held = { hooks, holders: 1, stoppedByUs: false };
@@ -137,12 +137,12 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
   };
 
   return {
-    beforeVolume: (volume, users) =>
+    beforeVolume: (volume, users, signal) =>
       serial(async () => {
         const acquired: string[] = [];
         try {
           for (const user of [...users].sort((a, b) => a.name.localeCompare(b.name))) {
-            const name = await acquire(user);
+            const name = await acquire(user, signal);
             if (name) acquired.push(name);
           }
         } catch (err) {

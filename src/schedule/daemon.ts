@@ -72,25 +72,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       log.info(`schedule ${name}: waiting ${Math.round(jitter / 100) / 10} s of jitter`);
       if (!(await sleep(jitter, opts.signal))) return;
     }
-    const start = new Date().toISOString();
-    log.info(`schedule ${name}: run starts`);
-    await patchSchedule(opts.statePath, name, (e) => (e.lastStart = start)).catch(() => undefined);
-    let result: ScheduleRunResult;
-    try {
-      result = await opts.run(name, schedule, opts.signal);
-    } catch (err) {
-      result = { status: 'failed', error: describeError(err) };
-    }
-    const level = result.status === 'ok' ? 'info' : 'error';
-    log[level](`schedule ${name}: run ended ${result.status}${result.backupId ? ` (backup ${result.backupId})` : ''}${result.error ? `: ${result.error}` : ''}`);
-    await patchSchedule(opts.statePath, name, (e) => {
-      e.lastEnd = new Date().toISOString();
-      e.lastStatus = result.status;
-      e.lastBackupId = result.backupId ?? null;
-      e.lastError = result.error ?? null;
-      if (result.host) e.lastHost = result.host;
-      e.runs = (e.runs ?? 0) + 1;
-    }).catch((err) => log.warn(`cannot write ${opts.statePath}: ${describeError(err)}`));
+    await runRecorded(opts.statePath, name, schedule, opts.run, opts.signal, log);
   };
 
   const crons = schedules.map(([name, s]) => new Cron(s.cron, { name: `bbackup-${name}`, catch: (err) => log.error(`schedule ${name}: ${describeError(err)}`) }, () => fire(name, s)));
@@ -147,4 +129,31 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Run one schedule and record its start and result in the state file (daemon and `schedule run`). */
+export async function runRecorded(statePath: string, name: string, schedule: ScheduleConfig, run: ScheduleRunner, signal: AbortSignal, log: Logger): Promise<ScheduleRunResult> {
+  const start = new Date().toISOString();
+  log.info(`schedule ${name}: run starts`);
+  await patchSchedule(statePath, name, (e) => {
+    e.lastStart = start;
+    delete e.lastEnd;
+  }).catch((err) => log.warn(`cannot write ${statePath}: ${describeError(err)}`));
+  let result: ScheduleRunResult;
+  try {
+    result = await run(name, schedule, signal);
+  } catch (err) {
+    result = { status: 'failed', error: describeError(err) };
+  }
+  const level = result.status === 'ok' ? 'info' : 'error';
+  log[level](`schedule ${name}: run ended ${result.status}${result.backupId ? ` (backup ${result.backupId})` : ''}${result.error ? `: ${result.error}` : ''}`);
+  await patchSchedule(statePath, name, (e) => {
+    e.lastEnd = new Date().toISOString();
+    e.lastStatus = result.status;
+    e.lastBackupId = result.backupId ?? null;
+    e.lastError = result.error ?? null;
+    if (result.host) e.lastHost = result.host;
+    e.runs = (e.runs ?? 0) + 1;
+  }).catch((err) => log.warn(`cannot write ${statePath}: ${describeError(err)}`));
+  return result;
 }

@@ -71,3 +71,14 @@ export function patchSchedule(path: string, name: string, patch: (s: ScheduleRun
     patch(entry);
   });
 }
+
+/** Is a process with this pid alive on this machine (signal 0 probes without touching it)? */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -3,5 +3,8 @@ import type { Command } from 'commander';
 import type { Action } from '../run.js';
 import { register as registerInventory } from './inventory.js';
 import { register as registerInitConfig } from './init-config.js';
+import { register as registerTui } from './tui.js';
+import { register as registerDaemon } from './daemon.js';
+import { register as registerSchedule } from './schedule.js';
 
-export const COMMAND_MODULES: ((program: Command, action: Action) => void)[] = [registerInventory, registerInitConfig];
+export const COMMAND_MODULES: ((program: Command, action: Action) => void)[] = [registerInventory, registerInitConfig, registerDaemon, registerSchedule, registerTui];

@@ -1,0 +1,110 @@
+// bbackup daemon: run the config's schedules until SIGINT/SIGTERM. Also home of the schedule
+// runner that `schedule run` (systemd) shares, so both paths back up, hook and notify alike.
+import type { Command } from 'commander';
+import { connectDocker, resolveDockerTarget } from '../../docker/client.js';
+import { describeError, exitCodeOf, EXIT_CANCELLED, EXIT_PARTIAL } from '../../errors.js';
+import { startBackup } from '../../jobs/backup-job.js';
+import { notifyRun } from '../../notify/notify.js';
+import { buildReport } from '../../notify/report.js';
+import { runRecorded, startDaemon, type ScheduleRunner } from '../../schedule/daemon.js';
+import { runOperatedBackup, scheduleRequest } from '../../schedule/run-backup.js';
+import { statePathFor } from '../../schedule/state.js';
+import { BbackupError } from '../../errors.js';
+import type { CliContext } from '../context.js';
+import type { Action } from '../run.js';
+
+export function register(program: Command, action: Action): void {
+  program
+    .command('daemon')
+    .description('run the schedules of the config (schedule: section) until stopped; SIGINT/SIGTERM cancel running backups cleanly')
+    .action(action(daemonCommand));
+}
+
+/** Runs one schedule's backup with hooks and notifications; never throws for a failed backup. */
+export function scheduleRunner(ctx: CliContext): ScheduleRunner {
+  return async (name, schedule, signal) => {
+    const config = ctx.config;
+    const target = resolveDockerTarget(config, schedule.host ?? ctx.opts.host, ctx.io.env);
+    const run = await runOperatedBackup({
+      config,
+      request: scheduleRequest(schedule),
+      connect: () => connectDocker(target),
+      hostLabel: target.hostName ?? target.address,
+      start: startBackup,
+      emit: ctx.logger.emit,
+      logger: ctx.logger,
+      schedule: name,
+      signal,
+    });
+    const r = run.report;
+    return { status: r.status, backupId: r.backup_id ?? undefined, host: r.host, error: r.errors.length ? r.errors.map((e) => `${e.item}: ${e.message}`).join('; ') : undefined };
+  };
+}
+
+/** SIGINT/SIGTERM abort the returned signal (once); the listeners go away with `dispose`. */
+export function stopSignal(): { signal: AbortSignal; dispose: () => void } {
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => abort.abort(new BbackupError('CANCELLED', `stopped by ${sig}`));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: abort.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function daemonCommand(ctx: CliContext): Promise<number> {
+  const config = ctx.config;
+  const stop = stopSignal();
+  try {
+    const daemon = await startDaemon({
+      config,
+      run: scheduleRunner(ctx),
+      statePath: statePathFor(config),
+      logger: ctx.logger,
+      signal: stop.signal,
+      onMissed: async (name, schedule, missed) => {
+        const host = schedule.host ?? ctx.opts.host ?? config.default_host ?? 'default';
+        const message = `${missed.more ? 'more than ' : ''}${missed.count} scheduled run(s) between ${missed.first?.toISOString()} and ${missed.last?.toISOString()} did not happen: the daemon was not running`;
+        await notifyRun(config, buildReport({ event: 'schedule.missed', host, schedule: name, status: 'failed', started: missed.first ?? new Date(), finished: new Date(), errors: [{ item: `schedule ${name}`, code: 'MISSED', message }] }), { logger: ctx.logger });
+      },
+    });
+    ctx.logger.info(`daemon running (pid ${process.pid}) with ${Object.values(config.schedule).filter((s) => s.enabled).length} schedule(s); state in ${statePathFor(config)}`);
+    await daemon.done;
+    ctx.logger.info('daemon stopped');
+    return 0;
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** `schedule run NAME`: one run now, recorded like the daemon's. Exit 0 ok, 4 partial, 5 cancelled, else 3. */
+export async function runScheduleOnce(ctx: CliContext, name: string): Promise<number> {
+  const schedule = ctx.config.schedule[name];
+  if (!schedule) throw new BbackupError('USAGE', `unknown schedule "${name}"; configured: ${Object.keys(ctx.config.schedule).join(', ') || 'none'}`);
+  const stop = stopSignal();
+  try {
+    const result = await runRecorded(statePathFor(ctx.config), name, schedule, scheduleRunner(ctx), stop.signal, ctx.logger.child('schedule'));
+    if (ctx.opts.json) ctx.printJson({ schedule: name, ...result });
+    else ctx.print(`schedule ${name}: ${result.status}${result.backupId ? ` (backup ${result.backupId})` : ''}`);
+    if (result.error) ctx.io.stderr.write(`bbackup: ${result.status === 'ok' ? 'warning' : 'error'}: ${result.error}\n`);
+    switch (result.status) {
+      case 'ok':
+        return 0;
+      case 'partial':
+        return EXIT_PARTIAL;
+      case 'cancelled':
+        return EXIT_CANCELLED;
+      case 'failed':
+        return 3;
+    }
+  } catch (err) {
+    ctx.logger.error(describeError(err));
+    return exitCodeOf(err);
+  } finally {
+    stop.dispose();
+  }
+}

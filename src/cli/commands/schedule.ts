@@ -1,0 +1,115 @@
+// schedule list | install-systemd | run NAME
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { nextRuns } from '../../schedule/cron.js';
+import { installSystemdUnits } from '../../schedule/install-systemd.js';
+import { isProcessAlive, readState, statePathFor } from '../../schedule/state.js';
+import { runScheduleOnce } from './daemon.js';
+import type { CliContext } from '../context.js';
+import { formatTable } from '../output.js';
+import type { Action } from '../run.js';
+
+export function register(program: Command, action: Action): void {
+  const schedule = program.command('schedule').description('scheduled backups: list them, install systemd timers, run one now');
+  schedule
+    .command('list')
+    .description('every schedule with its next runs and the result of its last run')
+    .option('-n, --next <count>', 'next run times to show', '1')
+    .action(action(listCommand));
+  schedule
+    .command('install-systemd')
+    .description('write a .service + .timer pair (Persistent=true) per enabled schedule')
+    .option('--dir <dir>', 'where to write the units', '/etc/systemd/system')
+    .option('--name <prefix>', 'unit name prefix: <prefix>-<schedule>.timer', 'bbackup')
+    .option('--schedule <name...>', 'only these schedules')
+    .option('--exec <path>', 'the bbackup executable the service runs (default: this one)')
+    .action(action(installCommand));
+  schedule
+    .command('run')
+    .argument('<name>', 'schedule name')
+    .description('run one schedule now, as the daemon would (hooks, notifications, state); used by the systemd service')
+    .action(action(runCommand));
+}
+
+async function listCommand(ctx: CliContext, opts: { next: string }): Promise<number> {
+  const config = ctx.config;
+  const statePath = statePathFor(config);
+  const state = await readState(statePath);
+  const n = Math.max(1, Number(opts.next) || 1);
+  const rows = Object.entries(config.schedule).map(([name, s]) => {
+    const last = state.schedules[name] ?? {};
+    return {
+      name,
+      enabled: s.enabled,
+      cron: s.cron,
+      host: s.host ?? config.default_host ?? null,
+      what: s.backup_set ? `set ${s.backup_set}` : s.containers ? `containers ${s.containers.join(',')}` : 'default scope',
+      next: s.enabled ? nextRuns(s.cron, n, new Date(), name).map((d) => d.toISOString()) : [],
+      last,
+    };
+  });
+  const daemonAlive = state.daemon ? isProcessAlive(state.daemon.pid) : false;
+  if (ctx.opts.json) {
+    ctx.printJson({ statePath, daemon: state.daemon ? { ...state.daemon, alive: daemonAlive } : null, schedules: rows });
+    return 0;
+  }
+  if (rows.length === 0) {
+    ctx.print('no schedules configured (schedule: section)');
+    return 0;
+  }
+  ctx.print(
+    formatTable(rows, [
+      { header: 'SCHEDULE', value: (r) => r.name + (r.enabled ? '' : ' (disabled)') },
+      { header: 'CRON', value: (r) => r.cron },
+      { header: 'WHAT', value: (r) => r.what + (r.host ? ` @${r.host}` : '') },
+      { header: 'NEXT RUN', value: (r) => (r.next.length ? r.next.map(localTime).join(', ') : '-') },
+      { header: 'LAST RUN', value: (r) => (r.last.lastStart ? localTime(r.last.lastStart) : 'never') },
+      { header: 'RESULT', value: (r) => (r.last.lastStart && !r.last.lastEnd ? 'running?' : (r.last.lastStatus ?? '-')) },
+      { header: 'BACKUP', value: (r) => r.last.lastBackupId ?? '-' },
+      { header: 'SKIPPED', value: (r) => String(r.last.skipped ?? 0), align: 'right' },
+      { header: 'MISSED', value: (r) => String(r.last.missed ?? 0), align: 'right' },
+    ]),
+  );
+  const errors = rows.filter((r) => r.last.lastError).map((r) => `  ${r.name}: ${r.last.lastError}`);
+  if (errors.length) ctx.print(`last errors:\n${errors.join('\n')}`);
+  ctx.print(state.daemon ? `daemon: pid ${state.daemon.pid} ${daemonAlive ? 'running' : 'not running'}, last seen ${localTime(state.daemon.lastSeen)}` : 'daemon: never started');
+  return 0;
+}
+
+const localTime = (iso: string): string => {
+  const d = new Date(iso);
+  const p = (v: number) => String(v).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+};
+
+/** argv that starts this very bbackup: the built bin.js, or bin.ts through tsx from a checkout. */
+function selfCommand(exec?: string): string[] {
+  if (exec) return [resolve(exec)];
+  const script = process.argv[1] ? resolve(process.argv[1]) : '';
+  if (script.endsWith('.ts')) return [process.execPath, '--import', fileURLToPath(import.meta.resolve('tsx')), script];
+  if (script && existsSync(script)) return [process.execPath, script];
+  return ['/usr/bin/env', 'bbackup'];
+}
+
+async function installCommand(ctx: CliContext, opts: { dir: string; name: string; schedule?: string[]; exec?: string }): Promise<number> {
+  const written = await installSystemdUnits({
+    config: ctx.config,
+    configPath: ctx.loadedConfig.source.path,
+    dir: resolve(opts.dir),
+    prefix: opts.name,
+    command: selfCommand(opts.exec),
+    only: opts.schedule,
+  });
+  if (ctx.opts.json) ctx.printJson({ units: written });
+  else {
+    for (const w of written) ctx.print(`schedule ${w.schedule}: ${w.service}\n${' '.repeat(10 + w.schedule.length)}${w.timer}`);
+    ctx.print(`enable with: systemctl daemon-reload && systemctl enable --now ${written.map((w) => `${w.unit}.timer`).join(' ')}`);
+  }
+  return 0;
+}
+
+async function runCommand(ctx: CliContext, name: string): Promise<number> {
+  return runScheduleOnce(ctx, name);
+}

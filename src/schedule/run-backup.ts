@@ -1,0 +1,114 @@
+// One backup with everything operations adds around it: global pre/post hooks, the container
+// labels (stop, exec pre/post) around each volume, a notification, and (for schedules) the
+// state file. Used by the daemon, `schedule run` (systemd) and `bbackup backup`. The backup job
+// itself is passed in (`start`), so this layer does not depend on the job layer above it.
+import type { BackupHooks, BackupRequest, BackupValue } from '../backup/types.js';
+import type { Config, ScheduleConfig } from '../config/schema.js';
+import type { DockerConnection } from '../docker/client.js';
+import { BbackupError, exitCodeFor, type ErrorCode } from '../errors.js';
+import type { Emit } from '../events.js';
+import { createConsistency } from '../hooks/consistency.js';
+import { aroundRun, type AroundRunResult, type RunOutcome } from '../hooks/around-run.js';
+import type { JobHandle, JobResult } from '../jobs/types.js';
+import type { Logger } from '../log/logger.js';
+import type { NotifyOptions } from '../notify/notify.js';
+import { hostDir } from '../store/layout.js';
+
+export type StartBackup = (request: BackupRequest, deps: { config: Config; docker: DockerConnection; emit: Emit; logger?: Logger; hooks?: BackupHooks }) => JobHandle<BackupValue>;
+
+export interface OperatedBackupOptions {
+  config: Config;
+  request: BackupRequest;
+  /** opens the engine; a failure is reported as backup.unavailable */
+  connect: () => Promise<DockerConnection>;
+  /** the host's name for reports before the engine answered (hosts entry name or address) */
+  hostLabel: string;
+  start: StartBackup;
+  emit: Emit;
+  logger?: Logger;
+  schedule?: string;
+  signal?: AbortSignal;
+  /** the CLI and TUI get the handle for pause/skip/cancel */
+  onStart?: (handle: JobHandle<BackupValue>) => void;
+  notify?: Omit<NotifyOptions, 'logger' | 'signal'>;
+}
+
+export interface OperatedBackupResult extends AroundRunResult {
+  result?: JobResult<BackupValue>;
+}
+
+/** A finished backup job as the report's terms. */
+export function outcomeOf(result: JobResult<BackupValue>): RunOutcome {
+  const value = result.value && !result.value.dryRun ? result.value : undefined;
+  const manifest = value?.manifest;
+  const failedItems = new Set(result.errors.map((e) => e.item));
+  const items = manifest?.items ?? [];
+  const stored = items.filter((i) => i.kind !== 'metadata').length;
+  // Logical sizes: a volume counts its own bytes and files, everything else the files it stored.
+  let bytes = 0;
+  let files = 0;
+  for (const i of items) {
+    if (i.kind === 'volume') {
+      bytes += i.bytes;
+      files += i.fileCount;
+    } else {
+      bytes += i.files.reduce((sum, f) => sum + f.size, 0);
+      files += i.files.length;
+    }
+  }
+  return {
+    status: result.outcome,
+    backupId: value?.id,
+    backupDir: value?.dir,
+    items: { total: stored + failedItems.size, ok: stored, failed: failedItems.size, skipped: 0 },
+    sizes: { bytes, files },
+    errors: result.errors,
+  };
+}
+
+export async function runOperatedBackup(o: OperatedBackupOptions): Promise<OperatedBackupResult> {
+  let result: JobResult<BackupValue> | undefined;
+  let host = o.hostLabel;
+  const ctx = { config: o.config, host, storeDir: hostDir(o.config.backup.store, host), schedule: o.schedule, logger: o.logger, emit: o.emit, signal: o.signal, notify: o.notify };
+  const run = await aroundRun(ctx, async () => {
+    o.signal?.throwIfAborted();
+    const docker = await o.connect();
+    host = docker.hostName;
+    ctx.host = host;
+    ctx.storeDir = hostDir(o.config.backup.store, host);
+    const consistency = createConsistency({ docker: docker.docker, defaultTimeoutSec: o.config.hooks.timeout, emit: o.emit, signal: o.signal });
+    const hooks: BackupHooks = { beforeVolume: (volume, containers, signal) => consistency.beforeVolume(volume.name, containers.map((name) => ({ name })), signal) };
+    const handle = o.start(o.request, { config: o.config, docker, emit: o.emit, logger: o.logger, hooks });
+    const cancel = () => handle.cancel();
+    o.signal?.addEventListener('abort', cancel, { once: true });
+    o.onStart?.(handle);
+    try {
+      result = await handle.done;
+    } finally {
+      o.signal?.removeEventListener('abort', cancel);
+      // The engine releases every volume in a finally; this catches anything a bug left stopped.
+      await consistency.releaseAll();
+    }
+    const outcome = outcomeOf(result);
+    // A job that failed before it produced anything could not open its store, engine or lock.
+    if (result.outcome === 'failed' && !result.value) throw new SetupFailure(result, outcome);
+    return outcome;
+  });
+  return { ...run, result };
+}
+
+/** Turns a failed-at-setup job into the `backup.unavailable` report, keeping the job's error code. */
+class SetupFailure extends BbackupError {
+  constructor(
+    readonly result: JobResult<BackupValue>,
+    readonly outcome: RunOutcome,
+  ) {
+    const code = result.errors[0]?.code;
+    super(code && exitCodeFor(code as ErrorCode) !== undefined ? (code as ErrorCode) : 'DOCKER_FAILED', result.errors.map((e) => e.message).join('; ') || 'the backup could not start');
+  }
+}
+
+/** The backup request a schedule stands for. Two schedules on one host wait for each other's lock. */
+export function scheduleRequest(s: ScheduleConfig): BackupRequest {
+  return { containers: s.containers, backupSet: s.backup_set, scope: s.scope, remotes: s.remotes, wait: true };
+}

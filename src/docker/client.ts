@@ -143,9 +143,12 @@ export function unreachable(target: DockerTarget, err: unknown): BbackupError {
           : e.code === 'ECONNREFUSED'
             ? 'connection refused'
             : (e.code ?? e.message);
+  // The low-level message goes in the text (not only the cause) so that describeError does not
+  // append it again after the advice.
+  const detail = e.message && !reason.includes(e.message) ? ` (${e.message})` : '';
   return new BbackupError(
     'DOCKER_UNREACHABLE',
-    `cannot reach the Docker engine at ${target.address} (from ${target.via}): ${reason}. Is dockerd running? Set docker.socket, DOCKER_HOST or --host to point elsewhere.`,
+    `cannot reach the Docker engine at ${target.address} (from ${target.via}): ${reason}${detail}. Is dockerd running? Set docker.socket, DOCKER_HOST or --host to point elsewhere.`,
     { address: target.address, via: target.via },
     { cause: err },
   );

@@ -47,7 +47,8 @@ describe('unreachable engine: exit 3 and where bbackup tried', () => {
     const { path, env, dir } = setup(yaml);
     const r = await runCli(['-c', path, ...args, 'list-volumes'], { env: { ...env, ...extra } });
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toContain(`bbackup: error: cannot reach the Docker engine at ${at.replace('$DIR', dir)} (from ${via}): ${reason}.`);
+    expect(r.stderr).toContain(`bbackup: error: cannot reach the Docker engine at ${at.replace('$DIR', dir)} (from ${via}): ${reason}`);
+    expect(r.stderr).toMatch(/Is dockerd running\? Set docker\.socket, DOCKER_HOST or --host to point elsewhere\.$/);
     expect(r.stdout).toBe('');
   });
 

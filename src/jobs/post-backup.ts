@@ -1,9 +1,15 @@
-// After a successful backup: upload to remotes, then apply retention locally and on each remote.
-// Owned by the remotes/retention work (issue 5); the backup job calls runPostBackup() once the
-// backup folder is complete and renamed.
+// After a successful backup: upload to every enabled remote (or those named with -r), then apply
+// retention locally and on each remote that received this backup. A failed upload never undoes
+// the backup; it is returned (naming the remote and the cause) so the job ends partial, exit 4.
+// Called by the backup job while it holds the host's store lock.
 import type { Config } from '../config/schema.js';
+import { ageSpecFrom } from '../crypto/age.js';
+import { describeError } from '../errors.js';
 import type { Emit } from '../events.js';
+import { openRemote, selectRemotes } from '../remote/open.js';
+import { uploadBackup } from '../remote/upload-backup.js';
 import type { Manifest } from '../store/manifest.js';
+import { policyFrom, rotateLocal, rotateRemote } from './rotate.js';
 
 export interface PostBackupRequest {
   config: Config;
@@ -15,6 +21,8 @@ export interface PostBackupRequest {
   remotes?: string[];
   emit: Emit;
   signal: AbortSignal;
+  /** job the events belong to (default post-<backup id>) */
+  jobId?: string;
 }
 
 export interface PostBackupResult {
@@ -23,7 +31,50 @@ export interface PostBackupResult {
   rotated: string[];
 }
 
-export async function runPostBackup(_req: PostBackupRequest): Promise<PostBackupResult> {
-  // Replaced by the remotes work: until then nothing leaves the host.
-  return { uploads: [], rotated: [] };
+const naming = (remote: string, message: string) => (message.includes(`remote ${remote}`) ? message : `remote ${remote}: ${message}`);
+
+export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupResult> {
+  const { config, manifest, emit, signal } = req;
+  const jobId = req.jobId ?? `post-${manifest.id}`;
+  const result: PostBackupResult = { uploads: [], rotated: [] };
+  const names = selectRemotes(config, req.remotes);
+  const encrypted = ageSpecFrom(config.encryption) !== undefined;
+  const level = manifest.compression.method === 'zstd' ? manifest.compression.level : config.backup.compression.level;
+  for (const name of names) {
+    signal.throwIfAborted();
+    const item = `upload ${name}`;
+    emit({ type: 'item.start', jobId, item, kind: 'upload' });
+    const remote = openRemote(config, name, { emit, jobId });
+    try {
+      const r = await uploadBackup({ remote, backupDir: req.backupDir, manifest, level, encrypted, signal });
+      emit({ type: 'item.done', jobId, item, bytes: r.bytes, detail: r.existed ? 'already on the remote' : `${r.files} files, checked` });
+      result.uploads.push({ remote: name, ok: true });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const message = naming(name, describeError(err));
+      emit({ type: 'item.failed', jobId, item, error: { code: (err as { code?: string }).code ?? 'REMOTE_IO', message } });
+      result.uploads.push({ remote: name, ok: false, error: message });
+    } finally {
+      await remote.close();
+    }
+  }
+  // Rotation never follows a backup that is not complete: its predecessors may be the only good copies.
+  if (!config.retention.enabled || manifest.status !== 'complete') return result;
+  const policy = policyFrom(config.retention);
+  const local = await rotateLocal(req.hostDir, manifest.host, policy, { dryRun: false, signal, emit, jobId });
+  result.rotated.push(...local.removed.map((id) => `local:${id}`));
+  for (const u of result.uploads.filter((x) => x.ok)) {
+    const remote = openRemote(config, u.remote, { emit, jobId });
+    try {
+      const r = await rotateRemote(remote, manifest.host, policy, { dryRun: false, signal, emit, jobId });
+      result.rotated.push(...r.removed.map((id) => `${u.remote}:${id}`));
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // Reported like a failed upload so the run ends partial and the message names the remote.
+      result.uploads.push({ remote: u.remote, ok: false, error: naming(u.remote, `rotation failed: ${describeError(err)}`) });
+    } finally {
+      await remote.close();
+    }
+  }
+  return result;
 }

@@ -6,5 +6,9 @@ import { register as registerInitConfig } from './init-config.js';
 import { register as registerTui } from './tui.js';
 import { register as registerDaemon } from './daemon.js';
 import { register as registerSchedule } from './schedule.js';
+import { register as registerRestore } from './restore.js';
+import { register as registerRemotes } from './remotes.js';
+import { register as registerEncryption } from './encryption.js';
+import { register as registerBackup } from './backup.js';
 
-export const COMMAND_MODULES: ((program: Command, action: Action) => void)[] = [registerInventory, registerInitConfig, registerDaemon, registerSchedule, registerTui];
+export const COMMAND_MODULES: ((program: Command, action: Action) => void)[] = [registerInventory, registerInitConfig, registerDaemon, registerSchedule, registerTui, registerRestore, registerBackup, registerRemotes, registerEncryption];

@@ -1,0 +1,165 @@
+// list-remote-backups, pull, rotate: thin front ends over src/remote and src/jobs/rotate.
+import type { Command } from 'commander';
+import { expandHome } from '../../config/locate.js';
+import { BbackupError, describeError } from '../../errors.js';
+import { fanOut, type Emit } from '../../events.js';
+import { listRemoteBackups, type RemoteBackup } from '../../remote/list.js';
+import { openRemote, selectRemotes } from '../../remote/open.js';
+import { pullBackup } from '../../remote/pull.js';
+import { policyFrom, rotateLocal, rotateRemote, type RotationReport } from '../../jobs/rotate.js';
+import { listHostFolders } from '../../store/catalog.js';
+import { fromSafeSegment, hostDir } from '../../store/layout.js';
+import { acquireLock } from '../../store/lock.js';
+import type { CliContext } from '../context.js';
+import { formatBytes, formatTable } from '../output.js';
+import { textPrinter } from '../printers/text.js';
+import type { Action } from '../run.js';
+
+const collectNames = (v: string, prev: string[] = []) => [...prev, v];
+
+export function register(program: Command, action: Action): void {
+  program
+    .command('list-remote-backups')
+    .description('backups on the remotes (every configured remote, or those given with -r)')
+    .option('-r, --remote <name>', 'only this remote (repeatable)', collectNames)
+    .action(action(listCommand));
+  program
+    .command('pull')
+    .description('download a remote backup into the local store, checked and decrypted')
+    .argument('<remote>', 'remote name from the config')
+    .argument('<id>', 'backup id (see list-remote-backups)')
+    .action(action(pullCommand));
+  program
+    .command('rotate')
+    .description('apply the retention policy to the local store and to the remotes')
+    .option('--dry-run', 'show every backup with keep/remove and the reason; remove nothing', false)
+    .option('-r, --remote <name>', 'rotate only this remote, not the local store (repeatable)', collectNames)
+    .action(action(rotateCommand));
+}
+
+function printer(ctx: CliContext): { emit: Emit; close(): void } {
+  if (ctx.opts.json) return { emit: (e) => ctx.logger.emit(e), close: () => undefined };
+  const p = textPrinter({ out: ctx.io.stderr, live: ctx.io.stderr.isTTY === true, quiet: ctx.opts.quiet });
+  return { emit: fanOut(p.emit, (e) => ctx.logger.emit(e)), close: p.close };
+}
+
+/** Abort on the first SIGINT/SIGTERM: the operation ends cancelled (exit 5). */
+function interruptible(): { signal: AbortSignal; done(): void } {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return { signal: ac.signal, done: () => (process.off('SIGINT', stop), process.off('SIGTERM', stop)) };
+}
+
+async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promise<number> {
+  const names = opts.remote?.length ? selectRemotes(ctx.config, opts.remote) : Object.keys(ctx.config.remotes);
+  if (names.length === 0) throw new BbackupError('USAGE', 'no remotes configured (remotes: in the config)');
+  const backups: RemoteBackup[] = [];
+  const failures: { remote: string; error: string }[] = [];
+  const { signal, done } = interruptible();
+  try {
+    for (const name of names) {
+      const remote = openRemote(ctx.config, name, { emit: (e) => ctx.logger.emit(e) });
+      try {
+        backups.push(...(await listRemoteBackups(remote, signal)).backups);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        failures.push({ remote: name, error: describeError(err) });
+        ctx.io.stderr.write(`bbackup: error: ${describeError(err)}\n`);
+      } finally {
+        await remote.close();
+      }
+    }
+  } finally {
+    done();
+  }
+  if (ctx.opts.json) ctx.printJson({ backups, failures });
+  else if (backups.length === 0) ctx.print(`no backups on ${names.join(', ')}`);
+  else
+    ctx.print(
+      formatTable(backups, [
+        { header: 'REMOTE', value: (b) => b.remote },
+        { header: 'HOST', value: (b) => b.host },
+        { header: 'ID', value: (b) => b.id },
+        { header: 'TIME (UTC)', value: (b) => b.time.replace('T', ' ').replace(/\.\d+Z$/, '') },
+        { header: 'SIZE', value: (b) => formatBytes(b.size), align: 'right' },
+        { header: 'ENCRYPTED', value: (b) => (b.encrypted ? 'yes' : 'no') },
+      ]),
+    );
+  return failures.length === 0 ? 0 : failures.length === names.length ? 3 : 4;
+}
+
+async function pullCommand(ctx: CliContext, remoteName: string, id: string): Promise<number> {
+  const p = printer(ctx);
+  const { signal, done } = interruptible();
+  try {
+    const dir = await pullBackup(ctx.config, remoteName, id, { store: expandHome(ctx.config.backup.store), host: ctx.opts.host, emit: p.emit, signal });
+    p.close();
+    if (ctx.opts.json) ctx.printJson({ pulled: { remote: remoteName, id, dir } });
+    else ctx.print(`pulled ${id} from ${remoteName} into ${dir}`);
+    return 0;
+  } finally {
+    p.close();
+    done();
+  }
+}
+
+async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: string[] }): Promise<number> {
+  const policy = policyFrom(ctx.config.retention);
+  const store = expandHome(ctx.config.backup.store);
+  const p = printer(ctx);
+  const { signal, done } = interruptible();
+  const reports: RotationReport[] = [];
+  const failures: { target: string; error: string }[] = [];
+  const hostsFilter = ctx.opts.host ? [ctx.opts.host] : undefined;
+  try {
+    if (!opts.remote?.length) {
+      for (const seg of await listHostFolders(store)) {
+        const host = fromSafeSegment(seg);
+        if (hostsFilter && !hostsFilter.includes(host)) continue;
+        const folder = hostDir(store, host);
+        // A dry run changes nothing, so it need not wait for a running backup.
+        const lock = opts.dryRun ? undefined : await acquireLock(folder, { signal });
+        try {
+          reports.push(await rotateLocal(folder, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit }));
+        } finally {
+          await lock?.release();
+        }
+      }
+    }
+    for (const name of opts.remote?.length ? selectRemotes(ctx.config, opts.remote) : selectRemotes(ctx.config)) {
+      const remote = openRemote(ctx.config, name, { emit: p.emit });
+      try {
+        const hosts = hostsFilter ?? [...new Set((await listRemoteBackups(remote, signal)).backups.map((b) => b.host))];
+        for (const host of hosts) reports.push(await rotateRemote(remote, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit }));
+      } catch (err) {
+        if (signal.aborted) throw err;
+        failures.push({ target: name, error: describeError(err) });
+        ctx.io.stderr.write(`bbackup: error: ${describeError(err)}\n`);
+      } finally {
+        await remote.close();
+      }
+    }
+  } finally {
+    p.close();
+    done();
+  }
+  const rows = reports.flatMap((r) => r.plan.decisions.map((d) => ({ target: r.target, host: r.host, ...d })));
+  if (ctx.opts.json) ctx.printJson({ dryRun: opts.dryRun, reports, failures });
+  else {
+    if (rows.length === 0) ctx.print('no backups to rotate');
+    else
+      ctx.print(
+        formatTable(rows, [
+          { header: 'WHERE', value: (r) => r.target },
+          { header: 'HOST', value: (r) => r.host },
+          { header: 'ID', value: (r) => r.id },
+          { header: 'ACTION', value: (r) => (r.keep ? 'keep' : opts.dryRun ? 'remove' : 'removed') },
+          { header: 'REASON', value: (r) => r.reasons.join('; ') },
+        ]),
+      );
+    for (const r of reports.filter((x) => x.plan.overQuota)) ctx.print(`warning: ${r.target} ${r.host} stays over max_storage_gb: the newest complete backup alone exceeds it`);
+  }
+  return failures.length > 0 ? 4 : 0;
+}

@@ -81,22 +81,30 @@ export async function removePartials(hostFolder: string): Promise<string[]> {
 }
 
 /**
- * Bytes on disk (allocated blocks) of a folder, counting every inode once. Pass the same `seen`
- * set over backups oldest first to get what each one adds beyond the older ones (like `du`).
+ * Bytes on disk (allocated blocks) of a folder: `size` counts every inode once inside it;
+ * `added` counts only inodes not in `seen` (pass one set over backups oldest first to get what
+ * each adds beyond the older ones, like `du`); `seen` is updated.
  */
-export async function diskUsage(dir: string, seen = new Set<string>()): Promise<number> {
-  let total = 0;
+export async function diskUsage(dir: string, seen = new Set<string>()): Promise<{ size: number; added: number }> {
+  let size = 0;
+  let added = 0;
+  const local = new Set<string>();
   const stack = [dir];
   while (stack.length > 0) {
     const current = stack.pop()!;
     const st = await lstat(current, { bigint: true });
     const key = `${st.dev}:${st.ino}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      total += Number(st.blocks) * 512;
+    if (!local.has(key)) {
+      local.add(key);
+      const bytes = Number(st.blocks) * 512;
+      size += bytes;
+      if (!seen.has(key)) {
+        seen.add(key);
+        added += bytes;
+      }
     }
     if (!st.isDirectory()) continue;
     for await (const e of await opendir(current)) stack.push(join(current, e.name));
   }
-  return total;
+  return { size, added };
 }

@@ -10,5 +10,7 @@ import { register as registerRestore } from './restore.js';
 import { register as registerRemotes } from './remotes.js';
 import { register as registerEncryption } from './encryption.js';
 import { register as registerBackup } from './backup.js';
+import { register as registerListBackups } from './list-backups.js';
+import { register as registerVerify } from './verify.js';
 
-export const COMMAND_MODULES: ((program: Command, action: Action) => void)[] = [registerInventory, registerInitConfig, registerDaemon, registerSchedule, registerTui, registerRestore, registerBackup, registerRemotes, registerEncryption];
+export const COMMAND_MODULES: ((program: Command, action: Action) => void)[] = [registerInventory, registerInitConfig, registerDaemon, registerSchedule, registerTui, registerRestore, registerBackup, registerRemotes, registerEncryption, registerListBackups, registerVerify];

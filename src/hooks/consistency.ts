@@ -62,6 +62,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     try {
       r = await execInContainer(opts.docker, name, argv, { timeoutMs: timeoutSec * 1000, signal });
     } catch (err) {
+      if (signal?.aborted) throw new BbackupError('CANCELLED', `container ${name}: ${phase}-hook cancelled`, { container: name }, { cause: err });
       throw new BbackupError('TOOL_FAILED', `container ${name}: ${phase}-hook ${JSON.stringify(argv)} could not start: ${describeError(err)}`, { container: name }, { cause: err });
     }
     const output = r.output.trimEnd();
@@ -142,6 +143,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
         const acquired: string[] = [];
         try {
           for (const user of [...users].sort((a, b) => a.name.localeCompare(b.name))) {
+            (signal ?? opts.signal)?.throwIfAborted();
             const name = await acquire(user, signal);
             if (name) acquired.push(name);
           }

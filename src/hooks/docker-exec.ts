@@ -12,6 +12,7 @@ export interface ExecResult {
 const KEEP_BYTES = 64 * 1024;
 
 export async function execInContainer(docker: Docker, container: string, argv: string[], opts: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecResult> {
+  opts.signal?.throwIfAborted();
   const exec = await docker.getContainer(container).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
   const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadWriteStream & { destroy(): void };
   const chunks: Buffer[] = [];
@@ -38,6 +39,7 @@ export async function execInContainer(docker: Docker, container: string, argv: s
       timedOut = true;
       stop();
     }, opts.timeoutMs);
+    if (opts.signal?.aborted) return stop();
     opts.signal?.addEventListener('abort', stop, { once: true });
     stream.on('end', finish);
     stream.on('close', finish);

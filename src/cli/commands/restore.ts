@@ -1,0 +1,99 @@
+// restore ID|PATH: bring back containers, volumes and networks from a backup. Thin: build the
+// request, plan, print the plan (--dry-run stops there), run the job, map the outcome to an exit code.
+import type { Command } from 'commander';
+import { isLocalEngine } from '../../docker/client.js';
+import { expandHome } from '../../config/locate.js';
+import { exitCodeFor } from '../../errors.js';
+import { fanOut } from '../../events.js';
+import { locateBackup, planRestore } from '../../restore/plan.js';
+import { describePlan } from '../../restore/describe-plan.js';
+import { parseRenames } from '../../restore/renames.js';
+import { assertRunnable, startRestore } from '../../restore/restore-job.js';
+import type { RestoreRequest } from '../../restore/types.js';
+import { readManifest } from '../../store/manifest.js';
+import type { CliContext } from '../context.js';
+import type { Action } from '../run.js';
+import { restorePrinter } from './restore-printer.js';
+
+interface RestoreFlags {
+  containers?: string[];
+  volumes?: string[];
+  networks?: string[];
+  all?: boolean;
+  rename?: string[];
+  force?: boolean;
+  start: boolean;
+  dryRun?: boolean;
+  verify: boolean;
+}
+
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export function register(program: Command, action: Action): void {
+  program
+    .command('restore')
+    .description('restore containers, volumes and networks from a backup (an id in the store, or a backup folder anywhere)')
+    .argument('<backup>', 'backup id (see list-backups) or path to a backup folder')
+    .option('-C, --containers <names...>', 'containers to restore (with the volumes and networks they use)', list)
+    .option('-V, --volumes <names...>', 'volumes to restore', list)
+    .option('-N, --networks <names...>', 'networks to restore', list)
+    .option('--all', 'everything the backup holds')
+    .option('-r, --rename <old:new...>', 'restore under another name (KIND:OLD:NEW for one kind only); applies everywhere the name is used', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--force', 'replace existing objects that were named (never the ones only used by a restored container)')
+    .option('--no-start', 'leave containers that were running at backup time stopped')
+    .option('--dry-run', 'print the plan and every conflict; change nothing')
+    .option('--no-verify', 'restore even if files do not match the manifest (archives are still checked for unsafe entries)')
+    .addHelpText('after', '\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run')
+    .action(action(restoreCommand));
+}
+
+async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags): Promise<number> {
+  const conn = await ctx.docker();
+  const backupDir = await locateBackup(ref, expandHome(ctx.config.backup.store), conn.hostName);
+  const manifest = await readManifest(backupDir);
+  const request: RestoreRequest = {
+    backupDir,
+    containers: flags.containers ?? [],
+    volumes: flags.volumes ?? [],
+    networks: flags.networks ?? [],
+    all: flags.all ?? false,
+    renames: parseRenames(flags.rename ?? []),
+    force: flags.force ?? false,
+    start: flags.start,
+    verify: flags.verify,
+  };
+  const plan = await planRestore(backupDir, manifest, request, conn.docker);
+  const runnable = plan.conflicts.length === 0 && plan.missingImages.length === 0;
+  if (flags.dryRun) {
+    if (ctx.opts.json) ctx.printJson({ dryRun: true, runnable, plan: { ...plan, manifest: undefined } });
+    else ctx.print(describePlan(plan, { dryRun: true }));
+    return runnable ? 0 : exitCodeFor(plan.missingImages.length > 0 ? 'NOT_FOUND' : 'CONFLICT');
+  }
+  if (!runnable) {
+    if (!ctx.opts.json) ctx.io.stderr.write(`${describePlan(plan, { dryRun: false })}\n`);
+    assertRunnable(plan); // throws: refused, nothing changed
+  }
+  if (!ctx.opts.json && !ctx.opts.quiet) ctx.print(describePlan(plan, { dryRun: false }));
+  const printer = ctx.opts.json || ctx.opts.quiet ? () => undefined : restorePrinter(ctx.io.stdout);
+  const job = startRestore(request, {
+    docker: conn.docker,
+    emit: fanOut(printer, ctx.logger.emit),
+    localEngine: isLocalEngine(conn.target),
+    volumeMode: conn.target.volumeMode ?? ctx.config.backup.volumes.mode,
+    workerImage: ctx.config.backup.volumes.worker_image,
+    plan,
+  });
+  const onSignal = () => job.cancel();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await job.done;
+    if (ctx.opts.json) ctx.printJson({ backup: plan.backupId, outcome: result.outcome, restored: result.value?.restored ?? [], errors: result.errors });
+    if (result.outcome === 'ok') return 0;
+    if (result.outcome === 'cancelled') return exitCodeFor('CANCELLED');
+    return result.outcome === 'partial' ? exitCodeFor('PARTIAL') : exitCodeFor('DOCKER_FAILED');
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

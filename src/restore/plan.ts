@@ -1,0 +1,88 @@
+// planRestore: reads what the plan needs (saved definitions, the engine's objects, images) and hands
+// it to the pure buildPlan. Nothing on the engine is changed here.
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type Docker from 'dockerode';
+import { BbackupError } from '../errors.js';
+import { backupDir as storeBackupDir, BACKUP_ID_RE, rel } from '../store/layout.js';
+import { readManifest, type Manifest } from '../store/manifest.js';
+import { listContainers, listNetworks, listVolumes } from '../docker/inventory.js';
+import { buildPlan, type EngineSnapshot, type ImageState } from './plan-build.js';
+import { checkRenames } from './renames.js';
+import type { ContainerInspect, NetworkInspect } from './inspect-types.js';
+import type { RestorePlan, RestoreRequest } from './types.js';
+
+/**
+ * ID|PATH -> a backup folder. A path (anything with a slash, or an existing folder) is used as it
+ * is, wherever it was copied; otherwise an id is looked up in <store>/<host>/.
+ */
+export async function locateBackup(ref: string, store: string, host: string): Promise<string> {
+  const looksLikePath = ref.includes('/') || isAbsolute(ref) || ref === '.' || ref === '..';
+  const candidates = looksLikePath ? [resolve(ref)] : [storeBackupDir(store, host, ref), resolve(ref)];
+  for (const dir of candidates) {
+    const st = await stat(join(dir, 'manifest.json')).catch(() => undefined);
+    if (st?.isFile()) return dir;
+  }
+  if (!looksLikePath && BACKUP_ID_RE.test(ref)) throw new BbackupError('NOT_FOUND', `no backup ${ref} for host ${host} in ${store} (list them with: bbackup list-backups)`, { ref, store, host });
+  throw new BbackupError('NOT_FOUND', `${ref} is not a backup folder (no manifest.json there)${looksLikePath ? '' : ` and not a backup id in ${store}/${host}`}`, { ref });
+}
+
+export async function readJson<T>(backupDir: string, relPath: string, what: string): Promise<T> {
+  const path = join(backupDir, ...relPath.split('/'));
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new BbackupError('INTEGRITY', `${what}: ${path} is ${missing ? 'missing' : 'not valid JSON'}`, { path }, { cause: err });
+  }
+}
+
+/** `docker inspect` saves an array of one; the backup may store either form. */
+export function unwrap<T>(doc: T | T[]): T {
+  return Array.isArray(doc) ? doc[0]! : doc;
+}
+
+export async function planRestore(backupDir: string, manifest: Manifest, request: RestoreRequest, docker: Docker): Promise<RestorePlan> {
+  const renames = checkRenames(request.renames, manifest);
+  const inspects = new Map<string, ContainerInspect>();
+  const images = new Map<string, ImageState>();
+  const wanted = request.all ? manifest.items.filter((i) => i.kind === 'container').map((i) => i.name) : request.containers;
+  for (const name of wanted) {
+    if (!manifest.items.some((i) => i.kind === 'container' && i.name === name)) continue; // buildPlan reports it
+    const inspect = unwrap(await readJson<ContainerInspect | ContainerInspect[]>(backupDir, rel.containerInspect(name), `container ${name}`));
+    inspects.set(name, inspect);
+    images.set(name, await imageState(docker, inspect.Config.Image ?? '', inspect.Image));
+  }
+  const networks = new Map<string, NetworkInspect>();
+  for (const item of manifest.items) {
+    if (item.kind !== 'network') continue;
+    networks.set(item.name, unwrap(await readJson<NetworkInspect | NetworkInspect[]>(backupDir, rel.network(item.name), `network ${item.name}`)));
+  }
+  return buildPlan({ backupDir, manifest, request, renames, inspects, networks, engine: await snapshotEngine(docker), images });
+}
+
+export async function snapshotEngine(docker: Docker): Promise<EngineSnapshot> {
+  const containers = await listContainers(docker);
+  const [volumes, networks] = await Promise.all([listVolumes(docker, containers, { sizes: false }), listNetworks(docker, containers)]);
+  return {
+    containers: new Map(containers.map((c) => [c.name, { state: c.state }])),
+    volumes: new Map(volumes.map((v) => [v.name, { usedBy: v.usedBy }])),
+    networks: new Map(networks.map((n) => [n.name, { containers: n.containers, subnets: n.subnets }])),
+  };
+}
+
+async function imageState(docker: Docker, ref: string, id: string): Promise<ImageState> {
+  const exists = (r: string) =>
+    docker.getImage(r).inspect().then(
+      () => true,
+      (err: { statusCode?: number }) => {
+        if (err.statusCode === 404) return false;
+        throw err;
+      },
+    );
+  if (ref && (await exists(ref))) return 'present';
+  if (id && (await exists(id))) return 'id';
+  return 'missing';
+}
+
+export { readManifest };

@@ -1,0 +1,86 @@
+// Before anything on the engine is touched: every file the plan restores is checked against the
+// manifest (unless --no-verify), and every volume archive is scanned entry by entry (always: that
+// is a safety check, not an integrity one). Any finding refuses the whole restore.
+import { BbackupError } from '../errors.js';
+import { rel } from '../store/layout.js';
+import type { FileEntry, VolumeItem } from '../store/manifest.js';
+import { checkArchive, compressionOf } from './archive-check.js';
+import { sourcePath } from './volume.js';
+import { checkFile, checkTree } from './verify.js';
+import type { RestorePlan } from './types.js';
+
+export interface PreflightOptions {
+  verify: boolean;
+  signal: AbortSignal;
+  onBytes: (n: number) => void;
+}
+
+/** Bytes the preflight reads, for progress. */
+export function preflightBytes(plan: RestorePlan, verify: boolean): number {
+  let total = 0;
+  for (const item of plan.items) {
+    if (item.kind !== 'volume' || item.action === 'reuse') continue;
+    const v = volumeItem(plan, item.source);
+    if (v.format === 'archive') total += archiveEntry(v)?.size ?? 0;
+    else if (verify) total += v.bytes;
+  }
+  return total;
+}
+
+export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise<void> {
+  const integrity: string[] = [];
+  const unsafe: string[] = [];
+  const file = (entries: FileEntry[], path: string) => entries.find((f) => f.path === path);
+  for (const item of plan.items) {
+    if (item.action === 'reuse' || item.action === 'conflict') continue;
+    o.signal.throwIfAborted();
+    const m = plan.manifest.items.find((i) => i.kind === item.kind && i.name === item.source)!;
+    if (item.kind === 'container' && o.verify) push(integrity, await checkFile(plan.backupDir, file(m.files, rel.containerInspect(item.source)), rel.containerInspect(item.source), o));
+    if (item.kind === 'network' && o.verify) push(integrity, await checkFile(plan.backupDir, file(m.files, rel.network(item.source)), rel.network(item.source), o));
+    if (item.kind !== 'volume') continue;
+    const v = m as VolumeItem;
+    if (v.format === 'archive') {
+      const entry = archiveEntry(v);
+      if (!entry) {
+        integrity.push(`volume ${v.name}: the manifest lists no archive file`);
+        continue;
+      }
+      const path = sourcePath(plan.backupDir, entry.path);
+      const r = await checkArchive(path, v.compression ?? compressionOf(path), o).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
+      if (!r) {
+        integrity.push(`${entry.path}: missing`);
+        continue;
+      }
+      if (o.verify && (r.size !== entry.size || r.sha256 !== entry.sha256)) integrity.push(`${entry.path}: ${r.size} bytes sha256 ${r.sha256.slice(0, 12)}…, the manifest says ${entry.size} bytes sha256 ${entry.sha256.slice(0, 12)}…`);
+      for (const p of r.problems) unsafe.push(`volume ${v.name}: entry ${JSON.stringify(p.entry)}: ${p.reason}`);
+      if (r.moreProblems > 0) unsafe.push(`volume ${v.name}: … and ${r.moreProblems} more unsafe entries`);
+    } else if (o.verify) {
+      const indexPath = rel.volumeIndex(v.name);
+      const index = file(v.files, indexPath);
+      const bad = await checkFile(plan.backupDir, index, indexPath);
+      if (bad) {
+        integrity.push(bad);
+        continue;
+      }
+      for (const p of await checkTree(sourcePath(plan.backupDir, rel.volumeTree(v.name)), sourcePath(plan.backupDir, indexPath), o)) integrity.push(`volume ${v.name}: ${p}`);
+    }
+  }
+  if (unsafe.length > 0) {
+    throw new BbackupError('INTEGRITY', `refused: an archive in backup ${plan.backupId} has entries that could write outside their volume; nothing was restored:\n  ${unsafe.join('\n  ')}`, { unsafe });
+  }
+  if (integrity.length > 0) {
+    throw new BbackupError('INTEGRITY', `refused: backup ${plan.backupId} does not match its manifest; nothing was restored (--no-verify restores anyway):\n  ${integrity.join('\n  ')}`, { integrity });
+  }
+}
+
+const push = (list: string[], problem: string | undefined) => void (problem ? list.push(problem) : undefined);
+
+export function volumeItem(plan: RestorePlan, name: string): VolumeItem {
+  return plan.manifest.items.find((i) => i.kind === 'volume' && i.name === name) as VolumeItem;
+}
+
+/** The archive file of an archive-format volume. */
+export const archiveEntry = (v: VolumeItem): FileEntry | undefined => v.files.find((f) => /\.tar(\.[a-z0-9]+)?$/.test(f.path)) ?? v.files[0];

@@ -1,0 +1,84 @@
+// The restore vocabulary: what the user asks for, and the plan computed from it before anything on
+// the engine is touched. Plain data, so the CLI, --json and the TUI can all show the same plan.
+import type { Manifest } from '../store/manifest.js';
+
+export type RestoreKind = 'container' | 'volume' | 'network';
+
+/** old name -> new name, per kind (a plain `-r old:new` fills every kind holding `old`) */
+export interface Renames {
+  container: Record<string, string>;
+  volume: Record<string, string>;
+  network: Record<string, string>;
+}
+
+export type VolumeMode = 'auto' | 'host' | 'worker' | 'stream';
+
+export interface RestoreRequest {
+  /** the backup folder (holds manifest.json) */
+  backupDir: string;
+  /** names as stored in the backup */
+  containers: string[];
+  volumes: string[];
+  networks: string[];
+  /** everything the backup holds */
+  all: boolean;
+  renames: Renames;
+  /** replace existing objects that were named (never the ones only pulled in as dependencies) */
+  force: boolean;
+  /** start containers that were running at backup time */
+  start: boolean;
+  /** check sizes and sha256 of what is restored against the manifest first */
+  verify: boolean;
+}
+
+/**
+ * What happens to one object:
+ * - create: the target name is free; it is created from the backup
+ * - replace: the target exists and was named, --force given: it is removed, then created
+ * - reuse: a dependency (volume/network of a selected container) already exists and is used as it is
+ * - conflict: the target exists and no --force: nothing at all is done
+ */
+export type PlanAction = 'create' | 'replace' | 'reuse' | 'conflict';
+
+export interface PlanItem {
+  kind: RestoreKind;
+  /** name in the backup */
+  source: string;
+  /** name on the engine after the restore */
+  target: string;
+  action: PlanAction;
+  /** named by the user (or --all), or pulled in because a selected container uses it */
+  why: 'selected' | 'dependency';
+  /** human notes: dropped static IP, subnet not fixed, image id used instead of a tag, ... */
+  notes: string[];
+  /** one line for people: format and size, image and start, subnet */
+  detail: string;
+  /** bytes of volume data to write (0 for the rest) */
+  bytes: number;
+  container?: { image: string; imageRef: string; start: boolean };
+  network?: { fixedSubnet: boolean; dropStaticIp?: string };
+}
+
+export interface PlanProblem {
+  kind: RestoreKind | 'image' | 'backup';
+  name: string;
+  message: string;
+}
+
+export interface RestorePlan {
+  backupDir: string;
+  backupId: string;
+  host: string;
+  manifest: Manifest;
+  renames: Renames;
+  /** in execution order: networks, volumes, containers */
+  items: PlanItem[];
+  /** objects in the way (without --force), or in the way in a way --force cannot fix */
+  conflicts: PlanProblem[];
+  /** images the containers need that the engine does not have, with the command that fetches them */
+  missingImages: PlanProblem[];
+  /** warnings that do not stop the restore */
+  warnings: string[];
+}
+
+export const itemKey = (kind: RestoreKind, name: string): string => `${kind}:${name}`;

@@ -1,0 +1,155 @@
+// Refilling a freshly created volume from a backup, in one of three ways (DESIGN §4):
+//   host   - rsync / GNU tar on this machine straight into the volume's Mountpoint (fastest)
+//   worker - the same tools inside a helper container that mounts the volume and the backup
+//   stream - the engine's archive API (putArchive) on a created helper; works for remote engines
+// Archives are only extracted after checkArchive() passed every entry.
+import { createReadStream } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { execa, type Result, type ResultPromise } from 'execa';
+import { BbackupError, lastLines } from '../errors.js';
+import type { VolumeItem } from '../store/manifest.js';
+import { compressionOf, decompressor } from './archive-check.js';
+import { putIntoHelper, runHelper } from './helper.js';
+import type { VolumeMode } from './types.js';
+
+export interface FillOptions {
+  docker: Docker;
+  item: VolumeItem;
+  /** absolute path of the tree folder or the archive file */
+  source: string;
+  /** the volume to fill (already created, empty) */
+  volume: string;
+  mode: Exclude<VolumeMode, 'auto'>;
+  workerImage: string;
+  helperLabels?: Record<string, string>;
+  signal: AbortSignal;
+  onBytes: (bytes: number) => void;
+}
+
+// -H hard links, -A ACLs, -X xattrs, -S sparse; numeric ids because the host's user names mean
+// nothing to the container. Device nodes are never created in a volume (as for archives).
+// --modify-window=-1: without it rsync 3.5 compares times to the second and leaves a fresh dir,
+// symlink or fifo with the time of the restore when it was saved in the same second (verified).
+const RSYNC = ['-aHAXS', '--numeric-ids', '--modify-window=-1', '--no-devices', '--info=progress2', '--no-inc-recursive'];
+const TAR_X = ['-x', '-f', '-', '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '--same-permissions', '--same-owner'];
+
+/** host when the Mountpoint is writable here, else worker; stream for engines on other machines. */
+export async function chooseMode(wanted: VolumeMode, localEngine: boolean, mountpoint: string | undefined): Promise<Exclude<VolumeMode, 'auto'>> {
+  if (wanted !== 'auto') return wanted;
+  if (!localEngine) return 'stream';
+  if (mountpoint && (await access(mountpoint, constants.W_OK).then(() => true, () => false))) return 'host';
+  return 'worker';
+}
+
+export async function fillVolume(o: FillOptions, mountpoint: string | undefined): Promise<void> {
+  const tree = o.item.format === 'tree';
+  if (o.mode === 'host') {
+    if (!mountpoint) throw new BbackupError('DOCKER_FAILED', `volume ${o.volume} has no Mountpoint on this machine; use volumes.mode worker or stream`);
+    return tree ? rsyncHost(o, mountpoint) : untarHost(o, mountpoint);
+  }
+  if (o.mode === 'worker') return tree ? rsyncWorker(o) : untarWorker(o);
+  return putStream(o, tree ? tarTree(o) : decompressed(o));
+}
+
+async function rsyncHost(o: FillOptions, mountpoint: string): Promise<void> {
+  const child = execa('rsync', [...RSYNC, `${o.source}/`, `${mountpoint}/`], { cancelSignal: o.signal, forceKillAfterDelay: 3000, reject: false, stderr: 'pipe', buffer: { stdout: false } });
+  await followRsync(child, o.onBytes);
+  await settle(child, 'rsync', o.volume);
+}
+
+async function rsyncWorker(o: FillOptions): Promise<void> {
+  await runHelper(o.docker, {
+    image: o.workerImage,
+    labels: o.helperLabels,
+    binds: [`${o.source}:/backup:ro`, `${o.volume}:/target`],
+    cmd: ['/usr/bin/rsync', ...RSYNC.filter((a) => !a.startsWith('--info')), '/backup/', '/target/'],
+  }, o.signal);
+  o.onBytes(o.item.bytes);
+}
+
+async function untarHost(o: FillOptions, mountpoint: string): Promise<void> {
+  const x = { cancelSignal: o.signal, forceKillAfterDelay: 3000, reject: false, stderr: 'pipe' as const };
+  const input = countedFile(o);
+  const argv = decompressor(o.item.compression ?? compressionOf(o.source));
+  const tar = argv
+    ? execa(argv[0]!, argv.slice(1), { ...x, input }).pipe('tar', [...TAR_X, '-C', mountpoint], x)
+    : execa('tar', [...TAR_X, '-C', mountpoint], { ...x, input });
+  await settle(tar, 'tar', o.volume);
+}
+
+async function untarWorker(o: FillOptions): Promise<void> {
+  const method = o.item.compression ?? compressionOf(o.source);
+  const program = method === 'zstd' ? ['--use-compress-program=/usr/bin/zstd'] : method === 'gzip' ? ['--use-compress-program=/bin/gzip'] : [];
+  await runHelper(o.docker, {
+    image: o.workerImage,
+    labels: o.helperLabels,
+    binds: [`${dirname(o.source)}:/backup:ro`, `${o.volume}:/target`],
+    cmd: ['/bin/tar', ...TAR_X.filter((a) => a !== '-f' && a !== '-'), '-f', `/backup/${basename(o.source)}`, ...program, '-C', '/target'],
+  }, o.signal);
+  o.onBytes(o.item.bytes);
+}
+
+/** The tar the engine extracts: the archive decompressed here, or the tree packed here. */
+interface Producer {
+  stream: Readable;
+  done: Promise<void>;
+}
+
+function decompressed(o: FillOptions): Producer {
+  const input = countedFile(o);
+  const argv = decompressor(o.item.compression ?? compressionOf(o.source));
+  if (!argv) return { stream: input, done: Promise.resolve() };
+  const child = execa(argv[0]!, argv.slice(1), { input, cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false } });
+  return { stream: child.stdout as Readable, done: settle(child, argv[0]!, o.volume) };
+}
+
+function tarTree(o: FillOptions): Producer {
+  const child = execa('tar', ['-C', o.source, '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '--sparse', '--format=posix', '-cf', '-', '.'], {
+    cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false },
+  });
+  const counted = new PassThrough();
+  (child.stdout as Readable).on('data', (b: Buffer) => o.onBytes(b.length)).pipe(counted);
+  return { stream: counted, done: settle(child, 'tar', o.volume) };
+}
+
+async function putStream(o: FillOptions, p: Producer): Promise<void> {
+  const put = putIntoHelper(o.docker, { image: o.workerImage, labels: o.helperLabels, binds: [`${o.volume}:/target`] }, '/target', p.stream);
+  const results = await Promise.allSettled([put, p.done]);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+function countedFile(o: FillOptions): Readable {
+  const file = createReadStream(o.source, { highWaterMark: 1 << 20, signal: o.signal });
+  return file.on('data', (b) => o.onBytes((b as Buffer).length));
+}
+
+/** rsync --info=progress2 prints "  1,234,567  45%  10.00MB/s ..." lines separated by \r. */
+async function followRsync(child: ResultPromise, onBytes: (n: number) => void): Promise<void> {
+  let last = 0;
+  let rest = '';
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    const parts = (rest + chunk.toString('latin1')).split(/[\r\n]/);
+    rest = parts.pop() ?? '';
+    for (const line of parts) {
+      const m = /^\s*([\d,]+)\s+\d+%/.exec(line);
+      if (!m) continue;
+      const total = Number(m[1]!.replace(/,/g, ''));
+      if (total > last) onBytes(total - last);
+      last = Math.max(last, total);
+    }
+  }
+}
+
+async function settle(child: PromiseLike<Result>, tool: string, volume: string): Promise<void> {
+  const r = await child;
+  if (r.isCanceled) throw new BbackupError('CANCELLED', `restore of volume ${volume} cancelled`);
+  if (r.failed) {
+    throw new BbackupError('TOOL_FAILED', `${tool} failed restoring volume ${volume}: ${lastLines(String(r.stderr ?? ''), 10) || r.shortMessage}`, { command: r.command, exitCode: r.exitCode });
+  }
+}
+
+export const sourcePath = (backupDir: string, relPath: string): string => join(backupDir, ...relPath.split('/'));

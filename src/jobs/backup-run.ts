@@ -207,7 +207,7 @@ async function inspectVolume(docker: Docker, name: string, signal: AbortSignal):
 async function postBackup(env: RunEnv, backupDir: string, manifest: Manifest): Promise<{ item: string; code: string; message: string }[]> {
   if (env.signal.aborted) return [];
   try {
-    const r = await runPostBackup({ config: env.deps.config, hostDir: env.hostDir, backupDir, manifest, remotes: env.request.remotes, emit: env.emit, signal: env.signal });
+    const r = await runPostBackup({ config: env.deps.config, hostDir: env.hostDir, backupDir, manifest, remotes: env.request.remotes, emit: env.emit, signal: env.signal, jobId: env.jobId });
     return r.uploads.filter((u) => !u.ok).map((u) => ({ item: `upload ${u.remote}`, code: 'REMOTE_IO', message: u.error ?? `upload to ${u.remote} failed` }));
   } catch (err) {
     if (env.signal.aborted) return [];

@@ -70,6 +70,14 @@ describe('bad config through the CLI', () => {
     expect(r.stderr).toContain('unknown host "beta"; configured hosts: alpha');
   });
 
+  it('list-backup-sets without any sets says so and needs no engine', async () => {
+    const { dir, cwd, env } = isolated();
+    const path = writeConfig(dir, 'docker: {socket: /nonexistent/docker.sock}\n');
+    const r = await runCli(['-c', path, 'list-backup-sets'], { cwd, env });
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'no backup sets configured (backup.backup_sets in the config)', stderr: '' });
+    expect(JSON.parse((await runCli(['-c', path, '--json', 'list-backup-sets'], { cwd, env })).stdout)).toEqual({ backup_sets: [] });
+  });
+
   it('an unknown command or option is a usage error (exit 1)', async () => {
     expect((await runCli(['list-everything'])).exitCode).toBe(1);
     expect((await runCli(['list-containers', '--bogus'])).exitCode).toBe(1);

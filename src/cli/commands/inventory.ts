@@ -73,12 +73,16 @@ async function listNetworksCommand(ctx: CliContext): Promise<number> {
 
 async function listBackupSetsCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config;
+  if (Object.keys(config.backup.backup_sets).length === 0) {
+    if (ctx.opts.json) ctx.printJson({ backup_sets: [] });
+    else ctx.print('no backup sets configured (backup.backup_sets in the config)');
+    return 0;
+  }
   const inventory = await ctx.timed('read inventory', ({ docker }) => readInventory(docker, { sizes: false }));
   const sets = resolveBackupSets(config, inventory);
   const missing = sets.flatMap((s) => s.members.filter((m) => m.missing).map((m) => `backup set ${s.name}: ${m.kind} ${m.name} does not exist`));
   for (const line of missing) ctx.logger.warn(line);
   if (ctx.opts.json) ctx.printJson({ backup_sets: sets });
-  else if (sets.length === 0) ctx.print('no backup sets configured (backup.backup_sets in the config)');
   else
     ctx.print(
       formatTable(sets, [

@@ -30,7 +30,7 @@ function hostMatches(pattern: string, names: string[]): boolean {
   for (const raw of pattern.split(',')) {
     const negate = raw.startsWith('!');
     const p = negate ? raw.slice(1) : raw;
-    const re = new RegExp(`^${p.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
     if (names.some((n) => re.test(n))) {
       if (negate) return false;
       matched = true;

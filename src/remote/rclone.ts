@@ -2,6 +2,7 @@
 // a local path...) works. Uploads stream into `rclone rcat`; progress comes from rclone's own
 // `--use-json-log --stats 1s -v` lines on stderr; other log lines become log events.
 import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +13,8 @@ import { runChain } from './proc-stream.js';
 import { baseFlags, classifyRclone, rcloneEnv, rclonePath, type RcloneSettings } from './rclone-env.js';
 import type { ListOptions, OpOptions, PutOptions, PutResult, Remote, RemoteCaps, RemoteEntry } from './types.js';
 import { isManifestKey } from './types.js';
+
+const TMP_MARK = '.bbtmp-';
 
 interface LsEntry {
   Path: string;
@@ -47,10 +50,27 @@ export class RcloneRemote implements Remote {
     }
   }
 
+  /**
+   * rclone's local and sftp backends write straight into the target, and a killed `rcat` (or one
+   * whose stdin was cut: it cannot tell a cut from an end) leaves a short file there. So rcat
+   * writes a temporary name, moved onto the key only when the whole source arrived.
+   */
   async put(key: string, open: () => Readable, o: PutOptions): Promise<PutResult> {
     o.signal.throwIfAborted();
+    const tmp = `${key}${TMP_MARK}${randomBytes(4).toString('hex')}`;
+    try {
+      const result = await this.rcat(key, tmp, open, o);
+      await this.run(`writing ${key}`, ['moveto', this.at(tmp), this.at(key)], o.signal);
+      return result;
+    } catch (err) {
+      await this.run(`removing ${tmp}`, ['deletefile', this.at(tmp)], AbortSignal.timeout(30_000)).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async rcat(key: string, tmp: string, open: () => Readable, o: PutOptions): Promise<PutResult> {
     const meter = new Meter(this.caps.hashes);
-    const child = execa('rclone', ['rcat', this.at(key), '--stats', '1s', '-v', ...baseFlags(this.s)], {
+    const child = execa('rclone', ['rcat', this.at(tmp), '--stats', '1s', '-v', ...baseFlags(this.s)], {
       env: this.env,
       cancelSignal: o.signal,
       forceKillAfterDelay: 3000,
@@ -112,7 +132,7 @@ export class RcloneRemote implements Remote {
       throw err;
     }
     for (const e of entries) {
-      if (e.IsDir) continue;
+      if (e.IsDir || e.Path.includes(TMP_MARK)) continue;
       const key = prefix ? `${prefix}/${e.Path}` : e.Path;
       yield { key, size: e.Size, mtime: new Date(e.ModTime), hashes: e.Hashes?.md5 ? { md5: e.Hashes.md5 } : undefined };
     }

@@ -125,33 +125,36 @@ export class SftpRemote implements Remote {
 
   private watch(signal: AbortSignal): () => void {
     // ssh2 has no AbortSignal: ending the connection is the only way to stop a transfer.
-    const stop = () => void this.client?.then((c) => c.end()).catch(() => undefined);
+    const stop = () => {
+      const c = this.client;
+      this.client = undefined; // the next operation connects again
+      this.madeDirs.clear();
+      void c?.then((x) => x.end()).catch(() => undefined);
+    };
     signal.addEventListener('abort', stop, { once: true });
     return () => signal.removeEventListener('abort', stop);
   }
 
+  /** Abort needs no connection reset here: the pipeline's signal destroys the source and the write stream. */
   async put(key: string, open: () => Readable, o: PutOptions): Promise<PutResult> {
     o.signal.throwIfAborted();
     const c = await this.connect();
     const target = this.path(key);
     const tmp = `${target}${TMP_MARK}${randomBytes(4).toString('hex')}`;
     const meter = new Meter(this.caps.hashes, o.onProgress);
-    const unwatch = this.watch(o.signal);
     try {
       await this.mkdirp(c, posix.dirname(target));
       const source = open();
       const batched = new PassThrough({ highWaterMark: 1 << 20 });
       const feeding = pipeline(source, meter, new Rebatch(), batched, { signal: o.signal });
       await Promise.all([c.put(batched, tmp), feeding]);
-      await c.rename(tmp, target);
+      await c.posixRename(tmp, target); // posix-rename@openssh.com replaces an existing file
       return { key, ...meter.result() };
     } catch (err) {
       const full = !o.signal.aborted && (await this.diskFull(c, posix.dirname(target)).catch(() => false));
       await c.delete(tmp, true).catch(() => undefined);
       if (full) throw new RemoteError('DISK', this.name, `writing ${key}: no space left on ${this.s.host}:${this.s.path} (disk full)`, false, { cause: err });
       throw this.classify(`writing ${key}`, err);
-    } finally {
-      unwatch();
     }
   }
 

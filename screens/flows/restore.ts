@@ -1,0 +1,94 @@
+// Restore: a dialog of what to bring back and under which names, then a confirmation that says
+// exactly what will be created or replaced, then the job. Verify runs from here too.
+import type { Manifest } from '../../src/store/manifest.js';
+import { ConfirmModal } from '../dialogs/modal.js';
+import { FormModal } from '../dialogs/form.js';
+import type { RestoreRequest } from '../engine/types.js';
+import { restoreConfirmLines } from '../presenters/backups.js';
+import type { FormRow, FormValues } from '../presenters/form.js';
+import type { Tui } from '../tui.js';
+import { pullThen } from './remote.js';
+
+export function restoreDialog(app: Tui, from: 'local' | 'remote'): void {
+  if (from === 'remote') return pullThen(app, (id) => void openRestore(app, id));
+  const opened = app.backups.opened;
+  const id = app.backups.focus === 1 && opened ? opened.id : app.backups.list.current()?.id ?? opened?.id;
+  if (!id) return app.notify('info', 'no backup under the cursor');
+  void openRestore(app, id);
+}
+
+async function openRestore(app: Tui, id: string): Promise<void> {
+  let m: Manifest;
+  try {
+    m = await app.engine.readManifest(id);
+  } catch (err) {
+    return app.notify('error', `backup ${id}: ${(err as Error).message}`);
+  }
+  const rows = restoreRows(m);
+  const modal = new FormModal('restore', app.screen, `Restore ${m.id}`, rows, (button, values) => {
+    if (button === 'cancel') return app.closeModal(modal);
+    const req = restoreRequest(m, values);
+    void confirmRestore(app, req, () => app.closeModal(modal));
+  }, () => app.closeModal(modal), app.theme, 'Space toggle  Enter edit name/press  Esc cancel');
+  app.openModal(modal);
+}
+
+/** One toggle and one "as" name per item; defaults restore everything under its own name. */
+export function restoreRows(m: Manifest): FormRow[] {
+  const rows: FormRow[] = [{ type: 'heading', text: `Backup ${m.id} of ${m.host}, ${m.status}, created ${m.created}` }];
+  for (const kind of ['container', 'volume', 'network'] as const) {
+    const items = m.items.filter((i) => i.kind === kind);
+    if (!items.length) continue;
+    rows.push({ type: 'heading', text: `${kind}s` });
+    for (const i of items) {
+      rows.push({ type: 'toggle', id: `${kind}:${i.name}`, label: `${kind} ${i.name}`, value: true });
+      rows.push({ type: 'text', id: `as:${kind}:${i.name}`, label: '    restore as', value: '', placeholder: `${i.name} (Enter to rename)` });
+    }
+  }
+  rows.push(
+    { type: 'heading', text: 'Options' },
+    { type: 'toggle', id: 'force', label: 'force: replace what exists under the target names', value: false },
+    { type: 'toggle', id: 'start', label: 'start containers that were running at backup time', value: true },
+    { type: 'button', id: 'review', label: 'Review and restore' },
+    { type: 'button', id: 'cancel', label: 'Cancel' },
+  );
+  return rows;
+}
+
+export function restoreRequest(m: Manifest, v: FormValues): RestoreRequest {
+  const req: RestoreRequest = { id: m.id, containers: [], volumes: [], networks: [], renames: { container: {}, volume: {}, network: {} }, force: v.force === true, start: v.start === true };
+  for (const i of m.items) {
+    if (i.kind === 'metadata' || v[`${i.kind}:${i.name}`] !== true) continue;
+    ({ container: req.containers, volume: req.volumes, network: req.networks })[i.kind].push(i.name);
+    const as = String(v[`as:${i.kind}:${i.name}`] ?? '').trim();
+    if (as && as !== i.name) req.renames[i.kind][i.name] = as;
+  }
+  return req;
+}
+
+async function confirmRestore(app: Tui, req: RestoreRequest, closeForm: () => void): Promise<void> {
+  if (req.containers.length + req.volumes.length + req.networks.length === 0) return app.notify('warn', 'nothing ticked to restore');
+  let preview;
+  try {
+    preview = await app.engine.previewRestore(req);
+  } catch (err) {
+    return app.notify('error', `restore plan: ${(err as Error).message}`);
+  }
+  const lines = restoreConfirmLines(preview, req.force);
+  const blocked = preview.problems.length > 0 || (preview.conflicts.length > 0 && !req.force);
+  if (blocked) lines.push('', 'Cannot start: fix the above (rename, or tick force), or Esc.');
+  const confirm = new ConfirmModal(app.screen, `Restore ${req.id}?`, lines, (yes) => {
+    app.closeModal(confirm);
+    if (!yes || blocked) return;
+    closeForm();
+    void app.runJob((emit) => app.engine.startRestore(req, emit), () => app.refreshInventory(true));
+    app.show('dashboard');
+  }, app.theme);
+  app.openModal(confirm);
+}
+
+export function verifyBackup(app: Tui): void {
+  const id = app.backups.list.current()?.id;
+  if (!id) return app.notify('info', 'no backup under the cursor');
+  void app.runJob((emit) => app.engine.startVerify(id, emit));
+}

@@ -1,0 +1,78 @@
+// The header, the status line of keys, the help overlay and the rate chart's series.
+import type { ScreenId } from '../actions.js';
+import { bindingsFor, type Binding } from '../keys.js';
+import type { Notice, TuiState } from '../state/types.js';
+import { esc, type Theme } from '../theme.js';
+import { clip, clock, formatBytes, formatRate } from './format.js';
+
+const SCREEN_TITLES: Record<ScreenId, string> = { dashboard: 'dashboard', backups: 'backups', remotes: 'remotes', log: 'log' };
+
+export function headerLine(s: TuiState, screen: ScreenId, now: number, width: number, t: Theme): string {
+  const free = s.host.freePercent !== undefined ? ` (${s.host.freePercent}% free)` : '';
+  const left = ` bbackup ${t.glyphs.sep} ${SCREEN_TITLES[screen]} ${t.glyphs.sep} host ${s.host.name} ${t.glyphs.sep} docker ${s.host.docker} ${t.glyphs.sep} store ${s.host.store}${free}`;
+  const right = `${clock(now).slice(0, 5)} `;
+  const room = Math.max(0, width - right.length - 1);
+  return `${esc(clip(left, room)).padEnd(room)} ${right}`;
+}
+
+/** The status line: the screen's keys that have a short status label, as many as fit. */
+export function statusLine(screen: ScreenId, width: number, t: Theme, table?: readonly Binding[]): string {
+  const parts: string[] = [];
+  let used = 1;
+  for (const b of bindingsFor(screen, table)) {
+    if (!b.status) continue;
+    const key = b.label.split(' ')[0]!;
+    const piece = `${key} ${b.status}`;
+    if (used + piece.length + 2 > width) break;
+    used += piece.length + 2;
+    parts.push(`${t.bold(esc(key))} ${b.status}`);
+  }
+  return ` ${parts.join('  ')}`;
+}
+
+/** Every key of the screen: label column and what it does. */
+export function helpLines(screen: ScreenId, t: Theme, table?: readonly Binding[]): string[] {
+  const rows = bindingsFor(screen, table);
+  const w = Math.max(...rows.map((b) => b.label.length));
+  const section = (title: string, list: Binding[]) => (list.length ? [t.bold(title), ...list.map((b) => `  ${esc(b.label.padEnd(w))}  ${esc(b.help)}`), ''] : []);
+  return [
+    ...section(`This screen (${SCREEN_TITLES[screen]})`, rows.filter((b) => b.scope === screen)),
+    ...section('Lists', rows.filter((b) => b.scope === 'list')),
+    ...section('Everywhere', rows.filter((b) => b.scope === 'global')),
+    t.paint('gray', 'Esc, H or ? closes this help'),
+  ];
+}
+
+export function noticeLine(n: Notice, width: number, t: Theme): string {
+  const color = n.level === 'error' ? 'red' : n.level === 'warn' ? 'yellow' : 'gray';
+  const head = `${clock(n.time)} ${n.level.toUpperCase().padEnd(5)}`;
+  return `${t.paint(color, head)} ${esc(clip(n.msg.replace(/\s*\n\s*/g, ' | '), Math.max(0, width - head.length - 1)))}`;
+}
+
+export interface RateSeries {
+  x: string[];
+  y: number[];
+  /** y in the chart's unit */
+  unit: string;
+  max: string;
+  now: string;
+}
+
+const RATE_UNITS: [number, string][] = [
+  [1024 ** 3, 'GB/s'],
+  [1024 ** 2, 'MB/s'],
+  [1024, 'KB/s'],
+  [1, 'B/s'],
+];
+
+/** The last `points` samples scaled into one unit, labelled in seconds ago. */
+export function rateSeries(rates: number[], points: number): RateSeries {
+  const slice = rates.slice(-points);
+  const padded = [...Array<number>(Math.max(0, points - slice.length)).fill(0), ...slice];
+  const peak = Math.max(0, ...padded);
+  const [div, unit] = RATE_UNITS.find(([d]) => peak >= d) ?? RATE_UNITS[RATE_UNITS.length - 1]!;
+  const x = padded.map((_, i) => { const ago = padded.length - 1 - i; return ago % 30 === 0 ? `-${ago}s` : ' '; });
+  return { x, y: padded.map((v) => Math.round((v / div) * 10) / 10), unit, max: formatRate(peak), now: formatRate(slice[slice.length - 1] ?? 0) };
+}
+
+export { formatBytes };

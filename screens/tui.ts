@@ -1,0 +1,231 @@
+// The TUI application: navigation and lifecycle (start, quit, signals, crash). The work flows
+// (backup, restore, verify, pull) live in flows/*.ts.
+import { EXIT_CANCELLED } from '../src/errors.js';
+import { AppBase, type AppOptions } from './app.js';
+import type { ScreenId } from './actions.js';
+import { ConfirmModal, PromptModal, TextModal } from './dialogs/modal.js';
+import { backupDialog, pickBackupSet, selectAll, toggleSelect } from './flows/backup.js';
+import { restoreDialog, verifyBackup } from './flows/restore.js';
+import { pullRemote } from './flows/remote.js';
+import { helpLines } from './presenters/chrome.js';
+import { startFeeds, type Feeds } from './state/feeds.js';
+import { runningJobs } from './state/reduce.js';
+import { BackupsView } from './views/backups.js';
+import { DashboardView } from './views/dashboard.js';
+import { LogView } from './views/log.js';
+import { RemotesView } from './views/remotes.js';
+
+export interface TuiOptions extends AppOptions {
+  configPath?: string;
+  env: NodeJS.ProcessEnv;
+  /** the log file's path, shown and tailed by the log viewer */
+  logFile?: string;
+}
+
+export class Tui extends AppBase {
+  readonly dashboard: DashboardView;
+  readonly backups: BackupsView;
+  readonly remotes: RemotesView;
+  readonly logView: LogView;
+  private feeds?: Feeds;
+  private finish?: (code: number) => void;
+  private exiting = false;
+
+  constructor(private readonly opts: TuiOptions) {
+    super(opts);
+    this.dashboard = new DashboardView(this.screen, this.theme);
+    this.backups = new BackupsView(this);
+    this.remotes = new RemotesView(this);
+    this.logView = new LogView(this.screen, this.theme, opts.logFile);
+    this.logView.onChange = () => this.request();
+    for (const v of [this.dashboard, this.backups, this.remotes, this.logView]) this.addView(v);
+  }
+
+  /** Runs until the user quits or a signal arrives; resolves with the exit code. */
+  run(): Promise<number> {
+    this.layout();
+    this.feeds = startFeeds(this.engine, this.opts.configPath, this.opts.env, {
+      inventory: (inv) => {
+        this.state.inventory = inv;
+        this.state.inventoryAt = Date.now();
+        this.request();
+      },
+      config: (cfg) => {
+        this.state.config = cfg;
+        this.request();
+      },
+      backupsChanged: () => this.backups.reload(),
+      error: (msg) => this.notify('error', msg),
+      info: (msg) => this.notify('info', msg),
+    });
+    this.backups.reload();
+    this.scheduler.flush();
+    return new Promise((resolve) => (this.finish = resolve));
+  }
+
+  /** A signal or a crash: cancel jobs, restore the terminal, report how it ended. */
+  async shutdown(reason: string): Promise<void> {
+    if (this.exiting) return;
+    const cancelled = this.handles.size > 0;
+    if (cancelled) this.notify('warn', `${reason}: cancelling ${this.handles.size} job(s)`);
+    await this.cancelAll();
+    await this.exit(cancelled ? EXIT_CANCELLED : 0);
+  }
+
+  private async cancelAll(): Promise<void> {
+    const dones = [...this.handles.values()].map((h) => {
+      h.cancel();
+      return h.done.catch(() => undefined);
+    });
+    await Promise.race([Promise.all(dones), new Promise((r) => setTimeout(r, 30_000).unref())]);
+  }
+
+  async exit(code: number): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.stopTimers();
+    await this.feeds?.stop().catch(() => undefined);
+    this.logView.stop();
+    await this.engine.close().catch(() => undefined);
+    this.destroyScreen();
+    this.finish?.(code);
+  }
+
+  destroyScreen(): void {
+    try {
+      this.screen.destroy();
+    } catch {
+      // the terminal is gone; nothing left to restore
+    }
+  }
+
+  quit(): void {
+    const running = runningJobs(this.state).length + this.handles.size;
+    if (running === 0) return void this.exit(0);
+    this.openModal(
+      new ConfirmModal(this.screen, 'Quit', [`${this.handles.size} job(s) still running.`, 'Quit and cancel them? The backup in progress is discarded cleanly.'], (yes) => {
+        this.closeTop();
+        if (!yes) return;
+        this.notify('warn', 'quitting: cancelling running jobs');
+        void this.cancelAll().then(() => this.exit(EXIT_CANCELLED));
+      }, this.theme),
+    );
+  }
+
+  closeTop(): void {
+    const top = this.modals[this.modals.length - 1];
+    if (top) this.closeModal(top);
+  }
+
+  toggleHelp(): void {
+    const screen = this.current;
+    const modal = new TextModal('help', this.screen, `Help ${this.theme.glyphs.sep} ${screen}`, () => helpLines(screen, this.theme), ['escape', 'h', 'S-h', '?', 'f1', 'q'], () => {
+      this.closeModal(modal);
+    }, this.theme);
+    this.openModal(modal);
+  }
+
+  back(): void {
+    if (this.view().back()) return;
+    if (this.current !== 'dashboard') this.show('dashboard');
+  }
+
+  togglePause(): void {
+    const handles = [...this.handles.values()];
+    if (handles.length === 0) return this.notify('info', 'nothing to pause: no job is running');
+    const pause = handles.some((h) => !h.paused);
+    for (const h of handles) (pause ? h.pause() : h.resume());
+  }
+
+  skip(): void {
+    const newest = [...this.handles.values()].pop();
+    if (!newest) return this.notify('info', 'nothing to skip: no job is running');
+    newest.skip();
+  }
+
+  cancelJob(): void {
+    const newest = [...this.handles.values()].pop();
+    if (!newest) return;
+    this.openModal(new ConfirmModal(this.screen, 'Cancel job', [`Cancel job ${newest.id}?`], (yes) => {
+      this.closeTop();
+      if (yes) newest.cancel();
+    }, this.theme));
+  }
+
+  focusNext(): void {
+    const v = this.view();
+    if (v.panes.length) v.focus = (v.focus + 1) % v.panes.length;
+  }
+
+  focusPrev(): void {
+    const v = this.view();
+    if (v.panes.length) v.focus = (v.focus + v.panes.length - 1) % v.panes.length;
+  }
+
+  focusIndex(index: number): void {
+    const v = this.view();
+    if (index < v.panes.length) v.focus = index;
+  }
+
+  show(screen: ScreenId): void {
+    if (screen === this.current) return;
+    this.view().root.hide();
+    this.current = screen;
+    const v = this.view();
+    v.root.show();
+    v.enter?.();
+  }
+
+  move(delta: number): void {
+    const v = this.view();
+    v.panes[v.focus]?.move(delta);
+    v.onMove?.();
+  }
+
+  filter(): void {
+    const pane = this.view().panes[this.view().focus];
+    if (!pane) return;
+    const before = pane.filter;
+    const prompt = new PromptModal(this.screen, `/ ${pane.opts.title}: `, before, (v) => pane.setFilter(v), (v) => {
+      this.closeModal(prompt);
+      if (v === undefined) pane.setFilter('');
+    });
+    this.openModal(prompt);
+  }
+
+  open(): void {
+    this.view().open();
+  }
+
+  toggleSelect(): void {
+    toggleSelect(this);
+  }
+  selectAll(): void {
+    selectAll(this);
+  }
+  pickBackupSet(): void {
+    pickBackupSet(this);
+  }
+  backupDialog(): void {
+    backupDialog(this);
+  }
+  restoreDialog(): void {
+    restoreDialog(this, this.current === 'remotes' ? 'remote' : 'local');
+  }
+  verify(): void {
+    verifyBackup(this);
+  }
+  pull(): void {
+    pullRemote(this);
+  }
+  refresh(): void {
+    if (this.current === 'remotes') this.remotes.reload();
+    else this.backups.reload();
+  }
+  refreshInventory(sizes = true): void {
+    this.feeds?.refreshInventory(sizes);
+  }
+  currentScreen(): ScreenId {
+    return this.current;
+  }
+}

@@ -1,0 +1,30 @@
+// A screen of the TUI: panes in focus order, laid out in the area between header and status line.
+import type blessed from 'blessed';
+import type { ScreenId } from '../actions.js';
+import type { TuiState } from '../state/types.js';
+import type { Theme } from '../theme.js';
+import type { PaneLike, Rect } from '../widgets/pane.js';
+
+export interface View {
+  readonly id: ScreenId;
+  readonly panes: PaneLike[];
+  /** the container every widget of the view hangs on; hidden when another view shows */
+  readonly root: blessed.Widgets.BoxElement;
+  focus: number;
+  layout(area: Rect): void;
+  /** copy state into the panes; called by the render pass only */
+  sync(s: TuiState, now: number): void;
+  /** Enter on the focused pane */
+  open(): void;
+  /** Esc: true when the view went back a level itself */
+  back(): boolean;
+  /** called when the view becomes visible */
+  enter?(): void;
+  /** after the cursor moved */
+  onMove?(): void;
+}
+
+export interface ViewContext {
+  screen: blessed.Widgets.Screen;
+  theme: Theme;
+}

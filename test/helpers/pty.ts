@@ -1,0 +1,93 @@
+// The real bbackup in a pseudo-terminal, read through a headless xterm (RECIPES §3): tests press
+// real keys and poll the screen text. Never assert on a first paint: blessed draws in pieces.
+import pty from 'node-pty';
+import xterm from '@xterm/headless';
+import { onTestFinished } from 'vitest';
+import { cliCommand } from './cli.js';
+
+const { Terminal } = xterm;
+
+export interface PtyApp {
+  /** the screen as text, one string per row */
+  lines(): string[];
+  text(): string;
+  /** everything the program wrote, raw (escape sequences included) */
+  raw(): string;
+  write(keys: string): void;
+  /** poll until pred(screen text) holds; throws with the screen on timeout */
+  waitFor(pred: (text: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
+  resize(cols: number, rows: number): void;
+  kill(signal?: string): void;
+  readonly pid: number;
+  readonly exited: Promise<{ exitCode: number; signal?: number }>;
+  /** the terminal's active buffer: 'normal' after a clean exit, 'alternate' while the UI runs */
+  bufferType(): string;
+  /** true when the last cursor-visibility sequence hid the cursor */
+  cursorHidden(): boolean;
+}
+
+export const KEYS = { enter: '\r', escape: '\x1b', tab: '\t', shiftTab: '\x1b[Z', up: '\x1b[A', down: '\x1b[B', space: ' ', ctrlC: '\x03', backspace: '\x7f' } as const;
+
+export function spawnTui(args: string[], opts: { env?: Record<string, string | undefined>; cols?: number; rows?: number } = {}): PtyApp {
+  const cols = opts.cols ?? 120;
+  const rows = opts.rows ?? 36;
+  const { file, args: base, cwd } = cliCommand();
+  const term = new Terminal({ cols, rows, allowProposedApi: true });
+  const env = { ...process.env, TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', ...opts.env } as Record<string, string>;
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  const child = pty.spawn(file, [...base, ...args], { name: 'xterm-256color', cols, rows, cwd, env });
+  let raw = '';
+  child.onData((d) => {
+    raw += d;
+    term.write(d);
+  });
+  term.onData((d) => child.write(d));
+  const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) => child.onExit((e) => resolve(e)));
+  let done = false;
+  void exited.then(() => (done = true));
+  onTestFinished(() => {
+    if (!done) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  const lines = () => {
+    const buf = term.buffer.active;
+    const out: string[] = [];
+    for (let i = 0; i < term.rows; i++) out.push(buf.getLine(buf.viewportY + i)?.translateToString(true) ?? '');
+    return out;
+  };
+  // xterm parses asynchronously: flush pending writes before reading the buffer
+  const settle = () => new Promise<void>((r) => term.write('', () => r()));
+  const app: PtyApp = {
+    lines,
+    text: () => lines().join('\n'),
+    raw: () => raw,
+    write: (keys) => child.write(keys),
+    async waitFor(pred, what, timeoutMs = 20_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        await settle();
+        const t = lines().join('\n');
+        if (pred(t)) return t;
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; screen:\n${t}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    resize(c, r) {
+      child.resize(c, r);
+      term.resize(c, r);
+    },
+    kill: (signal = 'SIGTERM') => child.kill(signal),
+    get pid() {
+      return child.pid;
+    },
+    exited,
+    bufferType: () => term.buffer.active.type,
+    cursorHidden: () => raw.lastIndexOf('\x1b[?25l') > raw.lastIndexOf('\x1b[?25h'),
+  };
+  return app;
+}

@@ -3,7 +3,9 @@ import { BbackupError, lastLines } from '../errors.js';
 
 /** Everything DESIGN §3 asks a snapshot to keep: owners (numeric), modes, times, links, hard links, ACLs, xattrs, sparse files. */
 export function rsyncSnapshotArgs(source: string, target: string, linkDest?: string): string[] {
-  const args = ['-aHAXS', '--numeric-ids', '--info=progress2', '--no-human-readable'];
+  // --modify-window=-1: compare times to the nanosecond; otherwise rsync skips setting the time of
+  // a dir, symlink or fifo whose copy was created within the same second as its source.
+  const args = ['-aHAXS', '--numeric-ids', '--modify-window=-1', '--info=progress2', '--no-human-readable'];
   if (linkDest) args.push(`--link-dest=${linkDest}`);
   args.push(`${source.replace(/\/+$/, '')}/`, `${target.replace(/\/+$/, '')}/`);
   return args;

@@ -49,7 +49,7 @@ export async function checkArchive(file: string, method: CompressionMethod, opts
     const r = await child;
     if (r.isCanceled) throw new BbackupError('CANCELLED', 'cancelled');
     if (r.exitCode !== 0) {
-      return { ...scanner.end(), problems: [{ entry: file, reason: `${argv[0]} could not decompress it: ${lastLines(String(r.stderr), 3)}` }], size, sha256: hash.digest('hex') };
+      return { ...scanner.end(), damaged: `${argv[0]} could not decompress it: ${lastLines(String(r.stderr), 3).replace(/\s+/g, ' ')}`, size, sha256: hash.digest('hex') };
     }
   }
   return { ...scanner.end(), size, sha256: hash.digest('hex') };

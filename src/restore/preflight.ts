@@ -30,6 +30,7 @@ export function preflightBytes(plan: RestorePlan, verify: boolean): number {
 export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise<void> {
   const integrity: string[] = [];
   const unsafe: string[] = [];
+  const damaged: string[] = [];
   const file = (entries: FileEntry[], path: string) => entries.find((f) => f.path === path);
   for (const item of plan.items) {
     if (item.action === 'reuse' || item.action === 'conflict') continue;
@@ -55,6 +56,8 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
         continue;
       }
       if (o.verify && (r.size !== entry.size || r.sha256 !== entry.sha256)) integrity.push(`${entry.path}: ${r.size} bytes sha256 ${r.sha256.slice(0, 12)}…, the manifest says ${entry.size} bytes sha256 ${entry.sha256.slice(0, 12)}…`);
+      // A damaged archive cannot be checked to its end, and tar might skip ahead to unchecked entries: always refused.
+      if (r.damaged) damaged.push(`${entry.path}: ${r.damaged}`);
       for (const p of r.problems) unsafe.push(`volume ${v.name}: entry ${JSON.stringify(p.entry)}: ${p.reason}`);
       if (r.moreProblems > 0) unsafe.push(`volume ${v.name}: … and ${r.moreProblems} more unsafe entries`);
     } else if (o.verify) {
@@ -68,12 +71,12 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
       for (const p of await checkTree(sourcePath(plan.backupDir, rel.volumeTree(v.name)), sourcePath(plan.backupDir, indexPath), o)) integrity.push(`volume ${v.name}: ${p}`);
     }
   }
-  if (unsafe.length > 0) {
-    throw new BbackupError('INTEGRITY', `refused: an archive in backup ${plan.backupId} has entries that could write outside their volume; nothing was restored:\n  ${unsafe.join('\n  ')}`, { unsafe });
-  }
-  if (integrity.length > 0) {
-    throw new BbackupError('INTEGRITY', `refused: backup ${plan.backupId} does not match its manifest; nothing was restored (--no-verify restores anyway):\n  ${integrity.join('\n  ')}`, { integrity });
-  }
+  const refuse = (what: string, list: string[], hint = '') => {
+    throw new BbackupError('INTEGRITY', `refused: ${what}; nothing was restored${hint}:\n  ${list.join('\n  ')}`, { problems: list });
+  };
+  if (unsafe.length > 0) refuse(`an archive in backup ${plan.backupId} has entries that could write outside their volume`, unsafe);
+  if (damaged.length > 0) refuse(`an archive in backup ${plan.backupId} is damaged and cannot be checked`, [...damaged, ...integrity]);
+  if (integrity.length > 0) refuse(`backup ${plan.backupId} does not match its manifest`, integrity, o.verify ? ' (--no-verify restores anyway)' : '');
 }
 
 const push = (list: string[], problem: string | undefined) => void (problem ? list.push(problem) : undefined);

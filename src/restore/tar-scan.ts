@@ -19,6 +19,8 @@ export interface ScanResult {
   moreProblems: number;
   /** the two zero blocks that end an archive were seen */
   complete: boolean;
+  /** why the archive could not be read to its end (entries after that point are unchecked) */
+  damaged?: string;
 }
 
 const BLOCK = 512;
@@ -75,9 +77,9 @@ export class TarScanner {
 
   /** Call at end of stream: a truncated or damaged archive is itself a problem. */
   end(): ScanResult {
-    if (this.fatal) this.problem({ entry: `(offset ${this.offset})`, reason: this.fatal });
+    if (this.fatal) this.result.damaged = `${this.fatal} at byte ${this.offset}`;
     else if (!this.result.complete && (this.zeros === 0 || this.headerFill !== 0 || this.skip > 0 || this.meta)) {
-      this.problem({ entry: `(offset ${this.offset})`, reason: 'archive is truncated (no end-of-archive marker)' });
+      this.result.damaged = `truncated at byte ${this.offset} (no end-of-archive marker)`;
     }
     return this.result;
   }

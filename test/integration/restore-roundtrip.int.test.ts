@@ -6,13 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRestore } from '../../src/restore/restore-job.js';
-import { emptyRenames, parseRenames } from '../../src/restore/renames.js';
-import type { RestoreRequest } from '../../src/restore/types.js';
+import { parseRenames } from '../../src/restore/renames.js';
 import type { EngineEvent } from '../../src/events.js';
 import { createTestContainer, createTestNetwork, createTestVolume, testDocker, testLabels } from '../helpers/docker.js';
 import { makeFixtureBackup } from '../helpers/fixture-backup.js';
+import { cleanupAfter, request } from '../helpers/restore.js';
 import { testName } from '../helpers/names.js';
 import { describeTree, fillRichTree, mountpointOf } from '../helpers/volume-data.js';
 
@@ -24,19 +24,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
-});
-
-/** Remove what a restore created, after the test. */
-export function cleanupAfter(docker: Docker, objects: { containers?: string[]; volumes?: string[]; networks?: string[] }): void {
-  onTestFinished(async () => {
-    for (const c of objects.containers ?? []) await docker.getContainer(c).remove({ force: true }).catch(() => undefined);
-    for (const v of objects.volumes ?? []) await docker.getVolume(v).remove({ force: true }).catch(() => undefined);
-    for (const n of objects.networks ?? []) await docker.getNetwork(n).remove().catch(() => undefined);
-  });
-}
-
-export const request = (backupDir: string, o: Partial<RestoreRequest> = {}): RestoreRequest => ({
-  backupDir, containers: [], volumes: [], networks: [], all: false, renames: emptyRenames(), force: false, start: true, verify: true, ...o,
 });
 
 async function richContainer(subnetOctet: number) {
@@ -87,7 +74,7 @@ async function richContainer(subnetOctet: number) {
       Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' },
       GroupAdd: ['100'],
       OomScoreAdj: 100,
-    } as Docker.HostConfig,
+    } as unknown as Docker.HostConfig,
     NetworkingConfig: { EndpointsConfig: { [netA]: { Aliases: ['web', 'www'], IPAMConfig: { IPv4Address: `10.231.${subnetOctet}.10` } } } },
   }, false);
   await docker.getNetwork(netB).connect({ Container: name, EndpointConfig: { Aliases: ['web-b'] } });
@@ -100,7 +87,7 @@ function userFields(i: Docker.ContainerInspectInfo, undo: (s: string) => string)
   const h = i.HostConfig as Record<string, unknown>;
   const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
   const networks = Object.fromEntries(Object.entries(i.NetworkSettings.Networks).map(([n, ep]) => [n, {
-    aliases: (ep.Aliases ?? []).filter((a) => a !== i.Id.slice(0, 12)).sort(),
+    aliases: (ep.Aliases ?? []).filter((a: string) => a !== i.Id.slice(0, 12)).sort(),
     ipam: ep.IPAMConfig ?? null,
   }]));
   return {

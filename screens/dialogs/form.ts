@@ -35,6 +35,8 @@ export class FormModal implements Modal {
     if (full === 'escape') this.onCancel();
     else if (full === 'down' || full === 'j' || full === 'tab') this.step(1);
     else if (full === 'up' || full === 'k' || full === 'S-tab') this.step(-1);
+    else if (full === 'home') this.cursor = Math.max(0, this.rows.findIndex(isInteractive));
+    else if (full === 'end') this.cursor = this.rows.length - 1 - [...this.rows].reverse().findIndex(isInteractive);
     else if (full === 'space' || full === 'enter' || full === 'left' || full === 'right') this.activate(full);
     return true;
   }

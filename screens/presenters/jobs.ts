@@ -46,7 +46,7 @@ const outcomeText = (job: JobView, t: Theme): string => {
 };
 
 function itemLine(i: ItemView, width: number, t: Theme): string {
-  const nameW = Math.max(10, Math.min(28, Math.floor(width * 0.35)));
+  const nameW = Math.max(10, Math.min(40, Math.floor(width * 0.42)));
   const name = esc(fit(i.name, nameW));
   switch (i.state) {
     case 'queued':

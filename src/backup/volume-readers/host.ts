@@ -41,6 +41,7 @@ function killGroupOnAbort(proc: ResultPromise, signal: AbortSignal): () => void 
     }, KILL_AFTER_MS).unref();
   };
   signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
   return () => signal.removeEventListener('abort', onAbort);
 }
 

@@ -79,6 +79,7 @@ async function runHelper(deps: ReaderDeps, volume: string, cmd: string[], ctx: R
   const unregister = ctx.suspendable({ suspend: () => container.pause().then(() => undefined), resume: () => container.unpause().then(() => undefined).catch(() => undefined) });
   const onAbort = () => void container.unpause().catch(() => undefined).then(() => container.kill().catch(() => undefined));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal.aborted) onAbort();
   const finished = (async () => {
     try {
       const r = (await container.wait()) as { StatusCode: number };

@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { execa, type Result, type ResultPromise } from 'execa';
 import { BbackupError, lastLines } from '../errors.js';
@@ -103,16 +103,15 @@ function decompressed(o: FillOptions): Producer {
   const argv = decompressor(o.item.compression ?? compressionOf(o.source));
   if (!argv) return { stream: input, done: Promise.resolve() };
   const child = execa(argv[0]!, argv.slice(1), { input, cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false } });
-  return { stream: child.stdout as Readable, done: settle(child, argv[0]!, o.volume) };
+  // execa drops unbuffered output nobody reads yet: attach a consumer now, before putArchive is ready.
+  return { stream: (child.stdout as Readable).pipe(counter(() => undefined)), done: settle(child, argv[0]!, o.volume) };
 }
 
 function tarTree(o: FillOptions): Producer {
   const child = execa('tar', ['-C', o.source, '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '--sparse', '--format=posix', '-cf', '-', '.'], {
     cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false },
   });
-  const counted = new PassThrough();
-  (child.stdout as Readable).on('data', (b: Buffer) => o.onBytes(b.length)).pipe(counted);
-  return { stream: counted, done: settle(child, 'tar', o.volume) };
+  return { stream: (child.stdout as Readable).pipe(counter(o.onBytes)), done: settle(child, 'tar', o.volume) };
 }
 
 async function putStream(o: FillOptions, p: Producer): Promise<void> {
@@ -122,9 +121,21 @@ async function putStream(o: FillOptions, p: Producer): Promise<void> {
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
+/** A pass-through that counts bytes; piped, so nothing flows before the consumer is attached. */
+function counter(onBytes: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      onBytes(chunk.length);
+      done(null, chunk);
+    },
+  });
+}
+
 function countedFile(o: FillOptions): Readable {
   const file = createReadStream(o.source, { highWaterMark: 1 << 20, signal: o.signal });
-  return file.on('data', (b) => o.onBytes((b as Buffer).length));
+  const count = counter(o.onBytes);
+  file.on('error', (err) => count.destroy(err));
+  return file.pipe(count);
 }
 
 /** rsync --info=progress2 prints "  1,234,567  45%  10.00MB/s ..." lines separated by \r. */

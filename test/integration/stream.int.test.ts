@@ -1,0 +1,102 @@
+// stream mode (DESIGN §4), forced with `volume_mode: stream` on a hosts entry: the volume is read
+// through the engine's archive API from a created, never-started helper, into the local store
+// (tree and archive formats, incremental against the parent), and restored via putArchive;
+// the restored volume is byte-identical, with owners, modes and links.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { createTestVolume, runInBusybox, testDocker } from '../helpers/docker.js';
+import { testName } from '../helpers/names.js';
+import { tempDir, volumeFingerprint, watchEvents, writeConfig } from './ops-fixtures.js';
+
+const docker = testDocker();
+const ENGINE = process.env.BBACKUP_TEST_DOCKER_HOST!;
+
+const FILL = [
+  'head -c 2000000 /dev/urandom > /v/random.bin',
+  'echo hello > /v/hello.txt',
+  'mkdir -p /v/deep/er/still && echo nested > /v/deep/er/still/n.txt && mkdir /v/empty-dir && : > /v/empty-file',
+  'ln -s hello.txt /v/link && ln /v/hello.txt /v/hard',
+  'echo secret > /v/deep/private && chown 1234:5678 /v/deep/private && chmod 600 /v/deep/private',
+].join(' && ');
+
+async function backupStream(config: string, volume: string): Promise<{ id: string; dir: string }> {
+  const r = await runCli(['-c', config, '--host', 'far', '--json', 'backup', '--volumes', volume], { env: { BBACKUP_CONFIG: undefined } });
+  expect(r.exitCode, r.stderr).toBe(0);
+  const doc = JSON.parse(r.stdout) as { id?: string; backupId?: string; dir?: string; backup?: { id: string; dir: string } };
+  const id = doc.id ?? doc.backupId ?? doc.backup?.id;
+  expect(id, r.stdout).toBeTruthy();
+  return { id: id!, dir: doc.dir ?? doc.backup?.dir ?? '' };
+}
+
+async function restoreAs(config: string, id: string, from: string, to: string): Promise<void> {
+  onTestFinished(async () => {
+    await docker.getVolume(to).remove({ force: true }).catch(() => undefined);
+  });
+  const r = await runCli(['-c', config, '--host', 'far', 'restore', id, '-V', from, '--rename', `${from}:${to}`], { env: { BBACKUP_CONFIG: undefined } });
+  expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+}
+
+describe('stream volume mode', () => {
+  it('tree format: backs up through the archive API, incrementally, and restores byte-identically', async () => {
+    const dir = await tempDir('stream');
+    const store = join(dir, 'store');
+    const config = await writeConfig(dir, {
+      backup: { store, volumes: { format: 'tree' } },
+      retention: { enabled: false },
+      hosts: { far: { docker_host: ENGINE, volume_mode: 'stream' } },
+      logging: { level: 'debug', file: join(dir, 'bbackup.log') },
+    });
+    const volume = await createTestVolume(docker, 'ops-stream');
+    await runInBusybox(docker, FILL, [`${volume}:/v`]);
+    const events = await watchEvents(docker, []);
+
+    const first = await backupStream(config, volume);
+    const tree = (id: string) => join(store, 'far', id, 'volumes', volume);
+    expect(await readFile(join(tree(first.id), 'hello.txt'), 'utf8')).toBe('hello\n');
+    const priv = await stat(join(tree(first.id), 'deep', 'private'));
+    expect([priv.uid, priv.gid, priv.mode & 0o777]).toEqual([1234, 5678, 0o600]);
+
+    // second run after a change: unchanged files are hard links to the first snapshot
+    await runInBusybox(docker, 'echo changed > /v/hello2.txt && echo more >> /v/deep/er/still/n.txt', [`${volume}:/v`]);
+    const second = await backupStream(config, volume);
+    const [a, b] = await Promise.all([stat(join(tree(first.id), 'random.bin')), stat(join(tree(second.id), 'random.bin'))]);
+    expect(b.ino).toBe(a.ino);
+    const [n1, n2] = await Promise.all([stat(join(tree(first.id), 'deep/er/still/n.txt')), stat(join(tree(second.id), 'deep/er/still/n.txt'))]);
+    expect(n2.ino).not.toBe(n1.ino);
+    const log = await readFile(join(dir, 'bbackup.log'), 'utf8');
+    expect(log).toMatch(/stream helper \w+ \(created, never started\) serves volume/);
+
+    // helpers were created and removed, never started
+    events.stop();
+    const helperStarts = events.events.filter((e) => e.name.startsWith('bbackup-stream-') && e.status === 'start');
+    expect(events.events.some((e) => e.name.startsWith('bbackup-stream-') && e.status === 'create')).toBe(true);
+    expect(helperStarts).toEqual([]);
+    expect(await docker.listContainers({ all: true, filters: { label: ['bbackup.helper=1'], name: ['bbackup-stream-'] } })).toEqual([]);
+
+    const restored = testName('ops-stream-restored');
+    await restoreAs(config, second.id, volume, restored);
+    expect(await volumeFingerprint(docker, restored)).toBe(await volumeFingerprint(docker, volume));
+  });
+
+  it('archive format: stores the engine stream compressed and restores byte-identically', async () => {
+    const dir = await tempDir('stream');
+    const store = join(dir, 'store');
+    const config = await writeConfig(dir, {
+      backup: { store, volumes: { format: 'archive' } },
+      retention: { enabled: false },
+      hosts: { far: { docker_host: ENGINE, volume_mode: 'stream' } },
+    });
+    const volume = await createTestVolume(docker, 'ops-stream');
+    await runInBusybox(docker, FILL, [`${volume}:/v`]);
+    const { id } = await backupStream(config, volume);
+    const manifest = JSON.parse(await readFile(join(store, 'far', id, 'manifest.json'), 'utf8')) as { items: { kind: string; name: string; format?: string; files: { path: string }[] }[] };
+    const item = manifest.items.find((i) => i.kind === 'volume' && i.name === volume)!;
+    expect(item.format).toBe('archive');
+    expect(item.files[0]!.path).toMatch(/^volumes\/.*\.tar\.zst$/);
+    const restored = testName('ops-stream-restored');
+    await restoreAs(config, id, volume, restored);
+    expect(await volumeFingerprint(docker, restored)).toBe(await volumeFingerprint(docker, volume));
+  });
+});

@@ -76,3 +76,27 @@ export function rateSeries(rates: number[], points: number): RateSeries {
 }
 
 export { formatBytes };
+
+const EIGHTHS = ['', '▁', '▂', '▃', '▄', '▅', '▆', '▇'];
+
+/** Columns of bars, newest at the right, as `height` text rows (for terminals without colour or unicode). */
+export function barChart(values: number[], width: number, height: number, unicode: boolean): string[] {
+  const tail = values.slice(-width);
+  const cols = [...Array<number>(Math.max(0, width - tail.length)).fill(0), ...tail];
+  const peak = Math.max(0, ...cols);
+  const rows: string[] = [];
+  for (let r = height - 1; r >= 0; r--) {
+    rows.push(
+      cols
+        .map((v) => {
+          const level = peak > 0 ? (v / peak) * height : 0;
+          if (level >= r + 1) return unicode ? '█' : '#';
+          const part = level - r;
+          if (part <= 0) return ' ';
+          return unicode ? EIGHTHS[Math.max(1, Math.round(part * 7))]! : '.';
+        })
+        .join(''),
+    );
+  }
+  return rows;
+}

@@ -1,13 +1,12 @@
 // The transfer-rate chart: a blessed-contrib line over the last samples, its scale in the label.
-// The canvas is sized when attached, so a new size means a new widget. ASCII terminals get a
-// text sparkline instead (braille dots are unicode).
+// The canvas is sized when attached, so a new size means a new widget. Without colour (NO_COLOR;
+// contrib always paints) or without unicode (braille dots), a text bar chart is drawn instead.
 import blessed from 'blessed';
 import contrib from 'blessed-contrib';
-import { rateSeries } from '../presenters/chrome.js';
+import { barChart, rateSeries } from '../presenters/chrome.js';
 import type { Theme } from '../theme.js';
 import type { Rect } from './pane.js';
 
-const LEVELS = ' .:-=+*#';
 
 export class RateChart {
   private widget?: blessed.Widgets.BoxElement;
@@ -25,8 +24,8 @@ export class RateChart {
     this.widget?.destroy();
     this.drawn = '';
     const base = { top: r.top, left: r.left, width: Math.max(12, r.width), height: Math.max(4, r.height), border: { type: 'line' as const }, label: ' Transfer rate ' };
-    this.widget = this.theme.unicode
-      ? (contrib.line({ ...base, showLegend: false, minY: 0, numYLabels: 3, xLabelPadding: 2, xPadding: 6, style: { line: this.theme.color ? 'cyan' : 'white', text: 'white', baseline: 'white' } }) as blessed.Widgets.BoxElement)
+    this.widget = this.canvas()
+      ? (contrib.line({ ...base, showLegend: false, minY: 0, numYLabels: 3, xLabelPadding: 2, xPadding: 6, style: { line: 'cyan', text: 'white', baseline: 'white' } }) as blessed.Widgets.BoxElement)
       : blessed.box({ ...base, tags: false });
     // Appended after construction: the canvas is made on 'attach', which a `parent` option fires too early.
     this.parent.append(this.widget);
@@ -42,14 +41,15 @@ export class RateChart {
     if (key === this.drawn) return;
     this.drawn = key;
     w.setLabel(` Transfer rate ${this.theme.glyphs.sep} now ${series.now} ${this.theme.glyphs.sep} max ${series.max} ${this.theme.glyphs.sep} ${series.unit}, ${points}s `);
-    if (this.theme.unicode) {
-      (w as unknown as { setData(d: unknown[]): void }).setData([{ title: 'rate', x: series.x, y: series.y, style: { line: this.theme.color ? 'cyan' : 'white' } }]);
+    if (this.canvas()) {
+      (w as unknown as { setData(d: unknown[]): void }).setData([{ title: 'rate', x: series.x, y: series.y, style: { line: 'cyan' } }]);
     } else {
-      const inner = Math.max(1, Number(w.width) - 2);
-      const peak = Math.max(1e-9, ...series.y);
-      const tail = series.y.slice(-inner);
-      w.setContent(tail.map((v) => LEVELS[Math.round((v / peak) * (LEVELS.length - 1))] ?? ' ').join(''));
+      w.setContent(barChart(series.y, Math.max(1, Number(w.width) - 2), Math.max(1, Number(w.height) - 2), this.theme.unicode).join('\n'));
     }
+  }
+
+  private canvas(): boolean {
+    return this.theme.unicode && this.theme.color;
   }
 
   destroy(): void {

@@ -4,25 +4,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { KEYS, spawnTui, type PtyApp } from '../helpers/pty.js';
-import { makeWorld, overallAmount } from './fixture.js';
+import { KEYS, spawnTui } from '../helpers/pty.js';
+import { filterPane, makeWorld, overallAmount, press } from './fixture.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function press(app: PtyApp, ...keys: string[]): Promise<void> {
-  for (const k of keys) {
-    app.write(k);
-    await sleep(80);
-  }
-}
-
-export async function filterPane(app: PtyApp, text: string): Promise<void> {
-  await press(app, '/');
-  await app.waitFor((t) => t.includes('(Enter keep, Esc clear)'), 'the filter prompt');
-  app.write(text);
-  await app.waitFor((t) => t.includes(`/${text}/`), `the filter ${text} in the pane title`);
-  await press(app, KEYS.enter);
-}
 
 it('selects two containers and a volume, backs them up, pauses, resumes and skips', async () => {
   const w = await makeWorld({ bigMB: 100 });

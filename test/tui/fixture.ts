@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
+import { KEYS, type PtyApp } from '../helpers/pty.js';
 import { createTestContainer, createTestVolume, runInBusybox, testDocker } from '../helpers/docker.js';
 import { testName } from '../helpers/names.js';
 
@@ -60,3 +61,22 @@ export async function makeWorld(opts: { bigMB: number; remoteEnabled?: boolean }
 export function overallAmount(text: string): string | undefined {
   return /Overall .*?%\s+([\d.]+ [KMGT]?B)/.exec(text)?.[1];
 }
+
+/** Keys one at a time, like a person (blessed parses a burst with Enter inside badly). */
+export async function press(app: PtyApp, ...keys: string[]): Promise<void> {
+  for (const k of keys) {
+    app.write(k);
+    await sleep(80);
+  }
+}
+
+export async function filterPane(app: PtyApp, text: string): Promise<void> {
+  await press(app, '/');
+  await app.waitFor((t) => t.includes('(Enter keep, Esc clear)'), 'the filter prompt');
+  app.write(text);
+  await app.waitFor((t) => t.includes(`/${text}/`), `the filter ${text} in the pane title`);
+  await press(app, KEYS.enter);
+}
+
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -62,9 +62,9 @@ export function openRemote(config: Config, name: string, o: OpenRemoteOptions = 
   return withRetry(withProgress(encrypted, { emit, jobId: o.jobId ?? `remote-${name}` }), { retries: cfg.retry, delayMs: o.retryDelayMs ?? 1000 }, emit);
 }
 
-/** Remote names a run uses: those given with -r (each must exist), else every enabled one. */
+/** Remote names a run uses: those given with -r (each must exist; [] = none), else every enabled one. */
 export function selectRemotes(config: Config, names?: string[]): string[] {
-  if (names && names.length > 0) {
+  if (names !== undefined) {
     for (const n of names) remoteConfig(config, n);
     return [...new Set(names)];
   }

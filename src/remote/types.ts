@@ -10,6 +10,8 @@ export interface OpOptions {
 export interface PutOptions extends OpOptions {
   /** expected plaintext size when known: only used for progress totals */
   size?: number;
+  /** how progress events name this transfer (default: the key) */
+  label?: string;
   /** the base remote reports bytes it has sent so far (rclone from its own stats, others counted) */
   onProgress?: (bytes: number) => void;
 }

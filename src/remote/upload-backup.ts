@@ -62,7 +62,7 @@ export async function uploadBackup(req: UploadRequest): Promise<UploadResult> {
         const s = src.open();
         s.on('error', (err) => plain!.destroy(err));
         return s.pipe(plain);
-      }, { signal, size: src.size });
+      }, { signal, size: src.size, label: src.path });
       const p = plain!.result();
       const stored = put.key.slice(partial.length + 1);
       sent.push({ put, file: { path: src.path, stored, size: p.size, sha256: p.hashes.sha256!, storedSize: put.size, unpackTo: src.unpackTo } });

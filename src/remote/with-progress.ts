@@ -44,7 +44,7 @@ export function withProgress(inner: Remote, target: ProgressTarget): Remote {
   return {
     ...bind(inner),
     async put(key: string, open: () => Readable, o: PutOptions): Promise<PutResult> {
-      const item = `${inner.name}: ${key}`;
+      const item = `${inner.name}: ${o.label ?? key}`;
       emit({ type: 'item.start', jobId, item, kind: 'upload', total: o.size });
       const meter = progress(item, o.size);
       const result = await inner.put(key, open, {

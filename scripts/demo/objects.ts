@@ -59,6 +59,11 @@ export async function createDemoObjects(docker: Docker, say: (s: string) => void
   say('containers and network created');
 }
 
+/** A small change between two backups, so the second one shows what incremental saves. */
+export async function changeDemoData(docker: Docker): Promise<void> {
+  await runScript(docker, 'echo "row 201 $(date)" > /db/wal/seg-201 && echo "<p>updated</p>" >> /web/index.html', [`${DEMO.volumes.db}:/db`, `${DEMO.volumes.web}:/web`]);
+}
+
 /** Remove every object carrying the demo label (the engine goes away too, but be tidy). */
 export async function removeDemoObjects(docker: Docker): Promise<void> {
   const filters = { label: [DEMO_LABEL] };

@@ -24,6 +24,8 @@ export interface PlanEnv {
   mountpointReadable?: (mountpoint: string) => boolean;
 }
 
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 export const DEFAULT_LEVEL: Record<CompressionMethod, number> = { zstd: 3, gzip: 6, none: 0 };
 
 export function planBackup(request: BackupRequest, inventory: Inventory, config: Config, env: PlanEnv): BackupPlan {
@@ -38,7 +40,7 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
 
   const wantedContainers = new Set([...(request.containers ?? []), ...(set?.containers ?? [])]);
   requireExisting('container', wantedContainers, inventory.containers);
-  const selected = inventory.containers.filter((c) => everything || wantedContainers.has(c.name));
+  const selected = [...inventory.containers].sort(byName).filter((c) => everything || wantedContainers.has(c.name));
 
   const volumeNames = new Set<string>();
   if (scope.volumes) {
@@ -61,12 +63,14 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
   const level = request.compression?.level ?? (compressionMethod === config.backup.compression.method ? config.backup.compression.level : DEFAULT_LEVEL[compressionMethod]);
   const full = request.full === true || !config.incremental.enabled;
 
-  const volumes = inventory.volumes
+  const volumes = [...inventory.volumes]
+    .sort(byName)
     .filter((v) => volumeNames.has(v.name))
     .map((v) => planVolume(v, config, env, full));
   for (const name of volumeNames) if (!inventory.volumes.some((v) => v.name === name)) warnings.push(`volume ${name} is mounted by a selected container but does not exist`);
 
-  const networks = inventory.networks
+  const networks = [...inventory.networks]
+    .sort(byName)
     .filter((n) => networkNames.has(n.name) && !n.builtin)
     .map((n) => ({ name: n.name, id: n.id, driver: n.driver }));
 

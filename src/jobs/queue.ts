@@ -91,7 +91,7 @@ export class WorkQueue {
       const r = this.running.get(t);
       if (r) {
         // A suspended process must run again to see its kill.
-        for (const s of r.suspendables) void Promise.resolve(s.resume()).catch(() => undefined);
+        if (this.gate.paused) for (const s of r.suspendables) void Promise.resolve(s.resume()).catch(() => undefined);
         r.abort.abort(new SkipSignal(t));
       }
     }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, runCli } from '../helpers/cli.js';
 import { testDocker, testLabels } from '../helpers/docker.js';
 import { testName, WORKER_IMAGE } from '../helpers/names.js';
-import { makeVolume, sh, tempDir } from './backup-helpers.js';
+import { bigFile, makeVolume, sh, tempDir } from './backup-helpers.js';
 
 async function setup(extra = ''): Promise<{ store: string; cfg: string }> {
   const root = await tempDir();
@@ -30,7 +30,7 @@ describe('signals', () => {
     const name = testName('bk-sig');
     await docker.createVolume({ Name: name, Labels: testLabels() });
     big = { name, mountpoint: ((await docker.getVolume(name).inspect()) as { Mountpoint: string }).Mountpoint };
-    sh(`for i in 1 2 3; do head -c 150M /dev/urandom > '${big.mountpoint}/big'$i; done`);
+    for (const i of [1, 2, 3]) bigFile(`${big.mountpoint}/big${i}`, 150);
   });
   afterAll(async () => {
     await testDocker().getVolume(big.name).remove({ force: true }).catch(() => undefined);
@@ -56,7 +56,7 @@ describe('signals', () => {
     expect(String(r.stderr)).toMatch(/cancel/i);
     expect((await listBackups(cfg)).backups).toEqual([]);
     for (const h of readdirSync(store)) expect(readdirSync(join(store, h)).filter((n) => n !== '.lock')).toEqual([]);
-    const helpers = await testDocker().listContainers({ all: true, filters: { label: [`bbackup.owner=${hostname()}:${r.pid}`] } });
+    const helpers = await testDocker().listContainers({ all: true, filters: { label: [`bbackup.owner=${hostname()}:${child.pid}`] } });
     expect(helpers).toEqual([]);
     const again = await runCli(['-c', cfg, 'backup', '--volumes-only', '--volumes', big.name]);
     expect(again.exitCode, again.stderr).toBe(0);

@@ -9,7 +9,7 @@ import { listBackups } from '../../src/store/catalog.js';
 import { verifyBackup } from '../../src/store/verify.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestContainer, testDocker } from '../helpers/docker.js';
-import { connect, makeVolume, runBackup, sh, tempDir, testConfig, volumesOnly } from './backup-helpers.js';
+import { bigFile, connect, makeVolume, runBackup, sh, tempDir, testConfig, volumesOnly } from './backup-helpers.js';
 
 /** rsync processes whose command line names `needle`, children of this process first. */
 function rsyncPids(needle: string): number[] {
@@ -41,7 +41,7 @@ describe('a failure in one item', () => {
   it('rsync killed: the volume fails with a clear message, the rest is kept, exit-code outcome partial', async () => {
     const store = await tempDir();
     const vol = await makeVolume('bk-kill');
-    sh(`head -c 200M /dev/urandom > '${vol.mountpoint}/big'`);
+    bigFile(`${vol.mountpoint}/big`, 200);
     const keep = await makeVolume('bk-kill-ok');
     sh(`echo ok > '${keep.mountpoint}/f'`);
     const config = testConfig(store, { volumes: { mode: 'host', concurrency: 1 } });

@@ -2,6 +2,8 @@
 // points at it (retention off, so runs do not rotate each other away), a connection to the test
 // engine, and volumes filled through their Mountpoint (we run as root on the Docker host).
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +51,7 @@ export async function makeVolume(area = 'bk'): Promise<{ name: string; mountpoin
 
 /** Run a shell script as root on the host (filling Mountpoints). */
 export function sh(script: string): string {
-  return execFileSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8' });
+  return execFileSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', env: { ...process.env, BASH_ENV: '' } });
 }
 
 export interface RunOutcome {
@@ -66,3 +68,18 @@ export async function runBackup(request: BackupRequest, config: Config, extra: P
 }
 
 export const volumesOnly = { containers: false, volumes: true, networks: false };
+
+/** A file of `mb` MiB of incompressible bytes, quickly: one random MiB written over and over with a
+ * counter in front of each copy, so no two blocks are equal (/dev/urandom is slow on this VM). */
+export function bigFile(path: string, mb: number): void {
+  const block = randomBytes(1 << 20);
+  const fd = openSync(path, 'w');
+  try {
+    for (let i = 0; i < mb; i++) {
+      block.writeUInt32BE(i, 0);
+      writeSync(fd, block);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

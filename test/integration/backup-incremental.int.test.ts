@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import { readIndex } from '../../src/backup/tree-index.js';
 import type { IndexEntry, VolumeItem } from '../../src/store/manifest.js';
 import { verifyBackup } from '../../src/store/verify.js';
-import { makeVolume, runBackup, sh, tempDir, testConfig, volumesOnly } from './backup-helpers.js';
+import { bigFile, makeVolume, runBackup, sh, tempDir, testConfig, volumesOnly } from './backup-helpers.js';
 
 async function indexOf(dir: string, volume: string): Promise<Map<string, IndexEntry>> {
   const map = new Map<string, IndexEntry>();
@@ -20,7 +20,8 @@ it('second backup hard-links unchanged files, stores only the changes, inherits 
   const vol = await makeVolume('bk-incr');
   // 400 small files in 4 folders + 4 large files of 16 MiB
   sh(`cd '${vol.mountpoint}' && for d in 0 1 2 3; do mkdir -p d$d; for i in $(seq 1 100); do head -c $((1000 + i * 37)) /dev/urandom > d$d/f$i.txt; done; done
-      for i in 1 2 3 4; do head -c 16777216 /dev/urandom > big$i.bin; done`);
+`);
+  for (const i of [1, 2, 3, 4]) bigFile(`${vol.mountpoint}/big${i}.bin`, 16);
   const config = testConfig(store);
   const first = await runBackup({ volumes: [vol.name], scope: volumesOnly }, config);
   expect(first.result.outcome).toBe('ok');
@@ -29,7 +30,8 @@ it('second backup hard-links unchanged files, stores only the changes, inherits 
 
   // change 3 small files and one large one, add one, delete one
   sh(`cd '${vol.mountpoint}' && echo changed >> d0/f1.txt && echo changed >> d2/f50.txt && head -c 5000 /dev/urandom > d3/f100.txt
-      head -c 16777216 /dev/urandom > big4.bin && echo new > d1/new.txt && rm d1/f7.txt`);
+      echo new > d1/new.txt && rm d1/f7.txt`);
+  bigFile(`${vol.mountpoint}/big4.bin`, 16);
   const second = await runBackup({ volumes: [vol.name], scope: volumesOnly }, config);
   expect(second.result.outcome).toBe('ok');
   if (second.result.value?.dryRun !== false) throw new Error('expected a backup');

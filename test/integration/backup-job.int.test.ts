@@ -1,0 +1,130 @@
+// The job API the TUI and the scheduler drive: same-second ids, pause (running rsync really
+// stops), skip of the running item, hooks around each volume (their restore always runs),
+// leftover helpers of dead runs cleaned (never a live run's), throttled progress with a rate.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { startBackup } from '../../src/jobs/backup-job.js';
+import type { EngineEvent } from '../../src/events.js';
+import { BUSYBOX_IMAGE } from '../helpers/names.js';
+import { testDocker, testLabels } from '../helpers/docker.js';
+import { bigFile, connect, makeVolume, runBackup, sh, tempDir, testConfig, volumesOnly } from './backup-helpers.js';
+
+function rsyncChildren(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        return cmd.startsWith('rsync\0') && /PPid:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1] === String(process.pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+const procState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('backup job', () => {
+  it('two runs started in the same second get distinct ids', async () => {
+    const store = await tempDir();
+    const vol = await makeVolume('bk-ids');
+    sh(`echo x > '${vol.mountpoint}/f'`);
+    const config = testConfig(store);
+    const now = () => new Date('2026-11-25T20:00:00.250Z');
+    const [a, b] = await Promise.all([
+      runBackup({ volumes: [vol.name], scope: volumesOnly, wait: true }, config, { now }),
+      runBackup({ volumes: [vol.name], scope: volumesOnly, wait: true }, config, { now }),
+    ]);
+    const c = await runBackup({ volumes: [vol.name], scope: volumesOnly }, config, { now });
+    const ids = [a, b, c].map((r) => (r.result.value?.dryRun === false ? r.result.value.id : r.result.errors[0]?.message));
+    expect(ids.slice(0, 2).sort()).toEqual(['20261125T200000Z', '20261125T200000Z-2']);
+    expect(ids[2]).toBe('20261125T200000Z-3');
+  });
+
+  it('pause stops the running rsync and resume finishes the backup; progress is throttled and has a rate', async () => {
+    const store = await tempDir();
+    const vol = await makeVolume('bk-pause');
+    bigFile(`${vol.mountpoint}/big`, 300);
+    const config = testConfig(store, { volumes: { mode: 'host' } });
+    const events: { at: number; e: EngineEvent }[] = [];
+    let stoppedSeen = false;
+    const job = startBackup({ volumes: [vol.name], scope: volumesOnly }, {
+      config,
+      docker: await connect(config),
+      emit: (e) => {
+        events.push({ at: Date.now(), e });
+        if (e.type === 'item.progress' && e.bytes > 0 && !job.paused && !stoppedSeen) {
+          job.pause();
+          void (async () => {
+            await sleep(200);
+            const pids = rsyncChildren();
+            stoppedSeen = pids.length > 0 && pids.every((p) => procState(p) === 'T');
+            job.resume();
+          })();
+        }
+      },
+    });
+    const result = await job.done;
+    expect(result.outcome).toBe('ok');
+    expect(stoppedSeen).toBe(true);
+    const types = events.map((x) => x.e.type);
+    expect(types).toContain('job.paused');
+    expect(types.indexOf('job.resumed')).toBeGreaterThan(types.indexOf('job.paused'));
+    const progress = events.filter((x) => x.e.type === 'item.progress');
+    expect(progress.some((x) => x.e.type === 'item.progress' && x.e.rate !== undefined && x.e.rate > 0)).toBe(true);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(90);
+  });
+
+  it('skip ends the running volume as skipped (partial), the hook restore runs every time', async () => {
+    const store = await tempDir();
+    const slow = await makeVolume('bk-skip');
+    bigFile(`${slow.mountpoint}/big`, 300);
+    const fine = await makeVolume('bk-skip-ok');
+    sh(`echo ok > '${fine.mountpoint}/f'`);
+    const config = testConfig(store, { volumes: { mode: 'host', concurrency: 1 } });
+    const calls: string[] = [];
+    const job = startBackup({ volumes: [slow.name, fine.name], scope: volumesOnly }, {
+      config,
+      docker: await connect(config),
+      hooks: {
+        beforeVolume: async (v, containers, signal) => {
+          calls.push(`before ${v.name} ${containers.length} ${signal.aborted}`);
+          return async () => void calls.push(`restore ${v.name}`);
+        },
+      },
+      emit: (e) => {
+        if (e.type === 'item.progress' && e.item === `volume ${slow.name}` && e.bytes > 0) job.skip(`volume ${slow.name}`);
+      },
+    });
+    const result = await job.done;
+    expect(result.outcome).toBe('partial');
+    expect(result.errors).toEqual([{ item: `volume ${slow.name}`, code: 'SKIPPED', message: 'skipped by user' }]);
+    expect(calls).toEqual([`before ${slow.name} 0 false`, `restore ${slow.name}`, `before ${fine.name} 0 false`, `restore ${fine.name}`]);
+    if (result.value?.dryRun !== false) throw new Error('expected a backup');
+    expect(readdirSync(`${result.value.dir}/volumes`).sort()).toEqual([fine.name, `${fine.name}.index.jsonl`]);
+  });
+
+  it('removes helper containers of dead runs on this host, never a live run\'s', async () => {
+    const docker = testDocker();
+    const store = await tempDir();
+    const vol = await makeVolume('bk-helpers');
+    const make = async (owner: string) =>
+      docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['true'], Labels: testLabels({ 'bbackup.helper': '1', 'bbackup.owner': owner }), HostConfig: { NetworkMode: 'none' } });
+    const dead = await make(`${hostname()}:${2 ** 22 + 4321}`);
+    const live = await make(`${hostname()}:${process.pid}`);
+    const elsewhere = await make(`some-other-machine:${2 ** 22 + 4321}`);
+    try {
+      const { result } = await runBackup({ volumes: [vol.name], scope: volumesOnly }, testConfig(store, { volumes: { mode: 'worker' } }));
+      expect(result.outcome).toBe('ok');
+      const left = (await docker.listContainers({ all: true, filters: { label: ['bbackup.helper=1'] } })).map((c) => c.Id);
+      expect(left).not.toContain(dead.id);
+      expect(left).toContain(live.id);
+      expect(left).toContain(elsewhere.id);
+    } finally {
+      for (const c of [dead, live, elsewhere]) await c.remove({ force: true }).catch(() => undefined);
+    }
+  });
+});

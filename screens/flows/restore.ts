@@ -4,8 +4,8 @@ import type { Manifest } from '../../src/store/manifest.js';
 import { ConfirmModal } from '../dialogs/modal.js';
 import { FormModal } from '../dialogs/form.js';
 import type { RestoreRequest } from '../engine/types.js';
+import { restoreRequest, restoreRows } from './restore-form.js';
 import { restoreConfirmLines } from '../presenters/backups.js';
-import type { FormRow, FormValues } from '../presenters/form.js';
 import type { Tui } from '../tui.js';
 import { pullThen } from './remote.js';
 
@@ -31,39 +31,6 @@ async function openRestore(app: Tui, id: string): Promise<void> {
     void confirmRestore(app, req, () => app.closeModal(modal));
   }, () => app.closeModal(modal), app.theme, 'Space toggle  Enter edit name/press  Esc cancel');
   app.openModal(modal);
-}
-
-/** One toggle and one "as" name per item; defaults restore everything under its own name. */
-export function restoreRows(m: Manifest): FormRow[] {
-  const rows: FormRow[] = [{ type: 'heading', text: `Backup ${m.id} of ${m.host}, ${m.status}, created ${m.created}` }];
-  for (const kind of ['container', 'volume', 'network'] as const) {
-    const items = m.items.filter((i) => i.kind === kind);
-    if (!items.length) continue;
-    rows.push({ type: 'heading', text: `${kind}s` });
-    for (const i of items) {
-      rows.push({ type: 'toggle', id: `${kind}:${i.name}`, label: `${kind} ${i.name}`, value: true });
-      rows.push({ type: 'text', id: `as:${kind}:${i.name}`, label: '    restore as', value: '', placeholder: `${i.name} (Enter to rename)` });
-    }
-  }
-  rows.push(
-    { type: 'heading', text: 'Options' },
-    { type: 'toggle', id: 'force', label: 'force: replace what exists under the target names', value: false },
-    { type: 'toggle', id: 'start', label: 'start containers that were running at backup time', value: true },
-    { type: 'button', id: 'review', label: 'Review and restore' },
-    { type: 'button', id: 'cancel', label: 'Cancel' },
-  );
-  return rows;
-}
-
-export function restoreRequest(m: Manifest, v: FormValues): RestoreRequest {
-  const req: RestoreRequest = { id: m.id, containers: [], volumes: [], networks: [], renames: { container: {}, volume: {}, network: {} }, force: v.force === true, start: v.start === true };
-  for (const i of m.items) {
-    if (i.kind === 'metadata' || v[`${i.kind}:${i.name}`] !== true) continue;
-    ({ container: req.containers, volume: req.volumes, network: req.networks })[i.kind].push(i.name);
-    const as = String(v[`as:${i.kind}:${i.name}`] ?? '').trim();
-    if (as && as !== i.name) req.renames[i.kind][i.name] = as;
-  }
-  return req;
 }
 
 async function confirmRestore(app: Tui, req: RestoreRequest, closeForm: () => void): Promise<void> {

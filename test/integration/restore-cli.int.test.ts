@@ -24,13 +24,13 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function config(format: 'tree' | 'archive'): Promise<{ path: string; store: string; env: Record<string, string | undefined> }> {
+async function config(format: 'tree' | 'archive', extra = ''): Promise<{ path: string; store: string; dir: string; env: Record<string, string | undefined> }> {
   const dir = await mkdtemp(join(tmp, 'cfg-'));
   const store = join(dir, 'store');
   const path = join(dir, 'bbackup.yaml');
   const socket = process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '');
-  await writeFile(path, `docker: {socket: ${socket}}\nbackup:\n  store: ${store}\n  volumes: {format: ${format}}\nlogging: {file: ${join(dir, 'bbackup.log')}}\n`);
-  return { path, store, env: { HOME: dir, BBACKUP_CONFIG: undefined, DOCKER_HOST: undefined } };
+  await writeFile(path, `docker: {socket: ${socket}}\nbackup:\n  store: ${store}\n  volumes: {format: ${format}}\nlogging: {file: ${join(dir, 'bbackup.log')}}\n${extra.replaceAll('$DIR', dir)}`);
+  return { path, store, dir, env: { HOME: dir, BBACKUP_CONFIG: undefined, DOCKER_HOST: undefined } };
 }
 
 describe('restore from a backup made by bbackup backup', () => {
@@ -41,7 +41,7 @@ describe('restore from a backup made by bbackup backup', () => {
     const c = await createTestContainer(docker, 'rs', { Env: ['ROLE=cli'], HostConfig: { Binds: [`${v}:/data`] } });
     const backup = await runCli(['-c', cfg.path, '--json', 'backup', '-C', c], { env: cfg.env });
     expect(backup.exitCode, backup.stderr).toBe(0);
-    const id = (JSON.parse(backup.stdout) as { backupId?: string; id?: string }).backupId ?? (JSON.parse(backup.stdout) as { id: string }).id;
+    const id = (JSON.parse(backup.stdout) as { id: string }).id;
     expect(id).toMatch(/^\d{8}T\d{6}Z/);
     const [c2, v2] = [testName('rs'), testName('rs')];
     cleanupAfter(docker, { containers: [c2], volumes: [v2] });
@@ -122,5 +122,23 @@ describe('restore command line', () => {
     const unknown = await runCli(['-c', cfg.path, 'restore', '20200101T000000Z', '--all'], { env: cfg.env });
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toMatch(/no backup 20200101T000000Z for host .* \(list them with: bbackup list-backups\)/);
+  });
+});
+
+describe('restore --from-remote', () => {
+  it('pulls a backup the local store no longer has, then restores it', async () => {
+    const cfg = await config('tree', 'remotes:\n  offsite: {type: local, path: $DIR/offsite}\n');
+    const v = await createTestVolume(docker, 'rs');
+    await fillRichTree(await mountpointOf(docker, v));
+    const backup = await runCli(['-c', cfg.path, '--json', 'backup', '--volumes-only', '-C', await createTestContainer(docker, 'rs', { HostConfig: { Binds: [`${v}:/data`] } }, false), '-r', 'offsite'], { env: cfg.env });
+    expect(backup.exitCode, backup.stderr).toBe(0);
+    const id = (JSON.parse(backup.stdout) as { id: string }).id;
+    await rm(join(cfg.store, await hostFolder(cfg.store), id), { recursive: true });
+    const v2 = testName('rs');
+    cleanupAfter(docker, { volumes: [v2] });
+    const r = await runCli(['-c', cfg.path, 'restore', id, '--from-remote', 'offsite', '-V', v, '-r', `${v}:${v2}`], { env: cfg.env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`backup ${id} from remote offsite is in`);
+    expect(await describeTree(await mountpointOf(docker, v2))).toEqual(await describeTree(await mountpointOf(docker, v)));
   });
 });

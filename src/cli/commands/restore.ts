@@ -3,8 +3,9 @@
 import type { Command } from 'commander';
 import { isLocalEngine } from '../../docker/client.js';
 import { expandHome } from '../../config/locate.js';
-import { exitCodeFor } from '../../errors.js';
+import { BbackupError, exitCodeFor } from '../../errors.js';
 import { fanOut } from '../../events.js';
+import { pullBackup } from '../../remote/pull.js';
 import { locateBackup, planRestore } from '../../restore/plan.js';
 import { describePlan } from '../../restore/describe-plan.js';
 import { parseRenames } from '../../restore/renames.js';
@@ -25,6 +26,7 @@ interface RestoreFlags {
   start: boolean;
   dryRun?: boolean;
   verify: boolean;
+  fromRemote?: string;
 }
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -43,13 +45,15 @@ export function register(program: Command, action: Action): void {
     .option('--no-start', 'leave containers that were running at backup time stopped')
     .option('--dry-run', 'print the plan and every conflict; change nothing')
     .option('--no-verify', 'restore even if files do not match the manifest (archives are still checked for unsafe entries)')
+    .option('--from-remote <name>', 'pull backup ID from this remote into the local store first (kept there), then restore')
     .addHelpText('after', '\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run')
     .action(action(restoreCommand));
 }
 
 async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags): Promise<number> {
   const conn = await ctx.docker();
-  const backupDir = await locateBackup(ref, expandHome(ctx.config.backup.store), conn.hostName);
+  const store = expandHome(ctx.config.backup.store);
+  const backupDir = flags.fromRemote ? await pull(ctx, flags.fromRemote, ref, store) : await locateBackup(ref, store, conn.hostName);
   const manifest = await readManifest(backupDir);
   const request: RestoreRequest = {
     backupDir,
@@ -95,5 +99,19 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** --from-remote: the backup is pulled (checked, decrypted) into the local store, or reused if already there. */
+async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new BbackupError('CANCELLED', 'pull cancelled'));
+  process.once('SIGINT', onSignal);
+  try {
+    const dir = await pullBackup(ctx.config, remote, id, { store, host: ctx.opts.host, emit: ctx.logger.emit, signal: abort.signal, ifExists: 'reuse' });
+    if (!ctx.opts.json) ctx.print(`backup ${id} from remote ${remote} is in ${dir}`);
+    return dir;
+  } finally {
+    process.off('SIGINT', onSignal);
   }
 }

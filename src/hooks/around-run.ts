@@ -38,47 +38,62 @@ export interface AroundRunResult {
 
 const errorCode = (err: unknown): string => (err instanceof BbackupError ? err.code : isAbortError(err) ? 'CANCELLED' : 'INTERNAL');
 
-export async function aroundRun(opts: AroundRunOptions, body: () => Promise<RunOutcome>): Promise<AroundRunResult> {
+/** A run whose pre-hooks have run: finish() runs the post-hooks and sends the notifications. */
+export interface StartedRun {
+  /** set when a pre-hook failed: the run must not go on */
+  preError?: unknown;
+  finish(outcome?: RunOutcome, error?: unknown): Promise<AroundRunResult>;
+}
+
+/** Global pre-hooks now; everything that follows a run in finish(). */
+export async function beginRun(opts: AroundRunOptions): Promise<StartedRun> {
   const started = new Date();
   const hooks = opts.config.hooks;
   const log = opts.logger?.child('hooks');
-  let outcome: RunOutcome | undefined;
-  let error: unknown;
-  let event: RunReport['event'] = 'backup.finished';
+  let preError: unknown;
   try {
     await runHostHooks('pre', hooks.pre, { timeoutSec: hooks.timeout, env: hookEnv('pre', opts), signal: opts.signal, emit: opts.emit });
   } catch (err) {
-    error = err;
+    preError = err;
   }
-  if (error === undefined) {
+  const finish = async (outcome?: RunOutcome, error?: unknown): Promise<AroundRunResult> => {
+    const failedAt = error === undefined ? undefined : error === preError ? 'hooks.pre' : 'run';
+    const cancelled = error !== undefined && (isAbortError(error) || errorCode(error) === 'CANCELLED');
+    const event: RunReport['event'] = failedAt === 'run' && !cancelled ? 'backup.unavailable' : 'backup.finished';
+    const errors = [...(outcome?.errors ?? [])];
+    if (error !== undefined) errors.push({ item: failedAt!, code: errorCode(error), message: describeError(error) });
+    let report = buildReport({
+      event,
+      host: opts.host,
+      schedule: opts.schedule,
+      started,
+      backupId: outcome?.backupId,
+      status: outcome?.status ?? (cancelled ? 'cancelled' : 'failed'),
+      items: outcome?.items,
+      sizes: outcome?.sizes,
+      errors,
+    });
     try {
-      outcome = await body();
+      // Post-hooks run whatever the outcome, with their own deadline: the job's signal may be aborted.
+      await runHostHooks('post', hooks.post, { timeoutSec: hooks.timeout, env: hookEnv('post', opts, report, outcome?.backupDir), emit: opts.emit });
     } catch (err) {
-      error = err;
-      if (!isAbortError(err) && errorCode(err) !== 'CANCELLED') event = 'backup.unavailable';
+      log?.error(describeError(err));
+      report = { ...report, errors: [...report.errors, { item: 'hooks.post', code: errorCode(err), message: describeError(err) }] };
     }
-  }
-  const cancelled = error !== undefined && (isAbortError(error) || errorCode(error) === 'CANCELLED');
-  const errors = [...(outcome?.errors ?? [])];
-  if (error !== undefined) errors.push({ item: event === 'backup.unavailable' ? 'run' : 'hooks.pre', code: errorCode(error), message: describeError(error) });
-  let report = buildReport({
-    event,
-    host: opts.host,
-    schedule: opts.schedule,
-    started,
-    backupId: outcome?.backupId,
-    status: outcome?.status ?? (cancelled ? 'cancelled' : 'failed'),
-    items: outcome?.items,
-    sizes: outcome?.sizes,
-    errors,
-  });
+    const deliveries = await notifyRun(opts.config, report, { ...opts.notify, logger: opts.logger });
+    return { report, outcome, error, deliveries };
+  };
+  return { preError, finish };
+}
+
+export async function aroundRun(opts: AroundRunOptions, body: () => Promise<RunOutcome>): Promise<AroundRunResult> {
+  const run = await beginRun(opts);
+  if (run.preError !== undefined) return run.finish(undefined, run.preError);
+  let outcome: RunOutcome;
   try {
-    // Post-hooks run whatever the outcome, with their own deadline: the job's signal may be aborted.
-    await runHostHooks('post', hooks.post, { timeoutSec: hooks.timeout, env: hookEnv('post', opts, report, outcome?.backupDir), emit: opts.emit });
+    outcome = await body();
   } catch (err) {
-    log?.error(describeError(err));
-    report = { ...report, errors: [...report.errors, { item: 'hooks.post', code: errorCode(err), message: describeError(err) }] };
+    return run.finish(undefined, err);
   }
-  const deliveries = await notifyRun(opts.config, report, { ...opts.notify, logger: opts.logger });
-  return { report, outcome, error, deliveries };
+  return run.finish(outcome);
 }

@@ -8,7 +8,7 @@ import type { DockerConnection } from '../docker/client.js';
 import { BbackupError, exitCodeFor, type ErrorCode } from '../errors.js';
 import type { Emit } from '../events.js';
 import { createConsistency } from '../hooks/consistency.js';
-import { aroundRun, type AroundRunResult, type RunOutcome } from '../hooks/around-run.js';
+import { aroundRun, beginRun, type AroundRunResult, type RunOutcome } from '../hooks/around-run.js';
 import type { JobHandle, JobResult } from '../jobs/types.js';
 import type { Logger } from '../log/logger.js';
 import type { NotifyOptions } from '../notify/notify.js';
@@ -111,4 +111,43 @@ class SetupFailure extends BbackupError {
 /** The backup request a schedule stands for. Two schedules on one host wait for each other's lock. */
 export function scheduleRequest(s: ScheduleConfig): BackupRequest {
   return { containers: s.containers, backupSet: s.backup_set, scope: s.scope, remotes: s.remotes, wait: true };
+}
+
+/** Operations around a backup the caller runs itself (`bbackup backup`, the TUI). */
+export interface OperatedRun {
+  /** pass to startBackup's deps */
+  hooks: BackupHooks;
+  /** after the job ended: restart anything still stopped, post-hooks, notification */
+  finish(result: JobResult<BackupValue>): Promise<OperatedBackupResult>;
+}
+
+/**
+ * Runs the global pre-hooks and prepares the label hooks. A failing pre-hook is reported (post-
+ * hooks, notification) and then thrown: the backup must not start.
+ */
+export async function beginOperatedBackup(o: { config: Config; docker: DockerConnection; emit: Emit; logger?: Logger; signal?: AbortSignal }): Promise<OperatedRun> {
+  const host = o.docker.hostName;
+  const run = await beginRun({ config: o.config, host, storeDir: hostDir(o.config.backup.store, host), logger: o.logger, emit: o.emit, signal: o.signal });
+  if (run.preError !== undefined) {
+    await run.finish(undefined, run.preError);
+    throw run.preError;
+  }
+  const consistency = createConsistency({ docker: o.docker.docker, defaultTimeoutSec: o.config.hooks.timeout, emit: o.emit, signal: o.signal });
+  return {
+    hooks: { beforeVolume: (volume, containers, signal) => consistency.beforeVolume(volume.name, containers.map((name) => ({ name })), signal) },
+    finish: async (result) => {
+      await consistency.releaseAll();
+      const outcome = outcomeOf(result);
+      const setupFailed = result.outcome === 'failed' && !result.value;
+      const done = await run.finish(setupFailed ? undefined : outcome, setupFailed ? new SetupFailure(result, outcome) : undefined);
+      return { ...done, result };
+    },
+  };
+}
+
+/** The engine could not even be opened: post-hooks and a `backup.unavailable` notification, then the caller rethrows. */
+export async function reportUnavailable(o: { config: Config; hostLabel: string; error: unknown; emit?: Emit; logger?: Logger }): Promise<AroundRunResult> {
+  return aroundRun({ config: o.config, host: o.hostLabel, storeDir: hostDir(o.config.backup.store, o.hostLabel), logger: o.logger, emit: o.emit }, async () => {
+    throw o.error;
+  });
 }

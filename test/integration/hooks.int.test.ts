@@ -3,9 +3,11 @@
 // starts it again (after success, failure and cancel), leaves a stopped one stopped;
 // bbackup.exec.pre's dump lands in the backup; a failing pre-hook fails the item with its output.
 import { execa } from 'execa';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createTestContainer, createTestVolume, runInBusybox, testDocker } from '../helpers/docker.js';
 import { cliCommand, runCli } from '../helpers/cli.js';
 import { testName } from '../helpers/names.js';
@@ -122,5 +124,53 @@ describe('container labels around a backup', () => {
     const result = JSON.parse(r.stdout) as { status: string; backupId: string };
     expect(result.status).toBe('partial');
     expect(await isRunning(docker, c)).toBe(true);
+  });
+
+  it('global hooks run around `bbackup backup` with the run in their environment; the run is notified; a failing pre-hook stops the run', async () => {
+    const { dir, volume, configFor } = await setup('global');
+    const c = await createTestContainer(docker, 'ops-global', { HostConfig: { Binds: [`${volume}:/data`] } });
+    const reports: { event: string; status: string; backup_id: string | null; errors: { item: string; message: string }[] }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString('utf8')));
+      req.on('end', () => {
+        reports.push(JSON.parse(body));
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const dump = (file: string) => ['sh', '-c', `env | grep ^BBACKUP_ | grep -v ^BBACKUP_REPORT | sort > ${join(dir, file)}`];
+    const config = await configFor([c]);
+    const base = JSON.parse(await readFile(config, 'utf8')) as Record<string, unknown>;
+    await writeFile(config, JSON.stringify({ ...base, hooks: { pre: [dump('pre.env')], post: [dump('post.env'), ['true']] }, notifications: { webhooks: [{ url, on: 'always' }] } }));
+
+    const r = await runCli(['-c', config, '--json', 'backup', '-C', c], { env: { BBACKUP_CONFIG: undefined } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { id, host } = JSON.parse(r.stdout) as { id: string; host: string };
+    const pre = await readFile(join(dir, 'pre.env'), 'utf8');
+    expect(pre).toContain('BBACKUP_EVENT=pre\n');
+    expect(pre).toContain(`BBACKUP_HOST=${host}\n`);
+    expect(pre).not.toContain('BBACKUP_BACKUP_ID');
+    const post = await readFile(join(dir, 'post.env'), 'utf8');
+    expect(post).toContain('BBACKUP_EVENT=post\n');
+    expect(post).toContain(`BBACKUP_BACKUP_ID=${id}\n`);
+    expect(post).toContain(`BBACKUP_BACKUP_DIR=${join(dir, 'store', host, id)}\n`);
+    expect(post).toContain('BBACKUP_STATUS=ok\n');
+    expect(post).toMatch(/BBACKUP_ITEMS_OK=[2-9]\n/);
+    expect(reports.map((x) => [x.event, x.status, x.backup_id])).toEqual([['backup.finished', 'ok', id]]);
+
+    // a failing pre-hook: nothing is backed up, post-hooks still run, the failure is reported
+    await writeFile(config, JSON.stringify({ ...base, hooks: { pre: [['sh', '-c', 'echo mount of /srv missing >&2; exit 2']], post: [dump('post2.env')] }, notifications: { webhooks: [{ url, on: 'failure' }] } }));
+    const f = await runCli(['-c', config, 'backup', '-C', c], { env: { BBACKUP_CONFIG: undefined } });
+    expect(f.exitCode).toBe(3);
+    expect(f.stderr).toContain('pre-hook ["sh","-c","echo mount of /srv missing >&2; exit 2"] exited 2');
+    expect(f.stderr).toContain('mount of /srv missing');
+    expect(await readFile(join(dir, 'post2.env'), 'utf8')).toContain('BBACKUP_STATUS=failed\n');
+    expect(reports).toHaveLength(2);
+    expect(reports[1]).toMatchObject({ event: 'backup.finished', status: 'failed', backup_id: null });
+    expect(reports[1]!.errors[0]!.item).toBe('hooks.pre');
+    expect((await readdir(join(dir, 'store', host))).filter((n) => /^\d{8}T/.test(n))).toEqual([id]);
   });
 });

@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import type { BackupRequest, BackupScope, BackupValue } from '../../backup/types.js';
 import { startBackup } from '../../jobs/backup-job.js';
+import { beginOperatedBackup, reportUnavailable } from '../../schedule/run-backup.js';
 import type { JobResult } from '../../jobs/types.js';
 import { BbackupError, exitCodeFor, type ErrorCode } from '../../errors.js';
 import { fanOut } from '../../events.js';
@@ -96,11 +97,16 @@ export function exitCodeForResult(r: JobResult): number {
 async function backupCommand(ctx: CliContext, flags: BackupFlags): Promise<number> {
   const config = ctx.config;
   const request = requestFromFlags(flags, config.backup.default_scope, config.backup.compression.method);
-  const docker = await ctx.docker();
+  const docker = await ctx.docker().catch(async (error: unknown) => {
+    if (!request.dryRun) await reportUnavailable({ config, hostLabel: ctx.opts.host ?? config.default_host ?? config.docker.socket, error, logger: ctx.logger });
+    throw error;
+  });
   const live = !ctx.opts.json && !ctx.opts.quiet && ctx.io.stdout.isTTY === true;
   const printer = textPrinter({ out: ctx.io.stdout, live, quiet: ctx.opts.json || ctx.opts.quiet || request.dryRun === true });
   const started = Date.now();
-  const job = startBackup(request, { config, docker, emit: fanOut(ctx.logger.emit, printer.emit), logger: ctx.logger });
+  // operations (issue 7): global pre-hooks, container label hooks; post-hooks and notifications after
+  const ops = request.dryRun ? undefined : await beginOperatedBackup({ config, docker, emit: ctx.logger.emit, logger: ctx.logger });
+  const job = startBackup(request, { config, docker, emit: fanOut(ctx.logger.emit, printer.emit), logger: ctx.logger, hooks: ops?.hooks });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
@@ -112,6 +118,7 @@ async function backupCommand(ctx: CliContext, flags: BackupFlags): Promise<numbe
   let result: JobResult<BackupValue>;
   try {
     result = await job.done;
+    await ops?.finish(result);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

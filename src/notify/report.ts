@@ -65,18 +65,23 @@ export function buildReport(input: ReportInput): RunReport {
   };
 }
 
+/** Errors of the off-site copy: the backup job names them `upload <remote>`. */
+export const remoteFailed = (report: Pick<RunReport, 'errors'>): boolean => report.errors.some((e) => e.item.startsWith('upload '));
+
 /**
- * Whether a notifier at `level` hears about `status`. A cancelled run made no backup, so it counts
- * as a failure: an operator who asked to hear about failures wants to know the night's run died.
+ * Whether a notifier at `level` hears about a run. A cancelled run made no backup, so it counts as
+ * a failure: an operator who asked to hear about failures wants to know the night's run died. So
+ * does a run whose remote could not be opened or written: the local backup exists (status
+ * partial), but the off-site copy, the one that matters when the disk dies, does not.
  */
-export function shouldNotify(level: NotifyLevel, report: Pick<RunReport, 'status'>): boolean {
+export function shouldNotify(level: NotifyLevel, report: Pick<RunReport, 'status'> & Partial<Pick<RunReport, 'errors'>>): boolean {
   switch (level) {
     case 'always':
       return true;
     case 'partial':
       return report.status !== 'ok';
     case 'failure':
-      return report.status === 'failed' || report.status === 'cancelled';
+      return report.status === 'failed' || report.status === 'cancelled' || remoteFailed({ errors: report.errors ?? [] });
   }
 }
 

@@ -141,4 +141,27 @@ describe('notifications', () => {
     expect(body.duration).toBeGreaterThan(0);
     expect(smtp.mails).toHaveLength(0);
   });
+
+  it('a remote that cannot be opened is reported at level failure, with the remote named', async () => {
+    const dir = await tempDir('notify');
+    const hook = await webhookServer([204]);
+    const volume = await createTestVolume(docker, 'ops-notify');
+    await runInBusybox(docker, 'echo hi > /d/b.txt', [`${volume}:/d`]);
+    const container = await createTestContainer(docker, 'ops-notify', { HostConfig: { Binds: [`${volume}:/d`] } });
+    const config = await writeConfig(dir, {
+      backup: { store: join(dir, 'store') },
+      docker: { socket: SOCKET },
+      // an SFTP server that is not there: nothing listens on port 1
+      remotes: { offsite: { type: 'sftp', host: '127.0.0.1', port: 1, user: 'backup', path: '/srv', password: 'x', retry: 0 } },
+      notifications: { on: 'failure', webhooks: [{ url: hook.url }] },
+    });
+    const r = await runCli(['-c', config, '--json', 'backup', '-C', container], { env: { BBACKUP_CONFIG: undefined } });
+    expect(r.exitCode, r.stderr).toBe(4);
+    const { id } = JSON.parse(r.stdout) as { id: string };
+    expect(hook.hits).toHaveLength(1);
+    const body = hook.hits[0]!.body;
+    expect(body).toMatchObject({ event: 'backup.finished', status: 'partial', backup_id: id });
+    expect(body.errors.map((e) => e.item)).toEqual(['upload offsite']);
+    expect(body.errors[0]!.message).toMatch(/ECONNREFUSED|connect|refused/i);
+  });
 });

@@ -18,6 +18,12 @@ describe('shouldNotify', () => {
   }
 });
 
+it('a failed upload is a failure even though the local backup is only partial', () => {
+  const errors = [{ item: 'upload offsite', code: 'REMOTE_IO', message: 'connection refused' }];
+  expect(shouldNotify('failure', { status: 'partial', errors })).toBe(true);
+  expect(shouldNotify('failure', { status: 'partial', errors: [{ item: 'volume v', code: 'TOOL_FAILED', message: 'x' }] })).toBe(false);
+});
+
 describe('report', () => {
   const started = new Date('2026-11-25T03:00:00Z');
   const report = buildReport({

@@ -87,6 +87,7 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
     const errors: JobResult['errors'] = [];
     const restored: RestoreValue['restored'] = [];
     let cancelled = false;
+    let skipped = 0;
     // Containers replaced with --force go first: their volumes and networks may be replaced too.
     for (const item of work.filter((i) => i.kind === 'container' && i.action === 'replace')) {
       emit({ type: 'log', jobId, level: 'warn', source: 'restore', msg: `removing existing container ${item.target} (--force)` });
@@ -111,8 +112,11 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
       current = { item: name, abort: itemAbort };
       try {
         const outcome = await runItem(item, { ...ctx, signal: itemAbort.signal });
-        if (outcome.skipped) emit({ type: 'item.skipped', jobId, item: name, reason: outcome.skipped });
-        else restored.push({ kind: item.kind, source: item.source, target: item.target });
+        if (outcome.skipped) {
+          skipped++;
+          ctx.failed.add(name);
+          emit({ type: 'item.skipped', jobId, item: name, reason: outcome.skipped });
+        } else restored.push({ kind: item.kind, source: item.source, target: item.target });
       } catch (err) {
         ctx.failed.add(name);
         if (abort.signal.aborted) {
@@ -121,6 +125,7 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
           break;
         }
         if (itemAbort.signal.reason instanceof Skipped) {
+          skipped++;
           emit({ type: 'item.skipped', jobId, item: name, reason: 'skipped by user' });
           continue;
         }
@@ -131,8 +136,9 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
         current = undefined;
       }
     }
-    const outcome: Outcome = cancelled ? 'cancelled' : errors.length === 0 ? 'ok' : restored.length > 0 ? 'partial' : 'failed';
-    const summary = `${restored.length} of ${work.length} restored${errors.length ? `, ${errors.length} failed` : ''}${cancelled ? ', cancelled' : ''}`;
+    // Anything not restored (failed, or skipped by the user or for a missing dependency) makes it partial.
+    const outcome: Outcome = cancelled ? 'cancelled' : errors.length + skipped === 0 ? 'ok' : restored.length > 0 || errors.length === 0 ? 'partial' : 'failed';
+    const summary = `${restored.length} of ${work.length} restored${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;
     emit({ type: 'job.end', jobId, outcome, summary, backupId: plan.backupId });
     return { outcome, errors, value: { backupId: plan.backupId, plan, restored } };
   };

@@ -3,9 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { nextRuns } from '../../schedule/cron.js';
 import { installSystemdUnits } from '../../schedule/install-systemd.js';
-import { isProcessAlive, readState, statePathFor } from '../../schedule/state.js';
+import { scheduleOverview } from '../../schedule/overview.js';
 import { runScheduleOnce } from './daemon.js';
 import type { CliContext } from '../context.js';
 import { formatTable } from '../output.js';
@@ -34,27 +33,12 @@ export function register(program: Command, action: Action): void {
 }
 
 async function listCommand(ctx: CliContext, opts: { next: string }): Promise<number> {
-  const config = ctx.config;
-  const statePath = statePathFor(config);
-  const state = await readState(statePath);
-  const n = Math.max(1, Number(opts.next) || 1);
-  const rows = Object.entries(config.schedule).map(([name, s]) => {
-    const last = state.schedules[name] ?? {};
-    return {
-      name,
-      enabled: s.enabled,
-      cron: s.cron,
-      host: s.host ?? config.default_host ?? null,
-      what: s.backup_set ? `set ${s.backup_set}` : s.containers ? `containers ${s.containers.join(',')}` : 'default scope',
-      next: s.enabled ? nextRuns(s.cron, n, new Date(), name).map((d) => d.toISOString()) : [],
-      last,
-    };
-  });
-  const daemonAlive = state.daemon ? isProcessAlive(state.daemon.pid) : false;
+  const overview = await scheduleOverview(ctx.config, { next: Number(opts.next) || 1 });
   if (ctx.opts.json) {
-    ctx.printJson({ statePath, daemon: state.daemon ? { ...state.daemon, alive: daemonAlive } : null, schedules: rows });
+    ctx.printJson(overview);
     return 0;
   }
+  const rows = overview.schedules;
   if (rows.length === 0) {
     ctx.print('no schedules configured (schedule: section)');
     return 0;
@@ -66,7 +50,7 @@ async function listCommand(ctx: CliContext, opts: { next: string }): Promise<num
       { header: 'WHAT', value: (r) => r.what + (r.host ? ` @${r.host}` : '') },
       { header: 'NEXT RUN', value: (r) => (r.next.length ? r.next.map(localTime).join(', ') : '-') },
       { header: 'LAST RUN', value: (r) => (r.last.lastStart ? localTime(r.last.lastStart) : 'never') },
-      { header: 'RESULT', value: (r) => (r.last.lastStart && !r.last.lastEnd ? 'running?' : (r.last.lastStatus ?? '-')) },
+      { header: 'RESULT', value: (r) => (r.inProgress ? 'running' : (r.last.lastStatus ?? '-')) },
       { header: 'BACKUP', value: (r) => r.last.lastBackupId ?? '-' },
       { header: 'SKIPPED', value: (r) => String(r.last.skipped ?? 0), align: 'right' },
       { header: 'MISSED', value: (r) => String(r.last.missed ?? 0), align: 'right' },
@@ -74,7 +58,8 @@ async function listCommand(ctx: CliContext, opts: { next: string }): Promise<num
   );
   const errors = rows.filter((r) => r.last.lastError).map((r) => `  ${r.name}: ${r.last.lastError}`);
   if (errors.length) ctx.print(`last errors:\n${errors.join('\n')}`);
-  ctx.print(state.daemon ? `daemon: pid ${state.daemon.pid} ${daemonAlive ? 'running' : 'not running'}, last seen ${localTime(state.daemon.lastSeen)}` : 'daemon: never started');
+  const d = overview.daemon;
+  ctx.print(d ? `daemon: pid ${d.pid} ${d.alive ? 'running' : 'not running'}, last seen ${localTime(d.lastSeen)}` : 'daemon: never started');
   return 0;
 }
 

@@ -133,4 +133,38 @@ describe('restore round trip', () => {
     const volume = (await docker.getVolume(v2).inspect()) as { Labels: Record<string, string> };
     expect(volume.Labels['app.tier']).toBe('db');
   });
+
+  it('privileged, unconfined paths, a volume mounted through the Mounts API and an anonymous volume', async () => {
+    // Created only: this engine cannot start a privileged container (no capabilities to hand out here).
+    const vol = await createTestVolume(docker, 'rs');
+    await fillRichTree(await mountpointOf(docker, vol));
+    const name = await createTestContainer(docker, 'rs', {
+      Volumes: { '/cache': {} },
+      HostConfig: {
+        Privileged: true,
+        SecurityOpt: ['seccomp=unconfined', 'label=disable'],
+        MaskedPaths: [],
+        ReadonlyPaths: [],
+        Mounts: [{ Type: 'volume', Source: vol, Target: '/data', ReadOnly: true, VolumeOptions: { NoCopy: true } }],
+        RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
+      } as unknown as Docker.HostConfig,
+    }, false);
+    const anon = (await docker.getContainer(name).inspect()).Mounts.find((m) => m.Destination === '/cache')!.Name!;
+    cleanupAfter(docker, { volumes: [anon] });
+    const dir = join(tmp, '20261125T200003Z');
+    await makeFixtureBackup(docker, { dir, containers: [name], volumes: [vol, anon] });
+    const [c2, v2, a2] = [testName('rs'), testName('rs'), testName('rs')];
+    cleanupAfter(docker, { containers: [c2], volumes: [v2, a2] });
+    const result = await startRestore(request(dir, { containers: [name], renames: parseRenames([`${name}:${c2}`, `${vol}:${v2}`, `${anon}:${a2}`]) }), { docker, localEngine: true, helperLabels: testLabels() }).done;
+    expect(result.errors).toEqual([]);
+    const original = await docker.getContainer(name).inspect();
+    const restored = await docker.getContainer(c2).inspect();
+    expect(restored.State.Status).toBe('created');
+    for (const key of ['Privileged', 'SecurityOpt', 'MaskedPaths', 'ReadonlyPaths', 'RestartPolicy'] as const) {
+      expect((restored.HostConfig as Record<string, unknown>)[key], key).toEqual((original.HostConfig as Record<string, unknown>)[key]);
+    }
+    expect(restored.HostConfig.Mounts).toEqual([{ Type: 'volume', Source: v2, Target: '/data', ReadOnly: true, VolumeOptions: { NoCopy: true } }]);
+    expect(restored.Mounts.find((m) => m.Destination === '/cache')!.Name).toBe(a2);
+    expect(await describeTree(await mountpointOf(docker, v2))).toEqual(await describeTree(await mountpointOf(docker, vol)));
+  });
 });

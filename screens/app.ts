@@ -98,8 +98,11 @@ export abstract class AppBase implements Actions {
     this.scheduler.request();
   }
 
+  /** A message of the TUI itself: the log viewer and the log file always, the error pane too. */
   notify(level: LogLevel, msg: string): void {
-    addNotice(this.state, level, msg, Date.now());
+    this.emit({ type: 'log', level, source: 'tui', msg });
+    // warnings and errors reach the error pane through the event; short info notes are shown there too
+    if (level === 'info' || level === 'debug') addNotice(this.state, level, msg, Date.now());
     this.request();
   }
 

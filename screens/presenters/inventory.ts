@@ -8,21 +8,21 @@ const mark = (selected: boolean, t: Theme) => (selected ? t.paint('green', t.gly
 const stateColor = (state: string) => (state === 'running' ? 'green' : state === 'paused' || state === 'restarting' ? 'yellow' : state === 'exited' || state === 'dead' ? 'red' : 'gray');
 
 export function containerRow(c: ContainerInfo, selected: boolean, width: number, t: Theme): string {
-  const nameW = Math.max(8, Math.floor((width - 4) * 0.45));
+  const nameW = Math.max(8, Math.floor((width - 4) * 0.55));
   const stateW = 9;
   const rest = Math.max(0, width - 4 - nameW - stateW - 2);
   return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${esc(clip(c.image, rest))}`;
 }
 
 export function volumeRow(v: VolumeInfo, selected: boolean, width: number, t: Theme): string {
-  const nameW = Math.max(8, Math.floor((width - 4) * 0.45));
+  const nameW = Math.max(8, Math.floor((width - 4) * 0.55));
   const sizeW = 9;
   const rest = Math.max(0, width - 4 - nameW - sizeW - 2);
   return `${mark(selected, t)} ${esc(fit(v.name, nameW))} ${formatBytes(v.size).padStart(sizeW - 1)}  ${esc(clip(v.usedBy.join(','), rest))}`;
 }
 
 export function networkRow(n: NetworkInfo, selected: boolean, width: number, t: Theme): string {
-  const nameW = Math.max(8, Math.floor((width - 4) * 0.45));
+  const nameW = Math.max(8, Math.floor((width - 4) * 0.55));
   const driverW = 8;
   const rest = Math.max(0, width - 4 - nameW - driverW - 2);
   const flags = clip(n.builtin ? 'builtin' : n.containers.join(','), rest);

@@ -40,8 +40,10 @@ export async function sendWebhook(cfg: WebhookConfig, report: RunReport, opts: W
   const attempts = cfg.retries + 1;
   let delay = opts.backoffMs ?? 1000;
   let lastError = '';
+  let made = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     opts.signal?.throwIfAborted();
+    made = attempt;
     const timeout = AbortSignal.timeout(Math.round(cfg.timeout * 1000));
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     let retryable = true;
@@ -67,7 +69,7 @@ export async function sendWebhook(cfg: WebhookConfig, report: RunReport, opts: W
     await sleep(delay, opts.signal);
     delay = Math.min(delay * 2, opts.maxBackoffMs ?? 30_000);
   }
-  throw new BbackupError('REMOTE_IO', `webhook ${displayUrl(cfg.url)} failed after ${attempts} attempt(s): ${lastError}`, { url: displayUrl(cfg.url) });
+  throw new BbackupError('REMOTE_IO', `webhook ${displayUrl(cfg.url)} failed after ${made} attempt(s)${made < attempts ? ' (not retried: the request itself was refused)' : ''}: ${lastError}`, { url: displayUrl(cfg.url) });
 }
 
 function describeFetchError(err: unknown): string {

@@ -2,6 +2,7 @@
 // names (MON, JAN), nicknames (@daily) and croner's extensions (L, #n). Evaluated in local time,
 // like cron and systemd timers.
 import { Cron } from 'croner';
+import type { Config } from '../config/schema.js';
 import { BbackupError } from '../errors.js';
 
 /** A paused Cron: used only to compute fire times. Throws CONFIG_INVALID naming the schedule. */
@@ -51,4 +52,24 @@ export function missedRuns(expr: string, since: Date, until: Date, limit = 1000)
     cron.stop();
   }
   return out;
+}
+
+/**
+ * Config problems a schedule would only hit when it fires (hours later): refused at start instead.
+ * Returns one message per problem.
+ */
+export function scheduleProblems(config: Config): string[] {
+  const problems: string[] = [];
+  for (const [name, s] of Object.entries(config.schedule)) {
+    if (!s.enabled) continue;
+    try {
+      parseCron(s.cron, name).stop();
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    if (s.host !== undefined && !config.hosts[s.host]) problems.push(`schedule ${name}: host "${s.host}" is not in the hosts: section (${Object.keys(config.hosts).join(', ') || 'none configured'})`);
+    if (s.backup_set !== undefined && !config.backup.backup_sets[s.backup_set]) problems.push(`schedule ${name}: backup set "${s.backup_set}" is not in backup.backup_sets`);
+    for (const r of s.remotes ?? []) if (!config.remotes[r]) problems.push(`schedule ${name}: remote "${r}" is not in the remotes: section`);
+  }
+  return problems;
 }

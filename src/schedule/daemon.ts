@@ -5,10 +5,10 @@
 // reported. SIGINT/SIGTERM (the signal) stop the timers and cancel running backups cleanly.
 import { Cron } from 'croner';
 import type { Config, ScheduleConfig } from '../config/schema.js';
-import { describeError } from '../errors.js';
+import { BbackupError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { RunStatus } from '../notify/report.js';
-import { missedRuns, parseCron, type Missed } from './cron.js';
+import { missedRuns, scheduleProblems, type Missed } from './cron.js';
 import { patchSchedule, readState, updateState } from './state.js';
 
 export interface ScheduleRunResult {
@@ -44,7 +44,8 @@ export interface DaemonHandle {
 export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   const log = opts.logger.child('daemon');
   const schedules = Object.entries(opts.config.schedule).filter(([, s]) => s.enabled);
-  for (const [name, s] of schedules) parseCron(s.cron, name).stop();
+  const problems = scheduleProblems(opts.config);
+  if (problems.length > 0) throw new BbackupError('CONFIG_INVALID', problems.join('\n'), { problems });
   await reportMissed(opts, schedules);
   const started = new Date().toISOString();
   const beat = () => updateState(opts.statePath, (st) => (st.daemon = { pid: process.pid, started, lastSeen: new Date().toISOString() }));

@@ -95,4 +95,15 @@ describe('daemon', () => {
     const logger = createLogger(config.logging);
     await expect(startDaemon({ config, run: async () => ({ status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: new AbortController().signal })).rejects.toThrow(/schedule bad: cron "99 \* \* \* \*" is not valid/);
   });
+
+  it('refuses schedules that name a host, set or remote that does not exist', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
+    const config = parseConfigObject({
+      backup: { store: dir },
+      schedule: { a: { cron: '0 3 * * *', host: 'nope' }, b: { cron: '0 3 * * *', backup_set: 'missing', remotes: ['gone'] }, c: { cron: '0 3 * * *', host: 'nope', enabled: false } },
+    });
+    const logger = createLogger(config.logging);
+    const start = startDaemon({ config, run: async () => ({ status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: new AbortController().signal });
+    await expect(start).rejects.toThrow('schedule a: host "nope" is not in the hosts: section (none configured)\nschedule b: backup set "missing" is not in backup.backup_sets\nschedule b: remote "gone" is not in the remotes: section');
+  });
 });

@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { connectDocker, DockerTimeoutError, resolveDockerTarget, unreachable, withDockerTimeout, type DockerConnection } from '../docker/client.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { LogLevel } from '../events.js';
 import { createLogger, type Logger } from '../log/logger.js';
 
 export interface GlobalOptions {
@@ -20,7 +21,7 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
 }
 
-const CONSOLE_PREFIX: Record<string, string> = { debug: '', info: '', warn: 'warning: ', error: 'error: ' };
+const CONSOLE_PREFIX: Record<LogLevel, string> = { debug: '', info: '', warn: 'warning: ', error: 'error: ' };
 
 export class CliContext {
   private loaded?: LoadedConfig;

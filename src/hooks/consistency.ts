@@ -7,6 +7,7 @@ import { BbackupError, describeError } from '../errors.js';
 import type { Emit, LogLevel } from '../events.js';
 import { execInContainer } from './docker-exec.js';
 import { containerHooks, hasHooks, type ContainerHooks } from './labels.js';
+import type { StoppedJournal } from './stopped-journal.js';
 
 /** What the backup engine knows of a container that uses the volume. */
 export interface VolumeUser {
@@ -22,6 +23,8 @@ export interface ConsistencyOptions {
   jobId?: string;
   /** the job's signal: aborts a running pre-hook; never used to restart containers */
   signal?: AbortSignal;
+  /** records stopped containers so that a run killed outright is repaired by the next one */
+  journal?: StoppedJournal;
 }
 
 export type Release = () => Promise<void>;
@@ -92,10 +95,13 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     held.set(user.name, entry);
     if (hooks.stop && running) {
       log('info', `container ${user.name}: stopping for the backup of its volumes (${'bbackup.stop'})`);
+      // Written before the stop: a run killed right after it must still be repairable.
+      await opts.journal?.add(user.name).catch((err) => log('warn', `cannot record that ${user.name} is stopped: ${describeError(err)}`));
       try {
         await container(user.name).stop();
       } catch (err) {
         held.delete(user.name);
+        await opts.journal?.remove(user.name).catch(() => undefined);
         throw new BbackupError('DOCKER_FAILED', `container ${user.name}: could not stop it for the backup: ${describeError(err)}`, { container: user.name }, { cause: err });
       }
       entry.stoppedByUs = true;
@@ -115,6 +121,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     if (entry.stoppedByUs) {
       log('info', `container ${name}: starting again`);
       await container(name).start();
+      await opts.journal?.remove(name).catch((err) => log('warn', `cannot record that ${name} runs again: ${describeError(err)}`));
     }
     if (entry.hooks.post) {
       const info = await container(name).inspect();

@@ -5,9 +5,10 @@
 import type { BackupHooks, BackupRequest, BackupValue } from '../backup/types.js';
 import type { Config, ScheduleConfig } from '../config/schema.js';
 import type { DockerConnection } from '../docker/client.js';
-import { BbackupError, exitCodeFor, type ErrorCode } from '../errors.js';
+import { BbackupError, describeError, exitCodeFor, type ErrorCode } from '../errors.js';
 import type { Emit } from '../events.js';
-import { createConsistency } from '../hooks/consistency.js';
+import { createConsistency, type Consistency } from '../hooks/consistency.js';
+import { journalPathFor, recoverStopped, stoppedJournal } from '../hooks/stopped-journal.js';
 import { aroundRun, beginRun, type AroundRunResult, type RunOutcome } from '../hooks/around-run.js';
 import type { JobHandle, JobResult } from '../jobs/types.js';
 import type { Logger } from '../log/logger.js';
@@ -76,7 +77,7 @@ export async function runOperatedBackup(o: OperatedBackupOptions): Promise<Opera
     host = docker.hostName;
     ctx.host = host;
     ctx.storeDir = hostDir(o.config.backup.store, host);
-    const consistency = createConsistency({ docker: docker.docker, defaultTimeoutSec: o.config.hooks.timeout, emit: o.emit, signal: o.signal });
+    const consistency = await prepareConsistency(o.config, docker, o.emit, o.signal);
     const hooks: BackupHooks = { beforeVolume: (volume, containers, signal) => consistency.beforeVolume(volume.name, containers.map((name) => ({ name })), signal) };
     const handle = o.start(o.request, { config: o.config, docker, emit: o.emit, logger: o.logger, hooks });
     const cancel = () => handle.cancel();
@@ -132,7 +133,7 @@ export async function beginOperatedBackup(o: { config: Config; docker: DockerCon
     await run.finish(undefined, run.preError);
     throw run.preError;
   }
-  const consistency = createConsistency({ docker: o.docker.docker, defaultTimeoutSec: o.config.hooks.timeout, emit: o.emit, signal: o.signal });
+  const consistency = await prepareConsistency(o.config, o.docker, o.emit, o.signal);
   return {
     hooks: { beforeVolume: (volume, containers, signal) => consistency.beforeVolume(volume.name, containers.map((name) => ({ name })), signal) },
     finish: async (result) => {
@@ -150,4 +151,11 @@ export async function reportUnavailable(o: { config: Config; hostLabel: string; 
   return aroundRun({ config: o.config, host: o.hostLabel, storeDir: hostDir(o.config.backup.store, o.hostLabel), logger: o.logger, emit: o.emit }, async () => {
     throw o.error;
   });
+}
+
+/** Label hooks for one run, after restarting what a run that died left stopped on this host. */
+async function prepareConsistency(config: Config, docker: DockerConnection, emit: Emit, signal?: AbortSignal): Promise<Consistency> {
+  const journalPath = journalPathFor(hostDir(config.backup.store, docker.hostName));
+  await recoverStopped(docker.docker, journalPath, emit).catch((err) => emit({ type: 'log', level: 'warn', source: 'hooks', msg: `cannot check ${journalPath}: ${describeError(err)}` }));
+  return createConsistency({ docker: docker.docker, defaultTimeoutSec: config.hooks.timeout, emit, signal, journal: stoppedJournal(journalPath) });
 }

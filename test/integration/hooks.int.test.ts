@@ -173,4 +173,32 @@ describe('container labels around a backup', () => {
     expect(reports[1]!.errors[0]!.item).toBe('hooks.pre');
     expect((await readdir(join(dir, 'store', host))).filter((n) => /^\d{8}T/.test(n))).toEqual([id]);
   });
+
+  it('a run killed outright (SIGKILL) while a container is stopped: the next run on that host starts it again', async () => {
+    const { dir, base, volume, configFor } = await setup('crash');
+    const a = await createTestContainer(docker, 'x', { name: `${base}-a-stop`, Labels: { 'bbackup.stop': 'true' }, HostConfig: { Binds: [`${volume}:/data`] } });
+    const b = await createTestContainer(docker, 'x', { name: `${base}-b-slow`, Labels: { 'bbackup.exec.pre': 'sleep 60' }, HostConfig: { Binds: [`${volume}:/data`] } });
+    const config = await configFor([a, b]);
+    const cli = cliCommand();
+    const child = execa(cli.file, [...cli.args, '-c', config, 'schedule', 'run', 'job'], { cwd: cli.cwd, reject: false, env: { NO_COLOR: '1' } });
+    const deadline = Date.now() + 60_000;
+    while (await isRunning(docker, a)) {
+      if (Date.now() > deadline) throw new Error('the labelled container was never stopped');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGKILL');
+    await child;
+    expect(await isRunning(docker, a)).toBe(false);
+    const host = (await docker.info()).Name as string;
+    const journal = JSON.parse(await readFile(join(dir, 'store', host, '.stopped-containers.json'), 'utf8')) as { stopped: { container: string }[] };
+    expect(journal.stopped.map((e) => e.container)).toEqual([a]);
+
+    // the next run (of another container, on the same host) repairs it first
+    const other = await createTestContainer(docker, 'x', { name: `${base}-c-other` });
+    const r = await runSchedule(await configFor([other]));
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`container ${a} was stopped by a backup run that died`);
+    expect(await isRunning(docker, a)).toBe(true);
+    expect(JSON.parse(await readFile(join(dir, 'store', host, '.stopped-containers.json'), 'utf8'))).toEqual({ stopped: [] });
+  });
 });

@@ -11,6 +11,7 @@ import { BbackupError, isAbortError } from '../errors.js';
 import { RemoteError } from './errors.js';
 import { verifyHostKey, type HostKeyPolicy } from './host-key.js';
 import { Meter, Rebatch } from './meter.js';
+import { sftpWriteAll, type RawSftpWriter } from './sftp-write.js';
 import type { ListOptions, OpOptions, PutOptions, PutResult, Remote, RemoteCaps, RemoteEntry } from './types.js';
 
 export interface SftpSettings {
@@ -27,7 +28,10 @@ export interface SftpSettings {
 }
 
 const TMP_MARK = '.bbtmp-';
-type RawSftp = { ext_openssh_statvfs(p: string, cb: (err: Error | undefined, st: { bsize: number; bavail: number }) => void): void };
+
+class ShortWrite extends Error {}
+type VfsStats = { f_frsize: number | bigint; f_bsize: number | bigint; f_bavail: number | bigint };
+type RawSftp = { ext_openssh_statvfs(p: string, cb: (err: Error | undefined, st: VfsStats) => void): void };
 
 export class SftpRemote implements Remote {
   readonly caps: RemoteCaps = { atomicRename: true, maxConnections: 1, hashes: [] };
@@ -110,7 +114,7 @@ export class SftpRemote implements Remote {
     if (!raw) return false;
     return new Promise((resolve) => {
       try {
-        raw.ext_openssh_statvfs(dir, (err, st) => resolve(!err && st.bavail * st.bsize < 1 << 20));
+        raw.ext_openssh_statvfs(dir, (err, st) => resolve(!err && Number(st.f_bavail) * Number(st.f_frsize || st.f_bsize) < 1 << 20));
       } catch {
         resolve(false);
       }
@@ -147,13 +151,21 @@ export class SftpRemote implements Remote {
       const source = open();
       const batched = new PassThrough({ highWaterMark: 1 << 20 });
       const feeding = pipeline(source, meter, new Rebatch(), batched, { signal: o.signal });
-      await Promise.all([c.put(batched, tmp), feeding]);
+      feeding.catch(() => undefined); // reported through the writer, which reads `batched`
+      const raw = (c as unknown as { sftp?: RawSftpWriter }).sftp;
+      if (!raw) throw new RemoteError('REMOTE_IO', this.name, 'no SFTP session', true);
+      await sftpWriteAll(raw, tmp, batched, o.signal);
+      await feeding;
+      // Belt and braces: the size on the server is the proof the bytes arrived.
+      const stored = (await c.stat(tmp)).size;
+      if (stored !== meter.bytes) throw new ShortWrite(`the server stored ${stored} of ${meter.bytes} bytes`);
       await c.posixRename(tmp, target); // posix-rename@openssh.com replaces an existing file
       return { key, ...meter.result() };
     } catch (err) {
       const full = !o.signal.aborted && (await this.diskFull(c, posix.dirname(target)).catch(() => false));
       await c.delete(tmp, true).catch(() => undefined);
       if (full) throw new RemoteError('DISK', this.name, `writing ${key}: no space left on ${this.s.host}:${this.s.path} (disk full)`, false, { cause: err });
+      if (err instanceof ShortWrite) throw new RemoteError('REMOTE_IO', this.name, `writing ${key}: ${err.message}`, true, { cause: err });
       throw this.classify(`writing ${key}`, err);
     }
   }

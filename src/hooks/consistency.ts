@@ -25,6 +25,8 @@ export interface ConsistencyOptions {
   signal?: AbortSignal;
   /** records stopped containers so that a run killed outright is repaired by the next one */
   journal?: StoppedJournal;
+  /** the engine is on this machine: a timed-out exec hook's process can be killed */
+  localEngine?: boolean;
 }
 
 export type Release = () => Promise<void>;
@@ -63,7 +65,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     log('info', `container ${name}: exec ${phase}-hook ${JSON.stringify(argv)}`);
     let r;
     try {
-      r = await execInContainer(opts.docker, name, argv, { timeoutMs: timeoutSec * 1000, signal });
+      r = await execInContainer(opts.docker, name, argv, { timeoutMs: timeoutSec * 1000, signal, localEngine: opts.localEngine });
     } catch (err) {
       if (signal?.aborted) throw new BbackupError('CANCELLED', `container ${name}: ${phase}-hook cancelled`, { container: name }, { cause: err });
       throw new BbackupError('TOOL_FAILED', `container ${name}: ${phase}-hook ${JSON.stringify(argv)} could not start: ${describeError(err)}`, { container: name }, { cause: err });
@@ -145,7 +147,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
   };
 
   return {
-    beforeVolume: (volume, users, signal) =>
+    beforeVolume: (_volume, users, signal) =>
       serial(async () => {
         const acquired: string[] = [];
         try {
@@ -156,7 +158,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
           }
         } catch (err) {
           await releaseNames(acquired).catch(() => undefined);
-          throw err instanceof BbackupError ? new BbackupError(err.code, `volume ${volume}: ${err.message}`, err.context, { cause: err }) : err;
+          throw err;
         }
         let done = false;
         const release: Release = () =>

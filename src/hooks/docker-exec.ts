@@ -11,7 +11,17 @@ export interface ExecResult {
 
 const KEEP_BYTES = 64 * 1024;
 
-export async function execInContainer(docker: Docker, container: string, argv: string[], opts: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecResult> {
+export interface ExecOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /**
+   * The engine runs on this machine (unix socket): on timeout or abort the exec'd process is killed
+   * by its host pid, since the engine API has no call for that.
+   */
+  localEngine?: boolean;
+}
+
+export async function execInContainer(docker: Docker, container: string, argv: string[], opts: ExecOptions): Promise<ExecResult> {
   opts.signal?.throwIfAborted();
   const exec = await docker.getContainer(container).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
   const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadWriteStream & { destroy(): void };
@@ -47,7 +57,7 @@ export async function execInContainer(docker: Docker, container: string, argv: s
   });
   const output = Buffer.concat(chunks).toString('utf8');
   if (timedOut || opts.signal?.aborted) {
-    // The engine has no API to kill an exec; its process is left to finish on its own. Say so.
+    if (opts.localEngine) await killExec(exec);
     return { exitCode: null, output, timedOut };
   }
   // The exit code is set a moment after the stream ends.
@@ -57,4 +67,13 @@ export async function execInContainer(docker: Docker, container: string, argv: s
     await new Promise((r) => setTimeout(r, 20));
   }
   return { exitCode: null, output, timedOut: false };
+}
+
+async function killExec(exec: Docker.Exec): Promise<void> {
+  try {
+    const { Pid, Running } = (await exec.inspect()) as { Pid?: number; Running: boolean };
+    if (Running && Pid && Pid > 1) process.kill(Pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }

@@ -4,7 +4,7 @@
 // itself is passed in (`start`), so this layer does not depend on the job layer above it.
 import type { BackupHooks, BackupRequest, BackupValue } from '../backup/types.js';
 import type { Config, ScheduleConfig } from '../config/schema.js';
-import type { DockerConnection } from '../docker/client.js';
+import { isLocalEngine, type DockerConnection } from '../docker/client.js';
 import { BbackupError, describeError, exitCodeFor, type ErrorCode } from '../errors.js';
 import type { Emit } from '../events.js';
 import { createConsistency, type Consistency } from '../hooks/consistency.js';
@@ -157,5 +157,5 @@ export async function reportUnavailable(o: { config: Config; hostLabel: string; 
 async function prepareConsistency(config: Config, docker: DockerConnection, emit: Emit, signal?: AbortSignal): Promise<Consistency> {
   const journalPath = journalPathFor(hostDir(config.backup.store, docker.hostName));
   await recoverStopped(docker.docker, journalPath, emit).catch((err) => emit({ type: 'log', level: 'warn', source: 'hooks', msg: `cannot check ${journalPath}: ${describeError(err)}` }));
-  return createConsistency({ docker: docker.docker, defaultTimeoutSec: config.hooks.timeout, emit, signal, journal: stoppedJournal(journalPath) });
+  return createConsistency({ docker: docker.docker, defaultTimeoutSec: config.hooks.timeout, emit, signal, journal: stoppedJournal(journalPath), localEngine: isLocalEngine(docker.target) });
 }

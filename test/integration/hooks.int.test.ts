@@ -124,6 +124,19 @@ describe('container labels around a backup', () => {
     const result = JSON.parse(r.stdout) as { status: string; backupId: string };
     expect(result.status).toBe('partial');
     expect(await isRunning(docker, c)).toBe(true);
+
+    // a pre-hook that hangs: timed out, the item fails, its process is killed (local engine)
+    const other = await createTestVolume(docker, 'ops-prefail');
+    const slow = await createTestContainer(docker, 'x', {
+      name: `${base}-b`,
+      Labels: { 'bbackup.exec.pre': '["sh","-c","echo dumping; exec sleep 120"]', 'bbackup.exec.timeout': '1' },
+      HostConfig: { Binds: [`${other}:/data`] },
+    });
+    const t = await runSchedule(await configFor([slow]));
+    expect(t.exitCode, t.stderr).toBe(4);
+    expect(t.stderr, t.stderr).toMatch(/pre-hook \["sh","-c","echo dumping; exec sleep 120"\] timed out after 1 s\n\s*dumping/);
+    const ps = await execa('docker', ['-H', ENGINE, 'exec', slow, 'ps'], { reject: false });
+    expect(ps.stdout).not.toContain('sleep 120');
   });
 
   it('global hooks run around `bbackup backup` with the run in their environment; the run is notified; a failing pre-hook stops the run', async () => {

@@ -106,4 +106,38 @@ describe('daemon', () => {
     const start = startDaemon({ config, run: async () => ({ status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: new AbortController().signal });
     await expect(start).rejects.toThrow('schedule a: host "nope" is not in the hosts: section (none configured)\nschedule b: backup set "missing" is not in backup.backup_sets\nschedule b: remote "gone" is not in the remotes: section');
   });
+
+  it('jitter delays the start of a run by a random part of jitter_seconds', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
+    const config = parseConfigObject({ backup: { store: dir }, schedule: { j: { cron: '* * * * * *', jitter_seconds: 4 } } });
+    const logger = createLogger(config.logging);
+    const fired: number[] = [];
+    const abort = new AbortController();
+    const t0 = Date.now();
+    const daemon = await startDaemon({ config, run: async () => (fired.push(Date.now() - t0), { status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: abort.signal, random: () => 0.5 });
+    await wait(3500);
+    // first fire at ~1 s, plus 2 s of jitter; the next fires were skipped while it waited
+    expect(fired.length).toBe(1);
+    expect(fired[0]!).toBeGreaterThanOrEqual(2000);
+    await wait(300);
+    abort.abort();
+    await daemon.done;
+    const state = await readState(join(dir, 's.json'));
+    expect(state.schedules.j!.runs).toBe(fired.length);
+  }, 15_000);
+
+  it('a stop during the jitter wait ends at once and runs nothing', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
+    const config = parseConfigObject({ backup: { store: dir }, schedule: { j: { cron: '* * * * * *', jitter_seconds: 30 } } });
+    const logger = createLogger(config.logging);
+    let runs = 0;
+    const abort = new AbortController();
+    const daemon = await startDaemon({ config, run: async () => (runs++, { status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: abort.signal, random: () => 0.9 });
+    await wait(1500);
+    const t = Date.now();
+    abort.abort();
+    await daemon.done;
+    expect(Date.now() - t).toBeLessThan(1000);
+    expect(runs).toBe(0);
+  });
 });

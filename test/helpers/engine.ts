@@ -42,7 +42,8 @@ export async function findOrStartEngine(): Promise<TestEngine> {
   return startPrivateEngine();
 }
 
-export async function startPrivateEngine(prefix = 'bbackup-test-engine-'): Promise<TestEngine> {
+/** opts.tcpPort: also listen on tcp://127.0.0.1:PORT (plain HTTP, loopback only), as a "remote" engine. */
+export async function startPrivateEngine(prefix = 'bbackup-test-engine-', opts: { tcpPort?: number } = {}): Promise<TestEngine> {
   const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
   if (!dockerd) throw new Error('dockerd is not installed: run scripts/install-deps.sh as root (installs docker.io)');
   // Short paths: unix socket paths are limited to 108 bytes.
@@ -55,6 +56,7 @@ export async function startPrivateEngine(prefix = 'bbackup-test-engine-'): Promi
     dockerd,
     [
       '--host', `unix://${socketPath}`,
+      ...(opts.tcpPort ? ['--host', `tcp://127.0.0.1:${opts.tcpPort}`] : []),
       '--data-root', dataRoot,
       '--exec-root', join(dir, 'exec'),
       '--pidfile', join(dir, 'd.pid'),

@@ -4,7 +4,12 @@
 // the restored volume is byte-identical, with owners, modes and links.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { busyboxImageSpec, ensureImage } from '../../src/docker/images.js';
+import { startPrivateEngine, type TestEngine } from '../helpers/engine.js';
+import { BUSYBOX_IMAGE } from '../helpers/names.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestVolume, runInBusybox, testDocker } from '../helpers/docker.js';
 import { testName } from '../helpers/names.js';
@@ -23,7 +28,7 @@ const FILL = [
 
 async function backupStream(config: string, volume: string): Promise<{ id: string; dir: string }> {
   const r = await runCli(['-c', config, '--host', 'far', '--json', 'backup', '--volumes', volume], { env: { BBACKUP_CONFIG: undefined } });
-  expect(r.exitCode, r.stderr).toBe(0);
+  expect(`${r.exitCode}\n${r.stderr}`).toBe('0\n');
   const doc = JSON.parse(r.stdout) as { id?: string; backupId?: string; dir?: string; backup?: { id: string; dir: string } };
   const id = doc.id ?? doc.backupId ?? doc.backup?.id;
   expect(id, r.stdout).toBeTruthy();
@@ -100,3 +105,53 @@ describe('stream volume mode', () => {
     expect(await volumeFingerprint(docker, restored)).toBe(await volumeFingerprint(docker, volume));
   });
 });
+
+describe('a remote engine over tcp://', () => {
+  let engine: TestEngine | undefined;
+  let far: Docker;
+  let port = 0;
+  beforeAll(async () => {
+    port = await freePort();
+    engine = await startPrivateEngine('bbt-ops-tcp-', { tcpPort: port });
+    far = new Docker({ socketPath: engine.socketPath });
+    await ensureImage(far, busyboxImageSpec(BUSYBOX_IMAGE));
+  }, 120_000);
+  afterAll(async () => {
+    await engine?.stop?.();
+  }, 60_000);
+
+  it('volume_mode auto picks stream for it: backup and restore over TCP are byte-identical', async () => {
+    const dir = await tempDir('tcp');
+    const store = join(dir, 'store');
+    const config = await writeConfig(dir, {
+      backup: { store },
+      retention: { enabled: false },
+      hosts: { far: { docker_host: `tcp://127.0.0.1:${port}` } },
+      logging: { level: 'debug', file: join(dir, 'bbackup.log') },
+    });
+    const volume = await createTestVolume(far, 'ops-tcp');
+    await runInBusybox(far, FILL, [`${volume}:/v`]);
+    const { id } = await backupStream(config, volume);
+    expect(await readFile(join(store, 'far', id, 'volumes', volume, 'deep', 'er', 'still', 'n.txt'), 'utf8')).toBe('nested\n');
+    expect(await readFile(join(dir, 'bbackup.log'), 'utf8')).toMatch(/stream helper \w+ \(created, never started\) serves volume/);
+    const restored = testName('ops-tcp-restored');
+    onTestFinished(async () => {
+      await far.getVolume(restored).remove({ force: true }).catch(() => undefined);
+    });
+    const r = await runCli(['-c', config, '--host', 'far', 'restore', id, '-V', volume, '--rename', `${volume}:${restored}`], { env: { BBACKUP_CONFIG: undefined } });
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('stream');
+    expect(await volumeFingerprint(far, restored)).toBe(await volumeFingerprint(far, volume));
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}

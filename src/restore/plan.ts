@@ -43,6 +43,9 @@ export function unwrap<T>(doc: T | T[]): T {
 }
 
 export async function planRestore(backupDir: string, manifest: Manifest, request: RestoreRequest, docker: Docker): Promise<RestorePlan> {
+  if (manifest.encrypted) {
+    throw new BbackupError('USAGE', `backup ${manifest.id} in ${backupDir} is stored encrypted; restore reads plain backups: pull it with \`bbackup pull\` (which decrypts) or decrypt its files with \`age -d\` first`);
+  }
   const renames = checkRenames(request.renames, manifest);
   const inspects = new Map<string, ContainerInspect>();
   const images = new Map<string, ImageState>();

@@ -75,7 +75,7 @@ async function untarHost(o: FillOptions, mountpoint: string): Promise<void> {
   const input = countedFile(o);
   const argv = decompressor(o.item.compression ?? compressionOf(o.source));
   const tar = argv
-    ? execa(argv[0]!, argv.slice(1), { ...x, input }).pipe('tar', [...TAR_X, '-C', mountpoint], x)
+    ? execa(argv[0]!, argv.slice(1), { ...x, input, buffer: { stdout: false } }).pipe('tar', [...TAR_X, '-C', mountpoint], x) // unbuffered: it streams into tar
     : execa('tar', [...TAR_X, '-C', mountpoint], { ...x, input });
   await settle(tar, 'tar', o.volume);
 }

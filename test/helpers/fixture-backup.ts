@@ -93,8 +93,8 @@ export async function makeFixtureBackup(docker: Docker, o: FixtureOptions): Prom
     } else {
       const relPath = rel.volumeArchive(name, EXT[compression]);
       const args = ['-C', v.Mountpoint, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--sparse', '-cf'];
-      if (compression === 'none') await execa('tar', [...args, join(dir, relPath), '.']);
-      else await execa('tar', [...args, '-', '.']).pipe(compression === 'zstd' ? 'zstd' : 'gzip', ['-q', '-c'], { stdout: { file: join(dir, relPath) } });
+      const compress = compression === 'zstd' ? ['--zstd'] : compression === 'gzip' ? ['--gzip'] : [];
+      await execa('tar', [...compress, ...args, join(dir, relPath), '.']);
       const { stdout } = await execa('du', ['-sb', '--apparent-size', v.Mountpoint]);
       items.push({ ...base, format, compression, bytes: Number(stdout.split('\t')[0]), fileCount: 0, files: [await fileEntry(dir, relPath)] });
     }

@@ -73,10 +73,7 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     else ctx.print(describePlan(plan, { dryRun: true }));
     return runnable ? 0 : exitCodeFor(plan.missingImages.length > 0 ? 'NOT_FOUND' : 'CONFLICT');
   }
-  if (!runnable) {
-    if (!ctx.opts.json) ctx.io.stderr.write(`${describePlan(plan, { dryRun: false })}\n`);
-    assertRunnable(plan); // throws: refused, nothing changed
-  }
+  if (!runnable) assertRunnable(plan); // throws: refused with every conflict and missing image, nothing changed
   if (!ctx.opts.json && !ctx.opts.quiet) ctx.print(describePlan(plan, { dryRun: false }));
   const printer = ctx.opts.json || ctx.opts.quiet ? () => undefined : restorePrinter(ctx.io.stdout);
   const job = startRestore(request, {

@@ -18,6 +18,8 @@ export interface Delivery {
 export interface NotifyOptions {
   logger?: Logger;
   signal?: AbortSignal;
+  /** every notifier, whatever its level (notify-test) */
+  all?: boolean;
   /** tests shorten the webhook back-off */
   webhook?: Pick<WebhookOptions, 'backoffMs' | 'maxBackoffMs'>;
 }
@@ -26,7 +28,8 @@ export async function notifyRun(config: Config, report: RunReport, opts: NotifyO
   const n = config.notifications;
   const log = opts.logger?.child('notify');
   const jobs: Promise<Delivery>[] = [];
-  if (n.email && n.email.enabled && shouldNotify(n.email.on ?? n.on, report)) {
+  const wants = (level: typeof n.on) => opts.all === true || shouldNotify(level, report);
+  if (n.email && n.email.enabled && wants(n.email.on ?? n.on)) {
     const email = n.email;
     const channel = `email ${email.to.join(',')}`;
     jobs.push(
@@ -37,7 +40,7 @@ export async function notifyRun(config: Config, report: RunReport, opts: NotifyO
     );
   }
   for (const hook of n.webhooks) {
-    if (!shouldNotify(hook.on ?? n.on, report)) continue;
+    if (!wants(hook.on ?? n.on)) continue;
     const channel = `webhook ${displayUrl(hook.url)}`;
     jobs.push(
       sendWebhook(hook, report, {
@@ -46,7 +49,8 @@ export async function notifyRun(config: Config, report: RunReport, opts: NotifyO
         onRetry: (attempt, error, delay) => log?.warn(`${channel}: attempt ${attempt} failed (${error}); retrying in ${Math.round(delay / 100) / 10} s`),
       }).then(
         (r): Delivery => ({ channel, ok: true, attempts: r.attempts }),
-        (err): Delivery => ({ channel, ok: false, error: describeError(err) }),
+        // the channel already names the URL
+        (err): Delivery => ({ channel, ok: false, error: describeError(err).replace(/^webhook \S+ /, '') }),
       ),
     );
   }

@@ -8,8 +8,9 @@ import type { Config } from '../config/schema.js';
  * backup.finished     a backup ran to its end (status ok, partial, failed or cancelled)
  * backup.unavailable  the run could not start: the store, the Docker engine or a remote could not be opened
  * schedule.missed     the daemon was down when a scheduled run was due
+ * notify.test         `bbackup notify-test`: checks that every notifier delivers (sent whatever the levels)
  */
-export type RunEvent = 'backup.finished' | 'backup.unavailable' | 'schedule.missed';
+export type RunEvent = 'backup.finished' | 'backup.unavailable' | 'schedule.missed' | 'notify.test';
 export type RunStatus = 'ok' | 'partial' | 'failed' | 'cancelled';
 export type NotifyLevel = Config['notifications']['on'];
 
@@ -88,6 +89,7 @@ export function shouldNotify(level: NotifyLevel, report: Pick<RunReport, 'status
 const STATUS_WORD: Record<RunStatus, string> = { ok: 'OK', partial: 'PARTIAL', failed: 'FAILED', cancelled: 'CANCELLED' };
 
 export function reportSubject(r: RunReport): string {
+  if (r.event === 'notify.test') return `[bbackup] test notification from ${r.machine} for ${r.host}`;
   const what = r.event === 'schedule.missed' ? 'missed scheduled backup' : r.event === 'backup.unavailable' ? 'backup could not start' : 'backup';
   const sched = r.schedule ? ` (schedule ${r.schedule})` : '';
   return `[bbackup] ${STATUS_WORD[r.status]}: ${what} on ${r.host}${sched}`;

@@ -164,4 +164,38 @@ describe('notifications', () => {
     expect(body.errors.map((e) => e.item)).toEqual(['upload offsite']);
     expect(body.errors[0]!.message).toMatch(/ECONNREFUSED|connect|refused/i);
   });
+
+  it('notify-test reaches every notifier whatever its level, and says which one failed', async () => {
+    const dir = await tempDir('notify');
+    const smtp = await smtpServer();
+    const hook = await webhookServer([204]);
+    const closed = await closedPort();
+    const config = await writeConfig(dir, {
+      backup: { store: join(dir, 'store') },
+      notifications: {
+        on: 'failure',
+        email: { smtp_host: '127.0.0.1', smtp_port: smtp.port, security: 'none', from: 'bbackup@test.local', to: ['ops@test.local'] },
+        webhooks: [{ url: hook.url }, { url: `http://127.0.0.1:${closed}/nothing-listens`, retries: 0 }],
+      },
+    });
+    const r = await runCli(['-c', config, 'notify-test'], { env: { BBACKUP_CONFIG: undefined } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/^ok {6}email ops@test\.local$/m);
+    expect(r.stdout).toMatch(/^ok {6}webhook http:\/\/127\.0\.0\.1:\d+\/hook$/m);
+    expect(r.stdout).toContain(`FAILED  webhook http://127.0.0.1:${closed}/nothing-listens: failed after 1 attempt(s): ECONNREFUSED`);
+    expect(smtp.mails).toHaveLength(1);
+    expect(smtp.mails[0]!.raw).toMatch(/^Subject: \[bbackup\] test notification from /m);
+    expect(hook.hits.map((h) => h.body.event)).toEqual(['notify.test']);
+  });
 });
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -18,6 +18,21 @@ export function register(program: Command, action: Action): void {
     .command('daemon')
     .description('run the schedules of the config (schedule: section) until stopped; SIGINT/SIGTERM cancel running backups cleanly')
     .action(action(daemonCommand));
+  program
+    .command('notify-test')
+    .description('send a test notification to every configured email and webhook (whatever their levels) and say which arrived')
+    .action(action(notifyTestCommand));
+}
+
+async function notifyTestCommand(ctx: CliContext): Promise<number> {
+  const config = ctx.config;
+  const host = ctx.opts.host ?? config.default_host ?? 'default';
+  const report = buildReport({ event: 'notify.test', host, status: 'ok', started: new Date() });
+  const deliveries = await notifyRun(config, report, { logger: ctx.logger, all: true });
+  if (deliveries.length === 0) throw new BbackupError('USAGE', 'no notifiers are configured (notifications.email, notifications.webhooks)');
+  if (ctx.opts.json) ctx.printJson({ deliveries });
+  else for (const d of deliveries) ctx.print(`${d.ok ? 'ok    ' : 'FAILED'}  ${d.channel}${d.error ? `: ${d.error}` : ''}`);
+  return deliveries.every((d) => d.ok) ? 0 : 3;
 }
 
 /** Runs one schedule's backup with hooks and notifications; never throws for a failed backup. */

@@ -1,7 +1,7 @@
 // Pause, skip and cancel of a restore job against the real engine: nothing starts while paused, a
 // skipped or cancelled volume leaves no half-filled volume behind, and a container that needs a
 // skipped volume is skipped too.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/events.js';
 import { parseRenames } from '../../src/restore/renames.js';
 import { startRestore } from '../../src/restore/restore-job.js';
-import { testDocker, testLabels } from '../helpers/docker.js';
+import { createTestVolume, testDocker, testLabels } from '../helpers/docker.js';
 import { makeFixtureBackup } from '../helpers/fixture-backup.js';
 import { BUSYBOX_IMAGE, testName } from '../helpers/names.js';
 import { cleanupAfter, request } from '../helpers/restore.js';
@@ -65,6 +65,27 @@ const firstProgress = (events: EngineEvent[], item: string) =>
       }
     }, 5);
   });
+
+describe('large archives stream', () => {
+  it.each(['host', 'stream'] as const)('%s mode: 300 MB of tar through the decompressor, nothing held in memory', async (mode) => {
+    const v = await createTestVolume(docker, 'rs');
+    const mp = await mountpointOf(docker, v);
+    // Compressible but not zero (tar --sparse would turn zeros into holes): a small archive, a big stream.
+    await execa('sh', ['-c', `head -c 314572800 /dev/zero | tr '\\0' 'a' > '${join(mp, 'big.txt')}'`]);
+    const dir = join(tmp, '20261125T231000Z');
+    await makeFixtureBackup(docker, { dir, volumes: [v], format: 'archive', compression: 'zstd' });
+    const v2 = testName('rs');
+    cleanupAfter(docker, { volumes: [v2] });
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const tick = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const result = await startRestore(request(dir, { volumes: [v], renames: parseRenames([`${v}:${v2}`]) }), { docker, localEngine: true, volumeMode: mode, helperLabels: testLabels() }).done.finally(() => clearInterval(tick));
+    expect(result.errors).toEqual([]);
+    const st = await stat(join(await mountpointOf(docker, v2), 'big.txt'));
+    expect(st.size).toBe(314572800);
+    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+  });
+});
 
 describe('restore job control', () => {
   beforeAll(async () => {

@@ -86,6 +86,20 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     }
   });
 
+  it('restore --from-remote pulls (checked) and restores in one step', async () => {
+    expect(id).toBeDefined();
+    const cli = await configFile(join(tmp, 'from-remote.yaml'), { backup: { store: join(tmp, 'store-from-remote') }, remotes: remotesSection(sshd, join(tmp, 'plain'), ['rclone-sftp']) });
+    const target = testName('rm');
+    try {
+      const r = await cli(['restore', id, '--from-remote', 'rclone-sftp', '-V', volume, '-r', `${volume}:${target}`]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(await describeTree(await mountpointOf(docker, target))).toEqual(original);
+      expect(await readdir(join(tmp, 'store-from-remote', host))).toEqual([id]);
+    } finally {
+      await removeVolumeAfter(target)();
+    }
+  });
+
   it('an encrypted remote backup decrypts with the standard age CLI and pulls back identical', async () => {
     expect(id).toBeDefined();
     const key = join(tmp, 'age.key');

@@ -50,8 +50,8 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     const r = await cli(['backup', '--volumes', volume]);
     expect(r.stderr + r.stdout).not.toMatch(/FAILED/);
     expect(r.exitCode).toBe(0);
-    [host] = await readdir(join(tmp, 'store'));
-    [id] = (await readdir(join(tmp, 'store', host!))).filter((n) => !n.startsWith('.'));
+    host = (await readdir(join(tmp, 'store')))[0]!;
+    id = (await readdir(join(tmp, 'store', host))).filter((n) => !n.startsWith('.'))[0]!;
     expect(id).toMatch(/^\d{8}T\d{6}Z$/);
     for (const kind of REMOTE_KINDS) {
       const files = await readdir(join(tmp, 'plain', kind, host!));

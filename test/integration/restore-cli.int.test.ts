@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { cliCommand, runCli } from '../helpers/cli.js';
 import { createTestContainer, createTestVolume, testDocker } from '../helpers/docker.js';
 import { makeFixtureBackup } from '../helpers/fixture-backup.js';
 import { testName } from '../helpers/names.js';
@@ -122,6 +122,31 @@ describe('restore command line', () => {
     const unknown = await runCli(['-c', cfg.path, 'restore', '20200101T000000Z', '--all'], { env: cfg.env });
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toMatch(/no backup 20200101T000000Z for host .* \(list them with: bbackup list-backups\)/);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('SIGINT during a volume: exit 5, the half-filled volume is gone', async () => {
+    const cfg = await config('tree');
+    const v = await createTestVolume(docker, 'rs');
+    const mp = await mountpointOf(docker, v);
+    for (const n of [1, 2, 3, 4]) await execa('dd', ['if=/dev/urandom', `of=${join(mp, `big${n}.bin`)}`, 'bs=1M', 'count=200', 'status=none']);
+    const dir = join(tmp, '20261125T224000Z');
+    await makeFixtureBackup(docker, { dir, volumes: [v] });
+    const v2 = testName('rs');
+    cleanupAfter(docker, { volumes: [v2] });
+    const { file, args, cwd } = cliCommand();
+    const child = execa(file, [...args, '-c', cfg.path, 'restore', dir, '-V', v, '-r', `${v}:${v2}`, '--no-verify'], { cwd, env: { ...cfg.env, NO_COLOR: '1' }, reject: false });
+    while (!(await docker.getVolume(v2).inspect().then(() => true, () => false))) {
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, String(r.stderr)).toBe(5);
+    expect(String(r.stdout)).toContain('restore cancelled');
+    expect(await docker.getVolume(v2).inspect().then(() => true, () => false)).toBe(false);
   });
 });
 

@@ -84,9 +84,11 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     workerImage: ctx.config.backup.volumes.worker_image,
     plan,
   });
+  // `on`, not `once`: execa's signal-exit re-raises a signal when its own handler is the last one
+  // left, which killed the process before the job could clean up. A second Ctrl-C is harmless.
   const onSignal = () => job.cancel();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const result = await job.done;
     if (ctx.opts.json) ctx.printJson({ backup: plan.backupId, outcome: result.outcome, restored: result.value?.restored ?? [], errors: result.errors });
@@ -103,7 +105,7 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
 async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
   const abort = new AbortController();
   const onSignal = () => abort.abort(new BbackupError('CANCELLED', 'pull cancelled'));
-  process.once('SIGINT', onSignal);
+  process.on('SIGINT', onSignal);
   try {
     const dir = await pullBackup(ctx.config, remote, id, { store, host: ctx.opts.host, emit: ctx.logger.emit, signal: abort.signal, ifExists: 'reuse' });
     if (!ctx.opts.json) ctx.print(`backup ${id} from remote ${remote} is in ${dir}`);

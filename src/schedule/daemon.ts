@@ -39,6 +39,12 @@ export interface DaemonHandle {
   readonly done: Promise<void>;
   /** names of schedules whose run is in progress */
   running(): string[];
+  /**
+   * Take the schedules of a new config: changed, added and removed ones are re-armed, the rest
+   * keep their timers; a config with problems is refused (throws) and the old schedules stay.
+   * Returns the names that changed.
+   */
+  reload(config: Config): string[];
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
@@ -76,13 +82,41 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     await runRecorded(opts.statePath, name, schedule, opts.run, opts.signal, log);
   };
 
-  const crons = schedules.map(([name, s]) => new Cron(s.cron, { name: `bbackup-${name}`, catch: (err) => log.error(`schedule ${name}: ${describeError(err)}`) }, () => fire(name, s)));
-  for (const [i, [name]] of schedules.entries()) log.info(`schedule ${name}: next run ${crons[i]!.nextRun()?.toISOString() ?? 'never'}`);
+  // One timer per enabled schedule, keyed by name; reload() replaces only the ones that changed.
+  const timers = new Map<string, { cron: Cron; json: string }>();
+  const arm = (name: string, s: ScheduleConfig) => {
+    const cron = new Cron(s.cron, { name: `bbackup-${name}-${Date.now()}`, catch: (err) => log.error(`schedule ${name}: ${describeError(err)}`) }, () => fire(name, s));
+    timers.set(name, { cron, json: JSON.stringify(s) });
+    log.info(`schedule ${name}: next run ${cron.nextRun()?.toISOString() ?? 'never'}`);
+  };
+  for (const [name, s] of schedules) arm(name, s);
   if (schedules.length === 0) log.warn('no enabled schedules in the config (schedule: section); the daemon has nothing to do');
+
+  const reload = (config: Config): string[] => {
+    const problems = scheduleProblems(config);
+    if (problems.length > 0) throw new BbackupError('CONFIG_INVALID', `reload refused, the old schedules stay: ${problems.join('; ')}`, { problems });
+    const next = new Map(Object.entries(config.schedule).filter(([, s]) => s.enabled));
+    const changed: string[] = [];
+    for (const [name, t] of timers) {
+      const s = next.get(name);
+      if (s && JSON.stringify(s) === t.json) continue;
+      // A run in progress goes on; the overlap check still holds it against the new timer.
+      t.cron.stop();
+      timers.delete(name);
+      changed.push(name);
+      if (!s) log.info(`schedule ${name}: removed`);
+    }
+    for (const [name, s] of next) {
+      if (timers.has(name)) continue;
+      arm(name, s);
+      if (!changed.includes(name)) changed.push(name);
+    }
+    return changed;
+  };
 
   const done = new Promise<void>((resolve) => {
     const stop = async () => {
-      for (const c of crons) c.stop();
+      for (const t of timers.values()) t.cron.stop();
       clearInterval(heartbeat);
       log.info(`stopping: waiting for ${inFlight.size} running backup(s) to end`);
       await Promise.allSettled([...inFlight.values()]);
@@ -92,7 +126,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     if (opts.signal.aborted) void stop();
     else opts.signal.addEventListener('abort', () => void stop(), { once: true });
   });
-  return { done, running: () => [...inFlight.keys()] };
+  return { done, running: () => [...inFlight.keys()], reload };
 }
 
 async function reportMissed(opts: DaemonOptions, schedules: [string, ScheduleConfig][]): Promise<void> {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { BbackupError } from '../errors.js';
 import { safeSegment } from '../store/layout.js';
-import { serviceUnit, timerUnit } from './systemd.js';
+import { daemonUnit, serviceUnit, timerUnit } from './systemd.js';
 
 export interface InstallOptions {
   config: Config;
@@ -52,4 +52,12 @@ export async function installSystemdUnits(o: InstallOptions): Promise<WrittenUni
     written.push({ schedule: r.name, unit: r.unit, service, timer });
   }
   return written;
+}
+
+/** The daemon's own unit: <prefix>-daemon.service. */
+export async function installDaemonUnit(o: Pick<InstallOptions, 'configPath' | 'dir' | 'prefix' | 'command'>): Promise<string> {
+  await mkdir(o.dir, { recursive: true });
+  const path = join(o.dir, `${o.prefix}-daemon.service`);
+  await writeFile(path, daemonUnit({ command: o.command, configPath: o.configPath }));
+  return path;
 }

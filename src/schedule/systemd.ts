@@ -106,3 +106,32 @@ export function timerUnit(o: UnitOptions): string {
     '',
   ].join('\n');
 }
+
+/** A long-running `bbackup daemon` service, for those who prefer one process over timers. */
+export function daemonUnit(o: { command: string[]; configPath?: string }): string {
+  const argv = [...o.command, ...(o.configPath ? ['--config', o.configPath] : []), 'daemon'];
+  return [
+    '# Written by `bbackup schedule install-systemd --daemon`; regenerate it instead of editing.',
+    '[Unit]',
+    'Description=bbackup scheduler daemon',
+    'Wants=docker.service',
+    'After=docker.service network-online.target',
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStart=${argv.map(quoteExecArg).join(' ')}`,
+    // SIGHUP re-reads the config; SIGTERM cancels running backups cleanly (containers restarted).
+    'ExecReload=/bin/kill -HUP $MAINPID',
+    'KillSignal=SIGTERM',
+    'TimeoutStopSec=180',
+    'Restart=on-failure',
+    'RestartSec=30',
+    'Nice=10',
+    'IOSchedulingClass=best-effort',
+    'IOSchedulingPriority=7',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}

@@ -148,6 +148,14 @@ describe('schedule install-systemd', () => {
     const service = await readFile(join(units, 'bbt-ops-nightly.service'), 'utf8');
     expect(service).toMatch(new RegExp(`^ExecStart=.* --config ${config} schedule run nightly$`, 'm'));
 
+    // the daemon's own unit
+    const d = await runCli(['-c', config, 'schedule', 'install-systemd', '--dir', units, '--name', 'bbt-ops', '--daemon'], { env: { BBACKUP_CONFIG: undefined } });
+    expect(d.exitCode, d.stderr).toBe(0);
+    const daemonUnit = join(units, 'bbt-ops-daemon.service');
+    const vd = await execa('systemd-analyze', ['verify', daemonUnit], { reject: false, all: true });
+    expect(vd.exitCode, String(vd.all)).toBe(0);
+    expect(await readFile(daemonUnit, 'utf8')).toMatch(new RegExp(`^ExecStart=.* --config ${config} daemon$`, 'm'));
+
     // the service's command line really runs: `schedule run` of an unknown schedule is refused the same way
     const bad = await runCli(['-c', config, 'schedule', 'run', 'nope'], { env: { BBACKUP_CONFIG: undefined } });
     expect(bad.exitCode).toBe(1);

@@ -140,4 +140,25 @@ describe('daemon', () => {
     expect(Date.now() - t).toBeLessThan(1000);
     expect(runs).toBe(0);
   });
+
+  it('reload re-arms changed schedules, keeps the rest, and refuses a bad config', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
+    const make = (schedule: Record<string, unknown>) => parseConfigObject({ backup: { store: dir }, schedule });
+    const logger = createLogger(make({}).logging);
+    const runs: string[] = [];
+    const abort = new AbortController();
+    const daemon = await startDaemon({ config: make({ a: { cron: '* * * * * *' }, keep: { cron: '* * * * * *' } }), run: async (name) => (runs.push(name), { status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: abort.signal });
+    await wait(1500);
+    expect(() => daemon.reload(make({ a: { cron: '* * * * * *', host: 'nope' } }))).toThrow(/reload refused, the old schedules stay: schedule a: host "nope"/);
+    expect(daemon.reload(make({ b: { cron: '* * * * * *' }, keep: { cron: '* * * * * *' } })).sort()).toEqual(['a', 'b']);
+    const mark = runs.length;
+    await wait(2200);
+    abort.abort();
+    await daemon.done;
+    const after = runs.slice(mark);
+    expect(runs.slice(0, mark)).toContain('a');
+    expect(after).not.toContain('a');
+    expect(after.filter((n) => n === 'b').length).toBeGreaterThanOrEqual(2);
+    expect(after.filter((n) => n === 'keep').length).toBeGreaterThanOrEqual(2);
+  });
 });

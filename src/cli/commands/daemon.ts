@@ -1,6 +1,8 @@
 // bbackup daemon: run the config's schedules until SIGINT/SIGTERM. Also home of the schedule
 // runner that `schedule run` (systemd) shares, so both paths back up, hook and notify alike.
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { connectDocker, resolveDockerTarget } from '../../docker/client.js';
 import { describeError, exitCodeOf, EXIT_CANCELLED, EXIT_PARTIAL } from '../../errors.js';
 import { startBackup } from '../../jobs/backup-job.js';
@@ -36,9 +38,9 @@ async function notifyTestCommand(ctx: CliContext): Promise<number> {
 }
 
 /** Runs one schedule's backup with hooks and notifications; never throws for a failed backup. */
-export function scheduleRunner(ctx: CliContext): ScheduleRunner {
+export function scheduleRunner(ctx: CliContext, currentConfig: () => Config = () => ctx.config): ScheduleRunner {
   return async (name, schedule, signal) => {
-    const config = ctx.config;
+    const config = currentConfig();
     const target = resolveDockerTarget(config, schedule.host ?? ctx.opts.host, ctx.io.env);
     const run = await runOperatedBackup({
       config,
@@ -73,11 +75,13 @@ export function stopSignal(): { signal: AbortSignal; dispose: () => void } {
 
 async function daemonCommand(ctx: CliContext): Promise<number> {
   const config = ctx.config;
+  let current = config;
   const stop = stopSignal();
+  let onHup: (() => void) | undefined;
   try {
     const daemon = await startDaemon({
       config,
-      run: scheduleRunner(ctx),
+      run: scheduleRunner(ctx, () => current),
       statePath: statePathFor(config),
       logger: ctx.logger,
       signal: stop.signal,
@@ -88,10 +92,24 @@ async function daemonCommand(ctx: CliContext): Promise<number> {
       },
     });
     ctx.logger.info(`daemon running (pid ${process.pid}) with ${Object.values(config.schedule).filter((s) => s.enabled).length} schedule(s); state in ${statePathFor(config)}`);
+    // SIGHUP (systemctl reload) re-reads the config file; a bad file is refused and the old schedules stay.
+    onHup = () => {
+      try {
+        const fresh = loadConfig(ctx.opts.config, ctx.io.env).config;
+        const changed = daemon.reload(fresh);
+        if (statePathFor(fresh) !== statePathFor(current)) ctx.logger.warn('backup.store changed: the daemon keeps its state file until it is restarted');
+        current = fresh;
+        ctx.logger.info(`config reloaded; ${changed.length ? `re-armed: ${changed.join(', ')}` : 'no schedule changed'}`);
+      } catch (err) {
+        ctx.logger.error(`config reload failed, nothing changed: ${describeError(err)}`);
+      }
+    };
+    process.on('SIGHUP', onHup);
     await daemon.done;
     ctx.logger.info('daemon stopped');
     return 0;
   } finally {
+    if (onHup) process.off('SIGHUP', onHup);
     stop.dispose();
   }
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { installSystemdUnits } from '../../schedule/install-systemd.js';
+import { installDaemonUnit, installSystemdUnits } from '../../schedule/install-systemd.js';
 import { scheduleOverview } from '../../schedule/overview.js';
 import { runScheduleOnce } from './daemon.js';
 import type { CliContext } from '../context.js';
@@ -24,6 +24,7 @@ export function register(program: Command, action: Action): void {
     .option('--name <prefix>', 'unit name prefix: <prefix>-<schedule>.timer', 'bbackup')
     .option('--schedule <name...>', 'only these schedules')
     .option('--exec <path>', 'the bbackup executable the service runs (default: this one)')
+    .option('--daemon', 'instead of timers, write one <prefix>-daemon.service running `bbackup daemon`')
     .action(action(installCommand));
   schedule
     .command('run')
@@ -78,7 +79,13 @@ function selfCommand(exec?: string): string[] {
   return ['/usr/bin/env', 'bbackup'];
 }
 
-async function installCommand(ctx: CliContext, opts: { dir: string; name: string; schedule?: string[]; exec?: string }): Promise<number> {
+async function installCommand(ctx: CliContext, opts: { dir: string; name: string; schedule?: string[]; exec?: string; daemon?: boolean }): Promise<number> {
+  if (opts.daemon) {
+    const path = await installDaemonUnit({ configPath: ctx.loadedConfig.source.path, dir: resolve(opts.dir), prefix: opts.name, command: selfCommand(opts.exec) });
+    if (ctx.opts.json) ctx.printJson({ units: [{ unit: `${opts.name}-daemon`, service: path }] });
+    else ctx.print(`${path}\nenable with: systemctl daemon-reload && systemctl enable --now ${opts.name}-daemon.service  (reload the config: systemctl reload ${opts.name}-daemon)`);
+    return 0;
+  }
   const written = await installSystemdUnits({
     config: ctx.config,
     configPath: ctx.loadedConfig.source.path,

@@ -108,6 +108,18 @@ describe('container labels around a backup', () => {
     const r = await child;
     expect(`exit ${r.exitCode} signal ${r.signal}\n${String(r.stderr)}`).toMatch(/^exit 5 /);
     expect(await isRunning(docker, a)).toBe(true);
+
+    // cancel while rsync copies the volume of the stopped container (execa children are running)
+    const big = await setup('cancel-copy');
+    await runInBusybox(docker, 'dd if=/dev/zero of=/data/zeros bs=1M count=1500 2>/dev/null; head -c 50000000 /dev/urandom > /data/random', [`${big.volume}:/data`]);
+    const c = await createTestContainer(docker, 'x', { name: `${big.base}-a`, Labels: { 'bbackup.stop': 'true' }, HostConfig: { Binds: [`${big.volume}:/data`] } });
+    const copying = execa(cli.file, [...cli.args, '-c', await big.configFor([c]), 'schedule', 'run', 'job'], { cwd: cli.cwd, reject: false, env: { NO_COLOR: '1' } });
+    while (await isRunning(docker, c)) await new Promise((res) => setTimeout(res, 50));
+    await new Promise((res) => setTimeout(res, 400));
+    copying.kill('SIGTERM');
+    const rc = await copying;
+    expect(`exit ${rc.exitCode} signal ${rc.signal}\n${String(rc.stderr)}`).toMatch(/^exit 5 /);
+    expect(await isRunning(docker, c)).toBe(true);
   });
 
   it('a failing pre-hook fails that item with its output; the container is not left stopped', async () => {

@@ -58,12 +58,18 @@ export function scheduleRunner(ctx: CliContext, currentConfig: () => Config = ()
   };
 }
 
-/** SIGINT/SIGTERM abort the returned signal (once); the listeners go away with `dispose`. */
+/**
+ * SIGINT/SIGTERM abort the returned signal; the listeners go away with `dispose`. `on`, not `once`:
+ * execa's signal-exit re-raises a signal that no other listener is left to handle, which would
+ * kill the process in the middle of its clean-up.
+ */
 export function stopSignal(): { signal: AbortSignal; dispose: () => void } {
   const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => abort.abort(new BbackupError('CANCELLED', `stopped by ${sig}`));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!abort.signal.aborted) abort.abort(new BbackupError('CANCELLED', `stopped by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return {
     signal: abort.signal,
     dispose: () => {

@@ -69,17 +69,13 @@ export async function uploadBackup(req: UploadRequest): Promise<UploadResult> {
     };
     for (const src of await sourcesOf(req)) await send(src);
     const index: RemoteIndex = { format: REMOTE_INDEX_FORMAT, id: manifest.id, host: manifest.host, uploaded: new Date().toISOString(), encrypted: req.encrypted, files: sent.map((s) => s.file) };
+    // The index lists the manifest too (sent right after it), so pull checks it like every file.
+    // Its stored size is known only once sent: pull checks plaintext size and sha256 anyway.
     const manifestPath = join(req.backupDir, MANIFEST);
-    // The index also lists the manifest (sent right after it), so pull can check it too.
-    const manifestSize = (await lstat(manifestPath)).size;
-    const manifestHash = await hashFile(manifestPath);
-    const indexBody = (manifestEntry: RemoteFile) => Buffer.from(JSON.stringify({ ...index, files: [...index.files, manifestEntry] }, null, 1));
-    const manifestStored = req.encrypted ? `${MANIFEST}.age` : MANIFEST;
-    // storedSize of the manifest is only known after sending it; pull checks plaintext size and hash.
-    const provisional: RemoteFile = { path: MANIFEST, stored: manifestStored, size: manifestSize, sha256: manifestHash, storedSize: -1 };
-    const body = indexBody(provisional);
+    const manifestEntry: RemoteFile = { path: MANIFEST, stored: req.encrypted ? `${MANIFEST}.age` : MANIFEST, ...(await sizeAndHash(manifestPath)), storedSize: -1 };
+    const body = Buffer.from(JSON.stringify({ ...index, files: [...index.files, manifestEntry] }, null, 1));
     await send({ path: REMOTE_INDEX, open: () => Readable.from([body]), size: body.length });
-    await send({ path: MANIFEST, open: () => createReadStream(manifestPath), size: manifestSize });
+    await send({ path: MANIFEST, open: () => createReadStream(manifestPath), size: manifestEntry.size });
     await verifyArrival(remote, partial, sent, signal);
     await remote.renameDir(partial, prefix, { signal });
     return { remote: remote.name, prefix, files: sent.length, bytes: sent.reduce((a, s) => a + s.put.size, 0), existed: false };
@@ -114,10 +110,11 @@ async function sourcesOf(req: UploadRequest): Promise<Source[]> {
   return out;
 }
 
-async function hashFile(path: string): Promise<string> {
+async function sizeAndHash(path: string): Promise<{ size: number; sha256: string }> {
   const m = new Meter(['sha256']);
   for await (const _ of createReadStream(path).pipe(m)) void _;
-  return m.result().hashes.sha256!;
+  const r = m.result();
+  return { size: r.size, sha256: r.hashes.sha256! };
 }
 
 /** The remote's listing must hold every file we sent with the size we sent (and md5 where offered). */

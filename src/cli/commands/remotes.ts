@@ -47,8 +47,8 @@ function printer(ctx: CliContext): { emit: Emit; close(): void } {
 function interruptible(): { signal: AbortSignal; done(): void } {
   const ac = new AbortController();
   const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop); // on, not once: execa's signal-exit re-raises a signal nobody else listens to
+  process.on('SIGTERM', stop);
   return { signal: ac.signal, done: () => (process.off('SIGINT', stop), process.off('SIGTERM', stop)) };
 }
 

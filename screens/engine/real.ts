@@ -1,6 +1,7 @@
 // The TUI's engine: the public API of src/ behind the TuiEngine interface.
 import type Docker from 'dockerode';
 import { startBackup } from '../../src/jobs/backup-job.js';
+import { startOperatedBackup } from '../../src/schedule/run-backup.js';
 import { expandHome } from '../../src/config/locate.js';
 import type { Config } from '../../src/config/schema.js';
 import { isLocalEngine, type DockerConnection } from '../../src/docker/client.js';
@@ -53,10 +54,12 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     },
     readInventory: (opts) => readInventory(connection.docker, opts),
     watchDocker: (onChange, onError) => watchDockerEvents(connection.docker, onChange, onError),
+    // operations (issue 7): global hooks, container label hooks and notifications around the job
     startBackup: async (req, emit) =>
-      startBackup(
+      startOperatedBackup(
         { containers: req.containers, volumes: req.volumes, networks: req.networks, scope: req.scope, full: req.full, remotes: req.remotes },
         { config: { ...cfg(), backup: { ...cfg().backup, store: storeRoot() } }, docker: connection, emit, logger: deps.logger },
+        startBackup,
       ),
     listBackups: () => listStoreBackups(storeRoot(), connection.hostName),
     readManifest: (id) => readManifest(dirOf(id)),

@@ -159,3 +159,28 @@ async function prepareConsistency(config: Config, docker: DockerConnection, emit
   await recoverStopped(docker.docker, journalPath, emit).catch((err) => emit({ type: 'log', level: 'warn', source: 'hooks', msg: `cannot check ${journalPath}: ${describeError(err)}` }));
   return createConsistency({ docker: docker.docker, defaultTimeoutSec: config.hooks.timeout, emit, signal, journal: stoppedJournal(journalPath), localEngine: isLocalEngine(docker.target) });
 }
+
+/**
+ * Start a backup with operations around it and hand back its job handle (the TUI): pre-hooks run
+ * first (a failure rejects, after being reported), and `done` settles only after the post-hooks
+ * and notifications.
+ */
+export async function startOperatedBackup(request: BackupRequest, deps: { config: Config; docker: DockerConnection; emit: Emit; logger?: Logger }, start: StartBackup): Promise<JobHandle<BackupValue>> {
+  const ops = await beginOperatedBackup(deps);
+  const job = start(request, { ...deps, hooks: ops.hooks });
+  const done = job.done.then(async (result) => {
+    await ops.finish(result).catch((err) => deps.logger?.error(`after the backup: ${describeError(err)}`));
+    return result;
+  });
+  return {
+    id: job.id,
+    done,
+    pause: () => job.pause(),
+    resume: () => job.resume(),
+    get paused() {
+      return job.paused;
+    },
+    skip: (item) => job.skip(item),
+    cancel: () => job.cancel(),
+  };
+}

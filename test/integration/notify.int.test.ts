@@ -142,6 +142,26 @@ describe('notifications', () => {
     expect(smtp.mails).toHaveLength(0);
   });
 
+  it('an engine that cannot be reached is reported, from the scheduler and from `bbackup backup`', async () => {
+    const dir = await tempDir('notify');
+    const hook = await webhookServer([204]);
+    const config = await writeConfig(dir, {
+      backup: { store: join(dir, 'store') },
+      hosts: { ghost: { docker_host: `unix://${join(dir, 'no-such.sock')}` } },
+      notifications: { webhooks: [{ url: hook.url }] },
+      schedule: { nightly: { cron: '0 3 * * *', host: 'ghost' } },
+    });
+    const s = await runCli(['-c', config, 'schedule', 'run', 'nightly'], { env: { BBACKUP_CONFIG: undefined } });
+    expect(s.exitCode).toBe(3);
+    const b = await runCli(['-c', config, '--host', 'ghost', 'backup'], { env: { BBACKUP_CONFIG: undefined } });
+    expect(b.exitCode).toBe(3);
+    expect(hook.hits.map((h) => [h.body.event, h.body.status, h.body.host, h.body.schedule])).toEqual([
+      ['backup.unavailable', 'failed', 'ghost', 'nightly'],
+      ['backup.unavailable', 'failed', 'ghost', null],
+    ]);
+    for (const h of hook.hits) expect(h.body.errors[0]!.message).toContain('cannot reach the Docker engine');
+  });
+
   it('a remote that cannot be opened is reported at level failure, with the remote named', async () => {
     const dir = await tempDir('notify');
     const hook = await webhookServer([204]);

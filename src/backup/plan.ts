@@ -111,6 +111,7 @@ function requireExisting(kind: string, wanted: Set<string>, existing: { name: st
 function planVolume(v: VolumeInfo, config: Config, env: PlanEnv, full: boolean): PlannedVolume {
   const format = config.backup.volumes.format;
   const parentEntry = format === 'tree' && !full ? findParent(env.backups, v.name) : undefined;
+  const previous = parentEntry ?? findParent(env.backups, v.name, 'any');
   return {
     name: v.name,
     driver: v.driver,
@@ -119,7 +120,7 @@ function planVolume(v: VolumeInfo, config: Config, env: PlanEnv, full: boolean):
     format,
     mode: resolveMode(env.volumeMode ?? config.backup.volumes.mode, v.mountpoint, env),
     parent: parentEntry?.id,
-    estimatedBytes: v.size ?? parentEntry?.item.bytes,
+    estimatedBytes: v.size ?? previous?.item.bytes,
   };
 }
 
@@ -129,12 +130,12 @@ function resolveMode(mode: Config['backup']['volumes']['mode'], mountpoint: stri
   return env.mountpointReadable?.(mountpoint) ? 'host' : 'worker';
 }
 
-/** Newest backup that holds this volume as a complete tree (a failed volume is not a parent). */
-export function findParent(backups: CatalogEntry[], volume: string): { id: string; item: VolumeItem } | undefined {
+/** Newest backup that holds this volume as a complete tree (a failed volume is not a parent); 'any' also accepts an archive. */
+export function findParent(backups: CatalogEntry[], volume: string, format: 'tree' | 'any' = 'tree'): { id: string; item: VolumeItem } | undefined {
   for (let i = backups.length - 1; i >= 0; i--) {
     const m = backups[i]!.manifest;
     if (!m) continue;
-    const item = m.items.find((it): it is VolumeItem => it.kind === 'volume' && it.name === volume && it.format === 'tree');
+    const item = m.items.find((it): it is VolumeItem => it.kind === 'volume' && it.name === volume && (format === 'any' || it.format === 'tree'));
     if (item && !m.errors.some((e) => e.kind === 'volume' && e.name === volume)) return { id: backups[i]!.id, item };
   }
   return undefined;

@@ -3,13 +3,13 @@
 // A file that is the same inode as the parent snapshot's file at the same path (rsync hard-linked
 // it) inherits the parent's hash, so hashing work is proportional to what changed. Both the walk
 // and the parent index are streamed side by side (merge join): memory does not grow with the tree.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { BigIntStats } from 'node:fs';
 import type { IndexEntry } from '../store/manifest.js';
-import { hashFile } from './hash.js';
+import { HashPool } from './hash-pool.js';
 
 /** Order of index lines: component by component, each compared by UTF-16 code units. */
 export function comparePaths(a: string, b: string): number {
@@ -23,17 +23,27 @@ export function comparePaths(a: string, b: string): number {
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Every entry under root as [relative path, Stats], depth first, sorted; the root is "". */
+/**
+ * Every entry under root as [relative path, Stats], depth first, sorted; the root is "".
+ * Blocking lstat/readdir are several times faster than their async forms for many small
+ * entries; the walk yields to the event loop every few hundred entries so timers still run.
+ */
 export async function* walkTree(root: string): AsyncGenerator<[string, BigIntStats]> {
   const stack: string[] = [''];
+  let sinceYield = 0;
   while (stack.length > 0) {
     const rel = stack.pop()!;
-    const st = await lstat(rel === '' ? root : join(root, rel), { bigint: true });
+    const abs = rel === '' ? root : join(root, rel);
+    const st = lstatSync(abs, { bigint: true });
     yield [rel, st];
     if (st.isDirectory()) {
-      const names = (await readdir(rel === '' ? root : join(root, rel))).sort(byName);
+      const names = readdirSync(abs).sort(byName);
       // push in reverse so the smallest name is walked first
       for (let i = names.length - 1; i >= 0; i--) stack.push(rel === '' ? names[i]! : `${rel}/${names[i]}`);
+    }
+    if (++sinceYield >= 256) {
+      sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
     }
   }
 }
@@ -52,7 +62,7 @@ export async function describeEntry(root: string, rel: string, st: BigIntStats):
   const t = entryType(st);
   const e: IndexEntry = { p: rel, t, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtime: String(st.mtimeNs) };
   if (t === 'f') e.size = Number(st.size);
-  if (t === 'l') e.link = await readlink(join(root, rel));
+  if (t === 'l') e.link = readlinkSync(join(root, rel));
   return e;
 }
 
@@ -74,19 +84,31 @@ export interface IndexOptions {
   onHashedBytes?: (n: number) => void;
 }
 
-/** Walk `root`, write `indexPath`, hashing only files that are not hard links to the parent's. */
+const MAX_IN_FLIGHT = 256;
+
+/** Walk `root`, write `indexPath`, hashing (on all cores) only files that are not hard links to the parent's. */
 export async function writeTreeIndex(root: string, indexPath: string, opts: IndexOptions = {}): Promise<IndexResult> {
   const out = createWriteStream(indexPath);
   const closed = new Promise<void>((resolve, reject) => {
     out.on('finish', resolve);
     out.on('error', reject);
   });
-  const write = async (line: string) => {
-    if (!out.write(line)) await new Promise<void>((resolve, reject) => {
-      out.once('drain', resolve);
-      out.once('error', reject);
-    });
+  // Lines wait here in walk order until their hash is known.
+  const queue: { entry: IndexEntry; hash?: Promise<{ sha256: string; size: number }> }[] = [];
+  const drain = async (all: boolean) => {
+    while (queue.length > 0 && (all || queue.length > MAX_IN_FLIGHT || queue[0]!.hash === undefined)) {
+      const head = queue.shift()!;
+      if (head.hash) {
+        const h = await head.hash;
+        head.entry.sha256 = h.sha256;
+        result.hashed++;
+        result.hashedBytes += h.size;
+        opts.onHashedBytes?.(h.size);
+      }
+      if (!out.write(`${JSON.stringify(head.entry)}\n`)) await once(out, 'drain');
+    }
   };
+  const pool = new HashPool();
   const parentIter = opts.parent ? readIndex(opts.parent.index) : undefined;
   let parentNext = parentIter ? await parentIter.next() : undefined;
   const result: IndexResult = { bytes: 0, fileCount: 0, hashed: 0, hashedBytes: 0 };
@@ -94,29 +116,31 @@ export async function writeTreeIndex(root: string, indexPath: string, opts: Inde
     for await (const [rel, st] of walkTree(root)) {
       opts.signal?.throwIfAborted();
       const entry = await describeEntry(root, rel, st);
+      let hash: Promise<{ sha256: string; size: number }> | undefined;
       if (entry.t === 'f') {
-        await opts.beforeFile?.();
+        if (opts.beforeFile) await opts.beforeFile();
         // advance the parent index up to this path (merge join on the shared order)
         while (parentIter && parentNext && !parentNext.done && comparePaths(parentNext.value.p, rel) < 0) parentNext = await parentIter.next();
         const candidate = parentNext && !parentNext.done && parentNext.value.p === rel ? parentNext.value : undefined;
         let inherited: string | undefined;
         if (candidate?.sha256 && opts.parent) {
-          const pst = await lstat(join(opts.parent.root, rel), { bigint: true }).catch(() => undefined);
+          const pst = lstatSync(join(opts.parent.root, rel), { bigint: true, throwIfNoEntry: false });
           if (pst && pst.ino === st.ino && pst.dev === st.dev) inherited = candidate.sha256;
         }
         if (inherited) entry.sha256 = inherited;
         else {
-          const h = await hashFile(join(root, rel), opts.signal, opts.onHashedBytes);
-          entry.sha256 = h.sha256;
-          result.hashed++;
-          result.hashedBytes += h.size;
+          hash = pool.hash(join(root, rel));
+          hash.catch(() => undefined); // awaited in order by drain(); avoid an unhandled rejection meanwhile
         }
         result.bytes += Number(st.size);
         result.fileCount++;
       }
-      await write(`${JSON.stringify(entry)}\n`);
+      queue.push({ entry, hash });
+      await drain(false);
     }
+    await drain(true);
   } finally {
+    await pool.close();
     await parentIter?.return(undefined);
     out.end();
     await closed;

@@ -41,10 +41,12 @@ export function mountpointReadable(path: string): boolean {
 }
 
 /** The plan for a request against the live engine and store: --dry-run, the TUI's scope dialog. */
-export async function loadBackupPlan(request: BackupRequest, deps: Pick<BackupDeps, 'config' | 'docker'>): Promise<BackupPlan> {
+/** `sizes`: ask the engine for volume sizes (it walks every volume: worth it for a plan shown to a
+ * person, not for the run itself, which learns totals from rsync and from the previous backup). */
+export async function loadBackupPlan(request: BackupRequest, deps: Pick<BackupDeps, 'config' | 'docker'>, opts: { sizes?: boolean } = {}): Promise<BackupPlan> {
   const { config, docker } = deps;
   const hostDir = hostDirOf(config.backup.store, docker.hostName);
-  const [inventory, backups] = await Promise.all([readInventory(docker.docker, { sizes: true }), listBackups(hostDir)]);
+  const [inventory, backups] = await Promise.all([readInventory(docker.docker, { sizes: opts.sizes ?? true }), listBackups(hostDir)]);
   return planBackup(request, inventory, config, {
     host: docker.hostName,
     hostDir,
@@ -122,7 +124,7 @@ async function runJob(jobId: string, request: BackupRequest, deps: BackupDeps, s
     return fail(err, false);
   }
   try {
-    return await runBackupItems({ jobId, request, deps, signal, queue, hostDir, emit, loadPlan: () => loadBackupPlan(request, deps), fail });
+    return await runBackupItems({ jobId, request, deps, signal, queue, hostDir, emit, loadPlan: () => loadBackupPlan(request, deps, { sizes: false }), fail });
   } finally {
     await lock.release();
   }

@@ -1,0 +1,47 @@
+// Shared by every bench/*.ts: timing, and the one row format scripts/bench.sh collects into a
+// single table. A bench prints each result as one line `BENCH {json}` on stdout (anything else it
+// prints is shown as progress). Fields: bench, case, value (what bbackup took or used), baseline
+// (the bare tool, when there is one), ratio, target (text), pass.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+export interface BenchRow {
+  bench: string;
+  case: string;
+  /** seconds, or MB for memory rows */
+  value: number;
+  unit: 's' | 'MB' | 'MB/s' | '%';
+  baseline?: number;
+  ratio?: number;
+  target: string;
+  pass: boolean;
+  note?: string;
+}
+
+export function report(row: BenchRow): void {
+  process.stdout.write(`BENCH ${JSON.stringify(row)}\n`);
+}
+
+export function say(msg: string): void {
+  process.stdout.write(`  ${msg}\n`);
+}
+
+/** Run a command (argv, no shell) and return the wall time in seconds; throws with stderr on failure. */
+export function timed(file: string, args: string[], opts: { cwd?: string } = {}): number {
+  // Dirty pages of the previous step must not be flushed on this step's clock.
+  spawnSync('sync');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(file, args, { cwd: opts.cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.status ?? r.signal}): ${String(r.stderr).slice(-2000)}`);
+  return s;
+}
+
+/** A shell pipeline for the bare-tool baselines (the bench's own fixed strings, never user input). */
+export function timedShell(script: string): number {
+  spawnSync('sync');
+  const t0 = process.hrtime.bigint();
+  execFileSync('bash', ['-euo', 'pipefail', '-c', script], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BASH_ENV: '' } });
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+export const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -3,8 +3,8 @@
 // Two shapes: a volume stored as an archive (the same file both ways) and a volume stored as a
 // tree, which bbackup packs as tar|zstd on the fly (scp -r copies the tree as is).
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startSshd } from '../test/helpers/sshd.js';
@@ -25,11 +25,13 @@ function makeBackup(dir: string, format: 'archive' | 'tree'): void {
   const file = format === 'archive' ? join(dir, 'volumes', 'data.tar.zst') : join(dir, 'volumes', 'data', 'big.bin');
   mkdirSync(join(file, '..'), { recursive: true });
   writeRandom(file, GiB);
+  // an archive is listed with its hash, as the backup engine writes it (upload reuses it)
+  const files = format === 'archive' ? [{ path: 'volumes/data.tar.zst', size: GiB, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') }] : [];
   const manifest = {
     format: 1, id: '20261124T230501Z', host: 'bench', created: new Date().toISOString(), finished: new Date().toISOString(),
     tool: { name: 'bbackup', version: 'bench' }, status: 'complete', scope: { containers: false, volumes: true, networks: false },
     compression: { method: 'zstd', level: 3 }, encrypted: false, errors: [],
-    items: [{ kind: 'volume', name: 'data', driver: 'local', labels: {}, options: {}, usedBy: [], format, bytes: GiB, fileCount: 1, files: [] }],
+    items: [{ kind: 'volume', name: 'data', driver: 'local', labels: {}, options: {}, usedBy: [], format, bytes: GiB, fileCount: 1, files }],
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
 }

@@ -86,7 +86,7 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
         errors.push({ kind, name: p.name, code: 'SKIPPED', message: 'skipped by user' });
         emit({ type: 'item.skipped', jobId, item: o.item, reason: 'skipped by user' });
       } else if (o.status === 'failed') {
-        const code = o.error instanceof BbackupError ? o.error.code : 'INTERNAL';
+        const code = errorCode(o.error);
         errors.push({ kind, name: p.name, code, message: describeError(o.error) });
         emit({ type: 'item.failed', jobId, item: o.item, error: { code, message: describeError(o.error) } });
       }
@@ -213,6 +213,14 @@ async function postBackup(env: RunEnv, backupDir: string, manifest: Manifest): P
     if (env.signal.aborted) return [];
     return [{ item: 'post-backup', code: err instanceof BbackupError ? err.code : 'INTERNAL', message: describeError(err) }];
   }
+}
+
+/** Our code for an item's error; a full store is DISK whoever noticed it (rsync, tar, our own writes). */
+function errorCode(err: unknown): string {
+  if (err instanceof BbackupError) return err.code;
+  const errno = (err as NodeJS.ErrnoException).code;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') return 'DISK';
+  return 'INTERNAL';
 }
 
 function summarize(m: Manifest, errors: number): string {

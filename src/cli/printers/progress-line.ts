@@ -21,7 +21,7 @@ export function renderProgressLine(s: ProgressState, columns = 80): string {
   const eta = known && s.eta !== undefined ? `  ETA ${formatDuration(s.eta)}` : '';
   const amount = known ? `${formatBytes(s.bytes)} / ${formatBytes(s.total)}` : formatBytes(s.bytes);
   const pct = known ? `${String(Math.min(100, Math.floor((s.bytes * 100) / s.total!))).padStart(3)}%` : '';
-  const label = s.item.length > 28 ? `${s.item.slice(0, 27)}…` : s.item.padEnd(28);
+  const label = s.item.length > 24 ? `${s.item.slice(0, 23)}…` : s.item.padEnd(24);
   const fixed = `${label} ${pct}  ${amount}${rate}${eta}`;
   const barWidth = Math.max(0, Math.min(30, columns - fixed.length - 2));
   return known && barWidth >= 5 ? `${label} ${progressBar(s.bytes / s.total!, barWidth)} ${pct}  ${amount}${rate}${eta}` : fixed;

@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { BbackupError, describeError } from '../errors.js';
 import type { Emit, LogLevel } from '../events.js';
 import { execInContainer } from './docker-exec.js';
-import { containerHooks, hasHooks, type ContainerHooks } from './labels.js';
+import { containerHooks, hasHooks, LABEL_STOP, type ContainerHooks } from './labels.js';
 import type { StoppedJournal } from './stopped-journal.js';
 
 /** What the backup engine knows of a container that uses the volume. */
@@ -96,7 +96,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     const entry: Held = { hooks, holders: 1, stoppedByUs: false };
     held.set(user.name, entry);
     if (hooks.stop && running) {
-      log('info', `container ${user.name}: stopping for the backup of its volumes (${'bbackup.stop'})`);
+      log('info', `container ${user.name}: stopping for the backup of its volumes (${LABEL_STOP}=true)`);
       // Written before the stop: a run killed right after it must still be repairable.
       await opts.journal?.add(user.name).catch((err) => log('warn', `cannot record that ${user.name} is stopped: ${describeError(err)}`));
       try {

@@ -2,7 +2,8 @@
 // through the engine's archive API from a created, never-started helper, into the local store
 // (tree and archive formats, incremental against the parent), and restored via putArchive;
 // the restored volume is byte-identical, with owners, modes and links.
-import { readFile, stat } from 'node:fs/promises';
+import { execa } from 'execa';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import Docker from 'dockerode';
@@ -103,6 +104,31 @@ describe('stream volume mode', () => {
     const restored = testName('ops-stream-restored');
     await restoreAs(config, id, volume, restored);
     expect(await volumeFingerprint(docker, restored)).toBe(await volumeFingerprint(docker, volume));
+  });
+});
+
+describe('stream mode failures', () => {
+  it('a full store: the item fails with the disk named, no helper is left, nothing half-written is listed', async () => {
+    const mnt = await tempDir('stream-full');
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=700k', 'tmpfs', mnt]);
+    try {
+      const config = await writeConfig(await tempDir('stream-full-cfg'), {
+        backup: { store: mnt },
+        retention: { enabled: false },
+        hosts: { far: { docker_host: ENGINE, volume_mode: 'stream' } },
+      });
+      const volume = await createTestVolume(docker, 'ops-stream');
+      await runInBusybox(docker, 'head -c 3000000 /dev/urandom > /v/big.bin', [`${volume}:/v`]);
+      const r = await runCli(['-c', config, '--host', 'far', 'backup', '--volumes', volume], { env: { BBACKUP_CONFIG: undefined } });
+      expect([3, 4]).toContain(r.exitCode);
+      expect(r.stderr, r.stderr).toMatch(/no space left/i);
+      expect(r.stderr).not.toMatch(/EPIPE/);
+      expect(await docker.listContainers({ all: true, filters: { name: ['bbackup-stream-'] } })).toEqual([]);
+      const left = await readdir(join(mnt, 'far')).catch(() => [] as string[]);
+      expect(left.filter((n) => /^\d{8}T/.test(n))).toEqual([]);
+    } finally {
+      await execa('umount', [mnt]);
+    }
   });
 });
 

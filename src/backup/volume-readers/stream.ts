@@ -7,13 +7,14 @@
 // incremental stream backup briefly needs the volume's size twice on the store).
 // Pause holds the byte stream (backpressure reaches the daemon); helpers carry the worker's labels,
 // so leftovers of a crashed run are cleaned the same way.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import type Docker from 'dockerode';
 import { ensureImage, workerImageSpec } from '../../docker/images.js';
+import { BbackupError, lastLines } from '../../errors.js';
 import { dockerError } from '../docker-errors.js';
 import { RSYNC_OK, rsyncSnapshotArgs, toolError } from '../rsync.js';
 import type { PlannedVolume } from '../types.js';
@@ -118,6 +119,9 @@ export function streamReader(deps: ReaderDeps): VolumeReader {
         try {
           await Promise.all([pipeline(stream, transform, tar.stdin!, { signal: ctx.signal }), tar]);
         } catch (err) {
+          // tar dying first breaks the pipe: then tar's own error is the one that explains it.
+          const t = await tar;
+          if (!ctx.signal.aborted && t.exitCode !== 0) throw await extractError(volume.name, dest, t);
           throw dockerError(err, `streaming volume ${volume.name}`, ctx.signal);
         } finally {
           unregister();
@@ -125,7 +129,7 @@ export function streamReader(deps: ReaderDeps): VolumeReader {
         }
         const r = await tar;
         ctx.signal.throwIfAborted();
-        if (r.exitCode !== 0) throw toolError('tar', `volume ${volume.name} (extracting the stream)`, { exitCode: r.exitCode, signal: r.signal, stderr: String(r.stderr ?? '') });
+        if (r.exitCode !== 0) throw await extractError(volume.name, dest, r);
         if (!linkDest) return {};
         await mkdir(target, { recursive: true });
         const rs = await execa('rsync', rsyncSnapshotArgs(dest, target, linkDest).filter((a) => !a.startsWith('--info')), { reject: false, stdin: 'ignore', cancelSignal: ctx.signal, forceKillAfterDelay: 3000 });
@@ -137,4 +141,17 @@ export function streamReader(deps: ReaderDeps): VolumeReader {
       }
     },
   };
+}
+
+/**
+ * tar's error, as DISK when the store filled up: GNU tar reports a full disk on extraction as a
+ * short write ("Wrote only N of M bytes") without the words toolError() looks for.
+ */
+async function extractError(volume: string, dest: string, r: { exitCode?: number; signal?: string; stderr?: unknown }): Promise<BbackupError> {
+  const stderr = String(r.stderr ?? '');
+  if (/Wrote only \d+ of \d+ bytes/.test(stderr)) {
+    const fs = await statfs(dest).catch(() => undefined);
+    if (fs && fs.bavail * fs.bsize < 1 << 20) return new BbackupError('DISK', `no space left on the store while extracting volume ${volume} (tar): ${lastLines(stderr, 2)}`, { tool: 'tar', stderr });
+  }
+  return toolError('tar', `volume ${volume} (extracting the stream)`, { exitCode: r.exitCode, signal: r.signal, stderr });
 }

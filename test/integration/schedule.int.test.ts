@@ -121,6 +121,42 @@ describe('bbackup daemon', () => {
   }, 120_000);
 });
 
+describe('daemon reload', () => {
+  it('SIGHUP re-reads the config: a removed schedule stops, an added one starts; a broken file changes nothing', async () => {
+    const dir = await tempDir('reload');
+    const store = join(dir, 'store');
+    // runs that fail fast (the container does not exist) are runs all the same
+    const cfg = (schedule: Record<string, unknown>) => writeConfig(dir, { backup: { store }, logging: { level: 'info', file: join(dir, 'daemon.log') }, schedule });
+    const config = await cfg({ old: { cron: '* * * * * *', containers: ['bbt-ops-reload-none'] } });
+    const cli = cliCommand();
+    const daemon = execa(cli.file, [...cli.args, '-c', config, 'daemon'], { cwd: cli.cwd, reject: false, env: { NO_COLOR: '1' } });
+    onTestFinished(() => void daemon.kill('SIGKILL'));
+    const logText = () => readFile(join(dir, 'daemon.log'), 'utf8').catch(() => '');
+    const waitFor = async (re: RegExp) => {
+      const deadline = Date.now() + 30_000;
+      while (!re.test(await logText())) {
+        if (Date.now() > deadline) throw new Error(`log never matched ${re}:\n${await logText()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await waitFor(/schedule old: run ended/);
+    await writeFile(config, '{ "schedule": { "bad": { "cron": "nope" } } }');
+    daemon.kill('SIGHUP');
+    await waitFor(/config reload failed, nothing changed/);
+    await cfg({ new: { cron: '* * * * * *', containers: ['bbt-ops-reload-none'] } });
+    daemon.kill('SIGHUP');
+    await waitFor(/config reloaded; re-armed: old, new/);
+    const reloadedAt = Date.now();
+    await waitFor(/schedule new: run ended/);
+    await new Promise((r) => setTimeout(r, 1500));
+    daemon.kill('SIGTERM');
+    expect((await daemon).exitCode).toBe(0);
+    const lines = parseLog(await logText());
+    expect(lines.filter((l) => l.msg.includes('schedule old: run starts') && l.t > reloadedAt + 1000)).toEqual([]);
+    expect(lines.filter((l) => l.msg.includes('schedule new: run starts')).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe('schedule install-systemd', () => {
   it('writes a .service + .timer per schedule that systemd-analyze verify accepts', async () => {
     const which = await execa('which', ['systemd-analyze'], { reject: false });

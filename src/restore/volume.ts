@@ -51,7 +51,7 @@ export async function fillVolume(o: FillOptions, mountpoint: string | undefined)
     return tree ? rsyncHost(o, mountpoint) : untarHost(o, mountpoint);
   }
   if (o.mode === 'worker') return tree ? rsyncWorker(o) : untarWorker(o);
-  return putStream(o, tree ? tarTree(o) : decompressed(o));
+  return putStream(o, tree ? tarTree(o) : archiveTar(o));
 }
 
 async function rsyncHost(o: FillOptions, mountpoint: string): Promise<void> {
@@ -71,13 +71,9 @@ async function rsyncWorker(o: FillOptions): Promise<void> {
 }
 
 async function untarHost(o: FillOptions, mountpoint: string): Promise<void> {
-  const x = { cancelSignal: o.signal, forceKillAfterDelay: 3000, reject: false, stderr: 'pipe' as const };
-  const input = countedFile(o);
-  const argv = decompressor(o.item.compression ?? compressionOf(o.source));
-  const tar = argv
-    ? execa(argv[0]!, argv.slice(1), { ...x, input, buffer: { stdout: false } }).pipe('tar', [...TAR_X, '-C', mountpoint], x) // unbuffered: it streams into tar
-    : execa('tar', [...TAR_X, '-C', mountpoint], { ...x, input });
-  await settle(tar, 'tar', o.volume);
+  const p = archiveTar(o);
+  const tar = execa('tar', [...TAR_X, '-C', mountpoint], { input: p.stream, cancelSignal: o.signal, forceKillAfterDelay: 3000, reject: false, stderr: 'pipe' });
+  await firstFailure([settle(tar, 'tar', o.volume), p.done]);
 }
 
 async function untarWorker(o: FillOptions): Promise<void> {
@@ -98,13 +94,18 @@ interface Producer {
   done: Promise<void>;
 }
 
-function decompressed(o: FillOptions): Producer {
-  const input = countedFile(o);
+/** The archive as a plain tar stream, counted in tar bytes (close to the volume's logical bytes). */
+function archiveTar(o: FillOptions): Producer {
+  const file = createReadStream(o.source, { highWaterMark: 1 << 20, signal: o.signal });
   const argv = decompressor(o.item.compression ?? compressionOf(o.source));
-  if (!argv) return { stream: input, done: Promise.resolve() };
-  const child = execa(argv[0]!, argv.slice(1), { input, cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false } });
-  // execa drops unbuffered output nobody reads yet: attach a consumer now, before putArchive is ready.
-  return { stream: (child.stdout as Readable).pipe(counter(() => undefined)), done: settle(child, argv[0]!, o.volume) };
+  if (!argv) {
+    const stream = file.pipe(counter(o.onBytes));
+    file.on('error', (err) => stream.destroy(err));
+    return { stream, done: Promise.resolve() };
+  }
+  const child = execa(argv[0]!, argv.slice(1), { input: file, cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false } });
+  // execa drops unbuffered output nobody reads yet: attach the consumer now, not when tar/putArchive is ready.
+  return { stream: (child.stdout as Readable).pipe(counter(o.onBytes)), done: settle(child, argv[0]!, o.volume) };
 }
 
 function tarTree(o: FillOptions): Producer {
@@ -116,9 +117,14 @@ function tarTree(o: FillOptions): Producer {
 
 async function putStream(o: FillOptions, p: Producer): Promise<void> {
   const put = putIntoHelper(o.docker, { image: o.workerImage, labels: o.helperLabels, binds: [`${o.volume}:/target`] }, '/target', p.stream);
-  const results = await Promise.allSettled([put, p.done]);
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  await firstFailure([put, p.done]);
+}
+
+/** Wait for all; throw the first failure in the given order (the consumer's error says more than EPIPE). */
+async function firstFailure(work: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** A pass-through that counts bytes; piped, so nothing flows before the consumer is attached. */
@@ -129,13 +135,6 @@ function counter(onBytes: (n: number) => void): Transform {
       done(null, chunk);
     },
   });
-}
-
-function countedFile(o: FillOptions): Readable {
-  const file = createReadStream(o.source, { highWaterMark: 1 << 20, signal: o.signal });
-  const count = counter(o.onBytes);
-  file.on('error', (err) => count.destroy(err));
-  return file.pipe(count);
 }
 
 /** rsync --info=progress2 prints "  1,234,567  45%  10.00MB/s ..." lines separated by \r. */

@@ -14,6 +14,7 @@ import type { RestoreRequest } from '../../restore/types.js';
 import { readManifest } from '../../store/manifest.js';
 import type { CliContext } from '../context.js';
 import type { Action } from '../run.js';
+import { textPrinter } from '../printers/text.js';
 import { restorePrinter } from './restore-printer.js';
 
 interface RestoreFlags {
@@ -75,10 +76,12 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
   }
   if (!runnable) assertRunnable(plan); // throws: refused with every conflict and missing image, nothing changed
   if (!ctx.opts.json && !ctx.opts.quiet) ctx.print(describePlan(plan, { dryRun: false }));
-  const printer = ctx.opts.json || ctx.opts.quiet ? () => undefined : restorePrinter(ctx.io.stdout);
+  // Items and live bars (on a terminal) through the shared text printer; warnings and the summary through ours.
+  const quiet = ctx.opts.json || ctx.opts.quiet;
+  const text = textPrinter({ out: ctx.io.stdout, live: !quiet && ctx.io.stdout.isTTY === true, quiet });
   const job = startRestore(request, {
     docker: conn.docker,
-    emit: fanOut(printer, ctx.logger.emit),
+    emit: fanOut(ctx.logger.emit, text.emit, quiet ? () => undefined : restorePrinter(ctx.io.stdout)),
     localEngine: isLocalEngine(conn.target),
     volumeMode: conn.target.volumeMode ?? ctx.config.backup.volumes.mode,
     workerImage: ctx.config.backup.volumes.worker_image,
@@ -90,7 +93,7 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await job.done;
+    const result = await job.done.finally(() => text.close());
     if (ctx.opts.json) ctx.printJson({ backup: plan.backupId, outcome: result.outcome, restored: result.value?.restored ?? [], errors: result.errors });
     if (result.outcome === 'ok') return 0;
     if (result.outcome === 'cancelled') return exitCodeFor('CANCELLED');

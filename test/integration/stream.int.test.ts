@@ -10,6 +10,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { busyboxImageSpec, ensureImage } from '../../src/docker/images.js';
 import { startPrivateEngine, type TestEngine } from '../helpers/engine.js';
+import { startSshd } from '../helpers/sshd.js';
 import { BUSYBOX_IMAGE } from '../helpers/names.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestVolume, runInBusybox, testDocker } from '../helpers/docker.js';
@@ -181,3 +182,38 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+describe('a remote engine over ssh://', () => {
+  it('backs up and restores through `docker system dial-stdio` on a real sshd, byte-identically', async () => {
+    const sshd = await startSshd();
+    onTestFinished(() => sshd.stop());
+    const dir = await tempDir('ssh');
+    // dockerode authenticates through ssh-agent: our own agent, in the foreground, stopped by its pid
+    const agentSock = join(dir, 'agent.sock');
+    const agent = execa('ssh-agent', ['-D', '-a', agentSock], { reject: false });
+    onTestFinished(() => void agent.kill('SIGTERM'));
+    for (let i = 0; i < 100 && !(await stat(agentSock).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 20));
+    await execa('ssh-add', [sshd.clientKey], { env: { SSH_AUTH_SOCK: agentSock } });
+    const store = join(dir, 'store');
+    const config = await writeConfig(dir, {
+      backup: { store },
+      retention: { enabled: false },
+      hosts: { viassh: { docker_host: `ssh://root@127.0.0.1:${sshd.port}` } },
+      logging: { level: 'debug', file: join(dir, 'bbackup.log') },
+    });
+    const volume = await createTestVolume(docker, 'ops-ssh');
+    await runInBusybox(docker, FILL, [`${volume}:/v`]);
+    const env = { BBACKUP_CONFIG: undefined, SSH_AUTH_SOCK: agentSock };
+    const b = await runCli(['-c', config, '--host', 'viassh', '--json', 'backup', '--volumes', volume], { env });
+    expect(b.exitCode, b.stderr).toBe(0);
+    const { id } = JSON.parse(b.stdout) as { id: string };
+    expect(await readFile(join(dir, 'bbackup.log'), 'utf8')).toMatch(/stream helper \w+ \(created, never started\) serves volume/);
+    const restored = testName('ops-ssh-restored');
+    onTestFinished(async () => {
+      await docker.getVolume(restored).remove({ force: true }).catch(() => undefined);
+    });
+    const r = await runCli(['-c', config, '--host', 'viassh', 'restore', id, '-V', volume, '--rename', `${volume}:${restored}`], { env });
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(await volumeFingerprint(docker, restored)).toBe(await volumeFingerprint(docker, volume));
+  });
+});

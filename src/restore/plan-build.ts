@@ -131,7 +131,7 @@ export function buildPlan(input: PlanInput): RestorePlan {
       const users = engine.volumes.get(target)!.usedBy.filter((c) => !replacedContainers.has(c));
       if (users.length > 0) conflicts.push({ kind: 'volume', name: target, message: `volume ${target} cannot be replaced: it is used by containers ${users.join(', ')} (remove them or restore under another name with --rename)` });
     }
-    items.push({ kind: 'volume', source: v.name, target, why, ...d, detail: `${v.format}${v.compression ? ` ${v.compression}` : ''}, ${v.fileCount} files`, bytes: d.action === 'reuse' ? 0 : v.bytes });
+    items.push({ kind: 'volume', source: v.name, target, why, ...d, detail: `${v.format}${v.compression ? ` ${v.compression}` : ''}${v.fileCount ? `, ${v.fileCount} files` : ''}`, bytes: d.action === 'reuse' ? 0 : v.bytes });
   }
 
   for (const c of orderContainers(selC, input.inspects)) {

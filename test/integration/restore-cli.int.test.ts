@@ -55,7 +55,7 @@ describe('restore from a backup made by bbackup backup', () => {
 
     const real = await runCli(['-c', cfg.path, 'restore', id, '-C', c, '-r', `${c}:${c2}`, '-r', `${v}:${v2}`], { env: cfg.env });
     expect(real.exitCode, real.stderr).toBe(0);
-    expect(real.stdout).toMatch(new RegExp(`ok\\s+volume ${v2}\\s+[\\d.]+ MB\\s+${format}, host`));
+    expect(real.stdout).toMatch(new RegExp(`ok\\s+volume ${v2}\\s+[\\d.]+ [KM]B\\s+${format}, host`));
     expect(real.stdout).toContain('restore ok: 2 of 2 restored');
     const restored = await docker.getContainer(c2).inspect();
     expect(restored.State.Running).toBe(true);

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 BENCHES=(
   bench/backup.ts
+  bench/tui.ts
   bench/upload.ts
 )
 

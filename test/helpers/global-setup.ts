@@ -10,6 +10,10 @@ let engine: TestEngine | undefined;
 export async function setup(): Promise<void> {
   engine = await findOrStartEngine();
   process.env.BBACKUP_TEST_DOCKER_HOST = engine.address;
+  // Every bbackup a test starts (runCli, cliCommand, in-process resolveDockerTarget with
+  // process.env) reaches the test engine unless its config names a hosts entry or the test sets
+  // DOCKER_HOST itself: with a private engine, /var/run/docker.sock may be absent or another daemon.
+  process.env.DOCKER_HOST = engine.address;
   process.env.BBACKUP_TEST_RUN = String(process.pid);
   const docker = new Docker({ socketPath: engine.socketPath });
   await removeLabelled(docker, (run) => !isAlive(Number(run)));
@@ -23,6 +27,7 @@ export async function teardown(): Promise<void> {
   await removeLabelled(docker, (run) => run === String(process.pid)).catch((err) => console.error('test cleanup failed:', err));
   await engine.stop?.();
   if (engine.stop) delete process.env.BBACKUP_TEST_DOCKER_HOST;
+  if (process.env.DOCKER_HOST === engine.address) delete process.env.DOCKER_HOST;
 }
 
 function isAlive(pid: number): boolean {

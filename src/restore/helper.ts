@@ -1,10 +1,16 @@
 // Short-lived helper containers for volume work (DESIGN §4): worker image, network none, labelled
 // bbackup.helper=1 so a crashed run's leftovers can be found, and always removed.
+import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { BbackupError, lastLines } from '../errors.js';
 
 export const HELPER_LABEL = 'bbackup.helper';
+/** <hostname>:<pid> of the run that made the helper: the same label the backup engine's helpers
+ * carry (src/backup/volume-readers/worker.ts), so either engine's start-up sweep removes the
+ * leftovers of a crashed run of the other, and never a live run's. */
+export const OWNER_LABEL = 'bbackup.owner';
+const ownerId = (): string => `${hostname()}:${process.pid}`;
 
 export interface HelperOptions {
   image: string;
@@ -18,9 +24,32 @@ async function createHelper(docker: Docker, o: HelperOptions): Promise<Docker.Co
   return docker.createContainer({
     Image: o.image,
     Cmd: o.cmd ?? ['/bin/true'],
-    Labels: { [HELPER_LABEL]: '1', 'bbackup.helper.job': 'restore', ...o.labels },
+    Labels: { [HELPER_LABEL]: '1', [OWNER_LABEL]: ownerId(), 'bbackup.helper.job': 'restore', ...o.labels },
     HostConfig: { NetworkMode: 'none', Binds: o.binds },
   });
+}
+
+/** Remove helpers left by runs that died on this machine (their owner pid is gone). */
+export async function removeStaleHelpers(docker: Docker): Promise<number> {
+  let removed = 0;
+  for (const c of await docker.listContainers({ all: true, filters: { label: [`${HELPER_LABEL}=1`] } })) {
+    const owner = c.Labels?.[OWNER_LABEL] ?? '';
+    const sep = owner.lastIndexOf(':');
+    if (owner.slice(0, sep) !== hostname() || isAlive(Number(owner.slice(sep + 1)))) continue;
+    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    removed++;
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const remove = (c: Docker.Container) => c.remove({ force: true }).catch(() => undefined);

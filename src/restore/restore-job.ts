@@ -9,6 +9,7 @@ import { noEmit, type Emit, type ItemKind, type Outcome } from '../events.js';
 import type { JobHandle, JobResult } from '../jobs/types.js';
 import { readManifest } from '../store/manifest.js';
 import { removeContainer } from './container.js';
+import { removeStaleHelpers } from './helper.js';
 import { Gate, Skipped, progressReporter } from './job-control.js';
 import { planRestore } from './plan.js';
 import { preflight, preflightBytes } from './preflight.js';
@@ -81,7 +82,10 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
       plan, request, docker: deps.docker, emit, jobId,
       localEngine: deps.localEngine, volumeMode: deps.volumeMode ?? 'auto', helperLabels: deps.helperLabels,
       workerImage: deps.workerImage ?? 'bbackup-worker:local',
-      ensureWorker: once(() => ensureImage(deps.docker, workerImageSpec(deps.workerImage ?? 'bbackup-worker:local'))),
+      ensureWorker: once(async () => {
+        await removeStaleHelpers(deps.docker);
+        await ensureImage(deps.docker, workerImageSpec(deps.workerImage ?? 'bbackup-worker:local'));
+      }),
       failed: new Set(),
     };
     const errors: JobResult['errors'] = [];

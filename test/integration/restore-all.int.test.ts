@@ -1,7 +1,7 @@
 // --all after the originals are gone, the worker and stream ways of filling a volume, and a renamed
 // network whose subnet is taken, against the real engine.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,23 @@ describe('filling a volume through a helper container', () => {
     } else expect(after).toEqual(before);
     const helpers = await docker.listContainers({ all: true, filters: { label: ['bbackup.helper=1', `bbackup.test=${testLabels()['bbackup.test']}`] } });
     expect(helpers).toEqual([]);
+  });
+});
+
+describe('helper leftovers', () => {
+  it('a crashed run\'s helper (owner pid gone) is removed when helpers are next needed; a live run\'s is not', async () => {
+    const make = (pid: number) => createTestContainer(docker, 'rs', { Labels: { 'bbackup.helper': '1', 'bbackup.owner': `${hostname()}:${pid}` } }, false);
+    const dead = await make(2 ** 22 + 12345); // above pid_max: never alive
+    const live = await make(process.pid);
+    const v = await createTestVolume(docker, 'rs');
+    const dir = join(tmp, '20261125T210300Z');
+    await makeFixtureBackup(docker, { dir, volumes: [v] });
+    const v2 = testName('rs');
+    cleanupAfter(docker, { volumes: [v2] });
+    const result = await startRestore(request(dir, { volumes: [v], renames: parseRenames([`${v}:${v2}`]) }), deps({ volumeMode: 'worker' })).done;
+    expect(result.outcome).toBe('ok');
+    expect(await docker.getContainer(dead).inspect().then(() => true, () => false)).toBe(false);
+    expect(await docker.getContainer(live).inspect().then(() => true, () => false)).toBe(true);
   });
 });
 

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { spawn } from 'node:child_process';
 import { execa } from 'execa';
 import { BbackupError, lastLines } from '../errors.js';
 import type { CompressionMethod } from '../store/manifest.js';
@@ -33,6 +34,12 @@ export function byteCounter(onBytes: (total: number) => void): Transform {
       cb(null, chunk);
     },
   });
+}
+
+/** A child process's stdout pipe that nobody has read from yet. */
+function hasPipeHandle(s: Readable): boolean {
+  const handle = (s as unknown as { _handle?: { fd?: number } })._handle;
+  return typeof handle?.fd === 'number' && handle.fd >= 0 && s.readableFlowing === null;
 }
 
 export interface WrittenFile {
@@ -66,6 +73,7 @@ export async function compressToFile(
     await pipeline(counted, hasher, out, { signal: opts.signal });
     return { size, sha256: hash.digest('hex') };
   }
+  if (!opts.onInputBytes && hasPipeHandle(input)) return compressDirect(input, argv, out, hasher, () => ({ size, sha256: hash.digest('hex') }), outPath, opts);
   const proc = execa(argv[0], argv[1], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, cancelSignal: opts.signal, forceKillAfterDelay: 2000 });
   try {
     await Promise.all([pipeline(counted, proc.stdin!, { signal: opts.signal }), pipeline(proc.stdout!, hasher, out, { signal: opts.signal }), proc]);
@@ -77,4 +85,40 @@ export async function compressToFile(
     throw new BbackupError('TOOL_FAILED', `${argv[0]} failed while writing ${opts.what}: ${lastLines(e.stderr, 5) || e.message}`, { path: outPath }, { cause: err });
   }
   return { size, sha256: hash.digest('hex') };
+}
+
+/** The producer's pipe becomes the compressor's stdin: the uncompressed bytes never enter JavaScript. */
+async function compressDirect(
+  input: Readable,
+  argv: [string, string[]],
+  out: NodeJS.WritableStream,
+  hasher: Transform,
+  result: () => WrittenFile,
+  outPath: string,
+  opts: { signal: AbortSignal; what: string },
+): Promise<WrittenFile> {
+  const child = spawn(argv[0], argv[1], { stdio: [input, 'pipe', 'pipe'] });
+  // The compressor holds its own copy of the pipe now; ours would only keep it open.
+  input.destroy();
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr = (stderr + t).slice(-16384)));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', reject);
+  });
+  const onAbort = () => child.kill('SIGKILL');
+  opts.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const [, code] = await Promise.all([pipeline(child.stdout!, hasher, out as unknown as NodeJS.WritableStream), exited]);
+    opts.signal.throwIfAborted();
+    if (code !== 0) throw new BbackupError('TOOL_FAILED', `${argv[0]} failed (exit ${code}) while writing ${opts.what}: ${lastLines(stderr, 5)}`, { path: outPath });
+    return result();
+  } catch (err) {
+    child.kill('SIGKILL');
+    if (opts.signal.aborted) throw opts.signal.reason;
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || /No space left/i.test(stderr)) throw new BbackupError('DISK', `no space left on the store while writing ${opts.what} (${outPath})`, { path: outPath }, { cause: err });
+    throw err;
+  } finally {
+    opts.signal.removeEventListener('abort', onAbort);
+  }
 }

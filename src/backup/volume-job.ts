@@ -101,17 +101,26 @@ async function storeArchive(volume: PlannedVolume, env: VolumeJobEnv, written: s
   await mkdir(join(env.folder, 'volumes'), { recursive: true });
   const source = await env.reader.archive(volume, env.ctx);
   let tarBytes = 0;
-  const file = await Promise.all([
-    compressToFile(source.stream, path, env.compression, {
-      signal: env.ctx.signal,
-      what: `volume ${volume.name}`,
-      onInputBytes: (n) => {
-        tarBytes = n;
-        env.ctx.progress(n, volume.estimatedBytes);
-      },
-    }),
-    source.done,
-  ]).then(([f]) => f);
+  const report = (n: number) => {
+    tarBytes = n;
+    env.ctx.progress(n, volume.estimatedBytes);
+  };
+  // Progress from the producer's own counter when it has one: then no byte passes through JS.
+  const poll = source.readBytes
+    ? setInterval(() => {
+        const n = source.readBytes!();
+        if (n !== undefined) report(n);
+      }, 250)
+    : undefined;
+  let file: Awaited<ReturnType<typeof compressToFile>>;
+  try {
+    [file] = await Promise.all([
+      compressToFile(source.stream, path, env.compression, { signal: env.ctx.signal, what: `volume ${volume.name}`, onInputBytes: source.readBytes ? undefined : report }),
+      source.done,
+    ]);
+  } finally {
+    clearInterval(poll);
+  }
   return {
     kind: 'volume',
     name: volume.name,
@@ -120,6 +129,7 @@ async function storeArchive(volume: PlannedVolume, env: VolumeJobEnv, written: s
     options: env.options,
     usedBy: volume.usedBy,
     format: 'archive',
+    // bytes of the tar stream, or what tar read when the stream bypassed us (close to the data size)
     bytes: tarBytes,
     fileCount: 0,
     files: [{ path: archiveRel, size: file.size, sha256: file.sha256 }],

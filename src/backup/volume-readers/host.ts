@@ -1,15 +1,17 @@
 // host mode: bbackup runs as root on the Docker host and reads the volume's Mountpoint directly.
 // The fastest way: no container, rsync/tar straight from the daemon's volume folder.
 import { mkdir } from 'node:fs/promises';
-import { execa, type ResultPromise } from 'execa';
-import { BbackupError } from '../../errors.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { progressParser, RSYNC_OK, rsyncSnapshotArgs, tarCreateArgs, toolError } from '../rsync.js';
 import type { ArchiveStream, ReadContext, SnapshotRequest, Suspendable, VolumeReader } from './types.js';
 
 const KILL_AFTER_MS = 3000;
 
 /** SIGSTOP/SIGCONT the tool's whole process group (rsync runs as 2-3 processes). */
-function groupSuspender(proc: ResultPromise): Suspendable {
+function groupSuspender(proc: { pid?: number }): Suspendable {
   const signal = (sig: NodeJS.Signals) => {
     if (proc.pid) {
       try {
@@ -22,7 +24,7 @@ function groupSuspender(proc: ResultPromise): Suspendable {
   return { suspend: () => signal('SIGSTOP'), resume: () => signal('SIGCONT') };
 }
 
-function killGroupOnAbort(proc: ResultPromise, signal: AbortSignal): () => void {
+function killGroupOnAbort(proc: { pid?: number }, signal: AbortSignal): () => void {
   const onAbort = () => {
     if (!proc.pid) return;
     for (const sig of ['SIGCONT', 'SIGTERM'] as const) {
@@ -43,6 +45,17 @@ function killGroupOnAbort(proc: ResultPromise, signal: AbortSignal): () => void 
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) onAbort();
   return () => signal.removeEventListener('abort', onAbort);
+}
+
+/** rchar of a process: every byte it has read (file data, for tar). */
+function readCounter(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const m = /^rchar:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const hostReader: VolumeReader = {
@@ -71,22 +84,32 @@ export const hostReader: VolumeReader = {
   },
 
   async archive(volume, ctx): Promise<ArchiveStream> {
-    const proc = execa('tar', tarCreateArgs(volume.mountpoint), { reject: false, detached: true, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, maxBuffer: { stderr: 1 << 20 } });
+    // Plain spawn (not execa): the stdout pipe may go to the compressor untouched by us, and
+    // execa would wait for a stream we never read.
+    const proc = spawn('tar', tarCreateArgs(volume.mountpoint), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr.setEncoding('utf8').on('data', (t: string) => (stderr = (stderr + t).slice(-65536)));
+    const stderrDone = once(proc.stderr, 'end').catch(() => undefined);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      proc.once('exit', (code, signal) => resolve({ code, signal }));
+      proc.once('error', reject);
+    });
     const unregister = ctx.suspendable(groupSuspender(proc));
     const unhook = killGroupOnAbort(proc, ctx.signal);
     const done = (async () => {
       try {
-        const r = await proc;
+        const r = await exited;
+        await stderrDone;
         ctx.signal.throwIfAborted();
         // GNU tar exits 1 when a file changed while it was read: stored, but warn.
-        if (r.exitCode === 1) ctx.log('warn', `volume ${volume.name}: ${String(r.stderr ?? '').trim() || 'files changed while tar read them'}`);
-        else if (r.exitCode !== 0 || r.signal) throw toolError('tar', `volume ${volume.name}`, { exitCode: r.exitCode, signal: r.signal, stderr: String(r.stderr ?? '') });
+        if (r.code === 1) ctx.log('warn', `volume ${volume.name}: ${stderr.trim() || 'files changed while tar read them'}`);
+        else if (r.code !== 0) throw toolError('tar', `volume ${volume.name}`, { exitCode: r.code ?? undefined, signal: r.signal ?? undefined, stderr });
       } finally {
         unhook();
         unregister();
       }
     })();
-    if (!proc.stdout) throw new BbackupError('TOOL_FAILED', 'tar has no stdout');
-    return { stream: proc.stdout, done };
+    done.catch(() => undefined);
+    return { stream: proc.stdout, done, readBytes: () => readCounter(proc.pid) };
   },
 };

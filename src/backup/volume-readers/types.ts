@@ -45,6 +45,12 @@ export interface ArchiveStream {
   stream: Readable;
   /** settles when the producer exited; rejects with the tool's error (after the stream ended) */
   done: Promise<void>;
+  /**
+   * Bytes the producer has read so far, when the reader can tell without touching the stream
+   * (host: the tar process's I/O counter). The caller may then hand the stream's pipe straight to
+   * the compressor, so the uncompressed data never passes through JavaScript.
+   */
+  readBytes?(): number | undefined;
 }
 
 export interface VolumeReader {

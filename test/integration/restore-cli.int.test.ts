@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, runCli } from '../helpers/cli.js';
-import { createTestContainer, createTestVolume, testDocker } from '../helpers/docker.js';
+import { createTestContainer, createTestNetwork, createTestVolume, testDocker } from '../helpers/docker.js';
 import { makeFixtureBackup } from '../helpers/fixture-backup.js';
 import { testName } from '../helpers/names.js';
 import { cleanupAfter } from '../helpers/restore.js';
@@ -78,6 +78,33 @@ describe('restore from a backup made by bbackup backup', () => {
 async function hostFolder(store: string): Promise<string> {
   return (await readdir(store)).find((d) => !d.startsWith('.'))!;
 }
+
+describe('networks saved by bbackup backup', () => {
+  it('--all with renames: the renamed network is created and joined, with its alias, without the static address', async () => {
+    const cfg = await config('tree');
+    const net = await createTestNetwork(docker, 'rs', { IPAM: { Driver: 'default', Config: [{ Subnet: '10.232.44.0/24' }] }, Labels: { tier: 'back' } });
+    const c = await createTestContainer(docker, 'rs', {
+      HostConfig: { NetworkMode: net },
+      NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: ['api'], IPAMConfig: { IPv4Address: '10.232.44.9' } } } },
+    }, false);
+    const backup = await runCli(['-c', cfg.path, '--json', 'backup', '-C', c], { env: cfg.env });
+    expect(backup.exitCode, backup.stderr).toBe(0);
+    const id = (JSON.parse(backup.stdout) as { id: string }).id;
+    const [net2, c2] = [testName('rs'), testName('rs')];
+    cleanupAfter(docker, { containers: [c2], networks: [net2] });
+    const r = await runCli(['-c', cfg.path, 'restore', id, '--all', '-r', `${net}:${net2}`, '-r', `${c}:${c2}`], { env: cfg.env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`create\\s+network\\s+${net2}\\s+from ${net}`));
+    expect(r.stdout).toContain(`subnet not fixed: 10.232.44.0/24 overlaps 10.232.44.0/24 of network ${net}`);
+    const n2 = (await docker.getNetwork(net2).inspect()) as { Labels: Record<string, string>; Internal: boolean };
+    expect(n2.Labels.tier).toBe('back');
+    expect(n2.Internal).toBe(true);
+    const restored = await docker.getContainer(c2).inspect();
+    expect(Object.keys(restored.NetworkSettings.Networks)).toEqual([net2]);
+    expect(restored.NetworkSettings.Networks[net2]!.Aliases).toContain('api');
+    expect(restored.NetworkSettings.Networks[net2]!.IPAMConfig ?? null).toBeNull();
+  });
+});
 
 describe('restore command line', () => {
   it('-V selects volumes, --json prints one document, a missing image refuses with the pull command (exit 1)', async () => {

@@ -125,7 +125,9 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
       const listing = await execa('sh', ['-c', 'age -d -i "$1" "$2" | zstd -dc | tar -tf - | sort', 'sh', key, join(folder, 'volumes', `${volume}.tar.zst.age`)]);
       expect(listing.stdout).toContain('./etc/app.conf');
     }
-    const listed = JSON.parse((await cli(['--json', 'list-remote-backups', '-r', 'sftp'])).stdout) as { backups: { id: string; encrypted: boolean }[] };
+    const list = await cli(['--json', 'list-remote-backups', '-r', 'sftp']);
+    expect(list.exitCode, list.stderr).toBe(0);
+    const listed = JSON.parse(list.stdout) as { backups: { id: string; encrypted: boolean }[] };
     expect(listed.backups.find((b) => b.id === encId)?.encrypted).toBe(true);
     const pullCli = await configFile(join(tmp, 'enc-pull.yaml'), {
       backup: { store: join(tmp, 'store-enc') },
@@ -154,7 +156,7 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
       encryption: { enabled: false, identity_file: wrong },
     });
     const r = await cli(['pull', 'sftp', ids.at(-1)!]);
-    expect(r.exitCode).toBe(3);
+    expect(r.exitCode, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/wrong key/);
     expect(r.stderr).toMatch(/no identity matched/);
     expect(await readdir(join(tmp, 'store-wrong', host))).toEqual([]);

@@ -79,6 +79,32 @@ async function hostFolder(store: string): Promise<string> {
   return (await readdir(store)).find((d) => !d.startsWith('.'))!;
 }
 
+describe('incremental snapshots', () => {
+  it('a second (hard-linked) snapshot restores the volume as it was at that backup, hard links inside it kept', async () => {
+    const cfg = await config('tree');
+    const v = await createTestVolume(docker, 'rs');
+    const mp = await mountpointOf(docker, v);
+    await fillRichTree(mp);
+    const c = await createTestContainer(docker, 'rs', { HostConfig: { Binds: [`${v}:/data`] } }, false);
+    const first = await runCli(['-c', cfg.path, '--json', 'backup', '-C', c], { env: cfg.env });
+    expect(first.exitCode, first.stderr).toBe(0);
+    await writeFile(join(mp, 'etc/app.conf'), 'changed for the second backup\n');
+    await writeFile(join(mp, 'new-file.txt'), 'only in the second backup');
+    const second = await runCli(['-c', cfg.path, '--json', 'backup', '-C', c], { env: cfg.env });
+    expect(second.exitCode, second.stderr).toBe(0);
+    const id = (JSON.parse(second.stdout) as { id: string }).id;
+    const expected = await describeTree(mp);
+    await writeFile(join(mp, 'etc/app.conf'), 'changed after the second backup\n');
+    const v2 = testName('rs');
+    cleanupAfter(docker, { volumes: [v2] });
+    const r = await runCli(['-c', cfg.path, 'restore', id, '-V', v, '-r', `${v}:${v2}`], { env: cfg.env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const got = await describeTree(await mountpointOf(docker, v2));
+    expect(got).toEqual(expected);
+    expect(got['etc/data-hardlink.bin']!.hardLinkGroup).toBe('data.bin');
+  });
+});
+
 describe('networks saved by bbackup backup', () => {
   it('--all with renames: the renamed network is created and joined, with its alias, without the static address', async () => {
     const cfg = await config('tree');

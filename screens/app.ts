@@ -121,7 +121,20 @@ export abstract class AppBase implements Actions {
     for (const v of this.views.values()) v.layout({ top: 0, left: 0, width: cols, height: Math.max(6, rows - 2) });
   }
 
+  /** render passes and the milliseconds they took (bench/tui.ts reads them via BBACKUP_TUI_STATS) */
+  readonly renderStats = { renders: 0, ms: 0 };
+
   private render(): void {
+    const t0 = performance.now();
+    try {
+      this.renderNow();
+    } finally {
+      this.renderStats.renders++;
+      this.renderStats.ms += performance.now() - t0;
+    }
+  }
+
+  private renderNow(): void {
     const now = Date.now();
     const v = this.view();
     v.panes.forEach((p, i) => (p.focused = i === v.focus && this.modals.length === 0));

@@ -1,5 +1,6 @@
 // The TUI application: navigation and lifecycle (start, quit, signals, crash). The work flows
 // (backup, restore, verify, pull) live in flows/*.ts.
+import { writeFileSync } from 'node:fs';
 import { EXIT_CANCELLED } from '../src/errors.js';
 import { AppBase, type AppOptions } from './app.js';
 import type { ScreenId } from './actions.js';
@@ -38,6 +39,10 @@ export class Tui extends AppBase {
     this.remotes = new RemotesView(this);
     this.logView = new LogView(this.screen, this.theme, opts.logFile);
     this.logView.onChange = () => this.request();
+    this.dashboard.onDetails = (title, lines) => {
+      const modal: TextModal = new TextModal('details', this.screen, title, () => [...lines, '', 'Esc closes'], ['escape', 'enter', 'q'], () => this.closeModal(modal), this.theme);
+      this.openModal(modal);
+    };
     for (const v of [this.dashboard, this.backups, this.remotes, this.logView]) this.addView(v);
   }
 
@@ -88,6 +93,8 @@ export class Tui extends AppBase {
     this.logView.stop();
     await this.engine.close().catch(() => undefined);
     this.destroyScreen();
+    const stats = this.opts.env.BBACKUP_TUI_STATS;
+    if (stats) writeFileSync(stats, `${JSON.stringify({ ...this.renderStats, cpu: process.cpuUsage() })}\n`);
     this.finish?.(code);
   }
 

@@ -35,3 +35,27 @@ export function matchesFilter(filter: string, ...fields: string[]): boolean {
   const f = filter.toLowerCase();
   return fields.some((x) => x.toLowerCase().includes(f));
 }
+
+/** The Enter-details of a dashboard row: every field an operator checks before a backup. */
+export function detailLines(row: ContainerInfo | VolumeInfo | NetworkInfo): string[] {
+  const kv = (k: string, v: string) => `${k.padEnd(11)} ${esc(v)}`;
+  const labels = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `  ${esc(k)}=${esc(v)}`);
+  if ('image' in row) {
+    return [
+      kv('container', row.name),
+      kv('id', row.id.slice(0, 12)),
+      kv('image', row.image),
+      kv('state', `${row.state} (${row.status})`),
+      kv('created', row.created),
+      kv('networks', row.networks.join(', ') || '-'),
+      'mounts',
+      ...(row.mounts.length ? row.mounts.map((m) => `  ${esc(`${m.type} ${m.source} -> ${m.destination}${m.readOnly ? ' (ro)' : ''}`)}`) : ['  -']),
+      'labels',
+      ...(Object.keys(row.labels).length ? labels(row.labels) : ['  -']),
+    ];
+  }
+  if ('mountpoint' in row) {
+    return [kv('volume', row.name), kv('driver', row.driver), kv('size', formatBytes(row.size)), kv('mountpoint', row.mountpoint), kv('used by', row.usedBy.join(', ') || '-'), 'labels', ...(Object.keys(row.labels).length ? labels(row.labels) : ['  -'])];
+  }
+  return [kv('network', row.name), kv('id', row.id.slice(0, 12)), kv('driver', row.driver), kv('scope', row.scope), kv('internal', row.internal ? 'yes' : 'no'), kv('subnets', row.subnets.join(', ') || '-'), kv('containers', row.containers.join(', ') || '-'), kv('builtin', row.builtin ? 'yes (never backed up)' : 'no')];
+}

@@ -2,7 +2,7 @@
 // transfer-rate chart, the overall gauge and the error pane.
 import blessed from 'blessed';
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../../src/docker/inventory.js';
-import { containerRow, networkRow, volumeRow } from '../presenters/inventory.js';
+import { containerRow, detailLines, networkRow, volumeRow } from '../presenters/inventory.js';
 import { jobLines, overallLine } from '../presenters/jobs.js';
 import { noticeLine } from '../presenters/chrome.js';
 import type { Notice, TuiState } from '../state/types.js';
@@ -76,9 +76,14 @@ export class DashboardView implements View {
     for (const p of this.panes) p.draw();
   }
 
+  /** Enter: the details of the row under the cursor (what `onDetails` shows in a modal). */
   open(): void {
-    // Enter on a container/volume shows nothing extra yet: selection is Space.
+    const pane = [this.containers, this.volumes, this.networks][this.focus];
+    const row = pane?.current();
+    if (row) this.onDetails?.(row.name, detailLines(row));
   }
+
+  onDetails?: (title: string, lines: string[]) => void;
 
   back(): boolean {
     const p = this.panes[this.focus];

@@ -88,6 +88,8 @@ async function main(): Promise<number> {
   const commands = await cli.commands();
   const interactive = Boolean(process.stdout.isTTY && process.stdin.isTTY);
   if (interactive && commands.has('tui')) {
+    // One backup first, so the backups screen has something to browse and restore.
+    if (commands.has('backup')) await cli.run(['backup', '-s', 'shop']);
     say('opening the TUI (q quits; the demo cleans up afterwards)');
     await cli.run(['tui'], { interactive: true });
     return 0;

@@ -22,6 +22,12 @@ it('follows Docker, the config file and the store while open', async () => {
   await filterPane(app, w.prefix);
   await app.waitFor((t) => t.includes(`[x] ${w.c2}`) && t.includes(`[ ] ${w.c1}`) && t.includes('backup set web selected'), 'the set selected');
 
+  // Enter shows the details of the row under the cursor; Esc closes them
+  await press(app, KEYS.down, KEYS.enter);
+  await app.waitFor((t) => t.includes(`container   ${w.c2}`) && t.includes(`volume ${w.v2} -> /data`), 'the container details');
+  await press(app, KEYS.escape);
+  await app.waitFor((t) => !t.includes(`volume ${w.v2} -> /data`), 'details closed');
+
   // Docker events: a new volume shows up without a key press
   await press(app, '2');
   await filterPane(app, w.prefix);

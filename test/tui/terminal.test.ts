@@ -5,6 +5,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it, onTestFinished } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { KEYS, spawnTui } from '../helpers/pty.js';
 import { filterPane, makeWorld, press } from './fixture.js';
 
@@ -94,4 +95,20 @@ it('SIGTERM while a backup runs cancels it and leaves the terminal in normal mod
   expect(app.bufferType()).toBe('normal');
   expect(app.cursorHidden()).toBe(false);
   expect(await completedBackups(w.store)).toEqual([]);
+});
+
+it('SIGINT with nothing running exits 0 and restores the terminal', async () => {
+  const app = spawnTui(['-c', await plainConfig()], { cols: 80, rows: 24 });
+  await app.waitFor(dashboardReady, 'the dashboard');
+  expect(app.bufferType()).toBe('alternate');
+  app.kill('SIGINT');
+  expect((await app.exited).exitCode).toBe(0);
+  expect(app.bufferType()).toBe('normal');
+  expect(app.cursorHidden()).toBe(false);
+});
+
+it('refuses to start without a terminal (exit 1, a hint to the commands)', async () => {
+  const r = await runCli(['-c', await plainConfig()]);
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr).toContain('the TUI needs a terminal');
 });

@@ -6,7 +6,7 @@ import { restoreConfirmLines, itemRowText } from '../../screens/presenters/backu
 import { barChart, headerLine, helpLines, noticeLine, rateSeries, statusLine } from '../../screens/presenters/chrome.js';
 import { clip, fit, gaugeBar, idTime, percent } from '../../screens/presenters/format.js';
 import { formLines, formValues, type FormRow } from '../../screens/presenters/form.js';
-import { containerRow, matchesFilter, volumeRow } from '../../screens/presenters/inventory.js';
+import { containerRow, detailLines, matchesFilter, volumeRow } from '../../screens/presenters/inventory.js';
 import { jobLines, jobTotals, overallLine } from '../../screens/presenters/jobs.js';
 import { initialState, type JobView } from '../../screens/state/types.js';
 import { parseConfigObject } from '../../src/config/load.js';
@@ -55,13 +55,19 @@ describe('inventory rows', () => {
   const c: ContainerInfo = { name: 'web', id: 'x', image: 'nginx:1', state: 'running', status: 'Up', created: '', mounts: [], networks: [], labels: {} };
   const v: VolumeInfo = { name: 'data', driver: 'local', mountpoint: '/m', size: 1536, labels: {}, usedBy: ['web'] };
   it('marks the selection and colours the state', () => {
-    expect(strip(containerRow(c, true, 40, uni))).toMatch(/^\[x\] web +running +nginx:1/);
+    expect(strip(containerRow(c, true, 60, uni))).toMatch(/^\[x\] web +running +nginx:1/);
     expect(containerRow(c, false, 40, ascii)).toMatch(/^\[ \] web/);
     expect(containerRow(c, false, 40, uni)).toContain('{green-fg}');
     expect(containerRow(c, false, 40, ascii)).not.toContain('{green-fg}');
   });
   it('shows a volume size and its users', () => expect(strip(volumeRow(v, false, 50, uni))).toMatch(/data +1\.5 KB +web/));
   it('escapes tags in names', () => expect(containerRow({ ...c, image: 'x{bold}' }, false, 60, ascii)).toContain('x{open}bold{close}'));
+  it('details list mounts, networks and labels', () => {
+    const lines = detailLines({ ...c, mounts: [{ type: 'volume', source: 'data', destination: '/d', readOnly: true }], labels: { a: 'b' } });
+    expect(lines).toContain('  volume data -> /d (ro)');
+    expect(lines).toContain('  a=b');
+    expect(detailLines(v)).toContain('used by     web');
+  });
   it('filters case-insensitively on any field', () => {
     expect(matchesFilter('WEB', 'web', 'nginx')).toBe(true);
     expect(matchesFilter('pg', 'web', 'nginx')).toBe(false);

@@ -222,6 +222,7 @@ export class SftpRemote implements Remote {
     if (!prefix) throw new Error('refusing to remove the remote root');
     const c = await this.connect();
     const path = this.path(prefix);
+    this.madeDirs.clear(); // folders we made may be gone now
     try {
       if (await c.exists(path)) await c.rmdir(path, true);
     } catch (err) {
@@ -234,6 +235,7 @@ export class SftpRemote implements Remote {
     const c = await this.connect();
     try {
       await this.mkdirp(c, posix.dirname(this.path(to)));
+      this.madeDirs.clear(); // folders under `from` moved away
       await c.rename(this.path(from), this.path(to)); // rename(2) on the server: atomic
     } catch (err) {
       throw this.classify(`renaming ${from} to ${to}`, err);

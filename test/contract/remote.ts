@@ -55,6 +55,15 @@ export function describeRemoteContract(name: string, make: () => Promise<RemoteF
       expect(listed.map((e) => [e.key, e.size])).toEqual([['c1/sub/file.bin', data.length]]);
     });
 
+    it('put reports progress through onProgress, ending at the bytes stored', async () => {
+      const data = randomBytes(2 * 1024 * 1024);
+      const seen: number[] = [];
+      const put = await r.put('c8/progress.bin', () => Readable.from([data]), { ...o(), onProgress: (b) => seen.push(b) });
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.at(-1)).toBe(put.size);
+      expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    });
+
     it('an empty file round-trips', async () => {
       await r.put('c2/empty', () => Readable.from([]), o());
       expect((await readAll(await r.get('c2/empty', o()))).length).toBe(0);

@@ -110,3 +110,27 @@ describe('upload failures make the run partial, never a half backup', () => {
     expect(listed.backups.map((b) => b.remote)).toEqual(['healthy']);
   });
 });
+
+describe('an upload cut off mid-way', () => {
+  it('leaves no backup and no .partial on the remote, and the next upload succeeds', async () => {
+    const { makeFixtureBackup } = await import('../helpers/backup-fixture.js');
+    const { SftpRemote } = await import('../../src/remote/sftp.js');
+    const { uploadBackup } = await import('../../src/remote/upload-backup.js');
+    const { listRemoteBackups } = await import('../../src/remote/list.js');
+    const { dir, manifest } = await makeFixtureBackup({ store: join(tmp, 'cut-store'), host: 'h1', id: '20261124T230501Z', bigBytes: 64 << 20 });
+    const target = join(tmp, 'cut-sftp');
+    const remote = new SftpRemote('box', { host: sshd.host, port: sshd.port, user: sshd.user, path: target, keyFile: sshd.clientKey, knownHosts: sshd.knownHosts, insecureAcceptAnyHostKey: false });
+    const ac = new AbortController();
+    const { bind } = await import('../../src/remote/with-progress.js');
+    // cut the transfer once the big volume archive is a few MiB in
+    const cutting = { ...bind(remote), put: ((key, open, o) => remote.put(key, open, { ...o, onProgress: (b) => b > 4 << 20 && ac.abort() })) as typeof remote.put };
+    await expect(uploadBackup({ remote: cutting, backupDir: dir, manifest, level: 3, encrypted: false, signal: ac.signal })).rejects.toThrow();
+    const signal = AbortSignal.timeout(30_000);
+    expect((await listRemoteBackups(remote, signal)).backups).toEqual([]);
+    expect(await filesUnder(target)).toEqual([]);
+    const again = await uploadBackup({ remote, backupDir: dir, manifest, level: 3, encrypted: false, signal });
+    expect(again.existed).toBe(false);
+    expect((await listRemoteBackups(remote, signal)).backups.map((b) => b.id)).toEqual([manifest.id]);
+    await remote.close();
+  });
+});

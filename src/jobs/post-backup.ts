@@ -4,7 +4,7 @@
 // Called by the backup job while it holds the host's store lock.
 import type { Config } from '../config/schema.js';
 import { ageSpecFrom } from '../crypto/age.js';
-import { describeError } from '../errors.js';
+import { BbackupError, describeError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { openRemote, selectRemotes } from '../remote/open.js';
 import { uploadBackup } from '../remote/upload-backup.js';
@@ -61,8 +61,14 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
   // Rotation never follows a backup that is not complete: its predecessors may be the only good copies.
   if (!config.retention.enabled || manifest.status !== 'complete') return result;
   const policy = policyFrom(config.retention);
-  const local = await rotateLocal(req.hostDir, manifest.host, policy, { dryRun: false, signal, emit, jobId });
-  result.rotated.push(...local.removed.map((id) => `local:${id}`));
+  let localFailure: unknown;
+  try {
+    const local = await rotateLocal(req.hostDir, manifest.host, policy, { dryRun: false, signal, emit, jobId });
+    result.rotated.push(...local.removed.map((id) => `local:${id}`));
+  } catch (err) {
+    if (signal.aborted) throw err;
+    localFailure = err; // remotes still rotate; reported below so the run ends partial
+  }
   for (const u of result.uploads.filter((x) => x.ok)) {
     const remote = openRemote(config, u.remote, { emit, jobId });
     try {
@@ -76,5 +82,6 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
       await remote.close();
     }
   }
+  if (localFailure !== undefined) throw new BbackupError('PARTIAL', `rotation of the local store failed: ${describeError(localFailure)}`, {}, { cause: localFailure });
   return result;
 }

@@ -41,11 +41,16 @@ function treeTicks(pid: number): number {
   return total;
 }
 
-function openTui(config: string) {
+function openTui(config: string, extraEnv: Record<string, string> = {}) {
   const { Terminal } = xterm;
   const term = new Terminal({ cols: 120, rows: 36, allowProposedApi: true });
-  const child = pty.spawn(process.execPath, ['--import', 'tsx', bin, '-c', config], { name: 'xterm-256color', cols: 120, rows: 36, cwd: root, env: { ...process.env, TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8' } as Record<string, string> });
-  child.onData((d) => term.write(d));
+  const child = pty.spawn(process.execPath, ['--import', 'tsx', bin, '-c', config], { name: 'xterm-256color', cols: 120, rows: 36, cwd: root, env: { ...process.env, TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', ...extraEnv } as Record<string, string> });
+  // While the backup runs the bench stops emulating the terminal (output is drained unread), so
+  // the harness's own parsing does not compete with the job for this 2-core machine.
+  let parse = true;
+  child.onData((d) => {
+    if (parse) term.write(d);
+  });
   term.onData((d) => child.write(d));
   const text = () => {
     const b = term.buffer.active;
@@ -65,7 +70,7 @@ function openTui(config: string) {
     }
   };
   const exited = new Promise<number>((r) => child.onExit((e) => r(e.exitCode)));
-  return { pid: child.pid, waitFor, keys, exited, kill: () => child.kill('SIGTERM') };
+  return { pid: child.pid, waitFor, keys, exited, kill: () => child.kill('SIGTERM'), setParse: (on: boolean) => (parse = on) };
 }
 
 /** Duration of the last backup job in a log file, from its started/ended lines. */
@@ -107,24 +112,40 @@ async function main(): Promise<void> {
     generate(src, mb * 1024 * 1024);
     const headless: number[] = [];
     const withUi: number[] = [];
-    for (let r = 0; r < 2; r++) {
+    const renderShare: number[] = [];
+    const stats = join(work, 'stats.json');
+    // Other work on a shared 2-core machine moves these times by tens of percent: alternate the two
+    // and keep the best of 3 each; the render-time share below does not depend on that noise.
+    for (let r = 0; r < 3; r++) {
       await rm(join(work, 'store'), { recursive: true, force: true });
       const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/tui-headless-child.ts'), config, name], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       headless.push((JSON.parse(out.trim().split('\n').pop()!) as { seconds: number }).seconds);
       await rm(join(work, 'store'), { recursive: true, force: true });
-      const ui = openTui(config);
+      await writeFile(log, '');
+      const ui = openTui(config, { BBACKUP_TUI_STATS: stats });
       await ui.waitFor((t) => t.includes(name), 'the bench volume');
       await ui.keys('1', '/');
       await ui.keys(...name.split(''), '\r', ' ', 'b');
       await ui.waitFor((t) => t.includes('< Start backup >'), 'the scope dialog');
       await ui.keys('\x1b[B', '\x1b[B', ' ', '\x1b[B', '\x1b[C', '\x1b[F', '\x1b[A', '\r'); // config and volumes on, networks off, full
-      await ui.waitFor((t) => /backup .*✓ done/.test(t), 'the backup done', 600_000);
+      ui.setParse(false);
+      const deadline = Date.now() + 600_000;
+      while (!/ job backup-\S+ ended/.test(await readFile(log, 'utf8').catch(() => ''))) {
+        if (Date.now() > deadline) throw new Error('bench: the backup in the UI did not end');
+        await sleep(200);
+      }
       await ui.keys('q');
       await ui.exited;
-      withUi.push(await lastJobSeconds(log));
+      const seconds = await lastJobSeconds(log);
+      withUi.push(seconds);
+      const st = JSON.parse(await readFile(stats, 'utf8')) as { renders: number; ms: number };
+      renderShare.push(st.ms / 1000 / seconds);
+      say(`run ${r + 1}: headless ${round(headless[r]!)} s, UI ${round(seconds)} s (${st.renders} renders, ${round(st.ms)} ms drawing)`);
     }
     const h = Math.min(...headless);
     const u = Math.min(...withUi);
+    const share = Math.max(...renderShare) * 100;
+    report({ bench: 'tui', case: 'time the UI spent drawing during that backup (worst run)', value: round(share, 2), unit: '%', target: '<= 5% of the job', pass: share <= 5 });
     report({ bench: 'tui', case: `backup of a container and its ${mb} MB volume, UI open vs headless`, value: round(u), unit: 's', baseline: round(h), ratio: round(u / h), target: '<= 1.05x', pass: u <= 1.05 * h });
   } finally {
     await container.remove({ force: true }).catch(() => undefined);

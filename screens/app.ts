@@ -150,25 +150,25 @@ export abstract class AppBase implements Actions {
     const top = this.modals[this.modals.length - 1];
     if (top) {
       if (!top.handleKey(full, ch) && full === 'escape') this.closeModal(top);
-      this.request();
+      this.scheduler.requestSoon();
       return;
     }
     const v = this.view();
     const binding = findBinding(full, this.current, v.panes.length > 0);
     if (!binding) return;
     binding.run(this, full);
-    this.request();
+    this.scheduler.requestSoon();
   }
 
   openModal(m: Modal): void {
     this.modals.push(m);
-    this.request();
+    this.scheduler.requestSoon();
   }
 
   closeModal(m: Modal): void {
     this.modals = this.modals.filter((x) => x !== m);
     m.destroy();
-    this.request();
+    this.scheduler.requestSoon();
   }
 
   /** Start an engine job; its events feed the state through this.emit. */

@@ -65,6 +65,11 @@ export class Tui extends AppBase {
     });
     this.backups.reload();
     this.scheduler.flush();
+    // Test-only knob (test/tui/terminal.test.ts): an uncaught error after the first paint, to show
+    // that a crash still leaves the terminal usable.
+    if (this.opts.env.BBACKUP_TUI_TEST_CRASH) setTimeout(() => {
+      throw new Error('crash requested by BBACKUP_TUI_TEST_CRASH');
+    }, 500);
     return new Promise((resolve) => (this.finish = resolve));
   }
 

@@ -112,3 +112,13 @@ it('refuses to start without a terminal (exit 1, a hint to the commands)', async
   expect(r.exitCode).toBe(1);
   expect(r.stderr).toContain('the TUI needs a terminal');
 });
+
+it('a crash still restores the terminal and says what happened (exit 3)', async () => {
+  const app = spawnTui(['-c', await plainConfig()], { cols: 80, rows: 24, env: { BBACKUP_TUI_TEST_CRASH: '1' } });
+  const { exitCode } = await app.exited;
+  expect(exitCode).toBe(3);
+  expect(app.bufferType()).toBe('normal');
+  expect(app.cursorHidden()).toBe(false);
+  expect(app.text()).toContain('internal error in the TUI');
+  expect(app.text()).toContain('crash requested by BBACKUP_TUI_TEST_CRASH');
+});

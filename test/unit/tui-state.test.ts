@@ -69,20 +69,35 @@ describe('applyEvent', () => {
 describe('render scheduler', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
-  it('coalesces requests into at most one render per 100 ms and is silent when idle', () => {
+  it('coalesces data changes into one render per 200 ms and is silent when idle', () => {
     let renders = 0;
-    const s = createRenderScheduler(() => renders++, 100, () => Date.now());
+    const s = createRenderScheduler(() => renders++, 200, () => Date.now(), 30);
     for (let i = 0; i < 50; i++) s.request();
     vi.advanceTimersByTime(0);
     expect(renders).toBe(1);
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 19; i++) {
       s.request();
       vi.advanceTimersByTime(10);
     }
-    expect(renders).toBe(2); // 100 ms after the first
+    expect(renders).toBe(1);
+    vi.advanceTimersByTime(10);
+    expect(renders).toBe(2); // 200 ms after the first
     vi.advanceTimersByTime(10_000);
     expect(renders).toBe(2);
     expect(vi.getTimerCount()).toBe(0);
+    s.stop();
+  });
+  it('a key press is drawn within 30 ms even when a data render is pending later', () => {
+    let renders = 0;
+    const s = createRenderScheduler(() => renders++, 200, () => Date.now(), 30);
+    s.flush();
+    s.request(); // due in 200 ms
+    vi.advanceTimersByTime(5);
+    s.requestSoon(); // due 30 ms after the last render
+    vi.advanceTimersByTime(25);
+    expect(renders).toBe(2);
+    vi.advanceTimersByTime(1000);
+    expect(renders).toBe(2);
     s.stop();
   });
 });

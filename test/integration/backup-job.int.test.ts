@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { startBackup } from '../../src/jobs/backup-job.js';
 import type { EngineEvent } from '../../src/events.js';
 import { BUSYBOX_IMAGE } from '../helpers/names.js';
-import { testDocker, testLabels } from '../helpers/docker.js';
+import { createTestContainer, createTestNetwork, testDocker, testLabels } from '../helpers/docker.js';
 import { bigFile, connect, makeVolume, runBackup, sh, tempDir, testConfig, volumesOnly } from './backup-helpers.js';
 
 function rsyncChildren(): number[] {
@@ -105,6 +105,34 @@ describe('backup job', () => {
     expect(calls).toEqual([`before ${slow.name} 0 false`, `restore ${slow.name}`, `before ${fine.name} 0 false`, `restore ${fine.name}`]);
     if (result.value?.dryRun !== false) throw new Error('expected a backup');
     expect(readdirSync(`${result.value.dir}/volumes`).sort()).toEqual([fine.name, `${fine.name}.index.jsonl`]);
+  });
+
+  it('saves each container\'s full inspect and its last log lines (stdout+stderr, timestamps), and the networks used', async () => {
+    const docker = testDocker();
+    const store = await tempDir();
+    const talker = await createTestContainer(docker, 'bk-talk', { Cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; trap "exit 0" TERM; while true; do sleep 1; done'] });
+    const net = await createTestNetwork(docker, 'bk-net');
+    const onNet = await createTestContainer(docker, 'bk-onnet', { HostConfig: { NetworkMode: net } }, false);
+    await sleep(1500);
+    const config = testConfig(store, { logs: { lines: 4 } });
+    const { result } = await runBackup({ containers: [talker, onNet] }, config);
+    expect(result.errors).toEqual([]);
+    if (result.value?.dryRun !== false) throw new Error('expected a backup');
+    const dir = result.value.dir;
+    const inspect = JSON.parse(readFileSync(`${dir}/containers/${talker}/inspect.json`, 'utf8')) as { Name: string; Config: { Cmd: string[] } };
+    expect(inspect.Name).toBe(`/${talker}`);
+    const logs = readFileSync(`${dir}/containers/${talker}/logs.txt`, 'utf8').trim().split('\n');
+    expect(logs).toHaveLength(4);
+    for (const line of logs) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z (out|err)[45]$/);
+    expect(logs.some((l) => l.endsWith('err5'))).toBe(true);
+    expect(JSON.parse(readFileSync(`${dir}/networks/${net}.json`, 'utf8'))).toMatchObject({ Name: net, Internal: true });
+    const items = result.value.manifest.items.map((i) => `${i.kind} ${i.name}`);
+    expect(items).toEqual([`container ${onNet}`, `container ${talker}`, `network ${net}`, 'metadata metadata']);
+    // the metadata archive holds the definitions and a manifest copy
+    const listing = sh(`tar --zstd -tf '${dir}/metadata.tar.zst'`);
+    expect(listing).toContain(`containers/${talker}/logs.txt`);
+    expect(listing).toContain(`networks/${net}.json`);
+    expect(listing).toContain('manifest.json');
   });
 
   it('removes helper containers of dead runs on this host, never a live run\'s', async () => {

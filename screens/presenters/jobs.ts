@@ -17,13 +17,20 @@ export interface JobTotals {
 
 const isFinished = (i: ItemView) => i.state === 'done' || i.state === 'failed' || i.state === 'skipped';
 
-export function jobTotals(job: JobView): JobTotals {
+/** Sizes the TUI knows from elsewhere (the inventory's volume sizes), by item name: a fallback for
+ * items whose job did not announce a total, so gauges and ETAs still mean something. */
+export type SizeHints = ReadonlyMap<string, number>;
+const NO_HINTS: SizeHints = new Map();
+
+const totalOf = (i: ItemView, hints: SizeHints): number | undefined => i.total ?? (i.total === undefined ? hints.get(i.name) : undefined);
+
+export function jobTotals(job: JobView, hints: SizeHints = NO_HINTS): JobTotals {
   const count = Math.max(job.itemCount, job.items.length);
   const finished = job.items.filter(isFinished).length;
   const bytes = job.items.reduce((a, i) => a + i.bytes, 0);
-  const known = job.items.every((i) => i.total !== undefined || isFinished(i)) && job.items.length > 0;
+  const known = job.items.every((i) => totalOf(i, hints) !== undefined || isFinished(i)) && job.items.length > 0;
   // Finished items count with what they moved, so a skipped half does not hold the gauge back.
-  const total = known ? job.items.reduce((a, i) => a + (isFinished(i) ? i.bytes : (i.total ?? 0)), 0) : undefined;
+  const total = known ? job.items.reduce((a, i) => a + (isFinished(i) ? i.bytes : Math.max(i.bytes, totalOf(i, hints) ?? 0)), 0) : undefined;
   // A paused job moves nothing, whatever the last progress event said.
   const rate = job.paused ? 0 : job.items.reduce((a, i) => a + (i.state === 'running' ? (i.rate ?? 0) : 0), 0);
   const fraction = job.ended !== undefined ? 1 : total !== undefined && total > 0 ? bytes / total : count > 0 ? finished / count : 0;
@@ -45,14 +52,15 @@ const outcomeText = (job: JobView, t: Theme): string => {
   }
 };
 
-function itemLine(i: ItemView, width: number, t: Theme): string {
+function itemLine(i: ItemView, width: number, t: Theme, hints: SizeHints): string {
   const nameW = Math.max(10, Math.min(40, Math.floor(width * 0.42)));
   const name = esc(fit(i.name, nameW));
   switch (i.state) {
     case 'queued':
       return `  ${name} ${t.paint('gray', 'queued')}`;
     case 'running': {
-      const fraction = i.total ? i.bytes / i.total : undefined;
+      const total = totalOf(i, hints);
+      const fraction = total ? Math.min(1, i.bytes / total) : undefined;
       const tail = `${percent(fraction)} ${formatBytes(i.bytes).padStart(8)} ${formatRate(i.rate).padStart(11)}${i.eta !== undefined ? ` ETA ${formatDuration(i.eta)}` : ''}`;
       const barW = Math.max(6, width - nameW - tail.length - 4);
       return `  ${name} ${t.paint('cyan', gaugeBar(fraction, barW, t))} ${tail}`;
@@ -67,8 +75,8 @@ function itemLine(i: ItemView, width: number, t: Theme): string {
 }
 
 /** A job's header line with its gauge, then one line per item (running first, then queued, then finished). */
-export function jobLines(job: JobView, width: number, t: Theme): string[] {
-  const tot = jobTotals(job);
+export function jobLines(job: JobView, width: number, t: Theme, hints: SizeHints = NO_HINTS): string[] {
+  const tot = jobTotals(job, hints);
   const titleW = Math.max(12, Math.min(34, Math.floor(width * 0.4)));
   const title = t.bold(esc(fit(job.title.startsWith(job.kind) ? job.title : `${job.kind} ${job.title}`, titleW)));
   let tail: string;
@@ -82,15 +90,15 @@ export function jobLines(job: JobView, width: number, t: Theme): string[] {
   }
   const order = { running: 0, queued: 1, failed: 2, skipped: 3, done: 4 } as const;
   const items = [...job.items].sort((a, b) => order[a.state] - order[b.state]);
-  return [`${title} ${tail}`, ...items.map((i) => itemLine(i, width, t))];
+  return [`${title} ${tail}`, ...items.map((i) => itemLine(i, width, t, hints))];
 }
 
 /** The overall line: every running job together (or the last job once all ended). */
-export function overallLine(jobs: JobView[], width: number, now: number, t: Theme): string {
+export function overallLine(jobs: JobView[], width: number, now: number, t: Theme, hints: SizeHints = NO_HINTS): string {
   const running = jobs.filter((j) => j.ended === undefined);
   const shown = running.length > 0 ? running : jobs.slice(-1);
   if (shown.length === 0) return ` Overall ${t.paint('gray', 'idle: select with Space, back up with B')}`;
-  const totals = shown.map(jobTotals);
+  const totals = shown.map((j) => jobTotals(j, hints));
   const bytes = totals.reduce((a, x) => a + x.bytes, 0);
   const allKnown = totals.every((x) => x.total !== undefined);
   const total = allKnown ? totals.reduce((a, x) => a + (x.total ?? 0), 0) : undefined;

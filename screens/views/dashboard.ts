@@ -68,11 +68,12 @@ export class DashboardView implements View {
     this.networks.setRows(s.inventory.networks);
     const width = Math.max(20, Number(this.jobs.box.width) - 2);
     const lines: JobLine[] = [];
-    for (const job of [...s.jobs].reverse()) jobLines(job, width, this.theme).forEach((text, i) => lines.push({ key: `${job.id}:${i}`, text }));
+    const hints = new Map(s.inventory.volumes.filter((v) => v.size !== undefined).map((v) => [`volume ${v.name}`, v.size!]));
+    for (const job of [...s.jobs].reverse()) jobLines(job, width, this.theme, hints).forEach((text, i) => lines.push({ key: `${job.id}:${i}`, text }));
     this.jobs.setRows(lines);
     this.errors.setRows(s.notices);
     this.chart.sync(s.rates);
-    this.overall.setContent(overallLine(s.jobs, Number(this.overall.width), now, this.theme));
+    this.overall.setContent(overallLine(s.jobs, Number(this.overall.width), now, this.theme, hints));
     for (const p of this.panes) p.draw();
   }
 

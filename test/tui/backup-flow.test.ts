@@ -10,7 +10,7 @@ import { filterPane, makeWorld, overallAmount, press } from './fixture.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it('selects two containers and a volume, backs them up, pauses, resumes and skips', async () => {
-  const w = await makeWorld({ bigMB: 100 });
+  const w = await makeWorld({ bigMB: 250 });
   const app = spawnTui(['-c', w.config], { cols: 120, rows: 36 });
   await app.waitFor((t) => t.includes('Containers') && t.includes('Transfer rate') && t.includes('Overall') && t.includes('B backup') && t.includes(w.c1), 'the dashboard with our containers');
 

@@ -70,7 +70,7 @@ async function completedBackups(store: string): Promise<string[]> {
 }
 
 it('Q while a backup runs asks first, then cancels it cleanly and exits 5', async () => {
-  const w = await makeWorld({ bigMB: 100 });
+  const w = await makeWorld({ bigMB: 200 });
   const app = await startBackupOfC1(w);
   await press(app, 'q');
   await app.waitFor((t) => t.includes('job(s) still running') && t.includes('Esc/n no'), 'the quit confirmation');
@@ -87,7 +87,7 @@ it('Q while a backup runs asks first, then cancels it cleanly and exits 5', asyn
 });
 
 it('SIGTERM while a backup runs cancels it and leaves the terminal in normal mode (exit 5)', async () => {
-  const w = await makeWorld({ bigMB: 100 });
+  const w = await makeWorld({ bigMB: 200 });
   const app = await startBackupOfC1(w);
   app.kill('SIGTERM');
   const { exitCode } = await app.exited;

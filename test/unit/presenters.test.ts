@@ -80,6 +80,12 @@ describe('jobs', () => {
     const t = jobTotals(job());
     expect(t).toMatchObject({ bytes: 50, total: 200, rate: 10, fraction: 0.25, finished: 0, count: 2 });
   });
+  it('uses size hints (the inventory) when the job announced no totals', () => {
+    const j = job({ items: [{ name: 'volume a', kind: 'volume', state: 'running', bytes: 25, rate: 5 }] });
+    expect(jobTotals(j).total).toBeUndefined();
+    expect(jobTotals(j, new Map([['volume a', 100]]))).toMatchObject({ total: 100, fraction: 0.25 });
+    expect(strip(jobLines(j, 80, uni, new Map([['volume a', 100]]))[1]!)).toMatch(/volume a .*█.* 25%/);
+  });
   it('a paused job has no rate and says PAUSED', () => {
     expect(jobTotals(job({ paused: true })).rate).toBe(0);
     expect(strip(jobLines(job({ paused: true }), 80, uni)[0]!)).toContain('PAUSED');

@@ -22,9 +22,9 @@ export interface RemoteFile {
   path: string;
   /** key inside the remote backup folder (…​.age when encrypted) */
   stored: string;
-  /** plaintext size and sha256: what pull checks after decrypting */
+  /** plaintext size and sha256: what pull checks after decrypting (packed trees: no sha256, zstd's own checksum covers them) */
   size: number;
-  sha256: string;
+  sha256?: string;
   /** bytes stored on the remote (after encryption) */
   storedSize: number;
   /** set when this archive is a packed tree: the folder to unpack it into */

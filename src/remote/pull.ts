@@ -81,7 +81,7 @@ async function download(remote: Remote, prefix: string, work: string, signal: Ab
 }
 
 async function receive(remoteName: string, source: Readable, f: RemoteFile, work: string, signal: AbortSignal): Promise<void> {
-  const meter = new Meter(['sha256']);
+  const meter = new Meter(f.sha256 === undefined ? [] : ['sha256']);
   source.on('error', (err) => meter.destroy(err));
   const checked = source.pipe(meter);
   if (f.unpackTo) {
@@ -94,8 +94,8 @@ async function receive(remoteName: string, source: Readable, f: RemoteFile, work
     await pipeline(checked, createWriteStream(path), { signal });
   }
   const got = meter.result();
-  if (got.size !== f.size || got.hashes.sha256 !== f.sha256) {
-    throw new BbackupError('INTEGRITY', `remote ${remoteName}: ${f.path} is damaged: got ${got.size} bytes sha256 ${got.hashes.sha256?.slice(0, 12)}, expected ${f.size} bytes sha256 ${f.sha256.slice(0, 12)}`, { path: f.path });
+  if (got.size !== f.size || (f.sha256 !== undefined && got.hashes.sha256 !== f.sha256)) {
+    throw new BbackupError('INTEGRITY', `remote ${remoteName}: ${f.path} is damaged: got ${got.size} bytes sha256 ${got.hashes.sha256?.slice(0, 12)}, expected ${f.size} bytes${f.sha256 ? ` sha256 ${f.sha256.slice(0, 12)}` : ''}`, { path: f.path });
   }
 }
 

@@ -61,13 +61,15 @@ export async function uploadBackup(req: UploadRequest): Promise<UploadResult> {
       let plain: Meter | undefined;
       const put = await remote.put(`${partial}/${src.path}`, () => {
         if (src.known) return src.open(); // hashed when the backup was made: no second pass
-        plain = new Meter(['sha256']);
+        // A packed tree is counted, not hashed: its zstd frame carries an XXH64 checksum of the
+        // content that `zstd -d` checks on pull, and hashing here too cost ~20% of upload speed.
+        plain = new Meter(src.unpackTo ? [] : ['sha256']);
         const s = src.open();
         s.on('error', (err) => plain!.destroy(err));
         return s.pipe(plain);
       }, { signal, size: src.size, label: src.path });
       const counted = src.known ? undefined : plain!.result();
-      const p = src.known ?? { size: counted!.size, sha256: counted!.hashes.sha256! };
+      const p = src.known ?? { size: counted!.size, sha256: counted!.hashes.sha256 };
       const stored = put.key.slice(partial.length + 1);
       sent.push({ put, file: { path: src.path, stored, size: p.size, sha256: p.sha256, storedSize: put.size, unpackTo: src.unpackTo } });
     };

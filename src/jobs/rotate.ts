@@ -8,7 +8,7 @@ import { noEmit, type Emit } from '../events.js';
 import { listRemoteBackups } from '../remote/list.js';
 import { isManifestKey, type Remote } from '../remote/types.js';
 import { listBackups } from '../store/catalog.js';
-import { backupIdTime } from '../store/layout.js';
+import { BACKUP_ID_RE, backupIdTime } from '../store/layout.js';
 import { planRetention, type RetentionCandidate, type RetentionPlan, type RetentionPolicy } from '../store/retention.js';
 import { inodeSizes } from '../store/retention-sizes.js';
 
@@ -19,7 +19,12 @@ export interface RotationReport {
   dryRun: boolean;
   plan: RetentionPlan;
   removed: string[];
+  /** remote only: leftovers of cut uploads (<id>.partial older than a day) removed */
+  cleaned?: string[];
 }
+
+/** A cut upload's .partial folder is garbage once its backup is this old: no upload runs that long. */
+const STALE_PARTIAL_MS = 24 * 3600 * 1000;
 
 export interface RotateOptions {
   dryRun: boolean;
@@ -63,7 +68,7 @@ export async function rotateLocal(hostFolder: string, host: string, policy: Rete
 
 /** Rotate one host's backups on a remote. */
 export async function rotateRemote(remote: Remote, host: string, policy: RetentionPolicy, o: RotateOptions): Promise<RotationReport> {
-  const { backups } = await listRemoteBackups(remote, o.signal, host);
+  const { backups, incomplete } = await listRemoteBackups(remote, o.signal, host);
   // Remote copies share nothing: each backup's bytes are its own object.
   const candidates: RetentionCandidate[] = backups.map((b) => ({ id: b.id, time: new Date(b.time), complete: true, objects: new Map([[b.prefix, b.size]]) }));
   const plan = planRetention(candidates, policy);
@@ -78,5 +83,15 @@ export async function rotateRemote(remote: Remote, host: string, policy: Retenti
       log(o, `removed ${id} from remote ${remote.name} (${plan.decisions.find((d) => d.id === id)?.reasons.join('; ')})`);
     }
   }
-  return { target: remote.name, host, dryRun: o.dryRun, plan, removed };
+  const cleaned: string[] = [];
+  for (const prefix of incomplete) {
+    const id = prefix.split('/')[1]!.replace(/\.partial$/, '');
+    if (!prefix.endsWith('.partial') || !BACKUP_ID_RE.test(id) || Date.now() - backupIdTime(id).getTime() < STALE_PARTIAL_MS) continue;
+    if (!o.dryRun) {
+      await remote.removeDir(prefix, { signal: o.signal });
+      log(o, `removed ${prefix} from remote ${remote.name}: an upload cut off more than a day ago`);
+    }
+    cleaned.push(prefix);
+  }
+  return { target: remote.name, host, dryRun: o.dryRun, plan, removed, cleaned };
 }

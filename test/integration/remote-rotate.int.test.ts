@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDocker, testLabels } from '../helpers/docker.js';
 import { testName } from '../helpers/names.js';
 import { mountpointOf } from '../helpers/volume-data.js';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { configFile } from './remote-helpers.js';
 
 let tmp: string;
@@ -28,7 +28,7 @@ afterAll(async () => {
 
 interface RotateDoc {
   dryRun: boolean;
-  reports: { target: string; host: string; plan: { decisions: { id: string; keep: boolean; reasons: string[] }[]; remove: string[] }; removed: string[] }[];
+  reports: { target: string; host: string; plan: { decisions: { id: string; keep: boolean; reasons: string[] }[]; remove: string[] }; removed: string[]; cleaned?: string[] }[];
 }
 
 const ids = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z/.test(n)).sort();
@@ -67,7 +67,16 @@ describe('rotation after real backups', () => {
     const text = await policy(['rotate', '--dry-run']);
     for (const id of before) expect(text.stdout).toMatch(new RegExp(`${id}\\s+(keep\\s+last|remove\\s+no keep rule matches)`));
 
+    // a cut upload from long ago (left by a killed process) and a fresh one (maybe still running)
+    await mkdir(join(remote, '20200101T000000Z.partial', 'volumes'), { recursive: true });
+    await writeFile(join(remote, '20200101T000000Z.partial', 'volumes', 'x.tar.zst'), 'half');
+    const fresh = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}.partial`;
+    await mkdir(join(remote, fresh));
+    await writeFile(join(remote, fresh, 'metadata.tar.zst'), 'half');
     const real = JSON.parse((await policy(['--json', 'rotate'])).stdout) as RotateDoc;
+    expect(real.reports.find((r) => r.target === 'nas')?.cleaned).toEqual([`${host}/20200101T000000Z.partial`]);
+    expect((await readdir(remote)).filter((n) => n.endsWith('.partial'))).toEqual([fresh]);
+    await rm(join(remote, fresh), { recursive: true });
     for (const r of real.reports) expect(r.removed.sort()).toEqual(plan.reports.find((p) => p.target === r.target)!.plan.remove.sort());
     expect(await ids(local)).toEqual(before.slice(2));
     expect(await ids(remote)).toEqual(before.slice(2));

@@ -159,6 +159,7 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
           { header: 'REASON', value: (r) => r.reasons.join('; ') },
         ]),
       );
+    for (const r of reports) for (const c of r.cleaned ?? []) ctx.print(`${opts.dryRun ? 'would remove' : 'removed'} ${r.target}: ${c} (an upload cut off more than a day ago)`);
     for (const r of reports.filter((x) => x.plan.overQuota)) ctx.print(`warning: ${r.target} ${r.host} stays over max_storage_gb: the newest complete backup alone exceeds it`);
   }
   return failures.length > 0 ? 4 : 0;

@@ -24,4 +24,5 @@ export interface Actions {
   verify(): void;
   pull(): void;
   refresh(): void;
+  schedules(): void;
 }

@@ -249,4 +249,5 @@ export abstract class AppBase implements Actions {
   abstract verify(): void;
   abstract pull(): void;
   abstract refresh(): void;
+  abstract schedules(): void;
 }

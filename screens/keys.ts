@@ -32,6 +32,7 @@ export const BINDINGS: readonly Binding[] = [
   { scope: 'global', keys: [...letter('l'), 'f3'], label: 'L F3', status: 'backups', help: 'backups screen (local store)', run: (a) => a.show('backups') },
   { scope: 'global', keys: [...letter('o'), 'f4'], label: 'O F4', status: 'remotes', help: 'remotes screen (off-site copies)', run: (a) => a.show('remotes') },
   { scope: 'global', keys: [...letter('g'), 'f5'], label: 'G F5', status: 'log', help: 'log viewer', run: (a) => a.show('log') },
+  { scope: 'global', keys: [...letter('c')], label: 'C', help: 'schedules: next runs and the last result of each', run: (a) => a.schedules() },
   { scope: 'list', keys: ['up', 'k'], label: 'Up k', help: 'move up', run: (a) => a.move(-1) },
   { scope: 'list', keys: ['down', 'j'], label: 'Down j', help: 'move down', run: (a) => a.move(1) },
   { scope: 'list', keys: ['pageup', 'C-b'], label: 'PgUp', help: 'page up', run: (a) => a.move(-10) },

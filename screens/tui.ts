@@ -8,7 +8,8 @@ import { ConfirmModal, PromptModal, TextModal } from './dialogs/modal.js';
 import { backupDialog, pickBackupSet, selectAll, toggleSelect } from './flows/backup.js';
 import { restoreDialog, verifyBackup } from './flows/restore.js';
 import { pullRemote } from './flows/remote.js';
-import { helpLines } from './presenters/chrome.js';
+import { scheduleOverview } from '../src/schedule/overview.js';
+import { helpLines, scheduleLines } from './presenters/chrome.js';
 import { startFeeds, type Feeds } from './state/feeds.js';
 import { runningJobs } from './state/reduce.js';
 import { BackupsView } from './views/backups.js';
@@ -233,6 +234,15 @@ export class Tui extends AppBase {
   refresh(): void {
     if (this.current === 'remotes') this.remotes.reload();
     else this.backups.reload();
+  }
+  schedules(): void {
+    scheduleOverview(this.state.config, { next: 3 }).then(
+      (o) => {
+        const modal: TextModal = new TextModal('schedules', this.screen, 'Schedules', () => scheduleLines(o, this.theme), ['escape', 'c', 'S-c', 'q'], () => this.closeModal(modal), this.theme);
+        this.openModal(modal);
+      },
+      (err: Error) => this.notify('error', `schedules: ${err.message}`),
+    );
   }
   refreshInventory(sizes = true): void {
     this.feeds?.refreshInventory(sizes);

@@ -1,4 +1,5 @@
 // The header, the status line of keys, the help overlay and the rate chart's series.
+import type { ScheduleOverview } from '../../src/schedule/overview.js';
 import type { ScreenId } from '../actions.js';
 import { bindingsFor, type Binding } from '../keys.js';
 import type { Notice, TuiState } from '../state/types.js';
@@ -99,4 +100,18 @@ export function barChart(values: number[], width: number, height: number, unicod
     );
   }
   return rows;
+}
+
+/** The schedules overview (C): each schedule's next runs and its last result. */
+export function scheduleLines(o: ScheduleOverview, t: Theme): string[] {
+  if (o.schedules.length === 0) return ['No schedules in the config (schedule: section).'];
+  const daemon = o.daemon ? `daemon pid ${o.daemon.pid} ${o.daemon.alive ? t.paint('green', 'running') : t.paint('red', 'not running')}, last seen ${o.daemon.lastSeen}` : t.paint('yellow', 'no daemon has run (bbackup daemon, or the systemd timers)');
+  const lines = [daemon, ''];
+  for (const s of o.schedules) {
+    const status = s.inProgress ? t.paint('cyan', 'running') : s.last.lastStatus ? (s.last.lastStatus === 'ok' ? t.paint('green', 'ok') : t.paint('red', esc(String(s.last.lastStatus)))) : 'never ran';
+    lines.push(t.bold(esc(`${s.name}${s.enabled ? '' : ' (disabled)'}`)) + esc(`  ${s.cron}  ${s.what}${s.host ? `  host ${s.host}` : ''}`));
+    lines.push(`  next  ${esc(s.next.join(', ') || '-')}`);
+    lines.push(`  last  ${status}${s.last.lastEnd ? esc(` at ${s.last.lastEnd}`) : ''}${s.last.lastBackupId ? esc(` backup ${s.last.lastBackupId}`) : ''}${s.last.lastError ? esc(`: ${s.last.lastError}`) : ''}`);
+  }
+  return lines;
 }

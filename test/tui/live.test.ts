@@ -11,6 +11,7 @@ import { filterPane, makeWorld, press } from './fixture.js';
 
 it('follows Docker, the config file and the store while open', async () => {
   const w = await makeWorld({ bigMB: 1 });
+  await writeFile(w.config, `${await readFile(w.config, 'utf8')}schedule:\n  nightly: { cron: '0 3 * * *', backup_set: web }\n`);
   await writeFile(w.config, (await readFile(w.config, 'utf8')).replace(/^backup:\n/m, `backup:\n  backup_sets:\n    web: { containers: [${w.c2}] }\n`));
   const app = spawnTui(['-c', w.config], { cols: 120, rows: 36 });
   await app.waitFor((t) => t.includes('Containers') && t.includes('Q quit') && t.includes(w.c1), 'the dashboard');
@@ -21,6 +22,12 @@ it('follows Docker, the config file and the store while open', async () => {
   await press(app, KEYS.enter);
   await filterPane(app, w.prefix);
   await app.waitFor((t) => t.includes(`[x] ${w.c2}`) && t.includes(`[ ] ${w.c1}`) && t.includes('backup set web selected'), 'the set selected');
+
+  // C: the schedules with their next runs and last result
+  await press(app, 'c');
+  await app.waitFor((t) => t.includes('Schedules') && t.includes('nightly  0 3 * * *  set web') && /next +\d{4}-/.test(t) && t.includes('never ran'), 'the schedules overview');
+  await press(app, KEYS.escape);
+  await app.waitFor((t) => !t.includes('never ran'), 'schedules closed');
 
   // Enter shows the details of the row under the cursor; Esc closes them
   await press(app, KEYS.down, KEYS.enter);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerInfo, VolumeInfo } from '../../src/docker/inventory.js';
 import type { Manifest } from '../../src/store/manifest.js';
 import { restoreConfirmLines, itemRowText } from '../../screens/presenters/backups.js';
-import { barChart, headerLine, helpLines, noticeLine, rateSeries, statusLine } from '../../screens/presenters/chrome.js';
+import { barChart, headerLine, helpLines, noticeLine, rateSeries, scheduleLines, statusLine } from '../../screens/presenters/chrome.js';
 import { clip, fit, gaugeBar, idTime, percent } from '../../screens/presenters/format.js';
 import { formLines, formValues, type FormRow } from '../../screens/presenters/form.js';
 import { containerRow, detailLines, matchesFilter, volumeRow } from '../../screens/presenters/inventory.js';
@@ -136,6 +136,13 @@ describe('chrome', () => {
     expect(s.y).toEqual([0, 0, 0, 2, 1]);
     expect(s.max).toBe('2.0 MB/s');
     expect(s.now).toBe('1.0 MB/s');
+  });
+  it('schedules: next runs and the last result', () => {
+    const lines = scheduleLines(
+      { statePath: '/s', daemon: null, schedules: [{ name: 'nightly', enabled: true, cron: '0 3 * * *', host: null, what: 'set db', next: ['2026-11-26T03:00:00.000Z'], last: { lastStatus: 'failed' as never, lastEnd: 'T', lastError: 'disk full' }, inProgress: false }] },
+      ascii,
+    ).map(strip);
+    expect(lines).toEqual(['no daemon has run (bbackup daemon, or the systemd timers)', '', 'nightly  0 3 * * *  set db', '  next  2026-11-26T03:00:00.000Z', '  last  failed at T: disk full']);
   });
   it('bar chart draws columns scaled to the peak', () => {
     expect(barChart([1, 2], 3, 2, false)).toEqual(['  #', ' ##']);

@@ -38,7 +38,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startSshd(): Promise<Sshd> {
+/** `env`: variables sshd sets in every session (SetEnv), e.g. DOCKER_HOST for `docker system dial-stdio`. */
+export async function startSshd(opts: { env?: Record<string, string> } = {}): Promise<Sshd> {
   if (!existsSync('/run/sshd')) await mkdir('/run/sshd', { mode: 0o755, recursive: true }); // privilege separation dir
   const dir = await mkdtemp(join(tmpdir(), 'bbt-rm-sshd-'));
   const keygen = (file: string) => execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, file)]);
@@ -65,6 +66,7 @@ export async function startSshd(): Promise<Sshd> {
       'MaxStartups 100:30:200',
       'MaxSessions 50',
       'LogLevel VERBOSE',
+      ...Object.entries(opts.env ?? {}).map(([k, v]) => `SetEnv ${k}=${v}`),
     ].join('\n');
     await writeFile(join(dir, 'sshd_config'), `${config}\n`);
     await writeFile(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey}\n`);

@@ -185,7 +185,8 @@ function freePort(): Promise<number> {
 
 describe('a remote engine over ssh://', () => {
   it('backs up and restores through `docker system dial-stdio` on a real sshd, byte-identically', async () => {
-    const sshd = await startSshd();
+    // The ssh session's `docker system dial-stdio` must reach the test engine, which may be a private one.
+    const sshd = await startSshd({ env: { DOCKER_HOST: ENGINE } });
     onTestFinished(() => sshd.stop());
     const dir = await tempDir('ssh');
     // dockerode authenticates through ssh-agent: our own agent, in the foreground, stopped by its pid

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BbackupError } from '../../src/errors.js';
 import { parseRenames } from '../../src/restore/renames.js';
 import { startRestore } from '../../src/restore/restore-job.js';
@@ -100,6 +100,7 @@ async function archiveBackup(dir: string, volume: string, tarFile: string): Prom
 describe('hostile archives', () => {
   it('../, absolute paths and a file through a symlink: nothing restored, nothing outside, every entry named', async () => {
     const outside = await mkdtemp(join(tmpdir(), 'bbt-rs-outside-'));
+    onTestFinished(() => rm(outside, { recursive: true, force: true }));
     const stage = join(tmp, 'hostile');
     await mkdir(join(stage, 'real/link'), { recursive: true });
     await writeFile(join(stage, 'ok.txt'), 'fine');

@@ -8,8 +8,8 @@ import { ConfirmModal, PromptModal, TextModal } from './dialogs/modal.js';
 import { backupDialog, pickBackupSet, selectAll, toggleSelect } from './flows/backup.js';
 import { restoreDialog, verifyBackup } from './flows/restore.js';
 import { pullRemote } from './flows/remote.js';
-import { scheduleOverview } from '../src/schedule/overview.js';
-import { helpLines, scheduleLines } from './presenters/chrome.js';
+import { cancelJob, schedules, skip, togglePause } from './flows/jobs.js';
+import { helpLines } from './presenters/chrome.js';
 import { startFeeds, type Feeds } from './state/feeds.js';
 import { runningJobs } from './state/reduce.js';
 import { BackupsView } from './views/backups.js';
@@ -144,26 +144,19 @@ export class Tui extends AppBase {
   }
 
   togglePause(): void {
-    const handles = [...this.handles.values()];
-    if (handles.length === 0) return this.notify('info', 'nothing to pause: no job is running');
-    const pause = handles.some((h) => !h.paused);
-    for (const h of handles) (pause ? h.pause() : h.resume());
+    togglePause(this);
   }
+
 
   skip(): void {
-    const newest = [...this.handles.values()].pop();
-    if (!newest) return this.notify('info', 'nothing to skip: no job is running');
-    newest.skip();
+    skip(this);
   }
 
+
   cancelJob(): void {
-    const newest = [...this.handles.values()].pop();
-    if (!newest) return;
-    this.openModal(new ConfirmModal(this.screen, 'Cancel job', [`Cancel job ${newest.id}?`], (yes) => {
-      this.closeTop();
-      if (yes) newest.cancel();
-    }, this.theme));
+    cancelJob(this);
   }
+
 
   focusNext(): void {
     const v = this.view();
@@ -236,14 +229,9 @@ export class Tui extends AppBase {
     else this.backups.reload();
   }
   schedules(): void {
-    scheduleOverview(this.state.config, { next: 3 }).then(
-      (o) => {
-        const modal: TextModal = new TextModal('schedules', this.screen, 'Schedules', () => scheduleLines(o, this.theme), ['escape', 'c', 'S-c', 'q'], () => this.closeModal(modal), this.theme);
-        this.openModal(modal);
-      },
-      (err: Error) => this.notify('error', `schedules: ${err.message}`),
-    );
+    schedules(this);
   }
+
   refreshInventory(sizes = true): void {
     this.feeds?.refreshInventory(sizes);
   }

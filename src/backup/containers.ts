@@ -7,20 +7,10 @@ import type Docker from 'dockerode';
 import { BbackupError } from '../errors.js';
 import { rel } from '../store/layout.js';
 import type { ContainerItem } from '../store/manifest.js';
+import { demuxLogs } from '../docker/logs.js';
 import { fileEntry } from './hash.js';
 import { dockerError } from './docker-errors.js';
 
-/** Docker's multiplexed log format: frames of [stream, 0, 0, 0, length u32 BE] + payload. */
-export function demuxLogs(buf: Buffer): Buffer {
-  const out: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  return Buffer.concat(out);
-}
 
 export async function saveContainer(docker: Docker, name: string, folder: string, logLines: number, signal: AbortSignal): Promise<ContainerItem> {
   signal.throwIfAborted();

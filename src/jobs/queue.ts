@@ -2,37 +2,10 @@
 // paused; running work is suspended through Suspendables), skip of a running item and cancel of
 // everything. Each task gets its own AbortSignal, a child of the job's, so skip aborts one task.
 import { BbackupError } from '../errors.js';
+import { PauseGate } from '../pause-gate.js';
 import type { Suspendable } from '../backup/volume-readers/types.js';
 
-/** Closed = paused. wait() resolves when open and rejects when the signal aborts. */
-export class PauseGate {
-  private opened: Promise<void> = Promise.resolve();
-  private release?: () => void;
-  get paused(): boolean {
-    return this.release !== undefined;
-  }
-  close(): void {
-    if (this.release) return;
-    this.opened = new Promise<void>((resolve) => (this.release = resolve));
-  }
-  open(): void {
-    const release = this.release;
-    this.release = undefined;
-    release?.();
-  }
-  async wait(signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted();
-    if (!this.release) return;
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      void this.opened.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
-  }
-}
+export { PauseGate };
 
 /** Reason a task's signal carries when the user skipped it. */
 export class SkipSignal extends Error {

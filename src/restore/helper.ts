@@ -1,16 +1,12 @@
 // Short-lived helper containers for volume work (DESIGN §4): worker image, network none, labelled
 // bbackup.helper=1 so a crashed run's leftovers can be found, and always removed.
-import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { HELPER_LABEL, OWNER_LABEL, ownerId } from '../docker/helpers.js';
+import { demuxLogs } from '../docker/logs.js';
 import { BbackupError, lastLines } from '../errors.js';
 
-export const HELPER_LABEL = 'bbackup.helper';
-/** <hostname>:<pid> of the run that made the helper: the same label the backup engine's helpers
- * carry (src/backup/volume-readers/worker.ts), so either engine's start-up sweep removes the
- * leftovers of a crashed run of the other, and never a live run's. */
-export const OWNER_LABEL = 'bbackup.owner';
-const ownerId = (): string => `${hostname()}:${process.pid}`;
+export { HELPER_LABEL, OWNER_LABEL, removeStaleHelpers } from '../docker/helpers.js';
 
 export interface HelperOptions {
   image: string;
@@ -29,28 +25,7 @@ async function createHelper(docker: Docker, o: HelperOptions): Promise<Docker.Co
   });
 }
 
-/** Remove helpers left by runs that died on this machine (their owner pid is gone). */
-export async function removeStaleHelpers(docker: Docker): Promise<number> {
-  let removed = 0;
-  for (const c of await docker.listContainers({ all: true, filters: { label: [`${HELPER_LABEL}=1`] } })) {
-    const owner = c.Labels?.[OWNER_LABEL] ?? '';
-    const sep = owner.lastIndexOf(':');
-    if (owner.slice(0, sep) !== hostname() || isAlive(Number(owner.slice(sep + 1)))) continue;
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    removed++;
-  }
-  return removed;
-}
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const remove = (c: Docker.Container) => c.remove({ force: true }).catch(() => undefined);
 
@@ -62,7 +37,7 @@ export async function runHelper(docker: Docker, o: HelperOptions & { cmd: string
   try {
     await c.start();
     const { StatusCode } = (await c.wait()) as { StatusCode: number };
-    const out = demux((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer);
+    const out = demuxLogs((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
     if (signal?.aborted) throw new BbackupError('CANCELLED', 'cancelled');
     if (StatusCode !== 0) {
       throw new BbackupError('TOOL_FAILED', `${o.cmd[0]} in the helper container exited ${StatusCode}: ${lastLines(out, 10)}`, { command: o.cmd.join(' ') });
@@ -84,15 +59,3 @@ export async function putIntoHelper(docker: Docker, o: HelperOptions, path: stri
   }
 }
 
-/** Docker's multiplexed log format: 8-byte headers [stream,0,0,0,len BE]. */
-function demux(buf: Buffer): string {
-  if (!Buffer.isBuffer(buf)) return String(buf);
-  const out: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  return Buffer.concat(out).toString('utf8');
-}

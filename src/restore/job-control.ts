@@ -1,35 +1,6 @@
-// Pause, skip and cancel for a restore job, and throttled progress events. A restore runs its items
+// Skip and throttled progress events for a restore job (pause is the shared PauseGate). A restore runs its items
 // one after the other (networks, volumes, containers: each may depend on the ones before).
 import type { Emit } from '../events.js';
-
-/** Closed = paused; wait() resolves when open and rejects when the signal aborts. */
-export class Gate {
-  private opened: Promise<void> = Promise.resolve();
-  private release?: () => void;
-  get paused(): boolean {
-    return this.release !== undefined;
-  }
-  close(): void {
-    if (!this.release) this.opened = new Promise<void>((resolve) => (this.release = resolve));
-  }
-  open(): void {
-    const release = this.release;
-    this.release = undefined;
-    release?.();
-  }
-  async wait(signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted();
-    if (!this.release) return;
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      void this.opened.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
-  }
-}
 
 /** The reason an item's signal carries when the user skipped it (as opposed to cancelling the job). */
 export class Skipped extends Error {

@@ -10,7 +10,8 @@ import type { JobHandle, JobResult } from '../jobs/types.js';
 import { readManifest } from '../store/manifest.js';
 import { removeContainer } from './container.js';
 import { removeStaleHelpers } from './helper.js';
-import { Gate, Skipped, progressReporter } from './job-control.js';
+import { PauseGate } from '../pause-gate.js';
+import { Skipped, progressReporter } from './job-control.js';
 import { planRestore } from './plan.js';
 import { preflight, preflightBytes } from './preflight.js';
 import { runItem, type RunContext } from './run-item.js';
@@ -51,7 +52,7 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
   const jobId = `restore-${randomBytes(4).toString('hex')}`;
   const emit = deps.emit ?? noEmit;
   const abort = new AbortController();
-  const gate = new Gate();
+  const gate = new PauseGate();
   let current: { item: string; abort: AbortController } | undefined;
 
   const run = async (): Promise<JobResult<RestoreValue>> => {

@@ -72,13 +72,4 @@ export function patchSchedule(path: string, name: string, patch: (s: ScheduleRun
   });
 }
 
-/** Is a process with this pid alive on this machine (signal 0 probes without touching it)? */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isPidAlive as isProcessAlive } from '../pid.js';

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BbackupError } from '../errors.js';
 import { LOCK } from './layout.js';
+import { isPidAlive } from '../pid.js';
 
 export interface LockInfo {
   pid: number;
@@ -24,16 +25,7 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-export function isPidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
+export { isPidAlive };
 export function isStale(info: LockInfo, now = Date.now(), host = osHostname()): boolean {
   if (info.hostname === host && !isPidAlive(info.pid)) return true;
   const beat = Date.parse(info.heartbeat);

@@ -2,43 +2,22 @@
 // and the store read-write, with no network. Works whenever the engine is local, even when this
 // process cannot read the daemon's data root. Helpers are labelled with their owner
 // (<hostname>:<pid>) and ALWAYS removed; leftovers of dead runs are removed at the next start.
-import { hostname } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { ensureImage, workerImageSpec } from '../../docker/images.js';
 import { BbackupError } from '../../errors.js';
-import { isPidAlive } from '../../store/lock.js';
+import { HELPER_LABEL, OWNER_LABEL, ownerId } from '../../docker/helpers.js';
 import { demuxTransform } from '../demux.js';
 import { dockerError } from '../docker-errors.js';
 import { progressParser, RSYNC_OK, rsyncSnapshotArgs, tarCreateArgs, toolError } from '../rsync.js';
 import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, VolumeReader } from './types.js';
 
-export const HELPER_LABEL = 'bbackup.helper';
-export const OWNER_LABEL = 'bbackup.owner';
+export { HELPER_LABEL, OWNER_LABEL, ownerId, removeStaleHelpers } from '../../docker/helpers.js';
 const SOURCE = '/source';
 const STORE = '/store';
 let helperCount = 0;
-
-export const ownerId = (): string => `${hostname()}:${process.pid}`;
-
-/** Remove helpers whose owner process is dead on this machine; never another live run's. */
-export async function removeStaleHelpers(docker: Docker): Promise<string[]> {
-  const removed: string[] = [];
-  const list = await docker.listContainers({ all: true, filters: { label: [`${HELPER_LABEL}=1`] } });
-  for (const c of list) {
-    const owner = c.Labels?.[OWNER_LABEL] ?? '';
-    const sep = owner.lastIndexOf(':');
-    const host = owner.slice(0, sep);
-    const pid = Number(owner.slice(sep + 1));
-    if (host === hostname() && !isPidAlive(pid)) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-      removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
-    }
-  }
-  return removed;
-}
 
 interface Helper {
   container: Docker.Container;

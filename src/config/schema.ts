@@ -115,7 +115,12 @@ const encryption = z
     recipients_file: z.string().optional(),
     identity_file: z.string().optional().describe('age identity used to decrypt on pull and restore'),
     passphrase: z.string().optional(),
-    local: z.boolean().default(false).describe('also encrypt the local store'),
+    // Encrypting the local store is not built yet; refuse it rather than silently store plaintext.
+    local: z
+      .boolean()
+      .default(false)
+      .refine((v) => v === false, 'encrypting the local store is not supported yet (everything that leaves the host is encrypted); use disk encryption (LUKS) for the store')
+      .describe('reserved: must be false; remotes are encrypted, the local store is not'),
   })
   .prefault({});
 

@@ -189,6 +189,7 @@ describe('bad files: file, line, key and what was expected', () => {
     { name: 'unknown top-level section', text: 'backp: {}\n', msg: /^\/c\.yaml:1:1: unknown key "backp" in the top level \(did you mean "backup"\?\); allowed: backup, incremental, / },
     { name: 'unknown key deep in a record', text: 'backup:\n  backup_sets:\n    s:\n      contaners: [a]\n', msg: /^\/c\.yaml:4:7: unknown key "contaners" in backup\.backup_sets\.s \(did you mean "containers"\?\)/ },
     { name: 'unknown key, nothing close', text: 'retention:\n  forever: true\n', msg: /^\/c\.yaml:2:3: unknown key "forever" in retention; allowed: last, daily, / },
+    { name: 'local store encryption (not supported) is refused', text: 'encryption:\n  local: true\n', msg: /^\/c\.yaml:2:3: encryption\.local: encrypting the local store is not supported yet/ },
     { name: 'unknown remote type', text: 'remotes:\n  a:\n    type: ftp\n', msg: /^\/c\.yaml:3:5: remotes\.a\.type: .*'local' \| 'rclone' \| 'sftp'/ },
     { name: 'missing required keys', text: 'remotes:\n  a: {type: sftp, host: h}\n', msg: /2 problems:\n {2}\/c\.yaml:2:\d+: remotes\.a\.user is required \(expected string\)\n {2}\/c\.yaml:2:\d+: remotes\.a\.path is required/ },
     { name: 'bad backup set name', text: 'backup:\n  backup_sets:\n    "bad name": {}\n', msg: /^\/c\.yaml:3:5: backup\.backup_sets\.bad name: bad name: must start with a letter or digit/ },

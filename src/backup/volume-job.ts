@@ -50,6 +50,11 @@ export async function backupVolume(volume: PlannedVolume, env: VolumeJobEnv): Pr
 }
 
 /** The hook's restore runs with its own deadline, never the job's (maybe aborted) signal. */
+/** The fields every volume item has, whatever its format. */
+function itemBase(volume: PlannedVolume, env: VolumeJobEnv): Pick<VolumeItem, 'kind' | 'name' | 'driver' | 'labels' | 'options' | 'usedBy'> {
+  return { kind: 'volume', name: volume.name, driver: volume.driver, labels: env.labels, options: env.options, usedBy: volume.usedBy };
+}
+
 async function runRestore(restore: () => Promise<void>, env: VolumeJobEnv, volume: PlannedVolume): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -80,12 +85,7 @@ async function snapshotTree(volume: PlannedVolume, env: VolumeJobEnv, written: s
   const index = await writeTreeIndex(target, join(env.folder, indexRel), { parent, signal: env.ctx.signal, beforeFile: env.gate });
   env.ctx.log('debug', `volume ${volume.name}: ${index.fileCount} files, hashed ${index.hashed} (${index.hashedBytes} bytes), inherited ${index.fileCount - index.hashed}`);
   return {
-    kind: 'volume',
-    name: volume.name,
-    driver: volume.driver,
-    labels: env.labels,
-    options: env.options,
-    usedBy: volume.usedBy,
+    ...itemBase(volume, env),
     format: 'tree',
     parent: parent ? volume.parent : undefined,
     bytes: index.bytes,
@@ -122,12 +122,7 @@ async function storeArchive(volume: PlannedVolume, env: VolumeJobEnv, written: s
     clearInterval(poll);
   }
   return {
-    kind: 'volume',
-    name: volume.name,
-    driver: volume.driver,
-    labels: env.labels,
-    options: env.options,
-    usedBy: volume.usedBy,
+    ...itemBase(volume, env),
     format: 'archive',
     // bytes of the tar stream, or what tar read when the stream bypassed us (close to the data size)
     bytes: tarBytes,

@@ -109,7 +109,7 @@ describe('retention groups end to end', () => {
     const left = sameDay ? [fullId, db2Id].sort() : [fullId, db1Id, db2Id].sort();
     expect(await ids(local)).toEqual(left);
     expect(await ids(remote)).toEqual(left);
-  });
+  }, 300_000); // eight CLI runs on a shared 2-core machine
 
   it('an encrypted remote rotates by retention.json without the age identity; a backup nothing describes is kept', async () => {
     const key = join(tmp, 'age.key');
@@ -164,7 +164,7 @@ describe('retention groups end to end', () => {
     const real = await cli(['rotate', '-r', 'vault']);
     expect(real.exitCode, real.stderr).toBe(0);
     expect(await ids(join(vault, host))).toEqual([old, complete, other].sort());
-  });
+  }, 300_000);
 
   it('a remote backup without retention.json takes its status from the local manifest, then from the remote manifest', async () => {
     const store = join(tmp, 'fb-store');

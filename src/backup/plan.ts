@@ -7,6 +7,7 @@ import type { Inventory, VolumeInfo } from '../docker/inventory.js';
 import { BbackupError } from '../errors.js';
 import type { CatalogEntry } from '../store/catalog.js';
 import type { CompressionMethod, VolumeItem } from '../store/manifest.js';
+import { groupKey } from '../store/retention-group.js';
 import type { BackupPlan, BackupRequest, BackupScope, PlannedVolume, VolumeMode } from './types.js';
 
 export interface PlanEnv {
@@ -92,6 +93,7 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     hostDir: env.hostDir,
     scope,
     backupSet: request.backupSet,
+    group: groupKey({ schedule: request.schedule, backupSet: request.backupSet, containers: request.containers, volumes: request.volumes, networks: request.networks, scope }),
     compression: { method: compressionMethod, level: compressionMethod === 'none' ? 0 : level },
     full,
     containers,

@@ -114,6 +114,7 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
       tool: { name: 'bbackup', version },
       status: errors.length > 0 ? 'partial' : 'complete',
       scope: { ...plan.scope, ...(plan.backupSet ? { backupSet: plan.backupSet } : {}) },
+      group: plan.group,
       compression: plan.compression,
       parent: parents.at(-1),
       encrypted: false,

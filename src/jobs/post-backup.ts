@@ -9,7 +9,7 @@ import type { Emit } from '../events.js';
 import { openRemote, selectRemotes } from '../remote/open.js';
 import { uploadBackup } from '../remote/upload-backup.js';
 import type { Manifest } from '../store/manifest.js';
-import { policyFrom, rotateLocal, rotateRemote } from './rotate.js';
+import { canDecryptWith, logsOnly, policyFrom, rotateLocal, rotateRemote } from './rotate.js';
 
 export interface PostBackupRequest {
   config: Config;
@@ -70,9 +70,9 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
     localFailure = err; // remotes still rotate; reported below so the run ends partial
   }
   for (const u of result.uploads.filter((x) => x.ok)) {
-    const remote = openRemote(config, u.remote, { emit, jobId });
+    const remote = openRemote(config, u.remote, { emit: logsOnly(emit), jobId });
     try {
-      const r = await rotateRemote(remote, manifest.host, policy, { dryRun: false, signal, emit, jobId });
+      const r = await rotateRemote(remote, manifest.host, policy, { dryRun: false, signal, emit, jobId, localHostDir: req.hostDir, canDecrypt: canDecryptWith(config.encryption) });
       result.rotated.push(...r.removed.map((id) => `${u.remote}:${id}`));
     } catch (err) {
       if (signal.aborted) throw err;

@@ -110,8 +110,8 @@ class SetupFailure extends BbackupError {
 }
 
 /** The backup request a schedule stands for. Two schedules on one host wait for each other's lock. */
-export function scheduleRequest(s: ScheduleConfig): BackupRequest {
-  return { containers: s.containers, backupSet: s.backup_set, scope: s.scope, remotes: s.remotes, wait: true };
+export function scheduleRequest(s: ScheduleConfig, name: string): BackupRequest {
+  return { containers: s.containers, backupSet: s.backup_set, scope: s.scope, remotes: s.remotes, wait: true, schedule: name };
 }
 
 /** Operations around a backup the caller runs itself (`bbackup backup`, the TUI). */

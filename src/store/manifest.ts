@@ -99,6 +99,8 @@ export interface Manifest {
   /** complete: every planned item stored; partial: some failed or were skipped (listed in errors) */
   status: 'complete' | 'partial';
   scope: { containers: boolean; volumes: boolean; networks: boolean; backupSet?: string };
+  /** retention group: how the backup was chosen (store/retention-group.ts); older manifests lack it, rotation derives one */
+  group?: string;
   compression: { method: CompressionMethod; level: number };
   /** newest earlier backup used as the incremental parent, if any */
   parent?: string;

@@ -16,6 +16,8 @@ export interface FixtureOptions {
   /** hard-link the volume's big file to this earlier backup's (incremental) */
   linkTo?: string;
   status?: 'complete' | 'partial';
+  /** retention group recorded in the manifest (none: as written before groups existed) */
+  group?: string;
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -54,6 +56,7 @@ export async function makeFixtureBackup(o: FixtureOptions): Promise<{ dir: strin
     tool: { name: 'bbackup', version: 'test' },
     status: o.status ?? 'complete',
     scope: { containers: true, volumes: true, networks: true },
+    ...(o.group ? { group: o.group } : {}),
     compression: { method: 'zstd', level: 3 },
     encrypted: false,
     items: [

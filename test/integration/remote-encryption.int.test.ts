@@ -52,7 +52,9 @@ describe('passphrase encryption', () => {
     const remote = openRemote(config, 'nas');
     await uploadBackup({ remote, backupDir: dir, manifest, level: 3, encrypted: true, signal });
     const files = await readdir(join(tmp, 'nas', 'h1', manifest.id), { recursive: true, withFileTypes: true });
-    expect(files.filter((f) => f.isFile()).every((f) => f.name.endsWith('.age'))).toBe(true);
+    // every file but retention.json (status and a hashed group, for rotation without the key)
+    expect(files.filter((f) => f.isFile() && f.name !== 'retention.json').every((f) => f.name.endsWith('.age'))).toBe(true);
+    expect(files.filter((f) => f.isFile() && !f.name.endsWith('.age')).map((f) => f.name)).toEqual(['retention.json']);
     expect((await listRemoteBackups(remote, signal)).backups[0]).toMatchObject({ id: manifest.id, encrypted: true });
     // the age header says scrypt: a passphrase file, as `age -p` would make
     expect((await readFile(join(tmp, 'nas', 'h1', manifest.id, 'manifest.json.age'))).toString('latin1')).toMatch(/-> scrypt /);

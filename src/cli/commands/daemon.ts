@@ -44,7 +44,7 @@ export function scheduleRunner(ctx: CliContext, currentConfig: () => Config = ()
     const target = resolveDockerTarget(config, schedule.host ?? ctx.opts.host, ctx.io.env);
     const run = await runOperatedBackup({
       config,
-      request: scheduleRequest(schedule),
+      request: scheduleRequest(schedule, name),
       connect: () => connectDocker(target),
       hostLabel: target.hostName ?? target.address,
       start: startBackup,

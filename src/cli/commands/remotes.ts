@@ -6,7 +6,7 @@ import { fanOut, type Emit } from '../../events.js';
 import { listRemoteBackups, type RemoteBackup } from '../../remote/list.js';
 import { openRemote, selectRemotes } from '../../remote/open.js';
 import { pullBackup } from '../../remote/pull.js';
-import { policyFrom, rotateLocal, rotateRemote, type RotationReport } from '../../jobs/rotate.js';
+import { canDecryptWith, logsOnly, policyFrom, rotateLocal, rotateRemote, type RotationReport } from '../../jobs/rotate.js';
 import { listHostFolders } from '../../store/catalog.js';
 import { fromSafeSegment, hostDir } from '../../store/layout.js';
 import { acquireLock } from '../../store/lock.js';
@@ -128,11 +128,12 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
         }
       }
     }
+    const canDecrypt = canDecryptWith(ctx.config.encryption);
     for (const name of opts.remote?.length ? selectRemotes(ctx.config, opts.remote) : selectRemotes(ctx.config)) {
-      const remote = openRemote(ctx.config, name, { emit: p.emit });
+      const remote = openRemote(ctx.config, name, { emit: logsOnly(p.emit) });
       try {
         const hosts = hostsFilter ?? [...new Set((await listRemoteBackups(remote, signal)).backups.map((b) => b.host))];
-        for (const host of hosts) reports.push(await rotateRemote(remote, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit }));
+        for (const host of hosts) reports.push(await rotateRemote(remote, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit, localHostDir: hostDir(store, host), canDecrypt }));
       } catch (err) {
         if (signal.aborted) throw err;
         failures.push({ target: name, error: describeError(err) });
@@ -154,13 +155,14 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
         formatTable(rows, [
           { header: 'WHERE', value: (r) => r.target },
           { header: 'HOST', value: (r) => r.host },
+          { header: 'GROUP', value: (r) => r.group },
           { header: 'ID', value: (r) => r.id },
           { header: 'ACTION', value: (r) => (r.keep ? 'keep' : opts.dryRun ? 'remove' : 'removed') },
           { header: 'REASON', value: (r) => r.reasons.join('; ') },
         ]),
       );
     for (const r of reports) for (const c of r.cleaned ?? []) ctx.print(`${opts.dryRun ? 'would remove' : 'removed'} ${r.target}: ${c} (an upload cut off more than a day ago)`);
-    for (const r of reports.filter((x) => x.plan.overQuota)) ctx.print(`warning: ${r.target} ${r.host} stays over max_storage_gb: the newest complete backup alone exceeds it`);
+    for (const r of reports.filter((x) => x.plan.overQuota)) ctx.print(`warning: ${r.target} ${r.host} stays over max_storage_gb: what the quota may not remove (each group's newest complete backup${r.plan.leftoverBytes ? `, ${formatBytes(r.plan.leftoverBytes)} of leftovers .removing-*/.pull-*` : ''}) exceeds it`);
   }
   return failures.length > 0 ? 4 : 0;
 }

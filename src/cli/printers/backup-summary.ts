@@ -30,7 +30,7 @@ export function formatPlan(plan: BackupPlan): string {
     { header: 'PARENT', value: (r) => r.parent },
   ]);
   const warnings = plan.warnings.map((w) => `warning: ${w}`);
-  return [head, table, `estimated volume data: ${formatBytes(plan.estimatedBytes)}`, ...warnings].join('\n');
+  return [head, table, `estimated volume data: ${formatBytes(plan.estimatedBytes)}`, `retention group: ${plan.group}`, ...warnings].join('\n');
 }
 
 export function summaryDocument(result: JobResult<BackupValue>, seconds: number): Record<string, unknown> {
@@ -42,6 +42,7 @@ export function summaryDocument(result: JobResult<BackupValue>, seconds: number)
     dir: v?.dir,
     host: v?.manifest.host,
     status: v?.manifest.status,
+    group: v?.manifest.group,
     parent: v?.manifest.parent,
     seconds: Math.round(seconds * 10) / 10,
     items: v?.manifest.items.map((i) => ({ kind: i.kind, name: i.name, ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}) })) ?? [],

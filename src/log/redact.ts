@@ -69,7 +69,7 @@ export function configSecrets(config: Config): string[] {
 }
 
 /** Path, query, user and password of a URL, and the segments and values that look like tokens. */
-function urlSecrets(url: string): string[] {
+export function urlSecrets(url: string): string[] {
   try {
     const u = new URL(url);
     const whole = [u.username, u.password, u.pathname, u.search.slice(1)].filter((p) => p.length >= 6);
@@ -105,7 +105,10 @@ function secretFlagValues(flags: readonly string[]): string[] {
 export function redactText(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(MASK);
-  return out.replace(/\b(https?):\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
+  return out.replace(/\bhttps?:\/\/[^\s"'<>]+/g, (match) => {
+    const trail = /[.,:;!?)\]]+$/.exec(match)?.[0] ?? ''; // "see http://h/x." keeps its full stop
+    return redactUrl(match.slice(0, match.length - trail.length)) + trail;
+  });
 }
 
 /** A redactor bound to one config's secrets (the logger, notifications and error output use it). */

@@ -48,15 +48,18 @@ describe('ssh:// Docker host keys', () => {
   });
 
   it('a host that is not in known_hosts is refused, with how to add it', async () => {
+    // No host key settings: ~/.ssh/known_hosts, which does not exist here. Through a hosts entry and through DOCKER_HOST.
+    const dflt = await listNetworks({});
+    expect(dflt.exitCode, dflt.stderr).toBe(3);
+    expect(dflt.stderr).toContain(`refused to talk to the Docker engine at ssh://root@127.0.0.1:${sshd.port} (from --host far): cannot read known_hosts ${join(dir, '.ssh/known_hosts')}`);
+    const viaEnv = await runCli(['-c', await writeConfig(await tempDir('rsec-ssh-cfg'), {}), 'list-networks'], { env: { ...env, DOCKER_HOST: `ssh://root@127.0.0.1:${sshd.port}` } });
+    expect(viaEnv.exitCode, viaEnv.stderr).toBe(3);
+    expect(viaEnv.stderr).toContain(`(from DOCKER_HOST): cannot read known_hosts ${join(dir, '.ssh/known_hosts')}`);
     const empty = join(dir, 'empty_known_hosts');
     await writeFile(empty, '');
     const r = await listNetworks({ known_hosts: empty });
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain(`refused to talk to the Docker engine at ssh://root@127.0.0.1:${sshd.port} (from --host far): host [127.0.0.1]:${sshd.port} is not in ${empty}; add its key (ssh-keyscan -p ${sshd.port} 127.0.0.1 >> ${empty}) or pin host_key in the config`);
-    // the default file, ~/.ssh/known_hosts, does not exist here: refused too
-    const dflt = await listNetworks({});
-    expect(dflt.exitCode).toBe(3);
-    expect(dflt.stderr).toContain(`cannot read known_hosts ${join(dir, '.ssh/known_hosts')}`);
   });
 
   it('a different key for the host is a HOST KEY MISMATCH', async () => {

@@ -68,14 +68,15 @@ export function configSecrets(config: Config): string[] {
   return [...out].sort((a, b) => b.length - a.length);
 }
 
-/** Path, query, user and password of a URL, and the segments and values that look like tokens. */
+/** User, password, and the path segments and query values that look like tokens, of a URL. */
 export function urlSecrets(url: string): string[] {
   try {
     const u = new URL(url);
-    const whole = [u.username, u.password, u.pathname, u.search.slice(1)].filter((p) => p.length >= 6);
-    // Single segments only when they look like a token, so that words like "services" stay readable.
+    const login = [u.username, u.password].filter((p) => p.length >= 4);
+    // Path segments and query values only when they look like a token, so that words like
+    // "services" or a path like "/bbackup" (also part of the store's path) stay readable.
     const parts = [...u.pathname.split('/'), ...u.searchParams.values()].filter((p) => (p.length >= 8 && /\d/.test(p)) || p.length >= 16);
-    return [...whole, ...parts].flatMap((p) => [p, safeDecode(p)]);
+    return [...login, ...parts].flatMap((p) => [p, safeDecode(p)]);
   } catch {
     return [];
   }

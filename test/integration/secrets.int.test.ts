@@ -87,7 +87,7 @@ describe('secrets', () => {
     expect(good.hits).toHaveLength(1);
     expect(smtp.mails).toHaveLength(1);
     const logText = await readFile(log, 'utf8');
-    expect(logText).toContain(`webhook http://127.0.0.1:${bad.port}/…: could not send backup.finished (failed): failed after 1 attempt(s): HTTP 401: invalid_token …; you asked for …?…`);
+    expect(logText).toContain(`webhook http://127.0.0.1:${bad.port}/…: could not send backup.finished (failed): failed after 1 attempt(s): HTTP 401: invalid_token …; you asked for /services/T0001/B0001/…?token=…`);
     expect(good.hits[0]!.body).toContain('pre-hook');
     expect(smtp.mails[0]).toContain('pre-hook');
     const everything = { stdout: r.stdout, stderr: r.stderr, log: logText, webhook: good.hits[0]!.body, mail: smtp.mails[0]! };

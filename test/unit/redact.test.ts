@@ -31,6 +31,7 @@ describe('redactText', () => {
     const s = configSecrets(config);
     for (const v of ['sftp-pw-1', 'kp-secret', 'AKIASECRETVALUE', 'obscured123', 'age-passphrase', 'smtp-pw-9', 'Bearer hdr-token-77', 'hdr-token-77', 'XyZsecretTOKEN42', 'q7secretquery']) expect(s).toContain(v);
     expect(s).not.toContain('services');
+    expect(configSecrets(parseConfigObject({ notifications: { webhooks: [{ url: 'https://hooks.example.com/bbackup' }] } }))).toEqual(['https://hooks.example.com/bbackup']);
     expect(s).not.toContain('--fast-list');
   });
   it('masks them wherever they appear, and the path and query of any URL', () => {

@@ -6,6 +6,7 @@ import type { CliContext } from '../src/cli/context.js';
 import { expandHome } from '../src/config/locate.js';
 import { BbackupError } from '../src/errors.js';
 import { createLogger } from '../src/log/logger.js';
+import { redactorFor } from '../src/log/redact.js';
 import { createEngine } from './engine/real.js';
 import type { TuiEngine } from './engine/types.js';
 import { initialState } from './state/types.js';
@@ -23,7 +24,7 @@ export async function runTui(ctx: CliContext, makeEngine?: (ctx: CliContext) => 
   const store = expandHome(config.backup.store);
   const state = initialState(config, { name: engine.hostName, docker: engine.serverVersion, store, freePercent: await freePercent(store) }, loaded.source.path);
   // The TUI owns the terminal: log lines go to the file and the error pane, never to stderr.
-  const logger = createLogger(config.logging, { consoleLevel: 'error' });
+  const logger = createLogger(config.logging, { consoleLevel: 'error', redact: redactorFor(config) });
   const app = new Tui({ engine, state, theme: themeFromEnv(ctx.io.env), logEmit: logger.emit, configPath: loaded.source.path, env: ctx.io.env, logFile: config.logging.file ? expandHome(config.logging.file) : undefined });
   const onSignal = (sig: NodeJS.Signals) => void app.shutdown(sig);
   let crashed = false;

@@ -11,7 +11,7 @@ import { openRemote } from '../../src/remote/open.js';
 import { pullBackup } from '../../src/remote/pull.js';
 import { planRestore } from '../../src/restore/plan.js';
 import { startRestore } from '../../src/restore/restore-job.js';
-import type { RestoreRequest as EngineRestoreRequest } from '../../src/restore/types.js';
+import { privilegeLines, type RestoreRequest as EngineRestoreRequest } from '../../src/restore/types.js';
 import { backupDir, hostDir } from '../../src/store/layout.js';
 import { readManifest } from '../../src/store/manifest.js';
 import { verifyBackup } from '../../src/store/verify.js';
@@ -42,6 +42,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     force: r.force,
     start: r.start,
     verify: true,
+    allowPrivileged: r.allowPrivileged ?? false,
   });
   return {
     hostName: connection.hostName,
@@ -82,6 +83,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         reuse: plan.items.filter((i) => i.action === 'reuse').map(line),
         conflicts: plan.conflicts.map((c) => c.message),
         problems: plan.missingImages.map((p) => p.message),
+        privileges: privilegeLines(plan),
       };
     },
     startRestore: async (r, emit) =>

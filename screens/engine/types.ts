@@ -27,6 +27,8 @@ export interface RestoreRequest {
   renames: { container: Record<string, string>; volume: Record<string, string>; network: Record<string, string> };
   force: boolean;
   start: boolean;
+  /** the privilege lines the operator confirmed (RestorePreview.privileges); the restore is refused if it needs others */
+  allowPrivileged?: string[];
 }
 
 /** What a restore will do, in words the confirmation shows. */
@@ -37,6 +39,8 @@ export interface RestorePreview {
   reuse: string[];
   conflicts: string[];
   problems: string[];
+  /** what the restore grants on the host, "container web: capability NET_ADMIN"; needs its own confirmation */
+  privileges: string[];
 }
 
 export interface TuiEngine {

@@ -41,7 +41,7 @@ const commandName = (cmd: unknown): string => {
 
 export function reportError(ctx: CliContext, err: unknown): number {
   const code = exitCodeOf(err);
-  const message = describeError(err);
+  const message = ctx.redact(describeError(err));
   if (!(err instanceof BbackupError) && process.env.BBACKUP_DEBUG) ctx.io.stderr.write(`${(err as Error).stack}\n`);
   ctx.io.stderr.write(`bbackup: error: ${message}\n`);
   ctx.loggerIfReady?.log('error', message, { console: false });

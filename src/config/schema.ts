@@ -203,6 +203,10 @@ const hosts = z.record(
       .strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), verify: z.boolean().default(true) })
       .optional(),
     volume_mode: z.enum(['auto', 'host', 'worker', 'stream']).optional(),
+    // ssh:// only, as for the sftp remote: the engine's host key is checked before anything is sent.
+    known_hosts: z.string().optional().describe('ssh://: known_hosts file to check the host key against (default ~/.ssh/known_hosts)'),
+    host_key: z.string().optional().describe('ssh://: pinned host key, "ssh-ed25519 AAAA..."'),
+    insecure_accept_any_host_key: z.boolean().default(false).describe('ssh://: accept any host key (unsafe; for labs only)'),
   }),
 );
 

@@ -7,6 +7,7 @@ import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import { expandHome } from '../config/locate.js';
 import type { Config } from '../config/schema.js';
 import type { Emit, EngineEvent, LogLevel } from '../events.js';
+import { redactorFor } from './redact.js';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -40,6 +41,8 @@ export interface LoggerOptions {
   console?: LogSink;
   /** extra sinks (the TUI's event store) */
   sinks?: LogSink[];
+  /** applied to every message before any sink sees it (src/log/redact.ts: the config's secrets) */
+  redact?: (text: string) => string;
 }
 
 export const formatRecord = (r: LogRecord): string => `${r.time.toISOString()} ${r.level.toUpperCase().padEnd(5)} [${r.source}] ${r.msg}`;
@@ -67,7 +70,9 @@ export function createLogger(cfg: Config['logging'], opts: LoggerOptions = {}): 
       fileProblem(path, err);
     }
   }
-  const write = (r: LogRecord, toConsole: boolean) => {
+  const redact = opts.redact ?? redactorFor(undefined);
+  const write = (record: LogRecord, toConsole: boolean) => {
+    const r = { ...record, msg: redact(record.msg) };
     const rank = RANK[r.level];
     if (file && rank >= fileLevel) file.write(`${formatRecord(r)}\n`);
     if (toConsole && opts.console && rank >= consoleLevel) opts.console(r);

@@ -15,7 +15,7 @@ import { Skipped, progressReporter } from './job-control.js';
 import { planRestore } from './plan.js';
 import { preflight, preflightBytes } from './preflight.js';
 import { runItem, type RunContext } from './run-item.js';
-import type { PlanItem, RestorePlan, RestoreRequest, VolumeMode } from './types.js';
+import { privilegeLines, privilegesAccepted, type PlanItem, type RestorePlan, type RestoreRequest, type VolumeMode } from './types.js';
 
 export interface RestoreDeps {
   docker: Docker;
@@ -38,8 +38,17 @@ export interface RestoreValue {
 
 export const itemName = (i: Pick<PlanItem, 'kind' | 'target'>): string => `${i.kind} ${i.target}`;
 
-/** Refuse a plan with conflicts or missing images: nothing has been touched yet. */
-export function assertRunnable(plan: RestorePlan): void {
+/** Refuse a plan that needs privileges nobody accepted, has conflicts or misses images: nothing has been touched yet. */
+export function assertRunnable(plan: RestorePlan, allowPrivileged?: RestoreRequest['allowPrivileged']): void {
+  if (!privilegesAccepted(plan, allowPrivileged)) {
+    const lines = privilegeLines(plan);
+    throw new BbackupError(
+      'USAGE',
+      `refused: restoring from backup ${plan.backupId} would grant these privileges on this host; nothing was changed:\n  ${lines.join('\n  ')}\n` +
+        'A backup folder can be edited by whoever could write it. If these are expected (e.g. a monitoring agent that mounts the Docker socket), restore again with --allow-privileged.',
+      { privileges: lines },
+    );
+  }
   if (plan.missingImages.length > 0) {
     throw new BbackupError('NOT_FOUND', `refused: images are missing; nothing was restored:\n  ${plan.missingImages.map((p) => p.message).join('\n  ')}`, { images: plan.missingImages.map((p) => p.name) });
   }
@@ -57,7 +66,7 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
 
   const run = async (): Promise<JobResult<RestoreValue>> => {
     const plan = deps.plan ?? (await planRestore(request.backupDir, await readManifest(request.backupDir), request, deps.docker));
-    assertRunnable(plan);
+    assertRunnable(plan, request.allowPrivileged);
     const work = plan.items;
     emit({ type: 'job.start', jobId, kind: 'restore', title: `restore ${plan.backupId}`, items: work.length + 1 });
     const verifyItem = 'verify backup';

@@ -10,6 +10,7 @@ import { createContainer, dockerError, removeContainer, startContainer } from '.
 import type { ContainerInspect, NetworkInspect } from './inspect-types.js';
 import { progressReporter } from './job-control.js';
 import { buildNetworkSpec } from './network.js';
+import { containerPrivileges, networkPrivileges } from './privileges.js';
 import { readJson, unwrap } from './plan.js';
 import { usedNetworks, usedVolumes } from './plan-build.js';
 import { archiveEntry, volumeItem } from './preflight.js';
@@ -55,6 +56,7 @@ async function restoreNetwork(item: PlanItem, ctx: RunContext): Promise<void> {
   const { docker } = ctx;
   if (item.action === 'replace') await docker.getNetwork(item.target).remove().catch((err) => { throw dockerError(`could not remove network ${item.target}`, err); });
   const saved = unwrap(await readJson<NetworkInspect | NetworkInspect[]>(ctx.plan.backupDir, rel.network(item.source), `network ${item.source}`));
+  assertNoNewPrivileges(item, networkPrivileges(saved));
   const spec = buildNetworkSpec(saved, item.target, new Map());
   if (!item.network?.fixedSubnet) delete (spec.create.IPAM as { Config?: unknown }).Config;
   await docker.createNetwork(spec.create as unknown as Docker.NetworkCreateOptions).catch((err) => { throw dockerError(`could not create network ${item.target}`, err); });
@@ -89,6 +91,8 @@ async function restoreContainer(item: PlanItem, ctx: RunContext & { signal: Abor
   if (item.action === 'replace') await removeContainer(docker, item.target); // normally gone already (restore-job)
   const inspect = await savedInspect(ctx, item.source);
   const idToName = new Map(plan.manifest.items.filter((i): i is ContainerItem => i.kind === 'container').map((c) => [c.id, c.name]));
+  const restored = new Set(plan.items.filter((i) => i.kind === 'container').map((i) => i.source));
+  assertNoNewPrivileges(item, containerPrivileges(inspect, { restored, idToName }));
   const dropStaticIp = new Map<string, string>();
   for (const n of usedNetworks(inspect)) {
     const target = renamed(plan.renames, 'network', n);
@@ -107,6 +111,17 @@ async function restoreContainer(item: PlanItem, ctx: RunContext & { signal: Abor
   for (const note of created.notes) ctx.emit({ type: 'log', jobId: ctx.jobId, level: 'info', source: 'restore', msg: `${name}: ${note}` });
   if (item.container!.start) await startContainer(docker, created.id, item.target);
   ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: item.container!.start ? 'created and started' : 'created' });
+}
+
+/**
+ * The definition is read again here: if it was changed after the plan was shown (and accepted),
+ * anything it now needs beyond what the plan listed is refused.
+ */
+function assertNoNewPrivileges(item: PlanItem, now: string[]): void {
+  const added = now.filter((p) => !item.privileges.includes(p));
+  if (added.length > 0) {
+    throw new BbackupError('INTEGRITY', `${item.kind} ${item.target} not created: its saved definition changed after the plan was made and now also needs: ${added.join('; ')}`, { privileges: added });
+  }
 }
 
 /** The first volume or network this container needs that failed to restore. */

@@ -24,6 +24,8 @@ export interface PtyApp {
   bufferType(): string;
   /** true when the last cursor-visibility sequence hid the cursor */
   cursorHidden(): boolean;
+  /** how the first character of `text` on the screen is drawn (undefined when it is not shown) */
+  style(text: string): { bold: boolean; fg: number; palette: boolean } | undefined;
 }
 
 export const KEYS = { enter: '\r', escape: '\x1b', tab: '\t', shiftTab: '\x1b[Z', up: '\x1b[A', down: '\x1b[B', home: '\x1b[H', end: '\x1b[F', space: ' ', ctrlC: '\x03', backspace: '\x7f' } as const;
@@ -88,6 +90,14 @@ export function spawnTui(args: string[], opts: { env?: Record<string, string | u
     exited,
     bufferType: () => term.buffer.active.type,
     cursorHidden: () => raw.lastIndexOf('\x1b[?25l') > raw.lastIndexOf('\x1b[?25h'),
+    style(text) {
+      const buf = term.buffer.active;
+      const rows = lines();
+      const y = rows.findIndex((l) => l.includes(text));
+      if (y < 0) return undefined;
+      const cell = buf.getLine(buf.viewportY + y)?.getCell(rows[y]!.indexOf(text));
+      return cell ? { bold: cell.isBold() !== 0, fg: cell.getFgColor(), palette: cell.isFgPalette() } : undefined;
+    },
   };
   return app;
 }

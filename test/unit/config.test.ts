@@ -196,6 +196,9 @@ describe('bad files: file, line, key and what was expected', () => {
     { name: 'local store encryption (not supported) is refused', text: 'encryption:\n  local: true\n', msg: /^\/c\.yaml:2:3: encryption\.local: encrypting the local store is not supported yet/ },
     { name: 'unknown remote type', text: 'remotes:\n  a:\n    type: ftp\n', msg: /^\/c\.yaml:3:5: remotes\.a\.type: .*'local' \| 'rclone' \| 'sftp'/ },
     { name: 'missing required keys', text: 'remotes:\n  a: {type: sftp, host: h}\n', msg: /2 problems:\n {2}\/c\.yaml:2:\d+: remotes\.a\.user is required \(expected string\)\n {2}\/c\.yaml:2:\d+: remotes\.a\.path is required/ },
+    { name: 'a bad webhook url is not echoed (tokens live there)', text: 'notifications:\n  webhooks:\n    - url: "hooks/T0000/s3cr3t-t0ken"\n', msg: /^\/c\.yaml:3:\d+: notifications\.webhooks\[0\]\.url: Invalid URL \(value not shown: it is a secret\)$/ },
+    { name: 'a password of the wrong type is not echoed', text: 'notifications:\n  email: {smtp_host: h, from: a@b, to: [c@d], password: 12345678}\n', msg: /^\/c\.yaml:2:\d+: notifications\.email\.password: expected string, received number \(value not shown: it is a secret\)$/ },
+    { name: 'a webhook header of the wrong type is not echoed', text: 'notifications:\n  webhooks:\n    - {url: "https://h/x", headers: {Authorization: 987654321}}\n', msg: /^\/c\.yaml:3:\d+: notifications\.webhooks\[0\]\.headers\.Authorization: expected string, received number \(value not shown: it is a secret\)$/ },
     { name: 'bad backup set name', text: 'backup:\n  backup_sets:\n    "bad name": {}\n', msg: /^\/c\.yaml:3:5: backup\.backup_sets\.bad name: bad name: must start with a letter or digit/ },
   ])('$name', ({ text, msg }) => {
     const err = fail(() => parseConfigText(text, '/c.yaml', {}));

@@ -27,7 +27,7 @@ describe('sendWebhook', () => {
       res.statusCode = 404;
       res.end('no such hook');
     });
-    await expect(sendWebhook(cfg(s.url), report, { backoffMs: 10 })).rejects.toThrow(/webhook http:\/\/127\.0\.0\.1:\d+\/x\?… failed after 1 attempt\(s\) \(not retried: the request itself was refused\): HTTP 404: no such hook/);
+    await expect(sendWebhook(cfg(s.url), report, { backoffMs: 10 })).rejects.toThrow(/webhook http:\/\/127\.0\.0\.1:\d+\/… failed after 1 attempt\(s\) \(not retried: the request itself was refused\): HTTP 404: no such hook/);
     expect(s.count()).toBe(1);
   });
 

@@ -196,13 +196,17 @@ describe('restore dialog and confirmation', () => {
     expect(req).toMatchObject({ id: m.id, containers: ['web'], volumes: [], renames: { container: { web: 'web2' }, volume: {} }, force: false, start: true });
   });
   it('the confirmation lists exactly what is created and what replaced', () => {
-    expect(restoreConfirmLines({ create: ['volume a'], replace: ['container b'], reuse: [], conflicts: [], problems: [] }, true)).toEqual([
+    expect(restoreConfirmLines({ create: ['volume a'], replace: ['container b'], reuse: [], conflicts: [], problems: [], privileges: [] }, true, ascii)).toEqual([
       'Will be created:',
       '  volume a',
       'Will be REPLACED (removed, then restored):',
       '  container b',
     ]);
-    expect(restoreConfirmLines({ create: [], replace: [], reuse: [], conflicts: [], problems: [] }, false)).toEqual(['Nothing to restore.']);
+    expect(restoreConfirmLines({ create: [], replace: [], reuse: [], conflicts: [], problems: [], privileges: [] }, false, ascii)).toEqual(['Nothing to restore.']);
+  });
+  it('privileges are listed last, highlighted, with text from the backup escaped', () => {
+    const lines = restoreConfirmLines({ create: ['container c'], replace: [], reuse: [], conflicts: [], problems: [], privileges: ['container c: host path /{red-fg}x mounted at /x'] }, false, uni);
+    expect(lines.slice(2)).toEqual(['{bold}{red-fg}PRIVILEGES on this host (1):{/red-fg}{/bold}', '{bold}{red-fg}  ! container c: host path /{open}red-fg{close}x mounted at /x{/red-fg}{/bold}']);
   });
   it('item rows say what each item is', () => {
     expect(itemRowText(m.items[1]!, 200)).toMatch(/^volume +data +10 B +1 files +tree +used by web/);

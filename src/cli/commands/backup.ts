@@ -129,7 +129,7 @@ async function backupCommand(ctx: CliContext, flags: BackupFlags): Promise<numbe
   else if (result.value?.dryRun) ctx.io.stdout.write(`${formatPlan(result.value.plan)}\n`);
   else {
     const text = formatSummary(result, seconds);
-    if (text) (result.outcome === 'ok' ? ctx.print.bind(ctx) : (t: string) => ctx.io.stderr.write(`${t}\n`))(text);
+    if (text) (result.outcome === 'ok' ? ctx.print.bind(ctx) : (t: string) => ctx.io.stderr.write(`${t}\n`))(ctx.redact(text));
   }
   return exitCodeForResult(result);
 }

@@ -129,7 +129,7 @@ export async function runScheduleOnce(ctx: CliContext, name: string): Promise<nu
     const result = await runRecorded(statePathFor(ctx.config), name, schedule, scheduleRunner(ctx), stop.signal, ctx.logger.child('schedule'));
     if (ctx.opts.json) ctx.printJson({ schedule: name, ...result });
     else ctx.print(`schedule ${name}: ${result.status}${result.backupId ? ` (backup ${result.backupId})` : ''}`);
-    if (result.error) ctx.io.stderr.write(`bbackup: ${result.status === 'ok' ? 'warning' : 'error'}: ${result.error}\n`);
+    if (result.error) ctx.io.stderr.write(`bbackup: ${result.status === 'ok' ? 'warning' : 'error'}: ${ctx.redact(result.error)}\n`);
     switch (result.status) {
       case 'ok':
         return 0;

@@ -65,8 +65,8 @@ async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promis
         backups.push(...(await listRemoteBackups(remote, signal)).backups);
       } catch (err) {
         if (signal.aborted) throw err;
-        failures.push({ remote: name, error: describeError(err) });
-        ctx.io.stderr.write(`bbackup: error: ${describeError(err)}\n`);
+        failures.push({ remote: name, error: ctx.redact(describeError(err)) });
+        ctx.io.stderr.write(`bbackup: error: ${ctx.redact(describeError(err))}\n`);
       } finally {
         await remote.close();
       }
@@ -136,8 +136,8 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
         for (const host of hosts) reports.push(await rotateRemote(remote, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit, localHostDir: hostDir(store, host), canDecrypt }));
       } catch (err) {
         if (signal.aborted) throw err;
-        failures.push({ target: name, error: describeError(err) });
-        ctx.io.stderr.write(`bbackup: error: ${describeError(err)}\n`);
+        failures.push({ target: name, error: ctx.redact(describeError(err)) });
+        ctx.io.stderr.write(`bbackup: error: ${ctx.redact(describeError(err))}\n`);
       } finally {
         await remote.close();
       }

@@ -10,7 +10,7 @@ import { locateBackup, planRestore } from '../../restore/plan.js';
 import { describePlan } from '../../restore/describe-plan.js';
 import { parseRenames } from '../../restore/renames.js';
 import { assertRunnable, startRestore } from '../../restore/restore-job.js';
-import type { RestoreRequest } from '../../restore/types.js';
+import { privilegeLines, privilegesAccepted, type RestoreRequest } from '../../restore/types.js';
 import { readManifest } from '../../store/manifest.js';
 import type { CliContext } from '../context.js';
 import type { Action } from '../run.js';
@@ -28,6 +28,7 @@ interface RestoreFlags {
   dryRun?: boolean;
   verify: boolean;
   fromRemote?: string;
+  allowPrivileged?: boolean;
 }
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -47,7 +48,8 @@ export function register(program: Command, action: Action): void {
     .option('--dry-run', 'print the plan and every conflict; change nothing')
     .option('--no-verify', 'restore even if files do not match the manifest (archives are still checked for unsafe entries)')
     .option('--from-remote <name>', 'pull backup ID from this remote into the local store first (kept there), then restore')
-    .addHelpText('after', '\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run')
+    .option('--allow-privileged', 'restore containers, volumes and networks that need privileges on this host (privileged mode, capabilities, devices, host paths, host namespaces, security options off); --dry-run lists them')
+    .addHelpText('after', '\nA backup id is looked up in the store only; give a folder as a path (./NAME, /mnt/usb/...).\n\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run')
     .action(action(restoreCommand));
 }
 
@@ -66,16 +68,20 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     force: flags.force ?? false,
     start: flags.start,
     verify: flags.verify,
+    allowPrivileged: flags.allowPrivileged ?? false,
   };
   const plan = await planRestore(backupDir, manifest, request, conn.docker);
-  const runnable = plan.conflicts.length === 0 && plan.missingImages.length === 0;
+  const privileges = privilegeLines(plan);
+  const privilegesAllowed = privilegesAccepted(plan, request.allowPrivileged);
+  const runnable = plan.conflicts.length === 0 && plan.missingImages.length === 0 && privilegesAllowed;
   if (flags.dryRun) {
-    if (ctx.opts.json) ctx.printJson({ dryRun: true, runnable, plan: { ...plan, manifest: undefined } });
-    else ctx.print(describePlan(plan, { dryRun: true }));
-    return runnable ? 0 : exitCodeFor(plan.missingImages.length > 0 ? 'NOT_FOUND' : 'CONFLICT');
+    if (ctx.opts.json) ctx.printJson({ dryRun: true, runnable, privileges, privilegesAllowed, plan: { ...plan, manifest: undefined } });
+    else ctx.print(describePlan(plan, { dryRun: true, allowPrivileged: request.allowPrivileged }));
+    return runnable ? 0 : exitCodeFor(!privilegesAllowed ? 'USAGE' : plan.missingImages.length > 0 ? 'NOT_FOUND' : 'CONFLICT');
   }
-  if (!runnable) assertRunnable(plan); // throws: refused with every conflict and missing image, nothing changed
-  if (!ctx.opts.json && !ctx.opts.quiet) ctx.print(describePlan(plan, { dryRun: false }));
+  // throws when refused: every privilege not allowed, conflict or missing image listed, nothing changed
+  if (!runnable) assertRunnable(plan, request.allowPrivileged);
+  if (!ctx.opts.json && !ctx.opts.quiet) ctx.print(describePlan(plan, { dryRun: false, allowPrivileged: request.allowPrivileged }));
   // Items and live bars (on a terminal) through the shared text printer; warnings and the summary through ours.
   const quiet = ctx.opts.json || ctx.opts.quiet;
   const text = textPrinter({ out: ctx.io.stdout, live: !quiet && ctx.io.stdout.isTTY === true, quiet });

@@ -13,7 +13,9 @@ import type { Emit } from '../events.js';
 import type { Logger } from '../log/logger.js';
 import { listBackups } from '../store/catalog.js';
 import { hostDir as hostDirOf } from '../store/layout.js';
+import type { SyncTree } from '../store/durable.js';
 import { acquireLock, type HeldLock } from '../store/lock.js';
+import { makePrivateDir } from '../store/private.js';
 import type { JobHandle, JobResult } from './types.js';
 import { throttleProgress } from './progress.js';
 import { WorkQueue } from './queue.js';
@@ -28,6 +30,8 @@ export interface BackupDeps {
   hooks?: BackupHooks;
   /** the clock that names the backup (tests pin it to show same-second ids) */
   now?: () => Date;
+  /** flushes the finished backup to disk before the rename that completes it (default: syncfs of the store, src/store/durable.ts) */
+  syncStore?: SyncTree;
 }
 
 /** Can this process read a Mountpoint (mode auto picks host then)? */
@@ -119,6 +123,7 @@ async function runJob(jobId: string, request: BackupRequest, deps: BackupDeps, s
   const hostDir = hostDirOf(deps.config.backup.store, deps.docker.hostName);
   let lock: HeldLock;
   try {
+    await makePrivateDir(hostDir); // store root and host folder 0700 when this run creates them
     lock = await acquireLock(hostDir, { wait: request.wait, signal });
   } catch (err) {
     return fail(err, false);

@@ -1,7 +1,7 @@
 // The body of a backup job once the host's lock is held: clean leftovers, plan, claim an id,
-// run every item through the queue, write metadata and the manifest last, rename into place.
-// Anything that goes wrong before the rename removes the .partial folder: a half-written
-// backup never looks whole.
+// run every item through the queue, write metadata and the manifest last, flush it all to disk,
+// rename into place, flush the rename (src/store/durable.ts has the argument). Anything that
+// goes wrong before the rename removes the .partial folder: a half-written backup never looks whole.
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -16,6 +16,8 @@ import { removeStaleHelpers } from '../backup/volume-readers/worker.js';
 import { BbackupError, describeError } from '../errors.js';
 import type { Emit, ItemKind } from '../events.js';
 import { allocateBackup } from '../store/allocate.js';
+import { fsyncDir, syncFilesystem } from '../store/durable.js';
+import { octal, tightenDirs } from '../store/private.js';
 import { removePartials } from '../store/catalog.js';
 import { MANIFEST_FORMAT, type ItemError, type Manifest, type ManifestItem } from '../store/manifest.js';
 import { writeManifest } from '../store/write-manifest.js';
@@ -55,6 +57,9 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
   let plan: BackupPlan;
   let claimed: { id: string; partial: string };
   try {
+    for (const t of await tightenDirs([deps.config.backup.store, hostDir])) {
+      log('info', `made ${t.path} private (mode ${octal(t.was)} -> 0700): backups hold container secrets and volume files only root may read`);
+    }
     const leftovers = await removePartials(hostDir);
     if (leftovers.length > 0) log('info', `removed unfinished backups of earlier runs: ${leftovers.join(', ')}`);
     const stale = await removeStaleHelpers(deps.docker.docker).catch((err) => (log('warn', `could not look for leftover helper containers: ${describeError(err)}`), []));
@@ -74,14 +79,15 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
     const items: ManifestItem[] = [];
     const errors: ItemError[] = [];
     const bytes = new Map<string, number>();
-    const planned = planItems(env, plan, partial, items, bytes, errors);
+    const details = new Map<string, string>();
+    const planned = planItems(env, plan, partial, items, { bytes, details }, errors);
     emit({ type: 'job.start', jobId, kind: 'backup', title: `backup ${plan.host} -> ${id}`, items: planned.length });
     for (const p of planned) emit({ type: 'item.queued', jobId, item: p.item, kind: p.kind, total: p.total });
     const byItem = new Map(planned.map((p) => [p.item, p]));
     const onOutcome = (o: TaskOutcome) => {
       const p = byItem.get(o.item)!;
       const kind = p.kind as ItemError['kind'];
-      if (o.status === 'done') emit({ type: 'item.done', jobId, item: o.item, bytes: bytes.get(o.item) ?? 0 });
+      if (o.status === 'done') emit({ type: 'item.done', jobId, item: o.item, bytes: bytes.get(o.item) ?? 0, ...(details.has(o.item) ? { detail: details.get(o.item) } : {}) });
       else if (o.status === 'skipped') {
         errors.push({ kind, name: p.name, code: 'SKIPPED', message: 'skipped by user' });
         emit({ type: 'item.skipped', jobId, item: o.item, reason: 'skipped by user' });
@@ -129,11 +135,21 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
     await writeManifest(partial, manifest);
     emit({ type: 'item.done', jobId, item: 'metadata', bytes: metadata.size });
     signal.throwIfAborted();
+    try {
+      await (deps.syncStore ?? syncFilesystem)(partial, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new BbackupError('DISK', `could not flush backup ${id} to disk, so it was not completed: ${describeError(err)}; the unfinished backup was removed, earlier backups are untouched`, { path: partial }, { cause: err });
+    }
     await rename(partial, finalDir);
     renamed = true;
+    const flushed = await fsyncDir(hostDir).then(
+      () => [],
+      (err: unknown) => [{ item: 'backup', code: 'DISK', message: `backup ${id} is complete, but its rename could not be flushed to disk (${describeError(err)}); it may be missing after a power cut` }],
+    );
     log('info', `backup ${id} written to ${finalDir}`);
 
-    const result = await postBackup(env, finalDir, manifest);
+    const result = [...flushed, ...(await postBackup(env, finalDir, manifest))];
     const outcome = signal.aborted ? 'cancelled' : errors.length + result.length > 0 ? 'partial' : 'ok';
     const jobErrors = [...errors.map((e) => ({ item: `${e.kind} ${e.name}`, code: e.code, message: e.message })), ...result];
     emit({ type: 'job.end', jobId, outcome, backupId: id, summary: summarize(manifest, jobErrors.length) });
@@ -145,7 +161,7 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
   }
 }
 
-function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: ManifestItem[], bytes: Map<string, number>, errors: ItemError[]): Planned[] {
+function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: ManifestItem[], done: { bytes: Map<string, number>; details: Map<string, string> }, errors: ItemError[]): Planned[] {
   const { deps, jobId, emit } = env;
   const docker = deps.docker.docker;
   const config = deps.config;
@@ -188,7 +204,8 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
             },
           });
           items.push(volume);
-          bytes.set(item, volume.bytes);
+          done.bytes.set(item, volume.bytes);
+          if (volume.skippedDevices) done.details.set(item, `${volume.skippedDevices} device node${volume.skippedDevices === 1 ? '' : 's'} left out`);
         },
       },
     });

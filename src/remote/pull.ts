@@ -11,7 +11,9 @@ import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config/schema.js';
 import { BbackupError } from '../errors.js';
 import { noEmit, type Emit } from '../events.js';
+import { fsyncDir, syncFilesystem } from '../store/durable.js';
 import { backupDir, hostDir } from '../store/layout.js';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../store/private.js';
 import { readManifest } from '../store/manifest.js';
 import { listRemoteBackups } from './list.js';
 import { Meter } from './meter.js';
@@ -48,14 +50,16 @@ export async function pullBackup(config: Config, remoteName: string, id: string,
       throw new BbackupError('CONFLICT', `backup ${id} is already in the local store at ${target}`, { dir: target });
     }
     const folder = hostDir(store, backup.host);
-    await mkdir(folder, { recursive: true });
+    await mkdir(folder, { recursive: true, mode: PRIVATE_DIR });
     await removeOldPulls(folder, id);
     const work = join(folder, `.pull-${id}-${randomBytes(3).toString('hex')}`);
-    await mkdir(work);
+    await mkdir(work, { mode: PRIVATE_DIR });
     try {
       await download(remote, backup.prefix, work, o.signal);
       await readManifest(work); // a manifest we cannot read is not worth keeping
+      await syncFilesystem(work, o.signal); // on disk before it looks like a backup (src/store/durable.ts)
       await rename(work, target);
+      await fsyncDir(folder);
     } catch (err) {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
       throw err;
@@ -86,12 +90,12 @@ async function receive(remoteName: string, source: Readable, f: RemoteFile, work
   const checked = source.pipe(meter);
   if (f.unpackTo) {
     const dir = join(work, ...f.unpackTo.split('/'));
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
     await unpackTree(checked, dir, signal);
   } else {
     const path = join(work, ...f.path.split('/'));
-    await mkdir(dirname(path), { recursive: true });
-    await pipeline(checked, createWriteStream(path), { signal });
+    await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR });
+    await pipeline(checked, createWriteStream(path, { mode: PRIVATE_FILE }), { signal });
   }
   const got = meter.result();
   if (got.size !== f.size || (f.sha256 !== undefined && got.hashes.sha256 !== f.sha256)) {

@@ -55,13 +55,17 @@ export interface VolumeItem {
   files: FileEntry[];
   /** archive only: compression of the archive */
   compression?: CompressionMethod;
+  /** device nodes in the volume that were left out (README "Device nodes"); absent = none */
+  skippedDevices?: number;
+  /** the first few of them, relative to the volume root */
+  skippedDevicePaths?: string[];
 }
 
 /** One line of a tree index: every entry of the volume with its metadata. */
 export interface IndexEntry {
   /** path inside the volume, POSIX, no leading slash; "" is the volume root */
   p: string;
-  /** f file, d dir, l symlink, o other (fifo, socket, device) */
+  /** f file, d dir, l symlink, o other (fifo, socket; never a device node) */
   t: 'f' | 'd' | 'l' | 'o';
   mode: number;
   uid: number;

@@ -12,6 +12,7 @@ import { HELPER_LABEL, OWNER_LABEL, ownerId } from '../../docker/helpers.js';
 import { demuxTransform } from '../demux.js';
 import { dockerError } from '../docker-errors.js';
 import { progressParser, RSYNC_OK, rsyncSnapshotArgs, tarCreateArgs, toolError } from '../rsync.js';
+import { noSkippedDevices, noteDevice } from '../devices.js';
 import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, VolumeReader } from './types.js';
 
 export { HELPER_LABEL, OWNER_LABEL, ownerId, removeStaleHelpers } from '../../docker/helpers.js';
@@ -93,13 +94,14 @@ export function workerReader(deps: ReaderDeps): VolumeReader {
       await mkdir(req.target, { recursive: true });
       const args = rsyncSnapshotArgs(SOURCE, inStore(deps, req.target), req.linkDest ? inStore(deps, req.linkDest) : undefined);
       const helper = await runHelper(deps, req.volume.name, ['/usr/bin/rsync', ...args], ctx);
-      helper.stdout.setEncoding('utf8').on('data', progressParser((bytes, total) => ctx.progress(bytes, req.volume.estimatedBytes ?? total)));
+      const skippedDevices = noSkippedDevices();
+      helper.stdout.setEncoding('utf8').on('data', progressParser((bytes, total) => ctx.progress(bytes, req.volume.estimatedBytes ?? total), (path) => noteDevice(skippedDevices, path)));
       const stderr = collect(helper.stderr);
       const code = await helper.finished;
       ctx.signal.throwIfAborted();
       if (code === 24) ctx.log('warn', `volume ${req.volume.name}: some files vanished while rsync copied them`);
       if (!RSYNC_OK.has(code)) throw toolError('rsync', `volume ${req.volume.name}`, { exitCode: code, signal: code === 137 ? 'SIGKILL' : undefined, stderr: stderr() });
-      return {};
+      return { skippedDevices };
     },
     async archive(volume, ctx): Promise<ArchiveStream> {
       const helper = await runHelper(deps, volume.name, ['/bin/tar', ...tarCreateArgs(SOURCE)], ctx);

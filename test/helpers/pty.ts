@@ -26,7 +26,7 @@ export interface PtyApp {
   cursorHidden(): boolean;
 }
 
-export const KEYS = { enter: '\r', escape: '\x1b', tab: '\t', shiftTab: '\x1b[Z', up: '\x1b[A', down: '\x1b[B', home: '\x1b[H', end: '\x1b[F', space: ' ', ctrlC: '\x03', backspace: '\x7f' } as const;
+export const KEYS = { enter: '\r', escape: '\x1b', tab: '\t', shiftTab: '\x1b[Z', up: '\x1b[A', down: '\x1b[B', home: '\x1b[H', end: '\x1b[F', pageDown: '\x1b[6~', space: ' ', ctrlC: '\x03', backspace: '\x7f' } as const;
 
 export function spawnTui(args: string[], opts: { env?: Record<string, string | undefined>; cols?: number; rows?: number } = {}): PtyApp {
   const cols = opts.cols ?? 120;

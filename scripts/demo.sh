@@ -22,7 +22,7 @@ cleanup() {
   local kind a b
   while read -r kind a b; do
     [ "$kind" = pid ] || continue
-    if [ -r "/proc/$a/cmdline" ] && tr '\0' ' ' <"/proc/$a/cmdline" | grep -qF -- "$b"; then
+    if { tr '\0' ' ' <"/proc/$a/cmdline"; } 2>/dev/null | grep -qF -- "$b"; then
       echo "demo: stopping leftover pid $a ($b)" >&2
       kill -TERM "$a" 2>/dev/null || true
       for _ in $(seq 1 100); do [ -e "/proc/$a" ] || break; sleep 0.2; done
@@ -38,5 +38,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 BBDEMO_STATE="$state" node --import tsx scripts/demo/main.ts "$@"

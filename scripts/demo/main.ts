@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import Docker from 'dockerode';
 import { busyboxImageSpec, ensureImage } from '../../src/docker/images.js';
 import { startPrivateEngine, type TestEngine } from '../../test/helpers/engine.js';
@@ -21,19 +21,31 @@ import { scriptedTour, seed } from './scripted.js';
 import { startSshd, type DemoSshd } from './sshd.js';
 
 const started = Date.now();
-const say = (s: string): void => void process.stderr.write(`demo: ${s}\n`);
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+// BBDEMO_TIMING=1 stamps each line with the seconds since start (to see where start-up time goes)
+const say = (s: string): void => void process.stderr.write(`demo: ${process.env.BBDEMO_TIMING ? `[${seconds()} s] ` : ''}${s}\n`);
 // Promises, not values: a signal during start-up still finds (and stops) what is half started.
 let engine: Promise<TestEngine> | undefined;
 let sshd: Promise<DemoSshd> | undefined;
 let cli: DemoCli | undefined;
 let workDir: string | undefined;
 let cleaning: Promise<void> | undefined;
+let mainDone: Promise<number> | undefined;
+let signalled = false;
+let tourPrompt: Interface | undefined;
+
+/** Between steps: once cleaning has begun, start nothing new. */
+function checkpoint(): void {
+  if (cleaning) throw new Error('stopped');
+}
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     say('cleaning up');
+    tourPrompt?.close();
     await cli?.stopChildren().catch((err) => say(`stopping bbackup: ${(err as Error).message}`));
+    // main() stops at its next step; let it, so nothing is created on the engine while it is emptied
+    await Promise.race([mainDone, new Promise((r) => setTimeout(r, 60_000).unref())]);
     const ssh = await sshd?.catch(() => undefined);
     if (ssh) {
       await stopPid(ssh.pid).catch((err) => say(`stopping sshd: ${(err as Error).message}`));
@@ -56,6 +68,7 @@ for (const stream of [process.stdout, process.stderr]) stream.on('error', () => 
 
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
   process.on(signal, () => {
+    signalled = true;
     say(`${signal}: stopping`);
     void cleanup().finally(() => process.exit(code));
   });
@@ -64,7 +77,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
 /** Print the first steps and wait for Enter: the TUI's screen would hide them at once. */
 async function showTour(): Promise<void> {
   process.stdout.write(`\n${TOUR_TITLE} in the TUI (also on H):\n${tourRows().join('\n')}\n\nPress Enter to open the TUI (Q quits it; the demo then cleans up). `);
-  const rl = createInterface({ input: process.stdin });
+  const rl = (tourPrompt = createInterface({ input: process.stdin }));
   await new Promise<void>((resolve) => rl.once('line', () => resolve()).once('close', resolve));
   rl.close();
   process.stdin.pause(); // the TUI reads this terminal now
@@ -74,6 +87,7 @@ async function main(): Promise<number> {
   const docker0 = await snapshotDocker0();
   workDir = await mkdtemp(join(tmpdir(), 'bbdemo-work-'));
   recordDir(workDir);
+  say(`temp folder ${workDir} (store, remotes, keys, config, log; mode 0700)`);
   say('starting a private dockerd (own socket and data root, no bridge, no iptables), an sshd on 127.0.0.1 and an age identity');
   engine = startPrivateEngine('bbdemo-engine-').then((e) => {
     const dir = dirname(e.socketPath);
@@ -88,13 +102,16 @@ async function main(): Promise<number> {
   const identityFile = join(workDir, 'age-identity.txt');
   const [e, ssh, recipient] = await Promise.all([engine, sshd, makeAgeIdentity(identityFile)]);
   await restoreDocker0(docker0, say);
+  checkpoint();
   const enginePid = readFileSync(join(dirname(e.socketPath), 'd.pid'), 'utf8').trim();
   say(`engine up at unix://${e.socketPath} (dockerd pid ${enginePid})`);
   say(`sshd on 127.0.0.1:${ssh.port} (pid ${ssh.pid}), host key pinned in the config`);
   const docker = new Docker({ socketPath: e.socketPath });
   await ensureImage(docker, busyboxImageSpec(DEMO_IMAGE));
   say(`image ${DEMO_IMAGE} built offline from the host's busybox`);
-  await createDemoObjects(docker, say);
+  checkpoint();
+  await createDemoObjects(docker, say, checkpoint);
+  checkpoint();
 
   const configPath = join(workDir, 'bbackup.yaml');
   const store = join(workDir, 'store');
@@ -103,11 +120,19 @@ async function main(): Promise<number> {
   cli = demoCli(configPath, () => cleaning !== undefined);
 
   if (process.stdout.isTTY && process.stdin.isTTY) {
-    if (!(await seed(cli, store, say))) return 1;
-    const daemonPid = await cli.startDaemon(join(workDir, 'daemon.log'));
-    say(`bbackup daemon running the schedules in the background (pid ${daemonPid}; output in ${join(workDir, 'daemon.log')})`);
+    if (!(await seed(cli, store, say))) {
+      say('the first backups did not work out (see above); not opening the TUI');
+      return 1;
+    }
+    checkpoint();
+    // The daemon comes up while the first steps are read; the TUI opens once it is running.
+    const daemon = cli.startDaemon(join(workDir, 'daemon.log'));
+    daemon.catch(() => undefined);
     say(`ready after ${seconds()} s`);
     await showTour();
+    const daemonPid = await daemon;
+    say(`bbackup daemon running the schedules in the background (pid ${daemonPid}; output in ${join(workDir, 'daemon.log')})`);
+    checkpoint();
     await cli.tui();
     return 0;
   }
@@ -118,12 +143,13 @@ async function main(): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-main()
-  .catch((err: unknown) => {
-    say(`failed: ${(err as Error)?.stack ?? String(err)}`);
-    return 1;
-  })
-  .then(async (code) => {
-    await cleanup();
-    process.exit(code);
-  });
+mainDone = main().catch((err: unknown) => {
+  if (cleaning) return 1; // stopped on purpose: the signal handler exits with its own code
+  say(`failed: ${(err as Error)?.stack ?? String(err)}`);
+  return 1;
+});
+void mainDone.then(async (code) => {
+  if (signalled) return; // the signal handler cleans up and exits with the signal's code
+  await cleanup();
+  process.exit(code);
+});

@@ -39,9 +39,12 @@ backup:
   store: ${join(dir, 'store')}
   backup_sets:
     shop:
-      description: web front end, its media and its database
+      description: web front end, its media (a few hundred MB) and its database
       containers: [${c.web}, ${c.db}]
       volumes: [${v.cache}]
+    db:
+      description: the database alone
+      containers: [${c.db}]
     reports:
       description: report spooler whose pre-backup hook fails (see the error pane)
       containers: [${c.reports}]

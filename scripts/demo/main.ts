@@ -20,7 +20,7 @@ import { recordDir, recordPid, stopPid } from './pids.js';
 import { scriptedTour, seed } from './scripted.js';
 import { startSshd, type DemoSshd } from './sshd.js';
 
-const started = Date.now();
+const started = Date.now() - process.uptime() * 1000; // from this process's start, module loading included
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 // BBDEMO_TIMING=1 stamps each line with the seconds since start (to see where start-up time goes)
 const say = (s: string): void => void process.stderr.write(`demo: ${process.env.BBDEMO_TIMING ? `[${seconds()} s] ` : ''}${s}\n`);

@@ -2,7 +2,7 @@
 // generated data (one of a few hundred MB, so a backup runs long enough to watch), a container whose
 // pre-backup hook fails, a network with a created-only container attached. Names start with bbdemo-.
 import { randomFillSync } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
+import { lchown, mkdir, open, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 
@@ -57,23 +57,8 @@ export async function createDemoObjects(docker: Docker, say: (s: string) => void
     await docker.createVolume({ Name: name, Labels: labels() });
   }
   say('volumes created; writing data');
-  await settled([
-    runScript(
-      docker,
-      [
-        'mkdir -p /web/assets && echo "<h1>bbackup demo</h1>" > /web/index.html',
-        'for i in $(seq 1 40); do echo "asset $i" > /web/assets/file-$i.css; done',
-        'ln -s index.html /web/home.html',
-        'mkdir -p /db/base /db/wal && dd if=/dev/urandom of=/db/base/16384 bs=1048576 count=24 2>/dev/null',
-        'for i in $(seq 1 200); do echo "row $i" > /db/wal/seg-$i; done',
-        'chown -R 999:999 /db && chmod 700 /db/base',
-        'echo warm > /cache/hint',
-        'mkdir -p /reports/out && for i in $(seq 1 12); do echo "report $i" > /reports/out/r-$i.csv; done && echo 4121 > /reports/queue.lock',
-      ].join(' && '),
-      [`${DEMO.volumes.web}:/web`, `${DEMO.volumes.db}:/db`, `${DEMO.volumes.cache}:/cache`, `${DEMO.volumes.reports}:/reports`],
-    ),
-    fillMedia(docker),
-  ]);
+  await fillVolumes(docker);
+  say(`data written (${DEMO.volumes.media}: ${MEDIA_FILES * MEDIA_MB} MiB); creating the containers`);
   checkpoint();
   const run = async (name: string, opts: Partial<Docker.ContainerCreateOptions>, start: boolean) => {
     checkpoint();
@@ -98,24 +83,42 @@ export async function createDemoObjects(docker: Docker, say: (s: string) => void
   say('containers and network created');
 }
 
-/**
- * The big volume, written on the host straight into its Mountpoint (the demo runs as root next to
- * its engine): random bytes from Node's CSPRNG (incompressible, over 1 GB/s) instead of a container
- * reading /dev/urandom.
- */
-async function fillMedia(docker: Docker): Promise<void> {
-  const { Mountpoint } = (await docker.getVolume(DEMO.volumes.media).inspect()) as { Mountpoint: string };
-  const dir = join(Mountpoint, 'clips');
-  await mkdir(dir, { recursive: true });
+/** `mb` MiB of random bytes from Node's CSPRNG: incompressible, over 1 GB/s (a container reading /dev/urandom is far slower). */
+async function randomFile(path: string, mb: number): Promise<void> {
   const block = Buffer.alloc(1024 * 1024);
-  for (let f = 1; f <= MEDIA_FILES; f++) {
-    const fh = await open(join(dir, `clip-${String(f).padStart(2, '0')}.mp4`), 'w', 0o644);
-    try {
-      for (let mb = 0; mb < MEDIA_MB; mb++) await fh.write(randomFillSync(block));
-    } finally {
-      await fh.close();
-    }
+  const fh = await open(path, 'w', 0o644);
+  try {
+    for (let i = 0; i < mb; i++) await fh.write(randomFillSync(block));
+  } finally {
+    await fh.close();
   }
+}
+
+/**
+ * The volumes' data, written on the host straight into their Mountpoints (the demo runs as root
+ * next to its own engine): no helper container to start, which costs seconds on a busy machine.
+ */
+async function fillVolumes(docker: Docker): Promise<void> {
+  const at = async (volume: string) => ((await docker.getVolume(volume).inspect()) as { Mountpoint: string }).Mountpoint;
+  const [web, db, cache, media, reports] = await Promise.all([DEMO.volumes.web, DEMO.volumes.db, DEMO.volumes.cache, DEMO.volumes.media, DEMO.volumes.reports].map(at));
+  const files = (dir: string, n: number, name: (i: number) => string, text: (i: number) => string) =>
+    Promise.all(Array.from({ length: n }, (_, k) => writeFile(join(dir, name(k + 1)), text(k + 1))));
+  await mkdir(join(web!, 'assets'), { recursive: true });
+  await writeFile(join(web!, 'index.html'), '<h1>bbackup demo</h1>\n');
+  await files(join(web!, 'assets'), 40, (i) => `file-${i}.css`, (i) => `asset ${i}\n`);
+  await symlink('index.html', join(web!, 'home.html'));
+  // a database's layout: owned by its uid 999, the data folder private
+  await mkdir(join(db!, 'base'), { recursive: true, mode: 0o700 });
+  await mkdir(join(db!, 'wal'), { recursive: true });
+  await randomFile(join(db!, 'base', '16384'), 24);
+  await files(join(db!, 'wal'), 200, (i) => `seg-${i}`, (i) => `row ${i}\n`);
+  for (const p of [db!, ...(await readdir(db!, { recursive: true })).map((r) => join(db!, r))]) await lchown(p, 999, 999);
+  await writeFile(join(cache!, 'hint'), 'warm\n');
+  await mkdir(join(reports!, 'out'), { recursive: true });
+  await files(join(reports!, 'out'), 12, (i) => `r-${i}.csv`, (i) => `report ${i}\n`);
+  await writeFile(join(reports!, 'queue.lock'), '4121\n');
+  await mkdir(join(media!, 'clips'));
+  for (let f = 1; f <= MEDIA_FILES; f++) await randomFile(join(media!, 'clips', `clip-${String(f).padStart(2, '0')}.mp4`), MEDIA_MB);
 }
 
 /** A small change between two backups, so the second one shows what incremental saves. */

@@ -177,8 +177,11 @@ async function driveDemo(app: PtyApp): Promise<void> {
 
   // the set "reports": its pre-backup hook fails, the error pane says why, the backup ends partial
   await press(app, 't');
-  await app.waitFor((t) => t.includes('Backup sets from the config'), 'the set picker', SLOW);
-  await press(app, KEYS.down, KEYS.enter);
+  const picker = await app.waitFor((t) => t.includes('Backup sets from the config') && t.includes('< reports '), 'the set picker', SLOW);
+  // the cursor starts on the first set: step down to "reports", wherever the picker lists it
+  const sets = [...picker.matchAll(/< (\S+) +\d+ members/g)].map((m) => m[1]);
+  expect(sets).toContain('reports');
+  await press(app, ...Array<string>(sets.indexOf('reports')).fill(KEYS.down), KEYS.enter);
   await app.waitFor((t) => t.includes('backup set reports selected'), 'the set reports selected', SLOW);
   await press(app, 'b');
   await app.waitFor((t) => t.includes('< Start backup >'), 'the scope dialog', SLOW);

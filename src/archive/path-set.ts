@@ -4,9 +4,10 @@
 //   PathSet   - exact set of hashes, grows with what is added (the scanner adds only symlinks).
 //               A collision can only make a lookup say "present": an innocent entry refused, never
 //               a hostile one let through.
-//   SeenPaths - a Bloom filter of fixed size: memory does not grow at all. It may answer "seen" for
-//               a path never seen, which only lets through a hard link that tar then fails to make
-//               (see entry-rules.ts); it never answers "unseen" for a path that was added.
+//   SeenPaths - exact for the first 65 536 paths, then a Bloom filter of fixed size (4 MiB): memory
+//               stops growing. It may then answer "seen" for a path never seen, which only lets
+//               through a hard link that tar then fails to make (see entry-rules.ts); it never
+//               answers "unseen" for a path that was added.
 
 export type PathHash = readonly [number, number];
 
@@ -83,22 +84,44 @@ export class PathSet {
 
 const BLOOM_BITS = 1 << 25; // 4 MiB: about 1% false "seen" after 3 million entries
 const BLOOM_K = 4;
+/** Up to this many entries are kept exactly (1 MiB at most); past it they move into the filter. */
+const EXACT_MAX = 1 << 16;
 
 export class SeenPaths {
-  private readonly bits = new Uint8Array(BLOOM_BITS / 8);
+  private exact? = new PathSet();
+  private exactKeys: PathHash[] = [];
+  private bits?: Uint8Array;
 
-  add([a, b]: PathHash): void {
-    for (let i = 0; i < BLOOM_K; i++) {
-      const bit = (a + Math.imul(i, b | 1)) & (BLOOM_BITS - 1);
-      this.bits[bit >>> 3]! |= 1 << (bit & 7);
+  add(h: PathHash): void {
+    if (this.exact) {
+      if (this.exact.has(h)) return;
+      this.exact.add(h);
+      this.exactKeys.push(h);
+      if (this.exactKeys.length <= EXACT_MAX) return;
+      // small archives never pay for the filter; big ones never pay more than it
+      this.bits = new Uint8Array(BLOOM_BITS / 8);
+      for (const k of this.exactKeys) this.setBits(k);
+      this.exact = undefined;
+      this.exactKeys = [];
+      return;
     }
+    this.setBits(h);
   }
 
-  has([a, b]: PathHash): boolean {
+  has(h: PathHash): boolean {
+    if (this.exact) return this.exact.has(h);
+    const [a, b] = h;
     for (let i = 0; i < BLOOM_K; i++) {
       const bit = (a + Math.imul(i, b | 1)) & (BLOOM_BITS - 1);
-      if ((this.bits[bit >>> 3]! & (1 << (bit & 7))) === 0) return false;
+      if ((this.bits![bit >>> 3]! & (1 << (bit & 7))) === 0) return false;
     }
     return true;
+  }
+
+  private setBits([a, b]: PathHash): void {
+    for (let i = 0; i < BLOOM_K; i++) {
+      const bit = (a + Math.imul(i, b | 1)) & (BLOOM_BITS - 1);
+      this.bits![bit >>> 3]! |= 1 << (bit & 7);
+    }
   }
 }

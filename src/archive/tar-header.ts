@@ -9,7 +9,8 @@ export const BLOCK = 512;
 
 export const padded = (n: number): number => Math.ceil(n / BLOCK) * BLOCK;
 
-export const isZeroBlock = (b: Buffer): boolean => b.every((x) => x === 0);
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
+export const isZeroBlock = (b: Buffer): boolean => b.equals(ZERO_BLOCK);
 
 /** Bytes up to the first NUL within [start, start+len), as latin1. */
 export function cString(buf: Buffer, start: number, len: number): string {

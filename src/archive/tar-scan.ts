@@ -47,6 +47,8 @@ export class TarScanner {
   private offset = 0;
   private fatal?: string;
   private held: Buffer[] = [];
+  /** metadata records were read since the last entry */
+  private metaPending = false;
   private meta?: { type: string; size: number; blocks: number; parts: Buffer[] };
   private pax?: Map<string, string>;
   private longName?: string;
@@ -82,9 +84,7 @@ export class TarScanner {
       if (this.fill === BLOCK) {
         this.fill = 0;
         this.offset += BLOCK;
-        const b = this.block;
-        this.block = Buffer.alloc(BLOCK);
-        this.onBlock(b);
+        this.onBlock(this.block); // reused: whatever must outlive this call is copied (hold)
       }
     }
   }
@@ -101,15 +101,16 @@ export class TarScanner {
     if (this.mode === 'zero') {
       if (!isZeroBlock(b)) return this.stop('a lone zero block before more entries (tar would stop reading there)');
       this.result.complete = true;
-      this.pass(b);
+      this.hold(b);
+      this.approve();
       this.mode = 'end';
       return;
     }
     if (this.mode === 'meta') return this.onMetaBlock(b);
     if (this.mode === 'ext') return this.onExtBlock(b);
     if (isZeroBlock(b)) {
-      if (this.held.length > 0 || this.pax || this.longName !== undefined || this.longLink !== undefined) return this.stop('metadata records without the entry they belong to');
-      this.held.push(b);
+      if (this.metaPending) return this.stop('metadata records without the entry they belong to');
+      this.hold(b);
       this.mode = 'zero';
       return;
     }
@@ -121,7 +122,8 @@ export class TarScanner {
       if (size > MAX_META) return this.stop(`metadata record of ${size} bytes is too large`);
       const again = (type === 'x' && this.pax) || (type === 'L' && this.longName !== undefined) || (type === 'K' && this.longLink !== undefined);
       if (again) return this.stop(`two "${type}" records for one entry (readers disagree on which counts)`);
-      this.held.push(b);
+      this.hold(b);
+      this.metaPending = true;
       this.meta = { type, size, blocks: padded(size) / BLOCK, parts: [] };
       this.mode = 'meta';
       if (size === 0) this.finishMeta();
@@ -132,8 +134,8 @@ export class TarScanner {
 
   private onMetaBlock(b: Buffer): void {
     const m = this.meta!;
-    this.held.push(b);
-    m.parts.push(b);
+    this.hold(b);
+    m.parts.push(Buffer.from(b));
     if (--m.blocks === 0) this.finishMeta();
   }
 
@@ -157,6 +159,7 @@ export class TarScanner {
     const longName = this.longName;
     const longLink = this.longLink;
     this.pax = this.longName = this.longLink = undefined;
+    this.metaPending = false;
     const type = rawType === '\0' ? '0' : rawType;
     this.result.entries++;
     if (pax.size > 0 && magic === 'gnu') return this.stop('pax records before an old GNU header');
@@ -179,7 +182,7 @@ export class TarScanner {
     if (this.fatal) return;
     if (!DATALESS.has(type)) this.result.dataBytes += size;
     if (type === 'S') return this.startOldSparse(h, magic, size);
-    this.held.push(h);
+    this.hold(h);
     this.approve();
     this.sparse = sparse ? new PaxSparseMap(size, Number(pax.get('GNU.sparse.realsize'))) : undefined;
     this.startData(DATALESS.has(type) ? 0 : size);
@@ -188,13 +191,13 @@ export class TarScanner {
   private startOldSparse(h: Buffer, magic: Magic, size: number): void {
     const realsize = readNumber(h, 483, 12);
     if (magic !== 'gnu' || realsize === undefined) return this.stop('an "S" (sparse) entry outside the old GNU format');
-    this.held.push(h);
+    this.hold(h);
     this.oldSparse = { map: new OldGnuSparse(size, realsize), dataLeft: size };
     this.readSparseBlock(h, 386, 4, 482);
   }
 
   private onExtBlock(b: Buffer): void {
-    this.held.push(b);
+    this.hold(b);
     this.readSparseBlock(b, 0, 21, 504);
   }
 
@@ -222,9 +225,9 @@ export class TarScanner {
     this.held = [];
   }
 
-  private pass(b: Buffer): void {
-    this.held.push(b);
-    this.approve();
+  /** gate mode: keep a copy of this block until its entry is judged */
+  private hold(b: Buffer): void {
+    if (this.forward) this.held.push(Buffer.from(b));
   }
 
   private stop(why: string): void {

@@ -9,7 +9,8 @@
 // judged (at most 1 MiB each); memory stays flat whatever the archive holds (see entry-rules.ts).
 import { checkEntry, newEntryState, type EntryProblem } from './entry-rules.js';
 import { OldGnuSparse, PaxSparseMap } from './sparse-map.js';
-import { BLOCK, checksumOk, cString, headerName, isZeroBlock, magicOf, padded, parsePax, readNumber, shown, type Magic } from './tar-header.js';
+import { modelEntry } from './tar-entry.js';
+import { BLOCK, checksumOk, cString, isZeroBlock, magicOf, padded, parsePax, readNumber, shown, type Magic } from './tar-header.js';
 
 export interface ScanResult {
   entries: number;
@@ -26,14 +27,6 @@ export interface ScanResult {
 
 const MAX_PROBLEMS = 20;
 const MAX_META = 1 << 20;
-const DATALESS = new Set(['1', '2', '3', '4', '5', '6']);
-const REGULAR = new Set(['0', '\0', '7']);
-/** pax keys with a meaning we model, or none that changes where or what tar writes */
-const PAX_KEYS = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'uname', 'gname', 'mtime', 'atime', 'ctime', 'comment', 'charset', 'hdrcharset',
-  'SCHILY.acl.access', 'SCHILY.acl.default', 'RHT.security.selinux', 'SCHILY.dev', 'SCHILY.ino', 'SCHILY.nlink', 'SCHILY.fflags', 'LIBARCHIVE.creationtime',
-  'GNU.sparse.major', 'GNU.sparse.minor', 'GNU.sparse.name', 'GNU.sparse.realsize']);
-const PAX_PREFIXES = ['SCHILY.xattr.', 'LIBARCHIVE.xattr.'];
-
 type Mode = 'header' | 'meta' | 'ext' | 'data' | 'zero' | 'end';
 
 export class TarScanner {
@@ -129,7 +122,7 @@ export class TarScanner {
       if (size === 0) this.finishMeta();
       return;
     }
-    this.onEntry(b, type, magicOf(b), size);
+    this.onEntry(b, magicOf(b), size);
   }
 
   private onMetaBlock(b: Buffer): void {
@@ -154,38 +147,23 @@ export class TarScanner {
     }
   }
 
-  private onEntry(h: Buffer, rawType: string, magic: Magic, headerSize: number): void {
-    const pax = this.pax ?? new Map<string, string>();
-    const longName = this.longName;
-    const longLink = this.longLink;
+  private onEntry(h: Buffer, magic: Magic, headerSize: number): void {
+    const input = { header: h, magic, headerSize, pax: this.pax ?? new Map<string, string>(), longName: this.longName, longLink: this.longLink };
     this.pax = this.longName = this.longLink = undefined;
     this.metaPending = false;
-    const type = rawType === '\0' ? '0' : rawType;
     this.result.entries++;
-    if (pax.size > 0 && magic === 'gnu') return this.stop('pax records before an old GNU header');
-    const paxSize = pax.get('size');
-    if (paxSize !== undefined && !/^\d{1,16}$/.test(paxSize)) return this.stop(`malformed pax size "${shown(paxSize)}"`);
-    const size = paxSize !== undefined ? Number(paxSize) : headerSize;
-    const sparse = [...pax.keys()].some((k) => k.startsWith('GNU.sparse.'));
-    if (sparse && !(type === '0' && magic === 'ustar' && pax.get('GNU.sparse.major') === '1' && pax.get('GNU.sparse.minor') === '0' && /^\d{1,16}$/.test(pax.get('GNU.sparse.realsize') ?? '') && pax.get('GNU.sparse.name') !== '')) {
-      return this.stop('unsupported sparse file format (only GNU tar\'s pax format 1.0 is read)');
-    }
-    if (DATALESS.has(type) && size !== 0) return this.stop(`an entry of type "${type}" declares ${size} bytes of data (readers disagree on whether to skip them)`);
-    const path = (sparse ? pax.get('GNU.sparse.name') : undefined) ?? pax.get('path') ?? longName ?? headerName(h, magic);
-    const linkpath = pax.get('linkpath') ?? longLink ?? cString(h, 157, 100);
-    if (REGULAR.has(rawType) && path.endsWith('/') && size > 0) return this.stop(`${shown(path)}: a file entry named like a directory carries data`);
-    for (const k of pax.keys()) if (!PAX_KEYS.has(k) && !PAX_PREFIXES.some((p) => k.startsWith(p))) this.problem({ entry: shown(path), reason: `unsupported pax record "${shown(k)}"` });
-    if (path.includes('\0') || linkpath.includes('\0')) this.problem({ entry: shown(path), reason: 'NUL byte in a pax path' });
-    const ruleType = REGULAR.has(rawType) || type === 'S' ? (path.endsWith('/') ? '5' : '0') : type;
-    const problem = checkEntry({ path, type: ruleType, linkpath }, this.state);
+    const e = modelEntry(input);
+    if ('fatal' in e) return this.stop(e.fatal);
+    for (const p of e.problems) this.problem(p);
+    const problem = checkEntry({ path: e.path, type: e.ruleType, linkpath: e.linkpath }, this.state);
     if (problem) this.problem(problem);
     if (this.fatal) return;
-    if (!DATALESS.has(type)) this.result.dataBytes += size;
-    if (type === 'S') return this.startOldSparse(h, magic, size);
+    this.result.dataBytes += e.dataSize;
+    if (e.type === 'S') return this.startOldSparse(h, magic, e.dataSize);
     this.hold(h);
     this.approve();
-    this.sparse = sparse ? new PaxSparseMap(size, Number(pax.get('GNU.sparse.realsize'))) : undefined;
-    this.startData(DATALESS.has(type) ? 0 : size);
+    this.sparse = e.paxSparseRealsize !== undefined ? new PaxSparseMap(e.dataSize, e.paxSparseRealsize) : undefined;
+    this.startData(e.dataSize);
   }
 
   private startOldSparse(h: Buffer, magic: Magic, size: number): void {

@@ -16,12 +16,13 @@ export interface HelperOptions {
   labels?: Record<string, string>;
 }
 
-async function createHelper(docker: Docker, o: HelperOptions): Promise<Docker.Container> {
+async function createHelper(docker: Docker, o: HelperOptions, extra: Partial<Docker.ContainerCreateOptions> = {}): Promise<Docker.Container> {
   return docker.createContainer({
     Image: o.image,
     Cmd: o.cmd ?? ['/bin/true'],
     Labels: { [HELPER_LABEL]: '1', [OWNER_LABEL]: ownerId(), 'bbackup.helper.job': 'restore', ...o.labels },
     HostConfig: { NetworkMode: 'none', Binds: o.binds },
+    ...extra,
   });
 }
 
@@ -49,11 +50,48 @@ export async function runHelper(docker: Docker, o: HelperOptions & { cmd: string
   }
 }
 
+/**
+ * Run a command in a helper with `input` on its stdin (closed at the input's end) and wait; like
+ * runHelper otherwise. The input is what this process approved, not a file the helper reads itself.
+ * An input that fails (a refused archive) kills the helper: it must not finish with what it got.
+ */
+export async function pipeIntoHelper(docker: Docker, o: HelperOptions & { cmd: string[]; env?: string[] }, input: Readable, signal?: AbortSignal): Promise<void> {
+  const cut = new AbortController();
+  input.on('error', () => cut.abort()); // now: the input may fail before the helper exists
+  const c = await createHelper(docker, o, { OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true, Env: o.env });
+  const kill = () => void c.kill().catch(() => undefined);
+  signal?.addEventListener('abort', kill, { once: true });
+  cut.signal.addEventListener('abort', kill, { once: true });
+  try {
+    const stdio = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & { destroy(): void };
+    stdio.on('error', () => undefined); // the container may exit (and close it) before the input ends
+    stdio.resume(); // output is read from the logs at the end; keep the socket flowing
+    cut.signal.addEventListener('abort', () => stdio.destroy(), { once: true });
+    if (cut.signal.aborted) throw new BbackupError('CANCELLED', 'the input failed before the helper started');
+    await c.start();
+    input.pipe(stdio);
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    input.unpipe(stdio);
+    stdio.destroy();
+    const out = demuxLogs((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
+    if (signal?.aborted) throw new BbackupError('CANCELLED', 'cancelled');
+    if (StatusCode !== 0) throw new BbackupError('TOOL_FAILED', `${o.cmd[0]} in the helper container exited ${StatusCode}: ${lastLines(out, 10)}`, { command: o.cmd.join(' ') });
+  } finally {
+    signal?.removeEventListener('abort', kill);
+    await remove(c);
+  }
+}
+
 /** Stream a tar into `path` of a created (never started) helper: the engine extracts it. */
 export async function putIntoHelper(docker: Docker, o: HelperOptions, path: string, tar: Readable): Promise<void> {
+  // a failed or refused input ends the upload (the engine would wait for the rest), also one that
+  // fails before the helper exists
+  const cut = new AbortController();
+  tar.on('error', () => cut.abort());
   const c = await createHelper(docker, o);
   try {
-    await c.putArchive(tar as unknown as NodeJS.ReadableStream, { path });
+    if (cut.signal.aborted) throw new BbackupError('CANCELLED', 'the input failed before the helper started');
+    await c.putArchive(tar as unknown as NodeJS.ReadableStream, { path, abortSignal: cut.signal });
   } finally {
     await remove(c);
   }

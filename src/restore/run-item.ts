@@ -13,7 +13,7 @@ import { buildNetworkSpec } from './network.js';
 import { containerPrivileges, networkPrivileges } from './privileges.js';
 import { readJson, unwrap } from './plan.js';
 import { usedNetworks, usedVolumes } from './plan-build.js';
-import { archiveEntry, volumeItem } from './preflight.js';
+import { archiveEntry, checkedSha256, volumeItem } from './preflight.js';
 import { renameLookup, renamed } from './renames.js';
 import type { PlanItem, RestorePlan, RestoreRequest, VolumeMode } from './types.js';
 import { chooseMode, fillVolume, sourcePath } from './volume.js';
@@ -76,7 +76,7 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
     if (mode !== 'host') await ctx.ensureWorker();
     const relPath = v.format === 'tree' ? rel.volumeTree(v.name) : archiveEntry(v)?.path;
     if (!relPath) throw new BbackupError('INTEGRITY', `volume ${v.name}: the manifest lists no archive file`);
-    await fillVolume({ docker, item: v, source: sourcePath(ctx.plan.backupDir, relPath), volume: item.target, mode, workerImage: ctx.workerImage, helperLabels: ctx.helperLabels, signal: ctx.signal, onBytes: progress.add }, Mountpoint);
+    await fillVolume({ docker, item: v, source: sourcePath(ctx.plan.backupDir, relPath), volume: item.target, mode, workerImage: ctx.workerImage, helperLabels: ctx.helperLabels, signal: ctx.signal, onBytes: progress.add, checkedSha256: checkedSha256(ctx.plan, relPath) }, Mountpoint);
     progress.flush();
     ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: progress.bytes, detail: `${v.format}, ${mode}` });
   } catch (err) {

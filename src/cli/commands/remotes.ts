@@ -57,12 +57,18 @@ async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promis
   if (names.length === 0) throw new BbackupError('USAGE', 'no remotes configured (remotes: in the config)');
   const backups: RemoteBackup[] = [];
   const failures: { remote: string; error: string }[] = [];
+  const skipped: { remote: string; prefix: string; reason: string }[] = [];
   const { signal, done } = interruptible();
   try {
     for (const name of names) {
       const remote = openRemote(ctx.config, name, { emit: (e) => ctx.logger.emit(e) });
       try {
-        backups.push(...(await listRemoteBackups(remote, signal)).backups);
+        const listing = await listRemoteBackups(remote, signal);
+        backups.push(...listing.backups);
+        for (const k of listing.skipped) {
+          skipped.push({ remote: name, ...k });
+          ctx.io.stderr.write(`bbackup: warning: remote ${name}: skipped ${k.prefix}: ${k.reason}\n`);
+        }
       } catch (err) {
         if (signal.aborted) throw err;
         failures.push({ remote: name, error: ctx.redact(describeError(err)) });
@@ -74,7 +80,7 @@ async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promis
   } finally {
     done();
   }
-  if (ctx.opts.json) ctx.printJson({ backups, failures });
+  if (ctx.opts.json) ctx.printJson({ backups, failures, skipped });
   else if (backups.length === 0) ctx.print(`no backups on ${names.join(', ')}`);
   else
     ctx.print(

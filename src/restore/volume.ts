@@ -64,7 +64,7 @@ async function rsyncWorker(o: FillOptions): Promise<void> {
   await runHelper(o.docker, {
     image: o.workerImage,
     labels: o.helperLabels,
-    binds: [`${o.source}:/backup:ro`, `${o.volume}:/target`],
+    mounts: [{ type: 'bind', source: o.source, target: '/backup', readOnly: true }, { type: 'volume', source: o.volume, target: '/target' }],
     cmd: ['/usr/bin/rsync', ...RSYNC.filter((a) => !a.startsWith('--info')), '/backup/', '/target/'],
   }, o.signal);
   o.onBytes(o.item.bytes);
@@ -82,7 +82,7 @@ async function untarWorker(o: FillOptions): Promise<void> {
   await runHelper(o.docker, {
     image: o.workerImage,
     labels: o.helperLabels,
-    binds: [`${dirname(o.source)}:/backup:ro`, `${o.volume}:/target`],
+    mounts: [{ type: 'bind', source: dirname(o.source), target: '/backup', readOnly: true }, { type: 'volume', source: o.volume, target: '/target' }],
     cmd: ['/bin/tar', ...TAR_X.filter((a) => a !== '-f' && a !== '-'), '-f', `/backup/${basename(o.source)}`, ...program, '-C', '/target'],
   }, o.signal);
   o.onBytes(o.item.bytes);
@@ -116,7 +116,7 @@ function tarTree(o: FillOptions): Producer {
 }
 
 async function putStream(o: FillOptions, p: Producer): Promise<void> {
-  const put = putIntoHelper(o.docker, { image: o.workerImage, labels: o.helperLabels, binds: [`${o.volume}:/target`] }, '/target', p.stream);
+  const put = putIntoHelper(o.docker, { image: o.workerImage, labels: o.helperLabels, mounts: [{ type: 'volume', source: o.volume, target: '/target' }] }, '/target', p.stream);
   await firstFailure([put, p.done]);
 }
 

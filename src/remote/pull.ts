@@ -4,7 +4,7 @@
 // need nothing special). Work happens in a hidden .pull-* folder renamed to <id> at the end.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import { BbackupError } from '../errors.js';
 import { noEmit, type Emit } from '../events.js';
 import { backupDir, hostDir } from '../store/layout.js';
 import { readManifest } from '../store/manifest.js';
+import { registerReader } from '../store/readers.js';
 import { listRemoteBackups } from './list.js';
 import { Meter } from './meter.js';
 import { openRemote } from './open.js';
@@ -49,16 +50,21 @@ export async function pullBackup(config: Config, remoteName: string, id: string,
     }
     const folder = hostDir(store, backup.host);
     await mkdir(folder, { recursive: true });
-    await removeOldPulls(folder, id);
-    const work = join(folder, `.pull-${id}-${randomBytes(3).toString('hex')}`);
-    await mkdir(work);
+    // The reader mark (written before the work folder exists) keeps rotation off <id> until we
+    // return, and names the work folder: a killed pull's is removed under the host lock (leftovers.ts).
+    const workName = `.pull-${id}-${randomBytes(3).toString('hex')}`;
+    const reader = await registerReader(folder, id, 'pull', { mustExist: false, work: workName, signal: o.signal });
+    const work = join(folder, workName);
     try {
+      await mkdir(work);
       await download(remote, backup.prefix, work, o.signal);
       await readManifest(work); // a manifest we cannot read is not worth keeping
       await rename(work, target);
     } catch (err) {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
       throw err;
+    } finally {
+      await reader.release();
     }
     emit({ type: 'log', level: 'info', source: 'pull', msg: `pulled ${id} from ${remoteName} into ${target}` });
     return target;
@@ -106,7 +112,3 @@ async function readAll(s: Readable): Promise<string> {
 }
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
-
-async function removeOldPulls(folder: string, id: string): Promise<void> {
-  for (const n of await readdir(folder)) if (n.startsWith(`.pull-${id}-`)) await rm(join(folder, n), { recursive: true, force: true });
-}

@@ -7,6 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentRun, readBootId, readStartTime, runLiveness, type RunIdentity } from '../../src/process-identity.js';
+import { isDaemonAlive } from '../../src/schedule/state.js';
 import { acquireLock, isStale, parseHolder, STALE_AFTER_MS, takeLock } from '../../src/store/lock.js';
 import { inspectLock, removeIfSame } from '../../src/store/lock-file.js';
 
@@ -46,6 +47,20 @@ describe('run identity', () => {
     expect(readStartTime(process.pid)).toMatch(/^\d+$/);
     expect(readBootId()).toMatch(/^[0-9a-f-]{36}$/);
     expect(readStartTime(deadPid())).toBeUndefined();
+  });
+});
+
+describe('scheduler daemon alive?', () => {
+  const now = Date.now();
+  const seen = (ago: number) => new Date(now - ago).toISOString();
+  it.each<[string, () => { pid: number; started: string; lastSeen: string; run?: RunIdentity }, boolean]>([
+    ['its identity is this process', () => ({ pid: process.pid, started: '', lastSeen: seen(0), run: me() }), true],
+    ['pid 1 of a restarted container', () => ({ pid: 1, started: '', lastSeen: seen(0), run: { ...me(), pid: 1, startTime: bump(readStartTime(1)) } }), false],
+    ['older file, pid exists, seen lately', () => ({ pid: process.pid, started: '', lastSeen: seen(1000) }), true],
+    ['older file, pid exists, silent for long', () => ({ pid: process.pid, started: '', lastSeen: seen(3600_000) }), false],
+    ['older file, pid gone', () => ({ pid: deadPid(), started: '', lastSeen: seen(0) }), false],
+  ])('%s: %s', (_name, d, alive) => {
+    expect(isDaemonAlive(d(), hostname(), now)).toBe(alive);
   });
 });
 

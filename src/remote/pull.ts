@@ -8,7 +8,7 @@
 // folder, renamed to <id> at the end and removed on any failure: nothing is written outside it.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +21,7 @@ import { backupDir, hostDir, MANIFEST, rel } from '../store/layout.js';
 import { checkManifest } from '../store/manifest-check.js';
 import { readManifest, type FileEntry } from '../store/manifest.js';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/private.js';
+import { registerReader } from '../store/readers.js';
 import { listRemoteBackups, type RemoteBackup } from './list.js';
 import { Meter } from './meter.js';
 import { openRemote } from './open.js';
@@ -59,10 +60,13 @@ export async function pullBackup(config: Config, remoteName: string, id: string,
     }
     const folder = hostDir(store, backup.host);
     await mkdir(folder, { recursive: true, mode: PRIVATE_DIR });
-    await removeOldPulls(folder, id);
-    const work = join(folder, `.pull-${id}-${randomBytes(3).toString('hex')}`);
-    await mkdir(work, { mode: PRIVATE_DIR });
+    // The reader mark (written before the work folder exists) keeps rotation off <id> until we
+    // return, and names the work folder: a killed pull's is removed under the host lock (leftovers.ts).
+    const workName = `.pull-${id}-${randomBytes(3).toString('hex')}`;
+    const reader = await registerReader(folder, id, 'pull', { mustExist: false, work: workName, signal: o.signal });
+    const work = join(folder, workName);
     try {
+      await mkdir(work, { mode: PRIVATE_DIR });
       await download(remote, backup, work, { signal: o.signal, emit, encryptionConfigured: config.encryption.enabled });
       await readManifest(work); // a manifest we cannot read is not worth keeping
       await syncFilesystem(work, o.signal); // on disk before it looks like a backup (src/store/durable.ts)
@@ -71,6 +75,8 @@ export async function pullBackup(config: Config, remoteName: string, id: string,
     } catch (err) {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
       throw err;
+    } finally {
+      await reader.release();
     }
     emit({ type: 'log', level: 'info', source: 'pull', msg: `pulled ${id} from ${remoteName} into ${target}` });
     return target;
@@ -160,7 +166,3 @@ async function readAll(s: Readable, what: string): Promise<Buffer> {
 }
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
-
-async function removeOldPulls(folder: string, id: string): Promise<void> {
-  for (const n of await readdir(folder)) if (n.startsWith(`.pull-${id}-`)) await rm(join(folder, n), { recursive: true, force: true });
-}

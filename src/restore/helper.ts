@@ -1,32 +1,47 @@
 // Short-lived helper containers for volume work (DESIGN §4): worker image, network none, labelled
-// bbackup.helper=1 so a crashed run's leftovers can be found, and always removed.
+// bbackup.helper=1 so a crashed run's leftovers can be found, and always removed. They mount with
+// Mounts, not Binds: Docker creates a missing Binds source as an empty folder, so a backup folder
+// that vanished would "restore" an empty volume; a missing Mounts bind source fails instead.
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { HELPER_LABEL, OWNER_LABEL, ownerId } from '../docker/helpers.js';
+import { helperName, ownerLabels } from '../docker/helpers.js';
 import { demuxLogs } from '../docker/logs.js';
 import { BbackupError, lastLines } from '../errors.js';
 
 export { HELPER_LABEL, OWNER_LABEL, removeStaleHelpers } from '../docker/helpers.js';
 
+export interface HelperMount {
+  type: 'bind' | 'volume';
+  /** a host path (bind) or a volume name */
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
 export interface HelperOptions {
   image: string;
-  binds: string[];
+  mounts: HelperMount[];
   cmd?: string[];
   /** extra labels (tests add theirs) */
   labels?: Record<string, string>;
 }
 
 async function createHelper(docker: Docker, o: HelperOptions, extra: Partial<Docker.ContainerCreateOptions> = {}): Promise<Docker.Container> {
-  return docker.createContainer({
-    Image: o.image,
-    Cmd: o.cmd ?? ['/bin/true'],
-    Labels: { [HELPER_LABEL]: '1', [OWNER_LABEL]: ownerId(), 'bbackup.helper.job': 'restore', ...o.labels },
-    HostConfig: { NetworkMode: 'none', Binds: o.binds },
-    ...extra,
-  });
+  try {
+    return await docker.createContainer({
+      name: helperName('restore'),
+      Image: o.image,
+      Cmd: o.cmd ?? ['/bin/true'],
+      Labels: { ...ownerLabels(), 'bbackup.helper.job': 'restore', ...o.labels },
+      HostConfig: { NetworkMode: 'none', Mounts: o.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly ?? false })) },
+      ...extra,
+    });
+  } catch (err) {
+    const gone = o.mounts.find((m) => m.type === 'bind' && /bind source path does not exist/i.test((err as Error).message) && (err as Error).message.includes(m.source));
+    if (gone) throw new BbackupError('NOT_FOUND', `the backup files ${gone.source} are gone (was the backup removed while it was restored?); nothing was copied`, { path: gone.source }, { cause: err });
+    throw err;
+  }
 }
-
-
 
 const remove = (c: Docker.Container) => c.remove({ force: true }).catch(() => undefined);
 

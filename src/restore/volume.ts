@@ -70,7 +70,7 @@ async function rsyncWorker(o: FillOptions): Promise<void> {
   await runHelper(o.docker, {
     image: o.workerImage,
     labels: o.helperLabels,
-    binds: [`${o.source}:/backup:ro`, `${o.volume}:/target`],
+    mounts: [{ type: 'bind', source: o.source, target: '/backup', readOnly: true }, { type: 'volume', source: o.volume, target: '/target' }],
     cmd: ['/usr/bin/rsync', ...RSYNC.filter((a) => !a.startsWith('--info')), '/backup/', '/target/'],
   }, o.signal);
   o.onBytes(o.item.bytes);
@@ -88,7 +88,7 @@ async function untarWorker(o: FillOptions): Promise<void> {
   const run = pipeIntoHelper(o.docker, {
     image: o.workerImage,
     labels: o.helperLabels,
-    binds: [`${o.volume}:/target`],
+    mounts: [{ type: 'volume', source: o.volume, target: '/target' }],
     cmd: ['/bin/tar', ...TAR_X, '-C', '/target'],
     env: Object.entries(TAR_ENV).map(([k, v]) => `${k}=${v}`),
   }, p.stream, o.signal);
@@ -121,7 +121,7 @@ function tarTree(o: FillOptions): Producer {
 }
 
 async function putStream(o: FillOptions, p: Producer): Promise<void> {
-  const put = putIntoHelper(o.docker, { image: o.workerImage, labels: o.helperLabels, binds: [`${o.volume}:/target`] }, '/target', p.stream);
+  const put = putIntoHelper(o.docker, { image: o.workerImage, labels: o.helperLabels, mounts: [{ type: 'volume', source: o.volume, target: '/target' }] }, '/target', p.stream);
   const consumer = put.finally(p.consumerExited);
   await firstFailure(p.producerFirst ? [p.done, consumer] : [consumer, p.done]);
 }

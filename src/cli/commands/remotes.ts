@@ -9,6 +9,7 @@ import { pullBackup } from '../../remote/pull.js';
 import { canDecryptWith, logsOnly, policyFrom, rotateLocal, rotateRemote, type RotationReport } from '../../jobs/rotate.js';
 import { listHostFolders } from '../../store/catalog.js';
 import { fromSafeSegment, hostDir } from '../../store/layout.js';
+import { removeLeftovers } from '../../store/leftovers.js';
 import { acquireLock } from '../../store/lock.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatTable } from '../output.js';
@@ -128,6 +129,7 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
         // A dry run changes nothing, so it need not wait for a running backup.
         const lock = opts.dryRun ? undefined : await acquireLock(folder, { signal });
         try {
+          if (lock) for (const n of await removeLeftovers(folder)) p.emit({ type: 'log', level: 'info', source: 'retention', msg: `removed ${n} (left by a killed run)` });
           reports.push(await rotateLocal(folder, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit }));
         } finally {
           await lock?.release();

@@ -25,6 +25,10 @@ export type EngineEvent =
       rate?: number;
       /** seconds left, when total is known */
       eta?: number;
+      /** uploads: bytes stored on the remote so far (compressed, encrypted) */
+      sent?: number;
+      /** uploads: bytes of `bytes` the remote already had (not sent again) */
+      skipped?: number;
     }
   | { type: 'item.done'; jobId: string; item: string; bytes: number; detail?: string }
   | { type: 'item.failed'; jobId: string; item: string; error: ErrorInfo }

@@ -66,6 +66,7 @@ const incremental = z
 const remoteCommon = {
   enabled: z.boolean().default(true),
   retry: z.int().min(0).max(10).default(2).describe('retries after a failed transfer'),
+  transfers: z.int().min(1).max(32).default(4).describe('packs sent or fetched at once'),
 };
 
 const remote = z.discriminatedUnion('type', [

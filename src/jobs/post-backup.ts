@@ -7,7 +7,9 @@ import { ageSpecFrom } from '../crypto/age.js';
 import { BbackupError, describeError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { openRemote, selectRemotes } from '../remote/open.js';
-import { uploadBackup } from '../remote/upload-backup.js';
+import { sweepRemote } from '../remote/repo/sweep.js';
+import { uploadSnapshot } from '../remote/repo/upload.js';
+import { dirname } from 'node:path';
 import type { Manifest } from '../store/manifest.js';
 import { canDecryptWith, logsOnly, policyFrom, rotateLocal, rotateRemote } from './rotate.js';
 
@@ -31,6 +33,8 @@ export interface PostBackupResult {
   rotated: string[];
 }
 
+const formatSize = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
+
 const naming = (remote: string, message: string) => (message.includes(`remote ${remote}`) ? message : `remote ${remote}: ${message}`);
 
 export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupResult> {
@@ -44,10 +48,25 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
     signal.throwIfAborted();
     const item = `upload ${name}`;
     emit({ type: 'item.start', jobId, item, kind: 'upload' });
-    const remote = openRemote(config, name, { emit, jobId });
+    // Per-file transfer events would be noise here: the upload reports one item for the whole backup.
+    const remote = openRemote(config, name, { emit: logsOnly(emit), jobId });
     try {
-      const r = await uploadBackup({ remote, backupDir: req.backupDir, manifest, level, encrypted, signal });
-      emit({ type: 'item.done', jobId, item, bytes: r.bytes, detail: r.existed ? 'already on the remote' : `${r.files} files, checked` });
+      const r = await uploadSnapshot({
+        remote,
+        backupDir: req.backupDir,
+        manifest,
+        store: dirname(req.hostDir),
+        level,
+        encrypted,
+        canDecrypt: canDecryptWith(config.encryption),
+        transfers: config.remotes[name]!.transfers,
+        signal,
+        emit,
+        jobId,
+        item,
+      });
+      const detail = r.existed ? 'already on the remote' : `sent ${formatSize(r.stored)} (${r.packs} pack${r.packs === 1 ? '' : 's'}), ${formatSize(r.skipped)} already there`;
+      emit({ type: 'item.done', jobId, item, bytes: r.total, detail });
       result.uploads.push({ remote: name, ok: true });
     } catch (err) {
       if (signal.aborted) throw err;
@@ -72,8 +91,10 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
   for (const u of result.uploads.filter((x) => x.ok)) {
     const remote = openRemote(config, u.remote, { emit: logsOnly(emit), jobId });
     try {
-      const r = await rotateRemote(remote, manifest.host, policy, { dryRun: false, signal, emit, jobId, localHostDir: req.hostDir, canDecrypt: canDecryptWith(config.encryption) });
+      const r = await rotateRemote(remote, manifest.host, policy, { dryRun: false, signal, emit, jobId, localHostDir: req.hostDir, canDecrypt: canDecryptWith(config.encryption), store: dirname(req.hostDir) });
       result.rotated.push(...r.removed.map((id) => `${u.remote}:${id}`));
+      // Free what no kept backup (of any host) needs; skipped while another host uploads.
+      await sweepRemote(remote, { store: dirname(req.hostDir), signal, emit, jobId, dryRun: false, encrypted, canDecrypt: canDecryptWith(config.encryption), level });
     } catch (err) {
       if (signal.aborted) throw err;
       // Reported like a failed upload so the run ends partial and the message names the remote.

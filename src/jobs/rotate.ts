@@ -1,7 +1,9 @@
 // Apply the retention plan to the local store of one host and to remotes. Locally a backup is
 // removed by removeLocalBackup (store/remove-backup.ts): first renamed to a hidden .removing-<id>
 // folder, so a crash half way through deleting never leaves a folder that looks like a backup, and
-// kept while a restore, pull or verify reads it; on a remote the manifest goes first.
+// kept while a restore, pull or verify reads it; on a remote the manifest goes first. On a remote
+// in format 2 (the repository) removing a backup frees nothing by itself: the sweep that follows
+// (src/remote/repo/sweep.ts) removes the objects no kept backup of any host needs.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -9,6 +11,7 @@ import { parseDuration } from '../config/duration.js';
 import { noEmit, type Emit } from '../events.js';
 import { listRemoteBackups } from '../remote/list.js';
 import { remoteStatus } from '../remote/retention-info.js';
+import { snapshotShares } from '../remote/repo/stats.js';
 import { isManifestKey, type Remote } from '../remote/types.js';
 import { listBackups } from '../store/catalog.js';
 import { BACKUP_ID_RE, backupIdTime, safeSegment } from '../store/layout.js';
@@ -46,6 +49,8 @@ export interface RemoteRotateOptions extends RotateOptions {
   localHostDir?: string;
   /** an age identity or passphrase is configured: encrypted remote manifests can be read as a last resort */
   canDecrypt?: boolean;
+  /** local store root (the repository cache): needed for max_storage_gb on a format 2 remote */
+  store?: string;
 }
 
 export function policyFrom(cfg: Config['retention']): RetentionPolicy {
@@ -125,26 +130,34 @@ async function leftoverSizes(hostFolder: string, signal: AbortSignal): Promise<M
   return out;
 }
 
-/** Rotate one host's backups on a remote. */
+/** Rotate one host's backups on a remote, in either remote format (src/remote/list.ts). */
 export async function rotateRemote(remote: Remote, host: string, policy: RetentionPolicy, o: RemoteRotateOptions): Promise<RotationReport> {
-  const { backups, incomplete } = await listRemoteBackups(remote, o.signal, host);
+  const { backups, incomplete } = await listRemoteBackups(remote, o.signal, host, { details: true });
   const files = new Map<string, Set<string>>();
-  for await (const e of remote.list(safeSegment(host), { signal: o.signal })) {
-    const [, id, ...rest] = e.key.split('/');
-    if (id && rest.length > 0) (files.get(id) ?? files.set(id, new Set()).get(id)!).add(rest.join('/'));
+  if (backups.some((b) => b.format === 1)) {
+    for await (const e of remote.list(safeSegment(host), { signal: o.signal })) {
+      const [, id, ...rest] = e.key.split('/');
+      if (id && rest.length > 0) (files.get(id) ?? files.set(id, new Set()).get(id)!).add(rest.join('/'));
+    }
   }
   const localManifest = async (id: string): Promise<Manifest | undefined> => (o.localHostDir ? readManifest(join(o.localHostDir, id)).catch(() => undefined) : undefined);
   // Groups are compared by their hash (what an encrypted remote records) and shown by name where known.
   const names = new Map<string, string>();
   for (const e of o.localHostDir ? await listBackups(o.localHostDir) : []) if (e.manifest) names.set(hashedGroup(manifestGroup(e.manifest)), manifestGroup(e.manifest));
+  const shares = policy.maxBytes && backups.some((b) => b.format === 2) && o.store ? await snapshotShares(remote, o.store, backups.filter((b) => b.format === 2), o.signal) : undefined;
   const candidates: RetentionCandidate[] = [];
   for (const b of backups) {
-    const s = await remoteStatus(remote, b.prefix, b.id, files.get(b.id) ?? new Set(), { localManifest, canDecrypt: o.canDecrypt === true }, o.signal);
-    // Remote copies share nothing: each backup's bytes are its own object.
-    const base = { id: b.id, time: new Date(b.time), objects: new Map([[b.prefix, b.size]]) };
+    let s: { complete: boolean; group: string } | undefined;
+    if (b.format === 2) {
+      const local = b.info ? undefined : await localManifest(b.id);
+      s = b.info ? { complete: b.info.status === 'complete', group: b.info.group } : local?.id === b.id ? { complete: local.status === 'complete', group: manifestGroup(local) } : undefined;
+    } else s = await remoteStatus(remote, b.prefix, b.id, files.get(b.id) ?? new Set(), { localManifest, canDecrypt: o.canDecrypt === true }, o.signal);
+    // Format 1 copies share nothing: each backup's bytes are its own object. Format 2 snapshots
+    // share objects: each counts once, whichever backups hold it.
+    const base = { id: b.id, time: new Date(b.time), objects: shares?.get(b.prefix) ?? new Map([[b.prefix, b.size]]) };
     if (!s) {
       // Nothing tells what it holds: a group of its own, taken as complete, so it is never removed.
-      candidates.push({ ...base, complete: true, group: `unknown:${b.id}`, groupLabel: 'unknown', note: 'no retention.json, manifest not readable: kept' });
+      candidates.push({ ...base, complete: true, group: `unknown:${b.id}`, groupLabel: 'unknown', note: `no ${b.format === 2 ? 'info.json' : 'retention.json'}, manifest not readable: kept` });
       continue;
     }
     const id = hashedGroup(s.group);
@@ -157,9 +170,11 @@ export async function rotateRemote(remote: Remote, host: string, policy: Retenti
   if (!o.dryRun) {
     for (const id of plan.remove) {
       o.signal.throwIfAborted();
-      const prefix = backups.find((b) => b.id === id)!.prefix;
-      for await (const e of remote.list(prefix, { signal: o.signal })) if (isManifestKey(e.key) && e.key.split('/').length === 3) await remote.remove(e.key, { signal: o.signal });
-      await remote.removeDir(prefix, { signal: o.signal });
+      const b = backups.find((x) => x.id === id)!;
+      // the manifest first: an interrupted removal never leaves something that looks like a backup
+      const depth = b.prefix.split('/').length + 1;
+      for await (const e of remote.list(b.prefix, { signal: o.signal, maxDepth: 1 })) if (isManifestKey(e.key) && e.key.split('/').length === depth) await remote.remove(e.key, { signal: o.signal });
+      await remote.removeDir(b.prefix, { signal: o.signal });
       removed.push(id);
       log(o, `removed ${id} from remote ${remote.name} (${plan.decisions.find((d) => d.id === id)?.reasons.join('; ')})`);
     }

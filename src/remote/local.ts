@@ -59,7 +59,7 @@ export class LocalRemote implements Remote {
   }
 
   async *list(prefix: string, o: ListOptions): AsyncIterable<RemoteEntry> {
-    const walk = async function* (this: LocalRemote, dir: string, keyPrefix: string): AsyncGenerator<RemoteEntry> {
+    const walk = async function* (this: LocalRemote, dir: string, keyPrefix: string, depth: number): AsyncGenerator<RemoteEntry> {
       o.signal.throwIfAborted();
       let entries;
       try {
@@ -70,14 +70,16 @@ export class LocalRemote implements Remote {
       }
       for (const e of entries) {
         const key = keyPrefix ? `${keyPrefix}/${e.name}` : e.name;
-        if (e.isDirectory()) yield* walk.call(this, join(dir, e.name), key);
+        if (e.isDirectory()) {
+          if (o.maxDepth === undefined || depth < o.maxDepth) yield* walk.call(this, join(dir, e.name), key, depth + 1);
+        }
         else if (e.isFile() && !e.name.includes(TMP_MARK)) {
           const s = await stat(join(dir, e.name));
           yield { key, size: s.size, mtime: s.mtime };
         }
       }
     };
-    yield* walk.call(this, prefix ? this.path(prefix) : this.root, prefix);
+    yield* walk.call(this, prefix ? this.path(prefix) : this.root, prefix, 1);
   }
 
   async remove(key: string, o: OpOptions): Promise<void> {

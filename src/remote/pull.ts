@@ -1,4 +1,6 @@
-// Download a remote backup into the local store, checked and decrypted. The remote is untrusted
+// Download a remote backup into the local store, checked and decrypted. A snapshot of the
+// repository (remote format 2) is rebuilt by src/remote/repo/pull.ts; what follows here is format 1.
+// The remote is untrusted
 // (anyone who can write there may have written it): remote-index.json may name only paths the
 // layout produces (pull-index.ts); the manifest is fetched first and checked, and every file must
 // match ITS size and sha256 after decryption; packed volume trees are unpacked through the archive
@@ -24,7 +26,8 @@ import { PRIVATE_DIR, PRIVATE_FILE } from '../store/private.js';
 import { registerReader } from '../store/readers.js';
 import { listRemoteBackups, type RemoteBackup } from './list.js';
 import { Meter } from './meter.js';
-import { openRemote } from './open.js';
+import { openRemote, remoteConfig } from './open.js';
+import { downloadSnapshot } from './repo/pull.js';
 import { REMOTE_INDEX, unpackTree } from './packing.js';
 import { checkIndex, manifestEntry, parseIndex, planPull } from './pull-index.js';
 import { checkUnpackedTree } from './tree-check.js';
@@ -67,7 +70,9 @@ export async function pullBackup(config: Config, remoteName: string, id: string,
     const work = join(folder, workName);
     try {
       await mkdir(work, { mode: PRIVATE_DIR });
-      await download(remote, backup, work, { signal: o.signal, emit, encryptionConfigured: config.encryption.enabled });
+      if (backup.format === 2) {
+        await downloadSnapshot(remote, backup, work, { signal: o.signal, emit, encryptionConfigured: config.encryption.enabled, store, transfers: remoteConfig(config, remoteName).transfers });
+      } else await download(remote, backup, work, { signal: o.signal, emit, encryptionConfigured: config.encryption.enabled });
       await readManifest(work); // a manifest we cannot read is not worth keeping
       await syncFilesystem(work, o.signal); // on disk before it looks like a backup (src/store/durable.ts)
       await rename(work, target);

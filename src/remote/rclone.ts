@@ -125,6 +125,7 @@ export class RcloneRemote implements Remote {
   async *list(prefix: string, o: ListOptions): AsyncIterable<RemoteEntry> {
     const args = ['lsjson', '-R', '--files-only', this.at(prefix)];
     if (o.hashes) args.push('--hash', '--hash-type', 'MD5');
+    if (o.maxDepth !== undefined) args.push('--max-depth', String(o.maxDepth));
     let entries: LsEntry[];
     try {
       entries = JSON.parse(await this.run(`listing ${prefix || '/'}`, args, o.signal)) as LsEntry[];

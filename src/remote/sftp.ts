@@ -190,7 +190,7 @@ export class SftpRemote implements Remote {
 
   async *list(prefix: string, o: ListOptions): AsyncIterable<RemoteEntry> {
     const c = await this.connect();
-    const walk = async function* (this: SftpRemote, keyDir: string): AsyncGenerator<RemoteEntry> {
+    const walk = async function* (this: SftpRemote, keyDir: string, depth: number): AsyncGenerator<RemoteEntry> {
       o.signal.throwIfAborted();
       let entries;
       try {
@@ -202,11 +202,13 @@ export class SftpRemote implements Remote {
       }
       for (const e of entries) {
         const key = keyDir ? `${keyDir}/${e.name}` : e.name;
-        if (e.type === 'd') yield* walk.call(this, key);
+        if (e.type === 'd') {
+          if (o.maxDepth === undefined || depth < o.maxDepth) yield* walk.call(this, key, depth + 1);
+        }
         else if (e.type === '-' && !e.name.includes(TMP_MARK)) yield { key, size: e.size, mtime: new Date(e.modifyTime) };
       }
     };
-    yield* walk.call(this, prefix);
+    yield* walk.call(this, prefix, 1);
   }
 
   async remove(key: string, o: OpOptions): Promise<void> {

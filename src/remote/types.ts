@@ -40,6 +40,8 @@ export interface RemoteEntry {
 export interface ListOptions extends OpOptions {
   /** ask the remote for hashes too (may cost a read on some backends) */
   hashes?: boolean;
+  /** only files this many folder levels below prefix (1 = directly in it); default: all */
+  maxDepth?: number;
 }
 
 export interface RemoteCaps {

@@ -73,7 +73,7 @@ describe('defaults', () => {
 
   it('remote defaults per type', () => {
     const c = parseConfigText('remotes:\n  n: {type: local, path: /mnt}\n  s: {type: sftp, host: h, user: u, path: /p}\n', '/x.yaml', {});
-    expect(c.remotes.n).toEqual({ type: 'local', enabled: true, retry: 2, path: '/mnt' });
+    expect(c.remotes.n).toEqual({ type: 'local', enabled: true, retry: 2, transfers: 4, path: '/mnt' });
     expect(c.remotes.s).toMatchObject({ port: 22, insecure_accept_any_host_key: false, enabled: true });
   });
 });

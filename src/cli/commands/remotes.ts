@@ -6,6 +6,8 @@ import { fanOut, type Emit } from '../../events.js';
 import { listRemoteBackups, type RemoteBackup } from '../../remote/list.js';
 import { openRemote, selectRemotes } from '../../remote/open.js';
 import { pullBackup } from '../../remote/pull.js';
+import { sweepRemote, type SweepReport } from '../../remote/repo/sweep.js';
+import { ageSpecFrom } from '../../crypto/age.js';
 import { canDecryptWith, logsOnly, policyFrom, rotateLocal, rotateRemote, type RotationReport } from '../../jobs/rotate.js';
 import { listHostFolders } from '../../store/catalog.js';
 import { fromSafeSegment, hostDir } from '../../store/layout.js';
@@ -119,6 +121,7 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
   const { signal, done } = interruptible();
   const reports: RotationReport[] = [];
   const failures: { target: string; error: string }[] = [];
+  const sweeps: ({ remote: string } & SweepReport)[] = [];
   const hostsFilter = ctx.opts.host ? [ctx.opts.host] : undefined;
   try {
     if (!opts.remote?.length) {
@@ -137,11 +140,14 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
       }
     }
     const canDecrypt = canDecryptWith(ctx.config.encryption);
+    const encrypted = ageSpecFrom(ctx.config.encryption) !== undefined;
     for (const name of opts.remote?.length ? selectRemotes(ctx.config, opts.remote) : selectRemotes(ctx.config)) {
       const remote = openRemote(ctx.config, name, { emit: logsOnly(p.emit) });
       try {
-        const hosts = hostsFilter ?? [...new Set((await listRemoteBackups(remote, signal)).backups.map((b) => b.host))];
-        for (const host of hosts) reports.push(await rotateRemote(remote, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit, localHostDir: hostDir(store, host), canDecrypt }));
+        const listing = await listRemoteBackups(remote, signal);
+        const hosts = hostsFilter ?? [...new Set(listing.backups.map((b) => b.host))];
+        for (const host of hosts) reports.push(await rotateRemote(remote, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit, localHostDir: hostDir(store, host), canDecrypt, store }));
+        if (listing.repo) sweeps.push({ remote: name, ...(await sweepRemote(remote, { store, signal, emit: p.emit, dryRun: opts.dryRun, encrypted, canDecrypt, level: ctx.config.backup.compression.level })) });
       } catch (err) {
         if (signal.aborted) throw err;
         failures.push({ target: name, error: ctx.redact(describeError(err)) });
@@ -155,7 +161,7 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
     done();
   }
   const rows = reports.flatMap((r) => r.plan.decisions.map((d) => ({ target: r.target, host: r.host, ...d })));
-  if (ctx.opts.json) ctx.printJson({ dryRun: opts.dryRun, reports, failures });
+  if (ctx.opts.json) ctx.printJson({ dryRun: opts.dryRun, reports, failures, sweeps });
   else {
     if (rows.length === 0) ctx.print('no backups to rotate');
     else
@@ -170,6 +176,10 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
         ]),
       );
     for (const r of reports) for (const c of r.cleaned ?? []) ctx.print(`${opts.dryRun ? 'would remove' : 'removed'} ${r.target}: ${c} (an upload cut off more than a day ago)`);
+    for (const s of sweeps) {
+      if (!s.ran) ctx.print(`${s.remote}: space not freed${s.reason ? ` (${s.reason})` : ''}`);
+      else if (s.freed > 0 || s.cutRemoved.length > 0) ctx.print(`${s.remote}: ${opts.dryRun ? 'would free' : 'freed'} ${formatBytes(s.freed)} (${s.packsRemoved} pack(s) removed, ${s.packsRewritten} rewritten)`);
+    }
     for (const r of reports.filter((x) => x.plan.overQuota)) ctx.print(`warning: ${r.target} ${r.host} stays over max_storage_gb: what the quota may not remove (each group's newest complete backup${r.plan.leftoverBytes ? `, ${formatBytes(r.plan.leftoverBytes)} of leftovers .removing-*/.pull-*` : ''}) exceeds it`);
   }
   return failures.length > 0 ? 4 : 0;

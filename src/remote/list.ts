@@ -10,6 +10,7 @@ import { BACKUP_ID_RE, backupIdTime, fromSafeSegment } from '../store/layout.js'
 import { compareIds } from '../store/catalog.js';
 import { LOCKS_DIR, KEYS_DIR, PACKS_DIR, REPO_FILE, SNAP, SNAPSHOTS_DIR, parseSnapshotKey } from './repo/format.js';
 import { eachLimit, readJson } from './repo/io.js';
+import { loadRepoFile } from './repo/repo.js';
 import { parseInfo, type SnapshotInfo } from './repo/snapshot.js';
 import { isManifestKey, type Remote, type RemoteEntry } from './types.js';
 
@@ -55,6 +56,8 @@ export async function listRemoteBackups(remote: Remote, signal: AbortSignal, hos
   const all: RemoteEntry[] = [];
   for await (const e of remote.list('', { signal })) all.push(e);
   const repo = all.some((e) => e.key === REPO_FILE);
+  // A repository of a newer major format is refused as a whole (list, pull, rotate, verify all come here).
+  if (repo) await loadRepoFile(remote, signal);
   const groups = new Map<string, RemoteEntry[]>();
   const snaps = new Map<string, RemoteEntry[]>();
   for (const e of all) {

@@ -90,7 +90,7 @@ export async function pullBackup(config: Config, remoteName: string, id: string,
   }
 }
 
-interface DownloadOptions {
+export interface DownloadOptions {
   signal: AbortSignal;
   emit: Emit;
   /** encryption is configured (enabled with recipients or a passphrase): every file must be .age */
@@ -100,7 +100,7 @@ interface DownloadOptions {
 /** Manifest and index are read into memory: more than this is not a bbackup file. */
 const MAX_JSON = 64 << 20;
 
-async function download(remote: Remote, backup: RemoteBackup, work: string, o: DownloadOptions): Promise<void> {
+export async function download(remote: Remote, backup: RemoteBackup, work: string, o: DownloadOptions): Promise<void> {
   const { prefix } = backup;
   const where = `remote ${remote.name}: backup ${backup.id} of ${backup.host}`;
   const listed = new Set<string>();

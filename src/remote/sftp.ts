@@ -37,7 +37,7 @@ export class SftpRemote implements Remote {
   readonly caps: RemoteCaps = { atomicRename: true, maxConnections: 1, hashes: [] };
   private client?: Promise<SftpClient>;
   private hostKeyProblem?: string;
-  private madeDirs = new Set<string>();
+  private madeDirs = new Map<string, Promise<void>>();
 
   constructor(
     readonly name: string,
@@ -123,10 +123,22 @@ export class SftpRemote implements Remote {
     });
   }
 
-  private async mkdirp(c: SftpClient, dir: string): Promise<void> {
-    if (this.madeDirs.has(dir)) return;
-    if ((await c.exists(dir)) !== 'd') await c.mkdir(dir, true);
-    this.madeDirs.add(dir);
+  /** Several puts run at once (packs): one mkdir per folder, and a folder another client made meanwhile is fine. */
+  private mkdirp(c: SftpClient, dir: string): Promise<void> {
+    let p = this.madeDirs.get(dir);
+    if (!p) {
+      p = (async () => {
+        if ((await c.exists(dir)) === 'd') return;
+        try {
+          await c.mkdir(dir, true);
+        } catch (err) {
+          if ((await c.exists(dir).catch(() => false)) !== 'd') throw err;
+        }
+      })();
+      this.madeDirs.set(dir, p);
+      p.catch(() => this.madeDirs.delete(dir));
+    }
+    return p;
   }
 
   private watch(signal: AbortSignal): () => void {

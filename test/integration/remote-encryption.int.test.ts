@@ -4,13 +4,14 @@
 import { execa } from 'execa';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigObject } from '../../src/config/load.js';
 import { ageSpecFrom } from '../../src/crypto/age.js';
 import { listRemoteBackups } from '../../src/remote/list.js';
 import { openRemote } from '../../src/remote/open.js';
 import { pullBackup } from '../../src/remote/pull.js';
+import { uploadSnapshot } from '../../src/remote/repo/upload.js';
 import { uploadBackup } from '../../src/remote/upload-backup.js';
 import { makeFixtureBackup } from '../helpers/backup-fixture.js';
 import { runCli } from '../helpers/cli.js';
@@ -41,14 +42,14 @@ describe('init-encryption', () => {
 });
 
 describe('passphrase encryption', () => {
-  it('uploads every file as .age and pulls back byte-identical; a wrong passphrase is refused', async () => {
+  it('format 1 (written by bbackup before the repository): uploads every file as .age and pulls back byte-identical; a wrong passphrase is refused', async () => {
     const { dir, manifest } = await makeFixtureBackup({ store: join(tmp, 'store'), host: 'h1', id: '20261124T230501Z', bigBytes: 2 << 20 });
     const config = parseConfigObject({
       backup: { store: join(tmp, 'pulled') },
       remotes: { nas: { type: 'local', path: join(tmp, 'nas') } },
       encryption: { enabled: true, passphrase: 'correct horse battery staple' },
     });
-    const signal = AbortSignal.timeout(60_000);
+    const signal = AbortSignal.timeout(800_000);
     const remote = openRemote(config, 'nas');
     await uploadBackup({ remote, backupDir: dir, manifest, level: 3, encrypted: true, signal });
     const files = await readdir(join(tmp, 'nas', 'h1', manifest.id), { recursive: true, withFileTypes: true });
@@ -65,7 +66,31 @@ describe('passphrase encryption', () => {
 
     const target = await pullBackup(config, 'nas', manifest.id, { signal });
     await execa('diff', ['-r', '--no-dereference', dir, target]);
-  });
+  }, 900_000); // one scrypt derivation per file, on a shared 2-core machine
+
+  it('the repository (format 2): contents and names only in age files; pulls back byte-identical; a wrong passphrase is refused', async () => {
+    const { dir, manifest } = await makeFixtureBackup({ store: join(tmp, 'store2'), host: 'h1', id: '20261124T230502Z', bigBytes: 2 << 20 });
+    const config = parseConfigObject({
+      backup: { store: join(tmp, 'pulled2') },
+      remotes: { vault: { type: 'local', path: join(tmp, 'vault') } },
+      encryption: { enabled: true, passphrase: 'correct horse battery staple' },
+    });
+    const signal = AbortSignal.timeout(800_000);
+    const remote = openRemote(config, 'vault');
+    await uploadSnapshot({ remote, backupDir: dir, manifest, store: join(tmp, 'store2'), level: 3, encrypted: true, canDecrypt: true, signal });
+    const files = (await readdir(join(tmp, 'vault'), { recursive: true, withFileTypes: true })).filter((f) => f.isFile()).map((f) => relative(join(tmp, 'vault'), join(f.parentPath, f.name)));
+    const plain = files.filter((f) => !f.endsWith('.age'));
+    expect(plain.filter((f) => !/^(bbackup-repo\.json|packs\/[0-9a-f]{32}\.idx\.json|snapshots\/h1\/20261124T230502Z\/(info\.json|refs\.json\.gz))$/.test(f))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.age')).some((f) => /^keys\/[0-9a-f]{16}\.json\.age$/.test(f))).toBe(true);
+    expect((await readFile(join(tmp, 'vault', 'snapshots', 'h1', manifest.id, 'manifest.json.age'))).toString('latin1')).toMatch(/-> scrypt /);
+    expect((await listRemoteBackups(remote, signal)).backups[0]).toMatchObject({ id: manifest.id, encrypted: true, format: 2 });
+
+    const wrong = parseConfigObject({ ...config, backup: { store: join(tmp, 'wrong2') }, encryption: { enabled: false, passphrase: 'nope' } });
+    await expect(pullBackup(wrong, 'vault', manifest.id, { signal })).rejects.toThrow(/remote vault|wrong key/);
+    expect(await readdir(join(tmp, 'wrong2', 'h1')).catch(() => [])).toEqual([]);
+    const target = await pullBackup(config, 'vault', manifest.id, { signal });
+    await execa('diff', ['-r', '--no-dereference', dir, target]);
+  }, 900_000);
 
   it('refuses recipients and a passphrase together, and enabled with neither', () => {
     expect(() => ageSpecFrom(parseConfigObject({ encryption: { enabled: true, recipients: ['age1xyz'], passphrase: 'p' } }).encryption)).toThrow(/either recipients or passphrase/);

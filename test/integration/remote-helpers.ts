@@ -3,10 +3,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { S3_BUCKET } from '../helpers/s3.js';
 import type { Sshd } from '../helpers/sshd.js';
 
-export type RemoteKind = 'local' | 'sftp' | 'rclone-local' | 'rclone-sftp';
+export type RemoteKind = 'local' | 'sftp' | 'rclone-local' | 'rclone-sftp' | 'rclone-s3';
 export const REMOTE_KINDS: RemoteKind[] = ['local', 'sftp', 'rclone-local', 'rclone-sftp'];
+/** the three kinds, with rclone against a real S3 API (test/helpers/s3.ts must be started) */
+export const REPO_KINDS: RemoteKind[] = ['local', 'sftp', 'rclone-s3'];
 
 /** The remotes: section for one target folder per kind (rclone remotes come from RCLONE_CONFIG_BBT*). */
 export function remotesSection(sshd: Sshd, root: string, kinds: RemoteKind[] = REMOTE_KINDS, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -17,6 +20,7 @@ export function remotesSection(sshd: Sshd, root: string, kinds: RemoteKind[] = R
     if (k === 'sftp') out[k] = { type: 'sftp', host: sshd.host, port: sshd.port, user: sshd.user, path: dir, key_file: sshd.clientKey, known_hosts: sshd.knownHosts, retry: 0, ...extra };
     if (k === 'rclone-local') out[k] = { type: 'rclone', remote: `bbtlocal:${dir}`, retry: 0, ...extra };
     if (k === 'rclone-sftp') out[k] = { type: 'rclone', remote: `bbtsftp:${dir}`, retry: 0, ...extra };
+    if (k === 'rclone-s3') out[k] = { type: 'rclone', remote: `bbts3:${S3_BUCKET}${dir}`, retry: 0, ...extra };
   }
   return out;
 }

@@ -42,9 +42,10 @@ describe('rotation after real backups', () => {
       const r = await noRotation(['backup', '--volumes', volume]);
       expect(r.exitCode, r.stderr).toBe(0);
     }
-    const [host] = await readdir(join(tmp, 'store'));
+    const [host] = (await readdir(join(tmp, 'store'))).filter((n) => !n.startsWith('.')); // .remotes: the repository cache
     const local = join(tmp, 'store', host!);
-    const remote = join(tmp, 'nas', host!);
+    const remote = join(tmp, 'nas', 'snapshots', host!); // remote format 2 (docs/FORMAT.md)
+    const legacy = join(tmp, 'nas', host!); // a format 1 host folder next to the repository
     const before = await ids(local);
     expect(before).toHaveLength(4);
     expect(await ids(remote)).toEqual(before);
@@ -67,16 +68,16 @@ describe('rotation after real backups', () => {
     const text = await policy(['rotate', '--dry-run']);
     for (const id of before) expect(text.stdout).toMatch(new RegExp(`${id}\\s+(keep\\s+last|remove\\s+no keep rule matches)`));
 
-    // a cut upload from long ago (left by a killed process) and a fresh one (maybe still running)
-    await mkdir(join(remote, '20200101T000000Z.partial', 'volumes'), { recursive: true });
-    await writeFile(join(remote, '20200101T000000Z.partial', 'volumes', 'x.tar.zst'), 'half');
+    // a format 1 upload cut long ago (left by a killed bbackup of before) and a fresh one (maybe still running)
+    await mkdir(join(legacy, '20200101T000000Z.partial', 'volumes'), { recursive: true });
+    await writeFile(join(legacy, '20200101T000000Z.partial', 'volumes', 'x.tar.zst'), 'half');
     const fresh = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}.partial`;
-    await mkdir(join(remote, fresh));
-    await writeFile(join(remote, fresh, 'metadata.tar.zst'), 'half');
+    await mkdir(join(legacy, fresh));
+    await writeFile(join(legacy, fresh, 'metadata.tar.zst'), 'half');
     const real = JSON.parse((await policy(['--json', 'rotate'])).stdout) as RotateDoc;
     expect(real.reports.find((r) => r.target === 'nas')?.cleaned).toEqual([`${host}/20200101T000000Z.partial`]);
-    expect((await readdir(remote)).filter((n) => n.endsWith('.partial'))).toEqual([fresh]);
-    await rm(join(remote, fresh), { recursive: true });
+    expect((await readdir(legacy)).filter((n) => n.endsWith('.partial'))).toEqual([fresh]);
+    await rm(legacy, { recursive: true });
     for (const r of real.reports) expect(r.removed.sort()).toEqual(plan.reports.find((p) => p.target === r.target)!.plan.remove.sort());
     expect(await ids(local)).toEqual(before.slice(2));
     expect(await ids(remote)).toEqual(before.slice(2));
@@ -89,7 +90,7 @@ describe('rotation after real backups', () => {
     expect(after).toHaveLength(2);
     expect(after[0]).toBe(before[3]);
     expect(await ids(remote)).toEqual(after);
-  });
+  }, 600_000); // nine CLI runs of the real engine on a shared 2-core machine
 
   it('rotate -r NAME touches only that remote', async () => {
     const cli = await configFile(join(tmp, 'c.yaml'), {
@@ -97,11 +98,11 @@ describe('rotation after real backups', () => {
       remotes: { nas: { type: 'local', path: join(tmp, 'nas') } },
       retention: { last: 1, daily: 0, weekly: 0, monthly: 0, keep_within: 0 },
     });
-    const [host] = await readdir(join(tmp, 'store'));
+    const [host] = (await readdir(join(tmp, 'store'))).filter((n) => !n.startsWith('.'));
     const localBefore = await ids(join(tmp, 'store', host!));
     const r = await cli(['rotate', '-r', 'nas']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(await ids(join(tmp, 'nas', host!))).toEqual(localBefore.slice(-1));
+    expect(await ids(join(tmp, 'nas', 'snapshots', host!))).toEqual(localBefore.slice(-1));
     expect(await ids(join(tmp, 'store', host!))).toEqual(localBefore);
   });
 });

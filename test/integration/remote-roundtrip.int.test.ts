@@ -50,13 +50,17 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     const r = await cli(['backup', '--volumes', volume]);
     expect(r.stderr + r.stdout).not.toMatch(/FAILED/);
     expect(r.exitCode).toBe(0);
-    host = (await readdir(join(tmp, 'store')))[0]!;
+    host = (await readdir(join(tmp, 'store'))).filter((n) => !n.startsWith('.'))[0]!; // .remotes: the repository cache
     id = (await readdir(join(tmp, 'store', host))).filter((n) => !n.startsWith('.'))[0]!;
     expect(id).toMatch(/^\d{8}T\d{6}Z$/);
     for (const kind of REMOTE_KINDS) {
-      const files = await readdir(join(tmp, 'plain', kind, host!));
-      expect(files).toEqual([id]);
-      expect((await readdir(join(tmp, 'plain', kind, host!, id!, 'volumes'))).sort()).toEqual([`${volume}.index.jsonl`, `${volume}.tar.zst`]);
+      // remote format 2 (docs/FORMAT.md): the repository's description, packs, one snapshot folder
+      expect(await readdir(join(tmp, 'plain', kind))).toEqual(expect.arrayContaining(['bbackup-repo.json', 'packs', 'snapshots']));
+      expect(await readdir(join(tmp, 'plain', kind, 'snapshots', host!))).toEqual([id]);
+      expect((await readdir(join(tmp, 'plain', kind, 'snapshots', host!, id!))).sort()).toEqual(['info.json', 'manifest.json', 'refs.json.gz', 'snapshot.json']);
+      const packs = await readdir(join(tmp, 'plain', kind, 'packs'));
+      expect(packs.some((n) => n.endsWith('.tar.zst'))).toBe(true);
+      expect(packs.every((n) => /^[0-9a-f]{32}\.(tar\.zst|idx\.json)$/.test(n))).toBe(true);
     }
   });
 
@@ -116,16 +120,22 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     const ids = (await readdir(join(tmp, 'store', host))).filter((n) => !n.startsWith('.')).sort();
     const encId = ids.at(-1)!;
     for (const kind of ['sftp', 'rclone-local']) {
-      const folder = join(tmp, 'enc', kind, host, encId);
-      const stored = (await readdir(folder, { recursive: true })).filter((f) => !f.endsWith('volumes') && f.includes('.') && f !== 'retention.json');
-      expect(stored.every((f) => f.endsWith('.age'))).toBe(true);
-      // the one plaintext file: status and a hashed group, for rotation without the identity
-      expect(JSON.parse(await readFile(join(folder, 'retention.json'), 'utf8'))).toEqual({ format: 1, id: encId, status: 'complete', group: expect.stringMatching(/^h:[0-9a-f]{16}$/) });
-      // the standard tool, no bbackup involved
+      const folder = join(tmp, 'enc', kind, 'snapshots', host, encId);
+      // the plaintext files: what rotation and listings need without the identity (no names, no group)
+      expect((await readdir(folder)).sort()).toEqual(['info.json', 'manifest.json.age', 'refs.json.gz', 'snapshot.json.age']);
+      expect(JSON.parse(await readFile(join(folder, 'info.json'), 'utf8'))).toMatchObject({ format: 2, id: encId, status: 'complete', encrypted: true, group: expect.stringMatching(/^h:[0-9a-f]{16}$/) });
+      // the standard tools, no bbackup involved
       const manifest = await execa('age', ['-d', '-i', key, join(folder, 'manifest.json.age')]);
       expect(manifest.stdout.trim()).toBe((await readFile(join(tmp, 'store', host, encId, 'manifest.json'), 'utf8')).trim());
-      const listing = await execa('sh', ['-c', 'age -d -i "$1" "$2" | zstd -dc | tar -tf - | sort', 'sh', key, join(folder, 'volumes', `${volume}.tar.zst.age`)]);
-      expect(listing.stdout).toContain('./etc/app.conf');
+      const packs = (await readdir(join(tmp, 'enc', kind, 'packs'))).filter((n) => !n.endsWith('.idx.json'));
+      expect(packs.length).toBeGreaterThan(0);
+      for (const p of packs) {
+        expect(p).toMatch(/^[0-9a-f]{32}\.tar\.zst\.age$/);
+        const listing = await execa('sh', ['-c', 'age -d -i "$1" "$2" | zstd -dc | tar -tf -', 'sh', key, join(tmp, 'enc', kind, 'packs', p)]);
+        const names = listing.stdout.split('\n');
+        expect(names[0]).toBe('bbackup-pack.json');
+        expect(names.slice(1).every((n) => /^[0-9a-f]{64}$/.test(n))).toBe(true);
+      }
     }
     const list = await cli(['--json', 'list-remote-backups', '-r', 'sftp']);
     expect(list.exitCode, list.stderr).toBe(0);
@@ -151,7 +161,7 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
   it('pull with the wrong identity fails naming the cause, and leaves nothing in the store', async () => {
     const wrong = join(tmp, 'wrong.key');
     await execa('age-keygen', ['-o', wrong]);
-    const ids = (await readdir(join(tmp, 'enc', 'sftp', host))).sort();
+    const ids = (await readdir(join(tmp, 'enc', 'sftp', 'snapshots', host))).sort();
     const cli = await configFile(join(tmp, 'wrong.yaml'), {
       backup: { store: join(tmp, 'store-wrong') },
       remotes: remotesSection(sshd, join(tmp, 'enc'), ['sftp']),

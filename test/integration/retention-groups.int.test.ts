@@ -71,18 +71,18 @@ describe('retention groups end to end', () => {
     const db2 = await cli(['--json', 'backup', '-s', 'databases']);
     expect(db2.exitCode, db2.stderr).toBe(0);
     const [fullId, db1Id, db2Id] = [idOf(full.stdout), idOf(db1.stdout), idOf(db2.stdout)];
-    const [host] = await readdir(store);
+    const [host] = (await readdir(store)).filter((n) => !n.startsWith('.')); // .remotes: the repository cache
     const local = join(store, host!);
-    const remote = join(nas, host!);
+    const remote = join(nas, 'snapshots', host!); // remote format 2 (docs/FORMAT.md)
 
     // the default policy (keep_within 24h, last 3) removed nothing: three backups, locally and on the remote
     expect(await ids(local)).toEqual([fullId, db1Id, db2Id].sort());
     expect(await ids(remote)).toEqual([fullId, db1Id, db2Id].sort());
-    // each manifest records its group; each remote copy has its retention.json
+    // each manifest records its group; each remote copy has its info.json
     const fullGroup = `volumes:${[app, db].sort().join(',')}`;
     expect(JSON.parse(await readFile(join(local, fullId, 'manifest.json'), 'utf8'))).toMatchObject({ group: fullGroup });
     expect(JSON.parse(await readFile(join(local, db1Id, 'manifest.json'), 'utf8'))).toMatchObject({ group: 'set:databases' });
-    expect(JSON.parse(await readFile(join(remote, db2Id, 'retention.json'), 'utf8'))).toEqual({ format: 1, id: db2Id, status: 'complete', group: 'set:databases' });
+    expect(JSON.parse(await readFile(join(remote, db2Id, 'info.json'), 'utf8'))).toMatchObject({ format: 2, id: db2Id, status: 'complete', group: 'set:databases' });
 
     // Without keep_within and last, only the day rules decide: the full backup keeps its day in its
     // own group; of the two databases runs the newer one wins the day.

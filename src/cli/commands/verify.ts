@@ -9,6 +9,7 @@ import { listBackups, listHostFolders } from '../../store/catalog.js';
 import { BACKUP_ID_RE, hostDir, MANIFEST } from '../../store/layout.js';
 import { withBackupReader } from '../../store/readers.js';
 import { verifyBackup, type VerifyReport } from '../../store/verify.js';
+import { verifyRemote } from '../../remote/verify-remote.js';
 import type { CliContext } from '../context.js';
 import { formatBytes } from '../output.js';
 import type { Action } from '../run.js';
@@ -18,6 +19,8 @@ export function register(program: Command, action: Action): void {
     .command('verify [id]')
     .description('re-read a backup (id or folder; default: the newest of each host) and check every byte against its manifest')
     .option('--all', 'every backup in the store (or of --host)')
+    .option('--remote <name>', 'check backups on this remote instead: every object they need is there')
+    .option('--read-data', 'with --remote: also download, decrypt and hash every object')
     .action(action(verifyCommand));
 }
 
@@ -41,7 +44,9 @@ async function backupFolders(ctx: CliContext, id: string | undefined, all: boole
   return found;
 }
 
-async function verifyCommand(ctx: CliContext, id: string | undefined, opts: { all?: boolean }): Promise<number> {
+async function verifyCommand(ctx: CliContext, id: string | undefined, opts: { all?: boolean; remote?: string; readData?: boolean }): Promise<number> {
+  if (opts.remote !== undefined) return verifyRemoteCommand(ctx, opts.remote, id, opts);
+  if (opts.readData) throw new BbackupError('USAGE', '--read-data goes with --remote (a local verify always reads every byte)');
   const dirs = await backupFolders(ctx, id, opts.all === true);
   const ac = new AbortController();
   const onSignal = () => ac.abort(new BbackupError('CANCELLED', 'verify cancelled'));
@@ -71,4 +76,34 @@ async function verifyCommand(ctx: CliContext, id: string | undefined, opts: { al
   }
   if (ctx.opts.json) ctx.printJson({ ok: bad === 0, verified: reports });
   return bad > 0 ? 4 : 0;
+}
+
+async function verifyRemoteCommand(ctx: CliContext, remote: string, id: string | undefined, opts: { all?: boolean; readData?: boolean }): Promise<number> {
+  if (id !== undefined && !BACKUP_ID_RE.test(id)) throw new BbackupError('USAGE', `${id} is not a backup id (verify --remote takes an id, see list-remote-backups)`);
+  const ac = new AbortController();
+  const onSignal = () => ac.abort(new BbackupError('CANCELLED', 'verify cancelled'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const reports = await verifyRemote(ctx.config, remote, {
+      store: expandHome(ctx.config.backup.store),
+      host: ctx.opts.host,
+      id,
+      all: opts.all === true,
+      readData: opts.readData === true,
+      signal: ac.signal,
+      emit: (e) => ctx.logger.emit(e),
+    });
+    const bad = reports.filter((r) => r.problems.length > 0).length;
+    for (const r of reports) {
+      const what = r.format === 2 ? `${r.objects} objects in ${r.packs} packs${opts.readData ? `, ${formatBytes(r.bytes)} read` : ''}` : `format 1, ${formatBytes(r.bytes)} read`;
+      ctx.print(`${r.problems.length === 0 ? 'ok    ' : 'FAILED'} ${r.id}  ${r.host}  on ${remote}: ${what}${r.problems.length ? `, ${r.problems.length} problem(s)` : ''}`);
+      for (const p of r.problems) ctx.print(`  ${p}`);
+    }
+    if (ctx.opts.json) ctx.printJson({ ok: bad === 0, remote, verified: reports });
+    return bad > 0 ? 4 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -68,3 +68,6 @@ export const newerFormat = (what: string, format: number): BbackupError =>
 
 /** bytes of a JSON document as bbackup writes it: one line, newline-terminated */
 export const jsonBytes = (doc: unknown): Buffer => Buffer.from(`${JSON.stringify(doc)}\n`);
+
+/** refs.json.gz read at most (compressed; its text may be 8x that, up to io.ts's cap): ~4 M objects */
+export const MAX_REFS = 128 << 20;

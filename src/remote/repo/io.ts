@@ -6,6 +6,9 @@ import { BbackupError } from '../../errors.js';
 import type { PutResult, Remote } from '../types.js';
 import { jsonBytes } from './format.js';
 
+/** the largest document text read (V8 strings end a little above 512 MiB) */
+const MAX_JSON_TEXT = 256 << 20;
+
 export async function readBytes(remote: Remote, key: string, limit: number, signal: AbortSignal): Promise<Buffer> {
   const stream = await remote.get(key, { signal });
   const parts: Buffer[] = [];
@@ -25,7 +28,7 @@ export async function readBytes(remote: Remote, key: string, limit: number, sign
 export async function readJson(remote: Remote, key: string, limit: number, signal: AbortSignal): Promise<unknown> {
   let bytes = await readBytes(remote, key, limit, signal);
   try {
-    if (/\.gz(\.age)?$/.test(key)) bytes = gunzipSync(bytes, { maxOutputLength: limit * 8 });
+    if (/\.gz(\.age)?$/.test(key)) bytes = gunzipSync(bytes, { maxOutputLength: Math.min(limit * 8, MAX_JSON_TEXT) });
     return JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw new BbackupError('INTEGRITY', `remote ${remote.name}: ${key} is not readable JSON (${(err as Error).message})`, { key }, { cause: err });

@@ -122,7 +122,7 @@ export async function resolveNaming(repo: Repo, o: NamingOptions): Promise<Namin
   const doc: KeyDoc = { format: REPO_FORMAT, keyId, key: key.toString('base64'), created: new Date().toISOString() };
   await putJson(repo.remote, keyFileKey(keyId), doc, o.signal, false);
   await cacheKey(repo, keyId, key);
-  if (remote.size > 0) o.emit?.({ type: 'log', level: 'warn', source: 'remote', msg: `remote ${repo.remote.name}: made a new naming key ${keyId}: the remote's other key(s) cannot be read here (no identity_file), so this host's objects are not shared with other hosts' (still correct; see README "Deduplication")` });
+  if (remote.size > 0) o.emit?.({ type: 'log', level: 'warn', source: 'remote', msg: `remote ${repo.remote.name}: made a new naming key ${keyId}: the remote's other key(s) cannot be read here (no identity_file), so this host's objects are not shared with other hosts' (still correct; see README "What travels")` });
   return keyedNaming(keyId, key);
 }
 

@@ -31,6 +31,11 @@ export const CACHE_ROOT = '.remotes';
 export async function readRepoFile(remote: Remote, signal: AbortSignal): Promise<RepoFile | undefined> {
   const found = (await collect(remote.list('', { signal, maxDepth: 1 }))).some((e) => e.key === REPO_FILE);
   if (!found) return undefined;
+  return loadRepoFile(remote, signal);
+}
+
+/** Read and check bbackup-repo.json (listed): a newer major format is refused here, before anything else is read. */
+export async function loadRepoFile(remote: Remote, signal: AbortSignal): Promise<RepoFile> {
   const d = checkFormat(await readJson(remote, REPO_FILE, 64 * 1024, signal), `remote ${remote.name}: ${REPO_FILE}`);
   if (typeof d.id !== 'string' || !/^[0-9a-f]{32}$/.test(d.id)) throw new BbackupError('INTEGRITY', `remote ${remote.name}: ${REPO_FILE} has no valid id`);
   return { format: REPO_FORMAT, id: d.id, created: typeof d.created === 'string' ? d.created : '' };

@@ -9,7 +9,7 @@ import { rel } from '../../store/layout.js';
 import type { Manifest } from '../../store/manifest.js';
 import { listRemoteBackups, type RemoteBackup } from '../list.js';
 import { collect, type Remote } from '../types.js';
-import { SNAP } from './format.js';
+import { MAX_REFS, SNAP } from './format.js';
 import { eachLimit, readJson } from './io.js';
 import { resolveNaming, type Naming } from './naming.js';
 import { loadObjectIndex, type ObjectIndex } from './packs.js';
@@ -36,7 +36,7 @@ export async function snapshotShares(remote: Remote, store: string, backups: Rem
   await eachLimit(backups, 4, async (b) => {
     const own = new Map<string, number>([[b.prefix, [...(b.entries?.values() ?? [])].reduce((a, e) => a + e.size, 0)]]);
     try {
-      const refs = parseRefs(await readJson(remote, `${b.prefix}/${SNAP.refs}`, 1 << 30, signal), b.id, b.prefix);
+      const refs = parseRefs(await readJson(remote, `${b.prefix}/${SNAP.refs}`, MAX_REFS, signal), b.id, b.prefix);
       for (const obj of refs.objects) own.set(obj, perObject.get(obj) ?? 0);
     } catch (err) {
       if (signal.aborted) throw err;

@@ -19,7 +19,7 @@ import { BbackupError, describeError } from '../../errors.js';
 import { noEmit, type Emit } from '../../events.js';
 import { listRemoteBackups } from '../list.js';
 import type { Remote } from '../types.js';
-import { packIndexKey, SNAP } from './format.js';
+import { MAX_REFS, packIndexKey, SNAP } from './format.js';
 import { readJson } from './io.js';
 import { acquireRemoteLock, readLocks, describeLock } from './lock.js';
 import { readableKeys } from './naming.js';
@@ -100,7 +100,7 @@ async function sweep(repo: Repo, o: SweepOptions, report: SweepReport, log: (l: 
   const live = new Set<string>();
   for (const b of listing.backups.filter((x) => x.format === 2)) {
     if (!b.entries?.has(SNAP.refs)) throw new BbackupError('INTEGRITY', `remote ${remote.name}: backup ${b.id} of ${b.host} has no ${SNAP.refs}: nothing was removed (remove that backup by hand if it is damaged)`);
-    const refs = parseRefs(await readJson(remote, `${b.prefix}/${SNAP.refs}`, 1 << 30, o.signal), b.id, `remote ${remote.name}: ${b.prefix}/${SNAP.refs}`);
+    const refs = parseRefs(await readJson(remote, `${b.prefix}/${SNAP.refs}`, MAX_REFS, o.signal), b.id, `remote ${remote.name}: ${b.prefix}/${SNAP.refs}`);
     for (const obj of refs.objects) live.add(obj);
   }
   for (const c of listing.cut) {

@@ -186,7 +186,7 @@ async function driveDemo(app: PtyApp): Promise<void> {
   await press(app, 'b');
   await app.waitFor((t) => t.includes('< Start backup >'), 'the scope dialog', SLOW);
   await press(app, KEYS.end, KEYS.up, KEYS.enter);
-  const failed = await app.waitFor((t) => /ERROR .*pre-hook \["flush-reports"\] exited 75/.test(t) && /backup .*partial/.test(t), 'the failed hook in the error pane and a partial backup', 120_000);
+  const failed = await app.waitFor((t) => /ERROR .*pre-hook \["flush-reports"\] exited 75/.test(t) && /job backup-\S+ ended: partial/.test(t), 'the failed hook in the error pane and a partial backup', 120_000);
   expect(failed).toMatch(/ERROR .*volume bbdemo-reports-data failed: container bbdemo-reports: pre-hook/);
 
   await press(app, 'q');

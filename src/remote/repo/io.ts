@@ -44,17 +44,18 @@ export const putJson = (remote: Remote, key: string, doc: unknown, signal: Abort
 /** Run `fn` over items with at most `n` at once; the first failure stops new work and is thrown. */
 export async function eachLimit<T>(items: readonly T[], n: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
-  let failure: unknown;
+  // the first failure stops new work; the ones already running finish, and the first is rethrown
+  let failure: { err: unknown } | undefined;
   const worker = async () => {
     while (failure === undefined && next < items.length) {
       const i = next++;
       try {
         await fn(items[i]!, i);
       } catch (err) {
-        failure ??= err;
+        failure ??= { err };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
-  if (failure !== undefined) throw failure;
+  if (failure) throw failure.err instanceof Error ? failure.err : new Error(String(failure.err));
 }

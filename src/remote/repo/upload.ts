@@ -14,7 +14,6 @@ import type { Manifest } from '../../store/manifest.js';
 import { hashedGroup, manifestGroup } from '../../store/retention-group.js';
 import { RemoteError } from '../errors.js';
 import { collect, isManifestKey, type Remote } from '../types.js';
-import { RateMeter } from '../with-progress.js';
 import { jsonBytes, PACKS_DIR, REPO_FORMAT, SNAP, snapshotPrefix } from './format.js';
 import { eachLimit, putBytes, readJson } from './io.js';
 import { acquireRemoteLock } from './lock.js';
@@ -96,17 +95,16 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
     let read = 0;
     const sentBy = new Map<number, number>();
     const sentNow = () => [...sentBy.values()].reduce((a, b) => a + b, 0);
-    const meter = new RateMeter((bytes, rate) =>
-      emit({ type: 'item.progress', jobId, item, bytes, total, rate: rate || undefined, eta: rate > 0 ? Math.max(0, (total - bytes) / rate) : undefined, sent: sentNow(), skipped }),
-    );
-    meter.update(skipped, true);
+    // Rate, ETA and throttling are added by the job's emit (src/jobs/progress.ts).
+    const progress = (bytes: number) => emit({ type: 'item.progress', jobId, item, bytes, total, sent: sentNow(), skipped });
+    progress(skipped);
     const hash = (it: PackItem) => {
       const h = createHash('sha256');
       return {
         update: (b: Buffer) => {
           h.update(b);
           read += b.length;
-          meter.update(skipped + read);
+          progress(skipped + read);
         },
         check: () => {
           const got = h.digest('hex');
@@ -151,7 +149,7 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
     stored += m.size;
     const listed = await collect(remote.list(prefix, { signal, maxDepth: 1 }));
     if (!listed.some((e) => e.key === m.key && e.size === m.size)) throw new RemoteError('INTEGRITY', remote.name, `upload check: ${m.key} is missing after upload`, false);
-    meter.update(total, true);
+    progress(total);
     return { remote: remote.name, prefix, existed: false, total, skipped, added: total - skipped, stored, packs: written.length, objects: objects.length };
   } finally {
     await rm(scratch, { recursive: true, force: true });

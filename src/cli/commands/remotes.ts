@@ -53,7 +53,7 @@ async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promis
     for (const name of names) {
       const remote = openRemote(ctx.config, name, { emit: (e) => ctx.logger.emit(e) });
       try {
-        const listing = await listRemoteBackups(remote, signal);
+        const listing = await listRemoteBackups(remote, signal, undefined, { details: true }); // format 2: sizes from info.json
         backups.push(...listing.backups);
         for (const k of listing.skipped) {
           skipped.push({ remote: name, ...k });

@@ -86,5 +86,11 @@ export async function describeTree(root: string): Promise<Record<string, EntryDe
     if (type === 'dir') for (const name of (await readdir(path)).sort()) await walk(rel ? `${rel}/${name}` : name);
   };
   await walk('');
+  // A link group is paths of this tree sharing an inode. A file whose other names lie outside the
+  // tree (an unchanged file hard-linked to the same file of an earlier backup in the store) is in no
+  // group: that link is how the store saves space, not part of the volume.
+  const members = new Map<string, number>();
+  for (const e of Object.values(out)) if (e.hardLinkGroup) members.set(e.hardLinkGroup, (members.get(e.hardLinkGroup) ?? 0) + 1);
+  for (const e of Object.values(out)) if (e.hardLinkGroup && members.get(e.hardLinkGroup) === 1) delete e.hardLinkGroup;
   return out;
 }

@@ -6,15 +6,28 @@ import { connectDocker, resolveDockerTarget } from '../dist/src/docker/client.js
 import { startBackup } from '../dist/src/jobs/backup-job.js';
 
 const [store, volume, format, full] = process.argv.slice(2);
-const config = parseConfigObject({ backup: { store, volumes: { mode: 'host', format } }, retention: { enabled: false } });
+const config = parseConfigObject({
+  backup: { store, volumes: { mode: 'host', format } },
+  retention: { enabled: false },
+});
 const docker = await connectDocker(resolveDockerTarget(config, undefined, {}));
 const t0 = process.hrtime.bigint();
-const job = startBackup({ volumes: [volume], scope: { containers: false, volumes: true, networks: false }, full: full === 'full', remotes: [] }, { config, docker, emit: () => undefined });
+const job = startBackup(
+  {
+    volumes: [volume],
+    scope: { containers: false, volumes: true, networks: false },
+    full: full === 'full',
+    remotes: [],
+  },
+  { config, docker, emit: () => undefined },
+);
 const r = await job.done;
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 if (r.outcome !== 'ok') {
   process.stderr.write(`backup ${r.outcome}: ${JSON.stringify(r.errors)}\n`);
   process.exit(3);
 }
-process.stdout.write(`${JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, outcome: r.outcome, id: r.value.id })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, outcome: r.outcome, id: r.value.id })}\n`,
+);
 process.exit(0);

@@ -62,12 +62,27 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     // operations (issue 7): global hooks, container label hooks and notifications around the job
     startBackup: async (req, emit) =>
       startOperatedBackup(
-        { containers: req.containers, volumes: req.volumes, networks: req.networks, scope: req.scope, full: req.full, remotes: req.remotes },
-        { config: { ...cfg(), backup: { ...cfg().backup, store: storeRoot() } }, docker: connection, emit, logger: deps.logger },
+        {
+          containers: req.containers,
+          volumes: req.volumes,
+          networks: req.networks,
+          scope: req.scope,
+          full: req.full,
+          remotes: req.remotes,
+        },
+        {
+          config: { ...cfg(), backup: { ...cfg().backup, store: storeRoot() } },
+          docker: connection,
+          emit,
+          logger: deps.logger,
+        },
         startBackup,
       ),
     // newest first; a backup whose manifest cannot be read is not listed (verify reports it)
-    listBackups: async () => (await listBackups(hostDir(storeRoot(), connection.hostName))).flatMap((e) => (e.manifest ? [backupRowOf(e.manifest)] : [])).reverse(),
+    listBackups: async () =>
+      (await listBackups(hostDir(storeRoot(), connection.hostName)))
+        .flatMap((e) => (e.manifest ? [backupRowOf(e.manifest)] : []))
+        .reverse(),
     readManifest: (id) => readManifest(dirOf(id)),
     volumeIndex: (m, volume) => {
       const item = m.items.find((i) => i.kind === 'volume' && i.name === volume);
@@ -79,7 +94,8 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     previewRestore: async (r) => {
       const req = restoreRequest(r);
       const plan = await planRestore(req.backupDir, await readManifest(req.backupDir), req, connection.docker);
-      const line = (i: (typeof plan.items)[number]) => `${i.kind} ${i.target}${i.target !== i.source ? ` (from ${i.source})` : ''}${i.detail ? `: ${i.detail}` : ''}`;
+      const line = (i: (typeof plan.items)[number]) =>
+        `${i.kind} ${i.target}${i.target !== i.source ? ` (from ${i.source})` : ''}${i.detail ? `: ${i.detail}` : ''}`;
       return {
         create: plan.items.filter((i) => i.action === 'create').map(line),
         replace: plan.items.filter((i) => i.action === 'replace').map(line),
@@ -98,17 +114,30 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         workerImage: cfg().backup.volumes.worker_image,
         store: storeRoot(),
       }),
-    remoteNames: () => Object.entries(cfg().remotes).filter(([, r]) => r.enabled).map(([n]) => n),
+    remoteNames: () =>
+      Object.entries(cfg().remotes)
+        .filter(([, r]) => r.enabled)
+        .map(([n]) => n),
     listRemoteBackups: async (name, signal) => {
       const remote = openRemote(cfg(), name);
       try {
         const { backups } = await listRemoteBackups(remote, signal);
-        return backups.reverse().map((b) => ({ remote: name, id: b.id, host: b.host, created: b.time, size: b.size, encrypted: b.encrypted }));
+        return backups
+          .reverse()
+          .map((b) => ({
+            remote: name,
+            id: b.id,
+            host: b.host,
+            created: b.time,
+            size: b.size,
+            encrypted: b.encrypted,
+          }));
       } finally {
         await remote.close();
       }
     },
-    startPull: async (remote, id, emit) => startPull(cfg(), remote, id, { store: storeRoot(), host: connection.hostName, emit }),
+    startPull: async (remote, id, emit) =>
+      startPull(cfg(), remote, id, { store: storeRoot(), host: connection.hostName, emit }),
     close: async () => undefined,
   };
 }
@@ -117,7 +146,10 @@ export function createEngine(deps: EngineDeps): TuiEngine {
 export function backupRowOf(m: Manifest): BackupRow {
   const count = (k: string) => m.items.filter((i) => i.kind === k).length;
   // Logical size: a volume counts its data (a tree stores only an index file in `files`).
-  const bytes = m.items.reduce((a, i) => a + (i.kind === 'volume' ? i.bytes : i.files.reduce((b, f) => b + f.size, 0)), 0);
+  const bytes = m.items.reduce(
+    (a, i) => a + (i.kind === 'volume' ? i.bytes : i.files.reduce((b, f) => b + f.size, 0)),
+    0,
+  );
   return {
     id: m.id,
     host: m.host,

@@ -12,7 +12,13 @@ export function restoreRows(m: Manifest): FormRow[] {
     rows.push({ type: 'heading', text: `${kind}s` });
     for (const i of items) {
       rows.push({ type: 'toggle', id: `${kind}:${i.name}`, label: `${kind} ${i.name}`, value: true });
-      rows.push({ type: 'text', id: `as:${kind}:${i.name}`, label: '    restore as', value: '', placeholder: `${i.name} (Enter to rename)` });
+      rows.push({
+        type: 'text',
+        id: `as:${kind}:${i.name}`,
+        label: '    restore as',
+        value: '',
+        placeholder: `${i.name} (Enter to rename)`,
+      });
     }
   }
   rows.push(
@@ -26,7 +32,15 @@ export function restoreRows(m: Manifest): FormRow[] {
 }
 
 export function restoreRequest(m: Manifest, v: FormValues): RestoreRequest {
-  const req: RestoreRequest = { id: m.id, containers: [], volumes: [], networks: [], renames: { container: {}, volume: {}, network: {} }, force: v.force === true, start: v.start === true };
+  const req: RestoreRequest = {
+    id: m.id,
+    containers: [],
+    volumes: [],
+    networks: [],
+    renames: { container: {}, volume: {}, network: {} },
+    force: v.force === true,
+    start: v.start === true,
+  };
   for (const i of m.items) {
     if (i.kind === 'metadata' || v[`${i.kind}:${i.name}`] !== true) continue;
     ({ container: req.containers, volume: req.volumes, network: req.networks })[i.kind].push(i.name);

@@ -11,7 +11,8 @@ import { BbackupError, lastLines } from '../errors.js';
 import type { CompressionMethod } from '../store/manifest.js';
 import { PRIVATE_FILE } from '../store/private.js';
 
-export const extensionFor = (method: CompressionMethod): string => (method === 'zstd' ? '.zst' : method === 'gzip' ? '.gz' : '');
+export const extensionFor = (method: CompressionMethod): string =>
+  method === 'zstd' ? '.zst' : method === 'gzip' ? '.gz' : '';
 
 /** argv of the compressor reading stdin and writing stdout; undefined for none. */
 export function compressorArgv(method: CompressionMethod, level: number): [string, string[]] | undefined {
@@ -74,17 +75,40 @@ export async function compressToFile(
     await pipeline(counted, hasher, out, { signal: opts.signal });
     return { size, sha256: hash.digest('hex') };
   }
-  if (!opts.onInputBytes && hasPipeHandle(input)) return compressDirect(input, argv, out, hasher, () => ({ size, sha256: hash.digest('hex') }), outPath, opts);
-  const proc = execa(argv[0], argv[1], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, cancelSignal: opts.signal, forceKillAfterDelay: 2000 });
+  if (!opts.onInputBytes && hasPipeHandle(input))
+    return compressDirect(input, argv, out, hasher, () => ({ size, sha256: hash.digest('hex') }), outPath, opts);
+  const proc = execa(argv[0], argv[1], {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: { stdout: false, stderr: true },
+    cancelSignal: opts.signal,
+    forceKillAfterDelay: 2000,
+  });
   try {
-    await Promise.all([pipeline(counted, proc.stdin!, { signal: opts.signal }), pipeline(proc.stdout!, hasher, out, { signal: opts.signal }), proc]);
+    await Promise.all([
+      pipeline(counted, proc.stdin!, { signal: opts.signal }),
+      pipeline(proc.stdout!, hasher, out, { signal: opts.signal }),
+      proc,
+    ]);
   } catch (err) {
     proc.kill();
     if (opts.signal.aborted) throw opts.signal.reason;
     if (err instanceof BbackupError) throw err; // from a stage before us (the device filter): it says what went wrong
     const e = err as { stderr?: string; code?: string; message: string };
-    if (e.code === 'ENOSPC') throw new BbackupError('DISK', `no space left on the store while writing ${opts.what} (${outPath})`, { path: outPath }, { cause: err });
-    throw new BbackupError('TOOL_FAILED', `${argv[0]} failed while writing ${opts.what}: ${lastLines(e.stderr, 5) || e.message}`, { path: outPath }, { cause: err });
+    if (e.code === 'ENOSPC')
+      throw new BbackupError(
+        'DISK',
+        `no space left on the store while writing ${opts.what} (${outPath})`,
+        { path: outPath },
+        { cause: err },
+      );
+    throw new BbackupError(
+      'TOOL_FAILED',
+      `${argv[0]} failed while writing ${opts.what}: ${lastLines(e.stderr, 5) || e.message}`,
+      { path: outPath },
+      { cause: err },
+    );
   }
   return { size, sha256: hash.digest('hex') };
 }
@@ -111,14 +135,28 @@ async function compressDirect(
   const onAbort = () => child.kill('SIGKILL');
   opts.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const [, code] = await Promise.all([pipeline(child.stdout!, hasher, out as unknown as NodeJS.WritableStream), exited]);
+    const [, code] = await Promise.all([
+      pipeline(child.stdout!, hasher, out as unknown as NodeJS.WritableStream),
+      exited,
+    ]);
     opts.signal.throwIfAborted();
-    if (code !== 0) throw new BbackupError('TOOL_FAILED', `${argv[0]} failed (exit ${code}) while writing ${opts.what}: ${lastLines(stderr, 5)}`, { path: outPath });
+    if (code !== 0)
+      throw new BbackupError(
+        'TOOL_FAILED',
+        `${argv[0]} failed (exit ${code}) while writing ${opts.what}: ${lastLines(stderr, 5)}`,
+        { path: outPath },
+      );
     return result();
   } catch (err) {
     child.kill('SIGKILL');
     if (opts.signal.aborted) throw opts.signal.reason;
-    if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || /No space left/i.test(stderr)) throw new BbackupError('DISK', `no space left on the store while writing ${opts.what} (${outPath})`, { path: outPath }, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || /No space left/i.test(stderr))
+      throw new BbackupError(
+        'DISK',
+        `no space left on the store while writing ${opts.what} (${outPath})`,
+        { path: outPath },
+        { cause: err },
+      );
     throw err;
   } finally {
     opts.signal.removeEventListener('abort', onAbort);

@@ -10,7 +10,14 @@ import { BbackupError, lastLines } from '../errors.js';
 export function rsyncSnapshotArgs(source: string, target: string, linkDest?: string): string[] {
   // --modify-window=-1: compare times to the nanosecond; otherwise rsync skips setting the time of
   // a dir, symlink or fifo whose copy was created within the same second as its source.
-  const args = ['-aHAXS', '--no-devices', '--numeric-ids', '--modify-window=-1', '--info=progress2,nonreg', '--no-human-readable'];
+  const args = [
+    '-aHAXS',
+    '--no-devices',
+    '--numeric-ids',
+    '--modify-window=-1',
+    '--info=progress2,nonreg',
+    '--no-human-readable',
+  ];
   if (linkDest) args.push(`--link-dest=${linkDest}`);
   args.push(`${source.replace(/\/+$/, '')}/`, `${target.replace(/\/+$/, '')}/`);
   return args;
@@ -27,7 +34,10 @@ export function tarCreateArgs(dir: string): string[] {
  * total estimate (from the percentage) for each complete update in a chunk, and each path of a
  * "skipping non-regular file" line (with rsyncSnapshotArgs' flags: a device node left out).
  */
-export function progressParser(onUpdate: (bytes: number, total?: number) => void, onSkipped?: (path: string) => void): (chunk: string) => void {
+export function progressParser(
+  onUpdate: (bytes: number, total?: number) => void,
+  onSkipped?: (path: string) => void,
+): (chunk: string) => void {
   let rest = '';
   return (chunk) => {
     const parts = (rest + chunk).split(/[\r\n]/);
@@ -51,11 +61,28 @@ export function progressParser(onUpdate: (bytes: number, total?: number) => void
 export const RSYNC_OK = new Set([0, 24]);
 
 /** A failed rsync/tar as our error: a full store is DISK, a killed tool says so plainly. */
-export function toolError(tool: string, what: string, r: { exitCode?: number; signal?: string; stderr?: string }): BbackupError {
+export function toolError(
+  tool: string,
+  what: string,
+  r: { exitCode?: number; signal?: string; stderr?: string },
+): BbackupError {
   const stderr = lastLines(r.stderr, 8);
   if (/No space left on device|ENOSPC|Disk quota exceeded/i.test(stderr)) {
-    return new BbackupError('DISK', `no space left on the store while copying ${what} (${tool}): ${lastLines(stderr, 2)}`, { tool, stderr });
+    return new BbackupError(
+      'DISK',
+      `no space left on the store while copying ${what} (${tool}): ${lastLines(stderr, 2)}`,
+      { tool, stderr },
+    );
   }
-  if (r.signal) return new BbackupError('TOOL_FAILED', `${tool} was killed (${r.signal}) while copying ${what}`, { tool, signal: r.signal, stderr });
-  return new BbackupError('TOOL_FAILED', `${tool} failed (exit ${r.exitCode}) while copying ${what}${stderr ? `: ${stderr}` : ''}`, { tool, exitCode: r.exitCode, stderr });
+  if (r.signal)
+    return new BbackupError('TOOL_FAILED', `${tool} was killed (${r.signal}) while copying ${what}`, {
+      tool,
+      signal: r.signal,
+      stderr,
+    });
+  return new BbackupError(
+    'TOOL_FAILED',
+    `${tool} failed (exit ${r.exitCode}) while copying ${what}${stderr ? `: ${stderr}` : ''}`,
+    { tool, exitCode: r.exitCode, stderr },
+  );
 }

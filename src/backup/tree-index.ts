@@ -62,7 +62,14 @@ export function entryType(st: BigIntStats): IndexEntry['t'] {
 
 export async function describeEntry(root: string, rel: string, st: BigIntStats): Promise<IndexEntry> {
   const t = entryType(st);
-  const e: IndexEntry = { p: rel, t, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtime: String(st.mtimeNs) };
+  const e: IndexEntry = {
+    p: rel,
+    t,
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    mtime: String(st.mtimeNs),
+  };
   if (t === 'f') e.size = Number(st.size);
   if (t === 'l') e.link = readlinkSync(join(root, rel));
   return e;
@@ -129,7 +136,8 @@ export async function writeTreeIndex(root: string, indexPath: string, opts: Inde
       if (entry.t === 'f') {
         if (opts.beforeFile) await opts.beforeFile();
         // advance the parent index up to this path (merge join on the shared order)
-        while (parentIter && parentNext && !parentNext.done && comparePaths(parentNext.value.p, rel) < 0) parentNext = await parentIter.next();
+        while (parentIter && parentNext && !parentNext.done && comparePaths(parentNext.value.p, rel) < 0)
+          parentNext = await parentIter.next();
         const candidate = parentNext && !parentNext.done && parentNext.value.p === rel ? parentNext.value : undefined;
         let inherited: string | undefined;
         if (candidate?.sha256 && opts.parent) {

@@ -33,9 +33,17 @@ export interface PostBackupResult {
   rotated: string[];
 }
 
-const formatSize = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
+const formatSize = (n: number): string =>
+  n >= 1e9
+    ? `${(n / 1e9).toFixed(1)} GB`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(1)} MB`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(1)} kB`
+        : `${n} B`;
 
-const naming = (remote: string, message: string) => (message.includes(`remote ${remote}`) ? message : `remote ${remote}: ${message}`);
+const naming = (remote: string, message: string) =>
+  message.includes(`remote ${remote}`) ? message : `remote ${remote}: ${message}`;
 
 export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupResult> {
   const { config, manifest, emit, signal } = req;
@@ -65,7 +73,9 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
         jobId,
         item,
       });
-      const detail = r.existed ? 'already on the remote' : `sent ${formatSize(r.stored)} (${r.packs} pack${r.packs === 1 ? '' : 's'}), ${formatSize(r.skipped)} already there`;
+      const detail = r.existed
+        ? 'already on the remote'
+        : `sent ${formatSize(r.stored)} (${r.packs} pack${r.packs === 1 ? '' : 's'}), ${formatSize(r.skipped)} already there`;
       emit({ type: 'item.done', jobId, item, bytes: r.total, detail });
       result.uploads.push({ remote: name, ok: true });
     } catch (err) {
@@ -92,18 +102,45 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
   for (const u of result.uploads.filter((x) => x.ok)) {
     const remote = openRemote(config, u.remote, { emit: logsOnly(emit), jobId });
     try {
-      const r = await rotateRemote(remote, manifest.host, policy, { dryRun: false, signal, emit, jobId, localHostDir: req.hostDir, canDecrypt: canDecryptWith(config.encryption), store: dirname(req.hostDir) });
+      const r = await rotateRemote(remote, manifest.host, policy, {
+        dryRun: false,
+        signal,
+        emit,
+        jobId,
+        localHostDir: req.hostDir,
+        canDecrypt: canDecryptWith(config.encryption),
+        store: dirname(req.hostDir),
+      });
       result.rotated.push(...r.removed.map((id) => `${u.remote}:${id}`));
       // Free what no kept backup (of any host) needs; skipped while another host uploads.
-      await sweepRemote(remote, { store: dirname(req.hostDir), signal, emit, jobId, dryRun: false, encrypted, canDecrypt: canDecryptWith(config.encryption), level });
+      await sweepRemote(remote, {
+        store: dirname(req.hostDir),
+        signal,
+        emit,
+        jobId,
+        dryRun: false,
+        encrypted,
+        canDecrypt: canDecryptWith(config.encryption),
+        level,
+      });
     } catch (err) {
       if (signal.aborted) throw err;
       // Reported like a failed upload so the run ends partial and the message names the remote.
-      result.uploads.push({ remote: u.remote, ok: false, error: naming(u.remote, `rotation failed: ${describeError(err)}`) });
+      result.uploads.push({
+        remote: u.remote,
+        ok: false,
+        error: naming(u.remote, `rotation failed: ${describeError(err)}`),
+      });
     } finally {
       await remote.close();
     }
   }
-  if (localFailure !== undefined) throw new BbackupError('PARTIAL', `rotation of the local store failed: ${describeError(localFailure)}`, {}, { cause: localFailure });
+  if (localFailure !== undefined)
+    throw new BbackupError(
+      'PARTIAL',
+      `rotation of the local store failed: ${describeError(localFailure)}`,
+      {},
+      { cause: localFailure },
+    );
   return result;
 }

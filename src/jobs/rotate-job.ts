@@ -60,7 +60,15 @@ export function startRotate(req: RotateRequest, o: { emit?: Emit; signal?: Abort
             // A dry run changes nothing, so it need not wait for a running backup.
             const lock = dryRun ? undefined : await acquireLock(folder, { signal });
             try {
-              if (lock) for (const n of await removeLeftovers(folder)) emit({ type: 'log', jobId, level: 'info', source: 'retention', msg: `removed ${n} (left by a killed run)` });
+              if (lock)
+                for (const n of await removeLeftovers(folder))
+                  emit({
+                    type: 'log',
+                    jobId,
+                    level: 'info',
+                    source: 'retention',
+                    msg: `removed ${n} (left by a killed run)`,
+                  });
               reports.push(await rotateLocal(folder, host, policy, { dryRun, signal, emit, jobId }));
             } finally {
               await lock?.release();
@@ -74,9 +82,33 @@ export function startRotate(req: RotateRequest, o: { emit?: Emit; signal?: Abort
           try {
             const listing = await listRemoteBackups(remote, signal);
             const hosts = req.hosts ?? [...new Set(listing.backups.map((b) => b.host))];
-            for (const host of hosts) reports.push(await rotateRemote(remote, host, policy, { dryRun, signal, emit, jobId, localHostDir: hostDir(store, host), canDecrypt, store }));
+            for (const host of hosts)
+              reports.push(
+                await rotateRemote(remote, host, policy, {
+                  dryRun,
+                  signal,
+                  emit,
+                  jobId,
+                  localHostDir: hostDir(store, host),
+                  canDecrypt,
+                  store,
+                }),
+              );
             // Free what no kept backup of any host needs (skipped, and said so, while another host uploads).
-            if (listing.repo) sweeps.push({ remote: name, ...(await sweepRemote(remote, { store, signal, emit, jobId, dryRun, encrypted, canDecrypt, level: config.backup.compression.level })) });
+            if (listing.repo)
+              sweeps.push({
+                remote: name,
+                ...(await sweepRemote(remote, {
+                  store,
+                  signal,
+                  emit,
+                  jobId,
+                  dryRun,
+                  encrypted,
+                  canDecrypt,
+                  level: config.backup.compression.level,
+                })),
+              });
           } catch (err) {
             if (signal.aborted) throw err;
             failures.push({ target: name, error: describeError(err) });
@@ -87,7 +119,12 @@ export function startRotate(req: RotateRequest, o: { emit?: Emit; signal?: Abort
         }
         const removed = reports.reduce((n, r) => n + r.removed.length, 0);
         const summary = `${dryRun ? 'would remove' : 'removed'} ${dryRun ? reports.reduce((n, r) => n + r.plan.remove.length, 0) : removed} backup(s)${failures.length ? `; ${failures.length} remote(s) failed` : ''}`;
-        return { outcome: failures.length > 0 ? 'partial' : 'ok', value: { reports, failures, sweeps }, errors, summary };
+        return {
+          outcome: failures.length > 0 ? 'partial' : 'ok',
+          value: { reports, failures, sweeps },
+          errors,
+          summary,
+        };
       },
     },
     { emit: o.emit, signal: o.signal },

@@ -16,7 +16,12 @@ import { isManifestKey, type Remote } from '../remote/types.js';
 import { listBackups } from '../store/catalog.js';
 import { BACKUP_ID_RE, backupIdTime, safeSegment } from '../store/layout.js';
 import { readManifest, type Manifest } from '../store/manifest.js';
-import { planRetention, type RetentionCandidate, type RetentionPlan, type RetentionPolicy } from '../store/retention.js';
+import {
+  planRetention,
+  type RetentionCandidate,
+  type RetentionPlan,
+  type RetentionPolicy,
+} from '../store/retention.js';
 import { hashedGroup, manifestGroup } from '../store/retention-group.js';
 import { inodeSizes } from '../store/retention-sizes.js';
 import { removeLocalBackup } from '../store/remove-backup.js';
@@ -71,15 +76,24 @@ export function policyFrom(cfg: Config['retention']): RetentionPolicy {
 export const canDecryptWith = (cfg: Config['encryption']): boolean => Boolean(cfg.identity_file || cfg.passphrase);
 
 /** Rotation reads a small file per remote backup: its transfers are not worth progress lines. */
-export const logsOnly = (emit: Emit): Emit => (e) => (e.type === 'log' ? emit(e) : undefined);
+export const logsOnly =
+  (emit: Emit): Emit =>
+  (e) =>
+    e.type === 'log' ? emit(e) : undefined;
 
-const log = (o: RotateOptions, msg: string) => (o.emit ?? noEmit)({ type: 'log', jobId: o.jobId, level: 'info', source: 'retention', msg });
+const log = (o: RotateOptions, msg: string) =>
+  (o.emit ?? noEmit)({ type: 'log', jobId: o.jobId, level: 'info', source: 'retention', msg });
 
 /** Leftovers of killed runs that hold disk space until cleaned: counted in the quota. */
 const LEFTOVER_RE = /^\.(removing-|pull-)/;
 
 /** Rotate one host folder of the local store (call while holding its lock). */
-export async function rotateLocal(hostFolder: string, host: string, policy: RetentionPolicy, o: RotateOptions): Promise<RotationReport> {
+export async function rotateLocal(
+  hostFolder: string,
+  host: string,
+  policy: RetentionPolicy,
+  o: RotateOptions,
+): Promise<RotationReport> {
   const entries = await listBackups(hostFolder);
   const candidates: RetentionCandidate[] = [];
   for (const e of entries) {
@@ -131,7 +145,12 @@ async function leftoverSizes(hostFolder: string, signal: AbortSignal): Promise<M
 }
 
 /** Rotate one host's backups on a remote, in either remote format (src/remote/list.ts). */
-export async function rotateRemote(remote: Remote, host: string, policy: RetentionPolicy, o: RemoteRotateOptions): Promise<RotationReport> {
+export async function rotateRemote(
+  remote: Remote,
+  host: string,
+  policy: RetentionPolicy,
+  o: RemoteRotateOptions,
+): Promise<RotationReport> {
   const { backups, incomplete } = await listRemoteBackups(remote, o.signal, host, { details: true });
   const files = new Map<string, Set<string>>();
   if (backups.some((b) => b.format === 1)) {
@@ -140,24 +159,52 @@ export async function rotateRemote(remote: Remote, host: string, policy: Retenti
       if (id && rest.length > 0) (files.get(id) ?? files.set(id, new Set()).get(id)!).add(rest.join('/'));
     }
   }
-  const localManifest = async (id: string): Promise<Manifest | undefined> => (o.localHostDir ? readManifest(join(o.localHostDir, id)).catch(() => undefined) : undefined);
+  const localManifest = async (id: string): Promise<Manifest | undefined> =>
+    o.localHostDir ? readManifest(join(o.localHostDir, id)).catch(() => undefined) : undefined;
   // Groups are compared by their hash (what an encrypted remote records) and shown by name where known.
   const names = new Map<string, string>();
-  for (const e of o.localHostDir ? await listBackups(o.localHostDir) : []) if (e.manifest) names.set(hashedGroup(manifestGroup(e.manifest)), manifestGroup(e.manifest));
-  const shares = policy.maxBytes && backups.some((b) => b.format === 2) && o.store ? await snapshotShares(remote, o.store, backups.filter((b) => b.format === 2), o.signal) : undefined;
+  for (const e of o.localHostDir ? await listBackups(o.localHostDir) : [])
+    if (e.manifest) names.set(hashedGroup(manifestGroup(e.manifest)), manifestGroup(e.manifest));
+  const shares =
+    policy.maxBytes && backups.some((b) => b.format === 2) && o.store
+      ? await snapshotShares(
+          remote,
+          o.store,
+          backups.filter((b) => b.format === 2),
+          o.signal,
+        )
+      : undefined;
   const candidates: RetentionCandidate[] = [];
   for (const b of backups) {
     let s: { complete: boolean; group: string } | undefined;
     if (b.format === 2) {
       const local = b.info ? undefined : await localManifest(b.id);
-      s = b.info ? { complete: b.info.status === 'complete', group: b.info.group } : local?.id === b.id ? { complete: local.status === 'complete', group: manifestGroup(local) } : undefined;
-    } else s = await remoteStatus(remote, b.prefix, b.id, files.get(b.id) ?? new Set(), { localManifest, canDecrypt: o.canDecrypt === true }, o.signal);
+      s = b.info
+        ? { complete: b.info.status === 'complete', group: b.info.group }
+        : local?.id === b.id
+          ? { complete: local.status === 'complete', group: manifestGroup(local) }
+          : undefined;
+    } else
+      s = await remoteStatus(
+        remote,
+        b.prefix,
+        b.id,
+        files.get(b.id) ?? new Set(),
+        { localManifest, canDecrypt: o.canDecrypt === true },
+        o.signal,
+      );
     // Format 1 copies share nothing: each backup's bytes are its own object. Format 2 snapshots
     // share objects: each counts once, whichever backups hold it.
     const base = { id: b.id, time: new Date(b.time), objects: shares?.get(b.prefix) ?? new Map([[b.prefix, b.size]]) };
     if (!s) {
       // Nothing tells what it holds: a group of its own, taken as complete, so it is never removed.
-      candidates.push({ ...base, complete: true, group: `unknown:${b.id}`, groupLabel: 'unknown', note: `no ${b.format === 2 ? 'info.json' : 'retention.json'}, manifest not readable: kept` });
+      candidates.push({
+        ...base,
+        complete: true,
+        group: `unknown:${b.id}`,
+        groupLabel: 'unknown',
+        note: `no ${b.format === 2 ? 'info.json' : 'retention.json'}, manifest not readable: kept`,
+      });
       continue;
     }
     const id = hashedGroup(s.group);
@@ -173,16 +220,25 @@ export async function rotateRemote(remote: Remote, host: string, policy: Retenti
       const b = backups.find((x) => x.id === id)!;
       // the manifest first: an interrupted removal never leaves something that looks like a backup
       const depth = b.prefix.split('/').length + 1;
-      for await (const e of remote.list(b.prefix, { signal: o.signal, maxDepth: 1 })) if (isManifestKey(e.key) && e.key.split('/').length === depth) await remote.remove(e.key, { signal: o.signal });
+      for await (const e of remote.list(b.prefix, { signal: o.signal, maxDepth: 1 }))
+        if (isManifestKey(e.key) && e.key.split('/').length === depth) await remote.remove(e.key, { signal: o.signal });
       await remote.removeDir(b.prefix, { signal: o.signal });
       removed.push(id);
-      log(o, `removed ${id} from remote ${remote.name} (${plan.decisions.find((d) => d.id === id)?.reasons.join('; ')})`);
+      log(
+        o,
+        `removed ${id} from remote ${remote.name} (${plan.decisions.find((d) => d.id === id)?.reasons.join('; ')})`,
+      );
     }
   }
   const cleaned: string[] = [];
   for (const prefix of incomplete) {
     const id = prefix.split('/')[1]!.replace(/\.partial$/, '');
-    if (!prefix.endsWith('.partial') || !BACKUP_ID_RE.test(id) || Date.now() - backupIdTime(id).getTime() < STALE_PARTIAL_MS) continue;
+    if (
+      !prefix.endsWith('.partial') ||
+      !BACKUP_ID_RE.test(id) ||
+      Date.now() - backupIdTime(id).getTime() < STALE_PARTIAL_MS
+    )
+      continue;
     if (!o.dryRun) {
       await remote.removeDir(prefix, { signal: o.signal });
       log(o, `removed ${prefix} from remote ${remote.name}: an upload cut off more than a day ago`);

@@ -67,7 +67,8 @@ export function buildReport(input: ReportInput): RunReport {
 }
 
 /** Errors of the off-site copy: the backup job names them `upload <remote>`. */
-export const remoteFailed = (report: Pick<RunReport, 'errors'>): boolean => report.errors.some((e) => e.item.startsWith('upload '));
+export const remoteFailed = (report: Pick<RunReport, 'errors'>): boolean =>
+  report.errors.some((e) => e.item.startsWith('upload '));
 
 /**
  * Whether a notifier at `level` hears about a run. A cancelled run made no backup, so it counts as
@@ -75,22 +76,37 @@ export const remoteFailed = (report: Pick<RunReport, 'errors'>): boolean => repo
  * does a run whose remote could not be opened or written: the local backup exists (status
  * partial), but the off-site copy, the one that matters when the disk dies, does not.
  */
-export function shouldNotify(level: NotifyLevel, report: Pick<RunReport, 'status'> & Partial<Pick<RunReport, 'errors'>>): boolean {
+export function shouldNotify(
+  level: NotifyLevel,
+  report: Pick<RunReport, 'status'> & Partial<Pick<RunReport, 'errors'>>,
+): boolean {
   switch (level) {
     case 'always':
       return true;
     case 'partial':
       return report.status !== 'ok';
     case 'failure':
-      return report.status === 'failed' || report.status === 'cancelled' || remoteFailed({ errors: report.errors ?? [] });
+      return (
+        report.status === 'failed' || report.status === 'cancelled' || remoteFailed({ errors: report.errors ?? [] })
+      );
   }
 }
 
-const STATUS_WORD: Record<RunStatus, string> = { ok: 'OK', partial: 'PARTIAL', failed: 'FAILED', cancelled: 'CANCELLED' };
+const STATUS_WORD: Record<RunStatus, string> = {
+  ok: 'OK',
+  partial: 'PARTIAL',
+  failed: 'FAILED',
+  cancelled: 'CANCELLED',
+};
 
 export function reportSubject(r: RunReport): string {
   if (r.event === 'notify.test') return `[bbackup] test notification from ${r.machine} for ${r.host}`;
-  const what = r.event === 'schedule.missed' ? 'missed scheduled backup' : r.event === 'backup.unavailable' ? 'backup could not start' : 'backup';
+  const what =
+    r.event === 'schedule.missed'
+      ? 'missed scheduled backup'
+      : r.event === 'backup.unavailable'
+        ? 'backup could not start'
+        : 'backup';
   const sched = r.schedule ? ` (schedule ${r.schedule})` : '';
   return `[bbackup] ${STATUS_WORD[r.status]}: ${what} on ${r.host}${sched}`;
 }

@@ -52,7 +52,12 @@ export interface ListOptions {
   details?: boolean;
 }
 
-export async function listRemoteBackups(remote: Remote, signal: AbortSignal, host?: string, o: ListOptions = {}): Promise<RemoteListing> {
+export async function listRemoteBackups(
+  remote: Remote,
+  signal: AbortSignal,
+  host?: string,
+  o: ListOptions = {},
+): Promise<RemoteListing> {
   const all: RemoteEntry[] = [];
   for await (const e of remote.list('', { signal })) all.push(e);
   const repo = all.some((e) => e.key === REPO_FILE);
@@ -64,7 +69,10 @@ export async function listRemoteBackups(remote: Remote, signal: AbortSignal, hos
     const parts = e.key.split('/');
     if (repo && REPO_DIRS.has(parts[0]!)) {
       const s = parseSnapshotKey(e.key);
-      if (s) (snaps.get(`${s.hostSeg}/${s.id}`) ?? snaps.set(`${s.hostSeg}/${s.id}`, []).get(`${s.hostSeg}/${s.id}`)!).push(e);
+      if (s)
+        (snaps.get(`${s.hostSeg}/${s.id}`) ?? snaps.set(`${s.hostSeg}/${s.id}`, []).get(`${s.hostSeg}/${s.id}`)!).push(
+          e,
+        );
       continue;
     }
     const [h, id] = parts;
@@ -77,7 +85,10 @@ export async function listRemoteBackups(remote: Remote, signal: AbortSignal, hos
     try {
       return fromSafeSegment(seg);
     } catch {
-      listing.skipped.push({ prefix, reason: `host folder name ${JSON.stringify(seg)} is not valid percent-encoding (not made by bbackup)` });
+      listing.skipped.push({
+        prefix,
+        reason: `host folder name ${JSON.stringify(seg)} is not valid percent-encoding (not made by bbackup)`,
+      });
       return undefined;
     }
   };
@@ -85,7 +96,8 @@ export async function listRemoteBackups(remote: Remote, signal: AbortSignal, hos
     const [h, id] = prefix.split('/') as [string, string];
     const hostName = hostOf(h, prefix);
     if (hostName === undefined || (host !== undefined && hostName !== host)) continue;
-    const isBackup = BACKUP_ID_RE.test(id) && entries.some((e) => isManifestKey(e.key) && e.key.split('/').length === 3);
+    const isBackup =
+      BACKUP_ID_RE.test(id) && entries.some((e) => isManifestKey(e.key) && e.key.split('/').length === 3);
     if (!isBackup) {
       listing.incomplete.push(prefix);
       continue;
@@ -109,7 +121,12 @@ export async function listRemoteBackups(remote: Remote, signal: AbortSignal, hos
     if (hostName === undefined || (host !== undefined && hostName !== host)) continue;
     const files = new Map(entries.map((e) => [e.key.slice(prefix.length + 1), e]));
     if (!files.has(SNAP.manifest) && !files.has(`${SNAP.manifest}.age`)) {
-      listing.cut.push({ prefix, host: hostName, id, newest: new Date(Math.max(...entries.map((e) => e.mtime.getTime()))) });
+      listing.cut.push({
+        prefix,
+        host: hostName,
+        id,
+        newest: new Date(Math.max(...entries.map((e) => e.mtime.getTime()))),
+      });
       continue;
     }
     listing.backups.push({
@@ -126,13 +143,24 @@ export async function listRemoteBackups(remote: Remote, signal: AbortSignal, hos
     });
   }
   if (o.details) {
-    await eachLimit(listing.backups.filter((b) => b.format === 2), 4, async (b) => {
-      if (!b.entries!.has(SNAP.info)) return;
-      b.info = parseInfo(await readJson(remote, `${b.prefix}/${SNAP.info}`, 64 * 1024, signal).catch((err: unknown) => (signal.aborted ? Promise.reject(err) : undefined)), b.id);
-      if (b.info) b.size = b.info.size;
-    });
+    await eachLimit(
+      listing.backups.filter((b) => b.format === 2),
+      4,
+      async (b) => {
+        if (!b.entries!.has(SNAP.info)) return;
+        b.info = parseInfo(
+          await readJson(remote, `${b.prefix}/${SNAP.info}`, 64 * 1024, signal).catch((err: unknown) =>
+            signal.aborted ? Promise.reject(err) : undefined,
+          ),
+          b.id,
+        );
+        if (b.info) b.size = b.info.size;
+      },
+    );
   }
-  listing.backups.sort((a, b) => (a.host === b.host ? compareIds(a.id, b.id) || a.format - b.format : a.host < b.host ? -1 : 1));
+  listing.backups.sort((a, b) =>
+    a.host === b.host ? compareIds(a.id, b.id) || a.format - b.format : a.host < b.host ? -1 : 1,
+  );
   listing.incomplete.sort();
   listing.skipped.sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
   return listing;

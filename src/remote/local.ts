@@ -37,7 +37,9 @@ export class LocalRemote implements Remote {
     try {
       await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR });
       // flush: fsync before close, so the rename below never names a file whose bytes are not on disk
-      await pipeline(open(), meter, createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE, flush: true }), { signal: o.signal });
+      await pipeline(open(), meter, createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE, flush: true }), {
+        signal: o.signal,
+      });
       await rename(tmp, target);
       return { key, ...meter.result() };
     } catch (err) {
@@ -58,21 +60,26 @@ export class LocalRemote implements Remote {
   }
 
   async *list(prefix: string, o: ListOptions): AsyncIterable<RemoteEntry> {
-    const walk = async function* (this: LocalRemote, dir: string, keyPrefix: string, depth: number): AsyncGenerator<RemoteEntry> {
+    const walk = async function* (
+      this: LocalRemote,
+      dir: string,
+      keyPrefix: string,
+      depth: number,
+    ): AsyncGenerator<RemoteEntry> {
       o.signal.throwIfAborted();
       let entries;
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+          return;
         throw classifyErrno(this.name, `listing ${keyPrefix || '/'}`, err);
       }
       for (const e of entries) {
         const key = keyPrefix ? `${keyPrefix}/${e.name}` : e.name;
         if (e.isDirectory()) {
           if (o.maxDepth === undefined || depth < o.maxDepth) yield* walk.call(this, join(dir, e.name), key, depth + 1);
-        }
-        else if (e.isFile() && !e.name.includes(TMP_MARK)) {
+        } else if (e.isFile() && !e.name.includes(TMP_MARK)) {
           const s = await stat(join(dir, e.name));
           yield { key, size: s.size, mtime: s.mtime };
         }
@@ -113,4 +120,3 @@ export class LocalRemote implements Remote {
 
   async close(): Promise<void> {}
 }
-

@@ -40,7 +40,11 @@ export interface RemoteVerifyReport {
 function choose(backups: RemoteBackup[], o: RemoteVerifyOptions, remote: string): RemoteBackup[] {
   if (o.id !== undefined) {
     const found = backups.filter((b) => b.id === o.id);
-    if (found.length === 0) throw new BbackupError('NOT_FOUND', `remote ${remote} has no backup ${o.id}${o.host ? ` of host ${o.host}` : ''} (bbackup list-remote-backups -r ${remote})`);
+    if (found.length === 0)
+      throw new BbackupError(
+        'NOT_FOUND',
+        `remote ${remote} has no backup ${o.id}${o.host ? ` of host ${o.host}` : ''} (bbackup list-remote-backups -r ${remote})`,
+      );
     return found;
   }
   if (o.all) return backups;
@@ -49,20 +53,31 @@ function choose(backups: RemoteBackup[], o: RemoteVerifyOptions, remote: string)
   return [...newest.values()];
 }
 
-export async function verifyRemote(config: Config, remoteName: string, o: RemoteVerifyOptions): Promise<RemoteVerifyReport[]> {
+export async function verifyRemote(
+  config: Config,
+  remoteName: string,
+  o: RemoteVerifyOptions,
+): Promise<RemoteVerifyReport[]> {
   const emit = o.emit ?? noEmit;
   const remote = openRemote(config, remoteName, { emit: (e) => (e.type === 'log' ? emit(e) : undefined) });
   const canDecrypt = Boolean(config.encryption.identity_file || config.encryption.passphrase);
   const transfers = remoteConfig(config, remoteName).transfers;
   try {
     const { backups } = await listRemoteBackups(remote, o.signal, o.host);
-    if (backups.length === 0 && o.id === undefined) throw new BbackupError('NOT_FOUND', `remote ${remoteName} holds no backups${o.host ? ` of host ${o.host}` : ''}`);
+    if (backups.length === 0 && o.id === undefined)
+      throw new BbackupError('NOT_FOUND', `remote ${remoteName} holds no backups${o.host ? ` of host ${o.host}` : ''}`);
     const out: RemoteVerifyReport[] = [];
     for (const b of choose(backups, o, remoteName)) {
       o.signal.throwIfAborted();
       const base = { remote: remoteName, host: b.host, id: b.id, format: b.format };
       if (b.format === 2) {
-        const r = await verifySnapshot(remote, b, { store: o.store, readData: o.readData, canDecrypt, transfers, signal: o.signal });
+        const r = await verifySnapshot(remote, b, {
+          store: o.store,
+          readData: o.readData,
+          canDecrypt,
+          transfers,
+          signal: o.signal,
+        });
         out.push({ ...base, ...r });
         continue;
       }

@@ -40,8 +40,21 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
     if (item.action === 'reuse' || item.action === 'conflict') continue;
     o.signal.throwIfAborted();
     const m = plan.manifest.items.find((i) => i.kind === item.kind && i.name === item.source)!;
-    if (item.kind === 'container' && o.verify) push(integrity, await checkFile(plan.backupDir, file(m.files, rel.containerInspect(item.source)), rel.containerInspect(item.source), o));
-    if (item.kind === 'network' && o.verify) push(integrity, await checkFile(plan.backupDir, file(m.files, rel.network(item.source)), rel.network(item.source), o));
+    if (item.kind === 'container' && o.verify)
+      push(
+        integrity,
+        await checkFile(
+          plan.backupDir,
+          file(m.files, rel.containerInspect(item.source)),
+          rel.containerInspect(item.source),
+          o,
+        ),
+      );
+    if (item.kind === 'network' && o.verify)
+      push(
+        integrity,
+        await checkFile(plan.backupDir, file(m.files, rel.network(item.source)), rel.network(item.source), o),
+      );
     if (item.kind !== 'volume') continue;
     const v = m as VolumeItem;
     if (v.format === 'archive') {
@@ -51,17 +64,22 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
         continue;
       }
       const path = sourcePath(plan.backupDir, entry.path);
-      const r = await checkArchive(path, v.compression ?? compressionOf(path), o).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return undefined;
-        throw err;
-      });
+      const r = await checkArchive(path, v.compression ?? compressionOf(path), o).catch(
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return undefined;
+          throw err;
+        },
+      );
       if (!r) {
         integrity.push(`${entry.path}: missing`);
         continue;
       }
       if (!firstReads.has(plan)) firstReads.set(plan, new Map());
       firstReads.get(plan)!.set(entry.path, r.sha256);
-      if (o.verify && (r.size !== entry.size || r.sha256 !== entry.sha256)) integrity.push(`${entry.path}: ${r.size} bytes sha256 ${r.sha256.slice(0, 12)}…, the manifest says ${entry.size} bytes sha256 ${entry.sha256.slice(0, 12)}…`);
+      if (o.verify && (r.size !== entry.size || r.sha256 !== entry.sha256))
+        integrity.push(
+          `${entry.path}: ${r.size} bytes sha256 ${r.sha256.slice(0, 12)}…, the manifest says ${entry.size} bytes sha256 ${entry.sha256.slice(0, 12)}…`,
+        );
       // A damaged archive cannot be checked to its end, and tar might skip ahead to unchecked entries: always refused.
       if (r.damaged) damaged.push(`${entry.path}: ${r.damaged}`);
       for (const p of r.problems) unsafe.push(`volume ${v.name}: entry ${JSON.stringify(p.entry)}: ${p.reason}`);
@@ -74,15 +92,29 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
         integrity.push(bad);
         continue;
       }
-      for (const p of await checkTree(sourcePath(plan.backupDir, rel.volumeTree(v.name)), sourcePath(plan.backupDir, indexPath), o)) integrity.push(`volume ${v.name}: ${p}`);
+      for (const p of await checkTree(
+        sourcePath(plan.backupDir, rel.volumeTree(v.name)),
+        sourcePath(plan.backupDir, indexPath),
+        o,
+      ))
+        integrity.push(`volume ${v.name}: ${p}`);
     }
   }
   const refuse = (what: string, list: string[], hint = '') => {
-    throw new BbackupError('INTEGRITY', `refused: ${what}; nothing was restored${hint}:\n  ${list.join('\n  ')}`, { problems: list });
+    throw new BbackupError('INTEGRITY', `refused: ${what}; nothing was restored${hint}:\n  ${list.join('\n  ')}`, {
+      problems: list,
+    });
   };
-  if (unsafe.length > 0) refuse(`an archive in backup ${plan.backupId} has entries that could write outside their volume`, unsafe);
-  if (damaged.length > 0) refuse(`an archive in backup ${plan.backupId} is damaged and cannot be checked`, [...damaged, ...integrity]);
-  if (integrity.length > 0) refuse(`backup ${plan.backupId} does not match its manifest`, integrity, o.verify ? ' (--no-verify restores anyway)' : '');
+  if (unsafe.length > 0)
+    refuse(`an archive in backup ${plan.backupId} has entries that could write outside their volume`, unsafe);
+  if (damaged.length > 0)
+    refuse(`an archive in backup ${plan.backupId} is damaged and cannot be checked`, [...damaged, ...integrity]);
+  if (integrity.length > 0)
+    refuse(
+      `backup ${plan.backupId} does not match its manifest`,
+      integrity,
+      o.verify ? ' (--no-verify restores anyway)' : '',
+    );
 }
 
 const push = (list: string[], problem: string | undefined) => void (problem ? list.push(problem) : undefined);
@@ -92,4 +124,5 @@ export function volumeItem(plan: RestorePlan, name: string): VolumeItem {
 }
 
 /** The archive file of an archive-format volume. */
-export const archiveEntry = (v: VolumeItem): FileEntry | undefined => v.files.find((f) => /\.tar(\.[a-z0-9]+)?$/.test(f.path)) ?? v.files[0];
+export const archiveEntry = (v: VolumeItem): FileEntry | undefined =>
+  v.files.find((f) => /\.tar(\.[a-z0-9]+)?$/.test(f.path)) ?? v.files[0];

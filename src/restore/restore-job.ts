@@ -16,7 +16,14 @@ import { removeStaleHelpers } from './helper.js';
 import { planRestore } from './plan.js';
 import { preflight, preflightBytes } from './preflight.js';
 import { runItem, type RunContext } from './run-item.js';
-import { privilegeLines, privilegesAccepted, type PlanItem, type RestorePlan, type RestoreRequest, type VolumeMode } from './types.js';
+import {
+  privilegeLines,
+  privilegesAccepted,
+  type PlanItem,
+  type RestorePlan,
+  type RestoreRequest,
+  type VolumeMode,
+} from './types.js';
 
 export interface RestoreDeps {
   docker: Docker;
@@ -53,10 +60,18 @@ export function assertRunnable(plan: RestorePlan, allowPrivileged?: RestoreReque
     );
   }
   if (plan.missingImages.length > 0) {
-    throw new BbackupError('NOT_FOUND', `refused: images are missing; nothing was restored:\n  ${plan.missingImages.map((p) => p.message).join('\n  ')}`, { images: plan.missingImages.map((p) => p.name) });
+    throw new BbackupError(
+      'NOT_FOUND',
+      `refused: images are missing; nothing was restored:\n  ${plan.missingImages.map((p) => p.message).join('\n  ')}`,
+      { images: plan.missingImages.map((p) => p.name) },
+    );
   }
   if (plan.conflicts.length > 0) {
-    throw new BbackupError('CONFLICT', `refused: ${plan.conflicts.length} conflict${plan.conflicts.length > 1 ? 's' : ''}; nothing was changed:\n  ${plan.conflicts.map((p) => p.message).join('\n  ')}`, { conflicts: plan.conflicts });
+    throw new BbackupError(
+      'CONFLICT',
+      `refused: ${plan.conflicts.length} conflict${plan.conflicts.length > 1 ? 's' : ''}; nothing was changed:\n  ${plan.conflicts.map((p) => p.message).join('\n  ')}`,
+      { conflicts: plan.conflicts },
+    );
   }
 }
 
@@ -64,7 +79,11 @@ export function assertRunnable(plan: RestorePlan, allowPrivileged?: RestoreReque
  * Start a restore. A refusal (privileges not accepted, conflicts, missing images, a backup that
  * does not match its manifest) rejects `done` with the BbackupError that says why: nothing was changed.
  */
-export function startRestore(request: RestoreRequest, deps: RestoreDeps, o: { signal?: AbortSignal } = {}): JobHandle<RestoreValue> {
+export function startRestore(
+  request: RestoreRequest,
+  deps: RestoreDeps,
+  o: { signal?: AbortSignal } = {},
+): JobHandle<RestoreValue> {
   let current: { item: string; abort: AbortController } | undefined;
   const step: JobStep<RestoreValue> = {
     kind: 'restore',
@@ -73,10 +92,12 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps, o: { si
     run: async (job) => {
       job.control({
         skip(item?: string) {
-          if (current && (item === undefined || item === current.item)) current.abort.abort(new SkipSignal(current.item));
+          if (current && (item === undefined || item === current.item))
+            current.abort.abort(new SkipSignal(current.item));
         },
       });
-      const reader = deps.store === undefined ? undefined : await readerForDir(deps.store, request.backupDir, 'restore', job.signal);
+      const reader =
+        deps.store === undefined ? undefined : await readerForDir(deps.store, request.backupDir, 'restore', job.signal);
       try {
         return await restore(request, deps, job, (c) => (current = c));
       } finally {
@@ -87,31 +108,51 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps, o: { si
   return startJob(step, { emit: deps.emit, signal: o.signal });
 }
 
-async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobContext, setCurrent: (c: { item: string; abort: AbortController } | undefined) => void): Promise<StepEnd<RestoreValue>> {
+async function restore(
+  request: RestoreRequest,
+  deps: RestoreDeps,
+  job: JobContext,
+  setCurrent: (c: { item: string; abort: AbortController } | undefined) => void,
+): Promise<StepEnd<RestoreValue>> {
   const { jobId, emit, signal } = job;
-  const plan = deps.plan ?? (await planRestore(request.backupDir, await readManifest(request.backupDir), request, deps.docker));
+  const plan =
+    deps.plan ?? (await planRestore(request.backupDir, await readManifest(request.backupDir), request, deps.docker));
   assertRunnable(plan, request.allowPrivileged);
   const work = plan.items;
   job.start(`restore ${plan.backupId}`, work.length + 1);
   const verifyItem = 'verify backup';
   const total = preflightBytes(plan, request.verify);
   emit({ type: 'item.queued', jobId, item: verifyItem, kind: 'file', total });
-  for (const i of work) emit({ type: 'item.queued', jobId, item: itemName(i), kind: i.kind as ItemKind, total: i.bytes || undefined });
+  for (const i of work)
+    emit({ type: 'item.queued', jobId, item: itemName(i), kind: i.kind as ItemKind, total: i.bytes || undefined });
 
   emit({ type: 'item.start', jobId, item: verifyItem, kind: 'file', total });
   const progress = byteCounter(emit, jobId, verifyItem, total);
   try {
     await preflight(plan, { verify: request.verify, signal, onBytes: progress.add });
-    emit({ type: 'item.done', jobId, item: verifyItem, bytes: progress.bytes, detail: request.verify ? 'matches the manifest' : 'archives checked (--no-verify)' });
+    emit({
+      type: 'item.done',
+      jobId,
+      item: verifyItem,
+      bytes: progress.bytes,
+      detail: request.verify ? 'matches the manifest' : 'archives checked (--no-verify)',
+    });
   } catch (err) {
     emit({ type: 'item.failed', jobId, item: verifyItem, error: toErrorInfo(err) });
-    if (signal.aborted || isAbortError(err)) return { outcome: 'cancelled', errors: [], summary: 'cancelled before anything was changed' };
+    if (signal.aborted || isAbortError(err))
+      return { outcome: 'cancelled', errors: [], summary: 'cancelled before anything was changed' };
     throw err;
   }
 
   const ctx: RunContext = {
-    plan, request, docker: deps.docker, emit, jobId,
-    localEngine: deps.localEngine, volumeMode: deps.volumeMode ?? 'auto', helperLabels: deps.helperLabels,
+    plan,
+    request,
+    docker: deps.docker,
+    emit,
+    jobId,
+    localEngine: deps.localEngine,
+    volumeMode: deps.volumeMode ?? 'auto',
+    helperLabels: deps.helperLabels,
     workerImage: deps.workerImage ?? 'bbackup-worker:local',
     ensureWorker: once(async () => {
       await removeStaleHelpers(deps.docker);
@@ -125,7 +166,13 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
   let skipped = 0;
   // Containers replaced with --force go first: their volumes and networks may be replaced too.
   for (const item of work.filter((i) => i.kind === 'container' && i.action === 'replace')) {
-    emit({ type: 'log', jobId, level: 'warn', source: 'restore', msg: `removing existing container ${item.target} (--force)` });
+    emit({
+      type: 'log',
+      jobId,
+      level: 'warn',
+      source: 'restore',
+      msg: `removing existing container ${item.target} (--force)`,
+    });
     await removeContainer(deps.docker, item.target).catch((err: unknown) => {
       ctx.failed.add(itemName(item));
       errors.push({ item: itemName(item), ...toErrorInfo(err) });
@@ -172,7 +219,13 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
     }
   }
   // Anything not restored (failed, or skipped by the user or for a missing dependency) makes it partial.
-  const outcome: Outcome = cancelled ? 'cancelled' : errors.length + skipped === 0 ? 'ok' : restored.length > 0 || errors.length === 0 ? 'partial' : 'failed';
+  const outcome: Outcome = cancelled
+    ? 'cancelled'
+    : errors.length + skipped === 0
+      ? 'ok'
+      : restored.length > 0 || errors.length === 0
+        ? 'partial'
+        : 'failed';
   const summary = `${restored.length} of ${work.length} restored${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;
   return { outcome, errors, value: { backupId: plan.backupId, plan, restored }, summary, backupId: plan.backupId };
 }

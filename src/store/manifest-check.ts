@@ -45,9 +45,11 @@ export function checkManifest(value: unknown, where: string, expect: { id?: stri
   for (const [i, item] of (m.items as unknown[]).entries()) {
     if (!isObject(item)) return bad(`item ${i} is not an object`);
     const it = item as Partial<ManifestItem> & Record<string, unknown>;
-    if (!['container', 'network', 'volume', 'metadata'].includes(String(it.kind))) bad(`item ${i} has kind ${JSON.stringify(it.kind)}`);
+    if (!['container', 'network', 'volume', 'metadata'].includes(String(it.kind)))
+      bad(`item ${i} has kind ${JSON.stringify(it.kind)}`);
     if (typeof it.name !== 'string' || it.name === '') bad(`item ${i} has no name`);
-    if (it.kind === 'volume' && it.format !== 'tree' && it.format !== 'archive') bad(`volume ${it.name} has format ${JSON.stringify(it.format)}`);
+    if (it.kind === 'volume' && it.format !== 'tree' && it.format !== 'archive')
+      bad(`volume ${it.name} has format ${JSON.stringify(it.format)}`);
     if (it.kind === 'volume' && !isSize(it.bytes)) bad(`volume ${it.name} has no byte count`);
     const key = `${it.kind} ${it.name}`;
     if (seenItems.has(key)) bad(`${key} is listed twice`);
@@ -57,8 +59,10 @@ export function checkManifest(value: unknown, where: string, expect: { id?: stri
     for (const f of it.files as unknown[]) {
       if (!isObject(f)) return bad(`${key} lists a file that is not an object`);
       const e = f as Partial<FileEntry>;
-      if (typeof e.path !== 'string' || !allowed.includes(e.path)) bad(`${key} lists the file ${JSON.stringify(e.path)}, which is not where the layout keeps its files`);
-      if (!isSize(e.size) || typeof e.sha256 !== 'string' || !SHA256.test(e.sha256)) bad(`${e.path}: size or sha256 missing or malformed`);
+      if (typeof e.path !== 'string' || !allowed.includes(e.path))
+        bad(`${key} lists the file ${JSON.stringify(e.path)}, which is not where the layout keeps its files`);
+      if (!isSize(e.size) || typeof e.sha256 !== 'string' || !SHA256.test(e.sha256))
+        bad(`${e.path}: size or sha256 missing or malformed`);
       if (seenPaths.has(e.path!)) bad(`${e.path} is listed twice`);
       seenPaths.add(e.path!);
     }

@@ -15,7 +15,13 @@ export interface S3Server {
 
 export async function startS3(): Promise<S3Server> {
   const dir = await mkdtemp(join(tmpdir(), 'bbt-repo-s3-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: S3_BUCKET }] });
+  const server = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: S3_BUCKET }],
+  });
   const { port } = await server.run();
   delete process.env.AWS_CA_BUNDLE;
   Object.assign(process.env, {

@@ -43,7 +43,12 @@ describe('init-encryption', () => {
 
 describe('passphrase encryption', () => {
   it('format 1 (written by bbackup before the repository): uploads every file as .age and pulls back byte-identical; a wrong passphrase is refused', async () => {
-    const { dir, manifest } = await makeFixtureBackup({ store: join(tmp, 'store'), host: 'h1', id: '20261124T230501Z', bigBytes: 2 << 20 });
+    const { dir, manifest } = await makeFixtureBackup({
+      store: join(tmp, 'store'),
+      host: 'h1',
+      id: '20261124T230501Z',
+      bigBytes: 2 << 20,
+    });
     const config = parseConfigObject({
       backup: { store: join(tmp, 'pulled') },
       remotes: { nas: { type: 'local', path: join(tmp, 'nas') } },
@@ -55,13 +60,21 @@ describe('passphrase encryption', () => {
     await uploadBackup({ remote, backupDir: dir, manifest, level: 3, encrypted: true, signal });
     const files = await readdir(join(tmp, 'nas', 'h1', manifest.id), { recursive: true, withFileTypes: true });
     // every file but retention.json (status and a hashed group, for rotation without the key)
-    expect(files.filter((f) => f.isFile() && f.name !== 'retention.json').every((f) => f.name.endsWith('.age'))).toBe(true);
+    expect(files.filter((f) => f.isFile() && f.name !== 'retention.json').every((f) => f.name.endsWith('.age'))).toBe(
+      true,
+    );
     expect(files.filter((f) => f.isFile() && !f.name.endsWith('.age')).map((f) => f.name)).toEqual(['retention.json']);
     expect((await listRemoteBackups(remote, signal)).backups[0]).toMatchObject({ id: manifest.id, encrypted: true });
     // the age header says scrypt: a passphrase file, as `age -p` would make
-    expect((await readFile(join(tmp, 'nas', 'h1', manifest.id, 'manifest.json.age'))).toString('latin1')).toMatch(/-> scrypt /);
+    expect((await readFile(join(tmp, 'nas', 'h1', manifest.id, 'manifest.json.age'))).toString('latin1')).toMatch(
+      /-> scrypt /,
+    );
 
-    const wrong = parseConfigObject({ ...config, backup: { store: join(tmp, 'wrong') }, encryption: { enabled: false, passphrase: 'nope' } });
+    const wrong = parseConfigObject({
+      ...config,
+      backup: { store: join(tmp, 'wrong') },
+      encryption: { enabled: false, passphrase: 'nope' },
+    });
     await expect(pullBackup(wrong, 'nas', manifest.id, { signal })).rejects.toThrow(/remote nas|wrong key/);
     expect(await readdir(join(tmp, 'wrong', 'h1')).catch(() => [])).toEqual([]);
 
@@ -70,7 +83,12 @@ describe('passphrase encryption', () => {
   }, 900_000); // one scrypt derivation per file, on a shared 2-core machine
 
   it('the repository (format 2): contents and names only in age files; pulls back byte-identical; a wrong passphrase is refused', async () => {
-    const { dir, manifest } = await makeFixtureBackup({ store: join(tmp, 'store2'), host: 'h1', id: '20261124T230502Z', bigBytes: 2 << 20 });
+    const { dir, manifest } = await makeFixtureBackup({
+      store: join(tmp, 'store2'),
+      host: 'h1',
+      id: '20261124T230502Z',
+      bigBytes: 2 << 20,
+    });
     const config = parseConfigObject({
       backup: { store: join(tmp, 'pulled2') },
       remotes: { vault: { type: 'local', path: join(tmp, 'vault') } },
@@ -78,15 +96,43 @@ describe('passphrase encryption', () => {
     });
     const signal = new AbortController().signal; // no deadline of our own, as above
     const remote = openRemote(config, 'vault');
-    await uploadSnapshot({ remote, backupDir: dir, manifest, store: join(tmp, 'store2'), level: 3, encrypted: true, canDecrypt: true, signal });
-    const files = (await readdir(join(tmp, 'vault'), { recursive: true, withFileTypes: true })).filter((f) => f.isFile()).map((f) => relative(join(tmp, 'vault'), join(f.parentPath, f.name)));
+    await uploadSnapshot({
+      remote,
+      backupDir: dir,
+      manifest,
+      store: join(tmp, 'store2'),
+      level: 3,
+      encrypted: true,
+      canDecrypt: true,
+      signal,
+    });
+    const files = (await readdir(join(tmp, 'vault'), { recursive: true, withFileTypes: true }))
+      .filter((f) => f.isFile())
+      .map((f) => relative(join(tmp, 'vault'), join(f.parentPath, f.name)));
     const plain = files.filter((f) => !f.endsWith('.age'));
-    expect(plain.filter((f) => !/^(bbackup-repo\.json|packs\/[0-9a-f]{32}\.idx\.json|snapshots\/h1\/20261124T230502Z\/(info\.json|refs\.json\.gz))$/.test(f))).toEqual([]);
+    expect(
+      plain.filter(
+        (f) =>
+          !/^(bbackup-repo\.json|packs\/[0-9a-f]{32}\.idx\.json|snapshots\/h1\/20261124T230502Z\/(info\.json|refs\.json\.gz))$/.test(
+            f,
+          ),
+      ),
+    ).toEqual([]);
     expect(files.filter((f) => f.endsWith('.age')).some((f) => /^keys\/[0-9a-f]{16}\.json\.age$/.test(f))).toBe(true);
-    expect((await readFile(join(tmp, 'vault', 'snapshots', 'h1', manifest.id, 'manifest.json.age'))).toString('latin1')).toMatch(/-> scrypt /);
-    expect((await listRemoteBackups(remote, signal)).backups[0]).toMatchObject({ id: manifest.id, encrypted: true, format: 2 });
+    expect(
+      (await readFile(join(tmp, 'vault', 'snapshots', 'h1', manifest.id, 'manifest.json.age'))).toString('latin1'),
+    ).toMatch(/-> scrypt /);
+    expect((await listRemoteBackups(remote, signal)).backups[0]).toMatchObject({
+      id: manifest.id,
+      encrypted: true,
+      format: 2,
+    });
 
-    const wrong = parseConfigObject({ ...config, backup: { store: join(tmp, 'wrong2') }, encryption: { enabled: false, passphrase: 'nope' } });
+    const wrong = parseConfigObject({
+      ...config,
+      backup: { store: join(tmp, 'wrong2') },
+      encryption: { enabled: false, passphrase: 'nope' },
+    });
     await expect(pullBackup(wrong, 'vault', manifest.id, { signal })).rejects.toThrow(/remote vault|wrong key/);
     expect(await readdir(join(tmp, 'wrong2', 'h1')).catch(() => [])).toEqual([]);
     const target = await pullBackup(config, 'vault', manifest.id, { signal });
@@ -94,7 +140,13 @@ describe('passphrase encryption', () => {
   }, 900_000);
 
   it('refuses recipients and a passphrase together, and enabled with neither', () => {
-    expect(() => ageSpecFrom(parseConfigObject({ encryption: { enabled: true, recipients: ['age1xyz'], passphrase: 'p' } }).encryption)).toThrow(/either recipients or passphrase/);
-    expect(() => ageSpecFrom(parseConfigObject({ encryption: { enabled: true } }).encryption)).toThrow(/init-encryption/);
+    expect(() =>
+      ageSpecFrom(
+        parseConfigObject({ encryption: { enabled: true, recipients: ['age1xyz'], passphrase: 'p' } }).encryption,
+      ),
+    ).toThrow(/either recipients or passphrase/);
+    expect(() => ageSpecFrom(parseConfigObject({ encryption: { enabled: true } }).encryption)).toThrow(
+      /init-encryption/,
+    );
   });
 });

@@ -38,7 +38,11 @@ beforeAll(async () => {
   docker = testDocker();
 });
 afterAll(async () => {
-  for (const v of volumes) await docker.getVolume(v).remove({ force: true }).catch(() => undefined);
+  for (const v of volumes)
+    await docker
+      .getVolume(v)
+      .remove({ force: true })
+      .catch(() => undefined);
   await sshd?.stop();
   await s3?.stop();
   await rm(tmp, { recursive: true, force: true });
@@ -54,13 +58,15 @@ async function makeVolume(): Promise<{ name: string; mp: string }> {
   const mp = await mountpointOf(docker, name);
   await fillRichTree(mp);
   await mkdir(join(mp, 'data'));
-  for (let i = 0; i < FILES; i++) await writeFile(join(mp, 'data', `f-${String(i).padStart(3, '0')}.bin`), randomBytes(FILE_SIZE));
+  for (let i = 0; i < FILES; i++)
+    await writeFile(join(mp, 'data', `f-${String(i).padStart(3, '0')}.bin`), randomBytes(FILE_SIZE));
   return { name, mp };
 }
 
 /** 1% of the files get new contents */
 async function change(mp: string, first: number): Promise<void> {
-  for (let i = first; i < first + FILES / 100; i++) await writeFile(join(mp, 'data', `f-${String(i).padStart(3, '0')}.bin`), randomBytes(FILE_SIZE));
+  for (let i = first; i < first + FILES / 100; i++)
+    await writeFile(join(mp, 'data', `f-${String(i).padStart(3, '0')}.bin`), randomBytes(FILE_SIZE));
 }
 
 function remoteOf(cfg: Record<string, unknown>, kind: RemoteKind): Remote {
@@ -71,7 +77,8 @@ async function storedBytes(remote: Remote): Promise<number> {
   return (await collect(remote.list('', { signal: AbortSignal.timeout(60_000) }))).reduce((a, e) => a + e.size, 0);
 }
 
-const ids = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z/.test(n)).sort();
+const ids = async (dir: string) =>
+  (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z/.test(n)).sort();
 
 interface KindState {
   volume: string;
@@ -88,227 +95,330 @@ const SLOW = 900_000;
 describe.each(REPO_KINDS)('repository on %s', (kind) => {
   const st = {} as KindState;
 
-  it('the second backup (1% of files changed) stores <= 5% of the first; rotation frees space; the first pulls identical after others went', async () => {
-    const { name, mp } = await makeVolume();
-    const root = join(tmp, kind);
-    st.volume = name;
-    st.mp = mp;
-    st.store = join(root, 'store');
-    st.cfg = { backup: { store: st.store, backup_sets: { a: { volumes: [name] }, b: { volumes: [name] } } }, remotes: remotesSection(sshd, join(root, 'r'), [kind]), retention: { enabled: false } };
-    const cli = await configFile(join(root, '..', `${kind}.yaml`), st.cfg);
-    const remote = remoteOf(st.cfg, kind);
-    try {
-      const first = await cli(['backup', '-s', 'a']);
-      expect(first.exitCode, first.stderr).toBe(0);
-      const s1 = await storedBytes(remote);
-      expect(s1).toBeGreaterThan(FILES * FILE_SIZE * 0.9);
-      await change(mp, 0);
-      const second = await cli(['backup', '-s', 'b']);
-      expect(second.exitCode, second.stderr).toBe(0);
-      const s2 = await storedBytes(remote);
-      console.info(`[${kind}] stored by the first upload: ${s1} bytes; added by the second (1% of files changed): ${s2 - s1} bytes (${((100 * (s2 - s1)) / s1).toFixed(2)}%)`);
-      expect(s2 - s1).toBeLessThanOrEqual(0.05 * s1);
-      expect(s2 - s1).toBeGreaterThanOrEqual((FILES / 100) * FILE_SIZE); // the changed files did travel
-      await change(mp, 10);
-      const third = await cli(['backup', '-s', 'b']);
-      expect(third.exitCode, third.stderr).toBe(0);
-      const s3b = await storedBytes(remote);
-
-      st.host = (await readdir(st.store)).filter((n) => !n.startsWith('.'))[0]!;
-      st.ids = await ids(join(st.store, st.host));
-      expect(st.ids).toHaveLength(3);
-      const listed = await cli(['--json', 'list-remote-backups', '-r', kind]);
-      expect((JSON.parse(listed.stdout) as { backups: { id: string; format: number }[] }).backups.map((b) => [b.id, b.format])).toEqual(st.ids.map((id) => [id, 2]));
-
-      // one backup per group kept: #1 (set a) and #3 (set b); #2 goes, and with it the objects only it needed
-      const rotCli = await configFile(join(root, '..', `${kind}-rot.yaml`), { ...st.cfg, retention: { last: 1, daily: 0, weekly: 0, monthly: 0, keep_within: 0 } });
-      const rot = await rotCli(['--json', 'rotate', '-r', kind]);
-      expect(rot.exitCode, rot.stderr).toBe(0);
-      const doc = JSON.parse(rot.stdout) as { reports: { removed: string[] }[]; sweeps: { ran: boolean; freed: number; packsRemoved: number }[] };
-      expect(doc.reports.flatMap((r) => r.removed)).toEqual([st.ids[1]]);
-      expect(doc.sweeps[0]).toMatchObject({ ran: true });
-      expect(doc.sweeps[0]!.freed).toBeGreaterThan(0);
-      const s4 = await storedBytes(remote);
-      expect(s4).toBeLessThan(s3b);
-
-      // #1 and #3 pull back exactly as the engine wrote them
-      const pullCli = await configFile(join(root, '..', `${kind}-pull.yaml`), { ...st.cfg, backup: { store: join(root, 'pulled') } });
-      for (const id of [st.ids[0]!, st.ids[2]!]) {
-        const pulled = await pullCli(['pull', kind, id]);
-        expect(pulled.exitCode, pulled.stderr).toBe(0);
-        const a = join(st.store, st.host, id);
-        const b = join(root, 'pulled', st.host, id);
-        expect(await readFile(join(b, 'manifest.json'), 'utf8')).toBe(await readFile(join(a, 'manifest.json'), 'utf8'));
-        expect(await describeTree(join(b, 'volumes', name))).toEqual(await describeTree(join(a, 'volumes', name)));
-        const verified = await pullCli(['verify', b]);
-        expect(verified.exitCode, verified.stdout).toBe(0);
-      }
-      expect(await readdir(join(root, 'pulled', st.host))).not.toContain(st.ids[1]);
-    } finally {
-      await remote.close();
-    }
-  }, SLOW);
-
-  it('a cut upload is resumed by the next: what it sent is not sent again, and it is never listed', async () => {
-    expect(st.ids, 'the first test must pass').toHaveLength(3);
-    const cfg = { ...st.cfg, remotes: remotesSection(sshd, join(tmp, kind, 'r-cut'), [kind]) };
-    const remote = remoteOf(cfg, kind);
-    const dir = join(st.store, st.host, st.ids[2]!);
-    const manifest = await readManifest(dir);
-    const base = { remote, backupDir: dir, manifest, store: st.store, level: 3, encrypted: false, canDecrypt: false, transfers: 1, packSize: 1 << 20 };
-    try {
-      const ac = new AbortController();
-      const emit = (e: EngineEvent) => {
-        if (e.type === 'log' && /stored pack/.test(e.msg)) ac.abort();
+  it(
+    'the second backup (1% of files changed) stores <= 5% of the first; rotation frees space; the first pulls identical after others went',
+    async () => {
+      const { name, mp } = await makeVolume();
+      const root = join(tmp, kind);
+      st.volume = name;
+      st.mp = mp;
+      st.store = join(root, 'store');
+      st.cfg = {
+        backup: { store: st.store, backup_sets: { a: { volumes: [name] }, b: { volumes: [name] } } },
+        remotes: remotesSection(sshd, join(root, 'r'), [kind]),
+        retention: { enabled: false },
       };
-      await expect(uploadSnapshot({ ...base, signal: ac.signal, emit })).rejects.toThrow();
-      expect((await listRemoteBackups(remote, AbortSignal.timeout(60_000))).backups).toEqual([]);
-      const sentBefore = await packObjects(remote);
-      expect(sentBefore.size).toBeGreaterThan(0);
+      const cli = await configFile(join(root, '..', `${kind}.yaml`), st.cfg);
+      const remote = remoteOf(st.cfg, kind);
+      try {
+        const first = await cli(['backup', '-s', 'a']);
+        expect(first.exitCode, first.stderr).toBe(0);
+        const s1 = await storedBytes(remote);
+        expect(s1).toBeGreaterThan(FILES * FILE_SIZE * 0.9);
+        await change(mp, 0);
+        const second = await cli(['backup', '-s', 'b']);
+        expect(second.exitCode, second.stderr).toBe(0);
+        const s2 = await storedBytes(remote);
+        console.info(
+          `[${kind}] stored by the first upload: ${s1} bytes; added by the second (1% of files changed): ${s2 - s1} bytes (${((100 * (s2 - s1)) / s1).toFixed(2)}%)`,
+        );
+        expect(s2 - s1).toBeLessThanOrEqual(0.05 * s1);
+        expect(s2 - s1).toBeGreaterThanOrEqual((FILES / 100) * FILE_SIZE); // the changed files did travel
+        await change(mp, 10);
+        const third = await cli(['backup', '-s', 'b']);
+        expect(third.exitCode, third.stderr).toBe(0);
+        const s3b = await storedBytes(remote);
 
-      const r = await uploadSnapshot({ ...base, signal: AbortSignal.timeout(300_000) });
-      expect(r.existed).toBe(false);
-      const after = await packObjects(remote);
-      const cutBytes = [...sentBefore.values()].reduce((a, s) => a + s.size, 0);
-      expect(r.skipped).toBeGreaterThanOrEqual(cutBytes);
-      // no object of the cut run's packs is in a pack of the resumed run
-      for (const [obj, at] of after) if (sentBefore.has(obj)) expect(at.pack).toBe(sentBefore.get(obj)!.pack);
-      expect((await listRemoteBackups(remote, AbortSignal.timeout(60_000))).backups.map((b) => b.id)).toEqual([st.ids[2]]);
-    } finally {
-      await remote.close();
-    }
-  }, SLOW);
+        st.host = (await readdir(st.store)).filter((n) => !n.startsWith('.'))[0]!;
+        st.ids = await ids(join(st.store, st.host));
+        expect(st.ids).toHaveLength(3);
+        const listed = await cli(['--json', 'list-remote-backups', '-r', kind]);
+        expect(
+          (JSON.parse(listed.stdout) as { backups: { id: string; format: number }[] }).backups.map((b) => [
+            b.id,
+            b.format,
+          ]),
+        ).toEqual(st.ids.map((id) => [id, 2]));
 
-  it('a bbackup killed (SIGKILL) mid-upload leaves no backup and no blocking lock; the next run sends only what is missing', async () => {
-    expect(st.ids, 'the first test must pass').toHaveLength(3);
-    const cfg = { ...st.cfg, backup: { ...(st.cfg.backup as object), store: join(tmp, kind, 'store-kill') }, remotes: remotesSection(sshd, join(tmp, kind, 'r-kill'), [kind]) };
-    const path = join(tmp, `${kind}-kill.yaml`);
-    const cli = await configFile(path, cfg);
-    const remote = remoteOf(cfg, kind);
-    try {
-      const { file, args, cwd } = cliCommand();
-      const child = execa(file, [...args, '-c', path, 'backup', '-s', 'a'], { cwd, reject: false, stdin: 'ignore', env: { NO_COLOR: '1' } });
-      // wait for the first pack to be on the remote with its index, then kill without warning
-      let killed = false;
-      const ended = child.then(() => undefined);
-      while (!killed) {
-        const listed = await collect(remote.list('packs', { signal: AbortSignal.timeout(60_000) })).catch(() => []);
-        if (listed.some((e) => e.key.endsWith('.idx.json'))) {
-          killed = child.kill('SIGKILL');
-          break;
+        // one backup per group kept: #1 (set a) and #3 (set b); #2 goes, and with it the objects only it needed
+        const rotCli = await configFile(join(root, '..', `${kind}-rot.yaml`), {
+          ...st.cfg,
+          retention: { last: 1, daily: 0, weekly: 0, monthly: 0, keep_within: 0 },
+        });
+        const rot = await rotCli(['--json', 'rotate', '-r', kind]);
+        expect(rot.exitCode, rot.stderr).toBe(0);
+        const doc = JSON.parse(rot.stdout) as {
+          reports: { removed: string[] }[];
+          sweeps: { ran: boolean; freed: number; packsRemoved: number }[];
+        };
+        expect(doc.reports.flatMap((r) => r.removed)).toEqual([st.ids[1]]);
+        expect(doc.sweeps[0]).toMatchObject({ ran: true });
+        expect(doc.sweeps[0]!.freed).toBeGreaterThan(0);
+        const s4 = await storedBytes(remote);
+        expect(s4).toBeLessThan(s3b);
+
+        // #1 and #3 pull back exactly as the engine wrote them
+        const pullCli = await configFile(join(root, '..', `${kind}-pull.yaml`), {
+          ...st.cfg,
+          backup: { store: join(root, 'pulled') },
+        });
+        for (const id of [st.ids[0]!, st.ids[2]!]) {
+          const pulled = await pullCli(['pull', kind, id]);
+          expect(pulled.exitCode, pulled.stderr).toBe(0);
+          const a = join(st.store, st.host, id);
+          const b = join(root, 'pulled', st.host, id);
+          expect(await readFile(join(b, 'manifest.json'), 'utf8')).toBe(
+            await readFile(join(a, 'manifest.json'), 'utf8'),
+          );
+          expect(await describeTree(join(b, 'volumes', name))).toEqual(await describeTree(join(a, 'volumes', name)));
+          const verified = await pullCli(['verify', b]);
+          expect(verified.exitCode, verified.stdout).toBe(0);
         }
-        const done = await Promise.race([ended.then(() => true), new Promise<false>((r) => setImmediate(() => r(false)))]);
-        if (done) break;
+        expect(await readdir(join(root, 'pulled', st.host))).not.toContain(st.ids[1]);
+      } finally {
+        await remote.close();
       }
-      const r = await child;
-      expect(killed, `the upload ended before a pack was stored: ${String(r.stderr)}`).toBe(true);
-      expect(r.signal).toBe('SIGKILL');
-      const sentBefore = await packObjects(remote);
-      expect(sentBefore.size).toBeGreaterThan(0);
-      expect((await listRemoteBackups(remote, AbortSignal.timeout(60_000))).backups).toEqual([]);
+    },
+    SLOW,
+  );
 
-      // the killed run's lock is left behind, but its run is provably dead: the next run proceeds
-      const again = await cli(['--json', 'backup', '-s', 'a']);
-      expect(again.exitCode, again.stderr).toBe(0);
-      const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000), undefined, { details: true });
-      expect(listed.backups).toHaveLength(1);
-      // nothing the killed run stored was sent again: each of its objects is still only in its pack
-      for (const [obj, at] of await packObjects(remote)) if (sentBefore.has(obj)) expect(at.pack).toBe(sentBefore.get(obj)!.pack);
-      expect(listed.backups[0]!.info!.added).toBeLessThan(listed.backups[0]!.info!.size);
-      const pullCli = await configFile(join(tmp, `${kind}-kill-pull.yaml`), { ...cfg, backup: { store: join(tmp, kind, 'store-kill-pulled') } });
-      const pulled = await pullCli(['pull', kind, listed.backups[0]!.id]);
-      expect(pulled.exitCode, pulled.stderr).toBe(0);
-    } finally {
-      await remote.close();
-    }
-  }, SLOW);
+  it(
+    'a cut upload is resumed by the next: what it sent is not sent again, and it is never listed',
+    async () => {
+      expect(st.ids, 'the first test must pass').toHaveLength(3);
+      const cfg = { ...st.cfg, remotes: remotesSection(sshd, join(tmp, kind, 'r-cut'), [kind]) };
+      const remote = remoteOf(cfg, kind);
+      const dir = join(st.store, st.host, st.ids[2]!);
+      const manifest = await readManifest(dir);
+      const base = {
+        remote,
+        backupDir: dir,
+        manifest,
+        store: st.store,
+        level: 3,
+        encrypted: false,
+        canDecrypt: false,
+        transfers: 1,
+        packSize: 1 << 20,
+      };
+      try {
+        const ac = new AbortController();
+        const emit = (e: EngineEvent) => {
+          if (e.type === 'log' && /stored pack/.test(e.msg)) ac.abort();
+        };
+        await expect(uploadSnapshot({ ...base, signal: ac.signal, emit })).rejects.toThrow();
+        expect((await listRemoteBackups(remote, AbortSignal.timeout(60_000))).backups).toEqual([]);
+        const sentBefore = await packObjects(remote);
+        expect(sentBefore.size).toBeGreaterThan(0);
 
-  it('two hosts uploading to one remote share identical objects', async () => {
-    expect(st.ids).toHaveLength(3);
-    const engine = process.env.DOCKER_HOST!;
-    const cfg = { ...st.cfg, backup: { store: join(tmp, kind, 'store-hosts') }, hosts: { alpha: { docker_host: engine }, beta: { docker_host: engine } }, remotes: remotesSection(sshd, join(tmp, kind, 'r-hosts'), [kind]) };
-    const cli = await configFile(join(tmp, `${kind}-hosts.yaml`), cfg);
-    const remote = remoteOf(cfg, kind);
-    try {
-      const a = await cli(['--host', 'alpha', 'backup', '--volumes', st.volume]);
-      expect(a.exitCode, a.stderr).toBe(0);
-      const sa = await storedBytes(remote);
-      const b = await cli(['--host', 'beta', 'backup', '--volumes', st.volume]);
-      expect(b.exitCode, b.stderr).toBe(0);
-      const sb = await storedBytes(remote);
-      expect(sb - sa).toBeLessThanOrEqual(0.05 * sa);
-      const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000), undefined, { details: true });
-      expect(listed.backups.map((x) => x.host).sort()).toEqual(['alpha', 'beta']);
-      const beta = listed.backups.find((x) => x.host === 'beta')!;
-      expect(beta.info!.added).toBeLessThan(0.05 * beta.info!.size);
-    } finally {
-      await remote.close();
-    }
-  }, SLOW);
+        const r = await uploadSnapshot({ ...base, signal: AbortSignal.timeout(300_000) });
+        expect(r.existed).toBe(false);
+        const after = await packObjects(remote);
+        const cutBytes = [...sentBefore.values()].reduce((a, s) => a + s.size, 0);
+        expect(r.skipped).toBeGreaterThanOrEqual(cutBytes);
+        // no object of the cut run's packs is in a pack of the resumed run
+        for (const [obj, at] of after) if (sentBefore.has(obj)) expect(at.pack).toBe(sentBefore.get(obj)!.pack);
+        expect((await listRemoteBackups(remote, AbortSignal.timeout(60_000))).backups.map((b) => b.id)).toEqual([
+          st.ids[2],
+        ]);
+      } finally {
+        await remote.close();
+      }
+    },
+    SLOW,
+  );
 
-  it('verify --remote: a damaged pack is found only with --read-data; a pack deleted by hand is found', async () => {
-    expect(st.ids).toHaveLength(3);
-    const cli = await configFile(join(tmp, `${kind}-verify.yaml`), st.cfg);
-    const remote = remoteOf(st.cfg, kind);
-    try {
-      const ok = await cli(['verify', '--remote', kind, '--all', '--read-data']);
-      expect(ok.exitCode, ok.stdout + ok.stderr).toBe(0);
-      expect(ok.stdout).toMatch(new RegExp(`ok\\s+${st.ids[0]}`));
-      const { objects } = await refsOf(remote, st.host, st.ids[0]!);
-      const packs = await packObjects(remote);
-      const damaged = packs.get(objects.find((o) => packs.has(o))!)!.pack;
-      const key = (await collect(remote.list('packs', { signal: AbortSignal.timeout(60_000) }))).find((e) => e.key.startsWith(`packs/${damaged}.tar.zst`))!;
-      const garbage = randomBytes(key.size);
-      await remote.put(key.key.replace(/\.age$/, ''), () => Readable.from([garbage]), { signal: AbortSignal.timeout(60_000), plaintext: true });
-      const listingOnly = await cli(['verify', '--remote', kind, st.ids[0]!]);
-      expect(listingOnly.exitCode, listingOnly.stdout).toBe(0);
-      const read = await cli(['verify', '--remote', kind, st.ids[0]!, '--read-data']);
-      expect(read.exitCode).toBe(4);
-      expect(read.stdout).toContain(`pack ${damaged}`);
+  it(
+    'a bbackup killed (SIGKILL) mid-upload leaves no backup and no blocking lock; the next run sends only what is missing',
+    async () => {
+      expect(st.ids, 'the first test must pass').toHaveLength(3);
+      const cfg = {
+        ...st.cfg,
+        backup: { ...(st.cfg.backup as object), store: join(tmp, kind, 'store-kill') },
+        remotes: remotesSection(sshd, join(tmp, kind, 'r-kill'), [kind]),
+      };
+      const path = join(tmp, `${kind}-kill.yaml`);
+      const cli = await configFile(path, cfg);
+      const remote = remoteOf(cfg, kind);
+      try {
+        const { file, args, cwd } = cliCommand();
+        const child = execa(file, [...args, '-c', path, 'backup', '-s', 'a'], {
+          cwd,
+          reject: false,
+          stdin: 'ignore',
+          env: { NO_COLOR: '1' },
+        });
+        // wait for the first pack to be on the remote with its index, then kill without warning
+        let killed = false;
+        const ended = child.then(() => undefined);
+        while (!killed) {
+          const listed = await collect(remote.list('packs', { signal: AbortSignal.timeout(60_000) })).catch(() => []);
+          if (listed.some((e) => e.key.endsWith('.idx.json'))) {
+            killed = child.kill('SIGKILL');
+            break;
+          }
+          const done = await Promise.race([
+            ended.then(() => true),
+            new Promise<false>((r) => setImmediate(() => r(false))),
+          ]);
+          if (done) break;
+        }
+        const r = await child;
+        expect(killed, `the upload ended before a pack was stored: ${String(r.stderr)}`).toBe(true);
+        expect(r.signal).toBe('SIGKILL');
+        const sentBefore = await packObjects(remote);
+        expect(sentBefore.size).toBeGreaterThan(0);
+        expect((await listRemoteBackups(remote, AbortSignal.timeout(60_000))).backups).toEqual([]);
 
-      const third = await refsOf(remote, st.host, st.ids[2]!);
-      const gone = [...new Set(third.objects.map((o) => packs.get(o)?.pack).filter((p) => p && p !== damaged))][0]!;
-      const goneKey = (await collect(remote.list('packs', { signal: AbortSignal.timeout(60_000) }))).find((e) => e.key.startsWith(`packs/${gone}.tar.zst`))!.key;
-      await remote.remove(goneKey, { signal: AbortSignal.timeout(60_000) });
-      const missing = await cli(['--json', 'verify', '--remote', kind, st.ids[2]!, '--read-data']);
-      expect(missing.exitCode).toBe(4);
-      const report = JSON.parse(missing.stdout) as { ok: boolean; verified: { problems: string[] }[] };
-      expect(report.ok).toBe(false);
-      expect(report.verified[0]!.problems.join('\n')).toMatch(/object [0-9a-f]{64} is missing/);
-    } finally {
-      await remote.close();
-    }
-  }, SLOW);
+        // the killed run's lock is left behind, but its run is provably dead: the next run proceeds
+        const again = await cli(['--json', 'backup', '-s', 'a']);
+        expect(again.exitCode, again.stderr).toBe(0);
+        const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000), undefined, { details: true });
+        expect(listed.backups).toHaveLength(1);
+        // nothing the killed run stored was sent again: each of its objects is still only in its pack
+        for (const [obj, at] of await packObjects(remote))
+          if (sentBefore.has(obj)) expect(at.pack).toBe(sentBefore.get(obj)!.pack);
+        expect(listed.backups[0]!.info!.added).toBeLessThan(listed.backups[0]!.info!.size);
+        const pullCli = await configFile(join(tmp, `${kind}-kill-pull.yaml`), {
+          ...cfg,
+          backup: { store: join(tmp, kind, 'store-kill-pulled') },
+        });
+        const pulled = await pullCli(['pull', kind, listed.backups[0]!.id]);
+        expect(pulled.exitCode, pulled.stderr).toBe(0);
+      } finally {
+        await remote.close();
+      }
+    },
+    SLOW,
+  );
 
-  it('encryption is write-only: upload and rotate with recipients only; pull with the identity', async () => {
-    expect(st.ids).toHaveLength(3);
-    const key = join(tmp, `${kind}-age.key`);
-    await execa('age-keygen', ['-o', key]);
-    const recipient = (await readFile(key, 'utf8')).match(/public key: (age1\w+)/)![1]!;
-    const remotes = remotesSection(sshd, join(tmp, kind, 'r-enc'), [kind]);
-    const cfg = { ...st.cfg, backup: { ...(st.cfg.backup as object), store: join(tmp, kind, 'store-enc') }, remotes, encryption: { enabled: true, recipients: [recipient] }, retention: { last: 1, daily: 0, weekly: 0, monthly: 0, keep_within: 0 } };
-    const cli = await configFile(join(tmp, `${kind}-enc.yaml`), cfg);
-    const remote = remoteOf(cfg, kind);
-    try {
-      const one = await cli(['backup', '-s', 'a']);
-      expect(one.exitCode, one.stderr).toBe(0);
-      await change(st.mp, 20);
-      const two = await cli(['backup', '-s', 'a']); // rotation after it removes the first, and sweeps
-      expect(two.exitCode, two.stderr).toBe(0);
-      const encIds = await ids(join(tmp, kind, 'store-enc', st.host));
-      const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000));
-      expect(listed.backups.map((b) => [b.id, b.encrypted])).toEqual([[encIds[1], true]]);
-      const plaintext = (await collect(remote.list('', { signal: AbortSignal.timeout(60_000) }))).map((e) => e.key).filter((k) => !k.endsWith('.age'));
-      for (const k of plaintext) expect(k).toMatch(/^(bbackup-repo\.json|packs\/[0-9a-f]{32}\.idx\.json|snapshots\/[^/]+\/[^/]+\/(info\.json|refs\.json\.gz))$/);
-      // the identity is needed only to read
-      const pullCli = await configFile(join(tmp, `${kind}-enc-pull.yaml`), { ...cfg, backup: { store: join(tmp, kind, 'store-enc-pulled') }, encryption: { enabled: false, identity_file: key } });
-      const pulled = await pullCli(['pull', kind, encIds[1]!]);
-      expect(pulled.exitCode, pulled.stderr).toBe(0);
-      expect(await describeTree(join(tmp, kind, 'store-enc-pulled', st.host, encIds[1]!, 'volumes', st.volume))).toEqual(await describeTree(join(tmp, kind, 'store-enc', st.host, encIds[1]!, 'volumes', st.volume)));
-    } finally {
-      await remote.close();
-    }
-  }, SLOW);
+  it(
+    'two hosts uploading to one remote share identical objects',
+    async () => {
+      expect(st.ids).toHaveLength(3);
+      const engine = process.env.DOCKER_HOST!;
+      const cfg = {
+        ...st.cfg,
+        backup: { store: join(tmp, kind, 'store-hosts') },
+        hosts: { alpha: { docker_host: engine }, beta: { docker_host: engine } },
+        remotes: remotesSection(sshd, join(tmp, kind, 'r-hosts'), [kind]),
+      };
+      const cli = await configFile(join(tmp, `${kind}-hosts.yaml`), cfg);
+      const remote = remoteOf(cfg, kind);
+      try {
+        const a = await cli(['--host', 'alpha', 'backup', '--volumes', st.volume]);
+        expect(a.exitCode, a.stderr).toBe(0);
+        const sa = await storedBytes(remote);
+        const b = await cli(['--host', 'beta', 'backup', '--volumes', st.volume]);
+        expect(b.exitCode, b.stderr).toBe(0);
+        const sb = await storedBytes(remote);
+        expect(sb - sa).toBeLessThanOrEqual(0.05 * sa);
+        const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000), undefined, { details: true });
+        expect(listed.backups.map((x) => x.host).sort()).toEqual(['alpha', 'beta']);
+        const beta = listed.backups.find((x) => x.host === 'beta')!;
+        expect(beta.info!.added).toBeLessThan(0.05 * beta.info!.size);
+      } finally {
+        await remote.close();
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    'verify --remote: a damaged pack is found only with --read-data; a pack deleted by hand is found',
+    async () => {
+      expect(st.ids).toHaveLength(3);
+      const cli = await configFile(join(tmp, `${kind}-verify.yaml`), st.cfg);
+      const remote = remoteOf(st.cfg, kind);
+      try {
+        const ok = await cli(['verify', '--remote', kind, '--all', '--read-data']);
+        expect(ok.exitCode, ok.stdout + ok.stderr).toBe(0);
+        expect(ok.stdout).toMatch(new RegExp(`ok\\s+${st.ids[0]}`));
+        const { objects } = await refsOf(remote, st.host, st.ids[0]!);
+        const packs = await packObjects(remote);
+        const damaged = packs.get(objects.find((o) => packs.has(o))!)!.pack;
+        const key = (await collect(remote.list('packs', { signal: AbortSignal.timeout(60_000) }))).find((e) =>
+          e.key.startsWith(`packs/${damaged}.tar.zst`),
+        )!;
+        const garbage = randomBytes(key.size);
+        await remote.put(key.key.replace(/\.age$/, ''), () => Readable.from([garbage]), {
+          signal: AbortSignal.timeout(60_000),
+          plaintext: true,
+        });
+        const listingOnly = await cli(['verify', '--remote', kind, st.ids[0]!]);
+        expect(listingOnly.exitCode, listingOnly.stdout).toBe(0);
+        const read = await cli(['verify', '--remote', kind, st.ids[0]!, '--read-data']);
+        expect(read.exitCode).toBe(4);
+        expect(read.stdout).toContain(`pack ${damaged}`);
+
+        const third = await refsOf(remote, st.host, st.ids[2]!);
+        const gone = [...new Set(third.objects.map((o) => packs.get(o)?.pack).filter((p) => p && p !== damaged))][0]!;
+        const goneKey = (await collect(remote.list('packs', { signal: AbortSignal.timeout(60_000) }))).find((e) =>
+          e.key.startsWith(`packs/${gone}.tar.zst`),
+        )!.key;
+        await remote.remove(goneKey, { signal: AbortSignal.timeout(60_000) });
+        const missing = await cli(['--json', 'verify', '--remote', kind, st.ids[2]!, '--read-data']);
+        expect(missing.exitCode).toBe(4);
+        const report = JSON.parse(missing.stdout) as { ok: boolean; verified: { problems: string[] }[] };
+        expect(report.ok).toBe(false);
+        expect(report.verified[0]!.problems.join('\n')).toMatch(/object [0-9a-f]{64} is missing/);
+      } finally {
+        await remote.close();
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    'encryption is write-only: upload and rotate with recipients only; pull with the identity',
+    async () => {
+      expect(st.ids).toHaveLength(3);
+      const key = join(tmp, `${kind}-age.key`);
+      await execa('age-keygen', ['-o', key]);
+      const recipient = (await readFile(key, 'utf8')).match(/public key: (age1\w+)/)![1]!;
+      const remotes = remotesSection(sshd, join(tmp, kind, 'r-enc'), [kind]);
+      const cfg = {
+        ...st.cfg,
+        backup: { ...(st.cfg.backup as object), store: join(tmp, kind, 'store-enc') },
+        remotes,
+        encryption: { enabled: true, recipients: [recipient] },
+        retention: { last: 1, daily: 0, weekly: 0, monthly: 0, keep_within: 0 },
+      };
+      const cli = await configFile(join(tmp, `${kind}-enc.yaml`), cfg);
+      const remote = remoteOf(cfg, kind);
+      try {
+        const one = await cli(['backup', '-s', 'a']);
+        expect(one.exitCode, one.stderr).toBe(0);
+        await change(st.mp, 20);
+        const two = await cli(['backup', '-s', 'a']); // rotation after it removes the first, and sweeps
+        expect(two.exitCode, two.stderr).toBe(0);
+        const encIds = await ids(join(tmp, kind, 'store-enc', st.host));
+        const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000));
+        expect(listed.backups.map((b) => [b.id, b.encrypted])).toEqual([[encIds[1], true]]);
+        const plaintext = (await collect(remote.list('', { signal: AbortSignal.timeout(60_000) })))
+          .map((e) => e.key)
+          .filter((k) => !k.endsWith('.age'));
+        for (const k of plaintext)
+          expect(k).toMatch(
+            /^(bbackup-repo\.json|packs\/[0-9a-f]{32}\.idx\.json|snapshots\/[^/]+\/[^/]+\/(info\.json|refs\.json\.gz))$/,
+          );
+        // the identity is needed only to read
+        const pullCli = await configFile(join(tmp, `${kind}-enc-pull.yaml`), {
+          ...cfg,
+          backup: { store: join(tmp, kind, 'store-enc-pulled') },
+          encryption: { enabled: false, identity_file: key },
+        });
+        const pulled = await pullCli(['pull', kind, encIds[1]!]);
+        expect(pulled.exitCode, pulled.stderr).toBe(0);
+        expect(
+          await describeTree(join(tmp, kind, 'store-enc-pulled', st.host, encIds[1]!, 'volumes', st.volume)),
+        ).toEqual(await describeTree(join(tmp, kind, 'store-enc', st.host, encIds[1]!, 'volumes', st.volume)));
+      } finally {
+        await remote.close();
+      }
+    },
+    SLOW,
+  );
 });
 
 /** objectId -> pack and size, from every pack index on the remote */

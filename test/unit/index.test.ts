@@ -62,7 +62,9 @@ describe('writeTreeIndex', () => {
     await link(join(parent, 'd/same2'), join(child, 'd/same2'));
     await writeFile(join(child, 'd/changed'), 'v2');
     await writeFile(join(child, 'd/new'), 'new');
-    const r = await writeTreeIndex(child, join(base, 'c.jsonl'), { parent: { root: parent, index: join(base, 'p.jsonl') } });
+    const r = await writeTreeIndex(child, join(base, 'c.jsonl'), {
+      parent: { root: parent, index: join(base, 'p.jsonl') },
+    });
     expect(r.hashed).toBe(2);
     expect(r.fileCount).toBe(4);
     const entries = await read(join(base, 'c.jsonl'));
@@ -78,7 +80,9 @@ describe('writeTreeIndex', () => {
     await writeFile(join(base, 'p/f'), 'old');
     await writeTreeIndex(join(base, 'p'), join(base, 'p.jsonl'));
     await writeFile(join(base, 'c/f'), 'new!');
-    const r = await writeTreeIndex(join(base, 'c'), join(base, 'c.jsonl'), { parent: { root: join(base, 'p'), index: join(base, 'p.jsonl') } });
+    const r = await writeTreeIndex(join(base, 'c'), join(base, 'c.jsonl'), {
+      parent: { root: join(base, 'p'), index: join(base, 'p.jsonl') },
+    });
     expect(r.hashed).toBe(1);
     expect((await read(join(base, 'c.jsonl')))[1]!.sha256).toBe(sha('new!'));
   });

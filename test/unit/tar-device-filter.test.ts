@@ -14,7 +14,8 @@ import { TarDeviceFilter } from '../../src/backup/tar-device-filter.js';
 const root = mkdtempSync(join(tmpdir(), 'bbt-dur-tar-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const sh = (script: string, cwd = root) => execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8' });
+const sh = (script: string, cwd = root) =>
+  execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8' });
 const LONG = `${'deep-folder-name-'.repeat(5)}/${'x'.repeat(60)}`;
 
 /** A volume-like folder with everything the filter must keep, and four device nodes. */
@@ -65,18 +66,32 @@ describe('tar device filter', () => {
       const { out, f } = await filter(archive, chunk);
       expect(listing(out)).toEqual(listing(archive).filter((l) => !isDevice(l)));
       expect(f.skipped.count).toBe(5);
-      expect([...f.skipped.paths].sort()).toEqual([LONG, 'loop0', 'sub/null0', 'sub/null0-again', 'ünïcode-dev'].sort());
+      expect([...f.skipped.paths].sort()).toEqual(
+        [LONG, 'loop0', 'sub/null0', 'sub/null0-again', 'ünïcode-dev'].sort(),
+      );
       // what is left extracts cleanly and keeps sparse data, links, xattrs, ACLs and setuid
       const dest = join(root, `x-${format}-${chunk}`);
       sh(`mkdir '${dest}'`);
-      execFileSync('tar', ['-C', dest, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '-xpf', '-'], { input: out });
-      const probe = sh(`cd '${dest}'; find . \\( -type c -o -type b \\) | wc -l; stat -c '%h %a' file suid; getfattr -n user.color --only-values attrs; echo; cmp sparse '${src}/sparse' && echo same; cmp inner.tar '${src}/inner.tar' && echo inner; stat -c %F fifo`);
+      execFileSync('tar', ['-C', dest, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '-xpf', '-'], {
+        input: out,
+      });
+      const probe = sh(
+        `cd '${dest}'; find . \\( -type c -o -type b \\) | wc -l; stat -c '%h %a' file suid; getfattr -n user.color --only-values attrs; echo; cmp sparse '${src}/sparse' && echo same; cmp inner.tar '${src}/inner.tar' && echo inner; stat -c %F fifo`,
+      );
       expect(probe.split('\n')).toEqual(['0', '2 644', '1 4755', 'blue', 'same', 'inner', 'fifo', '']);
     });
   }
 
   it('reads a pax size= that overrides the header (as Docker writes files over 8 GiB)', async () => {
-    const entries = [paxHeader({ size: '5' }), header('big', '0', 0), pad(Buffer.from('12345')), header('dev', '3', 0), header('after', '0', 3), pad(Buffer.from('abc')), Buffer.alloc(1024)];
+    const entries = [
+      paxHeader({ size: '5' }),
+      header('big', '0', 0),
+      pad(Buffer.from('12345')),
+      header('dev', '3', 0),
+      header('after', '0', 3),
+      pad(Buffer.from('abc')),
+      Buffer.alloc(1024),
+    ];
     const archive = Buffer.concat(entries);
     expect(listing(archive).map((l) => l.split(' ').at(-1))).toEqual(['after', 'big', 'dev']);
     const { out, f } = await filter(archive, 100);

@@ -67,17 +67,33 @@ export const hostReader: VolumeReader = {
     await mkdir(target, { recursive: true });
     // detached: own process group, so pause/cancel reach every rsync process and a terminal's
     // Ctrl-C reaches only bbackup, which then stops rsync itself.
-    const proc = execa('rsync', rsyncSnapshotArgs(volume.mountpoint, target, linkDest), { reject: false, detached: true, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, maxBuffer: { stderr: 1 << 20 } });
+    const proc = execa('rsync', rsyncSnapshotArgs(volume.mountpoint, target, linkDest), {
+      reject: false,
+      detached: true,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: { stdout: false, stderr: true },
+      maxBuffer: { stderr: 1 << 20 },
+    });
     const unregister = ctx.suspendable(groupSuspender(proc));
     const unhook = killGroupOnAbort(proc, ctx.signal);
     const skippedDevices = noSkippedDevices();
-    const parse = progressParser((bytes, total) => ctx.progress(bytes, volume.estimatedBytes ?? total), (path) => noteDevice(skippedDevices, path));
+    const parse = progressParser(
+      (bytes, total) => ctx.progress(bytes, volume.estimatedBytes ?? total),
+      (path) => noteDevice(skippedDevices, path),
+    );
     proc.stdout!.setEncoding('utf8').on('data', parse);
     try {
       const r = await proc;
       ctx.signal.throwIfAborted();
       if (r.exitCode === 24) ctx.log('warn', `volume ${volume.name}: some files vanished while rsync copied them`);
-      if (r.exitCode === undefined || !RSYNC_OK.has(r.exitCode) || r.signal) throw toolError('rsync', `volume ${volume.name}`, { exitCode: r.exitCode, signal: r.signal, stderr: String(r.stderr ?? '') });
+      if (r.exitCode === undefined || !RSYNC_OK.has(r.exitCode) || r.signal)
+        throw toolError('rsync', `volume ${volume.name}`, {
+          exitCode: r.exitCode,
+          signal: r.signal,
+          stderr: String(r.stderr ?? ''),
+        });
       return { skippedDevices };
     } finally {
       unhook();
@@ -90,7 +106,10 @@ export const hostReader: VolumeReader = {
     // execa would wait for a stream we never read. With -vv and the archive on stdout, GNU tar
     // lists what it stores on stderr, one line per member: device lines are counted (see
     // ArchiveStream.deviceEntries), "tar: " lines are its diagnostics.
-    const proc = spawn('tar', ['-vv', ...tarCreateArgs(volume.mountpoint)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('tar', ['-vv', ...tarCreateArgs(volume.mountpoint)], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const listing = tarListing();
     proc.stderr.setEncoding('utf8').on('data', listing.write);
     const stderrDone = once(proc.stderr, 'end').catch(() => undefined);
@@ -107,8 +126,14 @@ export const hostReader: VolumeReader = {
         const stderr = listing.end();
         ctx.signal.throwIfAborted();
         // GNU tar exits 1 when a file changed while it was read: stored, but warn.
-        if (r.code === 1) ctx.log('warn', `volume ${volume.name}: ${stderr.trim() || 'files changed while tar read them'}`);
-        else if (r.code !== 0) throw toolError('tar', `volume ${volume.name}`, { exitCode: r.code ?? undefined, signal: r.signal ?? undefined, stderr });
+        if (r.code === 1)
+          ctx.log('warn', `volume ${volume.name}: ${stderr.trim() || 'files changed while tar read them'}`);
+        else if (r.code !== 0)
+          throw toolError('tar', `volume ${volume.name}`, {
+            exitCode: r.code ?? undefined,
+            signal: r.signal ?? undefined,
+            stderr,
+          });
       } finally {
         unhook();
         unregister();

@@ -62,8 +62,19 @@ async function runHelper(deps: ReaderDeps, volume: string, cmd: string[], ctx: R
     throw dockerError(err, `helper container for volume ${volume}`, ctx.signal);
   }
   ctx.log('debug', `helper ${container.id.slice(0, 12)} runs ${cmd[0]} for volume ${volume}`);
-  const unregister = ctx.suspendable({ suspend: () => container.pause().then(() => undefined), resume: () => container.unpause().then(() => undefined).catch(() => undefined) });
-  const onAbort = () => void container.unpause().catch(() => undefined).then(() => container.kill().catch(() => undefined));
+  const unregister = ctx.suspendable({
+    suspend: () => container.pause().then(() => undefined),
+    resume: () =>
+      container
+        .unpause()
+        .then(() => undefined)
+        .catch(() => undefined),
+  });
+  const onAbort = () =>
+    void container
+      .unpause()
+      .catch(() => undefined)
+      .then(() => container.kill().catch(() => undefined));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   if (ctx.signal.aborted) onAbort();
   const finished = (async () => {
@@ -98,15 +109,30 @@ export function workerReader(deps: ReaderDeps): VolumeReader {
     mode: 'worker',
     async snapshot(req: SnapshotRequest, ctx: ReadContext) {
       await mkdir(req.target, { recursive: true });
-      const args = rsyncSnapshotArgs(SOURCE, inStore(deps, req.target), req.linkDest ? inStore(deps, req.linkDest) : undefined);
+      const args = rsyncSnapshotArgs(
+        SOURCE,
+        inStore(deps, req.target),
+        req.linkDest ? inStore(deps, req.linkDest) : undefined,
+      );
       const helper = await runHelper(deps, req.volume.name, ['/usr/bin/rsync', ...args], ctx);
       const skippedDevices = noSkippedDevices();
-      helper.stdout.setEncoding('utf8').on('data', progressParser((bytes, total) => ctx.progress(bytes, req.volume.estimatedBytes ?? total), (path) => noteDevice(skippedDevices, path)));
+      helper.stdout.setEncoding('utf8').on(
+        'data',
+        progressParser(
+          (bytes, total) => ctx.progress(bytes, req.volume.estimatedBytes ?? total),
+          (path) => noteDevice(skippedDevices, path),
+        ),
+      );
       const stderr = collect(helper.stderr);
       const code = await helper.finished;
       ctx.signal.throwIfAborted();
       if (code === 24) ctx.log('warn', `volume ${req.volume.name}: some files vanished while rsync copied them`);
-      if (!RSYNC_OK.has(code)) throw toolError('rsync', `volume ${req.volume.name}`, { exitCode: code, signal: code === 137 ? 'SIGKILL' : undefined, stderr: stderr() });
+      if (!RSYNC_OK.has(code))
+        throw toolError('rsync', `volume ${req.volume.name}`, {
+          exitCode: code,
+          signal: code === 137 ? 'SIGKILL' : undefined,
+          stderr: stderr(),
+        });
       return { skippedDevices };
     },
     async archive(volume, ctx): Promise<ArchiveStream> {
@@ -114,8 +140,14 @@ export function workerReader(deps: ReaderDeps): VolumeReader {
       const stderr = collect(helper.stderr);
       const done = helper.finished.then((code) => {
         ctx.signal.throwIfAborted();
-        if (code === 1) ctx.log('warn', `volume ${volume.name}: ${stderr().trim() || 'files changed while tar read them'}`);
-        else if (code !== 0) throw toolError('tar', `volume ${volume.name}`, { exitCode: code, signal: code === 137 ? 'SIGKILL' : undefined, stderr: stderr() });
+        if (code === 1)
+          ctx.log('warn', `volume ${volume.name}: ${stderr().trim() || 'files changed while tar read them'}`);
+        else if (code !== 0)
+          throw toolError('tar', `volume ${volume.name}`, {
+            exitCode: code,
+            signal: code === 137 ? 'SIGKILL' : undefined,
+            stderr: stderr(),
+          });
       });
       return { stream: helper.stdout, done };
     },

@@ -16,7 +16,11 @@ export function register(program: Command, action: Action): void {
 
 async function tuiCommand(ctx: CliContext): Promise<Ending> {
   const open = ctx.io.tui;
-  if (!open) throw new BbackupError('USAGE', 'the TUI is not available here; use a command (bbackup --help lists them)');
+  if (!open)
+    throw new BbackupError('USAGE', 'the TUI is not available here; use a command (bbackup --help lists them)');
   const { stdout, stderr, env } = ctx.io;
-  return withInterrupt((stop) => open({ stdout, stderr, env, loaded: ctx.loadedConfig, docker: () => ctx.docker(), stop }), { signals: ['SIGINT', 'SIGTERM', 'SIGHUP'] });
+  return withInterrupt(
+    (stop) => open({ stdout, stderr, env, loaded: ctx.loadedConfig, docker: () => ctx.docker(), stop }),
+    { signals: ['SIGINT', 'SIGTERM', 'SIGHUP'] },
+  );
 }

@@ -15,9 +15,20 @@ interface PlanRow {
 
 export function planRows(plan: BackupPlan): PlanRow[] {
   return [
-    ...plan.containers.map((c) => ({ kind: 'container', name: c.name, how: `inspect + logs (${c.state})`, parent: '-' })),
+    ...plan.containers.map((c) => ({
+      kind: 'container',
+      name: c.name,
+      how: `inspect + logs (${c.state})`,
+      parent: '-',
+    })),
     ...plan.networks.map((n) => ({ kind: 'network', name: n.name, how: `inspect (${n.driver})`, parent: '-' })),
-    ...plan.volumes.map((v) => ({ kind: 'volume', name: v.name, how: `${v.format} via ${v.mode}`, size: v.estimatedBytes, parent: v.parent ?? (v.format === 'tree' ? 'none (full copy)' : '-') })),
+    ...plan.volumes.map((v) => ({
+      kind: 'volume',
+      name: v.name,
+      how: `${v.format} via ${v.mode}`,
+      size: v.estimatedBytes,
+      parent: v.parent ?? (v.format === 'tree' ? 'none (full copy)' : '-'),
+    })),
   ];
 }
 
@@ -31,7 +42,13 @@ export function formatPlan(plan: BackupPlan): string {
     { header: 'PARENT', value: (r) => r.parent },
   ]);
   const warnings = plan.warnings.map((w) => `warning: ${w}`);
-  return [head, table, `estimated volume data: ${formatBytes(plan.estimatedBytes)}`, `retention group: ${plan.group}`, ...warnings].join('\n');
+  return [
+    head,
+    table,
+    `estimated volume data: ${formatBytes(plan.estimatedBytes)}`,
+    `retention group: ${plan.group}`,
+    ...warnings,
+  ].join('\n');
 }
 
 export function summaryDocument(result: JobResult<BackupValue>, seconds: number): Record<string, unknown> {
@@ -46,7 +63,12 @@ export function summaryDocument(result: JobResult<BackupValue>, seconds: number)
     group: v?.manifest.group,
     parent: v?.manifest.parent,
     seconds: Math.round(seconds * 10) / 10,
-    items: v?.manifest.items.map((i) => ({ kind: i.kind, name: i.name, ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}) })) ?? [],
+    items:
+      v?.manifest.items.map((i) => ({
+        kind: i.kind,
+        name: i.name,
+        ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}),
+      })) ?? [],
     errors: result.errors,
     uploads: v?.post?.uploads,
   };
@@ -57,10 +79,17 @@ export function formatSummary(result: JobResult<BackupValue>, seconds: number): 
   const lines: string[] = [];
   if (v && !v.dryRun) {
     const volumeBytes = v.manifest.items.reduce((s, i) => s + (i.kind === 'volume' ? i.bytes : 0), 0);
-    lines.push(`backup ${v.id} ${v.manifest.status}: ${v.manifest.items.length - 1} items, ${formatBytes(volumeBytes)} of volume data in ${formatDuration(seconds)}`, `  ${v.dir}`);
+    lines.push(
+      `backup ${v.id} ${v.manifest.status}: ${v.manifest.items.length - 1} items, ${formatBytes(volumeBytes)} of volume data in ${formatDuration(seconds)}`,
+      `  ${v.dir}`,
+    );
   }
   if (result.outcome === 'cancelled') lines.push('backup cancelled: nothing was kept from this run');
   else if (result.outcome === 'failed') lines.push(`backup failed: ${result.errors.map((e) => e.message).join('; ')}`);
-  else if (result.outcome === 'partial') lines.push(`finished with ${result.errors.length} problem(s):`, ...result.errors.map((e) => `  ${e.item}: ${e.message}`));
+  else if (result.outcome === 'partial')
+    lines.push(
+      `finished with ${result.errors.length} problem(s):`,
+      ...result.errors.map((e) => `  ${e.item}: ${e.message}`),
+    );
   return lines.join('\n');
 }

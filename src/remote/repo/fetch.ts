@@ -48,7 +48,7 @@ class Writer {
       return;
     }
     let run = -1;
-    for (let i = 0; i < chunk.length; ) {
+    for (let i = 0; i < chunk.length;) {
       const end = Math.min(chunk.length, i + BLOCK - ((this.pos + i) % BLOCK));
       const zero = chunk.compare(ZERO, 0, end - i, i, end) === 0;
       if (!zero && run < 0) run = i;
@@ -80,7 +80,8 @@ export class TargetOpener {
     let p = this.dirs.get(dir);
     if (!p) {
       p = realpath(dir).then((real) => {
-        if (real !== dir || !this.roots.some((r) => real === r || real.startsWith(`${r}/`))) throw new BbackupError('INTEGRITY', `refused: ${dir} is reached through a symlink`);
+        if (real !== dir || !this.roots.some((r) => real === r || real.startsWith(`${r}/`)))
+          throw new BbackupError('INTEGRITY', `refused: ${dir} is reached through a symlink`);
       });
       this.dirs.set(dir, p);
     }
@@ -95,7 +96,12 @@ export class TargetOpener {
     }
     await this.checkDir(dirname(t.path));
     const fh = await open(t.path, constants.O_RDWR | constants.O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
-      throw new BbackupError('INTEGRITY', `refused: ${t.path} is not a regular file of the tree's skeleton (${err.code ?? err.message})`, {}, { cause: err });
+      throw new BbackupError(
+        'INTEGRITY',
+        `refused: ${t.path} is not a regular file of the tree's skeleton (${err.code ?? err.message})`,
+        {},
+        { cause: err },
+      );
     });
     if (!(await fh.stat()).isFile()) {
       await fh.close();
@@ -115,13 +121,22 @@ export interface FetchOptions {
 }
 
 /** Fetch every needed object (objectId -> Need) from the packs that hold it. */
-export async function fetchObjects(remote: Remote, index: ObjectIndex, needed: Map<string, Need>, o: FetchOptions): Promise<void> {
+export async function fetchObjects(
+  remote: Remote,
+  index: ObjectIndex,
+  needed: Map<string, Need>,
+  o: FetchOptions,
+): Promise<void> {
   const byPack = new Map<string, string[]>();
   for (const obj of needed.keys()) {
     const at = index.objects.get(obj);
     if (!at) {
       const n = needed.get(obj)!;
-      throw new BbackupError('INTEGRITY', `${o.where}: refused: object ${obj.slice(0, 16)}… (${n.label}) is missing from the remote; nothing was pulled`, { obj });
+      throw new BbackupError(
+        'INTEGRITY',
+        `${o.where}: refused: object ${obj.slice(0, 16)}… (${n.label}) is missing from the remote; nothing was pulled`,
+        { obj },
+      );
     }
     (byPack.get(at.pack) ?? byPack.set(at.pack, []).get(at.pack)!).push(obj);
   }
@@ -139,18 +154,33 @@ export async function fetchObjects(remote: Remote, index: ObjectIndex, needed: M
     });
   });
   for (const obj of needed.keys()) {
-    if (!done.has(obj)) throw new BbackupError('INTEGRITY', `${o.where}: refused: object ${obj.slice(0, 16)}… (${needed.get(obj)!.label}) is not in the pack its index names; nothing was pulled`);
+    if (!done.has(obj))
+      throw new BbackupError(
+        'INTEGRITY',
+        `${o.where}: refused: object ${obj.slice(0, 16)}… (${needed.get(obj)!.label}) is not in the pack its index names; nothing was pulled`,
+      );
   }
 }
 
 /** Stream one pack's members to `each` (which must consume the body). */
-export async function readPack(remote: Remote, key: string, packId: string, o: { signal: AbortSignal; where: string }, each: (name: string, body: AsyncGenerator<Buffer>, size: number) => Promise<void>): Promise<void> {
+export async function readPack(
+  remote: Remote,
+  key: string,
+  packId: string,
+  o: { signal: AbortSignal; where: string },
+  each: (name: string, body: AsyncGenerator<Buffer>, size: number) => Promise<void>,
+): Promise<void> {
   const what = `${o.where}: pack ${packId}`;
-  const plain = runChain([{ file: 'zstd', args: ['-q', '-d', '-c'] }], { signal: o.signal, input: await remote.get(key, { signal: o.signal }), what: `decompressing ${what}` });
+  const plain = runChain([{ file: 'zstd', args: ['-q', '-d', '-c'] }], {
+    signal: o.signal,
+    input: await remote.get(key, { signal: o.signal }),
+    what: `decompressing ${what}`,
+  });
   try {
     const r = new PackReader(new ByteReader(plain), what);
     const head = await r.next();
-    if (!head || head.name !== PACK_HEADER_MEMBER || head.size > 64 * 1024) throw new BbackupError('INTEGRITY', `${what}: refused: no pack header`);
+    if (!head || head.name !== PACK_HEADER_MEMBER || head.size > 64 * 1024)
+      throw new BbackupError('INTEGRITY', `${what}: refused: no pack header`);
     const parts: Buffer[] = [];
     for await (const c of r.body(head)) parts.push(c);
     let doc: unknown;
@@ -159,7 +189,8 @@ export async function readPack(remote: Remote, key: string, packId: string, o: {
     } catch {
       throw new BbackupError('INTEGRITY', `${what}: refused: the pack header is not JSON`);
     }
-    if (checkFormat(doc, what).pack !== packId) throw new BbackupError('INTEGRITY', `${what}: refused: the pack says it is another pack`);
+    if (checkFormat(doc, what).pack !== packId)
+      throw new BbackupError('INTEGRITY', `${what}: refused: the pack says it is another pack`);
     for (let m = await r.next(); m; m = await r.next()) await each(m.name, r.body(m), m.size);
     await r.finish();
   } finally {
@@ -184,13 +215,18 @@ async function receive(obj: string, need: Need, body: AsyncGenerator<Buffer>, o:
   }
   const sha256 = h.digest('hex');
   if (size !== need.size || sha256 !== need.sha256) {
-    throw new BbackupError('INTEGRITY', `${o.where}: refused: ${need.label} does not match: got ${size} bytes sha256 ${sha256.slice(0, 12)}…, expected ${need.size} bytes sha256 ${need.sha256.slice(0, 12)}… (object ${obj.slice(0, 16)}…); nothing was pulled`, { obj });
+    throw new BbackupError(
+      'INTEGRITY',
+      `${o.where}: refused: ${need.label} does not match: got ${size} bytes sha256 ${sha256.slice(0, 12)}…, expected ${need.size} bytes sha256 ${need.sha256.slice(0, 12)}… (object ${obj.slice(0, 16)}…); nothing was pulled`,
+      { obj },
+    );
   }
   // Other files with the same content: copied from the first (already checked).
   for (const t of rest) {
     const cw = await o.opener.open(t);
     try {
-      for await (const chunk of createReadStream(first!.path, { highWaterMark: 1 << 20 })) await cw.write(chunk as Buffer);
+      for await (const chunk of createReadStream(first!.path, { highWaterMark: 1 << 20 }))
+        await cw.write(chunk as Buffer);
     } finally {
       await cw.end();
     }

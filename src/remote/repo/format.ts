@@ -54,7 +54,8 @@ export function parseSnapshotKey(key: string): { hostSeg: string; id: string; fi
  * (INTEGRITY), a newer major is refused with what to do.
  */
 export function checkFormat(doc: unknown, what: string): Record<string, unknown> {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new BbackupError('INTEGRITY', `${what} is not a JSON object`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new BbackupError('INTEGRITY', `${what} is not a JSON object`);
   const d = doc as Record<string, unknown>;
   if (typeof d.format !== 'number' || !Number.isInteger(d.format) || d.format < REPO_FORMAT) {
     throw new BbackupError('INTEGRITY', `${what} has no valid format field (${JSON.stringify(d.format)})`);
@@ -64,7 +65,11 @@ export function checkFormat(doc: unknown, what: string): Record<string, unknown>
 }
 
 export const newerFormat = (what: string, format: number): BbackupError =>
-  new BbackupError('USAGE', `${what} was written by a newer bbackup (remote format ${format}); this bbackup reads remote formats 1 and ${REPO_FORMAT}: upgrade bbackup to use this remote`, { format });
+  new BbackupError(
+    'USAGE',
+    `${what} was written by a newer bbackup (remote format ${format}); this bbackup reads remote formats 1 and ${REPO_FORMAT}: upgrade bbackup to use this remote`,
+    { format },
+  );
 
 /** bytes of a JSON document as bbackup writes it: one line, newline-terminated */
 export const jsonBytes = (doc: unknown): Buffer => Buffer.from(`${JSON.stringify(doc)}\n`);

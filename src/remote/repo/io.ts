@@ -17,7 +17,10 @@ export async function readBytes(remote: Remote, key: string, limit: number, sign
     size += (chunk as Buffer).length;
     if (size > limit) {
       stream.destroy();
-      throw new BbackupError('INTEGRITY', `remote ${remote.name}: ${key} is larger than ${Math.round(limit / 1024)} KiB: not a file bbackup wrote`);
+      throw new BbackupError(
+        'INTEGRITY',
+        `remote ${remote.name}: ${key} is larger than ${Math.round(limit / 1024)} KiB: not a file bbackup wrote`,
+      );
     }
     parts.push(chunk as Buffer);
   }
@@ -31,18 +34,39 @@ export async function readJson(remote: Remote, key: string, limit: number, signa
     if (/\.gz(\.age)?$/.test(key)) bytes = gunzipSync(bytes, { maxOutputLength: Math.min(limit * 8, MAX_JSON_TEXT) });
     return JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new BbackupError('INTEGRITY', `remote ${remote.name}: ${key} is not readable JSON (${(err as Error).message})`, { key }, { cause: err });
+    throw new BbackupError(
+      'INTEGRITY',
+      `remote ${remote.name}: ${key} is not readable JSON (${(err as Error).message})`,
+      { key },
+      { cause: err },
+    );
   }
 }
 
-export function putBytes(remote: Remote, key: string, body: Buffer, signal: AbortSignal, plaintext: boolean): Promise<PutResult> {
+export function putBytes(
+  remote: Remote,
+  key: string,
+  body: Buffer,
+  signal: AbortSignal,
+  plaintext: boolean,
+): Promise<PutResult> {
   return remote.put(key, () => Readable.from([body]), { signal, size: body.length, label: key, plaintext });
 }
 
-export const putJson = (remote: Remote, key: string, doc: unknown, signal: AbortSignal, plaintext: boolean): Promise<PutResult> => putBytes(remote, key, jsonBytes(doc), signal, plaintext);
+export const putJson = (
+  remote: Remote,
+  key: string,
+  doc: unknown,
+  signal: AbortSignal,
+  plaintext: boolean,
+): Promise<PutResult> => putBytes(remote, key, jsonBytes(doc), signal, plaintext);
 
 /** Run `fn` over items with at most `n` at once; the first failure stops new work and is thrown. */
-export async function eachLimit<T>(items: readonly T[], n: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function eachLimit<T>(
+  items: readonly T[],
+  n: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   // the first failure stops new work; the ones already running finish, and the first is rethrown
   let failure: { err: unknown } | undefined;

@@ -59,7 +59,14 @@ function parseLock(value: unknown): LockDoc | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const d = value as Partial<LockDoc>;
   const run = parseRunIdentity(d.run);
-  if (d.format !== REPO_FORMAT || (d.kind !== 'shared' && d.kind !== 'exclusive') || !run || typeof d.expires !== 'string' || Number.isNaN(Date.parse(d.expires))) return undefined;
+  if (
+    d.format !== REPO_FORMAT ||
+    (d.kind !== 'shared' && d.kind !== 'exclusive') ||
+    !run ||
+    typeof d.expires !== 'string' ||
+    Number.isNaN(Date.parse(d.expires))
+  )
+    return undefined;
   return { ...(d as LockDoc), run };
 }
 
@@ -76,42 +83,68 @@ export async function readLocks(remote: Remote, signal: AbortSignal, own?: strin
       if (err instanceof BbackupError && err.code === 'NOT_FOUND') continue; // released meanwhile
     }
     // A lock we cannot read is live for one lease after it was written (newer formats, damage).
-    const live = doc ? Date.parse(doc.expires) > Date.now() && runLiveness(doc.run) !== 'dead' : Date.now() - e.mtime.getTime() < DEFAULT_LEASE_MS;
+    const live = doc
+      ? Date.parse(doc.expires) > Date.now() && runLiveness(doc.run) !== 'dead'
+      : Date.now() - e.mtime.getTime() < DEFAULT_LEASE_MS;
     out.push({ key: e.key, doc, live });
   }
   return out;
 }
 
 export const describeLock = (l: OtherLock): string =>
-  l.doc ? `${l.doc.kind} lock of ${l.doc.purpose} for host ${l.doc.host} (${describeRun(l.doc.run)}, until ${l.doc.expires})` : `unreadable lock ${l.key}`;
+  l.doc
+    ? `${l.doc.kind} lock of ${l.doc.purpose} for host ${l.doc.host} (${describeRun(l.doc.run)}, until ${l.doc.expires})`
+    : `unreadable lock ${l.key}`;
 
 export async function acquireRemoteLock(remote: Remote, o: LockOptions): Promise<HeldLock> {
   const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
   const key = lockKey(`${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
   const doc = (): LockDoc => {
     const now = Date.now();
-    return { format: REPO_FORMAT, kind: o.kind, purpose: o.purpose, host: o.host, run: currentRun(), created: new Date(now).toISOString(), expires: new Date(now + leaseMs).toISOString() };
+    return {
+      format: REPO_FORMAT,
+      kind: o.kind,
+      purpose: o.purpose,
+      host: o.host,
+      run: currentRun(),
+      created: new Date(now).toISOString(),
+      expires: new Date(now + leaseMs).toISOString(),
+    };
   };
   const deadline = Date.now() + (o.waitMs ?? 0);
   let told = false;
   for (;;) {
     await putJson(remote, key, doc(), o.signal, true);
-    const others = (await readLocks(remote, o.signal, key)).filter((l) => l.live && (o.kind === 'exclusive' || l.doc?.kind !== 'shared'));
+    const others = (await readLocks(remote, o.signal, key)).filter(
+      (l) => l.live && (o.kind === 'exclusive' || l.doc?.kind !== 'shared'),
+    );
     if (others.length === 0) break;
     await remote.remove(key, { signal: AbortSignal.timeout(60_000) }).catch(() => undefined);
     const who = others.map(describeLock).join('; ');
-    if (Date.now() >= deadline) throw new BbackupError('LOCKED', `remote ${remote.name} is locked: ${who}`, { remote: remote.name });
-    if (!told) o.emit?.({ type: 'log', level: 'info', source: 'remote', msg: `remote ${remote.name}: waiting for ${who}` });
+    if (Date.now() >= deadline)
+      throw new BbackupError('LOCKED', `remote ${remote.name} is locked: ${who}`, { remote: remote.name });
+    if (!told)
+      o.emit?.({ type: 'log', level: 'info', source: 'remote', msg: `remote ${remote.name}: waiting for ${who}` });
     told = true;
     await sleep(POLL_MS, undefined, { signal: o.signal });
   }
   // Refresh the lease while held; a failed refresh is logged, the next one may work.
   let refreshing: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    refreshing ??= putJson(remote, key, doc(), AbortSignal.timeout(60_000), true)
-      .catch((err: unknown) => o.emit?.({ type: 'log', level: 'warn', source: 'remote', msg: `remote ${remote.name}: refreshing the lock failed: ${describeError(err)}` }))
-      .finally(() => (refreshing = undefined));
-  }, Math.max(1000, leaseMs / 3));
+  const timer = setInterval(
+    () => {
+      refreshing ??= putJson(remote, key, doc(), AbortSignal.timeout(60_000), true)
+        .catch((err: unknown) =>
+          o.emit?.({
+            type: 'log',
+            level: 'warn',
+            source: 'remote',
+            msg: `remote ${remote.name}: refreshing the lock failed: ${describeError(err)}`,
+          }),
+        )
+        .finally(() => (refreshing = undefined));
+    },
+    Math.max(1000, leaseMs / 3),
+  );
   timer.unref();
   return {
     key,

@@ -27,10 +27,15 @@ export interface Naming {
 export const plainNaming: Naming = { encrypted: false, objectId: (sha) => sha };
 
 export function keyedNaming(keyId: string, key: Buffer): Naming {
-  return { encrypted: true, keyId, objectId: (sha) => createHmac('sha256', key).update(Buffer.from(sha, 'hex')).digest('hex') };
+  return {
+    encrypted: true,
+    keyId,
+    objectId: (sha) => createHmac('sha256', key).update(Buffer.from(sha, 'hex')).digest('hex'),
+  };
 }
 
-export const keyIdOf = (key: Buffer): string => createHash('sha256').update('bbackup naming key id\n').update(key).digest('hex').slice(0, 16);
+export const keyIdOf = (key: Buffer): string =>
+  createHash('sha256').update('bbackup naming key id\n').update(key).digest('hex').slice(0, 16);
 
 interface KeyDoc {
   format: typeof REPO_FORMAT;
@@ -43,7 +48,8 @@ interface KeyDoc {
 function parseKey(doc: unknown, what: string): Buffer {
   const d = checkFormat(doc, what);
   const key = typeof d.key === 'string' ? Buffer.from(d.key, 'base64') : Buffer.alloc(0);
-  if (key.length !== 32 || d.keyId !== keyIdOf(key)) throw new BbackupError('INTEGRITY', `${what}: not a valid naming key`);
+  if (key.length !== 32 || d.keyId !== keyIdOf(key))
+    throw new BbackupError('INTEGRITY', `${what}: not a valid naming key`);
   return key;
 }
 
@@ -106,13 +112,21 @@ export async function resolveNaming(repo: Repo, o: NamingOptions): Promise<Namin
   if (o.canDecrypt) {
     for (const [id, stored] of [...remote].sort(([a], [b]) => (a < b ? -1 : 1))) {
       try {
-        const key = parseKey(await readJson(repo.remote, stored, 64 * 1024, o.signal), `remote ${repo.remote.name}: ${stored}`);
+        const key = parseKey(
+          await readJson(repo.remote, stored, 64 * 1024, o.signal),
+          `remote ${repo.remote.name}: ${stored}`,
+        );
         if (keyIdOf(key) !== id) continue;
         await cacheKey(repo, id, key);
         return keyedNaming(id, key);
       } catch (err) {
         if (o.signal.aborted) throw err;
-        o.emit?.({ type: 'log', level: 'debug', source: 'remote', msg: `remote ${repo.remote.name}: naming key ${id} not usable: ${describeError(err)}` });
+        o.emit?.({
+          type: 'log',
+          level: 'debug',
+          source: 'remote',
+          msg: `remote ${repo.remote.name}: naming key ${id} not usable: ${describeError(err)}`,
+        });
       }
     }
   }
@@ -122,12 +136,21 @@ export async function resolveNaming(repo: Repo, o: NamingOptions): Promise<Namin
   const doc: KeyDoc = { format: REPO_FORMAT, keyId, key: key.toString('base64'), created: new Date().toISOString() };
   await putJson(repo.remote, keyFileKey(keyId), doc, o.signal, false);
   await cacheKey(repo, keyId, key);
-  if (remote.size > 0) o.emit?.({ type: 'log', level: 'warn', source: 'remote', msg: `remote ${repo.remote.name}: made a new naming key ${keyId}: the remote's other key(s) cannot be read here (no identity_file), so this host's objects are not shared with other hosts' (still correct; see README "What travels")` });
+  if (remote.size > 0)
+    o.emit?.({
+      type: 'log',
+      level: 'warn',
+      source: 'remote',
+      msg: `remote ${repo.remote.name}: made a new naming key ${keyId}: the remote's other key(s) cannot be read here (no identity_file), so this host's objects are not shared with other hosts' (still correct; see README "What travels")`,
+    });
   return keyedNaming(keyId, key);
 }
 
 /** Every naming key this host can use for reading (verify --read-data, stats): cached and decryptable ones. */
-export async function readableKeys(repo: Repo, o: { canDecrypt: boolean; signal: AbortSignal }): Promise<Map<string, Buffer>> {
+export async function readableKeys(
+  repo: Repo,
+  o: { canDecrypt: boolean; signal: AbortSignal },
+): Promise<Map<string, Buffer>> {
   const out = await cachedKeys(repo);
   if (!o.canDecrypt) return out;
   for (const [id, stored] of await remoteKeyIds(repo.remote, o.signal)) {

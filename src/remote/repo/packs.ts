@@ -11,7 +11,17 @@ import { BbackupError } from '../../errors.js';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../../store/private.js';
 import { runChain } from '../proc-stream.js';
 import type { Remote } from '../types.js';
-import { checkFormat, jsonBytes, OBJECT_ID_RE, PACK_ID_RE, PACKS_DIR, packIndexKey, packKey, parsePackKey, REPO_FORMAT } from './format.js';
+import {
+  checkFormat,
+  jsonBytes,
+  OBJECT_ID_RE,
+  PACK_ID_RE,
+  PACKS_DIR,
+  packIndexKey,
+  packKey,
+  parsePackKey,
+  REPO_FORMAT,
+} from './format.js';
 import { eachLimit, putBytes, readJson } from './io.js';
 import type { Repo } from './repo.js';
 import { END_OF_ARCHIVE, memberHeader, PACK_HEADER_MEMBER, padding } from './tar-pack.js';
@@ -51,9 +61,17 @@ const MAX_INDEX = 64 << 20;
 
 export function parsePackIndex(doc: unknown, packId: string, what: string): PackIndexDoc {
   const d = checkFormat(doc, what);
-  if (d.pack !== packId || !Array.isArray(d.objects) || typeof d.encrypted !== 'boolean') throw new BbackupError('INTEGRITY', `${what}: not the index of pack ${packId}`);
+  if (d.pack !== packId || !Array.isArray(d.objects) || typeof d.encrypted !== 'boolean')
+    throw new BbackupError('INTEGRITY', `${what}: not the index of pack ${packId}`);
   for (const o of d.objects as unknown[]) {
-    if (!Array.isArray(o) || o.length !== 2 || typeof o[0] !== 'string' || !OBJECT_ID_RE.test(o[0]) || !Number.isSafeInteger(o[1]) || (o[1] as number) < 0) {
+    if (
+      !Array.isArray(o) ||
+      o.length !== 2 ||
+      typeof o[0] !== 'string' ||
+      !OBJECT_ID_RE.test(o[0]) ||
+      !Number.isSafeInteger(o[1]) ||
+      (o[1] as number) < 0
+    ) {
       throw new BbackupError('INTEGRITY', `${what}: malformed entry ${JSON.stringify(o).slice(0, 120)}`);
     }
   }
@@ -74,42 +92,72 @@ async function cacheIndex(repo: Repo, doc: PackIndexDoc): Promise<void> {
  * What the remote holds: every pack (listed) and, for packs with an index, their objects. Indexes
  * come from the local cache or are fetched (and cached). `only`: keep just packs encrypted or not.
  */
-export async function loadObjectIndex(repo: Repo, o: { signal: AbortSignal; only?: 'encrypted' | 'plaintext'; transfers?: number }): Promise<ObjectIndex> {
+export async function loadObjectIndex(
+  repo: Repo,
+  o: { signal: AbortSignal; only?: 'encrypted' | 'plaintext'; transfers?: number },
+): Promise<ObjectIndex> {
   const packs = new Map<string, PackInfo>();
   const indexes = new Map<string, { stored: number }>();
   for await (const e of repo.remote.list(PACKS_DIR, { signal: o.signal, maxDepth: 1 })) {
     const k = parsePackKey(e.key);
     if (!k) continue;
     if (k.kind === 'index') indexes.set(k.packId, { stored: e.size });
-    else packs.set(k.packId, { packId: k.packId, key: e.key, encrypted: k.encrypted, stored: e.size, mtime: e.mtime, indexStored: 0 });
+    else
+      packs.set(k.packId, {
+        packId: k.packId,
+        key: e.key,
+        encrypted: k.encrypted,
+        stored: e.size,
+        mtime: e.mtime,
+        indexStored: 0,
+      });
   }
-  const cached = new Set((await readdir(indexCache(repo)).catch(() => [] as string[])).map((n) => n.replace(/\.json$/, '')));
-  const wanted = [...packs.values()].filter((p) => indexes.has(p.packId) && (!o.only || p.encrypted === (o.only === 'encrypted')));
+  const cached = new Set(
+    (await readdir(indexCache(repo)).catch(() => [] as string[])).map((n) => n.replace(/\.json$/, '')),
+  );
+  const wanted = [...packs.values()].filter(
+    (p) => indexes.has(p.packId) && (!o.only || p.encrypted === (o.only === 'encrypted')),
+  );
   await eachLimit(wanted, o.transfers ?? 4, async (p) => {
     p.indexStored = indexes.get(p.packId)!.stored;
     const what = `remote ${repo.remote.name}: ${packIndexKey(p.packId)}`;
     if (cached.has(p.packId)) {
       try {
-        p.objects = parsePackIndex(JSON.parse(await readFile(join(indexCache(repo), `${p.packId}.json`), 'utf8')), p.packId, what).objects;
+        p.objects = parsePackIndex(
+          JSON.parse(await readFile(join(indexCache(repo), `${p.packId}.json`), 'utf8')),
+          p.packId,
+          what,
+        ).objects;
         return;
       } catch {
         /* damaged cache entry: fetch again */
       }
     }
     try {
-      const doc = parsePackIndex(await readJson(repo.remote, packIndexKey(p.packId), MAX_INDEX, o.signal), p.packId, what);
-      if (doc.encrypted !== p.encrypted) throw new BbackupError('INTEGRITY', `${what}: says the pack is ${doc.encrypted ? '' : 'not '}encrypted; it is stored as ${p.key}`);
+      const doc = parsePackIndex(
+        await readJson(repo.remote, packIndexKey(p.packId), MAX_INDEX, o.signal),
+        p.packId,
+        what,
+      );
+      if (doc.encrypted !== p.encrypted)
+        throw new BbackupError(
+          'INTEGRITY',
+          `${what}: says the pack is ${doc.encrypted ? '' : 'not '}encrypted; it is stored as ${p.key}`,
+        );
       p.objects = doc.objects;
       await cacheIndex(repo, doc);
     } catch (err) {
-      if (o.signal.aborted || !(err instanceof BbackupError) || (err.code !== 'INTEGRITY' && err.code !== 'NOT_FOUND')) throw err;
+      if (o.signal.aborted || !(err instanceof BbackupError) || (err.code !== 'INTEGRITY' && err.code !== 'NOT_FOUND'))
+        throw err;
       // a damaged or vanished index: the pack counts as unknown (its objects are sent again)
     }
   });
   // cache entries of packs that are gone
-  for (const id of cached) if (PACK_ID_RE.test(id) && !packs.has(id)) await rm(join(indexCache(repo), `${id}.json`), { force: true });
+  for (const id of cached)
+    if (PACK_ID_RE.test(id) && !packs.has(id)) await rm(join(indexCache(repo), `${id}.json`), { force: true });
   const objects = new Map<string, { pack: string; size: number }>();
-  for (const p of wanted) for (const [id, size] of p.objects ?? []) if (!objects.has(id)) objects.set(id, { pack: p.packId, size });
+  for (const p of wanted)
+    for (const [id, size] of p.objects ?? []) if (!objects.has(id)) objects.set(id, { pack: p.packId, size });
   const orphanIndexes = [...indexes.keys()].filter((id) => !packs.has(id)).map(packIndexKey);
   return { packs, objects, orphanIndexes };
 }
@@ -158,7 +206,12 @@ async function* packTar(packId: string, items: readonly PackItem[], o: PackWrite
       h.update(chunk);
       yield chunk;
     }
-    if (n !== item.size) throw new BbackupError('INTEGRITY', `${item.source} has ${n > item.size ? 'more' : 'fewer'} bytes than its index says (${item.size}): the local backup changed or is damaged; run bbackup verify`, { path: item.source });
+    if (n !== item.size)
+      throw new BbackupError(
+        'INTEGRITY',
+        `${item.source} has ${n > item.size ? 'more' : 'fewer'} bytes than its index says (${item.size}): the local backup changed or is damaged; run bbackup verify`,
+        { path: item.source },
+      );
     h.check();
     yield padding(item.size);
   }
@@ -174,9 +227,19 @@ export async function writePack(remote: Remote, items: readonly PackItem[], o: P
       input: Readable.from(packTar(packId, items, o)),
       what: `packing objects into pack ${packId}`,
     });
-  const put = await remote.put(packKey(packId), open, { signal: o.signal, label: `pack ${packId.slice(0, 8)}`, onProgress: o.onSent });
+  const put = await remote.put(packKey(packId), open, {
+    signal: o.signal,
+    label: `pack ${packId.slice(0, 8)}`,
+    onProgress: o.onSent,
+  });
   const objects = items.map((i): [string, number] => [i.obj, i.size]);
-  const doc: PackIndexDoc = { format: REPO_FORMAT, pack: packId, encrypted: o.encrypted, created: new Date().toISOString(), objects };
+  const doc: PackIndexDoc = {
+    format: REPO_FORMAT,
+    pack: packId,
+    encrypted: o.encrypted,
+    created: new Date().toISOString(),
+    objects,
+  };
   const idx = await putBytes(remote, packIndexKey(packId), jsonBytes(doc), o.signal, true);
   return { packId, stored: put.size + idx.size, objects };
 }

@@ -28,9 +28,10 @@ export interface UploadPlan {
 }
 
 const fileSource = (path: string) => () => createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
-const bufferSource = (b: Buffer) => async function* () {
-  yield b;
-};
+const bufferSource = (b: Buffer) =>
+  async function* () {
+    yield b;
+  };
 
 async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
   const h = createHash('sha256');
@@ -45,27 +46,51 @@ async function sha256File(path: string): Promise<{ sha256: string; size: number 
 export function parseIndexLine(line: string, where: string): IndexEntry {
   try {
     const e = JSON.parse(line) as IndexEntry;
-    if (typeof e.p === 'string' && typeof e.t === 'string' && (e.t !== 'f' || (Number.isSafeInteger(e.size) && /^[0-9a-f]{64}$/.test(e.sha256 ?? '')))) return e;
+    if (
+      typeof e.p === 'string' &&
+      typeof e.t === 'string' &&
+      (e.t !== 'f' || (Number.isSafeInteger(e.size) && /^[0-9a-f]{64}$/.test(e.sha256 ?? '')))
+    )
+      return e;
   } catch {
     /* reported below */
   }
   throw new BbackupError('INTEGRITY', `${where}: a line of the tree index is damaged; run bbackup verify`);
 }
 
-export async function planUpload(backupDir: string, manifest: Manifest, naming: Naming, scratch: string, signal: AbortSignal): Promise<UploadPlan> {
+export async function planUpload(
+  backupDir: string,
+  manifest: Manifest,
+  naming: Naming,
+  scratch: string,
+  signal: AbortSignal,
+): Promise<UploadPlan> {
   const plan: UploadPlan = { files: [], trees: [], meta: new Map(), data: new Map(), logical: 0 };
   const add = (to: Map<string, PackItem>, item: PackItem) => {
     if (!plan.meta.has(item.obj) && !plan.data.has(item.obj)) to.set(item.obj, item);
   };
-  const treeIndexes = new Set(manifest.items.flatMap((i) => (i.kind === 'volume' && i.format === 'tree' ? [rel.volumeIndex(i.name)] : [])));
+  const treeIndexes = new Set(
+    manifest.items.flatMap((i) => (i.kind === 'volume' && i.format === 'tree' ? [rel.volumeIndex(i.name)] : [])),
+  );
   for (const item of manifest.items) {
     for (const f of item.files) {
       const abs = join(backupDir, ...f.path.split('/'));
       const st = await stat(abs).catch(() => undefined);
-      if (!st?.isFile()) throw new BbackupError('INTEGRITY', `${abs} is listed in the manifest but missing from the backup; run bbackup verify`, { path: f.path });
+      if (!st?.isFile())
+        throw new BbackupError(
+          'INTEGRITY',
+          `${abs} is listed in the manifest but missing from the backup; run bbackup verify`,
+          { path: f.path },
+        );
       const obj = naming.objectId(f.sha256);
       plan.files.push({ path: f.path, obj, size: f.size, sha256: f.sha256 });
-      add(treeIndexes.has(f.path) ? plan.meta : plan.data, { obj, size: f.size, sha256: f.sha256, source: abs, open: fileSource(abs) });
+      add(treeIndexes.has(f.path) ? plan.meta : plan.data, {
+        obj,
+        size: f.size,
+        sha256: f.sha256,
+        source: abs,
+        open: fileSource(abs),
+      });
       plan.logical += f.size;
     }
   }
@@ -78,7 +103,10 @@ export async function planUpload(backupDir: string, manifest: Manifest, naming: 
     const tree = join(backupDir, ...dir.split('/'));
     const objmap: Record<string, string> = {};
     const where = join(backupDir, index);
-    for await (const line of createInterface({ input: createReadStream(where, { encoding: 'utf8' }), crlfDelay: Infinity })) {
+    for await (const line of createInterface({
+      input: createReadStream(where, { encoding: 'utf8' }),
+      crlfDelay: Infinity,
+    })) {
       if (line.length === 0) continue;
       const e = parseIndexLine(line, where);
       if (e.t !== 'f' || !e.size) continue;
@@ -96,7 +124,10 @@ export async function planUpload(backupDir: string, manifest: Manifest, naming: 
     let objmapRef: ObjectRef | undefined;
     if (naming.encrypted) {
       // keys sorted: the same tree gives the same bytes, one object
-      const body = jsonBytes({ format: REPO_FORMAT, objects: Object.fromEntries(Object.entries(objmap).sort(([a], [b]) => (a < b ? -1 : 1))) });
+      const body = jsonBytes({
+        format: REPO_FORMAT,
+        objects: Object.fromEntries(Object.entries(objmap).sort(([a], [b]) => (a < b ? -1 : 1))),
+      });
       const sha256 = createHash('sha256').update(body).digest('hex');
       objmapRef = { obj: naming.objectId(sha256), size: body.length, sha256 };
       add(plan.meta, { ...objmapRef, source: `object map of ${item.name}`, open: bufferSource(body) });

@@ -37,7 +37,8 @@ export async function readRepoFile(remote: Remote, signal: AbortSignal): Promise
 /** Read and check bbackup-repo.json (listed): a newer major format is refused here, before anything else is read. */
 export async function loadRepoFile(remote: Remote, signal: AbortSignal): Promise<RepoFile> {
   const d = checkFormat(await readJson(remote, REPO_FILE, 64 * 1024, signal), `remote ${remote.name}: ${REPO_FILE}`);
-  if (typeof d.id !== 'string' || !/^[0-9a-f]{32}$/.test(d.id)) throw new BbackupError('INTEGRITY', `remote ${remote.name}: ${REPO_FILE} has no valid id`);
+  if (typeof d.id !== 'string' || !/^[0-9a-f]{32}$/.test(d.id))
+    throw new BbackupError('INTEGRITY', `remote ${remote.name}: ${REPO_FILE} has no valid id`);
   return { format: REPO_FORMAT, id: d.id, created: typeof d.created === 'string' ? d.created : '' };
 }
 
@@ -45,7 +46,11 @@ export async function loadRepoFile(remote: Remote, signal: AbortSignal): Promise
  * The repository of this remote, made when `create` and there is none yet. Two hosts creating it
  * at once both succeed: the last description wins and the other host's cache is simply unused.
  */
-export async function openRepo(remote: Remote, store: string, o: { create: boolean; signal: AbortSignal }): Promise<Repo | undefined> {
+export async function openRepo(
+  remote: Remote,
+  store: string,
+  o: { create: boolean; signal: AbortSignal },
+): Promise<Repo | undefined> {
   let info = await readRepoFile(remote, o.signal);
   if (!info) {
     if (!o.create) return undefined;
@@ -62,7 +67,8 @@ export async function scratchDir(repo: Repo): Promise<string> {
   const names = await readdir(repo.cacheDir).catch(() => [] as string[]);
   for (const n of names.filter((x) => x.startsWith('work-'))) {
     const st = await stat(join(repo.cacheDir, n)).catch(() => undefined);
-    if (st && Date.now() - st.mtimeMs > 24 * 3600 * 1000) await rm(join(repo.cacheDir, n), { recursive: true, force: true });
+    if (st && Date.now() - st.mtimeMs > 24 * 3600 * 1000)
+      await rm(join(repo.cacheDir, n), { recursive: true, force: true });
   }
   const dir = join(repo.cacheDir, `work-${randomBytes(4).toString('hex')}`);
   await mkdir(dir, { mode: PRIVATE_DIR });

@@ -14,8 +14,23 @@ import { TarGate } from '../../archive/tar-gate.js';
 import { BbackupError, isAbortError, lastLines } from '../../errors.js';
 import { runChain } from '../proc-stream.js';
 
-const TAR_CREATE = ['--sort=name', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls'];
-const TAR_EXTRACT = ['--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--xattrs-include=*', '--acls'];
+const TAR_CREATE = [
+  '--sort=name',
+  '--format=posix',
+  '--pax-option=delete=atime,delete=ctime',
+  '--numeric-owner',
+  '--xattrs',
+  '--xattrs-include=*',
+  '--acls',
+];
+const TAR_EXTRACT = [
+  '--numeric-owner',
+  '--same-owner',
+  '--same-permissions',
+  '--xattrs',
+  '--xattrs-include=*',
+  '--acls',
+];
 
 async function run(file: string, args: string[], what: string, signal: AbortSignal): Promise<void> {
   try {
@@ -23,7 +38,12 @@ async function run(file: string, args: string[], what: string, signal: AbortSign
   } catch (err) {
     if (isAbortError(err) || signal.aborted) throw err;
     const stderr = lastLines((err as { stderr?: string }).stderr, 10);
-    throw new BbackupError('TOOL_FAILED', `${what}: ${file} failed${stderr ? `: ${stderr}` : ''}`, { stderr }, { cause: err });
+    throw new BbackupError(
+      'TOOL_FAILED',
+      `${what}: ${file} failed${stderr ? `: ${stderr}` : ''}`,
+      { stderr },
+      { cause: err },
+    );
   }
 }
 
@@ -51,7 +71,11 @@ export async function extractSkeleton(skeleton: string, dir: string, signal: Abo
   const src = createReadStream(skeleton, { highWaterMark: 1 << 20 });
   src.on('error', (err) => gate.destroy(err));
   src.pipe(gate);
-  const out = runChain([{ file: 'tar', args: ['-C', dir, ...TAR_EXTRACT, '-xf', '-'], env: { LC_ALL: 'C' } }], { signal, input: gate, what: `unpacking ${what}` });
+  const out = runChain([{ file: 'tar', args: ['-C', dir, ...TAR_EXTRACT, '-xf', '-'], env: { LC_ALL: 'C' } }], {
+    signal,
+    input: gate,
+    what: `unpacking ${what}`,
+  });
   out.resume();
   try {
     await new Promise<void>((resolve, reject) => {
@@ -70,12 +94,23 @@ export async function extractSkeleton(skeleton: string, dir: string, signal: Abo
  * `scratch`, keep only its regular files and folders (cp would refuse to copy a symlink or fifo
  * onto the existing one), and copy attributes only — never contents — onto `dir`.
  */
-export async function restoreAttributes(skeleton: string, dir: string, scratch: string, signal: AbortSignal, what: string): Promise<void> {
+export async function restoreAttributes(
+  skeleton: string,
+  dir: string,
+  scratch: string,
+  signal: AbortSignal,
+  what: string,
+): Promise<void> {
   try {
     await mkdir(scratch, { mode: 0o700 });
     await extractSkeleton(skeleton, scratch, signal, what);
     await pruneSpecial(scratch, signal);
-    await run('cp', ['-a', '--attributes-only', '--no-preserve=links', '-T', scratch, dir], `restoring the attributes of ${what}`, signal);
+    await run(
+      'cp',
+      ['-a', '--attributes-only', '--no-preserve=links', '-T', scratch, dir],
+      `restoring the attributes of ${what}`,
+      signal,
+    );
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -91,4 +126,5 @@ async function pruneSpecial(dir: string, signal: AbortSignal): Promise<void> {
 }
 
 /** Is path an existing directory (not a symlink to one)? */
-export const isDir = async (path: string): Promise<boolean> => (await lstat(path).catch(() => undefined))?.isDirectory() === true;
+export const isDir = async (path: string): Promise<boolean> =>
+  (await lstat(path).catch(() => undefined))?.isDirectory() === true;

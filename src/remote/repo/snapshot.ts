@@ -73,7 +73,15 @@ const bad = (what: string, why: string) => new BbackupError('INTEGRITY', `${what
 
 function checkRef(v: unknown, what: string): ObjectRef {
   const r = v as Partial<ObjectRef> | null;
-  if (typeof r !== 'object' || r === null || typeof r.obj !== 'string' || !OBJECT_ID_RE.test(r.obj) || !isSize(r.size) || typeof r.sha256 !== 'string' || !SHA256.test(r.sha256)) {
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.obj !== 'string' ||
+    !OBJECT_ID_RE.test(r.obj) ||
+    !isSize(r.size) ||
+    typeof r.sha256 !== 'string' ||
+    !SHA256.test(r.sha256)
+  ) {
     throw bad(what, `malformed object reference ${JSON.stringify(v).slice(0, 160)}`);
   }
   return { obj: r.obj, size: r.size, sha256: r.sha256 };
@@ -81,8 +89,10 @@ function checkRef(v: unknown, what: string): ObjectRef {
 
 export function parseSnapshot(doc: unknown, what: string, expect: { id: string; host: string }): SnapshotDoc {
   const d = checkFormat(doc, what);
-  if (d.id !== expect.id || d.host !== expect.host) throw bad(what, `it describes ${String(d.host)}/${String(d.id)}, not ${expect.host}/${expect.id}`);
-  if (typeof d.encrypted !== 'boolean' || !Array.isArray(d.files) || !Array.isArray(d.trees)) throw bad(what, 'missing files, trees or encrypted');
+  if (d.id !== expect.id || d.host !== expect.host)
+    throw bad(what, `it describes ${String(d.host)}/${String(d.id)}, not ${expect.host}/${expect.id}`);
+  if (typeof d.encrypted !== 'boolean' || !Array.isArray(d.files) || !Array.isArray(d.trees))
+    throw bad(what, 'missing files, trees or encrypted');
   const files = (d.files as unknown[]).map((f) => {
     const p = (f as { path?: unknown } | null)?.path;
     if (typeof p !== 'string') throw bad(what, 'a file without a path');
@@ -90,10 +100,32 @@ export function parseSnapshot(doc: unknown, what: string, expect: { id: string; 
   });
   const trees = (d.trees as unknown[]).map((t) => {
     const x = t as Partial<Record<keyof SnapshotTree, unknown>> | null;
-    if (typeof x !== 'object' || x === null || typeof x.volume !== 'string' || typeof x.dir !== 'string' || typeof x.index !== 'string') throw bad(what, 'a malformed tree');
-    return { volume: x.volume, dir: x.dir, index: x.index, skeleton: checkRef(x.skeleton, what), objmap: x.objmap === undefined ? undefined : checkRef(x.objmap, what) };
+    if (
+      typeof x !== 'object' ||
+      x === null ||
+      typeof x.volume !== 'string' ||
+      typeof x.dir !== 'string' ||
+      typeof x.index !== 'string'
+    )
+      throw bad(what, 'a malformed tree');
+    return {
+      volume: x.volume,
+      dir: x.dir,
+      index: x.index,
+      skeleton: checkRef(x.skeleton, what),
+      objmap: x.objmap === undefined ? undefined : checkRef(x.objmap, what),
+    };
   });
-  return { format: REPO_FORMAT, id: expect.id, host: expect.host, uploaded: String(d.uploaded ?? ''), encrypted: d.encrypted, keyId: typeof d.keyId === 'string' ? d.keyId : undefined, files, trees };
+  return {
+    format: REPO_FORMAT,
+    id: expect.id,
+    host: expect.host,
+    uploaded: String(d.uploaded ?? ''),
+    encrypted: d.encrypted,
+    keyId: typeof d.keyId === 'string' ? d.keyId : undefined,
+    files,
+    trees,
+  };
 }
 
 /** info.json: trusted for nothing but its shape; undefined when it is not one (rotation then keeps the backup). */
@@ -123,7 +155,12 @@ export function parseInfo(doc: unknown, id: string): SnapshotInfo | undefined {
 
 export function parseRefs(doc: unknown, id: string, what: string): SnapshotRefs {
   const d = checkFormat(doc, what);
-  if (d.id !== id || !Array.isArray(d.objects) || !(d.objects as unknown[]).every((o) => typeof o === 'string' && OBJECT_ID_RE.test(o))) throw bad(what, 'not the object list of this backup');
+  if (
+    d.id !== id ||
+    !Array.isArray(d.objects) ||
+    !(d.objects as unknown[]).every((o) => typeof o === 'string' && OBJECT_ID_RE.test(o))
+  )
+    throw bad(what, 'not the object list of this backup');
   return { format: REPO_FORMAT, id, objects: d.objects as string[] };
 }
 
@@ -134,7 +171,8 @@ export function parseObjmap(doc: unknown, what: string): Map<string, string> {
   if (typeof objects !== 'object' || objects === null) throw bad(what, 'no objects');
   const out = new Map<string, string>();
   for (const [sha, obj] of Object.entries(objects)) {
-    if (!SHA256.test(sha) || typeof obj !== 'string' || !OBJECT_ID_RE.test(obj)) throw bad(what, `malformed entry ${sha.slice(0, 16)}`);
+    if (!SHA256.test(sha) || typeof obj !== 'string' || !OBJECT_ID_RE.test(obj))
+      throw bad(what, `malformed entry ${sha.slice(0, 16)}`);
     out.set(sha, obj);
   }
   return out;

@@ -22,13 +22,19 @@ function storedPerObject(index: ObjectIndex): Map<string, number> {
   const out = new Map<string, number>();
   for (const p of index.packs.values()) {
     const plain = (p.objects ?? []).reduce((a, [, s]) => a + s, 0);
-    for (const [id, size] of p.objects ?? []) if (!out.has(id)) out.set(id, plain > 0 ? (size / plain) * (p.stored + p.indexStored) : 0);
+    for (const [id, size] of p.objects ?? [])
+      if (!out.has(id)) out.set(id, plain > 0 ? (size / plain) * (p.stored + p.indexStored) : 0);
   }
   return out;
 }
 
 /** For the quota: each snapshot's objects with their stored bytes (shared objects carry one key). */
-export async function snapshotShares(remote: Remote, store: string, backups: RemoteBackup[], signal: AbortSignal): Promise<Map<string, Map<string, number>>> {
+export async function snapshotShares(
+  remote: Remote,
+  store: string,
+  backups: RemoteBackup[],
+  signal: AbortSignal,
+): Promise<Map<string, Map<string, number>>> {
   const out = new Map<string, Map<string, number>>();
   const repo = await openRepo(remote, store, { create: false, signal });
   if (!repo) return out;
@@ -73,20 +79,36 @@ export async function remoteStats(remote: Remote, o: StatsOptions): Promise<Remo
   const listing = await listRemoteBackups(remote, o.signal, undefined, { details: true });
   const stored = (await collect(remote.list('', { signal: o.signal }))).reduce((a, e) => a + e.size, 0);
   const logical = listing.backups.reduce((a, b) => a + b.size, 0);
-  const stats: RemoteStats = { backups: listing.backups.length, format1: listing.backups.filter((b) => b.format === 1).length, stored, logical, dedupRatio: stored > 0 && logical > 0 ? logical / stored : undefined };
+  const stats: RemoteStats = {
+    backups: listing.backups.length,
+    format1: listing.backups.filter((b) => b.format === 1).length,
+    stored,
+    logical,
+    dedupRatio: stored > 0 && logical > 0 ? logical / stored : undefined,
+  };
   const newest = o.hostDir ? (await listBackups(o.hostDir)).filter((e) => e.manifest).at(-1) : undefined;
   if (!newest?.manifest) return stats;
   const sent = listing.backups.some((b) => b.format === 2 && b.id === newest.id && b.host === newest.manifest!.host);
   const repo = listing.repo ? await openRepo(remote, o.store, { create: false, signal: o.signal }) : undefined;
-  const naming = repo ? await resolveNaming(repo, { encrypted: o.encrypted, canDecrypt: o.canDecrypt, create: false, signal: o.signal }) : undefined;
-  const present = repo && naming ? (await loadObjectIndex(repo, { signal: o.signal, only: o.encrypted ? 'encrypted' : 'plaintext' })).objects : new Map<string, unknown>();
+  const naming = repo
+    ? await resolveNaming(repo, { encrypted: o.encrypted, canDecrypt: o.canDecrypt, create: false, signal: o.signal })
+    : undefined;
+  const present =
+    repo && naming
+      ? (await loadObjectIndex(repo, { signal: o.signal, only: o.encrypted ? 'encrypted' : 'plaintext' })).objects
+      : new Map<string, unknown>();
   const { total, missing } = await newObjects(newest.dir, newest.manifest, naming, present);
   stats.wouldAdd = { bytes: missing, of: total, backup: newest.id, sent };
   return stats;
 }
 
 /** Plaintext bytes of a local backup's distinct contents, and of those the remote lacks (no naming: all). */
-async function newObjects(dir: string, manifest: Manifest, naming: Naming | undefined, present: Map<string, unknown>): Promise<{ total: number; missing: number }> {
+async function newObjects(
+  dir: string,
+  manifest: Manifest,
+  naming: Naming | undefined,
+  present: Map<string, unknown>,
+): Promise<{ total: number; missing: number }> {
   const seen = new Set<string>();
   let total = 0;
   let missing = 0;
@@ -100,7 +122,10 @@ async function newObjects(dir: string, manifest: Manifest, naming: Naming | unde
     for (const f of item.files) add(f.sha256, f.size);
     if (item.kind !== 'volume' || item.format !== 'tree') continue;
     const where = join(dir, rel.volumeIndex(item.name));
-    for await (const line of createInterface({ input: createReadStream(where, { encoding: 'utf8' }), crlfDelay: Infinity })) {
+    for await (const line of createInterface({
+      input: createReadStream(where, { encoding: 'utf8' }),
+      crlfDelay: Infinity,
+    })) {
       if (!line) continue;
       const e = parseIndexLine(line, where);
       if (e.t === 'f' && e.size) add(e.sha256!, e.size);

@@ -65,9 +65,17 @@ export interface SweepReport {
 const DAY = 24 * 3600 * 1000;
 
 export async function sweepRemote(remote: Remote, o: SweepOptions): Promise<SweepReport> {
-  const report: SweepReport = { ran: false, packsRemoved: 0, packsRewritten: 0, freed: 0, cutRemoved: [], packsKept: 0 };
+  const report: SweepReport = {
+    ran: false,
+    packsRemoved: 0,
+    packsRewritten: 0,
+    freed: 0,
+    cutRemoved: [],
+    packsKept: 0,
+  };
   const emit = o.emit ?? noEmit;
-  const log = (level: 'info' | 'warn', msg: string) => emit({ type: 'log', jobId: o.jobId, level, source: 'retention', msg: `remote ${remote.name}: ${msg}` });
+  const log = (level: 'info' | 'warn', msg: string) =>
+    emit({ type: 'log', jobId: o.jobId, level, source: 'retention', msg: `remote ${remote.name}: ${msg}` });
   const repo = await openRepo(remote, o.store, { create: false, signal: o.signal });
   if (!repo) return { ...report, reason: 'no repository on this remote' };
   let lock;
@@ -76,10 +84,20 @@ export async function sweepRemote(remote: Remote, o: SweepOptions): Promise<Swee
     if (busy.length > 0) return { ...report, reason: `would wait: ${busy.map(describeLock).join('; ')}` };
   } else {
     try {
-      lock = await acquireRemoteLock(remote, { kind: 'exclusive', purpose: 'rotation (sweep)', host: '', signal: o.signal, emit, leaseMs: o.leaseMs });
+      lock = await acquireRemoteLock(remote, {
+        kind: 'exclusive',
+        purpose: 'rotation (sweep)',
+        host: '',
+        signal: o.signal,
+        emit,
+        leaseMs: o.leaseMs,
+      });
     } catch (err) {
       if (err instanceof BbackupError && err.code === 'LOCKED') {
-        log('info', `space not freed now (${err.message.replace(/^remote \S+ is locked: /, '')}); the next rotation frees it`);
+        log(
+          'info',
+          `space not freed now (${err.message.replace(/^remote \S+ is locked: /, '')}); the next rotation frees it`,
+        );
         return { ...report, reason: err.message };
       }
       throw err;
@@ -92,15 +110,28 @@ export async function sweepRemote(remote: Remote, o: SweepOptions): Promise<Swee
   }
 }
 
-async function sweep(repo: Repo, o: SweepOptions, report: SweepReport, log: (l: 'info' | 'warn', m: string) => void): Promise<SweepReport> {
+async function sweep(
+  repo: Repo,
+  o: SweepOptions,
+  report: SweepReport,
+  log: (l: 'info' | 'warn', m: string) => void,
+): Promise<SweepReport> {
   const { remote } = repo;
   const grace = o.cutGraceMs ?? DAY;
   const now = Date.now();
   const listing = await listRemoteBackups(remote, o.signal);
   const live = new Set<string>();
   for (const b of listing.backups.filter((x) => x.format === 2)) {
-    if (!b.entries?.has(SNAP.refs)) throw new BbackupError('INTEGRITY', `remote ${remote.name}: backup ${b.id} of ${b.host} has no ${SNAP.refs}: nothing was removed (remove that backup by hand if it is damaged)`);
-    const refs = parseRefs(await readJson(remote, `${b.prefix}/${SNAP.refs}`, MAX_REFS, o.signal), b.id, `remote ${remote.name}: ${b.prefix}/${SNAP.refs}`);
+    if (!b.entries?.has(SNAP.refs))
+      throw new BbackupError(
+        'INTEGRITY',
+        `remote ${remote.name}: backup ${b.id} of ${b.host} has no ${SNAP.refs}: nothing was removed (remove that backup by hand if it is damaged)`,
+      );
+    const refs = parseRefs(
+      await readJson(remote, `${b.prefix}/${SNAP.refs}`, MAX_REFS, o.signal),
+      b.id,
+      `remote ${remote.name}: ${b.prefix}/${SNAP.refs}`,
+    );
     for (const obj of refs.objects) live.add(obj);
   }
   for (const c of listing.cut) {
@@ -129,8 +160,16 @@ async function sweep(repo: Repo, o: SweepOptions, report: SweepReport, log: (l: 
   for (const k of index.orphanIndexes) if (!o.dryRun) await remote.remove(k, { signal: o.signal });
   if (rewrite.length > 0) await rewritePacks(repo, rewrite, live, o, report, log);
   report.ran = true;
-  if (report.packsRemoved + report.packsRewritten > 0) log('info', `${o.dryRun ? 'would free' : 'freed'} ${report.freed} bytes: ${report.packsRemoved} pack(s) removed, ${report.packsRewritten} rewritten`);
-  if (report.packsKept > 0) log('info', `${report.packsKept} mostly unused pack(s) stay until nothing in them is used (rewriting them needs the identity, or they are of the other encryption kind)`);
+  if (report.packsRemoved + report.packsRewritten > 0)
+    log(
+      'info',
+      `${o.dryRun ? 'would free' : 'freed'} ${report.freed} bytes: ${report.packsRemoved} pack(s) removed, ${report.packsRewritten} rewritten`,
+    );
+  if (report.packsKept > 0)
+    log(
+      'info',
+      `${report.packsKept} mostly unused pack(s) stay until nothing in them is used (rewriting them needs the identity, or they are of the other encryption kind)`,
+    );
   return report;
 }
 
@@ -145,13 +184,26 @@ async function drop(repo: Repo, p: PackInfo, o: SweepOptions, report: SweepRepor
 
 /** Check that a content is the object it is named as: sha256, or the keyed name under a key we hold. */
 function namer(keys: Buffer[]): (obj: string, sha256: string) => boolean {
-  return (obj, sha) => obj === sha || keys.some((k) => createHmac('sha256', k).update(Buffer.from(sha, 'hex')).digest('hex') === obj);
+  return (obj, sha) =>
+    obj === sha || keys.some((k) => createHmac('sha256', k).update(Buffer.from(sha, 'hex')).digest('hex') === obj);
 }
 
-async function rewritePacks(repo: Repo, packs: PackInfo[], live: Set<string>, o: SweepOptions, report: SweepReport, log: (l: 'info' | 'warn', m: string) => void): Promise<void> {
+async function rewritePacks(
+  repo: Repo,
+  packs: PackInfo[],
+  live: Set<string>,
+  o: SweepOptions,
+  report: SweepReport,
+  log: (l: 'info' | 'warn', m: string) => void,
+): Promise<void> {
   if (o.dryRun) {
     for (const p of packs) {
-      const deadShare = p.objects!.filter(([id]) => !live.has(id)).reduce((a, [, s]) => a + s, 0) / Math.max(1, p.objects!.reduce((a, [, s]) => a + s, 0));
+      const deadShare =
+        p.objects!.filter(([id]) => !live.has(id)).reduce((a, [, s]) => a + s, 0) /
+        Math.max(
+          1,
+          p.objects!.reduce((a, [, s]) => a + s, 0),
+        );
       report.packsRewritten++;
       report.freed += Math.round(p.stored * deadShare);
     }
@@ -165,36 +217,56 @@ async function rewritePacks(repo: Repo, packs: PackInfo[], live: Set<string>, o:
       await mkdir(dir, { mode: 0o700 });
       const items: PackItem[] = [];
       let ok = true;
-      await readPack(repo.remote, p.key, p.packId, { signal: o.signal, where: `remote ${repo.remote.name}` }, async (name, body, size) => {
-        if (!live.has(name) || !ok) {
-          for await (const _ of body) void _;
-          return;
-        }
-        const h = createHash('sha256');
-        const file = join(dir, name);
-        await pipeline(
-          Readable.from(
-            (async function* () {
-              for await (const c of body) {
-                h.update(c);
-                yield c;
-              }
-            })(),
-          ),
-          createWriteStream(file, { mode: 0o600 }),
-        );
-        const sha256 = h.digest('hex');
-        if (!isNamed(name, sha256)) ok = false; // damaged, or named under a key we do not hold: leave the pack alone
-        items.push({ obj: name, size, sha256, source: file, open: () => createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer> });
-      });
+      await readPack(
+        repo.remote,
+        p.key,
+        p.packId,
+        { signal: o.signal, where: `remote ${repo.remote.name}` },
+        async (name, body, size) => {
+          if (!live.has(name) || !ok) {
+            for await (const _ of body) void _;
+            return;
+          }
+          const h = createHash('sha256');
+          const file = join(dir, name);
+          await pipeline(
+            Readable.from(
+              (async function* () {
+                for await (const c of body) {
+                  h.update(c);
+                  yield c;
+                }
+              })(),
+            ),
+            createWriteStream(file, { mode: 0o600 }),
+          );
+          const sha256 = h.digest('hex');
+          if (!isNamed(name, sha256)) ok = false; // damaged, or named under a key we do not hold: leave the pack alone
+          items.push({
+            obj: name,
+            size,
+            sha256,
+            source: file,
+            open: () => createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>,
+          });
+        },
+      );
       const wanted = p.objects!.filter(([id]) => live.has(id)).length;
       if (!ok || items.length !== wanted) {
-        log('warn', `pack ${p.packId} not rewritten: ${ok ? 'objects its index names are missing from it' : 'an object does not match its name'}; run bbackup verify --remote --read-data`);
+        log(
+          'warn',
+          `pack ${p.packId} not rewritten: ${ok ? 'objects its index names are missing from it' : 'an object does not match its name'}; run bbackup verify --remote --read-data`,
+        );
         report.packsKept++;
         continue;
       }
       try {
-        const w = await writePack(repo.remote, items, { level: o.level, encrypted: p.encrypted, signal: o.signal, hash: (it) => checkSha(it) });
+        const w = await writePack(repo.remote, items, {
+          level: o.level,
+          encrypted: p.encrypted,
+          signal: o.signal,
+          hash: (it) => checkSha(it),
+        });
         await drop(repo, p, o, report, true);
         report.packsRemoved--; // counted as rewritten instead
         report.packsRewritten++;
@@ -215,7 +287,8 @@ function checkSha(it: PackItem) {
   return {
     update: (b: Buffer) => void h.update(b),
     check: () => {
-      if (h.digest('hex') !== it.sha256) throw new BbackupError('INTEGRITY', `${it.source} changed while it was rewritten`);
+      if (h.digest('hex') !== it.sha256)
+        throw new BbackupError('INTEGRITY', `${it.source} changed while it was rewritten`);
     },
   };
 }

@@ -145,15 +145,21 @@ export class PackReader {
     if (h.every((b) => b === 0)) return undefined;
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-    const stored = h.subarray(148, 156).toString('ascii').replace(/[\0 ]+$/, '');
-    if (!/^[0-7]{1,7}$/.test(stored) || parseInt(stored, 8) !== sum) throw this.bad('a member header has a wrong checksum');
-    if (h.subarray(257, 263).toString('ascii') !== 'ustar\0' || h[156] !== 0x30) throw this.bad('a member is not a plain file of a ustar archive');
+    const stored = h
+      .subarray(148, 156)
+      .toString('ascii')
+      .replace(/[\0 ]+$/, '');
+    if (!/^[0-7]{1,7}$/.test(stored) || parseInt(stored, 8) !== sum)
+      throw this.bad('a member header has a wrong checksum');
+    if (h.subarray(257, 263).toString('ascii') !== 'ustar\0' || h[156] !== 0x30)
+      throw this.bad('a member is not a plain file of a ustar archive');
     if (h[345] !== 0) throw this.bad('a member name has a prefix');
     const end = h.indexOf(0, 0);
     const name = h.subarray(0, end < 0 || end > 100 ? 100 : end).toString('utf8');
     const size = parseSize(h.subarray(124, 136));
     if (size === undefined) throw this.bad(`member ${JSON.stringify(name)} has a malformed size`);
-    if (this.first ? name !== PACK_HEADER_MEMBER : !OBJECT_ID_RE.test(name)) throw this.bad(`unexpected member ${JSON.stringify(name.slice(0, 80))}`);
+    if (this.first ? name !== PACK_HEADER_MEMBER : !OBJECT_ID_RE.test(name))
+      throw this.bad(`unexpected member ${JSON.stringify(name.slice(0, 80))}`);
     this.first = false;
     return { name, size };
   }

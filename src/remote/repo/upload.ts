@@ -77,18 +77,35 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
   const prefix = snapshotPrefix(manifest.host, manifest.id);
   const transfers = Math.max(1, req.transfers ?? DEFAULT_TRANSFERS);
   const repo = (await openRepo(remote, req.store, { create: true, signal }))!;
-  const lock = await acquireRemoteLock(remote, { kind: 'shared', purpose: `upload of ${manifest.id}`, host: manifest.host, signal, emit, waitMs: req.lockWaitMs ?? 15 * 60_000, leaseMs: req.leaseMs });
+  const lock = await acquireRemoteLock(remote, {
+    kind: 'shared',
+    purpose: `upload of ${manifest.id}`,
+    host: manifest.host,
+    signal,
+    emit,
+    waitMs: req.lockWaitMs ?? 15 * 60_000,
+    leaseMs: req.leaseMs,
+  });
   const scratch = await scratchDir(repo);
   try {
     const there = await collect(remote.list(prefix, { signal, maxDepth: 1 }));
     if (there.some((e) => isManifestKey(e.key))) return await existing(remote, prefix, manifest.id, signal);
-    const naming = (await resolveNaming(repo, { encrypted: req.encrypted, canDecrypt: req.canDecrypt, create: true, signal, emit }))!;
+    const naming = (await resolveNaming(repo, {
+      encrypted: req.encrypted,
+      canDecrypt: req.canDecrypt,
+      create: true,
+      signal,
+      emit,
+    }))!;
     const present = await loadObjectIndex(repo, { signal, only: req.encrypted ? 'encrypted' : 'plaintext', transfers });
     const plan = await planUpload(req.backupDir, manifest, naming, scratch, signal);
     const all = [...plan.meta.values(), ...plan.data.values()];
     const total = all.reduce((a, o) => a + o.size, 0);
     const missing = (m: Map<string, PackItem>) => [...m.values()].filter((o) => !present.objects.has(o.obj));
-    const batches = [...planPacks(missing(plan.meta), req.packSize ?? DEFAULT_PACK_SIZE), ...planPacks(missing(plan.data), req.packSize ?? DEFAULT_PACK_SIZE)];
+    const batches = [
+      ...planPacks(missing(plan.meta), req.packSize ?? DEFAULT_PACK_SIZE),
+      ...planPacks(missing(plan.data), req.packSize ?? DEFAULT_PACK_SIZE),
+    ];
     const skipped = total - batches.flat().reduce((a, o) => a + o.size, 0);
 
     // Progress of the whole backup: plaintext bytes done (skipped ones count at once), stored bytes sent.
@@ -96,7 +113,8 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
     const sentBy = new Map<number, number>();
     const sentNow = () => [...sentBy.values()].reduce((a, b) => a + b, 0);
     // Rate, ETA and throttling are added by the job's emit (src/jobs/progress.ts).
-    const progress = (bytes: number) => emit({ type: 'item.progress', jobId, item, bytes, total, sent: sentNow(), skipped });
+    const progress = (bytes: number) =>
+      emit({ type: 'item.progress', jobId, item, bytes, total, sent: sentNow(), skipped });
     progress(skipped);
     const hash = (it: PackItem) => {
       const h = createHash('sha256');
@@ -108,20 +126,51 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
         },
         check: () => {
           const got = h.digest('hex');
-          if (got !== it.sha256) throw new BbackupError('INTEGRITY', `${it.source} does not match the sha256 its index or manifest records (the local backup is damaged; run bbackup verify); nothing of it was sent`, { path: it.source });
+          if (got !== it.sha256)
+            throw new BbackupError(
+              'INTEGRITY',
+              `${it.source} does not match the sha256 its index or manifest records (the local backup is damaged; run bbackup verify); nothing of it was sent`,
+              { path: it.source },
+            );
         },
       };
     };
     const written: { packId: string; stored: number }[] = [];
     await eachLimit(batches, transfers, async (items, i) => {
-      const w = await writePack(remote, items, { level: req.level, encrypted: req.encrypted, signal, hash, onSent: (b) => sentBy.set(i, b) });
+      const w = await writePack(remote, items, {
+        level: req.level,
+        encrypted: req.encrypted,
+        signal,
+        hash,
+        onSent: (b) => sentBy.set(i, b),
+      });
       sentBy.set(i, w.stored);
       written.push(w);
-      emit({ type: 'log', jobId, level: 'debug', source: 'remote', msg: `remote ${remote.name}: stored pack ${w.packId} (${items.length} objects, ${w.stored} bytes)` });
+      emit({
+        type: 'log',
+        jobId,
+        level: 'debug',
+        source: 'remote',
+        msg: `remote ${remote.name}: stored pack ${w.packId} (${items.length} objects, ${w.stored} bytes)`,
+      });
     });
-    await checkPacks(remote, written.map((w) => w.packId), all.map((o) => present.objects.get(o.obj)?.pack).filter((p): p is string => p !== undefined), signal);
+    await checkPacks(
+      remote,
+      written.map((w) => w.packId),
+      all.map((o) => present.objects.get(o.obj)?.pack).filter((p): p is string => p !== undefined),
+      signal,
+    );
 
-    const snapshot: SnapshotDoc = { format: REPO_FORMAT, id: manifest.id, host: manifest.host, uploaded: new Date().toISOString(), encrypted: req.encrypted, keyId: naming.keyId, files: plan.files, trees: plan.trees };
+    const snapshot: SnapshotDoc = {
+      format: REPO_FORMAT,
+      id: manifest.id,
+      host: manifest.host,
+      uploaded: new Date().toISOString(),
+      encrypted: req.encrypted,
+      keyId: naming.keyId,
+      files: plan.files,
+      trees: plan.trees,
+    };
     const objects = all.map((o) => o.obj).sort();
     const refs: SnapshotRefs = { format: REPO_FORMAT, id: manifest.id, objects };
     const group = manifestGroup(manifest);
@@ -148,9 +197,20 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
     const m = await putBytes(remote, `${prefix}/${SNAP.manifest}`, manifestBytes, signal, false);
     stored += m.size;
     const listed = await collect(remote.list(prefix, { signal, maxDepth: 1 }));
-    if (!listed.some((e) => e.key === m.key && e.size === m.size)) throw new RemoteError('INTEGRITY', remote.name, `upload check: ${m.key} is missing after upload`, false);
+    if (!listed.some((e) => e.key === m.key && e.size === m.size))
+      throw new RemoteError('INTEGRITY', remote.name, `upload check: ${m.key} is missing after upload`, false);
     progress(total);
-    return { remote: remote.name, prefix, existed: false, total, skipped, added: total - skipped, stored, packs: written.length, objects: objects.length };
+    return {
+      remote: remote.name,
+      prefix,
+      existed: false,
+      total,
+      skipped,
+      added: total - skipped,
+      stored,
+      packs: written.length,
+      objects: objects.length,
+    };
   } finally {
     await rm(scratch, { recursive: true, force: true });
     await lock.release();
@@ -159,15 +219,41 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
 
 /** Every pack just written, and every pack holding a reused object, must be listed with its index. */
 async function checkPacks(remote: Remote, written: string[], reused: string[], signal: AbortSignal): Promise<void> {
-  const names = new Set((await collect(remote.list(PACKS_DIR, { signal, maxDepth: 1 }))).map((e) => e.key.replace(/\.age$/, '')));
+  const names = new Set(
+    (await collect(remote.list(PACKS_DIR, { signal, maxDepth: 1 }))).map((e) => e.key.replace(/\.age$/, '')),
+  );
   for (const id of new Set([...written, ...reused])) {
     for (const k of [`${PACKS_DIR}/${id}.tar.zst`, `${PACKS_DIR}/${id}.idx.json`]) {
-      if (!names.has(k)) throw new RemoteError('INTEGRITY', remote.name, `upload check: ${k} is missing${written.includes(id) ? ' after upload' : ' (removed while this upload ran?)'}; nothing was recorded, run the upload again`, true);
+      if (!names.has(k))
+        throw new RemoteError(
+          'INTEGRITY',
+          remote.name,
+          `upload check: ${k} is missing${written.includes(id) ? ' after upload' : ' (removed while this upload ran?)'}; nothing was recorded, run the upload again`,
+          true,
+        );
     }
   }
 }
 
-async function existing(remote: Remote, prefix: string, id: string, signal: AbortSignal): Promise<SnapshotUploadResult> {
-  const info = parseInfo(await readJson(remote, `${prefix}/${SNAP.info}`, 64 * 1024, signal).catch(() => undefined), id);
-  return { remote: remote.name, prefix, existed: true, total: info?.size ?? 0, skipped: info?.size ?? 0, added: 0, stored: 0, packs: 0, objects: info?.objects ?? 0 };
+async function existing(
+  remote: Remote,
+  prefix: string,
+  id: string,
+  signal: AbortSignal,
+): Promise<SnapshotUploadResult> {
+  const info = parseInfo(
+    await readJson(remote, `${prefix}/${SNAP.info}`, 64 * 1024, signal).catch(() => undefined),
+    id,
+  );
+  return {
+    remote: remote.name,
+    prefix,
+    existed: true,
+    total: info?.size ?? 0,
+    skipped: info?.size ?? 0,
+    added: 0,
+    stored: 0,
+    packs: 0,
+    objects: info?.objects ?? 0,
+  };
 }

@@ -15,6 +15,10 @@ declare -A PROOF=(
   [zstd]=/usr/bin/zstd
   [acl]=/usr/bin/setfacl
   [attr]=/usr/bin/setfattr
+  # bbcopy, the copy engine, is compiled at build time (scripts/build-native.sh)
+  [gcc]=/usr/bin/gcc
+  [libc6-dev]=/usr/include/stdio.h
+  [libssl-dev]=/usr/include/openssl/evp.h
 )
 
 missing=()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds bbcopy, bbackup's copy engine (native/*.c; README "The copy engine"), into
+# dist/native/bbcopy with the system C compiler and OpenSSL's libcrypto. Run by `npm run build`
+# (and so by `npm test` and `npm run bench`); skipped when the binary is newer than its sources.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=dist/native/bbcopy
+if [ -x "$out" ] && [ -z "$(find native scripts/build-native.sh -newer "$out" -print -quit)" ]; then
+  exit 0
+fi
+
+cc="${CC:-cc}"
+if ! command -v "$cc" >/dev/null 2>&1 || [ ! -e /usr/include/openssl/evp.h ] || [ ! -e /usr/include/stdio.h ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    bash scripts/install-deps.sh
+  else
+    echo "build-native: building bbcopy (the copy engine) needs a C compiler and the OpenSSL headers." >&2
+    echo "build-native: run as root:  apt-get install -y gcc libc6-dev libssl-dev   (or: sudo bash scripts/install-deps.sh)" >&2
+    exit 1
+  fi
+fi
+
+mkdir -p dist/native
+"$cc" -O2 -std=gnu11 -Wall -Wextra -o "$out.tmp" native/*.c -lcrypto
+mv -f "$out.tmp" "$out"
+echo "build-native: built $out"

@@ -25,12 +25,10 @@ async function createHelper(docker: Docker, o: HelperOptions): Promise<Docker.Co
   });
 }
 
-
-
 const remove = (c: Docker.Container) => c.remove({ force: true }).catch(() => undefined);
 
-/** Run a command in a helper and wait; stderr/stdout go into the error on failure. */
-export async function runHelper(docker: Docker, o: HelperOptions & { cmd: string[] }, signal?: AbortSignal): Promise<string> {
+/** Run a command in a helper and wait; stderr/stdout go into the error on failure (an exit code not in okExit, default [0]). */
+export async function runHelper(docker: Docker, o: HelperOptions & { cmd: string[]; okExit?: number[] }, signal?: AbortSignal): Promise<string> {
   const c = await createHelper(docker, o);
   const kill = () => void c.kill().catch(() => undefined);
   signal?.addEventListener('abort', kill, { once: true });
@@ -39,7 +37,7 @@ export async function runHelper(docker: Docker, o: HelperOptions & { cmd: string
     const { StatusCode } = (await c.wait()) as { StatusCode: number };
     const out = demuxLogs((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
     if (signal?.aborted) throw new BbackupError('CANCELLED', 'cancelled');
-    if (StatusCode !== 0) {
+    if (!(o.okExit ?? [0]).includes(StatusCode)) {
       throw new BbackupError('TOOL_FAILED', `${o.cmd[0]} in the helper container exited ${StatusCode}: ${lastLines(out, 10)}`, { command: o.cmd.join(' ') });
     }
     return out;

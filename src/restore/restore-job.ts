@@ -13,7 +13,8 @@ import { removeStaleHelpers } from './helper.js';
 import { PauseGate } from '../pause-gate.js';
 import { Skipped, progressReporter } from './job-control.js';
 import { planRestore } from './plan.js';
-import { preflight, preflightBytes } from './preflight.js';
+import { CopyMismatch } from './fill-tree.js';
+import { checkedOnCopy, mismatchRefusal, preflight, preflightBytes } from './preflight.js';
 import { runItem, type RunContext } from './run-item.js';
 import { privilegeLines, privilegesAccepted, type PlanItem, type RestorePlan, type RestoreRequest, type VolumeMode } from './types.js';
 
@@ -70,14 +71,16 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
     const work = plan.items;
     emit({ type: 'job.start', jobId, kind: 'restore', title: `restore ${plan.backupId}`, items: work.length + 1 });
     const verifyItem = 'verify backup';
-    emit({ type: 'item.queued', jobId, item: verifyItem, kind: 'file', total: preflightBytes(plan, request.verify) });
+    const place = { verify: request.verify, localEngine: deps.localEngine, volumeMode: deps.volumeMode ?? 'auto' };
+    const onCopy = (i: PlanItem) => checkedOnCopy(plan, i, place);
+    emit({ type: 'item.queued', jobId, item: verifyItem, kind: 'file', total: preflightBytes(plan, request.verify, onCopy) });
     for (const i of work) emit({ type: 'item.queued', jobId, item: itemName(i), kind: i.kind as ItemKind, total: i.bytes || undefined });
 
-    const total = preflightBytes(plan, request.verify);
+    const total = preflightBytes(plan, request.verify, onCopy);
     emit({ type: 'item.start', jobId, item: verifyItem, kind: 'file', total });
     const progress = progressReporter(emit, jobId, verifyItem, total);
     try {
-      await preflight(plan, { verify: request.verify, signal: abort.signal, onBytes: progress.add });
+      await preflight(plan, { verify: request.verify, signal: abort.signal, onBytes: progress.add, onCopy });
       progress.flush();
       emit({ type: 'item.done', jobId, item: verifyItem, bytes: progress.bytes, detail: request.verify ? 'matches the manifest' : 'archives checked (--no-verify)' });
     } catch (err) {
@@ -97,6 +100,7 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
         await ensureImage(deps.docker, workerImageSpec(deps.workerImage ?? 'bbackup-worker:local'));
       }),
       failed: new Set(),
+      checkOnCopy: onCopy,
     };
     const errors: JobResult['errors'] = [];
     const restored: RestoreValue['restored'] = [];
@@ -143,6 +147,16 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
           emit({ type: 'item.skipped', jobId, item: name, reason: 'skipped by user' });
           continue;
         }
+        if (err instanceof CopyMismatch) {
+          // bbcopy found the backup damaged while it copied (preflight.ts, checkedOnCopy): undo
+          // what this restore created, so the outcome is the preflight's: refused, nothing changed.
+          emit({ type: 'item.failed', jobId, item: name, error: info(err) });
+          const created = restored.filter((r) => work.some((i) => i.kind === r.kind && i.target === r.target && i.action === 'create'));
+          const undone = await undoCreated(deps.docker, created);
+          const refused = mismatchRefusal(plan, [...err.problems, ...undone]);
+          emit({ type: 'job.end', jobId, outcome: 'failed', summary: describeError(refused) });
+          throw refused;
+        }
         errors.push({ item: name, ...info(err) });
         emit({ type: 'item.failed', jobId, item: name, error: info(err) });
       } finally {
@@ -181,6 +195,16 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
       abort.abort(new BbackupError('CANCELLED', 'restore cancelled'));
     },
   };
+}
+
+/** Removes what a restore created (never what it reused), newest first; returns what could not be removed. */
+async function undoCreated(docker: Docker, created: RestoreValue['restored']): Promise<string[]> {
+  const left: string[] = [];
+  for (const c of [...created].reverse()) {
+    const gone = c.kind === 'container' ? removeContainer(docker, c.target) : c.kind === 'volume' ? docker.getVolume(c.target).remove({ force: true }) : docker.getNetwork(c.target).remove();
+    await Promise.resolve(gone).catch((err: unknown) => left.push(`${c.kind} ${c.target} was created and could not be removed again: ${describeError(err)}`));
+  }
+  return left;
 }
 
 const info = (err: unknown) => ({ code: err instanceof BbackupError ? err.code : isAbortError(err) ? 'CANCELLED' : 'INTERNAL', message: describeError(err) });

@@ -31,6 +31,8 @@ export interface RunContext {
   ensureWorker: () => Promise<void>;
   /** item names ("volume x") that failed: containers needing them are skipped */
   failed: Set<string>;
+  /** tree volumes the copy checks against their index (the preflight did not) */
+  checkOnCopy?: (item: PlanItem) => boolean;
   signal?: AbortSignal;
 }
 
@@ -76,7 +78,9 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
     if (mode !== 'host') await ctx.ensureWorker();
     const relPath = v.format === 'tree' ? rel.volumeTree(v.name) : archiveEntry(v)?.path;
     if (!relPath) throw new BbackupError('INTEGRITY', `volume ${v.name}: the manifest lists no archive file`);
-    await fillVolume({ docker, item: v, source: sourcePath(ctx.plan.backupDir, relPath), volume: item.target, mode, workerImage: ctx.workerImage, helperLabels: ctx.helperLabels, signal: ctx.signal, onBytes: progress.add }, Mountpoint);
+    const expectIndex = ctx.checkOnCopy?.(item) ? sourcePath(ctx.plan.backupDir, rel.volumeIndex(v.name)) : undefined;
+    if (expectIndex && mode === 'stream') throw new BbackupError('INTEGRITY', `volume ${item.target}: not checked before the restore, and stream mode cannot check it while copying; restore with volumes.mode host or worker`);
+    await fillVolume({ docker, item: v, source: sourcePath(ctx.plan.backupDir, relPath), volume: item.target, mode, workerImage: ctx.workerImage, helperLabels: ctx.helperLabels, signal: ctx.signal, onBytes: progress.add, expectIndex }, Mountpoint);
     progress.flush();
     ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: progress.bytes, detail: `${v.format}, ${mode}` });
   } catch (err) {

@@ -4,6 +4,7 @@
 // container, from the worker image (BBCOPY_IN_IMAGE, src/docker/images.ts).
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { bbcopyPath } from '../paths.js';
 import { groupSuspender, killGroupOnAbort } from './process-group.js';
 import { toolError } from './rsync.js';
@@ -119,10 +120,16 @@ export interface RunOptions {
   signal: AbortSignal;
   /** registers the process for pause (SIGSTOP of its group) */
   suspendable?: ReadContext['suspendable'];
-  /** a pipe (a producer's stdout) to read from instead of nothing */
+  /** what bbcopy reads (sink): a producer's stdout pipe is handed over as it is; any other stream is piped in */
   stdin?: Readable;
   /** for messages: "volume x" */
   what: string;
+}
+
+/** A child process's stdout pipe that nobody has read from yet: it can become another child's stdin. */
+export function hasPipeHandle(s: Readable): boolean {
+  const handle = (s as unknown as { _handle?: { fd?: number } })._handle;
+  return typeof handle?.fd === 'number' && handle.fd >= 0 && s.readableFlowing === null;
 }
 
 /** Exit codes after which the result stands: 24 = some entries vanished meanwhile, 3 = restore found problems. */
@@ -130,9 +137,12 @@ const DONE = new Set([0, 24, 3]);
 
 /** Runs bbcopy here, in its own process group; resolves with its summary and exit code. */
 export async function runBbcopy<S>(args: string[], o: RunOptions, h: OutputHandlers): Promise<{ summary: S; exitCode: number; stderr: string }> {
-  const proc = spawn(bbcopyPath(), args, { detached: true, stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'] });
+  const direct = o.stdin !== undefined && hasPipeHandle(o.stdin);
+  const proc = spawn(bbcopyPath(), args, { detached: true, stdio: [direct ? o.stdin! : o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   // The child holds its own copy of the producer's pipe now; ours would only keep it open.
-  o.stdin?.destroy();
+  if (direct) o.stdin!.destroy();
+  const feed = o.stdin && !direct ? pipeline(o.stdin, proc.stdin!) : Promise.resolve();
+  feed.catch(() => proc.kill('SIGKILL')); // the input failed: what bbcopy wrote is incomplete
   const out = bbcopyOutput<S>(h);
   let stderr = '';
   proc.stdout!.setEncoding('utf8').on('data', (t: string) => out.write(t));
@@ -147,6 +157,7 @@ export async function runBbcopy<S>(args: string[], o: RunOptions, h: OutputHandl
     });
     out.end();
     o.signal.throwIfAborted();
+    await feed; // its error (a stage before us) says more than bbcopy's
     if (code === null || !DONE.has(code) || !out.summary) throw toolError('bbcopy', o.what, { exitCode: code ?? undefined, signal: signal ?? undefined, stderr });
     return { summary: out.summary, exitCode: code, stderr };
   } finally {

@@ -117,6 +117,8 @@ async function storeArchive(volume: PlannedVolume, env: VolumeJobEnv, written: s
     env.ctx.log('debug', `volume ${volume.name}: tar stored ${stored.devicesInStream} device nodes; reading it again without them`);
     stored = await writeArchive(volume, env, path, true);
   }
+  const ph = stored.file.phases;
+  if (ph) env.ctx.log('debug', `volume ${volume.name}: archive ${stored.file.size} bytes; bbcopy sink ms ${JSON.stringify(phasesOf(ph))}`);
   return {
     ...itemBase(volume, env, stored.devices),
     format: 'archive',

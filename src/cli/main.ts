@@ -1,7 +1,7 @@
 // bbackup's command line (DESIGN §5). Thin: parse, build options, call the engine, map exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '../version.js';
-import { COMMAND_MODULES } from './commands/index.js';
+import { registrarsFor } from './commands/index.js';
 import type { CliIO, GlobalOptions } from './context.js';
 import { makeAction, type RunState } from './run.js';
 
@@ -26,7 +26,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return { config: o.config, host: o.host, json: o.json, quiet: o.quiet, verbose: o.verbose };
   };
   const action = makeAction(io, globals, state);
-  for (const register of COMMAND_MODULES) register(program, action);
+  for (const register of await registrarsFor(argv)) register(program, action);
   program.commands.forEach((c) => c.exitOverride());
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -13,6 +13,9 @@ export function register(program: Command, action: Action): void {
 }
 
 async function tuiCommand(ctx: CliContext): Promise<number> {
+  // Connecting to Docker and loading the front end overlap: the first paint waits for both.
+  // (Its error, if any, is reported where runTui awaits the same promise.)
+  if (ctx.io.stdout.isTTY && process.stdin.isTTY) ctx.docker().catch(() => undefined);
   const { runTui } = await import('../../../screens/main.js');
   return runTui(ctx);
 }

@@ -1,20 +1,14 @@
 // The TUI's engine: the public API of src/ behind the TuiEngine interface.
 import type Docker from 'dockerode';
-import { startBackup } from '../../src/jobs/backup-job.js';
-import { startOperatedBackup } from '../../src/schedule/run-backup.js';
+// The jobs' modules (backup, restore, verify, remotes) are imported when a job starts, not before
+// the first paint (start-up: README "Speed").
 import { expandHome } from '../../src/config/locate.js';
 import type { Config } from '../../src/config/schema.js';
 import { isLocalEngine, type DockerConnection } from '../../src/docker/client.js';
 import { readInventory } from '../../src/docker/inventory.js';
-import { listRemoteBackups } from '../../src/remote/list.js';
-import { openRemote } from '../../src/remote/open.js';
-import { pullBackup } from '../../src/remote/pull.js';
-import { planRestore } from '../../src/restore/plan.js';
-import { startRestore } from '../../src/restore/restore-job.js';
 import { privilegeLines, type RestoreRequest as EngineRestoreRequest } from '../../src/restore/types.js';
 import { backupDir, hostDir } from '../../src/store/layout.js';
 import { readManifest } from '../../src/store/manifest.js';
-import { verifyBackup } from '../../src/store/verify.js';
 import type { Logger } from '../../src/log/logger.js';
 import { functionJob } from './function-job.js';
 import { listStoreBackups } from './store-list.js';
@@ -56,16 +50,19 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     readInventory: (opts) => readInventory(connection.docker, opts),
     watchDocker: (onChange, onError) => watchDockerEvents(connection.docker, onChange, onError),
     // operations (issue 7): global hooks, container label hooks and notifications around the job
-    startBackup: async (req, emit) =>
-      startOperatedBackup(
+    startBackup: async (req, emit) => {
+      const [{ startOperatedBackup }, { startBackup }] = await Promise.all([import('../../src/schedule/run-backup.js'), import('../../src/jobs/backup-job.js')]);
+      return startOperatedBackup(
         { containers: req.containers, volumes: req.volumes, networks: req.networks, scope: req.scope, full: req.full, remotes: req.remotes },
         { config: { ...cfg(), backup: { ...cfg().backup, store: storeRoot() } }, docker: connection, emit, logger: deps.logger },
         startBackup,
-      ),
+      );
+    },
     listBackups: () => listStoreBackups(storeRoot(), connection.hostName),
     readManifest: (id) => readManifest(dirOf(id)),
     startVerify: async (id, emit) =>
       functionJob('verify', `verify ${id}`, `backup ${id}`, 'file', emit, async ({ signal, progress }) => {
+        const { verifyBackup } = await import('../../src/store/verify.js');
         const report = await verifyBackup(dirOf(id), { signal, progress });
         if (report.problems.length > 0) {
           const first = report.problems.slice(0, 3).map((p) => `${p.path} ${p.problem}`).join('; ');
@@ -75,6 +72,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       }),
     previewRestore: async (r) => {
       const req = restoreRequest(r);
+      const { planRestore } = await import('../../src/restore/plan.js');
       const plan = await planRestore(req.backupDir, await readManifest(req.backupDir), req, connection.docker);
       const line = (i: (typeof plan.items)[number]) => `${i.kind} ${i.target}${i.target !== i.source ? ` (from ${i.source})` : ''}${i.detail ? `: ${i.detail}` : ''}`;
       return {
@@ -87,7 +85,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       };
     },
     startRestore: async (r, emit) =>
-      startRestore(restoreRequest(r), {
+      (await import('../../src/restore/restore-job.js')).startRestore(restoreRequest(r), {
         docker: connection.docker,
         emit,
         localEngine: isLocalEngine(connection.target),
@@ -96,6 +94,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       }),
     remoteNames: () => Object.entries(cfg().remotes).filter(([, r]) => r.enabled).map(([n]) => n),
     listRemoteBackups: async (name, signal) => {
+      const [{ openRemote }, { listRemoteBackups }] = await Promise.all([import('../../src/remote/open.js'), import('../../src/remote/list.js')]);
       const remote = openRemote(cfg(), name);
       try {
         const { backups } = await listRemoteBackups(remote, signal);
@@ -106,6 +105,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     },
     startPull: async (remote, id, emit) =>
       functionJob('pull', `pull ${id} from ${remote}`, undefined, 'download', emit, async ({ signal, jobId }) => {
+        const { pullBackup } = await import('../../src/remote/pull.js');
         const dir = await pullBackup({ ...cfg(), backup: { ...cfg().backup, store: storeRoot() } }, remote, id, { emit, signal, jobId, host: connection.hostName });
         return { detail: `into ${dir}` };
       }),

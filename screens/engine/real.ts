@@ -9,6 +9,7 @@ import { readInventory } from '../../src/docker/inventory.js';
 import { privilegeLines, type RestoreRequest as EngineRestoreRequest } from '../../src/restore/types.js';
 import { backupDir, hostDir } from '../../src/store/layout.js';
 import { readManifest } from '../../src/store/manifest.js';
+import { withBackupReader } from '../../src/store/readers.js';
 import type { Logger } from '../../src/log/logger.js';
 import { functionJob } from './function-job.js';
 import { listStoreBackups } from './store-list.js';
@@ -63,7 +64,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     startVerify: async (id, emit) =>
       functionJob('verify', `verify ${id}`, `backup ${id}`, 'file', emit, async ({ signal, progress }) => {
         const { verifyBackup } = await import('../../src/store/verify.js');
-        const report = await verifyBackup(dirOf(id), { signal, progress });
+        const report = await withBackupReader(storeRoot(), dirOf(id), 'verify', () => verifyBackup(dirOf(id), { signal, progress }), signal);
         if (report.problems.length > 0) {
           const first = report.problems.slice(0, 3).map((p) => `${p.path} ${p.problem}`).join('; ');
           throw Object.assign(new Error(`${report.problems.length} problem(s): ${first}`), { code: 'INTEGRITY' });
@@ -91,6 +92,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         localEngine: isLocalEngine(connection.target),
         volumeMode: connection.target.volumeMode ?? cfg().backup.volumes.mode,
         workerImage: cfg().backup.volumes.worker_image,
+        store: storeRoot(),
       }),
     remoteNames: () => Object.entries(cfg().remotes).filter(([, r]) => r.enabled).map(([n]) => n),
     listRemoteBackups: async (name, signal) => {

@@ -5,7 +5,7 @@
 // there, the text bar chart stands in.
 import blessed from 'blessed';
 import type contribNs from 'blessed-contrib';
-import { barChart, rateSeries } from '../presenters/chrome.js';
+import { barChart, rateSeries, rateTitle } from '../presenters/chrome.js';
 import type { Theme } from '../theme.js';
 import type { Rect } from './pane.js';
 
@@ -51,7 +51,7 @@ export class RateChart {
     const key = `${rates.length}:${rates[rates.length - 1] ?? 0}:${points}`;
     if (key === this.drawn) return;
     this.drawn = key;
-    w.setLabel(` Transfer rate ${this.theme.glyphs.sep} now ${series.now} ${this.theme.glyphs.sep} max ${series.max} ${this.theme.glyphs.sep} ${series.unit}, ${points}s `);
+    w.setLabel(` ${rateTitle(series, points)} `);
     if (this.isCanvas) {
       (w as unknown as { setData(d: unknown[]): void }).setData([{ title: 'rate', x: series.x, y: series.y, style: { line: 'cyan' } }]);
     } else {

@@ -71,7 +71,7 @@ export function startBackup(request: BackupRequest, deps: BackupDeps): JobHandle
   const throttled = throttleProgress(deps.emit);
   const emit = throttled.emit;
   const queue = new WorkQueue(abort.signal, deps.config.backup.volumes.concurrency);
-  const done = runJob(jobId, request, { ...deps, emit }, abort.signal, queue).finally(() => {
+  const done = runJob(jobId, request, { ...deps, emit }, abort, queue).finally(() => {
     throttled.flush();
     throttled.close();
   });
@@ -101,8 +101,9 @@ export function startBackup(request: BackupRequest, deps: BackupDeps): JobHandle
   };
 }
 
-async function runJob(jobId: string, request: BackupRequest, deps: BackupDeps, signal: AbortSignal, queue: WorkQueue): Promise<JobResult<BackupValue>> {
+async function runJob(jobId: string, request: BackupRequest, deps: BackupDeps, abort: AbortController, queue: WorkQueue): Promise<JobResult<BackupValue>> {
   const { emit } = deps;
+  const signal = abort.signal;
   const fail = (err: unknown, started: boolean): JobResult<BackupValue> => {
     const cancelled = signal.aborted;
     const code = err instanceof BbackupError ? err.code : cancelled ? 'CANCELLED' : 'INTERNAL';
@@ -128,9 +129,13 @@ async function runJob(jobId: string, request: BackupRequest, deps: BackupDeps, s
   } catch (err) {
     return fail(err, false);
   }
+  // Another machine judged this run dead and took the store over: stop before touching more of it.
+  const onLost = () => abort.abort(lock.lost.reason);
+  lock.lost.addEventListener('abort', onLost, { once: true });
   try {
     return await runBackupItems({ jobId, request, deps, signal, queue, hostDir, emit, loadPlan: () => loadBackupPlan(request, deps, { sizes: false }), fail });
   } finally {
+    lock.lost.removeEventListener('abort', onLost);
     await lock.release();
   }
 }

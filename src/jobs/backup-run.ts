@@ -19,6 +19,7 @@ import { allocateBackup } from '../store/allocate.js';
 import { fsyncDir, syncFilesystem } from '../store/durable.js';
 import { octal, tightenDirs } from '../store/private.js';
 import { removePartials } from '../store/catalog.js';
+import { removeLeftovers } from '../store/leftovers.js';
 import { MANIFEST_FORMAT, type ItemError, type Manifest, type ManifestItem } from '../store/manifest.js';
 import { writeManifest } from '../store/write-manifest.js';
 import { version } from '../version.js';
@@ -62,6 +63,8 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
     }
     const leftovers = await removePartials(hostDir);
     if (leftovers.length > 0) log('info', `removed unfinished backups of earlier runs: ${leftovers.join(', ')}`);
+    const dead = await removeLeftovers(hostDir);
+    if (dead.length > 0) log('info', `removed leftovers of killed runs: ${dead.join(', ')}`);
     const stale = await removeStaleHelpers(deps.docker.docker).catch((err) => (log('warn', `could not look for leftover helper containers: ${describeError(err)}`), []));
     if (stale.length > 0) log('info', `removed helper containers of dead runs: ${stale.join(', ')}`);
     plan = await env.loadPlan();

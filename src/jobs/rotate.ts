@@ -1,7 +1,8 @@
 // Apply the retention plan to the local store of one host and to remotes. Locally a backup is
-// first renamed to a hidden .removing-<id> folder, so a crash half way through deleting never
-// leaves a folder that looks like a backup; on a remote the manifest goes first for the same reason.
-import { readdir, rename, rm } from 'node:fs/promises';
+// removed by removeLocalBackup (store/remove-backup.ts): first renamed to a hidden .removing-<id>
+// folder, so a crash half way through deleting never leaves a folder that looks like a backup, and
+// kept while a restore, pull or verify reads it; on a remote the manifest goes first.
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
@@ -15,6 +16,7 @@ import { readManifest, type Manifest } from '../store/manifest.js';
 import { planRetention, type RetentionCandidate, type RetentionPlan, type RetentionPolicy } from '../store/retention.js';
 import { hashedGroup, manifestGroup } from '../store/retention-group.js';
 import { inodeSizes } from '../store/retention-sizes.js';
+import { removeLocalBackup } from '../store/remove-backup.js';
 
 export interface RotationReport {
   /** "local" or the remote's name */
@@ -91,11 +93,17 @@ export async function rotateLocal(hostFolder: string, host: string, policy: Rete
   const plan = planRetention(candidates, policy, { now: o.now, leftovers });
   const removed: string[] = [];
   if (!o.dryRun) {
-    for (const id of plan.remove) {
+    for (const id of [...plan.remove]) {
       o.signal.throwIfAborted();
-      const doomed = join(hostFolder, `.removing-${id}`);
-      await rename(join(hostFolder, id), doomed);
-      await rm(doomed, { recursive: true, force: true });
+      const r = await removeLocalBackup(hostFolder, id, o.signal);
+      if (!r.removed) {
+        // a restore, pull or verify reads it: kept, and shown so
+        const d = plan.decisions.find((x) => x.id === id);
+        if (d) Object.assign(d, { keep: true, reasons: [`in use by ${r.inUseBy}`] });
+        plan.remove = plan.remove.filter((x) => x !== id);
+        log(o, `kept local backup ${id}: in use by ${r.inUseBy}`);
+        continue;
+      }
       removed.push(id);
       log(o, `removed local backup ${id} (${plan.decisions.find((d) => d.id === id)?.reasons.join('; ')})`);
     }

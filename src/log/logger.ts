@@ -126,7 +126,8 @@ export function describeEvent(e: EngineEvent): { level: LogLevel; msg: string } 
     case 'item.progress':
       return undefined;
     case 'item.start':
-      return { level: 'debug', msg: `job ${e.jobId} ${e.kind} ${e.item} started` };
+      // item names already say what they are ("volume db", "upload nas"), as in the lines below
+      return { level: 'debug', msg: `job ${e.jobId} ${e.item} started` };
     case 'item.done':
       return { level: 'info', msg: `job ${e.jobId} ${e.item} done (${e.bytes} bytes)${e.detail ? ` ${e.detail}` : ''}` };
     case 'item.failed':

@@ -6,7 +6,7 @@
 import type Docker from 'dockerode';
 import { BBCOPY_IN_IMAGE, bbcopyOutput, restoreArgs, runBbcopy, type TreeSummary } from '../backup/bbcopy.js';
 import { BbackupError, lastLines } from '../errors.js';
-import { runHelper } from './helper.js';
+import { runHelper, type HelperMount } from './helper.js';
 
 export interface TreeFill {
   /** the snapshot folder */
@@ -56,10 +56,14 @@ export async function fillTreeHost(o: TreeFill, mountpoint: string): Promise<voi
 }
 
 export async function fillTreeWorker(o: TreeFill, docker: Docker, helper: { image: string; labels?: Record<string, string> }): Promise<void> {
-  const binds = [`${o.source}:/backup:ro`, `${o.volume}:/target`, ...(o.expect ? [`${o.expect}:/index.jsonl:ro`] : [])];
+  const mounts: HelperMount[] = [
+    { type: 'bind', source: o.source, target: '/backup', readOnly: true },
+    { type: 'volume', source: o.volume, target: '/target' },
+    ...(o.expect ? [{ type: 'bind' as const, source: o.expect, target: '/index.jsonl', readOnly: true }] : []),
+  ];
   const cmd = [BBCOPY_IN_IMAGE, ...restoreArgs({ source: '/backup', target: '/target', expect: o.expect ? '/index.jsonl' : undefined })];
   // exit 3: it copied everything and found entries that differ from the index (X lines)
-  const out = await runHelper(docker, { image: helper.image, labels: helper.labels, binds, cmd, okExit: [0, 3] }, o.signal);
+  const out = await runHelper(docker, { image: helper.image, labels: helper.labels, mounts, cmd, okExit: [0, 3] }, o.signal);
   const problems: { p: string; problem: string }[] = [];
   const parse = bbcopyOutput<TreeSummary>({ problem: (p) => problems.push(p) });
   parse.write(out);

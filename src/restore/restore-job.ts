@@ -8,6 +8,7 @@ import { BbackupError, describeError, isAbortError } from '../errors.js';
 import { noEmit, type Emit, type ItemKind, type Outcome } from '../events.js';
 import type { JobHandle, JobResult } from '../jobs/types.js';
 import { readManifest } from '../store/manifest.js';
+import { readerForDir } from '../store/readers.js';
 import { removeContainer } from './container.js';
 import { removeStaleHelpers } from './helper.js';
 import { PauseGate } from '../pause-gate.js';
@@ -29,6 +30,8 @@ export interface RestoreDeps {
   helperLabels?: Record<string, string>;
   /** a plan made moments ago (e.g. shown to the user); made here when absent */
   plan?: RestorePlan;
+  /** the local store: a backup of it is marked in use for the whole restore, so rotation keeps it */
+  store?: string;
 }
 
 export interface RestoreValue {
@@ -66,6 +69,15 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
   let current: { item: string; abort: AbortController } | undefined;
 
   const run = async (): Promise<JobResult<RestoreValue>> => {
+    const reader = deps.store === undefined ? undefined : await readerForDir(deps.store, request.backupDir, 'restore', abort.signal);
+    try {
+      return await restore();
+    } finally {
+      await reader?.release();
+    }
+  };
+
+  const restore = async (): Promise<JobResult<RestoreValue>> => {
     const plan = deps.plan ?? (await planRestore(request.backupDir, await readManifest(request.backupDir), request, deps.docker));
     assertRunnable(plan, request.allowPrivileged);
     const work = plan.items;

@@ -13,7 +13,7 @@ import { buildNetworkSpec } from './network.js';
 import { containerPrivileges, networkPrivileges } from './privileges.js';
 import { readJson, unwrap } from './plan.js';
 import { usedNetworks, usedVolumes } from './plan-build.js';
-import { archiveEntry, volumeItem } from './preflight.js';
+import { archiveEntry, checkedSha256, volumeItem } from './preflight.js';
 import { renameLookup, renamed } from './renames.js';
 import type { PlanItem, RestorePlan, RestoreRequest, VolumeMode } from './types.js';
 import { chooseMode, fillVolume, sourcePath } from './volume.js';
@@ -80,7 +80,7 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
     if (!relPath) throw new BbackupError('INTEGRITY', `volume ${v.name}: the manifest lists no archive file`);
     const expectIndex = ctx.checkOnCopy?.(item) ? sourcePath(ctx.plan.backupDir, rel.volumeIndex(v.name)) : undefined;
     if (expectIndex && mode === 'stream') throw new BbackupError('INTEGRITY', `volume ${item.target}: not checked before the restore, and stream mode cannot check it while copying; restore with volumes.mode host or worker`);
-    await fillVolume({ docker, item: v, source: sourcePath(ctx.plan.backupDir, relPath), volume: item.target, mode, workerImage: ctx.workerImage, helperLabels: ctx.helperLabels, signal: ctx.signal, onBytes: progress.add, expectIndex }, Mountpoint);
+    await fillVolume({ docker, item: v, source: sourcePath(ctx.plan.backupDir, relPath), volume: item.target, mode, workerImage: ctx.workerImage, helperLabels: ctx.helperLabels, signal: ctx.signal, onBytes: progress.add, expectIndex, checkedSha256: checkedSha256(ctx.plan, relPath) }, Mountpoint);
     progress.flush();
     ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: progress.bytes, detail: `${v.format}, ${mode}` });
   } catch (err) {

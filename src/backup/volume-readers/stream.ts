@@ -8,7 +8,6 @@
 // Pause holds the byte stream (backpressure reaches the daemon); helpers carry the worker's labels,
 // so leftovers of a crashed run are cleaned the same way.
 import { mkdir, rm, statfs } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
@@ -23,10 +22,9 @@ import { hashListWriter } from '../stream-hashes.js';
 import { TarDeviceFilter } from '../tar-device-filter.js';
 import type { PlannedVolume } from '../types.js';
 import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, SnapshotResult, VolumeReader } from './types.js';
-import { HELPER_LABEL, OWNER_LABEL } from './worker.js';
+import { helperName, ownerLabels } from '../../docker/helpers.js';
 
 const SOURCE = '/source';
-let count = 0;
 
 /** GNU tar extracting a Docker archive as root: owners by number, modes, xattrs kept. */
 export const tarExtractArgs = (dir: string): string[] => ['-x', '-f', '-', '-C', dir, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--xattrs-include=*', '--delay-directory-restore'];
@@ -66,12 +64,12 @@ async function openArchive(deps: ReaderDeps, volume: PlannedVolume, ctx: ReadCon
   let container: Docker.Container;
   try {
     container = await docker.createContainer({
-      name: `bbackup-stream-${process.pid}-${++count}`,
+      name: helperName('stream'),
       Image: deps.workerImage,
       Cmd: ['/bin/true'],
-      Labels: { [HELPER_LABEL]: '1', [OWNER_LABEL]: `${hostname()}:${process.pid}` },
+      Labels: ownerLabels(),
       NetworkDisabled: true,
-      HostConfig: { NetworkMode: 'none', Binds: [`${volume.name}:${SOURCE}:ro`] },
+      HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume.name, Target: SOURCE, ReadOnly: true }] },
     });
   } catch (err) {
     throw dockerError(err, `stream helper for volume ${volume.name}`, ctx.signal);

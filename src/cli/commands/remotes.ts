@@ -9,6 +9,7 @@ import { pullBackup } from '../../remote/pull.js';
 import { canDecryptWith, logsOnly, policyFrom, rotateLocal, rotateRemote, type RotationReport } from '../../jobs/rotate.js';
 import { listHostFolders } from '../../store/catalog.js';
 import { fromSafeSegment, hostDir } from '../../store/layout.js';
+import { removeLeftovers } from '../../store/leftovers.js';
 import { acquireLock } from '../../store/lock.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatTable } from '../output.js';
@@ -57,12 +58,18 @@ async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promis
   if (names.length === 0) throw new BbackupError('USAGE', 'no remotes configured (remotes: in the config)');
   const backups: RemoteBackup[] = [];
   const failures: { remote: string; error: string }[] = [];
+  const skipped: { remote: string; prefix: string; reason: string }[] = [];
   const { signal, done } = interruptible();
   try {
     for (const name of names) {
       const remote = openRemote(ctx.config, name, { emit: (e) => ctx.logger.emit(e) });
       try {
-        backups.push(...(await listRemoteBackups(remote, signal)).backups);
+        const listing = await listRemoteBackups(remote, signal);
+        backups.push(...listing.backups);
+        for (const k of listing.skipped) {
+          skipped.push({ remote: name, ...k });
+          ctx.io.stderr.write(`bbackup: warning: remote ${name}: skipped ${k.prefix}: ${k.reason}\n`);
+        }
       } catch (err) {
         if (signal.aborted) throw err;
         failures.push({ remote: name, error: ctx.redact(describeError(err)) });
@@ -74,7 +81,7 @@ async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promis
   } finally {
     done();
   }
-  if (ctx.opts.json) ctx.printJson({ backups, failures });
+  if (ctx.opts.json) ctx.printJson({ backups, failures, skipped });
   else if (backups.length === 0) ctx.print(`no backups on ${names.join(', ')}`);
   else
     ctx.print(
@@ -122,6 +129,7 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
         // A dry run changes nothing, so it need not wait for a running backup.
         const lock = opts.dryRun ? undefined : await acquireLock(folder, { signal });
         try {
+          if (lock) for (const n of await removeLeftovers(folder)) p.emit({ type: 'log', level: 'info', source: 'retention', msg: `removed ${n} (left by a killed run)` });
           reports.push(await rotateLocal(folder, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit }));
         } finally {
           await lock?.release();

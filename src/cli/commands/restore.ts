@@ -92,6 +92,7 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     volumeMode: conn.target.volumeMode ?? ctx.config.backup.volumes.mode,
     workerImage: ctx.config.backup.volumes.worker_image,
     plan,
+    store,
   });
   // `on`, not `once`: execa's signal-exit re-raises a signal when its own handler is the last one
   // left, which killed the process before the job could clean up. A second Ctrl-C is harmless.

@@ -3,9 +3,11 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { expandHome } from '../../config/locate.js';
 import { BbackupError, describeError } from '../../errors.js';
 import { listBackups, listHostFolders } from '../../store/catalog.js';
 import { BACKUP_ID_RE, hostDir, MANIFEST } from '../../store/layout.js';
+import { withBackupReader } from '../../store/readers.js';
 import { verifyBackup, type VerifyReport } from '../../store/verify.js';
 import type { CliContext } from '../context.js';
 import { formatBytes } from '../output.js';
@@ -50,7 +52,8 @@ async function verifyCommand(ctx: CliContext, id: string | undefined, opts: { al
   try {
     for (const dir of dirs) {
       try {
-        const r = await verifyBackup(dir, { signal: ac.signal });
+        // as a reader: rotation keeps the backup until we are done
+        const r = await withBackupReader(expandHome(ctx.config.backup.store), dir, 'verify', () => verifyBackup(dir, { signal: ac.signal }), ac.signal);
         reports.push(r);
         if (r.problems.length > 0) bad++;
         ctx.print(`${r.problems.length === 0 ? 'ok    ' : 'FAILED'} ${r.id}  ${r.files} files, ${formatBytes(r.bytes)} read${r.problems.length ? `, ${r.problems.length} problem(s)` : ''}`);

@@ -98,6 +98,8 @@ export function bbcopyOutput<S>(h: OutputHandlers): OutputParser<S> {
       case 'S':
         summary = JSON.parse(body) as S;
         break;
+      default:
+        break; // a line of a newer protocol: ignored
     }
   };
   return {

@@ -16,7 +16,7 @@ import { BbackupError, lastLines } from '../errors.js';
 import type { VolumeItem } from '../store/manifest.js';
 import { checkedTar, compressionOf } from './archive-check.js';
 import { fillTreeHost, fillTreeWorker, type TreeFill } from './fill-tree.js';
-import { pipeIntoHelper, putIntoHelper, runHelper } from './helper.js';
+import { pipeIntoHelper, putIntoHelper } from './helper.js';
 import type { VolumeMode } from './types.js';
 
 export interface FillOptions {

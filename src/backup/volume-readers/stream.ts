@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import type Docker from 'dockerode';
 import { ensureImage, workerImageSpec } from '../../docker/images.js';
 import { BbackupError, lastLines } from '../../errors.js';
-import { dockerError } from '../docker-errors.js';
+import { dockerError } from '../../docker/errors.js';
 import { adoptArgs, runBbcopy, type TreeSummary } from '../bbcopy.js';
 import { noteDevice } from '../devices.js';
 import { toolError } from '../rsync.js';

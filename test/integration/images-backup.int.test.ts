@@ -1,0 +1,97 @@
+// Images in a backup (issue 16): a locally built image is exported, compressed, listed in the
+// manifest and stored once per id (the next backup hard-links it); backup.images none leaves it
+// out; an image the engine cannot export and a store too small for it make the backup partial
+// and the manifest never claims the image.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { ImageItem } from '../../src/store/manifest.js';
+import { verifyBackup } from '../../src/store/verify.js';
+import { runCli } from '../helpers/cli.js';
+import { createTestContainer, testDocker } from '../helpers/docker.js';
+import { makeLocalImage } from '../helpers/images.js';
+import { WORKER_IMAGE } from '../helpers/names.js';
+import { runBackup, tempDir, testConfig } from './backup-helpers.js';
+
+const imageItems = (items: { kind: string }[]) => items.filter((i): i is ImageItem => i.kind === 'image');
+
+describe('images in a backup', () => {
+  it('saves a local image once per id: exported, listed with tag and sha256, hard-linked by the next backup; none leaves it out', async () => {
+    const docker = testDocker();
+    const img = await makeLocalImage(docker, 'img');
+    const c = await createTestContainer(docker, 'img', { Image: img.tag }, false);
+    const store = await tempDir('bbt-img-');
+    const config = testConfig(store);
+    const first = await runBackup({ containers: [c] }, config);
+    expect(first.result.errors).toEqual([]);
+    expect(first.result.outcome).toBe('ok');
+    const v1 = first.result.value!;
+    if (v1.dryRun) throw new Error('dry run');
+    const [item] = imageItems(v1.manifest.items);
+    expect(item).toMatchObject({ name: img.id, tags: [img.tag], usedBy: [c], compression: 'zstd' });
+    expect(item!.linkedFrom).toBeUndefined();
+    const file = join(v1.dir, item!.files[0]!.path);
+    expect(item!.files[0]!.path).toBe(`images/${img.id.slice(7)}.tar.zst`);
+    // the file is a real docker save archive: zstd decodes it, and tar lists the image's config by id
+    const listing = execFileSync('bash', ['-c', `zstd -dc '${file}' | tar -t`], { encoding: 'utf8' });
+    expect(listing).toContain(`${img.id.slice(7)}.json`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect((await verifyBackup(v1.dir)).problems).toEqual([]);
+
+    const second = await runBackup({ containers: [c] }, config);
+    expect(second.result.outcome).toBe('ok');
+    const v2 = second.result.value!;
+    if (v2.dryRun) throw new Error('dry run');
+    const [again] = imageItems(v2.manifest.items);
+    expect(again).toMatchObject({ name: img.id, linkedFrom: v1.id, files: item!.files });
+    expect(statSync(join(v2.dir, again!.files[0]!.path)).ino).toBe(statSync(file).ino);
+    expect((await verifyBackup(v2.dir)).problems).toEqual([]);
+
+    const none = await runBackup({ containers: [c], images: 'none' }, config);
+    if (none.result.value?.dryRun !== false) throw new Error('no backup');
+    expect(imageItems(none.result.value.manifest.items)).toEqual([]);
+  });
+
+  it('an image the engine cannot export: exit 4, a clear message, no image in the manifest or on disk', async () => {
+    const docker = testDocker();
+    const img = await makeLocalImage(docker, 'img');
+    const c = await createTestContainer(docker, 'img', { Image: img.tag }, false);
+    // the image is deleted under the (stopped) container: the engine still names it, but cannot export it
+    await docker.getImage(img.id).remove({ force: true });
+    const root = await tempDir('bbt-img-');
+    const cfg = join(root, 'bbackup.yaml');
+    const store = join(root, 'store');
+    execFileSync('bash', ['-c', `printf 'backup:\\n  store: ${store}\\n  volumes:\\n    worker_image: ${WORKER_IMAGE}\\nretention:\\n  enabled: false\\ndocker:\\n  socket: ${process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '')}\\n' > ${cfg}`]);
+    const r = await runCli(['-c', cfg, '--json', 'backup', '-C', c]);
+    expect(r.exitCode, r.stderr).toBe(4);
+    const doc = JSON.parse(r.stdout) as { status: string; dir: string; items: { kind: string }[]; errors: { item: string; message: string }[] };
+    expect(doc.status).toBe('partial');
+    expect(doc.items.filter((i) => i.kind === 'image')).toEqual([]);
+    expect(doc.items.some((i) => i.kind === 'container')).toBe(true);
+    expect(doc.errors).toHaveLength(1);
+    expect(doc.errors[0]!.message).toMatch(new RegExp(`image ${img.id.slice(0, 19)}.*used by ${c}.*could not be exported.*holds no copy`));
+    expect(existsSync(join(doc.dir, 'images')) ? readdirSync(join(doc.dir, 'images')) : []).toEqual([]);
+  });
+
+  it('a store without room for the image: partial, the image left out with the sizes named, the rest kept', async () => {
+    const docker = testDocker();
+    const img = await makeLocalImage(docker, 'img');
+    const c = await createTestContainer(docker, 'img', { Image: img.tag }, false);
+    const root = await tempDir('bbt-img-');
+    const store = join(root, 'small');
+    await mkdir(store);
+    // a real small filesystem: the definitions fit, the ~2 MB image does not
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', store]);
+    onTestFinished(() => void execFileSync('umount', [store]));
+    const out = await runBackup({ containers: [c] }, testConfig(store));
+    expect(out.result.outcome).toBe('partial');
+    expect(out.result.errors).toHaveLength(1);
+    expect(out.result.errors[0]!.message).toMatch(/was not saved: it needs up to [\d.]+ MiB and the store has [\d.]+ MiB free/);
+    if (out.result.value?.dryRun !== false) throw new Error('no backup');
+    expect(imageItems(out.result.value.manifest.items)).toEqual([]);
+    expect(out.result.value.manifest.errors.map((e) => e.kind)).toEqual(['image']);
+    expect(out.result.value.manifest.items.some((i) => i.kind === 'container' && i.name === c)).toBe(true);
+  });
+});

@@ -3,7 +3,8 @@
 // is a safety check, not an integrity one). Any finding refuses the whole restore.
 import { BbackupError } from '../errors.js';
 import { rel } from '../store/layout.js';
-import type { FileEntry, VolumeItem } from '../store/manifest.js';
+import { lstat } from 'node:fs/promises';
+import type { FileEntry, ImageItem, VolumeItem } from '../store/manifest.js';
 import { checkArchive, compressionOf } from './archive-check.js';
 import { sourcePath } from './volume.js';
 import { checkFile, checkTree } from './verify.js';
@@ -22,6 +23,7 @@ export interface PreflightOptions {
 /** Bytes the preflight reads, for progress. */
 export function preflightBytes(plan: RestorePlan, verify: boolean): number {
   let total = 0;
+  if (verify) for (const img of plan.images) total += img.bytes;
   for (const item of plan.items) {
     if (item.kind !== 'volume' || item.action === 'reuse') continue;
     const v = volumeItem(plan, item.source);
@@ -36,6 +38,17 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
   const unsafe: string[] = [];
   const damaged: string[] = [];
   const file = (entries: FileEntry[], path: string) => entries.find((f) => f.path === path);
+  for (const p of plan.projectFiles) {
+    const m = plan.manifest.items.find((i) => i.kind === 'project' && i.name === p.project)!;
+    for (const f of p.files) push(integrity, await checkFile(plan.backupDir, file(m.files, f.from), f.from, o.verify ? o : { signal: o.signal }));
+  }
+  for (const img of plan.images) {
+    const m = plan.manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === img.id)!;
+    const entry = m.files[0];
+    if (!entry) integrity.push(`image ${img.id}: the manifest lists no file`);
+    else if (o.verify) push(integrity, await checkFile(plan.backupDir, entry, entry.path, o));
+    else if (!(await lstat(sourcePath(plan.backupDir, entry.path)).then((s) => s.isFile(), () => false))) integrity.push(`${entry.path}: missing`);
+  }
   for (const item of plan.items) {
     if (item.action === 'reuse' || item.action === 'conflict') continue;
     o.signal.throwIfAborted();

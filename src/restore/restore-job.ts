@@ -16,7 +16,10 @@ import { Skipped, progressReporter } from './job-control.js';
 import { planRestore } from './plan.js';
 import { preflight, preflightBytes } from './preflight.js';
 import { runItem, type RunContext } from './run-item.js';
-import { privilegeLines, privilegesAccepted, type PlanItem, type RestorePlan, type RestoreRequest, type VolumeMode } from './types.js';
+import { loadImage } from './image.js';
+import { writeProjectFiles } from './project-files.js';
+import type { ImageItem } from '../store/manifest.js';
+import { privilegeLines, privilegesAccepted, type PlanImage, type PlanItem, type RestorePlan, type RestoreRequest, type VolumeMode } from './types.js';
 
 export interface RestoreDeps {
   docker: Docker;
@@ -80,9 +83,12 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
     const plan = deps.plan ?? (await planRestore(request.backupDir, await readManifest(request.backupDir), request, deps.docker));
     assertRunnable(plan, request.allowPrivileged);
     const work = plan.items;
-    emit({ type: 'job.start', jobId, kind: 'restore', title: `restore ${plan.backupId}`, items: work.length + 1 });
+    const imageName = (i: PlanImage) => `image ${i.tags[0] ?? i.id.slice(0, 19)}`;
+    emit({ type: 'job.start', jobId, kind: 'restore', title: `restore ${plan.backupId}`, items: work.length + plan.images.length + plan.projectFiles.length + 1 });
     const verifyItem = 'verify backup';
     emit({ type: 'item.queued', jobId, item: verifyItem, kind: 'file', total: preflightBytes(plan, request.verify) });
+    for (const i of plan.images) emit({ type: 'item.queued', jobId, item: imageName(i), kind: 'image', total: i.bytes });
+    for (const p of plan.projectFiles) emit({ type: 'item.queued', jobId, item: `project ${p.project}`, kind: 'project' });
     for (const i of work) emit({ type: 'item.queued', jobId, item: itemName(i), kind: i.kind as ItemKind, total: i.bytes || undefined });
 
     const total = preflightBytes(plan, request.verify);
@@ -114,6 +120,7 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
     const restored: RestoreValue['restored'] = [];
     let cancelled = false;
     let skipped = 0;
+    let loadedImages = 0;
     // Containers replaced with --force go first: their volumes and networks may be replaced too.
     for (const item of work.filter((i) => i.kind === 'container' && i.action === 'replace')) {
       emit({ type: 'log', jobId, level: 'warn', source: 'restore', msg: `removing existing container ${item.target} (--force)` });
@@ -123,7 +130,41 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
         emit({ type: 'item.failed', jobId, item: itemName(item), error: info(err) });
       });
     }
+    // Images before any container: a container whose image could not be loaded is skipped (run-item's blockedBy).
+    for (const img of plan.images) {
+      if (abort.signal.aborted) break;
+      const name = imageName(img);
+      emit({ type: 'item.start', jobId, item: name, kind: 'image', total: img.bytes });
+      try {
+        await gate.wait(abort.signal);
+        const item = plan.manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === img.id)!;
+        const { tagged } = await loadImage(deps.docker, item, plan.backupDir, abort.signal);
+        emit({ type: 'item.done', jobId, item: name, bytes: img.bytes, detail: `loaded${tagged.length ? `, tagged ${tagged.join(', ')}` : ''}` });
+        loadedImages++;
+      } catch (err) {
+        ctx.failed.add(`image ${img.id}`);
+        if (abort.signal.aborted) {
+          cancelled = true;
+          break;
+        }
+        errors.push({ item: name, ...info(err) });
+        emit({ type: 'item.failed', jobId, item: name, error: info(err) });
+      }
+    }
+    for (const p of plan.projectFiles) {
+      if (cancelled) break;
+      const name = `project ${p.project}`;
+      emit({ type: 'item.start', jobId, item: name, kind: 'project' });
+      try {
+        await writeProjectFiles(plan.backupDir, p, request.force);
+        emit({ type: 'item.done', jobId, item: name, bytes: 0, detail: `${p.files.length} files in ${p.dir}` });
+      } catch (err) {
+        errors.push({ item: name, ...info(err) });
+        emit({ type: 'item.failed', jobId, item: name, error: info(err) });
+      }
+    }
     for (const item of work) {
+      if (cancelled) break;
       const name = itemName(item);
       if (ctx.failed.has(name)) continue;
       try {
@@ -164,7 +205,7 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
     }
     // Anything not restored (failed, or skipped by the user or for a missing dependency) makes it partial.
     const outcome: Outcome = cancelled ? 'cancelled' : errors.length + skipped === 0 ? 'ok' : restored.length > 0 || errors.length === 0 ? 'partial' : 'failed';
-    const summary = `${restored.length} of ${work.length} restored${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;
+    const summary = `${restored.length} of ${work.length} restored${plan.images.length ? `, ${loadedImages} of ${plan.images.length} images loaded` : ''}${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;
     emit({ type: 'job.end', jobId, outcome, summary, backupId: plan.backupId });
     return { outcome, errors, value: { backupId: plan.backupId, plan, restored } };
   };

@@ -3,7 +3,7 @@
 // out; an image the engine cannot export and a store too small for it make the backup partial
 // and the manifest never claims the image.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -93,5 +93,28 @@ describe('images in a backup', () => {
     expect(imageItems(out.result.value.manifest.items)).toEqual([]);
     expect(out.result.value.manifest.errors.map((e) => e.kind)).toEqual(['image']);
     expect(out.result.value.manifest.items.some((i) => i.kind === 'container' && i.name === c)).toBe(true);
+  });
+});
+
+describe('Compose project files', () => {
+  it('a compose file that cannot be read: exit 4, named in the message; the readable ones and the containers are kept', async () => {
+    const docker = testDocker();
+    const root = await tempDir('bbt-img-');
+    const project = `bbtimgp${process.pid}`;
+    writeFileSync(join(root, 'compose.yaml'), 'services: {}\n');
+    const missing = join(root, 'gone', 'override.yaml');
+    const c = await createTestContainer(docker, 'img', {
+      Labels: { 'com.docker.compose.project': project, 'com.docker.compose.project.config_files': `${join(root, 'compose.yaml')},${missing}`, 'com.docker.compose.project.working_dir': root },
+    }, false);
+    const cfg = join(root, 'bbackup.yaml');
+    writeFileSync(cfg, JSON.stringify({ backup: { store: join(root, 'store'), volumes: { worker_image: WORKER_IMAGE } }, retention: { enabled: false }, docker: { socket: process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '') } }));
+    const r = await runCli(['-c', cfg, '--json', 'backup', '-P', project]);
+    expect(r.exitCode, r.stderr).toBe(4);
+    const doc = JSON.parse(r.stdout) as { dir: string; status: string; items: { kind: string; name: string }[]; errors: { item: string; message: string }[] };
+    expect(doc.status).toBe('partial');
+    expect(doc.items.map((i) => `${i.kind} ${i.name}`)).toEqual(expect.arrayContaining([`container ${c}`, `project ${project}`]));
+    expect(doc.errors.map((e) => e.message)).toEqual([expect.stringContaining(`compose file ${missing}: not found on this host`)]);
+    expect(readFileSync(join(doc.dir, 'projects', project, 'compose.yaml'), 'utf8')).toBe('services: {}\n');
+    expect((await verifyBackup(doc.dir)).problems).toEqual([]);
   });
 });

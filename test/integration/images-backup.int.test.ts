@@ -118,3 +118,38 @@ describe('Compose project files', () => {
     expect((await verifyBackup(doc.dir)).problems).toEqual([]);
   });
 });
+
+describe('restoring an image from the backup', () => {
+  it('a damaged image file refuses the restore before anything changes; the intact one is loaded with its tag and the container created', async () => {
+    const docker = testDocker();
+    const img = await makeLocalImage(docker, 'img');
+    const c = await createTestContainer(docker, 'img', { Image: img.tag }, false);
+    const store = await tempDir('bbt-img-');
+    const out = await runBackup({ containers: [c] }, testConfig(store));
+    if (out.result.value?.dryRun !== false) throw new Error('no backup');
+    const { dir, manifest } = out.result.value;
+    const [item] = imageItems(manifest.items);
+    await docker.getContainer(c).remove({ force: true });
+    await docker.getImage(img.id).remove({ force: true });
+    const cfg = join(store, '..', 'restore.yaml');
+    writeFileSync(cfg, JSON.stringify({ backup: { store, volumes: { worker_image: WORKER_IMAGE } }, retention: { enabled: false }, docker: { socket: process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '') } }));
+
+    const file = join(dir, item!.files[0]!.path);
+    const good = readFileSync(file);
+    const bad = Buffer.from(good);
+    bad[bad.length >> 1] = bad[bad.length >> 1]! ^ 0xff;
+    writeFileSync(file, bad);
+    const refused = await runCli(['-c', cfg, 'restore', dir, '-C', c]);
+    expect(refused.exitCode, refused.stderr).toBe(4);
+    expect(refused.stderr).toMatch(new RegExp(`images/${img.id.slice(7)}\\.tar\\.zst: sha256 .* differs from the manifest`));
+    expect(await docker.getImage(img.id).inspect().then(() => true, () => false)).toBe(false);
+    expect(await docker.getContainer(c).inspect().then(() => true, () => false)).toBe(false);
+
+    writeFileSync(file, good);
+    const r = await runCli(['-c', cfg, 'restore', dir, '-C', c]);
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('Images loaded from the backup (1):');
+    expect((await docker.getImage(img.tag).inspect()).Id).toBe(img.id);
+    expect((await docker.getContainer(c).inspect()).Image).toBe(img.id);
+  });
+});

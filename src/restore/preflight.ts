@@ -4,6 +4,8 @@
 import { BbackupError } from '../errors.js';
 import { rel } from '../store/layout.js';
 import { lstat } from 'node:fs/promises';
+import { describeError } from '../errors.js';
+import { checkImageArchive } from './image.js';
 import type { FileEntry, ImageItem, VolumeItem } from '../store/manifest.js';
 import { checkArchive, compressionOf } from './archive-check.js';
 import { sourcePath } from './volume.js';
@@ -36,6 +38,7 @@ export function preflightBytes(plan: RestorePlan, verify: boolean): number {
 export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise<void> {
   const integrity: string[] = [];
   const unsafe: string[] = [];
+  const badImages: string[] = [];
   const damaged: string[] = [];
   const file = (entries: FileEntry[], path: string) => entries.find((f) => f.path === path);
   for (const p of plan.projectFiles) {
@@ -45,9 +48,17 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
   for (const img of plan.images) {
     const m = plan.manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === img.id)!;
     const entry = m.files[0];
-    if (!entry) integrity.push(`image ${img.id}: the manifest lists no file`);
-    else if (o.verify) push(integrity, await checkFile(plan.backupDir, entry, entry.path, o));
-    else if (!(await lstat(sourcePath(plan.backupDir, entry.path)).then((s) => s.isFile(), () => false))) integrity.push(`${entry.path}: missing`);
+    const problem = !entry
+      ? `image ${img.id}: the manifest lists no file`
+      : o.verify
+        ? await checkFile(plan.backupDir, entry, entry.path, o)
+        : (await lstat(sourcePath(plan.backupDir, entry.path)).then((s) => s.isFile(), () => false)) ? undefined : `${entry.path}: missing`;
+    push(integrity, problem);
+    // `docker load` would apply tags written inside the archive: always checked, like volume archives
+    if (!problem) await checkImageArchive(plan.backupDir, m, o.signal).catch((err: unknown) => {
+      if (o.signal.aborted) throw err;
+      badImages.push(describeError(err));
+    });
   }
   for (const item of plan.items) {
     if (item.action === 'reuse' || item.action === 'conflict') continue;
@@ -93,6 +104,7 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
   const refuse = (what: string, list: string[], hint = '') => {
     throw new BbackupError('INTEGRITY', `refused: ${what}; nothing was restored${hint}:\n  ${list.join('\n  ')}`, { problems: list });
   };
+  if (badImages.length > 0) refuse(`an image archive in backup ${plan.backupId} could change other images on this engine when loaded`, badImages);
   if (unsafe.length > 0) refuse(`an archive in backup ${plan.backupId} has entries that could write outside their volume`, unsafe);
   if (damaged.length > 0) refuse(`an archive in backup ${plan.backupId} is damaged and cannot be checked`, [...damaged, ...integrity]);
   if (integrity.length > 0) refuse(`backup ${plan.backupId} does not match its manifest`, integrity, o.verify ? ' (--no-verify restores anyway)' : '');

@@ -145,6 +145,17 @@ describe('restoring an image from the backup', () => {
     expect(await docker.getImage(img.id).inspect().then(() => true, () => false)).toBe(false);
     expect(await docker.getContainer(c).inspect().then(() => true, () => false)).toBe(false);
 
+    // an archive that would tag another image on load (docker load applies RepoTags): refused even with --no-verify
+    const x = join(store, '..', 'x');
+    writeFileSync(file, good);
+    execFileSync('bash', ['-euc', `mkdir -p '${x}' && zstd -dcq '${file}' | tar -x -C '${x}' && sed -i 's/"RepoTags":null/"RepoTags":["bbt-img-victim:1"]/' '${x}/manifest.json' && (cd '${x}' && tar -c *) | zstd -q -o '${file}.new' && mv '${file}.new' '${file}'`]);
+    const tagged = await runCli(['-c', cfg, 'restore', dir, '-C', c, '--no-verify']);
+    expect(tagged.exitCode, tagged.stderr).toBe(4);
+    expect(tagged.stderr).toContain("was not made by bbackup's export (it carries tags bbt-img-victim:1)");
+    expect(tagged.stderr).toContain('nothing was restored');
+    expect(await docker.getImage('bbt-img-victim:1').inspect().then(() => true, () => false)).toBe(false);
+    expect(await docker.getContainer(c).inspect().then(() => true, () => false)).toBe(false);
+
     writeFileSync(file, good);
     const r = await runCli(['-c', cfg, 'restore', dir, '-C', c]);
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);

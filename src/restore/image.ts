@@ -11,7 +11,7 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { BbackupError, describeError, lastLines } from '../errors.js';
 import type { ImageItem } from '../store/manifest.js';
-import { dockerError } from './container.js';
+import { dockerError } from '../docker/errors.js';
 import { sourcePath } from './volume.js';
 
 const DECOMPRESS: Record<ImageItem['compression'], [string, string[]] | undefined> = { zstd: ['zstd', ['-dcq']], gzip: ['gzip', ['-dc']], none: undefined };
@@ -36,7 +36,7 @@ export async function loadImage(docker: Docker, item: ImageItem, backupDir: stri
     if (err instanceof BbackupError) throw err;
     const e = err as { stderr?: string };
     if (proc && e.stderr !== undefined) throw new BbackupError('TOOL_FAILED', `${argv![0]} could not read ${entry.path}: ${lastLines(e.stderr, 5) || describeError(err)}`, { path }, { cause: err });
-    throw dockerError(`could not load image ${item.name} from the backup`, err);
+    throw dockerError(err, `could not load image ${item.name} from the backup`);
   }
   // The engine names images by the digest of their config: this id is what the containers were made from.
   try {
@@ -51,7 +51,7 @@ export async function loadImage(docker: Docker, item: ImageItem, backupDir: stri
     const [repo, t] = at > tag.lastIndexOf('/') ? [tag.slice(0, at), tag.slice(at + 1)] : [tag, 'latest'];
     const holder = await docker.getImage(tag).inspect().then((i) => i.Id, () => undefined);
     if (holder && holder !== item.name) continue; // the tag is someone else's image here: left alone, the container uses the id
-    if (!holder) await docker.getImage(item.name).tag({ repo, tag: t }).catch((err: unknown) => { throw dockerError(`could not tag image ${item.name} as ${tag}`, err); });
+    if (!holder) await docker.getImage(item.name).tag({ repo, tag: t }).catch((err: unknown) => { throw dockerError(err, `could not tag image ${item.name} as ${tag}`); });
     tagged.push(tag);
   }
   return { tagged };

@@ -77,7 +77,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       const plan = await planRestore(req.backupDir, await readManifest(req.backupDir), req, connection.docker);
       const line = (i: (typeof plan.items)[number]) => `${i.kind} ${i.target}${i.target !== i.source ? ` (from ${i.source})` : ''}${i.detail ? `: ${i.detail}` : ''}`;
       return {
-        create: plan.items.filter((i) => i.action === 'create').map(line),
+        create: [...plan.images.map((i) => `image ${i.tags[0] ?? i.id.slice(0, 19)}: loaded from the backup`), ...plan.items.filter((i) => i.action === 'create').map(line)],
         replace: plan.items.filter((i) => i.action === 'replace').map(line),
         reuse: plan.items.filter((i) => i.action === 'reuse').map(line),
         conflicts: plan.conflicts.map((c) => c.message),

@@ -28,7 +28,7 @@ export function restoreRows(m: Manifest): FormRow[] {
 export function restoreRequest(m: Manifest, v: FormValues): RestoreRequest {
   const req: RestoreRequest = { id: m.id, containers: [], volumes: [], networks: [], renames: { container: {}, volume: {}, network: {} }, force: v.force === true, start: v.start === true };
   for (const i of m.items) {
-    if (i.kind === 'metadata' || v[`${i.kind}:${i.name}`] !== true) continue;
+    if (i.kind === 'metadata' || i.kind === 'image' || i.kind === 'project' || v[`${i.kind}:${i.name}`] !== true) continue;
     ({ container: req.containers, volume: req.volumes, network: req.networks })[i.kind].push(i.name);
     const as = String(v[`as:${i.kind}:${i.name}`] ?? '').trim();
     if (as && as !== i.name) req.renames[i.kind][i.name] = as;

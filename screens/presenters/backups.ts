@@ -29,6 +29,10 @@ export function itemRowText(i: ManifestItem, width: number): string {
       return clip(`volume    ${i.name}  ${formatBytes(i.bytes)}  ${i.fileCount} files  ${i.format}${i.parent ? ` (parent ${i.parent})` : ''}${i.usedBy.length ? `  used by ${i.usedBy.join(',')}` : ''}`, width);
     case 'network':
       return clip(`network   ${i.name}  ${i.driver}`, width);
+    case 'image':
+      return clip(`image     ${i.tags[0] ?? i.name.slice(0, 19)}  ${formatBytes(i.bytes)}${i.linkedFrom ? ` (linked to ${i.linkedFrom})` : ''}${i.usedBy.length ? `  used by ${i.usedBy.join(',')}` : ''}`, width);
+    case 'project':
+      return clip(`project   ${i.name}  ${i.files.length} files${i.workingDir ? ` from ${i.workingDir}` : ''}`, width);
     case 'metadata':
       return clip(`metadata  ${i.files.map((f) => f.path).join(', ')}`, width);
   }

@@ -8,6 +8,8 @@ import { BbackupError } from '../errors.js';
 import type { CatalogEntry } from '../store/catalog.js';
 import type { CompressionMethod, VolumeItem } from '../store/manifest.js';
 import { groupKey } from '../store/retention-group.js';
+import { planImages, type ImageFacts } from './image-plan.js';
+import { planProjects, projectContainers, projectOf } from './project-plan.js';
 import type { BackupPlan, BackupRequest, BackupScope, PlannedVolume, VolumeMode } from './types.js';
 
 export interface PlanEnv {
@@ -23,6 +25,8 @@ export interface PlanEnv {
   volumeMode?: Config['backup']['volumes']['mode'];
   /** may this process read the Mountpoint? (only asked in mode auto on a local engine) */
   mountpointReadable?: (mountpoint: string) => boolean;
+  /** per image id of the selected containers, what the engine says (readImageFacts); absent = not asked */
+  images?: Map<string, ImageFacts>;
 }
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -37,10 +41,13 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     throw new BbackupError('USAGE', `unknown backup set "${request.backupSet}"; ${known.length ? `configured sets: ${known.join(', ')}` : 'no backup_sets are configured'}`);
   }
   const scope: BackupScope = request.scope ?? set?.scope ?? config.backup.default_scope;
-  const everything = request.containers === undefined && set === undefined && request.volumes === undefined && request.networks === undefined;
+  const projects = request.projects ?? [];
+  const everything = request.containers === undefined && set === undefined && request.volumes === undefined && request.networks === undefined && projects.length === 0;
 
   const wantedContainers = new Set([...(request.containers ?? []), ...(set?.containers ?? [])]);
   requireExisting('container', wantedContainers, inventory.containers);
+  projectContainers(projects, inventory.containers).forEach((c) => wantedContainers.add(c.name));
+  const ofProject = (labels: Record<string, string>) => projects.includes(projectOf(labels) ?? '');
   const selected = [...inventory.containers].sort(byName).filter((c) => everything || wantedContainers.has(c.name));
 
   const volumeNames = new Set<string>();
@@ -48,6 +55,7 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     const extra = [...(request.volumes ?? []), ...(set?.volumes ?? [])];
     requireExisting('volume', new Set(extra), inventory.volumes);
     if (everything) inventory.volumes.forEach((v) => volumeNames.add(v.name));
+    inventory.volumes.filter((v) => ofProject(v.labels)).forEach((v) => volumeNames.add(v.name));
     for (const c of selected) for (const m of c.mounts) if (m.type === 'volume') volumeNames.add(m.source);
     extra.forEach((v) => volumeNames.add(v));
   }
@@ -57,6 +65,7 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     requireExisting('network', new Set(extra), inventory.networks);
     if (config.backup.networks === 'all') inventory.networks.forEach((n) => networkNames.add(n.name));
     for (const c of selected) c.networks.forEach((n) => networkNames.add(n));
+    inventory.networks.filter((n) => ofProject(n.labels)).forEach((n) => networkNames.add(n.name));
     extra.forEach((n) => networkNames.add(n));
   }
 
@@ -86,6 +95,9 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
       }))
     : [];
 
+  const imagesMode = request.images ?? config.backup.images;
+  const { images, notes } = scope.containers ? planImages(selected, imagesMode, env.images ?? new Map()) : { images: [], notes: [] };
+
   if (containers.length + volumes.length + networks.length === 0) warnings.push('nothing to back up: the selection and scope leave no container, volume or network');
   const parents = volumes.map((v) => v.parent).filter((p): p is string => p !== undefined).sort();
   return {
@@ -93,12 +105,15 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     hostDir: env.hostDir,
     scope,
     backupSet: request.backupSet,
-    group: groupKey({ schedule: request.schedule, backupSet: request.backupSet, containers: request.containers, volumes: request.volumes, networks: request.networks, scope }),
+    group: groupKey({ schedule: request.schedule, backupSet: request.backupSet, projects: request.projects, containers: request.containers, volumes: request.volumes, networks: request.networks, scope }),
     compression: { method: compressionMethod, level: compressionMethod === 'none' ? 0 : level },
     full,
     containers,
     networks,
     volumes,
+    projects: scope.containers ? planProjects(projects, selected) : [],
+    images,
+    imageNotes: notes,
     parent: parents.at(-1),
     estimatedBytes: volumes.reduce((sum, v) => sum + (v.estimatedBytes ?? 0), 0),
     warnings,

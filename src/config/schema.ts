@@ -54,6 +54,7 @@ const backup = z
       })
       .prefault({}),
     networks: z.enum(['used', 'all']).default('used').describe('which networks a backup with networks saves'),
+    images: z.enum(['none', 'local', 'all']).default('local').describe('images of the selected containers saved with the backup: local = those no registry can give back (no RepoDigests)'),
   })
   .prefault({});
 

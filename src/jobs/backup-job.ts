@@ -4,6 +4,7 @@
 import { accessSync, constants } from 'node:fs';
 import type { BackupRequest, BackupHooks, BackupPlan, BackupValue } from '../backup/types.js';
 import { planBackup } from '../backup/plan.js';
+import { readImageFacts } from '../backup/image-plan.js';
 import type { Config } from '../config/schema.js';
 import { isLocalEngine, type DockerConnection } from '../docker/client.js';
 import { readInventory } from '../docker/inventory.js';
@@ -48,7 +49,9 @@ export async function loadBackupPlan(request: BackupRequest, deps: Pick<BackupDe
   const { config, docker } = deps;
   const hostDir = hostDirOf(config.backup.store, docker.hostName);
   const [inventory, backups] = await Promise.all([readInventory(docker.docker, { sizes: opts.sizes ?? true }), listBackups(hostDir)]);
+  const images = await readImageFacts(docker.docker, inventory.containers.flatMap((c) => (c.imageId ? [c.imageId] : [])));
   return planBackup(request, inventory, config, {
+    images,
     host: docker.hostName,
     hostDir,
     backups: backups.filter((b) => b.manifest),

@@ -10,6 +10,9 @@ import { writeMetadataArchive } from '../backup/metadata.js';
 import { saveNetwork } from '../backup/networks.js';
 import type { BackupPlan, BackupRequest, BackupValue } from '../backup/types.js';
 import { backupVolume } from '../backup/volume-job.js';
+import { saveImage } from '../backup/image-job.js';
+import { saveProject } from '../backup/project-job.js';
+import { listBackups } from '../store/catalog.js';
 import { createReader } from '../backup/volume-readers/index.js';
 import { removeStaleHelpers } from '../backup/volume-readers/worker.js';
 import { dockerError } from '../docker/errors.js';
@@ -26,6 +29,7 @@ import { version } from '../version.js';
 import type { BackupDeps } from './backup-job.js';
 import { runPostBackup } from './post-backup.js';
 import type { JobContext, StepEnd } from './job.js';
+import { byteCounter } from './progress.js';
 import type { Task, TaskOutcome, WorkQueue } from './queue.js';
 import type { JobError } from './types.js';
 
@@ -49,7 +53,7 @@ interface Planned {
   task: Task;
 }
 
-const KIND_ORDER: Record<ManifestItem['kind'], number> = { container: 0, network: 1, volume: 2, metadata: 3 };
+const KIND_ORDER: Record<ManifestItem['kind'], number> = { container: 0, network: 1, image: 2, project: 3, volume: 4, metadata: 5 };
 
 /** Throws when the run fails; the job runner (job.ts) reports it. */
 export async function runBackupItems(env: RunEnv): Promise<StepEnd<BackupValue>> {
@@ -170,6 +174,55 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
     const item = `network ${n.name}`;
     out.push({ item, kind: 'network', name: n.name, task: { item, run: async (t) => void items.push(await saveNetwork(docker, n.name, partial, t.signal)) } });
   }
+  for (const p of plan.projects) {
+    const item = `project ${p.name}`;
+    out.push({
+      item,
+      kind: 'project',
+      name: p.name,
+      task: {
+        item,
+        run: async (t) => {
+          const saved = await saveProject(p, partial, t.signal);
+          items.push(saved.item);
+          done.bytes.set(item, saved.item.files.reduce((a, f) => a + f.size, 0));
+          for (const problem of saved.problems) {
+            const message = `compose file ${problem}; the project's other files, containers, volumes and networks are backed up`;
+            errors.push({ kind: 'project', name: p.name, code: 'NOT_FOUND', message });
+            emit({ type: 'log', jobId, level: 'warn', source: 'backup', msg: `project ${p.name}: ${message}` });
+          }
+        },
+      },
+    });
+  }
+  const earlier = once(async () => (await listBackups(env.hostDir)).filter((b) => b.manifest));
+  for (const img of plan.images) {
+    const item = `image ${img.tags[0] ?? img.id.slice(7, 19)}`;
+    out.push({
+      item,
+      kind: 'image',
+      name: img.id,
+      total: img.bytes,
+      task: {
+        item,
+        run: async (t) => {
+          const progress = byteCounter(emit, jobId, item, img.bytes);
+          let seen = 0;
+          const saved = await saveImage(img, {
+            docker, folder: partial, hostDir: env.hostDir, backups: await earlier(), compression: plan.compression, signal: t.signal,
+            onBytes: (total) => {
+              progress.add(total - seen);
+              seen = total;
+            },
+            log: (msg) => emit({ type: 'log', jobId, level: 'warn', source: 'backup', msg }),
+          });
+          items.push(saved);
+          done.bytes.set(item, saved.files[0]?.size ?? 0);
+          if (saved.linkedFrom) done.details.set(item, `unchanged: linked to backup ${saved.linkedFrom}`);
+        },
+      },
+    });
+  }
   const readerDeps = { docker: deps.docker, workerImage: config.backup.volumes.worker_image, store: config.backup.store };
   for (const v of plan.volumes) {
     const item = `volume ${v.name}`;
@@ -228,6 +281,11 @@ async function postBackup(env: RunEnv, backupDir: string, manifest: Manifest): P
     if (signal.aborted) return [];
     return [{ item: 'post-backup', ...toErrorInfo(err) }];
   }
+}
+
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
 }
 
 function summarize(m: Manifest, errors: number): string {

@@ -7,9 +7,11 @@
 // everything the restore created (src/restore/restore-job.ts): the outcome is the same refusal,
 // with nothing changed. A restore that replaces anything checks every tree first, here, because
 // what it removes cannot be put back.
-import { BbackupError } from '../errors.js';
+import { BbackupError, describeError } from '../errors.js';
 import { rel } from '../store/layout.js';
-import type { FileEntry, VolumeItem } from '../store/manifest.js';
+import { lstat } from 'node:fs/promises';
+import { checkImageArchive } from './image.js';
+import type { FileEntry, ImageItem, VolumeItem } from '../store/manifest.js';
 import { checkArchive, compressionOf } from './archive-check.js';
 import { sourcePath } from './volume.js';
 import { checkFile, checkTree } from './verify.js';
@@ -43,6 +45,7 @@ export function checkedOnCopy(plan: RestorePlan, item: PlanItem, p: CopyPlace): 
 /** Bytes the preflight reads, for progress. */
 export function preflightBytes(plan: RestorePlan, verify: boolean, onCopy: (item: PlanItem) => boolean = () => false): number {
   let total = 0;
+  if (verify) for (const img of plan.images) total += img.bytes;
   for (const item of plan.items) {
     if (item.kind !== 'volume' || item.action === 'reuse') continue;
     const v = volumeItem(plan, item.source);
@@ -55,8 +58,28 @@ export function preflightBytes(plan: RestorePlan, verify: boolean, onCopy: (item
 export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise<void> {
   const integrity: string[] = [];
   const unsafe: string[] = [];
+  const badImages: string[] = [];
   const damaged: string[] = [];
   const file = (entries: FileEntry[], path: string) => entries.find((f) => f.path === path);
+  for (const p of plan.projectFiles) {
+    const m = plan.manifest.items.find((i) => i.kind === 'project' && i.name === p.project)!;
+    for (const f of p.files) push(integrity, await checkFile(plan.backupDir, file(m.files, f.from), f.from, o.verify ? o : { signal: o.signal }));
+  }
+  for (const img of plan.images) {
+    const m = plan.manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === img.id)!;
+    const entry = m.files[0];
+    const problem = !entry
+      ? `image ${img.id}: the manifest lists no file`
+      : o.verify
+        ? await checkFile(plan.backupDir, entry, entry.path, o)
+        : (await lstat(sourcePath(plan.backupDir, entry.path)).then((s) => s.isFile(), () => false)) ? undefined : `${entry.path}: missing`;
+    push(integrity, problem);
+    // `docker load` would apply tags written inside the archive: always checked, like volume archives
+    if (!problem) await checkImageArchive(plan.backupDir, m, o.signal).catch((err: unknown) => {
+      if (o.signal.aborted) throw err;
+      badImages.push(describeError(err));
+    });
+  }
   for (const item of plan.items) {
     if (item.action === 'reuse' || item.action === 'conflict') continue;
     o.signal.throwIfAborted();
@@ -99,6 +122,7 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
       for (const p of await checkTree(sourcePath(plan.backupDir, rel.volumeTree(v.name)), sourcePath(plan.backupDir, indexPath), o)) integrity.push(`volume ${v.name}: ${p}`);
     }
   }
+  if (badImages.length > 0) throw refusal(`an image archive in backup ${plan.backupId} could change other images on this engine when loaded`, badImages);
   if (unsafe.length > 0) throw refusal(`an archive in backup ${plan.backupId} has entries that could write outside their volume`, unsafe);
   if (damaged.length > 0) throw refusal(`an archive in backup ${plan.backupId} is damaged and cannot be checked`, [...damaged, ...integrity]);
   if (integrity.length > 0) throw mismatchRefusal(plan, integrity, o.verify);

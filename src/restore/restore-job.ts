@@ -17,7 +17,10 @@ import { planRestore } from './plan.js';
 import { CopyMismatch } from './fill-tree.js';
 import { checkedOnCopy, mismatchRefusal, preflight, preflightBytes } from './preflight.js';
 import { runItem, type RunContext } from './run-item.js';
-import { privilegeLines, privilegesAccepted, type PlanItem, type RestorePlan, type RestoreRequest, type VolumeMode } from './types.js';
+import { loadImage } from './image.js';
+import { writeProjectFiles } from './project-files.js';
+import type { ImageItem } from '../store/manifest.js';
+import { privilegeLines, privilegesAccepted, type PlanImage, type PlanItem, type RestorePlan, type RestoreRequest, type VolumeMode } from './types.js';
 
 export interface RestoreDeps {
   docker: Docker;
@@ -103,12 +106,15 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
   const plan = deps.plan ?? (await planRestore(request.backupDir, await readManifest(request.backupDir), request, deps.docker));
   assertRunnable(plan, request.allowPrivileged);
   const work = plan.items;
-  job.start(`restore ${plan.backupId}`, work.length + 1);
+  const imageName = (i: PlanImage) => `image ${i.tags[0] ?? i.id.slice(0, 19)}`;
+  job.start(`restore ${plan.backupId}`, work.length + plan.images.length + plan.projectFiles.length + 1);
   const verifyItem = 'verify backup';
   const place = { verify: request.verify, localEngine: deps.localEngine, volumeMode: deps.volumeMode ?? 'auto' };
   const onCopy = (i: PlanItem) => checkedOnCopy(plan, i, place);
   const total = preflightBytes(plan, request.verify, onCopy);
   emit({ type: 'item.queued', jobId, item: verifyItem, kind: 'file', total });
+  for (const i of plan.images) emit({ type: 'item.queued', jobId, item: imageName(i), kind: 'image', total: i.bytes });
+  for (const p of plan.projectFiles) emit({ type: 'item.queued', jobId, item: `project ${p.project}`, kind: 'project' });
   for (const i of work) emit({ type: 'item.queued', jobId, item: itemName(i), kind: i.kind as ItemKind, total: i.bytes || undefined });
 
   emit({ type: 'item.start', jobId, item: verifyItem, kind: 'file', total });
@@ -137,6 +143,7 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
   const restored: RestoreValue['restored'] = [];
   let cancelled = false;
   let skipped = 0;
+  let loadedImages = 0;
   // Containers replaced with --force go first: their volumes and networks may be replaced too.
   for (const item of work.filter((i) => i.kind === 'container' && i.action === 'replace')) {
     emit({ type: 'log', jobId, level: 'warn', source: 'restore', msg: `removing existing container ${item.target} (--force)` });
@@ -146,7 +153,46 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
       emit({ type: 'item.failed', jobId, item: itemName(item), error: toErrorInfo(err) });
     });
   }
+  // Images before any container: a container whose image could not be loaded is skipped (run-item's blockedBy).
+  for (const img of plan.images) {
+    const name = imageName(img);
+    try {
+      await job.gate.wait(signal);
+    } catch {
+      cancelled = true;
+      break;
+    }
+    emit({ type: 'item.start', jobId, item: name, kind: 'image', total: img.bytes });
+    try {
+      const item = plan.manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === img.id)!;
+      const { tagged } = await loadImage(deps.docker, item, plan.backupDir, signal);
+      emit({ type: 'item.done', jobId, item: name, bytes: img.bytes, detail: `loaded${tagged.length ? `, tagged ${tagged.join(', ')}` : ''}` });
+      loadedImages++;
+    } catch (err) {
+      ctx.failed.add(`image ${img.id}`);
+      if (signal.aborted) {
+        cancelled = true;
+        emit({ type: 'item.failed', jobId, item: name, error: { code: 'CANCELLED', message: 'cancelled' } });
+        break;
+      }
+      errors.push({ item: name, ...toErrorInfo(err) });
+      emit({ type: 'item.failed', jobId, item: name, error: toErrorInfo(err) });
+    }
+  }
+  for (const p of plan.projectFiles) {
+    if (cancelled) break;
+    const name = `project ${p.project}`;
+    emit({ type: 'item.start', jobId, item: name, kind: 'project' });
+    try {
+      await writeProjectFiles(plan.backupDir, p, request.force);
+      emit({ type: 'item.done', jobId, item: name, bytes: 0, detail: `${p.files.length} files in ${p.dir}` });
+    } catch (err) {
+      errors.push({ item: name, ...toErrorInfo(err) });
+      emit({ type: 'item.failed', jobId, item: name, error: toErrorInfo(err) });
+    }
+  }
   for (const item of work) {
+    if (cancelled) break;
     const name = itemName(item);
     if (ctx.failed.has(name)) continue;
     try {
@@ -195,7 +241,7 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
   }
   // Anything not restored (failed, or skipped by the user or for a missing dependency) makes it partial.
   const outcome: Outcome = cancelled ? 'cancelled' : errors.length + skipped === 0 ? 'ok' : restored.length > 0 || errors.length === 0 ? 'partial' : 'failed';
-  const summary = `${restored.length} of ${work.length} restored${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;
+  const summary = `${restored.length} of ${work.length} restored${plan.images.length ? `, ${loadedImages} of ${plan.images.length} images loaded` : ''}${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;
   return { outcome, errors, value: { backupId: plan.backupId, plan, restored }, summary, backupId: plan.backupId };
 }
 

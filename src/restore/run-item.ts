@@ -128,10 +128,11 @@ function assertNoNewPrivileges(item: PlanItem, now: string[]): void {
   }
 }
 
-/** The first volume or network this container needs that failed to restore. */
+/** The first image, volume or network this container needs that failed to restore. */
 async function blockedBy(item: PlanItem, ctx: RunContext): Promise<string | undefined> {
   const inspect = await savedInspect(ctx, item.source);
   const needs = [
+    ...(inspect.Image ? [`image ${inspect.Image}`] : []),
     ...usedVolumes(inspect).map((v) => `volume ${renamed(ctx.plan.renames, 'volume', v)}`),
     ...usedNetworks(inspect).map((n) => `network ${renamed(ctx.plan.renames, 'network', n)}`),
   ];

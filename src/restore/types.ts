@@ -1,6 +1,7 @@
 // The restore vocabulary: what the user asks for, and the plan computed from it before anything on
 // the engine is touched. Plain data, so the CLI, --json and the TUI can all show the same plan.
 import type { Manifest } from '../store/manifest.js';
+import type { PlanProjectFiles } from './project-files.js';
 
 export type RestoreKind = 'container' | 'volume' | 'network';
 
@@ -29,6 +30,8 @@ export interface RestoreRequest {
   start: boolean;
   /** check sizes and sha256 of what is restored against the manifest first */
   verify: boolean;
+  /** write the Compose projects' files (compose files, .env) to DIR/<project>/ */
+  composeDir?: string;
   /**
    * Privileges the operator accepted (src/restore/privileges.ts): true = whatever the plan lists
    * (--allow-privileged); a list = exactly these plan lines (what the TUI showed and was confirmed);
@@ -73,6 +76,16 @@ export interface PlanProblem {
   message: string;
 }
 
+export interface PlanImage {
+  /** sha256:<hex>, as in the manifest */
+  id: string;
+  tags: string[];
+  /** target names of the containers that need it */
+  usedBy: string[];
+  /** compressed bytes to read */
+  bytes: number;
+}
+
 export interface RestorePlan {
   backupDir: string;
   backupId: string;
@@ -83,7 +96,11 @@ export interface RestorePlan {
   items: PlanItem[];
   /** objects in the way (without --force), or in the way in a way --force cannot fix */
   conflicts: PlanProblem[];
-  /** images the containers need that the engine does not have, with the command that fetches them */
+  /** --compose-dir: the projects' files and where they go */
+  projectFiles: PlanProjectFiles[];
+  /** images the engine lacks that this backup holds: loaded before the containers are created */
+  images: PlanImage[];
+  /** images the containers need that neither the engine nor the backup has: they must be pulled first */
   missingImages: PlanProblem[];
   /** warnings that do not stop the restore */
   warnings: string[];

@@ -78,13 +78,42 @@ export interface IndexEntry {
   link?: string;
 }
 
+/** A Docker image saved with the engine's export (docker save), compressed; stored once per id across backups. */
+export interface ImageItem {
+  kind: 'image';
+  /** the image id, sha256:<hex> */
+  name: string;
+  /** repo:tag names it had at backup time (given back after a load) */
+  tags: string[];
+  /** containers of this backup that use it */
+  usedBy: string[];
+  /** the engine's size of the image (uncompressed) */
+  bytes: number;
+  compression: CompressionMethod;
+  /** id of the earlier backup whose file this one is a hard link to */
+  linkedFrom?: string;
+  /** images/<hex>.tar.zst */
+  files: FileEntry[];
+}
+
+/** A Compose project's files (compose files, .env) as they were on the host, under projects/<name>/. */
+export interface ProjectItem {
+  kind: 'project';
+  name: string;
+  /** com.docker.compose.project.working_dir at backup time */
+  workingDir?: string;
+  /** stored file (relative path, as in files) -> where it was on the host */
+  sources: { path: string; original: string }[];
+  files: FileEntry[];
+}
+
 export interface MetadataItem {
   kind: 'metadata';
   name: 'metadata';
   files: FileEntry[];
 }
 
-export type ManifestItem = ContainerItem | NetworkItem | VolumeItem | MetadataItem;
+export type ManifestItem = ContainerItem | NetworkItem | VolumeItem | ImageItem | ProjectItem | MetadataItem;
 
 export interface ItemError {
   kind: ManifestItem['kind'];

@@ -134,7 +134,9 @@ describe('backup job', () => {
     expect(logs.some((l) => l.endsWith('err5'))).toBe(true);
     expect(JSON.parse(readFileSync(`${dir}/networks/${net}.json`, 'utf8'))).toMatchObject({ Name: net, Internal: true });
     const items = result.value.manifest.items.map((i) => `${i.kind} ${i.name}`);
-    expect(items).toEqual([`container ${onNet}`, `container ${talker}`, `network ${net}`, 'metadata metadata']);
+    // the test busybox image was built here (no RepoDigests): backup.images local saves it too
+    const busybox = (await testDocker().getImage(BUSYBOX_IMAGE).inspect()).Id;
+    expect(items).toEqual([`container ${onNet}`, `container ${talker}`, `network ${net}`, `image ${busybox}`, 'metadata metadata']);
     // the metadata archive holds the definitions and a manifest copy
     const listing = sh(`tar --zstd -tf '${dir}/metadata.tar.zst'`);
     expect(listing).toContain(`containers/${talker}/logs.txt`);

@@ -1,5 +1,6 @@
 // restore ID|PATH: bring back containers, volumes and networks from a backup. Thin: build the
 // request, plan, print the plan (--dry-run stops there), run the job, return its result.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isLocalEngine } from '../../docker/client.js';
 import { expandHome } from '../../config/locate.js';
@@ -30,6 +31,7 @@ interface RestoreFlags {
   verify: boolean;
   fromRemote?: string;
   allowPrivileged?: boolean;
+  composeDir?: string;
 }
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -48,6 +50,7 @@ export function register(program: Command, action: Action): void {
     .option('--no-start', 'leave containers that were running at backup time stopped')
     .option('--dry-run', 'print the plan and every conflict; change nothing')
     .option('--no-verify', 'restore even if files do not match the manifest (archives are still checked for unsafe entries)')
+    .option('--compose-dir <dir>', 'write the Compose projects\' files (compose files, .env) to DIR/<project>/ so `docker compose up` works there')
     .option('--from-remote <name>', 'pull backup ID from this remote into the local store first (kept there), then restore')
     .option('--allow-privileged', 'restore containers, volumes and networks that need privileges on this host (privileged mode, capabilities, devices, host paths, host namespaces, security options off); --dry-run lists them')
     .addHelpText('after', '\nA backup id is looked up in the store only; give a folder as a path (./NAME, /mnt/usb/...).\n\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run')
@@ -70,6 +73,7 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     start: flags.start,
     verify: flags.verify,
     allowPrivileged: flags.allowPrivileged ?? false,
+    ...(flags.composeDir ? { composeDir: resolve(expandHome(flags.composeDir)) } : {}),
   };
   const plan = await planRestore(backupDir, manifest, request, conn.docker);
   const privileges = privilegeLines(plan);

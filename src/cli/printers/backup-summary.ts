@@ -17,6 +17,7 @@ export function planRows(plan: BackupPlan): PlanRow[] {
   return [
     ...plan.containers.map((c) => ({ kind: 'container', name: c.name, how: `inspect + logs (${c.state})`, parent: '-' })),
     ...plan.networks.map((n) => ({ kind: 'network', name: n.name, how: `inspect (${n.driver})`, parent: '-' })),
+    ...plan.images.map((i) => ({ kind: 'image', name: i.tags[0] ?? i.id.slice(0, 19), how: `engine export (used by ${i.usedBy.join(', ')})`, size: i.bytes, parent: '-' })),
     ...plan.volumes.map((v) => ({ kind: 'volume', name: v.name, how: `${v.format} via ${v.mode}`, size: v.estimatedBytes, parent: v.parent ?? (v.format === 'tree' ? 'none (full copy)' : '-') })),
   ];
 }
@@ -30,7 +31,7 @@ export function formatPlan(plan: BackupPlan): string {
     { header: 'SIZE', value: (r) => (r.size === undefined ? '-' : formatBytes(r.size)), align: 'right' },
     { header: 'PARENT', value: (r) => r.parent },
   ]);
-  const warnings = plan.warnings.map((w) => `warning: ${w}`);
+  const warnings = [...plan.imageNotes.map((n) => `note: ${n}`), ...plan.warnings.map((w) => `warning: ${w}`)];
   return [head, table, `estimated volume data: ${formatBytes(plan.estimatedBytes)}`, `retention group: ${plan.group}`, ...warnings].join('\n');
 }
 
@@ -46,7 +47,7 @@ export function summaryDocument(result: JobResult<BackupValue>, seconds: number)
     group: v?.manifest.group,
     parent: v?.manifest.parent,
     seconds: Math.round(seconds * 10) / 10,
-    items: v?.manifest.items.map((i) => ({ kind: i.kind, name: i.name, ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}) })) ?? [],
+    items: v?.manifest.items.map((i) => ({ kind: i.kind, name: i.name, ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}), ...(i.kind === 'image' ? { tags: i.tags, bytes: i.bytes, linkedFrom: i.linkedFrom } : {}) })) ?? [],
     errors: result.errors,
     uploads: v?.post?.uploads,
   };

@@ -16,7 +16,7 @@ import { Skipped, progressReporter } from './job-control.js';
 import { planRestore } from './plan.js';
 import { preflight, preflightBytes } from './preflight.js';
 import { runItem, type RunContext } from './run-item.js';
-import { privilegeLines, privilegesAccepted, type PlanItem, type RestorePlan, type RestoreRequest, type VolumeMode } from './types.js';
+import { privilegeLines, privilegesAccepted, type PlanItem, type RestorePlan, type RestoreRequest, type Sandbox, type VolumeMode } from './types.js';
 
 export interface RestoreDeps {
   docker: Docker;
@@ -31,6 +31,8 @@ export interface RestoreDeps {
   plan?: RestorePlan;
   /** the local store: a backup of it is marked in use for the whole restore, so rotation keeps it */
   store?: string;
+  /** a drill's sandbox (renames come in the request; this isolates what is created) */
+  sandbox?: Sandbox;
 }
 
 export interface RestoreValue {
@@ -109,6 +111,7 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
         await ensureImage(deps.docker, workerImageSpec(deps.workerImage ?? 'bbackup-worker:local'));
       }),
       failed: new Set(),
+      sandbox: deps.sandbox,
     };
     const errors: JobResult['errors'] = [];
     const restored: RestoreValue['restored'] = [];

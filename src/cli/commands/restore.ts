@@ -112,7 +112,7 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
 }
 
 /** --from-remote: the backup is pulled (checked, decrypted) into the local store, or reused if already there. */
-async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
+export async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
   const abort = new AbortController();
   const onSignal = () => abort.abort(new BbackupError('CANCELLED', 'pull cancelled'));
   process.on('SIGINT', onSignal);

@@ -2,13 +2,17 @@
 // runner that `schedule run` (systemd) shares, so both paths back up, hook and notify alike.
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
-import { connectDocker, resolveDockerTarget } from '../../docker/client.js';
+import type { Config, ScheduleConfig } from '../../config/schema.js';
+import { connectDocker, isLocalEngine, resolveDockerTarget, type DockerTarget } from '../../docker/client.js';
+import { expandHome } from '../../config/locate.js';
+import { chooseDrillBackup } from '../../drill/choose.js';
+import { runDrillJob } from '../../jobs/drill-job.js';
+import { hostDir } from '../../store/layout.js';
 import { describeError, exitCodeOf, EXIT_CANCELLED, EXIT_PARTIAL } from '../../errors.js';
 import { startBackup } from '../../jobs/backup-job.js';
 import { notifyRun } from '../../notify/notify.js';
 import { buildReport } from '../../notify/report.js';
-import { runRecorded, startDaemon, type ScheduleRunner } from '../../schedule/daemon.js';
+import { runRecorded, startDaemon, type ScheduleRunner, type ScheduleRunResult } from '../../schedule/daemon.js';
 import { runOperatedBackup, scheduleRequest } from '../../schedule/run-backup.js';
 import { statePathFor } from '../../schedule/state.js';
 import { BbackupError } from '../../errors.js';
@@ -42,6 +46,7 @@ export function scheduleRunner(ctx: CliContext, currentConfig: () => Config = ()
   return async (name, schedule, signal) => {
     const config = currentConfig();
     const target = resolveDockerTarget(config, schedule.host ?? ctx.opts.host, ctx.io.env);
+    if (schedule.drill) return scheduledDrill(ctx, config, target, name, schedule, signal);
     const run = await runOperatedBackup({
       config,
       request: scheduleRequest(schedule, name),
@@ -56,6 +61,20 @@ export function scheduleRunner(ctx: CliContext, currentConfig: () => Config = ()
     const r = run.report;
     return { status: r.status, backupId: r.backup_id ?? undefined, host: r.host, error: r.errors.length ? r.errors.map((e) => `${e.item}: ${e.message}`).join('; ') : undefined };
   };
+}
+
+/** A `drill: true` schedule: a restore drill of the newest complete backup of its scope. */
+async function scheduledDrill(ctx: CliContext, config: Config, target: DockerTarget, name: string, schedule: ScheduleConfig, signal: AbortSignal): Promise<ScheduleRunResult> {
+  const conn = await connectDocker(target);
+  const store = expandHome(config.backup.store);
+  const hostFolder = hostDir(store, conn.hostName);
+  const chosen = await chooseDrillBackup(hostFolder, { containers: schedule.containers ?? [], backupSet: schedule.backup_set });
+  const { report } = await runDrillJob(
+    { backupDir: chosen.dir, containers: schedule.containers ?? [], keep: false, upSeconds: 10, timeoutSeconds: 300, allowPrivileged: false, schedule: name },
+    { docker: conn.docker, config, hostFolder, store, logger: ctx.logger, emit: ctx.logger.emit, signal, localEngine: isLocalEngine(conn.target), volumeMode: conn.target.volumeMode ?? config.backup.volumes.mode, workerImage: config.backup.volumes.worker_image },
+  );
+  const status = report.outcome === 'passed' ? 'ok' : report.outcome;
+  return { status, backupId: report.backup_id, host: conn.hostName, error: report.errors.length ? report.errors.map((e) => `${e.item}: ${e.message}`).join('; ') : undefined };
 }
 
 /**

@@ -101,7 +101,7 @@ describe('bbackup drill', () => {
     // the store still lists exactly the one backup
     const list = await runCli(['-c', cfg.path, '--json', 'list-backups'], { env: cfg.env });
     expect(list.stdout).toContain(id);
-  });
+  }, 600_000);
 
   it('--keep leaves an isolated sandbox: renamed, internal network, no restart policy, no compose labels', async () => {
     const cfg = await config();
@@ -123,7 +123,7 @@ describe('bbackup drill', () => {
       for (const v of report.sandbox.volumes) await docker.getVolume(v).remove({ force: true });
       for (const n of report.sandbox.networks) await docker.getNetwork(n).remove();
     }
-  });
+  }, 600_000);
 
   it('a backup whose volume data was changed after the backup fails the drill, naming the file', async () => {
     const cfg = await config();
@@ -144,5 +144,5 @@ describe('bbackup drill', () => {
     expect(await snapshot(o)).toEqual(before);
     const records = await readdir(join(cfg.store, hostFolder, '.drills'));
     expect(records).toEqual([`${report.id}.json`]);
-  });
+  }, 600_000);
 });

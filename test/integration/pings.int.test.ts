@@ -54,5 +54,5 @@ describe('schedule pings', () => {
     const log = await readFile(join(dir, 'bbackup.log'), 'utf8');
     expect(log).toMatch(/start ping http:\/\/127\.0\.0\.1:9\/\S* failed after 2 attempt\(s\)/);
     expect(log).not.toContain('uuid-ok');
-  });
+  }, 600_000);
 });

@@ -8,6 +8,7 @@ import { expandHome } from '../../config/locate.js';
 import { chooseDrillBackup } from '../../drill/choose.js';
 import { runDrillJob } from '../../jobs/drill-job.js';
 import { hostDir } from '../../store/layout.js';
+import { serveMetrics } from '../../metrics/server.js';
 import { describeError, exitCodeOf, EXIT_CANCELLED, EXIT_PARTIAL } from '../../errors.js';
 import { startBackup } from '../../jobs/backup-job.js';
 import { notifyRun } from '../../notify/notify.js';
@@ -23,6 +24,7 @@ export function register(program: Command, action: Action): void {
   program
     .command('daemon')
     .description('run the schedules of the config (schedule: section) until stopped; SIGINT/SIGTERM cancel running backups cleanly')
+    .option('--metrics <address:port>', 'serve Prometheus metrics at http://ADDRESS:PORT/metrics (e.g. 127.0.0.1:9469)')
     .action(action(daemonCommand));
   program
     .command('notify-test')
@@ -98,11 +100,13 @@ export function stopSignal(): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
-async function daemonCommand(ctx: CliContext): Promise<number> {
+async function daemonCommand(ctx: CliContext, opts: { metrics?: string }): Promise<number> {
   const config = ctx.config;
   let current = config;
   const stop = stopSignal();
   let onHup: (() => void) | undefined;
+  const metrics = opts.metrics ? await serveMetrics(opts.metrics, () => current, ctx.logger) : undefined;
+  if (metrics) ctx.logger.info(`metrics served on ${metrics.address} (GET /metrics)`); // an URL would be masked in the log
   try {
     const daemon = await startDaemon({
       config,
@@ -135,6 +139,7 @@ async function daemonCommand(ctx: CliContext): Promise<number> {
     return 0;
   } finally {
     if (onHup) process.off('SIGHUP', onHup);
+    await metrics?.close();
     stop.dispose();
   }
 }

@@ -13,5 +13,6 @@ import { register as registerBackup } from './backup.js';
 import { register as registerListBackups } from './list-backups.js';
 import { register as registerVerify } from './verify.js';
 import { register as registerDrill } from './drill.js';
+import { register as registerMetrics } from './metrics.js';
 
-export const COMMAND_MODULES: ((program: Command, action: Action) => void)[] = [registerInventory, registerInitConfig, registerDaemon, registerSchedule, registerTui, registerRestore, registerBackup, registerRemotes, registerEncryption, registerListBackups, registerVerify, registerDrill];
+export const COMMAND_MODULES: ((program: Command, action: Action) => void)[] = [registerInventory, registerInitConfig, registerDaemon, registerSchedule, registerTui, registerRestore, registerBackup, registerRemotes, registerEncryption, registerListBackups, registerVerify, registerDrill, registerMetrics];

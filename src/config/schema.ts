@@ -169,6 +169,7 @@ const notifications = z
       .array(
         z.strictObject({
           url: z.url(),
+          format: z.enum(['json', 'slack', 'discord', 'teams', 'ntfy', 'gotify']).default('json').describe('json: the run report itself; the others: a message in that service\'s own webhook format'),
           headers: z.record(z.string(), z.string()).default({}),
           timeout: z.number().positive().default(10).describe('seconds'),
           retries: z.int().min(0).max(10).default(3),

@@ -13,6 +13,7 @@ import { startRestore } from '../restore/restore-job.js';
 import type { RestoreRequest } from '../restore/types.js';
 import { backupIdFor } from '../store/layout.js';
 import { readManifest, type VolumeItem } from '../store/manifest.js';
+import { removeDeadSandboxes } from './leftovers.js';
 import { waitReady } from './readiness.js';
 import { drillPrefix, makeSandbox, sandboxRenames } from './sandbox.js';
 import type { DrillContainerResult, DrillOptions, DrillReport, DrillRequest, DrillVolumeResult } from './types.js';
@@ -39,6 +40,7 @@ export async function runDrill(docker: Docker, req: DrillRequest, o: DrillOption
   const sandbox = makeSandbox(id, prefix);
   const fail = (item: string, err: unknown) => report.errors.push({ item, code: err instanceof BbackupError ? err.code : isAbortError(err) ? 'CANCELLED' : 'INTERNAL', message: describeError(err) });
   try {
+    await removeDeadSandboxes(docker, emit).catch((err: unknown) => log(`could not look for sandboxes of killed drills: ${describeError(err)}`, 'warn'));
     const request: RestoreRequest = {
       backupDir: req.backupDir, containers: req.containers, volumes: [], networks: [], all: req.containers.length === 0,
       renames: sandboxRenames(manifest, prefix), force: false, start: false, verify: true, allowPrivileged: req.allowPrivileged,

@@ -4,6 +4,7 @@
 // mounted read-only, default/host networking replaced by none, user networks made internal, and
 // Compose's labels dropped (so `docker compose` never counts a sandbox container as its own).
 import { BbackupError } from '../errors.js';
+import { currentRun } from '../process-identity.js';
 import type { ContainerSpec } from '../restore/container-spec.js';
 import { emptyRenames } from '../restore/renames.js';
 import type { Renames, Sandbox } from '../restore/types.js';
@@ -13,6 +14,8 @@ import type { Manifest } from '../store/manifest.js';
 export const DRILL_LABEL = 'bbackup.drill';
 /** Optional per-container probe: a JSON argv run with `docker exec` once the container is up. */
 export const PROBE_LABEL = 'bbackup.drill.probe';
+/** The drill's process (JSON RunIdentity): a sandbox whose process is dead is a killed drill's leftover. */
+export const RUN_LABEL = 'bbackup.drill.run';
 
 const BUILTIN = new Set(['bridge', 'default', 'host', '']);
 
@@ -33,6 +36,7 @@ export function withDrillLabels(labels: Readonly<Record<string, string>> | null 
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels ?? {})) if (!k.startsWith('com.docker.compose.')) out[k] = v;
   out[DRILL_LABEL] = drillId;
+  out[RUN_LABEL] = JSON.stringify(currentRun());
   return out;
 }
 

@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../src/drill/types.js';
 import type { RunReport } from '../../src/notify/report.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestContainer, createTestNetwork, createTestVolume, runInBusybox, testDocker } from '../helpers/docker.js';
+import { execa } from 'execa';
+import { currentRun } from '../../src/process-identity.js';
+import { createTestContainer, createTestNetwork, createTestVolume, runInBusybox, testDocker, testLabels } from '../helpers/docker.js';
 import { httpSink } from '../helpers/http-sink.js';
 
 let tmp: string;
@@ -133,6 +135,12 @@ describe('bbackup drill', () => {
     // bit rot in the stored snapshot: same size, other bytes
     await writeFile(join(cfg.store, hostFolder, id, 'volumes', o.v, 'greeting'), 'HELLO\n');
     const before = await snapshot(o);
+    // a sandbox volume left by a drill that was killed (its process is gone): removed by this drill
+    const gone = execa(process.execPath, ['-e', '0']);
+    await gone;
+    const deadPid = gone.pid!;
+    const leftover = `drill-20260101T000000-dead-${o.v}`;
+    await docker.createVolume({ Name: leftover, Labels: { ...testLabels(), 'bbackup.drill': '20260101T000000-dead', 'bbackup.drill.run': JSON.stringify({ ...currentRun(), pid: deadPid }) } });
 
     const r = await runCli(['-c', cfg.path, '--json', 'drill', id], { env: cfg.env });
     expect(r.exitCode, r.stderr).toBe(4);
@@ -141,6 +149,7 @@ describe('bbackup drill', () => {
     expect(report.rto_seconds).toBeNull();
     expect(report.errors.map((e) => e.message).join('\n')).toMatch(/greeting: content differs from the index/);
     expect(await leftovers(report.sandbox.prefix)).toEqual([]);
+    expect(await leftovers(leftover)).toEqual([]);
     expect(await snapshot(o)).toEqual(before);
     const records = await readdir(join(cfg.store, hostFolder, '.drills'));
     expect(records).toEqual([`${report.id}.json`]);

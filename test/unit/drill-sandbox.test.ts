@@ -24,7 +24,7 @@ describe('drill sandbox', () => {
     expect(s.connect).toHaveLength(connect);
     expect(s.create.HostConfig.PortBindings).toBeUndefined();
     expect(s.create.HostConfig.RestartPolicy).toEqual({ Name: 'no', MaximumRetryCount: 0 });
-    expect(s.create.Labels).toEqual({ a: '1', 'bbackup.drill': 'id1' });
+    expect(s.create.Labels).toEqual({ a: '1', 'bbackup.drill': 'id1', 'bbackup.drill.run': expect.stringContaining(`"pid":${process.pid}`) });
   });
 
   it('volumes the backup does not hold get an empty sandbox volume, never the live one; host paths read-only', () => {
@@ -53,7 +53,7 @@ describe('drill sandbox', () => {
     const create: Record<string, unknown> = { Name: `${P}n`, Internal: false, Labels: { 'com.docker.compose.network': 'x' } };
     makeSandbox('id1', P).network(create);
     expect(create).toMatchObject({ Internal: true, Labels: { 'bbackup.drill': 'id1' } });
-    expect(withDrillLabels(null, 'id2')).toEqual({ 'bbackup.drill': 'id2' });
+    expect(withDrillLabels(null, 'id2')).toEqual({ 'bbackup.drill': 'id2', 'bbackup.drill.run': expect.any(String) });
   });
 });
 

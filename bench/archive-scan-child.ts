@@ -1,7 +1,8 @@
 // Child of bench/archive-scan.ts: scans a generated archive of argv[2] entries and prints its peak
 // RSS. The archive is generated block by block and never held whole.
-// the built engine (npm run bench builds dist/ first), as an installed bbackup runs
-import { TarScanner } from '../dist/src/archive/tar-scan.js';
+// the built engine (npm run bench builds dist/ first), as an installed bbackup runs; typed from its source
+const built: string = '../dist/src/archive/tar-scan.js';
+const { TarScanner } = (await import(built)) as typeof import('../src/archive/tar-scan.js');
 
 const entries = Number(process.argv[2]);
 const octal = (n: number, len: number) => n.toString(8).padStart(len - 1, '0') + '\0';

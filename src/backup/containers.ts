@@ -10,7 +10,7 @@ import { PRIVATE_DIR, PRIVATE_FILE } from '../store/private.js';
 import type { ContainerItem } from '../store/manifest.js';
 import { demuxLogs } from '../docker/logs.js';
 import { fileEntry } from './hash.js';
-import { dockerError } from './docker-errors.js';
+import { dockerError } from '../docker/errors.js';
 
 
 export async function saveContainer(docker: Docker, name: string, folder: string, logLines: number, signal: AbortSignal): Promise<ContainerItem> {

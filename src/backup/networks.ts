@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import { rel } from '../store/layout.js';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/private.js';
 import type { NetworkItem } from '../store/manifest.js';
-import { dockerError } from './docker-errors.js';
+import { dockerError } from '../docker/errors.js';
 import { fileEntry } from './hash.js';
 
 export async function saveNetwork(docker: Docker, name: string, folder: string, signal: AbortSignal): Promise<NetworkItem> {

@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { connectDocker, DockerTimeoutError, resolveDockerTarget, unreachable, withDockerTimeout, type DockerConnection } from '../docker/client.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { Ending } from '../errors.js';
 import type { LogLevel } from '../events.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { redactorFor } from '../log/redact.js';
@@ -20,7 +21,22 @@ export interface CliIO {
   stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** opens the TUI (screens/main.ts), given by the bin entry; absent: the `tui` command refuses */
+  tui?: OpenTui;
 }
+
+/** What the TUI gets from the CLI: its output, the config, the engine, and a signal to stop on. */
+export interface TuiLaunch {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  loaded: LoadedConfig;
+  docker(): Promise<DockerConnection>;
+  /** aborted by SIGINT, SIGTERM or SIGHUP: the TUI cancels its jobs and restores the terminal */
+  stop: AbortSignal;
+}
+
+export type OpenTui = (launch: TuiLaunch) => Promise<Ending>;
 
 const CONSOLE_PREFIX: Record<LogLevel, string> = { debug: '', info: '', warn: 'warning: ', error: 'error: ' };
 

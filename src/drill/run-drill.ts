@@ -5,7 +5,7 @@
 // every object the drill makes or removes carries the drill's own prefix.
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import { BbackupError, describeError, isAbortError } from '../errors.js';
+import { BbackupError, describeError, isAbortError, toErrorInfo } from '../errors.js';
 import { noEmit, type Emit } from '../events.js';
 import { startContainer } from '../restore/container.js';
 import { planRestore } from '../restore/plan.js';
@@ -38,7 +38,7 @@ export async function runDrill(docker: Docker, req: DrillRequest, o: DrillOption
     sandbox: { prefix, containers: [], volumes: [], networks: [] },
   };
   const sandbox = makeSandbox(id, prefix);
-  const fail = (item: string, err: unknown) => report.errors.push({ item, code: err instanceof BbackupError ? err.code : isAbortError(err) ? 'CANCELLED' : 'INTERNAL', message: describeError(err) });
+  const fail = (item: string, err: unknown) => report.errors.push({ item, ...toErrorInfo(err) });
   try {
     await removeDeadSandboxes(docker, emit).catch((err: unknown) => log(`could not look for sandboxes of killed drills: ${describeError(err)}`, 'warn'));
     const request: RestoreRequest = {

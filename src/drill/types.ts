@@ -1,5 +1,6 @@
 // The drill vocabulary: what is asked, and the report every front end (text, --json, the store's
 // record, notifications, metrics, the TUI's marks) reads. Plain data.
+import type { JobError } from '../jobs/types.js';
 import type { VolumeMode } from '../restore/types.js';
 
 export interface DrillRequest {
@@ -66,7 +67,7 @@ export interface DrillReport {
   containers: DrillContainerResult[];
   volumes: DrillVolumeResult[];
   /** what failed, each naming the thing (a file, a container) */
-  errors: { item: string; code: string; message: string }[];
+  errors: JobError[];
   kept: boolean;
   sandbox: { prefix: string; containers: string[]; volumes: string[]; networks: string[] };
 }

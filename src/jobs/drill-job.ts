@@ -1,15 +1,18 @@
-// A drill as a job: run it, keep its record in the store, and tell the notifiers. The record and
-// the notification never change the drill's verdict; their failures are logged and returned.
+// A drill as a job on the one runner (job.ts): run it, keep its record in the store, and tell the
+// notifiers. The record and the notification never change the drill's verdict; their failures are
+// logged. The restore inside the drill is a job of its own (its events carry its own job id).
 import type Docker from 'dockerode';
 import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
-import type { Emit } from '../events.js';
 import { writeDrillRecord } from '../drill/record.js';
 import { runDrill } from '../drill/run-drill.js';
 import type { DrillOptions, DrillReport, DrillRequest } from '../drill/types.js';
+import type { Emit } from '../events.js';
 import type { Logger } from '../log/logger.js';
 import { notifyRun, type Delivery, type NotifyOptions } from '../notify/notify.js';
-import { buildReport } from '../notify/report.js';
+import { buildReport, type RunReport } from '../notify/report.js';
+import { startJob } from './job.js';
+import type { JobHandle } from './types.js';
 
 export interface DrillJobDeps extends DrillOptions {
   docker: Docker;
@@ -18,29 +21,44 @@ export interface DrillJobDeps extends DrillOptions {
   hostFolder: string;
   emit?: Emit;
   logger?: Logger;
-  signal: AbortSignal;
   notify?: Pick<NotifyOptions, 'webhook'>;
 }
 
-export interface DrillJobResult {
+export interface DrillJobValue {
   report: DrillReport;
   record?: string;
   deliveries: Delivery[];
 }
 
-export async function runDrillJob(req: DrillRequest, deps: DrillJobDeps): Promise<DrillJobResult> {
-  const report = await runDrill(deps.docker, req, deps);
-  let record: string | undefined;
-  try {
-    record = await writeDrillRecord(deps.hostFolder, report);
-  } catch (err) {
-    deps.logger?.error(`drill ${report.id}: could not write its record in ${deps.hostFolder}: ${describeError(err)}`);
-  }
-  const deliveries = await notifyRun(deps.config, drillRunReport(report), { logger: deps.logger, ...deps.notify });
-  return { report, record, deliveries };
+/** The job ends ok when the drill passed, failed when it did not (each error names what), cancelled on cancel. */
+export function startDrill(req: DrillRequest, deps: DrillJobDeps, o: { signal?: AbortSignal } = {}): JobHandle<DrillJobValue> {
+  return startJob<DrillJobValue>(
+    {
+      kind: 'drill',
+      title: 'restore drill',
+      item: 'drill',
+      pausable: false,
+      // a drill that could not even start (no manifest, engine gone) is the caller's error to report
+      rejects: true,
+      run: async (job) => {
+        job.start('restore drill', 1);
+        const report = await runDrill(deps.docker, req, { ...deps, emit: job.emit, signal: job.signal });
+        let record: string | undefined;
+        try {
+          record = await writeDrillRecord(deps.hostFolder, report);
+        } catch (err) {
+          deps.logger?.error(`drill ${report.id}: could not write its record in ${deps.hostFolder}: ${describeError(err)}`);
+        }
+        const deliveries = await notifyRun(deps.config, drillRunReport(report), { logger: deps.logger, ...deps.notify });
+        const outcome = report.outcome === 'passed' ? 'ok' : report.outcome;
+        return { outcome, errors: report.errors, value: { report, record, deliveries }, summary: `drill ${report.id} ${report.outcome}`, backupId: report.backup_id };
+      },
+    },
+    { emit: deps.emit, signal: o.signal },
+  );
 }
 
-export function drillRunReport(r: DrillReport) {
+export function drillRunReport(r: DrillReport): RunReport {
   const ok = r.containers.filter((c) => c.ok).length;
   return buildReport({
     event: 'drill.finished',

@@ -4,7 +4,7 @@
 // Called by the backup job while it holds the host's store lock.
 import type { Config } from '../config/schema.js';
 import { ageSpecFrom } from '../crypto/age.js';
-import { BbackupError, describeError } from '../errors.js';
+import { BbackupError, describeError, toErrorInfo } from '../errors.js';
 import type { Emit } from '../events.js';
 import { openRemote, selectRemotes } from '../remote/open.js';
 import { uploadBackup } from '../remote/upload-backup.js';
@@ -52,7 +52,8 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
     } catch (err) {
       if (signal.aborted) throw err;
       const message = naming(name, describeError(err));
-      emit({ type: 'item.failed', jobId, item, error: { code: (err as { code?: string }).code ?? 'REMOTE_IO', message } });
+      const { code } = toErrorInfo(err);
+      emit({ type: 'item.failed', jobId, item, error: { code: code === 'INTERNAL' ? 'REMOTE_IO' : code, message } });
       result.uploads.push({ remote: name, ok: false, error: message });
     } finally {
       await remote.close();

@@ -6,6 +6,7 @@ import { basename, dirname } from 'node:path';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import { expandHome } from '../config/locate.js';
 import type { Config } from '../config/schema.js';
+import { assertNever } from '../errors.js';
 import type { Emit, EngineEvent, LogLevel } from '../events.js';
 import { redactorFor } from './redact.js';
 
@@ -142,5 +143,7 @@ export function describeEvent(e: EngineEvent): { level: LogLevel; msg: string } 
       return { level: e.outcome === 'ok' ? 'info' : e.outcome === 'cancelled' ? 'warn' : 'error', msg: `job ${e.jobId} ended: ${e.outcome}${e.summary ? ` (${e.summary})` : ''}` };
     case 'log':
       return { level: e.level, msg: `${e.source}: ${e.msg}` };
+    default:
+      return assertNever(e, 'event');
   }
 }

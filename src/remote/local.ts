@@ -14,7 +14,6 @@ import { PRIVATE_DIR, PRIVATE_FILE } from '../store/private.js';
 import { classifyErrno } from './errors.js';
 import { Meter } from './meter.js';
 import type { ListOptions, OpOptions, PutOptions, PutResult, Remote, RemoteCaps, RemoteEntry } from './types.js';
-import { isManifestKey } from './types.js';
 
 const TMP_MARK = '.bbtmp-';
 

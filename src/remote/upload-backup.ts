@@ -6,7 +6,6 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { BbackupError, isAbortError } from '../errors.js';
 import { MANIFEST, PARTIAL_SUFFIX, rel, safeSegment } from '../store/layout.js';
 import type { Manifest } from '../store/manifest.js';
 import { REMOTE_INDEX, REMOTE_INDEX_FORMAT, packTree, type RemoteFile, type RemoteIndex } from './packing.js';

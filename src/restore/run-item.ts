@@ -2,13 +2,14 @@
 // (and started). Anything half-made by a failed or skipped item is removed again, so what is left
 // on the engine is either restored whole or not there.
 import type Docker from 'dockerode';
+import { dockerError } from '../docker/errors.js';
 import { BbackupError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { rel } from '../store/layout.js';
 import type { ContainerItem } from '../store/manifest.js';
-import { createContainer, dockerError, removeContainer, startContainer } from './container.js';
+import { createContainer, removeContainer, startContainer } from './container.js';
 import type { ContainerInspect, NetworkInspect } from './inspect-types.js';
-import { progressReporter } from './job-control.js';
+import { byteCounter } from '../jobs/progress.js';
 import { buildNetworkSpec } from './network.js';
 import { containerPrivileges, networkPrivileges } from './privileges.js';
 import { readJson, unwrap } from './plan.js';
@@ -56,23 +57,23 @@ export async function runItem(item: PlanItem, ctx: RunContext & { signal: AbortS
 
 async function restoreNetwork(item: PlanItem, ctx: RunContext): Promise<void> {
   const { docker } = ctx;
-  if (item.action === 'replace') await docker.getNetwork(item.target).remove().catch((err) => { throw dockerError(`could not remove network ${item.target}`, err); });
+  if (item.action === 'replace') await docker.getNetwork(item.target).remove().catch((err) => { throw dockerError(err, `could not remove network ${item.target}`); });
   const saved = unwrap(await readJson<NetworkInspect | NetworkInspect[]>(ctx.plan.backupDir, rel.network(item.source), `network ${item.source}`));
   assertNoNewPrivileges(item, networkPrivileges(saved));
   const spec = buildNetworkSpec(saved, item.target, new Map());
   if (!item.network?.fixedSubnet) delete (spec.create.IPAM as { Config?: unknown }).Config;
   ctx.sandbox?.network(spec.create);
-  await docker.createNetwork(spec.create as unknown as Docker.NetworkCreateOptions).catch((err) => { throw dockerError(`could not create network ${item.target}`, err); });
+  await docker.createNetwork(spec.create as unknown as Docker.NetworkCreateOptions).catch((err) => { throw dockerError(err, `could not create network ${item.target}`); });
   ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: `network ${item.target}`, bytes: 0, detail: item.network?.fixedSubnet ? 'subnet kept' : 'subnet chosen by the engine' });
 }
 
 async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSignal }): Promise<void> {
   const { docker } = ctx;
   const v = volumeItem(ctx.plan, item.source);
-  if (item.action === 'replace') await docker.getVolume(item.target).remove().catch((err) => { throw dockerError(`could not remove volume ${item.target}`, err); });
-  await docker.createVolume({ Name: item.target, Driver: v.driver || 'local', DriverOpts: v.options ?? {}, Labels: ctx.sandbox?.labels(v.labels ?? {}) ?? v.labels ?? {} }).catch((err) => { throw dockerError(`could not create volume ${item.target}`, err); });
+  if (item.action === 'replace') await docker.getVolume(item.target).remove().catch((err) => { throw dockerError(err, `could not remove volume ${item.target}`); });
+  await docker.createVolume({ Name: item.target, Driver: v.driver || 'local', DriverOpts: v.options ?? {}, Labels: ctx.sandbox?.labels(v.labels ?? {}) ?? v.labels ?? {} }).catch((err) => { throw dockerError(err, `could not create volume ${item.target}`); });
   const name = `volume ${item.target}`;
-  const progress = progressReporter(ctx.emit, ctx.jobId, name, v.bytes || undefined);
+  const progress = byteCounter(ctx.emit, ctx.jobId, name, v.bytes || undefined);
   try {
     const { Mountpoint } = (await docker.getVolume(item.target).inspect()) as { Mountpoint?: string };
     const mode = await chooseMode(ctx.volumeMode, ctx.localEngine, Mountpoint);
@@ -80,7 +81,6 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
     const relPath = v.format === 'tree' ? rel.volumeTree(v.name) : archiveEntry(v)?.path;
     if (!relPath) throw new BbackupError('INTEGRITY', `volume ${v.name}: the manifest lists no archive file`);
     await fillVolume({ docker, item: v, source: sourcePath(ctx.plan.backupDir, relPath), volume: item.target, mode, workerImage: ctx.workerImage, helperLabels: ctx.helperLabels, signal: ctx.signal, onBytes: progress.add, checkedSha256: checkedSha256(ctx.plan, relPath) }, Mountpoint);
-    progress.flush();
     ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: progress.bytes, detail: `${v.format}, ${mode}` });
   } catch (err) {
     // A half-filled volume must not look restored.

@@ -37,7 +37,7 @@ describe('sendWebhook', () => {
       res.end();
     });
     const retries: number[] = [];
-    const r = await sendWebhook(cfg(s.url), report, { backoffMs: 10, onRetry: (a, _e, d) => retries.push(d) });
+    const r = await sendWebhook(cfg(s.url), report, { backoffMs: 10, onRetry: (_a, _e, d) => retries.push(d) });
     expect(r).toEqual({ attempts: 3, status: 200 });
     expect(retries).toEqual([10, 20]);
   });

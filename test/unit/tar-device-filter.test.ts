@@ -100,7 +100,10 @@ function header(name: string, type: string, size: number): Buffer {
   h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
   h.write('00000000000\0', 136);
   h.write(type, 156);
-  if (type === '3') h.write('0000001\0', 329), h.write('0000003\0', 337);
+  if (type === '3') {
+    h.write('0000001\0', 329);
+    h.write('0000003\0', 337);
+  }
   h.write('ustar\x0000', 257, 'latin1');
   h.write('        ', 148);
   let sum = 0;

@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import type Docker from 'dockerode';
 import { ensureImage, workerImageSpec } from '../../docker/images.js';
 import { BbackupError, lastLines } from '../../errors.js';
-import { dockerError } from '../docker-errors.js';
+import { dockerError } from '../../docker/errors.js';
 import { RSYNC_OK, rsyncSnapshotArgs, toolError } from '../rsync.js';
 import { TarDeviceFilter } from '../tar-device-filter.js';
 import type { PlannedVolume } from '../types.js';

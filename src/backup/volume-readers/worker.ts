@@ -11,7 +11,7 @@ import { ensureImage, workerImageSpec } from '../../docker/images.js';
 import { BbackupError } from '../../errors.js';
 import { helperName, ownerLabels } from '../../docker/helpers.js';
 import { demuxTransform } from '../demux.js';
-import { dockerError } from '../docker-errors.js';
+import { dockerError } from '../../docker/errors.js';
 import { progressParser, RSYNC_OK, rsyncSnapshotArgs, tarCreateArgs, toolError } from '../rsync.js';
 import { noSkippedDevices, noteDevice } from '../devices.js';
 import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, VolumeReader } from './types.js';

@@ -6,14 +6,15 @@ import { expandHome } from '../../config/locate.js';
 import { isLocalEngine } from '../../docker/client.js';
 import { chooseDrillBackup } from '../../drill/choose.js';
 import type { DrillReport } from '../../drill/types.js';
-import { BbackupError, exitCodeFor } from '../../errors.js';
-import { fanOut } from '../../events.js';
-import { runDrillJob } from '../../jobs/drill-job.js';
+import { BbackupError, failedWith, type Ending } from '../../errors.js';
+import { fanOut, type Outcome } from '../../events.js';
+import { startDrill } from '../../jobs/drill-job.js';
 import { locateBackup } from '../../restore/plan.js';
 import { hostDir } from '../../store/layout.js';
 import type { CliContext } from '../context.js';
 import { textPrinter } from '../printers/text.js';
 import type { Action } from '../run.js';
+import { withInterrupt } from '../signals.js';
 import { pull } from './restore.js';
 
 interface DrillFlags {
@@ -50,7 +51,7 @@ const seconds = (v: string, flag: string): number => {
   return n;
 };
 
-async function drillCommand(ctx: CliContext, ref: string | undefined, flags: DrillFlags): Promise<number> {
+async function drillCommand(ctx: CliContext, ref: string | undefined, flags: DrillFlags): Promise<Outcome | Ending> {
   const upSeconds = seconds(flags.up, '--up');
   const timeoutSeconds = seconds(flags.timeout, '--timeout');
   if (flags.fromRemote && !ref) throw new BbackupError('USAGE', '--from-remote needs a backup id (see bbackup list-remote-backups)');
@@ -65,26 +66,23 @@ async function drillCommand(ctx: CliContext, ref: string | undefined, flags: Dri
       : (await chooseDrillBackup(hostFolder, { containers, backupSet: flags.backupSet })).dir;
   const quiet = ctx.opts.json || ctx.opts.quiet;
   const text = textPrinter({ out: ctx.io.stdout, live: !quiet && ctx.io.stdout.isTTY === true, quiet });
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new BbackupError('CANCELLED', 'drill cancelled'));
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const { report, record } = await runDrillJob(
+  const result = await withInterrupt((signal) =>
+    startDrill(
       { backupDir, containers, keep: flags.keep ?? false, upSeconds, timeoutSeconds, allowPrivileged: flags.allowPrivileged ?? false },
       {
-        docker: conn.docker, config: ctx.config, hostFolder, store, logger: ctx.logger, signal: abort.signal,
+        docker: conn.docker, config: ctx.config, hostFolder, store, logger: ctx.logger,
         emit: fanOut(ctx.logger.emit, text.emit),
         localEngine: isLocalEngine(conn.target), volumeMode: conn.target.volumeMode ?? ctx.config.backup.volumes.mode, workerImage: ctx.config.backup.volumes.worker_image,
       },
-    ).finally(() => text.close());
-    if (ctx.opts.json) ctx.printJson({ ...report, record: record ?? null });
-    else ctx.print(describeDrill(report));
-    return report.outcome === 'passed' ? 0 : report.outcome === 'cancelled' ? exitCodeFor('CANCELLED') : exitCodeFor('PARTIAL');
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+      { signal },
+    ).done.finally(() => text.close()),
+  );
+  if (!result.value) return result; // cancelled before the drill began
+  const { report, record } = result.value;
+  if (ctx.opts.json) ctx.printJson({ ...report, record: record ?? null });
+  else ctx.print(describeDrill(report));
+  // exit 0 passed, 4 failed (whatever failed inside), 5 cancelled
+  return report.outcome === 'passed' ? 'ok' : report.outcome === 'cancelled' ? 'cancelled' : failedWith('DRILL_FAILED');
 }
 
 export function describeDrill(r: DrillReport): string {

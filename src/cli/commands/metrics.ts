@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { collectMetrics } from '../../metrics/collect.js';
 import { writeTextfile } from '../../metrics/textfile.js';
+import type { Outcome } from '../../events.js';
 import type { CliContext } from '../context.js';
 import type { Action } from '../run.js';
 
@@ -15,11 +16,11 @@ export function register(program: Command, action: Action): void {
     .action(action(metricsCommand));
 }
 
-async function metricsCommand(ctx: CliContext, opts: { textfile?: string }): Promise<number> {
+async function metricsCommand(ctx: CliContext, opts: { textfile?: string }): Promise<Outcome> {
   const text = await (await collectMetrics(ctx.config)).metrics();
   if (opts.textfile) {
     await writeTextfile(opts.textfile, text);
     ctx.print(`metrics written to ${opts.textfile}`);
   } else ctx.io.stdout.write(text);
-  return 0;
+  return 'ok';
 }

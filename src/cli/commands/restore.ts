@@ -1,11 +1,11 @@
 // restore ID|PATH: bring back containers, volumes and networks from a backup. Thin: build the
-// request, plan, print the plan (--dry-run stops there), run the job, map the outcome to an exit code.
+// request, plan, print the plan (--dry-run stops there), run the job, return its result.
 import type { Command } from 'commander';
 import { isLocalEngine } from '../../docker/client.js';
 import { expandHome } from '../../config/locate.js';
-import { BbackupError, exitCodeFor } from '../../errors.js';
+import { failedWith, type Ending } from '../../errors.js';
 import { fanOut } from '../../events.js';
-import { pullBackup } from '../../remote/pull.js';
+import { pulled, startPull } from '../../jobs/pull-job.js';
 import { locateBackup, planRestore } from '../../restore/plan.js';
 import { describePlan } from '../../restore/describe-plan.js';
 import { parseRenames } from '../../restore/renames.js';
@@ -15,6 +15,7 @@ import { readManifest } from '../../store/manifest.js';
 import type { CliContext } from '../context.js';
 import type { Action } from '../run.js';
 import { textPrinter } from '../printers/text.js';
+import { withInterrupt } from '../signals.js';
 import { restorePrinter } from './restore-printer.js';
 
 interface RestoreFlags {
@@ -53,7 +54,7 @@ export function register(program: Command, action: Action): void {
     .action(action(restoreCommand));
 }
 
-async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags): Promise<number> {
+async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags): Promise<Ending> {
   const conn = await ctx.docker();
   const store = expandHome(ctx.config.backup.store);
   const backupDir = flags.fromRemote ? await pull(ctx, flags.fromRemote, ref, store) : await locateBackup(ref, store, conn.hostName);
@@ -77,7 +78,7 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
   if (flags.dryRun) {
     if (ctx.opts.json) ctx.printJson({ dryRun: true, runnable, privileges, privilegesAllowed, plan: { ...plan, manifest: undefined } });
     else ctx.print(describePlan(plan, { dryRun: true, allowPrivileged: request.allowPrivileged }));
-    return runnable ? 0 : exitCodeFor(!privilegesAllowed ? 'USAGE' : plan.missingImages.length > 0 ? 'NOT_FOUND' : 'CONFLICT');
+    return runnable ? { outcome: 'ok' } : failedWith(!privilegesAllowed ? 'USAGE' : plan.missingImages.length > 0 ? 'NOT_FOUND' : 'CONFLICT');
   }
   // throws when refused: every privilege not allowed, conflict or missing image listed, nothing changed
   if (!runnable) assertRunnable(plan, request.allowPrivileged);
@@ -85,42 +86,29 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
   // Items and live bars (on a terminal) through the shared text printer; warnings and the summary through ours.
   const quiet = ctx.opts.json || ctx.opts.quiet;
   const text = textPrinter({ out: ctx.io.stdout, live: !quiet && ctx.io.stdout.isTTY === true, quiet });
-  const job = startRestore(request, {
-    docker: conn.docker,
-    emit: fanOut(ctx.logger.emit, text.emit, quiet ? () => undefined : restorePrinter(ctx.io.stdout)),
-    localEngine: isLocalEngine(conn.target),
-    volumeMode: conn.target.volumeMode ?? ctx.config.backup.volumes.mode,
-    workerImage: ctx.config.backup.volumes.worker_image,
-    plan,
-    store,
+  const result = await withInterrupt((signal) => {
+    const job = startRestore(
+      request,
+      {
+        docker: conn.docker,
+        emit: fanOut(ctx.logger.emit, text.emit, quiet ? () => undefined : restorePrinter(ctx.io.stdout)),
+        localEngine: isLocalEngine(conn.target),
+        volumeMode: conn.target.volumeMode ?? ctx.config.backup.volumes.mode,
+        workerImage: ctx.config.backup.volumes.worker_image,
+        plan,
+        store,
+      },
+      { signal },
+    );
+    return job.done.finally(() => text.close());
   });
-  // `on`, not `once`: execa's signal-exit re-raises a signal when its own handler is the last one
-  // left, which killed the process before the job could clean up. A second Ctrl-C is harmless.
-  const onSignal = () => job.cancel();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const result = await job.done.finally(() => text.close());
-    if (ctx.opts.json) ctx.printJson({ backup: plan.backupId, outcome: result.outcome, restored: result.value?.restored ?? [], errors: result.errors });
-    if (result.outcome === 'ok') return 0;
-    if (result.outcome === 'cancelled') return exitCodeFor('CANCELLED');
-    return result.outcome === 'partial' ? exitCodeFor('PARTIAL') : exitCodeFor('DOCKER_FAILED');
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  if (ctx.opts.json) ctx.printJson({ backup: plan.backupId, outcome: result.outcome, restored: result.value?.restored ?? [], errors: result.errors });
+  return result;
 }
 
 /** --from-remote: the backup is pulled (checked, decrypted) into the local store, or reused if already there. */
 export async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new BbackupError('CANCELLED', 'pull cancelled'));
-  process.on('SIGINT', onSignal);
-  try {
-    const dir = await pullBackup(ctx.config, remote, id, { store, host: ctx.opts.host, emit: ctx.logger.emit, signal: abort.signal, ifExists: 'reuse' });
-    if (!ctx.opts.json) ctx.print(`backup ${id} from remote ${remote} is in ${dir}`);
-    return dir;
-  } finally {
-    process.off('SIGINT', onSignal);
-  }
+  const { dir } = await withInterrupt((signal) => startPull(ctx.config, remote, id, { store, host: ctx.opts.host, emit: ctx.logger.emit, ifExists: 'reuse' }, { signal }).done).then(pulled);
+  if (!ctx.opts.json) ctx.print(`backup ${id} from remote ${remote} is in ${dir}`);
+  return dir;
 }

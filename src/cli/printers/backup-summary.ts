@@ -2,7 +2,8 @@
 // the closing text lines.
 import type { BackupPlan, BackupValue } from '../../backup/types.js';
 import type { JobResult } from '../../jobs/types.js';
-import { formatBytes, formatDuration, formatTable } from '../output.js';
+import { formatBytes, formatDuration } from '../../format/units.js';
+import { formatTable } from '../output.js';
 
 interface PlanRow {
   kind: string;

@@ -23,6 +23,8 @@ export type ErrorCode =
   /** anything that is not one of ours: a bug or an unexpected system fault */
   | 'INTERNAL'
   | 'INTEGRITY'
+  /** a restore drill did not pass (the application did not come up, or its data differs) */
+  | 'DRILL_FAILED'
   | 'PARTIAL'
   /** an item the user skipped */
   | 'SKIPPED'
@@ -45,6 +47,7 @@ const EXIT: Record<ErrorCode, number> = {
   MISSED: 3,
   INTERNAL: 3,
   INTEGRITY: 4,
+  DRILL_FAILED: 4,
   PARTIAL: 4,
   SKIPPED: 4,
   CANCELLED: 5,

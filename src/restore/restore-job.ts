@@ -20,7 +20,7 @@ import { runItem, type RunContext } from './run-item.js';
 import { loadImage } from './image.js';
 import { writeProjectFiles } from './project-files.js';
 import type { ImageItem } from '../store/manifest.js';
-import { privilegeLines, privilegesAccepted, type PlanImage, type PlanItem, type RestorePlan, type RestoreRequest, type VolumeMode } from './types.js';
+import { privilegeLines, privilegesAccepted, type PlanImage, type PlanItem, type RestorePlan, type RestoreRequest, type Sandbox, type VolumeMode } from './types.js';
 
 export interface RestoreDeps {
   docker: Docker;
@@ -35,6 +35,8 @@ export interface RestoreDeps {
   plan?: RestorePlan;
   /** the local store: a backup of it is marked in use for the whole restore, so rotation keeps it */
   store?: string;
+  /** a drill's sandbox (renames come in the request; this isolates what is created) */
+  sandbox?: Sandbox;
 }
 
 export interface RestoreValue {
@@ -138,6 +140,7 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
     }),
     failed: new Set(),
     checkOnCopy: onCopy,
+    sandbox: deps.sandbox,
   };
   const errors: JobError[] = [];
   const restored: RestoreValue['restored'] = [];

@@ -16,7 +16,7 @@ import { readJson, unwrap } from './plan.js';
 import { usedNetworks, usedVolumes } from './plan-build.js';
 import { archiveEntry, checkedSha256, volumeItem } from './preflight.js';
 import { renameLookup, renamed } from './renames.js';
-import type { PlanItem, RestorePlan, RestoreRequest, VolumeMode } from './types.js';
+import type { PlanItem, RestorePlan, RestoreRequest, Sandbox, VolumeMode } from './types.js';
 import { chooseMode, fillVolume, sourcePath } from './volume.js';
 
 export interface RunContext {
@@ -35,6 +35,8 @@ export interface RunContext {
   /** tree volumes the copy checks against their index (the preflight did not) */
   checkOnCopy?: (item: PlanItem) => boolean;
   signal?: AbortSignal;
+  /** a drill's sandbox: rewrites what is created (src/drill/sandbox.ts); absent for a real restore */
+  sandbox?: Sandbox;
 }
 
 export async function runItem(item: PlanItem, ctx: RunContext & { signal: AbortSignal }): Promise<{ skipped?: string }> {
@@ -62,6 +64,7 @@ async function restoreNetwork(item: PlanItem, ctx: RunContext): Promise<void> {
   assertNoNewPrivileges(item, networkPrivileges(saved));
   const spec = buildNetworkSpec(saved, item.target, new Map());
   if (!item.network?.fixedSubnet) delete (spec.create.IPAM as { Config?: unknown }).Config;
+  ctx.sandbox?.network(spec.create);
   await docker.createNetwork(spec.create as unknown as Docker.NetworkCreateOptions).catch((err) => { throw dockerError(err, `could not create network ${item.target}`); });
   ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: `network ${item.target}`, bytes: 0, detail: item.network?.fixedSubnet ? 'subnet kept' : 'subnet chosen by the engine' });
 }
@@ -70,7 +73,7 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
   const { docker } = ctx;
   const v = volumeItem(ctx.plan, item.source);
   if (item.action === 'replace') await docker.getVolume(item.target).remove().catch((err) => { throw dockerError(err, `could not remove volume ${item.target}`); });
-  await docker.createVolume({ Name: item.target, Driver: v.driver || 'local', DriverOpts: v.options ?? {}, Labels: v.labels ?? {} }).catch((err) => { throw dockerError(err, `could not create volume ${item.target}`); });
+  await docker.createVolume({ Name: item.target, Driver: v.driver || 'local', DriverOpts: v.options ?? {}, Labels: ctx.sandbox?.labels(v.labels ?? {}) ?? v.labels ?? {} }).catch((err) => { throw dockerError(err, `could not create volume ${item.target}`); });
   const name = `volume ${item.target}`;
   const progress = byteCounter(ctx.emit, ctx.jobId, name, v.bytes || undefined);
   try {
@@ -111,7 +114,7 @@ async function restoreContainer(item: PlanItem, ctx: RunContext & { signal: Abor
     restoredVolumes: new Set(plan.items.filter((i) => i.kind === 'volume').map((i) => i.source)),
     dropStaticIp,
     idToName,
-  });
+  }, ctx.sandbox);
   for (const note of created.notes) ctx.emit({ type: 'log', jobId: ctx.jobId, level: 'info', source: 'restore', msg: `${name}: ${note}` });
   if (item.container!.start) await startContainer(docker, created.id, item.target);
   ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: item.container!.start ? 'created and started' : 'created' });

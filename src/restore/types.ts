@@ -2,6 +2,7 @@
 // the engine is touched. Plain data, so the CLI, --json and the TUI can all show the same plan.
 import type { Manifest } from '../store/manifest.js';
 import type { PlanProjectFiles } from './project-files.js';
+import type { ContainerSpec } from './container-spec.js';
 
 export type RestoreKind = 'container' | 'volume' | 'network';
 
@@ -117,3 +118,14 @@ export function privilegesAccepted(plan: Pick<RestorePlan, 'items'>, allow: Rest
 }
 
 export const itemKey = (kind: RestoreKind, name: string): string => `${kind}:${name}`;
+
+/**
+ * How a drill isolates what it restores (src/drill/sandbox.ts): each hook rewrites, in place, the
+ * create options of an object just before the engine is asked to make it.
+ */
+export interface Sandbox {
+  container(spec: ContainerSpec): void;
+  network(create: Record<string, unknown>): void;
+  /** the labels a restored volume gets */
+  labels(saved: Record<string, string>): Record<string, string>;
+}

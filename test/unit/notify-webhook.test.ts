@@ -19,7 +19,7 @@ async function server(handle: (n: number, res: ServerResponse) => void): Promise
   return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/x?token=secret`, count: () => n };
 }
 
-const cfg = (url: string, over: Partial<{ retries: number; timeout: number }> = {}) => ({ url, headers: {}, timeout: 2, retries: 3, ...over });
+const cfg = (url: string, over: Partial<{ retries: number; timeout: number }> = {}) => ({ url, format: 'json' as const, headers: {}, timeout: 2, retries: 3, ...over });
 
 describe('sendWebhook', () => {
   it('does not retry a 4xx other than 408/429, and names the status without the token', async () => {

@@ -22,6 +22,8 @@ export const COMMAND_MODULES: CommandModule[] = [
   { names: ['init-encryption'], load: () => import('./encryption.js') },
   { names: ['list-backups'], load: () => import('./list-backups.js') },
   { names: ['verify'], load: () => import('./verify.js') },
+  { names: ['drill'], load: () => import('./drill.js') },
+  { names: ['metrics'], load: () => import('./metrics.js') },
 ];
 
 /** Program options (main.ts) whose next word is their value, not a command. */

@@ -111,7 +111,7 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
 }
 
 /** --from-remote: the backup is pulled (checked, decrypted) into the local store, or reused if already there. */
-async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
+export async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
   const { dir } = await withInterrupt((signal) => startPull(ctx.config, remote, id, { store, host: ctx.opts.host, emit: ctx.logger.emit, ifExists: 'reuse' }, { signal }).done).then(pulled);
   if (!ctx.opts.json) ctx.print(`backup ${id} from remote ${remote} is in ${dir}`);
   return dir;

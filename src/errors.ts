@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'LOCKED'
   | 'INTEGRITY'
   | 'PARTIAL'
+  | 'DUMP_FAILED'
   | 'CANCELLED';
 
 const EXIT: Record<ErrorCode, number> = {
@@ -33,6 +34,8 @@ const EXIT: Record<ErrorCode, number> = {
   LOCKED: 3,
   INTEGRITY: 4,
   PARTIAL: 4,
+  // a database dump could not be taken or loaded; everything else of the item is intact
+  DUMP_FAILED: 4,
   CANCELLED: 5,
 };
 

@@ -2,7 +2,7 @@
 // union so that adding an event breaks the build in every printer's exhaustive switch.
 
 export type JobKind = 'backup' | 'restore' | 'verify' | 'upload' | 'pull' | 'rotate';
-export type ItemKind = 'container' | 'network' | 'volume' | 'metadata' | 'upload' | 'download' | 'file';
+export type ItemKind = 'container' | 'network' | 'volume' | 'dump' | 'metadata' | 'upload' | 'download' | 'file';
 export type Outcome = 'ok' | 'partial' | 'failed' | 'cancelled';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -27,6 +27,8 @@ export interface RestoreRequest {
   renames: { container: Record<string, string>; volume: Record<string, string>; network: Record<string, string> };
   force: boolean;
   start: boolean;
+  /** load database dumps (default true) */
+  dump?: boolean;
 }
 
 /** What a restore will do, in words the confirmation shows. */

@@ -29,6 +29,8 @@ export function itemRowText(i: ManifestItem, width: number): string {
       return clip(`volume    ${i.name}  ${formatBytes(i.bytes)}  ${i.fileCount} files  ${i.format}${i.parent ? ` (parent ${i.parent})` : ''}${i.usedBy.length ? `  used by ${i.usedBy.join(',')}` : ''}`, width);
     case 'network':
       return clip(`network   ${i.name}  ${i.driver}`, width);
+    case 'dump':
+      return clip(`dump      ${i.name}  ${i.engine} by ${i.tool}  ${formatBytes(i.bytes)}${i.only ? '  (data volume not copied)' : ''}`, width);
     case 'metadata':
       return clip(`metadata  ${i.files.map((f) => f.path).join(', ')}`, width);
   }

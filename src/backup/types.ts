@@ -3,6 +3,7 @@
 // finished job hands back (BackupValue). Plain serialisable records only.
 import type { CompressionMethod, Manifest } from '../store/manifest.js';
 import type { PostBackupResult } from '../jobs/post-backup.js';
+import type { PlannedDump } from '../dump/types.js';
 
 export type VolumeMode = 'host' | 'worker' | 'stream';
 export type VolumeFormat = 'tree' | 'archive';
@@ -82,6 +83,8 @@ export interface BackupPlan {
   containers: PlannedContainer[];
   networks: PlannedNetwork[];
   volumes: PlannedVolume[];
+  /** database dumps of the selected containers (src/dump/), with the volume scope */
+  dumps: PlannedDump[];
   /** the newest parent any volume uses (recorded in the manifest) */
   parent?: string;
   /** sum of the known volume estimates */

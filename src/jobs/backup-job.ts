@@ -8,6 +8,7 @@ import { planBackup } from '../backup/plan.js';
 import type { Config } from '../config/schema.js';
 import { isLocalEngine, type DockerConnection } from '../docker/client.js';
 import { readInventory } from '../docker/inventory.js';
+import { readContainerEnv } from '../dump/container-env.js';
 import { BbackupError, describeError } from '../errors.js';
 import type { Emit } from '../events.js';
 import type { Logger } from '../log/logger.js';
@@ -47,7 +48,9 @@ export async function loadBackupPlan(request: BackupRequest, deps: Pick<BackupDe
   const { config, docker } = deps;
   const hostDir = hostDirOf(config.backup.store, docker.hostName);
   const [inventory, backups] = await Promise.all([readInventory(docker.docker, { sizes: opts.sizes ?? true }), listBackups(hostDir)]);
+  const containerEnv = await readContainerEnv(docker.docker, inventory.containers);
   return planBackup(request, inventory, config, {
+    containerEnv,
     host: docker.hostName,
     hostDir,
     backups: backups.filter((b) => b.manifest),

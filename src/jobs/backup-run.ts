@@ -11,6 +11,7 @@ import { writeMetadataArchive } from '../backup/metadata.js';
 import { saveNetwork } from '../backup/networks.js';
 import type { BackupPlan, BackupRequest, BackupValue } from '../backup/types.js';
 import { backupVolume } from '../backup/volume-job.js';
+import { NotRunning } from '../dump/run-dump.js';
 import { createReader } from '../backup/volume-readers/index.js';
 import { removeStaleHelpers } from '../backup/volume-readers/worker.js';
 import { BbackupError, describeError } from '../errors.js';
@@ -22,6 +23,7 @@ import { writeManifest } from '../store/write-manifest.js';
 import { version } from '../version.js';
 import type { BackupDeps } from './backup-job.js';
 import { runPostBackup } from './post-backup.js';
+import { dumpTasks } from './dump-tasks.js';
 import { progressReporter } from './progress.js';
 import type { Task, TaskOutcome, WorkQueue } from './queue.js';
 import type { JobResult } from './types.js';
@@ -38,7 +40,7 @@ export interface RunEnv {
   fail(err: unknown, started: boolean): JobResult<BackupValue>;
 }
 
-interface Planned {
+export interface Planned {
   item: string;
   kind: ItemKind;
   name: string;
@@ -46,7 +48,7 @@ interface Planned {
   task: Task;
 }
 
-const KIND_ORDER: Record<ManifestItem['kind'], number> = { container: 0, network: 1, volume: 2, metadata: 3 };
+const KIND_ORDER: Record<ManifestItem['kind'], number> = { container: 0, network: 1, volume: 2, dump: 3, metadata: 4 };
 
 export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue>> {
   const { jobId, deps, signal, hostDir, emit } = env;
@@ -85,6 +87,9 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
       else if (o.status === 'skipped') {
         errors.push({ kind, name: p.name, code: 'SKIPPED', message: 'skipped by user' });
         emit({ type: 'item.skipped', jobId, item: o.item, reason: 'skipped by user' });
+      } else if (o.status === 'failed' && o.error instanceof NotRunning) {
+        // a stopped server's files are at rest and its volumes are copied: a skip, not a failure
+        emit({ type: 'item.skipped', jobId, item: o.item, reason: o.error.message });
       } else if (o.status === 'failed') {
         const code = errorCode(o.error);
         errors.push({ kind, name: p.name, code, message: describeError(o.error) });
@@ -157,6 +162,7 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
     const item = `network ${n.name}`;
     out.push({ item, kind: 'network', name: n.name, task: { item, run: async (t) => void items.push(await saveNetwork(docker, n.name, partial, t.signal)) } });
   }
+  out.push(...dumpTasks(env, plan, partial, items, bytes));
   const readerDeps = { docker: deps.docker, workerImage: config.backup.volumes.worker_image, store: config.backup.store };
   for (const v of plan.volumes) {
     const item = `volume ${v.name}`;
@@ -226,5 +232,5 @@ function errorCode(err: unknown): string {
 function summarize(m: Manifest, errors: number): string {
   const count = (k: ManifestItem['kind']) => m.items.filter((i) => i.kind === k).length;
   const bytes = m.items.reduce((s, i) => s + (i.kind === 'volume' ? i.bytes : 0), 0);
-  return `${count('container')} containers, ${count('volume')} volumes (${bytes} bytes), ${count('network')} networks${errors ? `, ${errors} problems` : ''}`;
+  return `${count('container')} containers, ${count('volume')} volumes (${bytes} bytes), ${count('network')} networks${count('dump') ? `, ${count('dump')} database dumps` : ''}${errors ? `, ${errors} problems` : ''}`;
 }

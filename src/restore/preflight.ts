@@ -19,7 +19,8 @@ export interface PreflightOptions {
 export function preflightBytes(plan: RestorePlan, verify: boolean): number {
   let total = 0;
   for (const item of plan.items) {
-    if (item.kind !== 'volume' || item.action === 'reuse') continue;
+    if (item.dump && verify) total += file(dumpFiles(plan, item.source), item.dump.file)?.size ?? 0;
+    if (item.kind !== 'volume' || item.action === 'reuse' || item.dumpFills) continue;
     const v = volumeItem(plan, item.source);
     if (v.format === 'archive') total += archiveEntry(v)?.size ?? 0;
     else if (verify) total += v.bytes;
@@ -31,14 +32,14 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
   const integrity: string[] = [];
   const unsafe: string[] = [];
   const damaged: string[] = [];
-  const file = (entries: FileEntry[], path: string) => entries.find((f) => f.path === path);
   for (const item of plan.items) {
     if (item.action === 'reuse' || item.action === 'conflict') continue;
     o.signal.throwIfAborted();
     const m = plan.manifest.items.find((i) => i.kind === item.kind && i.name === item.source)!;
     if (item.kind === 'container' && o.verify) push(integrity, await checkFile(plan.backupDir, file(m.files, rel.containerInspect(item.source)), rel.containerInspect(item.source), o));
+    if (item.kind === 'container' && item.dump && o.verify) push(integrity, await checkFile(plan.backupDir, file(dumpFiles(plan, item.source), item.dump.file), item.dump.file, o));
     if (item.kind === 'network' && o.verify) push(integrity, await checkFile(plan.backupDir, file(m.files, rel.network(item.source)), rel.network(item.source), o));
-    if (item.kind !== 'volume') continue;
+    if (item.kind !== 'volume' || item.dumpFills) continue; // made empty: the dump fills it
     const v = m as VolumeItem;
     if (v.format === 'archive') {
       const entry = archiveEntry(v);
@@ -78,6 +79,9 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
   if (damaged.length > 0) refuse(`an archive in backup ${plan.backupId} is damaged and cannot be checked`, [...damaged, ...integrity]);
   if (integrity.length > 0) refuse(`backup ${plan.backupId} does not match its manifest`, integrity, o.verify ? ' (--no-verify restores anyway)' : '');
 }
+
+const file = (entries: FileEntry[], path: string) => entries.find((f) => f.path === path);
+const dumpFiles = (plan: RestorePlan, container: string): FileEntry[] => plan.manifest.items.find((i) => i.kind === 'dump' && i.name === container)?.files ?? [];
 
 const push = (list: string[], problem: string | undefined) => void (problem ? list.push(problem) : undefined);
 

@@ -88,6 +88,7 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
         await ensureImage(deps.docker, workerImageSpec(deps.workerImage ?? 'bbackup-worker:local'));
       }),
       failed: new Set(),
+      rolledBack: new Set(),
     };
     const errors: JobResult['errors'] = [];
     const restored: RestoreValue['restored'] = [];
@@ -141,6 +142,8 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps): JobHan
         current = undefined;
       }
     }
+    // volumes made empty for a dump that did not load were removed again: not restored
+    for (let i = restored.length - 1; i >= 0; i--) if (ctx.rolledBack?.has(itemName(restored[i]!))) restored.splice(i, 1);
     // Anything not restored (failed, or skipped by the user or for a missing dependency) makes it partial.
     const outcome: Outcome = cancelled ? 'cancelled' : errors.length + skipped === 0 ? 'ok' : restored.length > 0 || errors.length === 0 ? 'partial' : 'failed';
     const summary = `${restored.length} of ${work.length} restored${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;

@@ -16,6 +16,7 @@ import { archiveEntry, volumeItem } from './preflight.js';
 import { renameLookup, renamed } from './renames.js';
 import type { PlanItem, RestorePlan, RestoreRequest, VolumeMode } from './types.js';
 import { chooseMode, fillVolume, sourcePath } from './volume.js';
+import { loadContainerDump } from './load-dump-item.js';
 
 export interface RunContext {
   plan: RestorePlan;
@@ -30,6 +31,8 @@ export interface RunContext {
   ensureWorker: () => Promise<void>;
   /** item names ("volume x") that failed: containers needing them are skipped */
   failed: Set<string>;
+  /** item names restored, then removed again (a volume made empty for a dump that did not load) */
+  rolledBack?: Set<string>;
   signal?: AbortSignal;
 }
 
@@ -67,6 +70,7 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
   if (item.action === 'replace') await docker.getVolume(item.target).remove().catch((err) => { throw dockerError(`could not remove volume ${item.target}`, err); });
   await docker.createVolume({ Name: item.target, Driver: v.driver || 'local', DriverOpts: v.options ?? {}, Labels: v.labels ?? {} }).catch((err) => { throw dockerError(`could not create volume ${item.target}`, err); });
   const name = `volume ${item.target}`;
+  if (item.dumpFills) return void ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: `empty, for the dump of container ${item.dumpFills}` });
   const progress = progressReporter(ctx.emit, ctx.jobId, name, v.bytes || undefined);
   try {
     const { Mountpoint } = (await docker.getVolume(item.target).inspect()) as { Mountpoint?: string };
@@ -105,6 +109,10 @@ async function restoreContainer(item: PlanItem, ctx: RunContext & { signal: Abor
     idToName,
   });
   for (const note of created.notes) ctx.emit({ type: 'log', jobId: ctx.jobId, level: 'info', source: 'restore', msg: `${name}: ${note}` });
+  if (item.dump) {
+    const detail = await loadContainerDump(item, ctx, created.id);
+    return void ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: `created${item.container!.start ? ' and started' : ''}; ${detail}` });
+  }
   if (item.container!.start) await startContainer(docker, created.id, item.target);
   ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: item.container!.start ? 'created and started' : 'created' });
 }

@@ -1,6 +1,7 @@
 // The restore vocabulary: what the user asks for, and the plan computed from it before anything on
 // the engine is touched. Plain data, so the CLI, --json and the TUI can all show the same plan.
 import type { Manifest } from '../store/manifest.js';
+import type { PlannedLoad } from '../dump/types.js';
 
 export type RestoreKind = 'container' | 'volume' | 'network';
 
@@ -29,6 +30,10 @@ export interface RestoreRequest {
   start: boolean;
   /** check sizes and sha256 of what is restored against the manifest first */
   verify: boolean;
+  /** load containers' database dumps (default true; false = --no-dump: files only) */
+  dump?: boolean;
+  /** seconds to wait for a restored database server to accept connections (default 300) */
+  dumpWait?: number;
 }
 
 /**
@@ -56,6 +61,10 @@ export interface PlanItem {
   /** bytes of volume data to write (0 for the rest) */
   bytes: number;
   container?: { image: string; imageRef: string; start: boolean };
+  /** container: its database dump is loaded (src/dump/restore-plan.ts) */
+  dump?: PlannedLoad;
+  /** volume: created empty, the dump of this (target) container fills it */
+  dumpFills?: string;
   network?: { fixedSubnet: boolean; dropStaticIp?: string };
 }
 

@@ -39,6 +39,7 @@ export const rel = {
   volumeTree: (name: string) => `volumes/${safeSegment(name)}`,
   volumeArchive: (name: string, ext: string) => `volumes/${safeSegment(name)}.tar${ext}`,
   volumeIndex: (name: string) => `volumes/${safeSegment(name)}.index.jsonl`,
+  dump: (container: string, engine: string) => `dumps/${safeSegment(container)}.${engine}.zst`,
 };
 
 /** The id for a backup started at `now`: 20261124T230501Z */

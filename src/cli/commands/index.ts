@@ -12,5 +12,6 @@ import { register as registerEncryption } from './encryption.js';
 import { register as registerBackup } from './backup.js';
 import { register as registerListBackups } from './list-backups.js';
 import { register as registerVerify } from './verify.js';
+import { register as registerDump } from './dump.js';
 
-export const COMMAND_MODULES: ((program: Command, action: Action) => void)[] = [registerInventory, registerInitConfig, registerDaemon, registerSchedule, registerTui, registerRestore, registerBackup, registerRemotes, registerEncryption, registerListBackups, registerVerify];
+export const COMMAND_MODULES: ((program: Command, action: Action) => void)[] = [registerInventory, registerInitConfig, registerDaemon, registerSchedule, registerTui, registerRestore, registerBackup, registerRemotes, registerEncryption, registerListBackups, registerVerify, registerDump];

@@ -28,6 +28,8 @@ interface RestoreFlags {
   dryRun?: boolean;
   verify: boolean;
   fromRemote?: string;
+  dump: boolean;
+  dumpWait?: string;
 }
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -46,6 +48,8 @@ export function register(program: Command, action: Action): void {
     .option('--no-start', 'leave containers that were running at backup time stopped')
     .option('--dry-run', 'print the plan and every conflict; change nothing')
     .option('--no-verify', 'restore even if files do not match the manifest (archives are still checked for unsafe entries)')
+    .option('--no-dump', 'do not load database dumps: restore the volumes from their file copy only')
+    .option('--dump-wait <seconds>', 'how long a restored database server may take to accept connections before its dump is loaded (default 300)')
     .option('--from-remote <name>', 'pull backup ID from this remote into the local store first (kept there), then restore')
     .addHelpText('after', '\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run')
     .action(action(restoreCommand));
@@ -66,6 +70,8 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     force: flags.force ?? false,
     start: flags.start,
     verify: flags.verify,
+    dump: flags.dump,
+    dumpWait: flags.dumpWait === undefined ? undefined : seconds(flags.dumpWait),
   };
   const plan = await planRestore(backupDir, manifest, request, conn.docker);
   const runnable = plan.conflicts.length === 0 && plan.missingImages.length === 0;
@@ -97,7 +103,8 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     if (ctx.opts.json) ctx.printJson({ backup: plan.backupId, outcome: result.outcome, restored: result.value?.restored ?? [], errors: result.errors });
     if (result.outcome === 'ok') return 0;
     if (result.outcome === 'cancelled') return exitCodeFor('CANCELLED');
-    return result.outcome === 'partial' ? exitCodeFor('PARTIAL') : exitCodeFor('DOCKER_FAILED');
+    // a dump that did not load is partial (4) even when it was the only item
+    return result.outcome === 'partial' || result.errors.every((e) => e.code === 'DUMP_FAILED') ? exitCodeFor('PARTIAL') : exitCodeFor('DOCKER_FAILED');
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -116,4 +123,10 @@ async function pull(ctx: CliContext, remote: string, id: string, store: string):
   } finally {
     process.off('SIGINT', onSignal);
   }
+}
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new BbackupError('USAGE', `--dump-wait must be a positive number of seconds, got "${v}"`);
+  return n;
 }

@@ -2,6 +2,7 @@
 // the closing text lines.
 import type { BackupPlan, BackupValue } from '../../backup/types.js';
 import type { JobResult } from '../../jobs/types.js';
+import { describeDump } from '../../dump/plan-dumps.js';
 import { formatBytes, formatDuration, formatTable } from '../output.js';
 
 interface PlanRow {
@@ -17,6 +18,7 @@ export function planRows(plan: BackupPlan): PlanRow[] {
     ...plan.containers.map((c) => ({ kind: 'container', name: c.name, how: `inspect + logs (${c.state})`, parent: '-' })),
     ...plan.networks.map((n) => ({ kind: 'network', name: n.name, how: `inspect (${n.driver})`, parent: '-' })),
     ...plan.volumes.map((v) => ({ kind: 'volume', name: v.name, how: `${v.format} via ${v.mode}`, size: v.estimatedBytes, parent: v.parent ?? (v.format === 'tree' ? 'none (full copy)' : '-') })),
+    ...(plan.dumps ?? []).map((d) => ({ kind: 'dump', name: d.container, how: describeDump(d), parent: '-' })),
   ];
 }
 
@@ -44,7 +46,7 @@ export function summaryDocument(result: JobResult<BackupValue>, seconds: number)
     status: v?.manifest.status,
     parent: v?.manifest.parent,
     seconds: Math.round(seconds * 10) / 10,
-    items: v?.manifest.items.map((i) => ({ kind: i.kind, name: i.name, ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}) })) ?? [],
+    items: v?.manifest.items.map((i) => ({ kind: i.kind, name: i.name, ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}), ...(i.kind === 'dump' ? { engine: i.engine, tool: i.tool, bytes: i.bytes, file: i.files[0]?.path } : {}) })) ?? [],
     errors: result.errors,
     uploads: v?.post?.uploads,
   };

@@ -15,6 +15,8 @@ declare -A PROOF=(
   [zstd]=/usr/bin/zstd
   [acl]=/usr/bin/setfacl
   [attr]=/usr/bin/setfattr
+  [sqlite3]=/usr/bin/sqlite3        # the SQLite dump helper image is built from it
+  [mmdebstrap]=/usr/bin/mmdebstrap  # builds the database test image from Debian packages
 )
 
 missing=()

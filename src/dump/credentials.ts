@@ -39,7 +39,7 @@ export async function resolveCredentials(engine: DumpEngine, container: string, 
       return user ? { user, password: await secret(env, ['MONGO_INITDB_ROOT_PASSWORD'], read) } : {};
     }
     case 'redis':
-      return { password: (await secret(env, ['REDIS_PASSWORD'], read)) ?? undefined };
+      return { password: await secret(env, ['REDIS_PASSWORD'], read) };
     case 'sqlite':
       return {};
   }

@@ -67,7 +67,7 @@ export async function findTool(ctx: EngineCtx, candidates: string[], purpose: st
 }
 
 /** A tool that exited non-zero, as the error the user reads. */
-export function toolFailed(ctx: EngineCtx, tool: string, doing: string, r: { exitCode: number | null; stderr: string; stdout?: string }): BbackupError {
+export function toolFailed(ctx: Pick<EngineCtx, 'what'>, tool: string, doing: string, r: { exitCode: number | null; stderr: string; stdout?: string }): BbackupError {
   const how = r.exitCode === null ? 'was cut off' : `exited ${r.exitCode}`;
   return new BbackupError('DUMP_FAILED', `${ctx.what}: ${tool} ${how} while ${doing}:\n${toolMessage(r.stderr, r.stdout)}`, { tool, exitCode: r.exitCode });
 }

@@ -9,26 +9,19 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { byteCounter } from '../backup/compress.js';
-import { demuxLogs } from '../docker/logs.js';
-import { BbackupError, describeError, lastLines } from '../errors.js';
+import { BbackupError, lastLines } from '../errors.js';
 import type { LogLevel } from '../events.js';
 import { resolveCredentials, requirepassFromArgs } from './credentials.js';
-import { capture, type EngineCtx, type LoadResult, type Probe } from './engine.js';
-import { loadMongo, probeMongo } from './mongodb.js';
-import { loadMysql, probeMysql } from './mysql.js';
-import { loadPostgres, probePostgres } from './postgres.js';
-import { probeRedis, reportRedis } from './redis.js';
+import { capture, type EngineCtx, type LoadResult } from './engine.js';
+import { loadMongo } from './mongodb.js';
+import { loadMysql } from './mysql.js';
+import { loadPostgres } from './postgres.js';
+import { reportRedis } from './redis.js';
 import { placeFile } from './sqlite.js';
 import type { DumpEngine, PlannedLoad } from './types.js';
+import { waitReady } from './wait-ready.js';
 
 export const DEFAULT_WAIT_SECONDS = 300;
-const SERVERS = new Set(['postgres', 'mysqld', 'mariadbd', 'mongod', 'redis-server', 'valkey-server']);
-const POLL_MS = 500;
-/** Probes in a row that must pass when an init process runs the server. */
-const STABLE_PROBES = 3;
-/** How long the probe must pass without a break when process 1 is neither the server nor an init. */
-const STABLE_MS = 30_000;
-const INITS = new Set(['tini', 'docker-init', 'dumb-init', 'catatonit', 's6-svscan', 'runsvdir', 'supervisord', 'systemd', 'init']);
 
 export interface LoadEnv {
   docker: Docker;
@@ -131,78 +124,4 @@ async function fed<T>(input: DumpInput, consumer: Promise<T>): Promise<T> {
   }
   if (i.status === 'rejected') throw i.reason;
   return c.value;
-}
-
-function probe(ctx: EngineCtx, engine: DumpEngine): Promise<Probe> {
-  switch (engine) {
-    case 'postgres':
-      return probePostgres(ctx);
-    case 'mysql':
-    case 'mariadb':
-      return probeMysql(ctx, engine);
-    case 'mongodb':
-      return probeMongo(ctx);
-    case 'redis':
-      return probeRedis(ctx);
-    case 'sqlite':
-      return Promise.resolve({ ready: true, said: '' });
-  }
-}
-
-/**
- * Until the server accepts connections, within env.waitSeconds. The official images initialise
- * an empty data dir through a temporary server that the entrypoint script later stops, then
- * exec the real one: a probe alone could catch the temporary one (and be refused while the
- * root password is not set yet). So a probe counts once the server is the container's main
- * process, or its healthcheck says healthy; under an init process (tini, docker-init, ...) that
- * never becomes the server, after passing several times in a row; under anything else, after
- * passing for STABLE_MS without a break.
- */
-async function waitReady(ctx: EngineCtx, engine: DumpEngine, env: LoadEnv): Promise<void> {
-  const deadline = Date.now() + env.waitSeconds * 1000;
-  let said = '';
-  let passes = 0;
-  let passingSince: number | undefined;
-  for (;;) {
-    ctx.signal.throwIfAborted();
-    const info = await env.docker.getContainer(ctx.container).inspect();
-    if (!info.State.Running) throw new BbackupError('DUMP_FAILED', `${ctx.what} stopped (exit ${info.State.ExitCode}) before its server accepted connections; its last log lines:\n${await logTail(env.docker, ctx.container)}`);
-    const health = (info.State as { Health?: { Status?: string } }).Health?.Status;
-    if (health === undefined || health === 'healthy') {
-      const p = await probe(ctx, engine).catch((err: unknown) => {
-        if (err instanceof BbackupError && err.code === 'DUMP_FAILED') throw err; // the tool is missing: waiting will not help
-        return { ready: false, said: describeError(err) } as Probe;
-      });
-      said = p.said;
-      const main = p.ready || p.fatal ? await mainProcess(ctx) : '';
-      const settled = health === 'healthy' || SERVERS.has(main);
-      if (p.fatal && settled) throw new BbackupError('DUMP_FAILED', `${ctx.what}: ${p.fatal}`);
-      if (p.ready) {
-        passingSince ??= Date.now();
-        if (settled || (INITS.has(main) && ++passes >= STABLE_PROBES) || Date.now() - passingSince >= STABLE_MS) return;
-      } else {
-        passes = 0;
-        passingSince = undefined;
-      }
-    }
-    if (Date.now() >= deadline) {
-      throw new BbackupError('DUMP_FAILED', `${ctx.what}: the ${engine} server did not accept connections within ${env.waitSeconds} s (--dump-wait)${health ? `; healthcheck: ${health}` : ''}${said ? `; it last said: ${said.split('\n').slice(-3).join(' ')}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
-
-/** The name of the container's process 1 ("" when it cannot be read). */
-async function mainProcess(ctx: EngineCtx): Promise<string> {
-  const r = await capture(ctx, { argv: ['cat', '/proc/1/comm'] }, 10_000).catch(() => undefined);
-  return r?.exitCode === 0 ? r.stdout.trim() : '';
-}
-
-async function logTail(docker: Docker, id: string): Promise<string> {
-  try {
-    const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 10, follow: false })) as unknown as Buffer;
-    return demuxLogs(raw).toString('utf8').trimEnd() || '(no output)';
-  } catch {
-    return '(log not readable)';
-  }
 }

@@ -75,10 +75,9 @@ export function attachDumps(plan: RestorePlan, input: DumpPlanInput): RestorePla
 
 /** Why the dump must not be loaded here (the data it would land on is not fresh); undefined = fine. */
 function freshness(plan: RestorePlan, input: DumpPlanInput, dump: DumpItem, dataVolume: string | undefined, when: PlannedLoad['when']): string | undefined {
-  const mount = (() => {
-    const inspect = input.inspects.get(dump.name);
-    return inspect ? savedMounts(inspect).filter((m) => dump.dataDir === m.destination || dump.dataDir.startsWith(`${m.destination.replace(/\/$/, '')}/`)).sort((a, b) => b.destination.length - a.destination.length)[0] : undefined;
-  })();
+  const inspect = input.inspects.get(dump.name);
+  const holds = (m: { destination: string }) => dump.dataDir === m.destination || dump.dataDir.startsWith(`${m.destination.replace(/\/$/, '')}/`);
+  const mount = inspect ? savedMounts(inspect).filter(holds).sort((a, b) => b.destination.length - a.destination.length)[0] : undefined;
   if (mount?.type === 'bind') return `its data folder ${dump.dataDir} is a bind mount of ${mount.source}, whose contents are used as they are`;
   if (!dataVolume) return when === 'before-start' ? `${dump.path ?? dump.dataDir} is not on a volume` : undefined; // container layer: a fresh container is empty
   const target = renamed(plan.renames, 'volume', dataVolume);

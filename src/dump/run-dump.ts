@@ -103,8 +103,7 @@ export async function pumpDump(dump: DumpStream, write: (input: Readable) => Pro
   dump.run.stdout.on('error', (err) => tap.destroy(err));
   const [written, exit] = await Promise.allSettled([write(source), dump.run.finished]);
   const exitCode = exit.status === 'fulfilled' ? exit.value : null;
-  const fakeCtx = { what } as EngineCtx;
-  if (exitCode !== 0) throw toolFailed(fakeCtx, dump.tool.split(' ')[0]!, 'dumping', { exitCode, stderr: dump.run.stderr() });
+  if (exitCode !== 0) throw toolFailed({ what }, dump.tool.split(' ')[0]!, 'dumping', { exitCode, stderr: dump.run.stderr() });
   if (written.status === 'rejected') throw written.reason;
   const bad = dump.validate(tap.head(), tap.tail());
   if (bad) throw new BbackupError('DUMP_FAILED', `${what}: ${dump.tool}: ${bad}${dump.run.stderr().trim() ? `\n${dump.run.stderr().trim().split('\n').slice(-5).join('\n')}` : ''}`);

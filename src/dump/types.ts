@@ -19,7 +19,8 @@ export interface DumpTarget {
   only: boolean;
 }
 
-/** One container's dump in a backup plan (shown by --dry-run and the TUI). */
+/** One container's dump in a backup plan (shown by --dry-run and the TUI). With `error` set (a bad
+ * label) the engine fields are placeholders and only the error counts. */
 export interface PlannedDump extends DumpTarget {
   container: string;
   /** the container's state when planned: only a running server can be dumped */

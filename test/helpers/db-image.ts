@@ -12,7 +12,9 @@ import { imageExists } from '../../src/docker/images.js';
 
 export const DB_IMAGE = 'bbackup-test-db:1';
 const PACKAGES = ['postgresql-15', 'mariadb-server-core', 'mariadb-client', 'redis-server', 'sqlite3', 'dash', 'coreutils', 'sed', 'grep', 'findutils', 'hostname'];
-const EXCLUDE = ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/locale/*', '/usr/share/info/*', '/usr/share/lintian/*'];
+// Removed after extraction: mmdebstrap's --dpkgopt=path-exclude filters every tar stream through
+// a Python script (mmtarfilter), which made the build ten times slower (302 s instead of 28 s).
+const DROP = ['usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/info', 'usr/share/lintian'];
 export const UID = { postgres: 999, mysql: 998, redis: 997 } as const;
 
 let building: Promise<void> | undefined;
@@ -31,9 +33,10 @@ async function build(docker: Docker, log: (msg: string) => void): Promise<void> 
   const root = join(work, 'root');
   try {
     log(`building ${DB_IMAGE} with mmdebstrap (a few minutes, once)`);
-    await execa('mmdebstrap', ['--variant=extract', '--mode=root', '--format=directory', '--quiet', `--include=${PACKAGES.join(',')}`, ...EXCLUDE.map((p) => `--dpkgopt=path-exclude=${p}`), 'bookworm', root], { stdin: 'ignore' }).catch((err: Error) => {
+    await execa('mmdebstrap', ['--variant=extract', '--mode=root', '--format=directory', '--quiet', `--include=${PACKAGES.join(',')}`, 'bookworm', root], { stdin: 'ignore' }).catch((err: Error) => {
       throw new Error(`mmdebstrap failed (install it with scripts/install-deps.sh): ${err.message}`);
     });
+    for (const d of DROP) await rm(join(root, d), { recursive: true, force: true });
     await setUp(root);
     const tar = execa('tar', ['-C', root, '--numeric-owner', '-cf', '-', '.'], { stdout: 'pipe', buffer: false });
     const changes = ['ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/sh"]', 'LABEL bbackup.image=test-db'];

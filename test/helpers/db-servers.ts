@@ -36,7 +36,7 @@ if [ ! -d /var/lib/mysql/mysql ]; then
 fi
 exec mariadbd --skip-networking`,
   redis: `set -e; ${GATE}
-exec redis-server --dir /data --dbfilename dump.rdb --save '' --appendonly no --requirepass "$REDIS_PW"`,
+exec redis-server --dir /data --dbfilename dump.rdb --save '' --appendonly no --requirepass "$REDIS_PASSWORD"`,
   sqlite: `set -e; ${GATE}
 sqlite3 /data/app.db "PRAGMA journal_mode=WAL; CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY);" >/dev/null
 while true; do sqlite3 -cmd '.timeout 5000' /data/app.db "INSERT INTO t SELECT coalesce(max(id), 0) + 1 FROM t;"; done`,
@@ -50,6 +50,8 @@ export interface Server {
   name: string;
   volume: string;
   engine: Engine;
+  /** the password the server really has (default PASSWORD) */
+  password?: string;
 }
 
 export interface ServerOptions {
@@ -57,6 +59,8 @@ export interface ServerOptions {
   labels?: Record<string, string>;
   /** host folder bound at /ctl: the server starts only once /ctl/go exists */
   ctl?: string;
+  /** the password the server is initialised with, when the environment says otherwise */
+  password?: string;
   name?: string;
 }
 
@@ -67,7 +71,7 @@ export function defaultEnv(engine: Engine): string[] {
     case 'mariadb':
       return [`MARIADB_ROOT_PASSWORD=${PASSWORD}`];
     case 'redis':
-      return [`REDIS_PW=${PASSWORD}`];
+      return [`REDIS_PASSWORD=${PASSWORD}`];
     case 'sqlite':
       return [];
   }
@@ -91,27 +95,28 @@ export async function startServer(docker: Docker, engine: Engine, o: ServerOptio
     await c.remove({ force: true }).catch(() => undefined);
   });
   await c.start();
-  const server = { name, volume, engine };
+  const server = { name, volume, engine, password: o.password };
   if (!o.ctl) await waitServer(docker, server);
   return server;
 }
 
 /** Run SQL (or a redis command line) in the server's container; throws with the output on failure. */
-export async function query(docker: Docker, s: Pick<Server, 'name' | 'engine'>, q: string, timeoutMs = 60_000): Promise<string> {
+export async function query(docker: Docker, s: Pick<Server, 'name' | 'engine' | 'password'>, q: string, timeoutMs = 60_000): Promise<string> {
   const argv: Record<Engine, string[]> = {
     postgres: ['psql', '-qXtA', '-U', 'app', '-d', 'shop', '-v', 'ON_ERROR_STOP=1', '-c', q],
     mariadb: ['mariadb', '-uroot', '--batch', '--skip-column-names', 'shop', '-e', q],
     redis: ['sh', '-c', `redis-cli --no-auth-warning ${q}`],
     sqlite: ['sqlite3', '-cmd', '.timeout 5000', '/data/app.db', q],
   };
-  const env = s.engine === 'postgres' ? [`PGPASSWORD=${PASSWORD}`] : s.engine === 'mariadb' ? [`MYSQL_PWD=${PASSWORD}`] : [`REDISCLI_AUTH=${PASSWORD}`];
+  const pw = s.password ?? PASSWORD;
+  const env = s.engine === 'postgres' ? [`PGPASSWORD=${pw}`] : s.engine === 'mariadb' ? [`MYSQL_PWD=${pw}`] : [`REDISCLI_AUTH=${pw}`];
   const r = await captureExec(docker, s.name, { argv: argv[s.engine], env }, { signal: AbortSignal.timeout(timeoutMs), timeoutMs });
   if (r.exitCode !== 0 || (s.engine === 'redis' && /^(ERR|NOAUTH|LOADING|WRONGPASS)/.test(r.stdout))) throw new Error(`${s.engine} query ${q} exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
   return r.stdout.trim();
 }
 
 /** Until the server answers a query (the container's main process is the server by then). */
-export async function waitServer(docker: Docker, s: Pick<Server, 'name' | 'engine'>): Promise<void> {
+export async function waitServer(docker: Docker, s: Pick<Server, 'name' | 'engine' | 'password'>): Promise<void> {
   const probe = s.engine === 'redis' ? 'PING' : 'SELECT 1';
   let last = '';
   for (;;) {

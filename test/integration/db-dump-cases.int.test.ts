@@ -59,7 +59,7 @@ async function expectFailedDump(b: Awaited<ReturnType<typeof backUp>>, s: { name
 
 describe('a dump that cannot be taken fails its item (exit 4), the rest is stored', () => {
   it('wrong credentials in the container\'s environment', async () => {
-    const s = await startServer(docker, 'postgres', { env: ['INIT_PASSWORD=the-real-one', 'POSTGRES_PASSWORD=not-it'] });
+    const s = await startServer(docker, 'postgres', { env: ['INIT_PASSWORD=the-real-one', 'POSTGRES_PASSWORD=not-it'], password: 'the-real-one' });
     const b = await backUp(s.name);
     await expectFailedDump(b, s, /pg_dumpall exited 1 while dumping:[\s\S]*password authentication failed for user "app"/);
     expect(JSON.stringify(b.manifest) + (await readFile(join(tmp, 'bbackup.log'), 'utf8'))).not.toContain('not-it');

@@ -3,6 +3,7 @@
 // fed from a stream (a load), and the exit code is read once the stream ends. Secrets travel in
 // the exec's Env, which the engine passes to the process and never shows in `ps`.
 import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { dockerError } from '../backup/docker-errors.js';
 import { demuxTransform } from '../backup/demux.js';
@@ -32,6 +33,8 @@ export interface RunningExec {
   stderr(): string;
   /** settles when the stream has ended: the exit code (null when unknown, e.g. aborted) */
   finished: Promise<number | null>;
+  /** give up on it (its reader failed): the stream is closed, the process killed where possible */
+  stop(): void;
 }
 
 const KEEP = 64 * 1024;
@@ -54,19 +57,22 @@ export async function startExec(docker: Docker, container: string, spec: ExecSpe
     stderr = (stderr + b.toString('utf8')).slice(-KEEP);
   });
   const stdout = new PassThrough({ highWaterMark: 1 << 20 });
-  socket.on('error', (err) => demux.destroy(err as Error));
-  socket.pipe(demux).pipe(stdout);
+  // pipeline: an error anywhere (the connection breaks) reaches the reader of stdout
+  pipeline(socket as unknown as NodeJS.ReadableStream, demux, stdout).catch(() => undefined);
   if (o.stdin) {
     // The tool may exit before reading everything (an error): the write side then fails with EPIPE.
     o.stdin.on('error', (err) => socket.destroy(err));
     o.stdin.pipe(socket as unknown as NodeJS.WritableStream);
     socket.on('error', () => o.stdin?.unpipe());
   }
-  const onAbort = () => {
+  // reason: the reader is told why (a cancel); without one the reader has gone already
+  const stop = (reason?: Error) => {
     socket.destroy();
-    stdout.destroy(o.signal.reason instanceof Error ? o.signal.reason : new Error('cancelled'));
+    demux.destroy();
+    stdout.destroy(reason);
     if (o.localEngine) void killExec(exec);
   };
+  const onAbort = () => stop(o.signal.reason instanceof Error ? o.signal.reason : new Error('cancelled'));
   o.signal.addEventListener('abort', onAbort, { once: true });
   const finished = new Promise<void>((resolve) => {
     demux.on('end', resolve);
@@ -77,7 +83,7 @@ export async function startExec(docker: Docker, container: string, spec: ExecSpe
     if (o.signal.aborted) return null;
     return exitCodeOf(exec);
   });
-  return { stdout, stderr: () => stderr, finished };
+  return { stdout, stderr: () => stderr, finished, stop: () => stop() };
 }
 
 export interface CapturedExec {

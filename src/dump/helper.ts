@@ -82,5 +82,5 @@ export async function runDbHelper(docker: Docker, o: DbHelperOptions): Promise<R
       await remove();
     }
   })();
-  return { stdout, stderr: () => stderr, finished };
+  return { stdout, stderr: () => stderr, finished, stop: () => void container.kill().catch(() => undefined) };
 }

@@ -101,10 +101,17 @@ export async function pumpDump(dump: DumpStream, write: (input: Readable) => Pro
   const tap = edges();
   const source = dump.run.stdout.pipe(tap);
   dump.run.stdout.on('error', (err) => tap.destroy(err));
-  const [written, exit] = await Promise.allSettled([write(source), dump.run.finished]);
+  // A reader that fails (a full disk) stops reading: the tool would block on its pipe for ever.
+  const writing = write(source).catch((err: unknown) => {
+    dump.run.stop();
+    throw err;
+  });
+  const [written, exit] = await Promise.allSettled([writing, dump.run.finished]);
   const exitCode = exit.status === 'fulfilled' ? exit.value : null;
-  if (exitCode !== 0) throw toolFailed({ what }, dump.tool.split(' ')[0]!, 'dumping', { exitCode, stderr: dump.run.stderr() });
+  // A failed write stopped the tool: the write's error is the one to show. A tool failing on its
+  // own ends its output normally, and says why on stderr.
   if (written.status === 'rejected') throw written.reason;
+  if (exitCode !== 0) throw toolFailed({ what }, dump.tool.split(' ')[0]!, 'dumping', { exitCode, stderr: dump.run.stderr() });
   const bad = dump.validate(tap.head(), tap.tail());
   if (bad) throw new BbackupError('DUMP_FAILED', `${what}: ${dump.tool}: ${bad}${dump.run.stderr().trim() ? `\n${dump.run.stderr().trim().split('\n').slice(-5).join('\n')}` : ''}`);
 }

@@ -8,7 +8,8 @@ import { progressReporter } from './job-control.js';
 import type { RunContext } from './run-item.js';
 import type { PlanItem } from './types.js';
 
-export async function loadContainerDump(item: PlanItem, ctx: RunContext & { signal: AbortSignal }, id: string): Promise<string> {
+/** Returns the words for the report and the dump bytes fed to the server. */
+export async function loadContainerDump(item: PlanItem, ctx: RunContext & { signal: AbortSignal }, id: string): Promise<{ detail: string; bytes: number }> {
   const load = item.dump!;
   const name = `container ${item.target}`;
   const progress = progressReporter(ctx.emit, ctx.jobId, name, load.bytes || undefined);
@@ -25,7 +26,7 @@ export async function loadContainerDump(item: PlanItem, ctx: RunContext & { sign
       start: item.container!.start ? () => startContainer(ctx.docker, id, item.target) : undefined,
     });
     progress.flush();
-    return detail;
+    return { detail, bytes: progress.bytes };
   } catch (err) {
     const removed = await rollBack(ctx, id, load.freshVolumes);
     const cause = err instanceof BbackupError ? err : new BbackupError('DUMP_FAILED', `${name}: loading its ${load.engine} dump failed: ${describeError(err)}`, {}, { cause: err });

@@ -110,8 +110,8 @@ async function restoreContainer(item: PlanItem, ctx: RunContext & { signal: Abor
   });
   for (const note of created.notes) ctx.emit({ type: 'log', jobId: ctx.jobId, level: 'info', source: 'restore', msg: `${name}: ${note}` });
   if (item.dump) {
-    const detail = await loadContainerDump(item, ctx, created.id);
-    return void ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: `created${item.container!.start ? ' and started' : ''}; ${detail}` });
+    const loaded = await loadContainerDump(item, ctx, created.id);
+    return void ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: loaded.bytes, detail: `created${item.container!.start ? ' and started' : ''}; ${loaded.detail}` });
   }
   if (item.container!.start) await startContainer(docker, created.id, item.target);
   ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: item.container!.start ? 'created and started' : 'created' });

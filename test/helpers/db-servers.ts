@@ -1,7 +1,8 @@
 // Real database servers for the dump tests, from the offline image (db-image.ts): containers
 // that start like the official images do (initialise an empty data volume through a temporary
 // server, then exec the real one as the main process), network none, sockets only. Plus a query
-// helper and a writer that keeps committing rows while a backup runs.
+// helper and a writer that keeps committing rows while a backup runs. Durability is off (no
+// fsync): the tests check logical consistency, and a busy shared disk makes syncs slow.
 import type Docker from 'dockerode';
 import { onTestFinished } from 'vitest';
 import { captureExec } from '../../src/dump/exec.js';
@@ -17,24 +18,26 @@ const GATE = 'if [ -d /ctl ]; then until [ -e /ctl/go ]; do sleep 0.2; done; fi'
 const ENTRY: Record<Engine, string> = {
   postgres: `set -e; ${GATE}
 D=/var/lib/postgresql/data
+NOSYNC='-c fsync=off -c synchronous_commit=off -c full_page_writes=off'
 if [ ! -s "$D/PG_VERSION" ]; then
   printf '%s' "\${INIT_PASSWORD:-$POSTGRES_PASSWORD}" > /tmp/pw
-  initdb -D "$D" -U "$POSTGRES_USER" --pwfile=/tmp/pw --auth-local=scram-sha-256 --auth-host=scram-sha-256 >/dev/null
+  initdb --no-sync -D "$D" -U "$POSTGRES_USER" --pwfile=/tmp/pw --auth-local=scram-sha-256 --auth-host=scram-sha-256 >/dev/null
   rm /tmp/pw
-  pg_ctl -D "$D" -o "-c listen_addresses=''" -w start >/dev/null
+  pg_ctl -D "$D" -o "-c listen_addresses='' $NOSYNC" -w start >/dev/null
   PGPASSWORD="\${INIT_PASSWORD:-$POSTGRES_PASSWORD}" psql -qX -U "$POSTGRES_USER" -d postgres -c "CREATE DATABASE \\"$POSTGRES_DB\\""
   pg_ctl -D "$D" -m fast -w stop >/dev/null
 fi
-exec postgres -D "$D" -c listen_addresses=''`,
+exec postgres -D "$D" -c listen_addresses='' $NOSYNC`,
   mariadb: `set -e; ${GATE}
+NOSYNC='--innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0'
 if [ ! -d /var/lib/mysql/mysql ]; then
   mariadb-install-db --datadir=/var/lib/mysql --auth-root-authentication-method=normal --skip-test-db >/dev/null
-  mariadbd --skip-networking & pid=$!
+  mariadbd --skip-networking $NOSYNC & pid=$!
   until mariadb -uroot -e 'SELECT 1' >/dev/null 2>&1; do sleep 0.2; done
   mariadb -uroot -e "ALTER USER root@localhost IDENTIFIED BY '$MARIADB_ROOT_PASSWORD'; CREATE DATABASE shop; FLUSH PRIVILEGES"
   kill $pid; wait $pid || true
 fi
-exec mariadbd --skip-networking`,
+exec mariadbd --skip-networking $NOSYNC`,
   redis: `set -e; ${GATE}
 exec redis-server --dir /data --dbfilename dump.rdb --save '' --appendonly no --requirepass "$REDIS_PASSWORD"`,
   sqlite: `set -e; ${GATE}
@@ -123,9 +126,12 @@ export async function waitServer(docker: Docker, s: Pick<Server, 'name' | 'engin
     const info = await docker.getContainer(s.name).inspect();
     if (!info.State.Running) throw new Error(`${s.name} exited ${info.State.ExitCode} before it was ready: ${last}`);
     try {
-      const out = await query(docker, s, probe, 10_000);
+      // Process 1 first: once it is the server (the entry script has exec'd it), an answer comes
+      // from the real server, not from the temporary one that initialised the data.
       const pid1 = await captureExec(docker, s.name, { argv: ['cat', '/proc/1/comm'] }, { signal: AbortSignal.timeout(10_000), timeoutMs: 10_000 });
-      if ((s.engine !== 'redis' || out === 'PONG') && (s.engine === 'sqlite' || pid1.stdout.trim() !== 'sh')) return;
+      if (s.engine !== 'sqlite' && pid1.stdout.trim() === 'sh') throw new Error('still initialising');
+      const out = await query(docker, s, probe, 10_000);
+      if (s.engine !== 'redis' || out === 'PONG') return;
     } catch (err) {
       last = (err as Error).message;
     }

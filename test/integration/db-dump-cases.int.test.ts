@@ -1,11 +1,13 @@
 // Database dumps when things go wrong, with real servers: wrong credentials, the dump tool missing
 // from the image, a dump killed half-way, a restored server that never becomes ready. Each is a
-// clear message and exit 4, and nothing half-made is kept or reported as done. Also: a stopped
+// clear message and exit 4, and nothing half-made is kept or reported as done. A store that fills
+// up mid-dump stops the tool (exit 3, like any full store). Also: a stopped
 // server is a clear skip, and bbackup.dump.only backs up the dump instead of the data volume.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { ensureDbImage } from '../helpers/db-image.js';
@@ -93,6 +95,32 @@ describe('a dump that cannot be taken fails its item (exit 4), the rest is store
   }, TEST_TIMEOUT);
 });
 
+describe('a store that fills up during a dump', () => {
+  it('stops the dump tool, exit 3 with a clear message, the unfinished backup removed', async () => {
+    const s = await startServer(docker, 'postgres', { labels: { 'bbackup.dump.only': 'true' } });
+    // ~40 MB of dump text: more than the pipes between the tool and bbackup hold, and far more than
+    // zstd can shrink into the store's 1 MiB
+    await query(docker, s, "CREATE TABLE t (id int PRIMARY KEY, pad text); INSERT INTO t SELECT g, md5(random()::text) || md5(random()::text) FROM generate_series(1, 600000) g");
+    const store = join(tmp, `full-${Date.now()}`);
+    await mkdir(store);
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'bbt-db-full', store]);
+    try {
+      const path = join(tmp, 'full.yaml');
+      await writeFile(path, (await readFile(cfg.path, 'utf8')).replace(`store: ${cfg.store}`, `store: ${store}`));
+      // Before the fix the tool stayed blocked on its full pipe and the backup never ended.
+      const r = await runCli(['-c', path, 'backup', '-C', s.name], { env: cfg.env });
+      expect(r.exitCode, r.stderr + r.stdout).toBe(3);
+      expect(r.stderr).toMatch(/no space left on the store while writing the postgres dump of container/);
+      const host = (await readdir(store)).filter((d) => !d.startsWith('.'));
+      for (const h of host) expect((await readdir(join(store, h))).filter((d) => !d.startsWith('.'))).toEqual([]);
+      // the dump tool does not linger in the container
+      while (((await docker.getContainer(s.name).top({ ps_args: '-eo pid,args' })) as { Processes: string[][] }).Processes.some((p) => /^pg_dump/.test(p[1] ?? ''))) await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await execa('umount', [store]);
+    }
+  }, TEST_TIMEOUT);
+});
+
 describe('restore: a dump that does not load leaves nothing behind (exit 4)', () => {
   it('the restored server is not ready within --dump-wait: container and its fresh volume removed', async () => {
     const ctl = join(tmp, `ctl-${Date.now()}`);
@@ -130,17 +158,19 @@ describe('stopped servers and dump-only backups', () => {
     expect(m.items.some((i) => i.kind === 'volume' && i.name === s.volume)).toBe(true);
   }, TEST_TIMEOUT);
 
-  it('bbackup.dump.only: the dump instead of the data volume, loaded into a fresh volume on restore', async () => {
-    const s: Server = await startServer(docker, 'postgres', { labels: { 'bbackup.dump.only': 'true' } });
+  it('bbackup.dump.only with bbackup.dump=mysql: mysqldump instead of the data volume, loaded by mysql into a fresh volume', async () => {
+    // MySQL's own server is not in Debian: MariaDB answers to the mysql tool names (the mysql engine's path)
+    const s: Server = await startServer(docker, 'mariadb', { labels: { 'bbackup.dump': 'mysql', 'bbackup.dump.only': 'true' } });
     await seed(docker, s, 500);
     const b = await backUp(s.name);
     expect(b.exitCode, b.stderr).toBe(0);
     expect(b.manifest.items.some((i) => i.kind === 'volume')).toBe(false);
-    expect(b.manifest.items.find((i) => i.kind === 'dump')).toMatchObject({ only: true });
+    expect(b.manifest.items.find((i) => i.kind === 'dump')).toMatchObject({ engine: 'mysql', tool: 'mysqldump', only: true });
     await docker.getContainer(s.name).remove({ force: true });
     await docker.getVolume(s.volume).remove({ force: true });
     const r = await cli(['restore', b.id, '-C', s.name]);
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/mysql dump loaded/);
     cleanupAfter(docker, { containers: [s.name], volumes: [s.volume] });
     expect(await rowStats(docker, s)).toEqual({ count: 500, min: 1, max: 500 });
   }, TEST_TIMEOUT);

@@ -122,7 +122,7 @@ describe('a store that fills up during a dump', () => {
 });
 
 describe('restore: a dump that does not load leaves nothing behind (exit 4)', () => {
-  it('the restored server is not ready within --dump-wait: container and its fresh volume removed', async () => {
+  it('the restored server is not ready within --dump-wait: container and its fresh volume removed; --no-dump then restores the files only', async () => {
     const ctl = join(tmp, `ctl-${Date.now()}`);
     await mkdir(ctl);
     await writeFile(join(ctl, 'go'), '');
@@ -142,6 +142,14 @@ describe('restore: a dump that does not load leaves nothing behind (exit 4)', ()
     expect(doc.errors).toEqual([expect.objectContaining({ item: `container ${s.name}`, code: 'DUMP_FAILED', message: expect.stringMatching(/the postgres server did not accept connections within 3 s \(--dump-wait\)[\s\S]*nothing half-loaded was kept: removed the container and volume/) })]);
     expect(await exists(docker.getContainer(s.name))).toBe(false);
     expect(await exists(docker.getVolume(s.volume))).toBe(false);
+
+    // --no-dump: files only; the server comes back from its volume copy alone
+    await writeFile(join(ctl, 'go'), '');
+    const plain = await cli(['restore', b.id, '-C', s.name, '--no-dump']);
+    expect(plain.exitCode, plain.stderr + plain.stdout).toBe(0);
+    expect(plain.stdout).not.toMatch(/dump (loaded|put in place)/);
+    await waitServer(docker, s);
+    expect(await rowStats(docker, s)).toEqual({ count: 10, min: 1, max: 10 });
   }, TEST_TIMEOUT);
 });
 

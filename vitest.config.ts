@@ -9,6 +9,6 @@ export default defineConfig({
     // Integration files share one Docker engine and a 2-core machine; run files one at a time
     // so timings stay sane and names never race.
     fileParallelism: false,
-    reporters: ['default'],
+    reporters: ['default', './test/helpers/slowest-files-reporter.ts'],
   },
 });

@@ -1,56 +1,71 @@
-// Entry of the TUI from the CLI (`bbackup`, `bbackup tui`): connect, build the app, guard the
-// terminal against signals and crashes, and return the exit code.
+// Entry of the TUI, loaded lazily by the bin entry (src/cli/bin.ts) for `bbackup` and `bbackup tui`:
+// connect, build the app, guard the terminal against signals and crashes, and say how it ended.
+// It knows the CLI only through TuiLaunch, which the CLI's launch object matches (checked in bin.ts).
 import { statfs } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { dirname } from 'node:path';
-import type { CliContext } from '../src/cli/context.js';
+import type { LoadedConfig } from '../src/config/load.js';
 import { expandHome } from '../src/config/locate.js';
-import { BbackupError } from '../src/errors.js';
+import type { DockerConnection } from '../src/docker/client.js';
+import { BbackupError, failedWith, type Ending } from '../src/errors.js';
 import { createLogger } from '../src/log/logger.js';
+import { redactorFor } from '../src/log/redact.js';
 import { createEngine } from './engine/real.js';
-import type { TuiEngine } from './engine/types.js';
 import { initialState } from './state/types.js';
 import { themeFromEnv } from './theme.js';
 import { Tui } from './tui.js';
 
-export async function runTui(ctx: CliContext, makeEngine?: (ctx: CliContext) => Promise<TuiEngine>): Promise<number> {
-  const out = ctx.io.stdout;
+export interface TuiLaunch {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  loaded: LoadedConfig;
+  docker(): Promise<DockerConnection>;
+  /** aborted on SIGINT, SIGTERM or SIGHUP; its reason says which */
+  stop: AbortSignal;
+}
+
+export async function runTui(launch: TuiLaunch): Promise<Ending> {
+  const out = launch.stdout;
   if (!out.isTTY || !process.stdin.isTTY) {
     throw new BbackupError('USAGE', 'the TUI needs a terminal; without one use a command (bbackup --help lists them)');
   }
-  const loaded = ctx.loadedConfig;
+  const { loaded } = launch;
   const config = loaded.config;
-  const engine = makeEngine ? await makeEngine(ctx) : createEngine({ config: () => state.config, connection: await ctx.docker() });
+  const engine = createEngine({ config: () => state.config, connection: await launch.docker() });
   const store = expandHome(config.backup.store);
   const state = initialState(config, { name: engine.hostName, docker: engine.serverVersion, store, freePercent: await freePercent(store) }, loaded.source.path);
   // The TUI owns the terminal: log lines go to the file and the error pane, never to stderr.
-  const logger = createLogger(config.logging, { consoleLevel: 'error' });
-  const app = new Tui({ engine, state, theme: themeFromEnv(ctx.io.env), logEmit: logger.emit, configPath: loaded.source.path, env: ctx.io.env, logFile: config.logging.file ? expandHome(config.logging.file) : undefined });
-  const onSignal = (sig: NodeJS.Signals) => void app.shutdown(sig);
+  const logger = createLogger(config.logging, { consoleLevel: 'error', redact: redactorFor(config) });
+  const app = new Tui({ engine, state, theme: themeFromEnv(launch.env), logEmit: logger.emit, configPath: loaded.source.path, env: launch.env, logFile: config.logging.file ? expandHome(config.logging.file) : undefined });
+  const onStop = () => void app.shutdown(stopReason(launch.stop.reason));
   let crashed = false;
   const onCrash = (err: unknown) => {
     // Once only: a dead terminal (EIO after SIGHUP) must not loop through this handler.
     if (crashed) return;
     crashed = true;
     app.destroyScreen();
-    process.stderr.write(`bbackup: internal error in the TUI: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exit(3);
+    launch.stderr.write(`bbackup: internal error in the TUI: ${(err as Error)?.stack ?? String(err)}\n`);
+    app.end(failedWith('INTERNAL'));
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGHUP', onSignal);
+  launch.stop.addEventListener('abort', onStop, { once: true });
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   try {
     return await app.run();
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    process.off('SIGHUP', onSignal);
+    launch.stop.removeEventListener('abort', onStop);
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
     app.destroyScreen();
     await logger.close();
   }
+}
+
+/** The signal's name from the stop signal's reason (src/cli/signals.ts puts it in the context). */
+function stopReason(reason: unknown): string {
+  const sig = (reason as { context?: { signal?: unknown } } | undefined)?.context?.signal;
+  return typeof sig === 'string' ? sig : 'stopped';
 }
 
 /** Free space of the filesystem holding the store (or its nearest existing parent). */

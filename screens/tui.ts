@@ -1,7 +1,8 @@
 // The TUI application: navigation and lifecycle (start, quit, signals, crash). The work flows
 // (backup, restore, verify, pull) live in flows/*.ts.
 import { writeFileSync } from 'node:fs';
-import { EXIT_CANCELLED } from '../src/errors.js';
+import type { Ending } from '../src/errors.js';
+import type { Outcome } from '../src/events.js';
 import { AppBase, type AppOptions } from './app.js';
 import type { ScreenId } from './actions.js';
 import { ConfirmModal, PromptModal, TextModal } from './dialogs/modal.js';
@@ -30,7 +31,7 @@ export class Tui extends AppBase {
   readonly remotes: RemotesView;
   readonly logView: LogView;
   private feeds?: Feeds;
-  private finish?: (code: number) => void;
+  private finish?: (ending: Ending) => void;
   private exiting = false;
 
   constructor(private readonly opts: TuiOptions) {
@@ -47,8 +48,8 @@ export class Tui extends AppBase {
     for (const v of [this.dashboard, this.backups, this.remotes, this.logView]) this.addView(v);
   }
 
-  /** Runs until the user quits or a signal arrives; resolves with the exit code. */
-  run(): Promise<number> {
+  /** Runs until the user quits or a signal arrives; resolves with how it ended (ok, or cancelled jobs). */
+  run(): Promise<Ending> {
     this.layout();
     this.feeds = startFeeds(this.engine, this.opts.configPath, this.opts.env, {
       inventory: (inv) => {
@@ -80,7 +81,7 @@ export class Tui extends AppBase {
     const cancelled = this.handles.size > 0;
     if (cancelled) this.notify('warn', `${reason}: cancelling ${this.handles.size} job(s)`);
     await this.cancelAll();
-    await this.exit(cancelled ? EXIT_CANCELLED : 0);
+    await this.exit(cancelled ? 'cancelled' : 'ok');
   }
 
   private async cancelAll(): Promise<void> {
@@ -91,7 +92,7 @@ export class Tui extends AppBase {
     await Promise.race([Promise.all(dones), new Promise((r) => setTimeout(r, 30_000).unref())]);
   }
 
-  async exit(code: number): Promise<void> {
+  async exit(outcome: Outcome): Promise<void> {
     if (this.exiting) return;
     this.exiting = true;
     this.stopTimers();
@@ -101,7 +102,14 @@ export class Tui extends AppBase {
     this.destroyScreen();
     const stats = this.opts.env.BBACKUP_TUI_STATS;
     if (stats) writeFileSync(stats, `${JSON.stringify({ ...this.renderStats, cpu: process.cpuUsage() })}\n`);
-    this.finish?.(code);
+    this.finish?.({ outcome });
+  }
+
+  /** A crash: end now, with what the caller reports; the screen is already gone. */
+  end(ending: Ending): void {
+    this.exiting = true;
+    this.stopTimers();
+    this.finish?.(ending);
   }
 
   destroyScreen(): void {
@@ -114,13 +122,13 @@ export class Tui extends AppBase {
 
   quit(): void {
     const running = runningJobs(this.state).length + this.handles.size;
-    if (running === 0) return void this.exit(0);
+    if (running === 0) return void this.exit('ok');
     this.openModal(
       new ConfirmModal(this.screen, 'Quit', [`${this.handles.size} job(s) still running.`, 'Quit and cancel them? The backup in progress is discarded cleanly.'], (yes) => {
         this.closeTop();
         if (!yes) return;
         this.notify('warn', 'quitting: cancelling running jobs');
-        void this.cancelAll().then(() => this.exit(EXIT_CANCELLED));
+        void this.cancelAll().then(() => this.exit('cancelled'));
       }, this.theme),
     );
   }

@@ -10,6 +10,7 @@ BENCHES=(
   bench/backup.ts
   bench/tui.ts
   bench/upload.ts
+  bench/archive-scan.ts
 )
 
 # The whole run is one function, parsed before it starts: an edit of this file during a run

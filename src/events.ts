@@ -1,15 +1,14 @@
 // Engine events: the one stream every front end (text, JSON, TUI) consumes. A discriminated
-// union so that adding an event breaks the build in every printer's exhaustive switch.
+// union so that adding an event breaks the build in every consumer's switch: each ends in
+// assertNever (src/errors.ts), and the linter checks switches are exhaustive.
+import type { ErrorInfo } from './errors.js';
+
+export type { ErrorInfo };
 
 export type JobKind = 'backup' | 'restore' | 'verify' | 'upload' | 'pull' | 'rotate';
 export type ItemKind = 'container' | 'network' | 'volume' | 'dump' | 'metadata' | 'upload' | 'download' | 'file';
 export type Outcome = 'ok' | 'partial' | 'failed' | 'cancelled';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface ErrorInfo {
-  code: string;
-  message: string;
-}
 
 export type EngineEvent =
   | { type: 'job.start'; jobId: string; kind: JobKind; title: string; items: number }

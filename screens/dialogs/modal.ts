@@ -76,7 +76,7 @@ export class TextModal implements Modal {
   }
 }
 
-/** Yes/no question. Enter or y confirms; n or Esc declines. */
+/** Yes/no question. Enter or y confirms (or only the keys given); n or Esc declines. */
 export class ConfirmModal implements Modal {
   readonly name = 'confirm';
   private readonly box: blessed.Widgets.BoxElement;
@@ -86,16 +86,18 @@ export class ConfirmModal implements Modal {
     private readonly lines: string[],
     private readonly answer: (yes: boolean) => void,
     private readonly theme: Theme,
+    private readonly yes: { keys: string[]; label: string } = { keys: ['y', 'S-y', 'enter'], label: 'Enter/y yes' },
   ) {
     this.box = modalBox(screen, title, theme);
   }
   handleKey(full: string): boolean {
-    if (full === 'y' || full === 'S-y' || full === 'enter') this.answer(true);
+    if (this.yes.keys.includes(full)) this.answer(true);
     else if (full === 'n' || full === 'S-n' || full === 'escape') this.answer(false);
     return true;
   }
   draw(): void {
-    const lines = [...this.lines, '', `${this.theme.bold('Enter/y')} yes   ${this.theme.bold('Esc/n')} no`];
+    const [key, ...words] = this.yes.label.split(' ');
+    const lines = [...this.lines, '', `${this.theme.bold(key!)} ${words.join(' ')}   ${this.theme.bold('Esc/n')} no`];
     sizeBox(this.box, this.screen, lines);
     this.box.setContent(lines.join('\n'));
     this.box.setFront();

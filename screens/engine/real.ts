@@ -1,6 +1,12 @@
-// The TUI's engine: the public API of src/ behind the TuiEngine interface.
-import type Docker from 'dockerode';
+// The TUI's engine: the public API of src/ behind the TuiEngine interface. Every job is one of the
+// engine's own (src/jobs: backup, restore, verify, pull), run by the same runner as in the CLI.
+import { join } from 'node:path';
+import { readIndex } from '../../src/backup/tree-index.js';
+import { watchDockerEvents } from '../../src/docker/events.js';
+import { BbackupError } from '../../src/errors.js';
 import { startBackup } from '../../src/jobs/backup-job.js';
+import { startPull } from '../../src/jobs/pull-job.js';
+import { startVerify } from '../../src/jobs/verify-job.js';
 import { startOperatedBackup } from '../../src/schedule/run-backup.js';
 import { expandHome } from '../../src/config/locate.js';
 import type { Config } from '../../src/config/schema.js';
@@ -8,16 +14,14 @@ import { isLocalEngine, type DockerConnection } from '../../src/docker/client.js
 import { readInventory } from '../../src/docker/inventory.js';
 import { listRemoteBackups } from '../../src/remote/list.js';
 import { openRemote } from '../../src/remote/open.js';
-import { pullBackup } from '../../src/remote/pull.js';
 import { planRestore } from '../../src/restore/plan.js';
 import { startRestore } from '../../src/restore/restore-job.js';
-import type { RestoreRequest as EngineRestoreRequest } from '../../src/restore/types.js';
+import { privilegeLines, type RestoreRequest as EngineRestoreRequest } from '../../src/restore/types.js';
 import { backupDir, hostDir } from '../../src/store/layout.js';
-import { readManifest } from '../../src/store/manifest.js';
-import { verifyBackup } from '../../src/store/verify.js';
+import { listBackups } from '../../src/store/catalog.js';
+import { readManifest, type Manifest } from '../../src/store/manifest.js';
 import type { Logger } from '../../src/log/logger.js';
-import { functionJob } from './function-job.js';
-import { listStoreBackups } from './store-list.js';
+import type { BackupRow } from '../state/types.js';
 import type { RestoreRequest, TuiEngine } from './types.js';
 
 export interface EngineDeps {
@@ -43,6 +47,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     start: r.start,
     dump: r.dump !== false,
     verify: true,
+    allowPrivileged: r.allowPrivileged ?? false,
   });
   return {
     hostName: connection.hostName,
@@ -62,17 +67,16 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         { config: { ...cfg(), backup: { ...cfg().backup, store: storeRoot() } }, docker: connection, emit, logger: deps.logger },
         startBackup,
       ),
-    listBackups: () => listStoreBackups(storeRoot(), connection.hostName),
+    // newest first; a backup whose manifest cannot be read is not listed (verify reports it)
+    listBackups: async () => (await listBackups(hostDir(storeRoot(), connection.hostName))).flatMap((e) => (e.manifest ? [backupRowOf(e.manifest)] : [])).reverse(),
     readManifest: (id) => readManifest(dirOf(id)),
-    startVerify: async (id, emit) =>
-      functionJob('verify', `verify ${id}`, `backup ${id}`, 'file', emit, async ({ signal, progress }) => {
-        const report = await verifyBackup(dirOf(id), { signal, progress });
-        if (report.problems.length > 0) {
-          const first = report.problems.slice(0, 3).map((p) => `${p.path} ${p.problem}`).join('; ');
-          throw Object.assign(new Error(`${report.problems.length} problem(s): ${first}`), { code: 'INTEGRITY' });
-        }
-        return { bytes: report.bytes, detail: `${report.files} files match the manifest` };
-      }),
+    volumeIndex: (m, volume) => {
+      const item = m.items.find((i) => i.kind === 'volume' && i.name === volume);
+      const index = item?.kind === 'volume' && item.format === 'tree' ? item.files[0] : undefined;
+      if (!index) throw new BbackupError('NOT_FOUND', `backup ${m.id} holds no tree index of volume ${volume}`);
+      return readIndex(join(backupDir(storeRoot(), m.host, m.id), index.path));
+    },
+    startVerify: async (id, emit) => startVerify(storeRoot(), [dirOf(id)], { emit }),
     previewRestore: async (r) => {
       const req = restoreRequest(r);
       const plan = await planRestore(req.backupDir, await readManifest(req.backupDir), req, connection.docker);
@@ -83,6 +87,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         reuse: plan.items.filter((i) => i.action === 'reuse').map(line),
         conflicts: plan.conflicts.map((c) => c.message),
         problems: plan.missingImages.map((p) => p.message),
+        privileges: privilegeLines(plan),
       };
     },
     startRestore: async (r, emit) =>
@@ -92,6 +97,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         localEngine: isLocalEngine(connection.target),
         volumeMode: connection.target.volumeMode ?? cfg().backup.volumes.mode,
         workerImage: cfg().backup.volumes.worker_image,
+        store: storeRoot(),
       }),
     remoteNames: () => Object.entries(cfg().remotes).filter(([, r]) => r.enabled).map(([n]) => n),
     listRemoteBackups: async (name, signal) => {
@@ -103,46 +109,26 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         await remote.close();
       }
     },
-    startPull: async (remote, id, emit) =>
-      functionJob('pull', `pull ${id} from ${remote}`, undefined, 'download', emit, async ({ signal, jobId }) => {
-        const dir = await pullBackup({ ...cfg(), backup: { ...cfg().backup, store: storeRoot() } }, remote, id, { emit, signal, jobId, host: connection.hostName });
-        return { detail: `into ${dir}` };
-      }),
+    startPull: async (remote, id, emit) => startPull(cfg(), remote, id, { store: storeRoot(), host: connection.hostName, emit }),
     close: async () => undefined,
   };
 }
 
-/** Follow Docker's event stream; reconnect after an error (only then is a timer armed). */
-function watchDockerEvents(docker: Docker, onChange: () => void, onError: (err: Error) => void): () => void {
-  let stopped = false;
-  let stream: NodeJS.ReadableStream | undefined;
-  let retry: NodeJS.Timeout | undefined;
-  const destroy = (s: NodeJS.ReadableStream | undefined) => (s as unknown as { destroy?: () => void } | undefined)?.destroy?.();
-  const connect = () => {
-    if (stopped) return;
-    docker.getEvents({ filters: { type: ['container', 'volume', 'network'] } }).then(
-      (s) => {
-        if (stopped) return destroy(s);
-        stream = s;
-        s.on('data', () => onChange());
-        const again = (err?: Error) => {
-          if (stopped) return;
-          if (err) onError(err);
-          retry = setTimeout(connect, 3000);
-        };
-        s.on('error', again);
-        s.on('end', () => again());
-      },
-      (err: Error) => {
-        onError(err);
-        if (!stopped) retry = setTimeout(connect, 3000);
-      },
-    );
-  };
-  connect();
-  return () => {
-    stopped = true;
-    if (retry) clearTimeout(retry);
-    destroy(stream);
+/** A backup as a row of the backups screen. */
+export function backupRowOf(m: Manifest): BackupRow {
+  const count = (k: string) => m.items.filter((i) => i.kind === k).length;
+  // Logical size: a volume counts its data (a tree stores only an index file in `files`).
+  const bytes = m.items.reduce((a, i) => a + (i.kind === 'volume' ? i.bytes : i.files.reduce((b, f) => b + f.size, 0)), 0);
+  return {
+    id: m.id,
+    host: m.host,
+    created: m.created,
+    status: m.status,
+    size: bytes,
+    items: m.items.filter((i) => i.kind !== 'metadata').length,
+    containers: count('container'),
+    volumes: count('volume'),
+    networks: count('network'),
+    encrypted: m.encrypted,
   };
 }

@@ -1,9 +1,9 @@
 // What the TUI needs from the engine, as one interface. engine/real.ts implements it over the
-// public API of src/ (jobs, store, restore, remote); the TUI never reaches past it.
+// public API of src/ (jobs, store, restore, remote, docker events); the TUI never reaches past it.
 import type { Inventory } from '../../src/docker/inventory.js';
 import type { Emit } from '../../src/events.js';
 import type { JobHandle } from '../../src/jobs/types.js';
-import type { Manifest } from '../../src/store/manifest.js';
+import type { IndexEntry, Manifest } from '../../src/store/manifest.js';
 import type { BackupRow, RemoteRow } from '../state/types.js';
 
 export interface BackupRequest {
@@ -29,6 +29,8 @@ export interface RestoreRequest {
   start: boolean;
   /** load database dumps (default true) */
   dump?: boolean;
+  /** the privilege lines the operator confirmed (RestorePreview.privileges); the restore is refused if it needs others */
+  allowPrivileged?: string[];
 }
 
 /** What a restore will do, in words the confirmation shows. */
@@ -39,6 +41,8 @@ export interface RestorePreview {
   reuse: string[];
   conflicts: string[];
   problems: string[];
+  /** what the restore grants on the host, "container web: capability NET_ADMIN"; needs its own confirmation */
+  privileges: string[];
 }
 
 export interface TuiEngine {
@@ -53,6 +57,8 @@ export interface TuiEngine {
   startBackup(req: BackupRequest, emit: Emit): Promise<JobHandle>;
   listBackups(): Promise<BackupRow[]>;
   readManifest(id: string): Promise<Manifest>;
+  /** the tree index of a volume of a backup (its files, in order); throws for an archive-format volume */
+  volumeIndex(m: Manifest, volume: string): AsyncIterable<IndexEntry>;
   startVerify(id: string, emit: Emit): Promise<JobHandle>;
   previewRestore(req: RestoreRequest): Promise<RestorePreview>;
   startRestore(req: RestoreRequest, emit: Emit): Promise<JobHandle>;

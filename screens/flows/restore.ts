@@ -5,7 +5,7 @@ import { ConfirmModal } from '../dialogs/modal.js';
 import { FormModal } from '../dialogs/form.js';
 import type { RestoreRequest } from '../engine/types.js';
 import { restoreRequest, restoreRows } from './restore-form.js';
-import { restoreConfirmLines } from '../presenters/backups.js';
+import { privilegeConfirmLines, restoreConfirmLines } from '../presenters/backups.js';
 import type { Tui } from '../tui.js';
 import { pullThen } from './remote.js';
 
@@ -41,15 +41,24 @@ async function confirmRestore(app: Tui, req: RestoreRequest, closeForm: () => vo
   } catch (err) {
     return app.notify('error', `restore plan: ${(err as Error).message}`);
   }
-  const lines = restoreConfirmLines(preview, req.force);
+  const lines = restoreConfirmLines(preview, req.force, app.theme);
   const blocked = preview.problems.length > 0 || (preview.conflicts.length > 0 && !req.force);
   if (blocked) lines.push('', 'Cannot start: fix the above (rename, or tick force), or Esc.');
+  const start = (allowPrivileged: string[]) => {
+    closeForm();
+    void app.runJob((emit) => app.engine.startRestore({ ...req, allowPrivileged }, emit), () => app.refreshInventory(true));
+    app.show('dashboard');
+  };
   const confirm = new ConfirmModal(app.screen, `Restore ${req.id}?`, lines, (yes) => {
     app.closeModal(confirm);
     if (!yes || blocked) return;
-    closeForm();
-    void app.runJob((emit) => app.engine.startRestore(req, emit), () => app.refreshInventory(true));
-    app.show('dashboard');
+    if (preview.privileges.length === 0) return start([]);
+    // Its own step, with its own key: an Enter meant for the plan never accepts privileges.
+    const allow = new ConfirmModal(app.screen, 'Allow privileges on this host?', privilegeConfirmLines(preview.privileges, app.theme), (ok) => {
+      app.closeModal(allow);
+      if (ok) start(preview.privileges);
+    }, app.theme, { keys: ['a', 'S-a'], label: 'A allow these and restore' });
+    app.openModal(allow);
   }, app.theme);
   app.openModal(confirm);
 }

@@ -40,9 +40,9 @@ export function remoteRowText(r: RemoteRow, width: number): string {
   return clip(`${fit(r.id, 18)} ${fit(r.created ? r.created.slice(0, 19) : idTime(r.id).slice(0, 19), 19)} ${formatBytes(r.size).padStart(9)}  ${r.encrypted ? 'encrypted' : '         '} ${r.host ?? ''}`, width);
 }
 
-/** The confirmation of a restore: exactly what will be created and what replaced. */
-export function restoreConfirmLines(p: RestorePreview, force: boolean): string[] {
-  const list = (title: string, xs: string[]) => (xs.length ? [title, ...xs.map((x) => `  ${x}`)] : []);
+/** The confirmation of a restore: exactly what will be created and what replaced, and every privilege. */
+export function restoreConfirmLines(p: RestorePreview, force: boolean, t: Theme): string[] {
+  const list = (title: string, xs: string[]) => (xs.length ? [title, ...xs.map((x) => `  ${esc(x)}`)] : []);
   return [
     ...list('Will be created:', p.create),
     ...list(force ? 'Will be REPLACED (removed, then restored):' : 'Will be replaced:', p.replace),
@@ -50,5 +50,22 @@ export function restoreConfirmLines(p: RestorePreview, force: boolean): string[]
     ...list('Conflicts (exist already; tick force to replace):', p.conflicts),
     ...list('Problems:', p.problems),
     ...(p.create.length + p.replace.length === 0 ? ['Nothing to restore.'] : []),
+    ...privilegeList(p.privileges, t),
+  ];
+}
+
+/** The privileges a restore grants, highlighted: text from the backup, so escaped. */
+export function privilegeList(privileges: string[], t: Theme): string[] {
+  if (privileges.length === 0) return [];
+  return [t.bold(t.paint('red', `PRIVILEGES on this host (${privileges.length}):`)), ...privileges.map((x) => t.bold(t.paint('red', `  ! ${esc(x)}`)))];
+}
+
+/** The extra step before a restore that needs privileges: the list again, and what accepting means. */
+export function privilegeConfirmLines(privileges: string[], t: Theme): string[] {
+  return [
+    ...privilegeList(privileges, t),
+    '',
+    'A backup folder can be edited by whoever could write to it. Allow these only if you',
+    'expect them (e.g. a monitoring agent that mounts the Docker socket).',
   ];
 }

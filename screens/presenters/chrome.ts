@@ -4,6 +4,7 @@ import type { ScreenId } from '../actions.js';
 import { bindingsFor, type Binding } from '../keys.js';
 import type { Notice, TuiState } from '../state/types.js';
 import { esc, type Theme } from '../theme.js';
+import { TOUR, TOUR_TITLE } from '../tour.js';
 import { clip, clock, formatBytes, formatRate } from './format.js';
 
 const SCREEN_TITLES: Record<ScreenId, string> = { dashboard: 'dashboard', backups: 'backups', remotes: 'remotes', log: 'log' };
@@ -31,12 +32,15 @@ export function statusLine(screen: ScreenId, width: number, t: Theme, table?: re
   return ` ${parts.join('  ')}`;
 }
 
-/** Every key of the screen: label column and what it does. */
+/** The first steps (screens/tour.ts), then every key of the screen: label column and what it does. */
 export function helpLines(screen: ScreenId, t: Theme, table?: readonly Binding[]): string[] {
   const rows = bindingsFor(screen, table);
   const w = Math.max(...rows.map((b) => b.label.length));
   const section = (title: string, list: Binding[]) => (list.length ? [t.bold(title), ...list.map((b) => `  ${esc(b.label.padEnd(w))}  ${esc(b.help)}`), ''] : []);
   return [
+    t.bold(TOUR_TITLE),
+    ...TOUR.map((s) => `  ${t.bold(esc(s.key))}  ${esc(s.what)}`),
+    '',
     ...section(`This screen (${SCREEN_TITLES[screen]})`, rows.filter((b) => b.scope === screen)),
     ...section('Lists', rows.filter((b) => b.scope === 'list')),
     ...section('Everywhere', rows.filter((b) => b.scope === 'global')),
@@ -57,6 +61,8 @@ export interface RateSeries {
   unit: string;
   max: string;
   now: string;
+  /** the highest sample shown, in bytes per second */
+  peak: number;
 }
 
 const RATE_UNITS: [number, string][] = [
@@ -73,7 +79,16 @@ export function rateSeries(rates: number[], points: number): RateSeries {
   const peak = Math.max(0, ...padded);
   const [div, unit] = RATE_UNITS.find(([d]) => peak >= d) ?? RATE_UNITS[RATE_UNITS.length - 1]!;
   const x = padded.map((_, i) => { const ago = padded.length - 1 - i; return ago % 30 === 0 ? `-${ago}s` : ' '; });
-  return { x, y: padded.map((v) => Math.round((v / div) * 10) / 10), unit, max: formatRate(peak), now: formatRate(slice[slice.length - 1] ?? 0) };
+  return { x, y: padded.map((v) => Math.round((v / div) * 10) / 10), unit, max: formatRate(peak), now: formatRate(slice[slice.length - 1] ?? 0), peak };
+}
+
+/**
+ * The rate chart's title, in words: the axis unit named once, the span, then now and the peak.
+ * Plain punctuation only: a `·` there is drawn as `~` by terminals that take it from the ACS set.
+ */
+export function rateTitle(s: RateSeries, seconds: number): string {
+  if (s.peak <= 0) return `Transfer rate, last ${seconds} s: idle`;
+  return `Transfer rate in ${s.unit}, last ${seconds} s: now ${s.now}, peak ${s.max}`;
 }
 
 export { formatBytes };

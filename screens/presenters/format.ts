@@ -1,6 +1,6 @@
 // Small text helpers shared by the presenters. Widths count characters, which is right for the
 // names and glyphs we print (no wide CJK in Docker names).
-import { formatBytes, formatDuration } from '../../src/cli/output.js';
+import { formatBytes, formatDuration } from '../../src/format/units.js';
 import type { Theme } from '../theme.js';
 
 export { formatBytes, formatDuration };

@@ -1,6 +1,7 @@
 // Engine events into TUI state. Mutates in place (the state is the app's one model object) but
 // depends on nothing else, so it is tested like a pure function in test/unit/tui-reduce.test.ts.
 import { describeEvent } from '../../src/log/logger.js';
+import { assertNever } from '../../src/errors.js';
 import type { EngineEvent, LogLevel } from '../../src/events.js';
 import { MAX_LOG, MAX_NOTICES, MAX_RATES, type ItemView, type JobView, type TuiState } from './types.js';
 
@@ -47,6 +48,8 @@ export function applyEvent(s: TuiState, e: EngineEvent, now: number): void {
       job.backupId = e.backupId;
       for (const i of job.items) if (i.state === 'running' || i.state === 'queued') Object.assign(i, { state: e.outcome === 'ok' ? 'done' : 'skipped', rate: undefined, eta: undefined });
       break;
+    default:
+      assertNever(e, 'event');
   }
 }
 

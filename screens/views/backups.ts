@@ -1,11 +1,7 @@
 // The backups screen: local backups, and the containers, volumes, networks and files of the one
 // opened with Enter. R restores it, V verifies the one under the cursor.
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import blessed from 'blessed';
-import { backupDir } from '../../src/store/layout.js';
-import type { IndexEntry, Manifest } from '../../src/store/manifest.js';
+import type { Manifest } from '../../src/store/manifest.js';
 import { BACKUP_HEADER, backupRowText, itemRowText, type ContentRow } from '../presenters/backups.js';
 import { formatBytes } from '../presenters/format.js';
 import { jobLines } from '../presenters/jobs.js';
@@ -120,20 +116,14 @@ export class BackupsView implements View {
     const item = m.items.find((i) => i.kind === 'volume' && i.name === name);
     if (!item || item.kind !== 'volume') return;
     const rows: ContentRow[] = [];
-    const dir = backupDir(this.app.engine.storeRoot, m.host, m.id);
     if (item.format === 'tree' && item.files[0]) {
-      const lines = createInterface({ input: createReadStream(join(dir, item.files[0].path)) });
       try {
-        for await (const line of lines) {
-          if (!line) continue;
-          const e = JSON.parse(line) as IndexEntry;
+        for await (const e of this.app.engine.volumeIndex(m, name)) {
           rows.push({ key: `f:${e.p}`, kind: 'file', text: `${e.t} ${(e.mode & 0o7777).toString(8).padStart(4, '0')} ${String(e.uid).padStart(5)}:${String(e.gid).padEnd(5)} ${formatBytes(e.size ?? 0).padStart(9)}  /${e.p}${e.link ? ` -> ${e.link}` : ''}` });
           if (rows.length >= MAX_FILES) break;
         }
       } catch (err) {
         this.app.notify('error', `volume ${name} index: ${(err as Error).message}`);
-      } finally {
-        lines.close();
       }
     } else {
       for (const f of item.files) rows.push({ key: `f:${f.path}`, kind: 'file', text: `${formatBytes(f.size).padStart(9)}  ${f.path}  sha256 ${f.sha256.slice(0, 16)}` });

@@ -3,10 +3,9 @@
 // contrib always paints) or without unicode (braille dots), a text bar chart is drawn instead.
 import blessed from 'blessed';
 import contrib from 'blessed-contrib';
-import { barChart, rateSeries } from '../presenters/chrome.js';
+import { barChart, rateSeries, rateTitle } from '../presenters/chrome.js';
 import type { Theme } from '../theme.js';
 import type { Rect } from './pane.js';
-
 
 export class RateChart {
   private widget?: blessed.Widgets.BoxElement;
@@ -40,7 +39,7 @@ export class RateChart {
     const key = `${rates.length}:${rates[rates.length - 1] ?? 0}:${points}`;
     if (key === this.drawn) return;
     this.drawn = key;
-    w.setLabel(` Transfer rate ${this.theme.glyphs.sep} now ${series.now} ${this.theme.glyphs.sep} max ${series.max} ${this.theme.glyphs.sep} ${series.unit}, ${points}s `);
+    w.setLabel(` ${rateTitle(series, points)} `);
     if (this.canvas()) {
       (w as unknown as { setData(d: unknown[]): void }).setData([{ title: 'rate', x: series.x, y: series.y, style: { line: 'cyan' } }]);
     } else {

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { execa } from 'execa';
 import { BbackupError, lastLines } from '../errors.js';
 import type { CompressionMethod } from '../store/manifest.js';
+import { PRIVATE_FILE } from '../store/private.js';
 
 export const extensionFor = (method: CompressionMethod): string => (method === 'zstd' ? '.zst' : method === 'gzip' ? '.gz' : '');
 
@@ -68,7 +69,7 @@ export async function compressToFile(
   });
   const counted = opts.onInputBytes ? input.pipe(byteCounter(opts.onInputBytes)) : input;
   const argv = compressorArgv(compression.method, compression.level);
-  const out = createWriteStream(outPath);
+  const out = createWriteStream(outPath, { mode: PRIVATE_FILE });
   if (!argv) {
     await pipeline(counted, hasher, out, { signal: opts.signal });
     return { size, sha256: hash.digest('hex') };
@@ -80,6 +81,7 @@ export async function compressToFile(
   } catch (err) {
     proc.kill();
     if (opts.signal.aborted) throw opts.signal.reason;
+    if (err instanceof BbackupError) throw err; // from a stage before us (the device filter): it says what went wrong
     const e = err as { stderr?: string; code?: string; message: string };
     if (e.code === 'ENOSPC') throw new BbackupError('DISK', `no space left on the store while writing ${opts.what} (${outPath})`, { path: outPath }, { cause: err });
     throw new BbackupError('TOOL_FAILED', `${argv[0]} failed while writing ${opts.what}: ${lastLines(e.stderr, 5) || e.message}`, { path: outPath }, { cause: err });

@@ -6,10 +6,11 @@ import { dirname, join } from 'node:path';
 import type Docker from 'dockerode';
 import { BbackupError } from '../errors.js';
 import { rel } from '../store/layout.js';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../store/private.js';
 import type { ContainerItem } from '../store/manifest.js';
 import { demuxLogs } from '../docker/logs.js';
 import { fileEntry } from './hash.js';
-import { dockerError } from './docker-errors.js';
+import { dockerError } from '../docker/errors.js';
 
 
 export async function saveContainer(docker: Docker, name: string, folder: string, logLines: number, signal: AbortSignal): Promise<ContainerItem> {
@@ -22,8 +23,9 @@ export async function saveContainer(docker: Docker, name: string, folder: string
     throw dockerError(err, `container ${name}`, signal);
   }
   const inspectPath = rel.containerInspect(name);
-  await mkdir(dirname(join(folder, inspectPath)), { recursive: true });
-  await writeFile(join(folder, inspectPath), `${JSON.stringify(inspect, null, 2)}\n`);
+  await mkdir(dirname(join(folder, inspectPath)), { recursive: true, mode: PRIVATE_DIR });
+  // inspect.json holds the container's environment (passwords, tokens): root only
+  await writeFile(join(folder, inspectPath), `${JSON.stringify(inspect, null, 2)}\n`, { mode: PRIVATE_FILE });
   const files = [await fileEntry(folder, inspectPath)];
   if (logLines > 0) {
     let raw: Buffer;
@@ -34,7 +36,7 @@ export async function saveContainer(docker: Docker, name: string, folder: string
     }
     const text = inspect.Config.Tty ? raw : demuxLogs(raw);
     const logsPath = rel.containerLogs(name);
-    await writeFile(join(folder, logsPath), text);
+    await writeFile(join(folder, logsPath), text, { mode: PRIVATE_FILE });
     files.push(await fileEntry(folder, logsPath));
   }
   if (!inspect.Name) throw new BbackupError('DOCKER_FAILED', `container ${name}: inspect returned no name`);

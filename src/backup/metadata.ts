@@ -14,7 +14,8 @@ export async function writeMetadataArchive(folder: string, compression: { method
   for (const m of ['containers', 'networks', MANIFEST]) if (await exists(join(folder, m))) members.push(m);
   const path = rel.metadata(extensionFor(compression.method));
   const tar = execa('tar', ['-C', folder, '--numeric-owner', '-cf', '-', '--', ...members], { stdout: 'pipe', buffer: { stdout: false }, cancelSignal: signal });
-  const written = await compressToFile(tar.stdout!, join(folder, path), compression, { signal, what: 'the metadata archive' });
-  await tar;
+  // Both settle before we return: when the compressor fails first, tar's own rejection (EPIPE,
+  // cancel) must still be awaited, or it surfaces later as an unhandled rejection.
+  const [written] = await Promise.all([compressToFile(tar.stdout!, join(folder, path), compression, { signal, what: 'the metadata archive' }), tar]);
   return { path, size: written.size, sha256: written.sha256 };
 }

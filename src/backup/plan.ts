@@ -8,6 +8,7 @@ import { BbackupError } from '../errors.js';
 import type { CatalogEntry } from '../store/catalog.js';
 import type { CompressionMethod, VolumeItem } from '../store/manifest.js';
 import { planDumps } from '../dump/plan-dumps.js';
+import { groupKey } from '../store/retention-group.js';
 import type { BackupPlan, BackupRequest, BackupScope, PlannedVolume, VolumeMode } from './types.js';
 
 export interface PlanEnv {
@@ -96,6 +97,7 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     hostDir: env.hostDir,
     scope,
     backupSet: request.backupSet,
+    group: groupKey({ schedule: request.schedule, backupSet: request.backupSet, containers: request.containers, volumes: request.volumes, networks: request.networks, scope }),
     compression: { method: compressionMethod, level: compressionMethod === 'none' ? 0 : level },
     full,
     containers,

@@ -1,11 +1,16 @@
 // rsync and tar as bbackup runs them, in one place for the host and the worker readers.
 import { BbackupError, lastLines } from '../errors.js';
 
-/** Everything DESIGN §3 asks a snapshot to keep: owners (numeric), modes, times, links, hard links, ACLs, xattrs, sparse files. */
+/**
+ * Everything DESIGN §3 asks a snapshot to keep: owners (numeric), modes, times, links, hard links,
+ * ACLs, xattrs, sparse files, fifos and sockets; never device nodes (--no-devices: a container's
+ * root can mknod one in its volume). rsync names each device it leaves out on stdout
+ * (--info=nonreg: "skipping non-regular file"), which progressParser reports.
+ */
 export function rsyncSnapshotArgs(source: string, target: string, linkDest?: string): string[] {
   // --modify-window=-1: compare times to the nanosecond; otherwise rsync skips setting the time of
   // a dir, symlink or fifo whose copy was created within the same second as its source.
-  const args = ['-aHAXS', '--numeric-ids', '--modify-window=-1', '--info=progress2', '--no-human-readable'];
+  const args = ['-aHAXS', '--no-devices', '--numeric-ids', '--modify-window=-1', '--info=progress2,nonreg', '--no-human-readable'];
   if (linkDest) args.push(`--link-dest=${linkDest}`);
   args.push(`${source.replace(/\/+$/, '')}/`, `${target.replace(/\/+$/, '')}/`);
   return args;
@@ -19,14 +24,20 @@ export function tarCreateArgs(dir: string): string[] {
 /**
  * Parses rsync --info=progress2 output, which rewrites one line with \r:
  * "    1234567  45%   12.34MB/s    0:00:10 (xfr#3, to-chk=5/9)". Returns bytes and rsync's own
- * total estimate (from the percentage) for each complete update in a chunk.
+ * total estimate (from the percentage) for each complete update in a chunk, and each path of a
+ * "skipping non-regular file" line (with rsyncSnapshotArgs' flags: a device node left out).
  */
-export function progressParser(onUpdate: (bytes: number, total?: number) => void): (chunk: string) => void {
+export function progressParser(onUpdate: (bytes: number, total?: number) => void, onSkipped?: (path: string) => void): (chunk: string) => void {
   let rest = '';
   return (chunk) => {
     const parts = (rest + chunk).split(/[\r\n]/);
     rest = parts.pop() ?? '';
     for (const part of parts) {
+      const skipped = /^skipping non-regular file "(.*)"$/.exec(part);
+      if (skipped) {
+        onSkipped?.(skipped[1]!);
+        continue;
+      }
       const m = /^\s*([\d,]+)\s+(\d+)%/.exec(part);
       if (!m) continue;
       const bytes = Number(m[1]!.replace(/,/g, ''));

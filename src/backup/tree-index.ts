@@ -3,12 +3,14 @@
 // A file that is the same inode as the parent snapshot's file at the same path (rsync hard-linked
 // it) inherits the parent's hash, so hashing work is proportional to what changed. Both the walk
 // and the parent index are streamed side by side (merge join): memory does not grow with the tree.
-import { createReadStream, createWriteStream, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { createReadStream, createWriteStream, lstatSync, readdirSync, readlinkSync, unlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { BigIntStats } from 'node:fs';
 import type { IndexEntry } from '../store/manifest.js';
+import { PRIVATE_FILE } from '../store/private.js';
+import { noSkippedDevices, noteDevice, type SkippedDevices } from './devices.js';
 import { HashPool } from './hash-pool.js';
 
 /** Order of index lines: component by component, each compared by UTF-16 code units. */
@@ -73,6 +75,8 @@ export interface IndexResult {
   /** files that had to be hashed (not inherited) */
   hashed: number;
   hashedBytes: number;
+  /** device nodes found in the snapshot: removed from it, never indexed (readers leave them out; this is the last line) */
+  skippedDevices: SkippedDevices;
 }
 
 export interface IndexOptions {
@@ -88,7 +92,7 @@ const MAX_IN_FLIGHT = 256;
 
 /** Walk `root`, write `indexPath`, hashing (on all cores) only files that are not hard links to the parent's. */
 export async function writeTreeIndex(root: string, indexPath: string, opts: IndexOptions = {}): Promise<IndexResult> {
-  const out = createWriteStream(indexPath);
+  const out = createWriteStream(indexPath, { mode: PRIVATE_FILE });
   const closed = new Promise<void>((resolve, reject) => {
     out.on('finish', resolve);
     out.on('error', reject);
@@ -111,10 +115,15 @@ export async function writeTreeIndex(root: string, indexPath: string, opts: Inde
   const pool = new HashPool();
   const parentIter = opts.parent ? readIndex(opts.parent.index) : undefined;
   let parentNext = parentIter ? await parentIter.next() : undefined;
-  const result: IndexResult = { bytes: 0, fileCount: 0, hashed: 0, hashedBytes: 0 };
+  const result: IndexResult = { bytes: 0, fileCount: 0, hashed: 0, hashedBytes: 0, skippedDevices: noSkippedDevices() };
   try {
     for await (const [rel, st] of walkTree(root)) {
       opts.signal?.throwIfAborted();
+      if (st.isBlockDevice() || st.isCharacterDevice()) {
+        unlinkSync(join(root, rel));
+        noteDevice(result.skippedDevices, rel);
+        continue;
+      }
       const entry = await describeEntry(root, rel, st);
       let hash: Promise<{ sha256: string; size: number }> | undefined;
       if (entry.t === 'f') {

@@ -22,6 +22,8 @@ export interface BackupRequest {
   containers?: string[];
   /** a backup set from config backup.backup_sets; its containers/volumes/networks are added */
   backupSet?: string;
+  /** the schedule that made this run (its retention group) */
+  schedule?: string;
   /** extra volumes by name (the TUI selects volumes on their own); with no containers selected
    * and volumes given, only these volumes are saved */
   volumes?: string[];
@@ -78,6 +80,8 @@ export interface BackupPlan {
   hostDir: string;
   scope: BackupScope;
   backupSet?: string;
+  /** retention group the backup will belong to (store/retention-group.ts) */
+  group: string;
   compression: { method: CompressionMethod; level: number };
   full: boolean;
   containers: PlannedContainer[];

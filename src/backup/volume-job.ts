@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { describeError } from '../errors.js';
 import { rel } from '../store/layout.js';
 import type { CompressionMethod, VolumeItem } from '../store/manifest.js';
-import { compressToFile, extensionFor } from './compress.js';
+import { PRIVATE_DIR } from '../store/private.js';
+import { compressToFile, extensionFor, type WrittenFile } from './compress.js';
+import { addSkipped, describeSkipped, noSkippedDevices, type SkippedDevices } from './devices.js';
 import { fileEntry } from './hash.js';
+import { TarDeviceFilter } from './tar-device-filter.js';
 import { writeTreeIndex } from './tree-index.js';
 import type { BackupHooks, PlannedVolume } from './types.js';
 import type { ReadContext, VolumeReader } from './volume-readers/types.js';
@@ -49,12 +52,16 @@ export async function backupVolume(volume: PlannedVolume, env: VolumeJobEnv): Pr
   }
 }
 
-/** The hook's restore runs with its own deadline, never the job's (maybe aborted) signal. */
 /** The fields every volume item has, whatever its format. */
-function itemBase(volume: PlannedVolume, env: VolumeJobEnv): Pick<VolumeItem, 'kind' | 'name' | 'driver' | 'labels' | 'options' | 'usedBy'> {
-  return { kind: 'volume', name: volume.name, driver: volume.driver, labels: env.labels, options: env.options, usedBy: volume.usedBy };
+function itemBase(volume: PlannedVolume, env: VolumeJobEnv, devices: SkippedDevices): Pick<VolumeItem, 'kind' | 'name' | 'driver' | 'labels' | 'options' | 'usedBy' | 'skippedDevices' | 'skippedDevicePaths'> {
+  const base = { kind: 'volume' as const, name: volume.name, driver: volume.driver, labels: env.labels, options: env.options, usedBy: volume.usedBy };
+  if (devices.count === 0) return base;
+  // a device node never enters a backup (README "Device nodes"); the operator hears about it
+  env.ctx.log('warn', `volume ${volume.name}: left out ${describeSkipped(devices)}: backups never hold device files`);
+  return { ...base, skippedDevices: devices.count, skippedDevicePaths: devices.paths };
 }
 
+/** The hook's restore runs with its own deadline, never the job's (maybe aborted) signal. */
 async function runRestore(restore: () => Promise<void>, env: VolumeJobEnv, volume: PlannedVolume): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -81,11 +88,15 @@ async function snapshotTree(volume: PlannedVolume, env: VolumeJobEnv, written: s
     if ((await exists(p.root)) && (await exists(p.index))) parent = p;
     else env.ctx.log('warn', `volume ${volume.name}: parent ${volume.parent} has no snapshot on disk; copying in full`);
   }
-  await env.reader.snapshot({ volume, target, linkDest: parent?.root }, env.ctx);
+  await mkdir(join(env.folder, 'volumes'), { recursive: true, mode: PRIVATE_DIR });
+  const snap = await env.reader.snapshot({ volume, target, linkDest: parent?.root }, env.ctx);
   const index = await writeTreeIndex(target, join(env.folder, indexRel), { parent, signal: env.ctx.signal, beforeFile: env.gate });
   env.ctx.log('debug', `volume ${volume.name}: ${index.fileCount} files, hashed ${index.hashed} (${index.hashedBytes} bytes), inherited ${index.fileCount - index.hashed}`);
+  const devices = noSkippedDevices();
+  addSkipped(devices, snap.skippedDevices);
+  addSkipped(devices, index.skippedDevices);
   return {
-    ...itemBase(volume, env),
+    ...itemBase(volume, env, devices),
     format: 'tree',
     parent: parent ? volume.parent : undefined,
     bytes: index.bytes,
@@ -98,8 +109,37 @@ async function storeArchive(volume: PlannedVolume, env: VolumeJobEnv, written: s
   const archiveRel = rel.volumeArchive(volume.name, extensionFor(env.compression.method));
   const path = join(env.folder, archiveRel);
   written.push(path);
-  await mkdir(join(env.folder, 'volumes'), { recursive: true });
+  await mkdir(join(env.folder, 'volumes'), { recursive: true, mode: PRIVATE_DIR });
+  let stored = await writeArchive(volume, env, path, false);
+  if (stored.devicesInStream > 0) {
+    // The fast path stored tar's stream untouched, and tar's own listing says it holds device
+    // nodes: read the volume again, this time through the filter (only such volumes pay twice).
+    env.ctx.log('debug', `volume ${volume.name}: tar stored ${stored.devicesInStream} device nodes; reading it again without them`);
+    stored = await writeArchive(volume, env, path, true);
+  }
+  return {
+    ...itemBase(volume, env, stored.devices),
+    format: 'archive',
+    // bytes of the tar stream, or what tar read when the stream bypassed us (close to the data size)
+    bytes: stored.tarBytes,
+    fileCount: 0,
+    files: [{ path: archiveRel, size: stored.file.size, sha256: stored.file.sha256 }],
+    compression: env.compression.method,
+  };
+}
+
+/**
+ * One read of the volume as a compressed tar at `path`. Device nodes are dropped by
+ * TarDeviceFilter, unless the reader can count them itself (host: tar's listing) and `filter`
+ * is false: then the stream goes to the compressor untouched and the count comes back in
+ * devicesInStream, for the caller to read again when it is not 0.
+ */
+async function writeArchive(volume: PlannedVolume, env: VolumeJobEnv, path: string, filter: boolean): Promise<{ file: WrittenFile; tarBytes: number; devices: SkippedDevices; devicesInStream: number }> {
   const source = await env.reader.archive(volume, env.ctx);
+  const fast = !filter && source.deviceEntries !== undefined;
+  const devices = fast ? undefined : new TarDeviceFilter(`volume ${volume.name}`);
+  if (devices) source.stream.on('error', (err) => devices.destroy(err));
+  const input = devices ? source.stream.pipe(devices) : source.stream;
   let tarBytes = 0;
   const report = (n: number) => {
     tarBytes = n;
@@ -112,22 +152,16 @@ async function storeArchive(volume: PlannedVolume, env: VolumeJobEnv, written: s
         if (n !== undefined) report(n);
       }, 250)
     : undefined;
-  let file: Awaited<ReturnType<typeof compressToFile>>;
   try {
-    [file] = await Promise.all([
-      compressToFile(source.stream, path, env.compression, { signal: env.ctx.signal, what: `volume ${volume.name}`, onInputBytes: source.readBytes ? undefined : report }),
+    const [file] = await Promise.all([
+      compressToFile(input, path, env.compression, { signal: env.ctx.signal, what: `volume ${volume.name}`, onInputBytes: source.readBytes ? undefined : report }),
       source.done,
     ]);
+    return { file, tarBytes, devices: devices?.skipped ?? noSkippedDevices(), devicesInStream: fast ? source.deviceEntries!() : 0 };
+  } catch (err) {
+    source.stream.destroy(); // a producer nobody reads any more must not block on its pipe
+    throw err;
   } finally {
     clearInterval(poll);
   }
-  return {
-    ...itemBase(volume, env),
-    format: 'archive',
-    // bytes of the tar stream, or what tar read when the stream bypassed us (close to the data size)
-    bytes: tarBytes,
-    fileCount: 0,
-    files: [{ path: archiveRel, size: file.size, sha256: file.sha256 }],
-    compression: env.compression.method,
-  };
 }

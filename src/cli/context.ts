@@ -4,8 +4,10 @@ import type { Writable } from 'node:stream';
 import { connectDocker, DockerTimeoutError, resolveDockerTarget, unreachable, withDockerTimeout, type DockerConnection } from '../docker/client.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { Ending } from '../errors.js';
 import type { LogLevel } from '../events.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { redactorFor } from '../log/redact.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -19,7 +21,22 @@ export interface CliIO {
   stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** opens the TUI (screens/main.ts), given by the bin entry; absent: the `tui` command refuses */
+  tui?: OpenTui;
 }
+
+/** What the TUI gets from the CLI: its output, the config, the engine, and a signal to stop on. */
+export interface TuiLaunch {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  loaded: LoadedConfig;
+  docker(): Promise<DockerConnection>;
+  /** aborted by SIGINT, SIGTERM or SIGHUP: the TUI cancels its jobs and restores the terminal */
+  stop: AbortSignal;
+}
+
+export type OpenTui = (launch: TuiLaunch) => Promise<Ending>;
 
 const CONSOLE_PREFIX: Record<LogLevel, string> = { debug: '', info: '', warn: 'warning: ', error: 'error: ' };
 
@@ -44,6 +61,7 @@ export class CliContext {
 
   get logger(): Logger {
     this.logger_ ??= createLogger(this.config.logging, {
+      redact: this.redact,
       consoleLevel: this.opts.verbose ? 'info' : this.opts.quiet ? 'error' : 'warn',
       console: (r) => this.io.stderr.write(`bbackup: ${CONSOLE_PREFIX[r.level]}${r.msg}\n`),
     });
@@ -58,6 +76,17 @@ export class CliContext {
     } catch {
       return undefined;
     }
+  }
+
+  /** Masks the config's secrets (and every URL's path and query) in text shown or logged; works without a config. */
+  get redact(): (text: string) => string {
+    let config: Config | undefined;
+    try {
+      config = this.config;
+    } catch {
+      config = undefined;
+    }
+    return redactorFor(config);
   }
 
   docker(): Promise<DockerConnection> {
@@ -79,15 +108,16 @@ export class CliContext {
     });
   }
 
-  /** Human text on stdout, unless --json or --quiet (-q: only errors, on stderr). */
+  /** Human text on stdout, unless --json or --quiet (-q: only errors, on stderr). Secrets masked. */
   print(text: string): void {
     if (this.opts.json || this.opts.quiet) return;
-    this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    const shown = this.redact(text);
+    this.io.stdout.write(shown.endsWith('\n') ? shown : `${shown}\n`);
   }
 
-  /** The one JSON document of a --json run. */
+  /** The one JSON document of a --json run. Secrets masked (the mask keeps it valid JSON). */
   printJson(doc: unknown): void {
-    this.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    this.io.stdout.write(`${this.redact(JSON.stringify(doc, null, 2))}\n`);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,7 @@
-// bbackup's command line (DESIGN §5). Thin: parse, build options, call the engine, map exit codes.
+// bbackup's command line (DESIGN §5). Thin: parse, build options, call the engine; each command
+// returns how it ended and src/errors.ts decides the exit code.
 import { Command, CommanderError, Option } from 'commander';
+import { exitCodeFor, failedWith } from '../errors.js';
 import { version } from '../version.js';
 import { COMMAND_MODULES } from './commands/index.js';
 import type { CliIO, GlobalOptions } from './context.js';
@@ -33,7 +35,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit 0; everything else commander rejects is a usage error.
-      return err.exitCode === 0 ? 0 : 1;
+      return exitCodeFor(err.exitCode === 0 ? 'ok' : failedWith('USAGE'));
     }
     throw err;
   }

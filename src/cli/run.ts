@@ -1,9 +1,11 @@
-// The one place where errors become messages and exit codes (DESIGN §5).
-import { BbackupError, describeError, exitCodeOf } from '../errors.js';
+// Where a command's ending becomes the exit code (through errors.ts's exitCodeFor) and a thrown
+// error becomes a message on stderr (and the --json error document).
+import { describeError, errorCodeOf, exitCodeFor, exitCodeOf, type Ending } from '../errors.js';
+import type { Outcome } from '../events.js';
 import { CliContext, type CliIO, type GlobalOptions } from './context.js';
 
-/** A command body: gets the context and its own options/arguments, returns an exit code. */
-export type CommandBody<A extends unknown[]> = (ctx: CliContext, ...args: A) => Promise<number | void>;
+/** A command body: gets the context and its own options/arguments, returns how it ended (nothing: ok). */
+export type CommandBody<A extends unknown[]> = (ctx: CliContext, ...args: A) => Promise<Outcome | Ending | void>;
 
 /** Wraps a command body into a commander action; set up by main.ts. */
 export type Action = <A extends unknown[]>(body: CommandBody<A>) => (...args: unknown[]) => Promise<void>;
@@ -20,8 +22,7 @@ export function makeAction(io: CliIO, globals: () => GlobalOptions, state: RunSt
       const name = commandName(args[args.length - 1]);
       const started = Date.now();
       try {
-        const code = await body(ctx, ...(args.slice(0, -1) as A));
-        state.exitCode = code ?? 0;
+        state.exitCode = exitCodeFor((await body(ctx, ...(args.slice(0, -1) as A))) ?? 'ok');
       } catch (err) {
         state.exitCode = reportError(ctx, err);
       }
@@ -41,12 +42,12 @@ const commandName = (cmd: unknown): string => {
 
 export function reportError(ctx: CliContext, err: unknown): number {
   const code = exitCodeOf(err);
-  const message = describeError(err);
-  if (!(err instanceof BbackupError) && process.env.BBACKUP_DEBUG) ctx.io.stderr.write(`${(err as Error).stack}\n`);
+  const message = ctx.redact(describeError(err));
+  if (errorCodeOf(err) === 'INTERNAL' && ctx.io.env.BBACKUP_DEBUG) ctx.io.stderr.write(`${(err as Error).stack}\n`);
   ctx.io.stderr.write(`bbackup: error: ${message}\n`);
   ctx.loggerIfReady?.log('error', message, { console: false });
   if (ctx.opts.json) {
-    ctx.printJson({ error: { code: err instanceof BbackupError ? err.code : 'INTERNAL', message, exitCode: code } });
+    ctx.printJson({ error: { code: errorCodeOf(err), message, exitCode: code } });
   }
   return code;
 }

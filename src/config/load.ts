@@ -8,6 +8,7 @@ import { BbackupError } from '../errors.js';
 import { expandHome, locateConfig, type ConfigSource } from './locate.js';
 import { configSchema, type Config } from './schema.js';
 import { allowedKeys, suggest } from './suggest.js';
+import { isSecretConfigPath } from '../log/redact.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -133,7 +134,9 @@ function describeIssue(issue: z.core.$ZodIssue, ctx: ExpandContext, raw: unknown
     return `${at}: ${key} is required (${message.replace(/, received undefined$/, '')})`;
   }
   const got = valueAt(raw, issue.path);
-  const shown = got === undefined || (typeof got === 'object' && got !== null) ? '' : ` (got ${JSON.stringify(got)})`;
+  // Never echo a secret (password, passphrase, token, webhook url or header...), not even a wrong one.
+  const secret = isSecretConfigPath(issue.path);
+  const shown = got === undefined || (typeof got === 'object' && got !== null) ? '' : secret ? ' (value not shown: it is a secret)' : ` (got ${JSON.stringify(got)})`;
   return `${at}: ${key}: ${message}${shown}`;
 }
 

@@ -2,6 +2,7 @@
 // the TypeScript type and the JSON schema shipped in assets/ (scripts/gen-schema.ts writes it).
 // Every object is strict so that a typo is reported instead of silently ignored.
 import { z } from 'zod';
+import { DURATION_HELP, parseDuration } from './duration.js';
 
 const name = z
   .string()
@@ -98,11 +99,16 @@ const remote = z.discriminatedUnion('type', [
 
 const retention = z
   .strictObject({
-    last: z.int().min(0).default(0).describe('keep the N newest backups'),
+    last: z.int().min(0).default(3).describe('keep the N newest backups of each group'),
     daily: z.int().min(0).default(7),
     weekly: z.int().min(0).default(4),
     monthly: z.int().min(0).default(6),
     yearly: z.int().min(0).default(0),
+    keep_within: z
+      .union([z.string(), z.number()], { error: `must be ${DURATION_HELP}` })
+      .refine((v) => parseDuration(v) !== undefined, `must be ${DURATION_HELP}`)
+      .default('24h')
+      .describe('nothing younger than this is removed by the keep rules (24h, 7d, 2w; 0 = off)'),
     max_storage_gb: z.number().min(0).default(0).describe('quota for the store of one host; 0 = none'),
     enabled: z.boolean().default(true).describe('rotate automatically after every successful backup'),
   })
@@ -197,6 +203,10 @@ const hosts = z.record(
       .strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), verify: z.boolean().default(true) })
       .optional(),
     volume_mode: z.enum(['auto', 'host', 'worker', 'stream']).optional(),
+    // ssh:// only, as for the sftp remote: the engine's host key is checked before anything is sent.
+    known_hosts: z.string().optional().describe('ssh://: known_hosts file to check the host key against (default ~/.ssh/known_hosts)'),
+    host_key: z.string().optional().describe('ssh://: pinned host key, "ssh-ed25519 AAAA..."'),
+    insecure_accept_any_host_key: z.boolean().default(false).describe('ssh://: accept any host key (unsafe; for labs only)'),
   }),
 );
 

@@ -1,6 +1,7 @@
 // Encryption decorator: everything put() stores becomes <key>.age (standard age format, so the
 // `age` CLI can decrypt it without bbackup). get() decrypts files whose key ends in .age and
-// passes others through, so backups made before encryption was switched on still pull.
+// passes others through, so backups made before encryption was switched on still pull. A put
+// marked plaintext (retention.json: status and a hashed group) is stored as it is.
 // Keys stay honest: list() returns the stored names, .age included.
 import type { Readable } from 'node:stream';
 import { bind } from '../remote/with-progress.js';
@@ -18,7 +19,7 @@ export function withEncryption(inner: Remote, keys: EncryptionKeys): Remote {
     ...bind(inner),
     async put(key: string, open: () => Readable, o: PutOptions): Promise<PutResult> {
       const spec = keys.encrypt;
-      if (!spec) return inner.put(key, open, o);
+      if (!spec || o.plaintext) return inner.put(key, open, o);
       return inner.put(key + AGE_SUFFIX, () => encryptStream(open(), spec, o.signal), o);
     },
     async get(key: string, o: OpOptions): Promise<Readable> {

@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import { expandHome } from '../config/locate.js';
 import type { Config, HostConfig } from '../config/schema.js';
 import { BbackupError } from '../errors.js';
+import { verifyHostKey, type HostKeyPolicy } from '../remote/host-key.js';
 
 export interface DockerTarget {
   /** URL-ish address shown to users: unix:///var/run/docker.sock, tcp://h:2376, ssh://u@h */
@@ -15,6 +16,8 @@ export interface DockerTarget {
   hostName?: string;
   tls?: HostConfig['tls'];
   volumeMode?: HostConfig['volume_mode'];
+  /** ssh:// host key checking (from the hosts entry; DOCKER_HOST uses ~/.ssh/known_hosts) */
+  hostKey?: { knownHosts?: string; pinned?: string; acceptAny: boolean };
   timeoutMs: number;
 }
 
@@ -38,7 +41,8 @@ export function resolveDockerTarget(config: Config, hostFlag?: string, env: Node
       const known = Object.keys(config.hosts);
       throw new BbackupError('USAGE', `unknown host "${hostName}"; ${known.length ? `configured hosts: ${known.join(', ')}` : 'no hosts are configured (hosts: section)'}`);
     }
-    return { address: entry.docker_host, via: hostFlag ? `--host ${hostName}` : `default_host ${hostName}`, hostName, tls: entry.tls, volumeMode: entry.volume_mode, timeoutMs };
+    const hostKey = { knownHosts: entry.known_hosts, pinned: entry.host_key, acceptAny: entry.insecure_accept_any_host_key };
+    return { address: entry.docker_host, via: hostFlag ? `--host ${hostName}` : `default_host ${hostName}`, hostName, tls: entry.tls, volumeMode: entry.volume_mode, hostKey, timeoutMs };
   }
   if (env.DOCKER_HOST) return { address: env.DOCKER_HOST, via: 'DOCKER_HOST', timeoutMs };
   return { address: `unix://${config.docker.socket}`, via: 'docker.socket', timeoutMs };
@@ -49,8 +53,11 @@ export function resolveDockerTarget(config: Config, hostFlag?: string, env: Node
  * No dockerode `timeout` here on purpose: docker-modem applies it as a socket idle timeout to
  * every request, so a `container.wait()` or a quiet stream longer than the timeout is destroyed
  * and its promise never settles. docker.timeout is applied per call with `withDockerTimeout`.
+ * ssh://: docker-modem opens an ssh2 connection per request (running `docker system dial-stdio`)
+ * with `sshOptions`; the host key is checked there on every connection, and `onHostKey` hears the
+ * verdict so a refusal can be explained.
  */
-export function dockerOptions(target: DockerTarget): Docker.DockerOptions {
+export function dockerOptions(target: DockerTarget, onHostKey: (problem: string | undefined) => void = () => undefined): Docker.DockerOptions {
   const { address } = target;
   if (address.startsWith('/')) return { socketPath: address };
   let url: URL;
@@ -77,14 +84,28 @@ export function dockerOptions(target: DockerTarget): Docker.DockerOptions {
         key: read(tls?.key),
       } as Docker.DockerOptions;
     }
-    case 'ssh:':
+    case 'ssh:': {
+      const port = Number(url.port || 22);
+      const policy: HostKeyPolicy = {
+        host: url.hostname,
+        port,
+        pinned: target.hostKey?.pinned,
+        knownHostsFile: expandHome(target.hostKey?.knownHosts ?? '~/.ssh/known_hosts'),
+        acceptAny: target.hostKey?.acceptAny ?? false,
+      };
+      const hostVerifier = (key: Buffer): boolean => {
+        const v = verifyHostKey(policy, key);
+        onHostKey(v.ok ? undefined : v.reason);
+        return v.ok;
+      };
       return {
         protocol: 'ssh',
         host: url.hostname,
-        port: url.port || 22,
+        port,
         username: url.username || undefined,
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+        sshOptions: { agent: process.env.SSH_AUTH_SOCK, hostVerifier },
       } as Docker.DockerOptions;
+    }
     default:
       throw new BbackupError('USAGE', `unsupported Docker address scheme "${url.protocol}" in "${address}" (${target.via})`);
   }
@@ -94,7 +115,8 @@ export function dockerOptions(target: DockerTarget): Docker.DockerOptions {
 export const isLocalEngine = (target: DockerTarget): boolean => target.address.startsWith('unix://') || target.address.startsWith('/');
 
 export async function connectDocker(target: DockerTarget): Promise<DockerConnection> {
-  const docker = new Docker(dockerOptions(target));
+  let hostKeyProblem: string | undefined;
+  const docker = new Docker(dockerOptions(target, (p) => (hostKeyProblem = p)));
   try {
     const info = (await withDockerTimeout(target, 'docker info', docker.info())) as { Name: string; ServerVersion: string; DockerRootDir: string };
     const version = await withDockerTimeout(target, 'docker version', docker.version());
@@ -107,6 +129,9 @@ export async function connectDocker(target: DockerTarget): Promise<DockerConnect
       dockerRootDir: info.DockerRootDir,
     };
   } catch (err) {
+    if (hostKeyProblem) {
+      throw new BbackupError('DOCKER_UNREACHABLE', `refused to talk to the Docker engine at ${target.address} (from ${target.via}): ${hostKeyProblem}`, { address: target.address, via: target.via }, { cause: err });
+    }
     throw unreachable(target, err);
   }
 }

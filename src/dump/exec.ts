@@ -5,7 +5,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
-import { dockerError } from '../backup/docker-errors.js';
+import { dockerError } from '../docker/errors.js';
 import { demuxTransform } from '../backup/demux.js';
 
 export interface ExecSpec {

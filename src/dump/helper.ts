@@ -5,7 +5,7 @@
 import { access } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { dockerError } from '../backup/docker-errors.js';
+import { dockerError } from '../docker/errors.js';
 import { demuxTransform } from '../backup/demux.js';
 import { HELPER_LABEL, OWNER_LABEL, ownerId } from '../docker/helpers.js';
 import { ensureImage } from '../docker/images.js';

@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { byteCounter, compressToFile } from '../backup/compress.js';
-import { dockerError } from '../backup/docker-errors.js';
+import { dockerError } from '../docker/errors.js';
 import { BbackupError } from '../errors.js';
 import type { LogLevel } from '../events.js';
 import { dataDirOf, detectDump } from './detect.js';

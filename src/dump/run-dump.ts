@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { compressToFile } from '../backup/compress.js';
-import { dockerError } from '../backup/docker-errors.js';
+import { dockerError } from '../docker/errors.js';
 import { BbackupError, describeError } from '../errors.js';
 import type { LogLevel } from '../events.js';
 import { rel } from '../store/layout.js';

@@ -1,14 +1,14 @@
 // Which containers a run has stopped (bbackup.stop), written down while they are down:
 // <store>/<host>/.stopped-containers.json. SIGINT/SIGTERM restart them in a finally, but a run
 // killed outright (SIGKILL, OOM, power cut) cannot; the next run on that host reads this file and
-// starts again what a dead run left stopped.
+// starts again what a dead run left stopped. Entries carry the run's identity (process-identity.ts),
+// so a recycled pid never keeps a dead run's containers down.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type Docker from 'dockerode';
 import { describeError } from '../errors.js';
 import type { Emit } from '../events.js';
-import { isProcessAlive } from '../schedule/state.js';
+import { currentRun, parseRunIdentity, runLiveness, type RunIdentity } from '../process-identity.js';
 
 export const STOPPED_FILE = '.stopped-containers.json';
 export const journalPathFor = (hostFolder: string): string => join(hostFolder, STOPPED_FILE);
@@ -18,6 +18,17 @@ interface Entry {
   pid: number;
   machine: string;
   stopped: string;
+  /** absent in entries written by older versions (then only pid and machine) */
+  run?: RunIdentity;
+}
+
+const mine = (e: Entry): boolean => (e.run ? e.run.runId === currentRun().runId : e.pid === process.pid && e.machine === currentRun().hostname);
+
+/** An entry with an identity is alive only if its run is; an old one (pid only) only if it cannot be proven dead. */
+function entryAlive(e: Entry): boolean {
+  const run = parseRunIdentity(e.run);
+  if (run) return runLiveness(run) === 'alive';
+  return runLiveness({ pid: e.pid, hostname: e.machine }) === 'unknown' && e.machine === currentRun().hostname;
 }
 
 async function read(path: string): Promise<Entry[]> {
@@ -31,7 +42,7 @@ async function read(path: string): Promise<Entry[]> {
 
 async function write(path: string, entries: Entry[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${currentRun().runId}.tmp`;
   await writeFile(tmp, `${JSON.stringify({ stopped: entries }, null, 2)}\n`);
   await rename(tmp, path);
 }
@@ -44,8 +55,11 @@ export interface StoppedJournal {
 /** Calls are serialised by the caller (consistency.ts runs one operation at a time). */
 export function stoppedJournal(path: string): StoppedJournal {
   return {
-    add: async (container) => write(path, [...(await read(path)).filter((e) => e.container !== container), { container, pid: process.pid, machine: hostname(), stopped: new Date().toISOString() }]),
-    remove: async (container) => write(path, (await read(path)).filter((e) => !(e.container === container && e.pid === process.pid))),
+    add: async (container) => {
+      const run = currentRun();
+      await write(path, [...(await read(path)).filter((e) => e.container !== container), { container, pid: run.pid, machine: run.hostname, stopped: new Date().toISOString(), run }]);
+    },
+    remove: async (container) => write(path, (await read(path)).filter((e) => !(e.container === container && mine(e)))),
   };
 }
 
@@ -56,7 +70,7 @@ export async function recoverStopped(docker: Docker, path: string, emit?: Emit):
   const keep: Entry[] = [];
   const started: string[] = [];
   for (const e of entries) {
-    if (e.machine === hostname() && isProcessAlive(e.pid)) {
+    if (entryAlive(e)) {
       keep.push(e);
       continue;
     }

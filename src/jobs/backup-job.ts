@@ -1,7 +1,6 @@
-// `bbackup backup` as a job: plan, lock, copy every item through the work queue, write the
-// manifest last, rename <id>.partial to <id>, then hand over to post-backup (uploads, rotation).
-// The CLI and the TUI both drive it through the JobHandle and watch the same EngineEvents.
-import { randomUUID } from 'node:crypto';
+// `bbackup backup` as a step of the job runner (job.ts): plan, lock, copy every item through the
+// work queue, write the manifest last, rename <id>.partial to <id>, then hand over to post-backup
+// (uploads, rotation). The CLI and the TUI both drive it through the JobHandle and watch the same EngineEvents.
 import { accessSync, constants } from 'node:fs';
 import type { BackupRequest, BackupHooks, BackupPlan, BackupValue } from '../backup/types.js';
 import { planBackup } from '../backup/plan.js';
@@ -9,14 +8,15 @@ import type { Config } from '../config/schema.js';
 import { isLocalEngine, type DockerConnection } from '../docker/client.js';
 import { readInventory } from '../docker/inventory.js';
 import { readContainerEnv } from '../dump/container-env.js';
-import { BbackupError, describeError } from '../errors.js';
 import type { Emit } from '../events.js';
 import type { Logger } from '../log/logger.js';
 import { listBackups } from '../store/catalog.js';
 import { hostDir as hostDirOf } from '../store/layout.js';
-import { acquireLock, type HeldLock } from '../store/lock.js';
-import type { JobHandle, JobResult } from './types.js';
-import { throttleProgress } from './progress.js';
+import type { SyncTree } from '../store/durable.js';
+import { acquireLock } from '../store/lock.js';
+import { makePrivateDir } from '../store/private.js';
+import { startJob, type JobContext, type StepEnd } from './job.js';
+import type { JobHandle } from './types.js';
 import { WorkQueue } from './queue.js';
 import { runBackupItems } from './backup-run.js';
 
@@ -29,6 +29,8 @@ export interface BackupDeps {
   hooks?: BackupHooks;
   /** the clock that names the backup (tests pin it to show same-second ids) */
   now?: () => Date;
+  /** flushes the finished backup to disk before the rename that completes it (default: syncfs of the store, src/store/durable.ts) */
+  syncStore?: SyncTree;
 }
 
 /** Can this process read a Mountpoint (mode auto picks host then)? */
@@ -41,8 +43,7 @@ export function mountpointReadable(path: string): boolean {
   }
 }
 
-/** The plan for a request against the live engine and store: --dry-run, the TUI's scope dialog. */
-/** `sizes`: ask the engine for volume sizes (it walks every volume: worth it for a plan shown to a
+/** The plan for a request against the live engine and store (--dry-run). `sizes`: ask the engine for volume sizes (it walks every volume: worth it for a plan shown to a
  * person, not for the run itself, which learns totals from rsync and from the previous backup). */
 export async function loadBackupPlan(request: BackupRequest, deps: Pick<BackupDeps, 'config' | 'docker'>, opts: { sizes?: boolean } = {}): Promise<BackupPlan> {
   const { config, docker } = deps;
@@ -61,74 +62,32 @@ export async function loadBackupPlan(request: BackupRequest, deps: Pick<BackupDe
 }
 
 /**
- * Start a backup. Never throws: setup failures (lock held, unknown container, Docker down) end
- * the job with outcome 'failed' and the error in `errors`; `done` rejects only on a bug.
+ * Start a backup. Setup failures (lock held, unknown container, Docker down) end the job with
+ * outcome 'failed' and the error in `errors`; `done` never rejects.
  */
-export function startBackup(request: BackupRequest, deps: BackupDeps): JobHandle<BackupValue> {
-  const jobId = `backup-${randomUUID().slice(0, 8)}`;
-  const abort = new AbortController();
-  const throttled = throttleProgress(deps.emit);
-  const emit = throttled.emit;
-  const queue = new WorkQueue(abort.signal, deps.config.backup.volumes.concurrency);
-  const done = runJob(jobId, request, { ...deps, emit }, abort.signal, queue).finally(() => {
-    throttled.flush();
-    throttled.close();
-  });
-  return {
-    id: jobId,
-    done,
-    pause() {
-      if (queue.paused || abort.signal.aborted) return;
-      void queue.pause();
-      emit({ type: 'job.paused', jobId });
-    },
-    resume() {
-      if (!queue.paused) return;
-      void queue.resume();
-      emit({ type: 'job.resumed', jobId });
-    },
-    get paused() {
-      return queue.paused;
-    },
-    skip: (item) => queue.skip(item),
-    cancel() {
-      if (abort.signal.aborted) return;
-      // A paused job must run again to notice.
-      void queue.resume();
-      abort.abort(new BbackupError('CANCELLED', 'backup cancelled'));
-    },
-  };
+export function startBackup(request: BackupRequest, deps: BackupDeps, o: { signal?: AbortSignal } = {}): JobHandle<BackupValue> {
+  return startJob<BackupValue>({ kind: 'backup', title: 'backup', item: 'backup', run: (ctx) => runJob(request, deps, ctx) }, { emit: deps.emit, signal: o.signal });
 }
 
-async function runJob(jobId: string, request: BackupRequest, deps: BackupDeps, signal: AbortSignal, queue: WorkQueue): Promise<JobResult<BackupValue>> {
-  const { emit } = deps;
-  const fail = (err: unknown, started: boolean): JobResult<BackupValue> => {
-    const cancelled = signal.aborted;
-    const code = err instanceof BbackupError ? err.code : cancelled ? 'CANCELLED' : 'INTERNAL';
-    if (!started) emit({ type: 'job.start', jobId, kind: 'backup', title: 'backup', items: 0 });
-    emit({ type: 'job.end', jobId, outcome: cancelled ? 'cancelled' : 'failed', summary: describeError(err) });
-    return { outcome: cancelled ? 'cancelled' : 'failed', errors: [{ item: 'backup', code, message: describeError(err) }] };
-  };
+async function runJob(request: BackupRequest, deps: BackupDeps, ctx: JobContext): Promise<StepEnd<BackupValue>> {
+  const { signal, emit } = ctx;
   if (request.dryRun) {
-    try {
-      const plan = await loadBackupPlan(request, deps);
-      emit({ type: 'job.start', jobId, kind: 'backup', title: `plan backup of ${plan.host} (dry run)`, items: 0 });
-      emit({ type: 'job.end', jobId, outcome: 'ok', summary: 'dry run: nothing written' });
-      return { outcome: 'ok', value: { dryRun: true, plan }, errors: [] };
-    } catch (err) {
-      return fail(err, false);
-    }
+    const plan = await loadBackupPlan(request, deps);
+    ctx.start(`plan backup of ${plan.host} (dry run)`, 0);
+    return { outcome: 'ok', value: { dryRun: true, plan }, errors: [], summary: 'dry run: nothing written' };
   }
+  const queue = new WorkQueue(signal, deps.config.backup.volumes.concurrency, ctx.gate);
+  ctx.control({ pause: () => queue.pause(), resume: () => queue.resume(), skip: (item) => queue.skip(item) });
   const hostDir = hostDirOf(deps.config.backup.store, deps.docker.hostName);
-  let lock: HeldLock;
+  await makePrivateDir(hostDir); // store root and host folder 0700 when this run creates them
+  const lock = await acquireLock(hostDir, { wait: request.wait, signal });
+  // Another machine judged this run dead and took the store over: stop before touching more of it.
+  const onLost = () => ctx.abort(lock.lost.reason);
+  lock.lost.addEventListener('abort', onLost, { once: true });
   try {
-    lock = await acquireLock(hostDir, { wait: request.wait, signal });
-  } catch (err) {
-    return fail(err, false);
-  }
-  try {
-    return await runBackupItems({ jobId, request, deps, signal, queue, hostDir, emit, loadPlan: () => loadBackupPlan(request, deps, { sizes: false }), fail });
+    return await runBackupItems({ ctx, request, deps: { ...deps, emit }, queue, hostDir, loadPlan: () => loadBackupPlan(request, deps, { sizes: false }) });
   } finally {
+    lock.lost.removeEventListener('abort', onLost);
     await lock.release();
   }
 }

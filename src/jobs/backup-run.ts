@@ -1,12 +1,11 @@
 // The body of a backup job once the host's lock is held: clean leftovers, plan, claim an id,
-// run every item through the queue, write metadata and the manifest last, rename into place.
-// Anything that goes wrong before the rename removes the .partial folder: a half-written
-// backup never looks whole.
+// run every item through the queue, write metadata and the manifest last, flush it all to disk,
+// rename into place, flush the rename (src/store/durable.ts has the argument). Anything that
+// goes wrong before the rename removes the .partial folder: a half-written backup never looks whole.
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { saveContainer } from '../backup/containers.js';
-import { dockerError } from '../backup/docker-errors.js';
 import { writeMetadataArchive } from '../backup/metadata.js';
 import { saveNetwork } from '../backup/networks.js';
 import type { BackupPlan, BackupRequest, BackupValue } from '../backup/types.js';
@@ -14,31 +13,35 @@ import { backupVolume } from '../backup/volume-job.js';
 import { NotRunning } from '../dump/run-dump.js';
 import { createReader } from '../backup/volume-readers/index.js';
 import { removeStaleHelpers } from '../backup/volume-readers/worker.js';
-import { BbackupError, describeError } from '../errors.js';
-import type { Emit, ItemKind } from '../events.js';
+import { dockerError } from '../docker/errors.js';
+import { BbackupError, describeError, toErrorInfo, type ErrorCode } from '../errors.js';
+import type { ItemKind } from '../events.js';
 import { allocateBackup } from '../store/allocate.js';
+import { fsyncDir, syncFilesystem } from '../store/durable.js';
+import { octal, tightenDirs } from '../store/private.js';
 import { removePartials } from '../store/catalog.js';
+import { removeLeftovers } from '../store/leftovers.js';
 import { MANIFEST_FORMAT, type ItemError, type Manifest, type ManifestItem } from '../store/manifest.js';
 import { writeManifest } from '../store/write-manifest.js';
 import { version } from '../version.js';
 import type { BackupDeps } from './backup-job.js';
 import { runPostBackup } from './post-backup.js';
 import { dumpTasks } from './dump-tasks.js';
-import { progressReporter } from './progress.js';
+import type { JobContext, StepEnd } from './job.js';
 import type { Task, TaskOutcome, WorkQueue } from './queue.js';
-import type { JobResult } from './types.js';
+import type { JobError } from './types.js';
 
 export interface RunEnv {
-  jobId: string;
+  ctx: JobContext;
   request: BackupRequest;
   deps: BackupDeps;
-  signal: AbortSignal;
   queue: WorkQueue;
   hostDir: string;
-  emit: Emit;
   loadPlan(): Promise<BackupPlan>;
-  fail(err: unknown, started: boolean): JobResult<BackupValue>;
 }
+
+/** A manifest's item error, with a code of ours (the manifest itself stores any string it reads back). */
+type RunError = ItemError & { code: ErrorCode };
 
 export interface Planned {
   item: string;
@@ -50,40 +53,41 @@ export interface Planned {
 
 const KIND_ORDER: Record<ManifestItem['kind'], number> = { container: 0, network: 1, volume: 2, dump: 3, metadata: 4 };
 
-export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue>> {
-  const { jobId, deps, signal, hostDir, emit } = env;
+/** Throws when the run fails; the job runner (job.ts) reports it. */
+export async function runBackupItems(env: RunEnv): Promise<StepEnd<BackupValue>> {
+  const { deps, hostDir } = env;
+  const { jobId, signal, emit } = env.ctx;
   const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => emit({ type: 'log', jobId, level, source: 'backup', msg });
   const startedAt = (deps.now ?? (() => new Date()))();
-  let plan: BackupPlan;
-  let claimed: { id: string; partial: string };
-  try {
-    const leftovers = await removePartials(hostDir);
-    if (leftovers.length > 0) log('info', `removed unfinished backups of earlier runs: ${leftovers.join(', ')}`);
-    const stale = await removeStaleHelpers(deps.docker.docker).catch((err) => (log('warn', `could not look for leftover helper containers: ${describeError(err)}`), []));
-    if (stale.length > 0) log('info', `removed helper containers of dead runs: ${stale.join(', ')}`);
-    plan = await env.loadPlan();
-    for (const w of plan.warnings) log('warn', w);
-    if (plan.containers.length + plan.volumes.length + plan.networks.length === 0) throw new BbackupError('USAGE', 'nothing to back up: the selection and scope leave no container, volume or network');
-    signal.throwIfAborted();
-    claimed = await allocateBackup(hostDir, startedAt);
-  } catch (err) {
-    return env.fail(err, false);
+  for (const t of await tightenDirs([deps.config.backup.store, hostDir])) {
+    log('info', `made ${t.path} private (mode ${octal(t.was)} -> 0700): backups hold container secrets and volume files only root may read`);
   }
-  const { id, partial } = claimed;
+  const leftovers = await removePartials(hostDir);
+  if (leftovers.length > 0) log('info', `removed unfinished backups of earlier runs: ${leftovers.join(', ')}`);
+  const dead = await removeLeftovers(hostDir);
+  if (dead.length > 0) log('info', `removed leftovers of killed runs: ${dead.join(', ')}`);
+  const stale = await removeStaleHelpers(deps.docker.docker).catch((err) => (log('warn', `could not look for leftover helper containers: ${describeError(err)}`), []));
+  if (stale.length > 0) log('info', `removed helper containers of dead runs: ${stale.join(', ')}`);
+  const plan = await env.loadPlan();
+  for (const w of plan.warnings) log('warn', w);
+  if (plan.containers.length + plan.volumes.length + plan.networks.length === 0) throw new BbackupError('USAGE', 'nothing to back up: the selection and scope leave no container, volume or network');
+  signal.throwIfAborted();
+  const { id, partial } = await allocateBackup(hostDir, startedAt);
   const finalDir = join(hostDir, id);
   let renamed = false;
   try {
     const items: ManifestItem[] = [];
-    const errors: ItemError[] = [];
+    const errors: RunError[] = [];
     const bytes = new Map<string, number>();
-    const planned = planItems(env, plan, partial, items, bytes, errors);
-    emit({ type: 'job.start', jobId, kind: 'backup', title: `backup ${plan.host} -> ${id}`, items: planned.length });
+    const details = new Map<string, string>();
+    const planned = planItems(env, plan, partial, items, { bytes, details }, errors);
+    env.ctx.start(`backup ${plan.host} -> ${id}`, planned.length);
     for (const p of planned) emit({ type: 'item.queued', jobId, item: p.item, kind: p.kind, total: p.total });
     const byItem = new Map(planned.map((p) => [p.item, p]));
     const onOutcome = (o: TaskOutcome) => {
       const p = byItem.get(o.item)!;
       const kind = p.kind as ItemError['kind'];
-      if (o.status === 'done') emit({ type: 'item.done', jobId, item: o.item, bytes: bytes.get(o.item) ?? 0 });
+      if (o.status === 'done') emit({ type: 'item.done', jobId, item: o.item, bytes: bytes.get(o.item) ?? 0, ...(details.has(o.item) ? { detail: details.get(o.item) } : {}) });
       else if (o.status === 'skipped') {
         errors.push({ kind, name: p.name, code: 'SKIPPED', message: 'skipped by user' });
         emit({ type: 'item.skipped', jobId, item: o.item, reason: 'skipped by user' });
@@ -91,9 +95,9 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
         // a stopped server's files are at rest and its volumes are copied: a skip, not a failure
         emit({ type: 'item.skipped', jobId, item: o.item, reason: o.error.message });
       } else if (o.status === 'failed') {
-        const code = errorCode(o.error);
-        errors.push({ kind, name: p.name, code, message: describeError(o.error) });
-        emit({ type: 'item.failed', jobId, item: o.item, error: { code, message: describeError(o.error) } });
+        const error = toErrorInfo(o.error);
+        errors.push({ kind, name: p.name, ...error });
+        emit({ type: 'item.failed', jobId, item: o.item, error });
       }
     };
     const onStart = (item: string) => {
@@ -119,6 +123,7 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
       tool: { name: 'bbackup', version },
       status: errors.length > 0 ? 'partial' : 'complete',
       scope: { ...plan.scope, ...(plan.backupSet ? { backupSet: plan.backupSet } : {}) },
+      group: plan.group,
       compression: plan.compression,
       parent: parents.at(-1),
       encrypted: false,
@@ -133,24 +138,32 @@ export async function runBackupItems(env: RunEnv): Promise<JobResult<BackupValue
     await writeManifest(partial, manifest);
     emit({ type: 'item.done', jobId, item: 'metadata', bytes: metadata.size });
     signal.throwIfAborted();
+    try {
+      await (deps.syncStore ?? syncFilesystem)(partial, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new BbackupError('DISK', `could not flush backup ${id} to disk, so it was not completed: ${describeError(err)}; the unfinished backup was removed, earlier backups are untouched`, { path: partial }, { cause: err });
+    }
     await rename(partial, finalDir);
     renamed = true;
+    const flushed = await fsyncDir(hostDir).then(
+      (): JobError[] => [],
+      (err: unknown): JobError[] => [{ item: 'backup', code: 'DISK', message: `backup ${id} is complete, but its rename could not be flushed to disk (${describeError(err)}); it may be missing after a power cut` }],
+    );
     log('info', `backup ${id} written to ${finalDir}`);
 
-    const result = await postBackup(env, finalDir, manifest);
+    const result = [...flushed, ...(await postBackup(env, finalDir, manifest))];
     const outcome = signal.aborted ? 'cancelled' : errors.length + result.length > 0 ? 'partial' : 'ok';
-    const jobErrors = [...errors.map((e) => ({ item: `${e.kind} ${e.name}`, code: e.code, message: e.message })), ...result];
-    emit({ type: 'job.end', jobId, outcome, backupId: id, summary: summarize(manifest, jobErrors.length) });
-    return { outcome, value: { dryRun: false, id, dir: finalDir, manifest, plan }, errors: jobErrors };
-  } catch (err) {
-    return env.fail(err, true);
+    const jobErrors: JobError[] = [...errors.map((e) => ({ item: `${e.kind} ${e.name}`, code: e.code, message: e.message })), ...result];
+    return { outcome, value: { dryRun: false, id, dir: finalDir, manifest, plan }, errors: jobErrors, backupId: id, summary: summarize(manifest, jobErrors.length) };
   } finally {
     if (!renamed) await rm(partial, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
-function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: ManifestItem[], bytes: Map<string, number>, errors: ItemError[]): Planned[] {
-  const { deps, jobId, emit } = env;
+function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: ManifestItem[], done: { bytes: Map<string, number>; details: Map<string, string> }, errors: RunError[]): Planned[] {
+  const { deps } = env;
+  const { jobId, emit } = env.ctx;
   const docker = deps.docker.docker;
   const config = deps.config;
   const out: Planned[] = [];
@@ -162,7 +175,7 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
     const item = `network ${n.name}`;
     out.push({ item, kind: 'network', name: n.name, task: { item, run: async (t) => void items.push(await saveNetwork(docker, n.name, partial, t.signal)) } });
   }
-  out.push(...dumpTasks(env, plan, partial, items, bytes));
+  out.push(...dumpTasks(env, plan, partial, items, done.bytes));
   const readerDeps = { docker: deps.docker, workerImage: config.backup.volumes.worker_image, store: config.backup.store };
   for (const v of plan.volumes) {
     const item = `volume ${v.name}`;
@@ -187,13 +200,14 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
             onRestoreError: (err) => errors.push({ kind: 'volume', name: v.name, code: 'HOOK_FAILED', message: `restoring after the backup hook failed: ${describeError(err)}` }),
             ctx: {
               signal: t.signal,
-              progress: progressReporter(emit, jobId, item),
+              progress: (bytes, total) => emit({ type: 'item.progress', jobId, item, bytes, total }),
               suspendable: t.suspendable,
               log: (level, msg) => emit({ type: 'log', jobId, level, source: 'backup', msg }),
             },
           });
           items.push(volume);
-          bytes.set(item, volume.bytes);
+          done.bytes.set(item, volume.bytes);
+          if (volume.skippedDevices) done.details.set(item, `${volume.skippedDevices} device node${volume.skippedDevices === 1 ? '' : 's'} left out`);
         },
       },
     });
@@ -210,23 +224,16 @@ async function inspectVolume(docker: Docker, name: string, signal: AbortSignal):
 }
 
 /** Uploads and rotation: their failures make the backup partial, never undo it. */
-async function postBackup(env: RunEnv, backupDir: string, manifest: Manifest): Promise<{ item: string; code: string; message: string }[]> {
-  if (env.signal.aborted) return [];
+async function postBackup(env: RunEnv, backupDir: string, manifest: Manifest): Promise<JobError[]> {
+  const { signal, emit, jobId } = env.ctx;
+  if (signal.aborted) return [];
   try {
-    const r = await runPostBackup({ config: env.deps.config, hostDir: env.hostDir, backupDir, manifest, remotes: env.request.remotes, emit: env.emit, signal: env.signal, jobId: env.jobId });
+    const r = await runPostBackup({ config: env.deps.config, hostDir: env.hostDir, backupDir, manifest, remotes: env.request.remotes, emit, signal, jobId });
     return r.uploads.filter((u) => !u.ok).map((u) => ({ item: `upload ${u.remote}`, code: 'REMOTE_IO', message: u.error ?? `upload to ${u.remote} failed` }));
   } catch (err) {
-    if (env.signal.aborted) return [];
-    return [{ item: 'post-backup', code: err instanceof BbackupError ? err.code : 'INTERNAL', message: describeError(err) }];
+    if (signal.aborted) return [];
+    return [{ item: 'post-backup', ...toErrorInfo(err) }];
   }
-}
-
-/** Our code for an item's error; a full store is DISK whoever noticed it (rsync, tar, our own writes). */
-function errorCode(err: unknown): string {
-  if (err instanceof BbackupError) return err.code;
-  const errno = (err as NodeJS.ErrnoException).code;
-  if (errno === 'ENOSPC' || errno === 'EDQUOT') return 'DISK';
-  return 'INTERNAL';
 }
 
 function summarize(m: Manifest, errors: number): string {

@@ -5,12 +5,12 @@ import { isLocalEngine } from '../docker/client.js';
 import { BbackupError } from '../errors.js';
 import type { BackupPlan } from '../backup/types.js';
 import type { Planned, RunEnv } from './backup-run.js';
-import { progressReporter } from './progress.js';
 import type { ManifestItem } from '../store/manifest.js';
 import { NotRunning, runDump } from '../dump/run-dump.js';
 
 export function dumpTasks(env: RunEnv, plan: BackupPlan, partial: string, items: ManifestItem[], bytes: Map<string, number>): Planned[] {
-  const { deps, jobId, emit } = env;
+  const { deps } = env;
+  const { jobId, emit } = env.ctx;
   const level = plan.compression.method === 'zstd' ? plan.compression.level : 3;
   return plan.dumps.map((d): Planned => {
     const item = `dump ${d.container}`;
@@ -23,13 +23,12 @@ export function dumpTasks(env: RunEnv, plan: BackupPlan, partial: string, items:
         run: async (t) => {
           if (d.error) throw new BbackupError('USAGE', d.error);
           if (d.skip) throw new NotRunning(d.container, d.state);
-          const progress = progressReporter(emit, jobId, item);
           try {
             const dump = await runDump({ container: d.container, engine: d.engine, path: d.path, dataDir: d.dataDir, only: d.only }, partial, level, {
               docker: deps.docker.docker,
               signal: t.signal,
               localEngine: isLocalEngine(deps.docker.target),
-              progress: (n) => progress(n),
+              progress: (n) => emit({ type: 'item.progress', jobId, item, bytes: n }),
               log: (lvl, msg) => emit({ type: 'log', jobId, level: lvl, source: 'dump', msg }),
             });
             items.push(dump);

@@ -4,12 +4,12 @@
 // Called by the backup job while it holds the host's store lock.
 import type { Config } from '../config/schema.js';
 import { ageSpecFrom } from '../crypto/age.js';
-import { BbackupError, describeError } from '../errors.js';
+import { BbackupError, describeError, toErrorInfo } from '../errors.js';
 import type { Emit } from '../events.js';
 import { openRemote, selectRemotes } from '../remote/open.js';
 import { uploadBackup } from '../remote/upload-backup.js';
 import type { Manifest } from '../store/manifest.js';
-import { policyFrom, rotateLocal, rotateRemote } from './rotate.js';
+import { canDecryptWith, logsOnly, policyFrom, rotateLocal, rotateRemote } from './rotate.js';
 
 export interface PostBackupRequest {
   config: Config;
@@ -52,7 +52,8 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
     } catch (err) {
       if (signal.aborted) throw err;
       const message = naming(name, describeError(err));
-      emit({ type: 'item.failed', jobId, item, error: { code: (err as { code?: string }).code ?? 'REMOTE_IO', message } });
+      const { code } = toErrorInfo(err);
+      emit({ type: 'item.failed', jobId, item, error: { code: code === 'INTERNAL' ? 'REMOTE_IO' : code, message } });
       result.uploads.push({ remote: name, ok: false, error: message });
     } finally {
       await remote.close();
@@ -70,9 +71,9 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
     localFailure = err; // remotes still rotate; reported below so the run ends partial
   }
   for (const u of result.uploads.filter((x) => x.ok)) {
-    const remote = openRemote(config, u.remote, { emit, jobId });
+    const remote = openRemote(config, u.remote, { emit: logsOnly(emit), jobId });
     try {
-      const r = await rotateRemote(remote, manifest.host, policy, { dryRun: false, signal, emit, jobId });
+      const r = await rotateRemote(remote, manifest.host, policy, { dryRun: false, signal, emit, jobId, localHostDir: req.hostDir, canDecrypt: canDecryptWith(config.encryption) });
       result.rotated.push(...r.removed.map((id) => `${u.remote}:${id}`));
     } catch (err) {
       if (signal.aborted) throw err;

@@ -1,6 +1,9 @@
-// Progress: a smoothed rate and an ETA per item, and the ONE place item.progress events are
-// throttled (at most 10 per second per item). Other events pass through untouched; a pending
-// progress of an item is dropped when the item's next event (done/failed/skipped) supersedes it.
+// Progress: the ONE rate meter and the ONE throttle, both applied at a job's emit (src/jobs/job.ts).
+// Whatever moves bytes (rsync lines, a remote's stream, a restore's copy) only counts them and emits
+// item.progress {bytes, total}; here each item gets a smoothed rate and an ETA, and item.progress is
+// coalesced to at most one event per item per interval. Other events pass through untouched; a
+// pending progress of an item is dropped when the item's next event (done/failed/skipped) supersedes it.
+import { assertNever } from '../errors.js';
 import type { Emit, EngineEvent } from '../events.js';
 
 /** Exponentially smoothed bytes/second. */
@@ -40,12 +43,58 @@ export function etaSeconds(bytes: number, total: number | undefined, rate: numbe
   return Math.max(0, (total - bytes) / rate);
 }
 
-/** Reports one item's progress with rate and ETA through `emit`. */
-export function progressReporter(emit: Emit, jobId: string, item: string, now: () => number = Date.now): (bytes: number, total?: number) => void {
-  const meter = new RateMeter(now);
-  return (bytes, total) => {
-    const rate = meter.update(bytes);
-    emit({ type: 'item.progress', jobId, item, bytes, total, rate, eta: etaSeconds(bytes, total, rate) });
+const itemKey = (e: { jobId?: string; item: string }) => `${e.jobId ?? ''}\0${e.item}`;
+
+/** Adds rate and ETA to every item.progress: one RateMeter per item, from its item.start (or first progress) to its end. */
+export function withRates(out: Emit, now: () => number = Date.now): Emit {
+  const meters = new Map<string, RateMeter>();
+  return (e) => {
+    switch (e.type) {
+      case 'item.start':
+        meters.set(itemKey(e), new RateMeter(now));
+        break;
+      case 'item.progress': {
+        const key = itemKey(e);
+        const meter = meters.get(key) ?? meters.set(key, new RateMeter(now)).get(key)!;
+        const rate = meter.update(e.bytes);
+        out({ ...e, rate, eta: etaSeconds(e.bytes, e.total, rate) });
+        return;
+      }
+      case 'item.done':
+      case 'item.failed':
+      case 'item.skipped':
+        meters.delete(itemKey(e));
+        break;
+      case 'job.end':
+        meters.clear();
+        break;
+      case 'job.start':
+      case 'item.queued':
+      case 'job.paused':
+      case 'job.resumed':
+      case 'log':
+        break;
+      default:
+        assertNever(e, 'event');
+    }
+    out(e);
+  };
+}
+
+/**
+ * Counts the bytes of one item and reports the running total as item.progress. For copies that
+ * see chunks (a restore's stream); the job's emit rates and throttles what this sends.
+ */
+export function byteCounter(emit: Emit, jobId: string, item: string, total?: number): { add(n: number): void; readonly bytes: number } {
+  let bytes = 0;
+  return {
+    add(n: number) {
+      bytes += n;
+      emit({ type: 'item.progress', jobId, item, bytes, total });
+    },
+    get bytes() {
+      return bytes;
+    },
   };
 }
 
@@ -82,7 +131,7 @@ export function throttleProgress(out: Emit, intervalMs = 100, now: () => number 
   };
   const emit: Emit = (e) => {
     if (e.type === 'item.progress') {
-      const key = `${e.jobId}\0${e.item}`;
+      const key = itemKey(e);
       const last = lastSent.get(key);
       if (last === undefined || now() - last >= intervalMs) {
         pending.delete(key);
@@ -94,7 +143,7 @@ export function throttleProgress(out: Emit, intervalMs = 100, now: () => number 
       }
       return;
     }
-    if ('item' in e) pending.delete(`${e.jobId}\0${e.item}`);
+    if ('item' in e) pending.delete(itemKey(e));
     else if (e.type === 'job.end') flush();
     out(e);
   };

@@ -1,19 +1,10 @@
-// A small work queue for one job: a concurrency limit, a pause gate (nothing new starts while
-// paused; running work is suspended through Suspendables), skip of a running item and cancel of
-// everything. Each task gets its own AbortSignal, a child of the job's, so skip aborts one task.
+// A small work queue for one job: a concurrency limit, the job's pause gate (nothing new starts
+// while paused; running work is suspended through Suspendables), skip of a running item and cancel
+// of everything. Each task gets its own AbortSignal, a child of the job's, so skip aborts one task.
 import { BbackupError } from '../errors.js';
 import { PauseGate } from '../pause-gate.js';
 import type { Suspendable } from '../backup/volume-readers/types.js';
-
-export { PauseGate };
-
-/** Reason a task's signal carries when the user skipped it. */
-export class SkipSignal extends Error {
-  override name = 'SkipSignal';
-  constructor(readonly item: string) {
-    super(`${item} skipped by user`);
-  }
-}
+import { SkipSignal } from './job.js';
 
 export interface TaskContext {
   signal: AbortSignal;
@@ -30,13 +21,14 @@ export interface Task {
 export type TaskOutcome = { item: string; status: 'done' } | { item: string; status: 'skipped' } | { item: string; status: 'failed'; error: unknown } | { item: string; status: 'cancelled' };
 
 export class WorkQueue {
-  readonly gate = new PauseGate();
   private readonly running = new Map<string, { abort: AbortController; suspendables: Set<Suspendable> }>();
   private readonly skipped = new Set<string>();
 
   constructor(
     private readonly signal: AbortSignal,
     private readonly concurrency: number,
+    /** the job's gate (job.ts); its own when the queue runs alone */
+    readonly gate = new PauseGate(),
   ) {
     if (concurrency < 1) throw new BbackupError('USAGE', 'concurrency must be at least 1');
   }

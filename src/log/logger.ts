@@ -6,7 +6,9 @@ import { basename, dirname } from 'node:path';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import { expandHome } from '../config/locate.js';
 import type { Config } from '../config/schema.js';
+import { assertNever } from '../errors.js';
 import type { Emit, EngineEvent, LogLevel } from '../events.js';
+import { redactorFor } from './redact.js';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -40,6 +42,8 @@ export interface LoggerOptions {
   console?: LogSink;
   /** extra sinks (the TUI's event store) */
   sinks?: LogSink[];
+  /** applied to every message before any sink sees it (src/log/redact.ts: the config's secrets) */
+  redact?: (text: string) => string;
 }
 
 export const formatRecord = (r: LogRecord): string => `${r.time.toISOString()} ${r.level.toUpperCase().padEnd(5)} [${r.source}] ${r.msg}`;
@@ -67,7 +71,9 @@ export function createLogger(cfg: Config['logging'], opts: LoggerOptions = {}): 
       fileProblem(path, err);
     }
   }
-  const write = (r: LogRecord, toConsole: boolean) => {
+  const redact = opts.redact ?? redactorFor(undefined);
+  const write = (record: LogRecord, toConsole: boolean) => {
+    const r = { ...record, msg: redact(record.msg) };
     const rank = RANK[r.level];
     if (file && rank >= fileLevel) file.write(`${formatRecord(r)}\n`);
     if (toConsole && opts.console && rank >= consoleLevel) opts.console(r);
@@ -121,7 +127,8 @@ export function describeEvent(e: EngineEvent): { level: LogLevel; msg: string } 
     case 'item.progress':
       return undefined;
     case 'item.start':
-      return { level: 'debug', msg: `job ${e.jobId} ${e.kind} ${e.item} started` };
+      // item names already say what they are ("volume db", "upload nas"), as in the lines below
+      return { level: 'debug', msg: `job ${e.jobId} ${e.item} started` };
     case 'item.done':
       return { level: 'info', msg: `job ${e.jobId} ${e.item} done (${e.bytes} bytes)${e.detail ? ` ${e.detail}` : ''}` };
     case 'item.failed':
@@ -136,5 +143,7 @@ export function describeEvent(e: EngineEvent): { level: LogLevel; msg: string } 
       return { level: e.outcome === 'ok' ? 'info' : e.outcome === 'cancelled' ? 'warn' : 'error', msg: `job ${e.jobId} ended: ${e.outcome}${e.summary ? ` (${e.summary})` : ''}` };
     case 'log':
       return { level: e.level, msg: `${e.source}: ${e.msg}` };
+    default:
+      return assertNever(e, 'event');
   }
 }

@@ -4,6 +4,7 @@
 import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { redactorFor } from '../log/redact.js';
 import { sendEmail } from './email.js';
 import { shouldNotify, type RunReport } from './report.js';
 import { displayUrl, sendWebhook, type WebhookOptions } from './webhook.js';
@@ -24,8 +25,11 @@ export interface NotifyOptions {
   webhook?: Pick<WebhookOptions, 'backoffMs' | 'maxBackoffMs'>;
 }
 
-export async function notifyRun(config: Config, report: RunReport, opts: NotifyOptions = {}): Promise<Delivery[]> {
+export async function notifyRun(config: Config, original: RunReport, opts: NotifyOptions = {}): Promise<Delivery[]> {
   const n = config.notifications;
+  // What leaves the host carries no secret of the config (an error may quote a URL, a flag, a password).
+  const redact = redactorFor(config);
+  const report: RunReport = { ...original, errors: original.errors.map((e) => ({ ...e, item: redact(e.item), message: redact(e.message) })) };
   const log = opts.logger?.child('notify');
   const jobs: Promise<Delivery>[] = [];
   const wants = (level: typeof n.on) => opts.all === true || shouldNotify(level, report);
@@ -35,7 +39,7 @@ export async function notifyRun(config: Config, report: RunReport, opts: NotifyO
     jobs.push(
       sendEmail(email, report).then(
         (): Delivery => ({ channel, ok: true }),
-        (err): Delivery => ({ channel, ok: false, error: describeError(err) }),
+        (err): Delivery => ({ channel, ok: false, error: redact(describeError(err)) }),
       ),
     );
   }
@@ -50,7 +54,7 @@ export async function notifyRun(config: Config, report: RunReport, opts: NotifyO
       }).then(
         (r): Delivery => ({ channel, ok: true, attempts: r.attempts }),
         // the channel already names the URL
-        (err): Delivery => ({ channel, ok: false, error: describeError(err).replace(/^webhook \S+ /, '') }),
+        (err): Delivery => ({ channel, ok: false, error: redact(describeError(err).replace(/^webhook \S+ /, '')) }),
       ),
     );
   }

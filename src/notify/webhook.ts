@@ -4,6 +4,7 @@
 import type { Config } from '../config/schema.js';
 import { BbackupError } from '../errors.js';
 import { isAbortError } from '../errors.js';
+import { redactText, redactUrl, urlSecrets } from '../log/redact.js';
 import type { RunReport } from './report.js';
 
 export type WebhookConfig = Config['notifications']['webhooks'][number];
@@ -25,15 +26,8 @@ export interface WebhookResult {
 
 const USER_AGENT = 'bbackup-notify/1';
 
-/** The URL as shown in logs: credentials and query (tokens often live there) removed. */
-export function displayUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
-  } catch {
-    return '<invalid url>';
-  }
-}
+/** The URL as shown anywhere: scheme://host/… (Slack and Discord tokens live in the path, others in the query). */
+export const displayUrl = redactUrl;
 
 export async function sendWebhook(cfg: WebhookConfig, report: RunReport, opts: WebhookOptions = {}): Promise<WebhookResult> {
   const body = JSON.stringify(report);
@@ -41,6 +35,8 @@ export async function sendWebhook(cfg: WebhookConfig, report: RunReport, opts: W
   let delay = opts.backoffMs ?? 1000;
   let lastError = '';
   let made = 0;
+  // A server may echo the URL or its token back in an error page or a redirect.
+  const hide = (text: string) => redactText(text, [cfg.url, ...urlSecrets(cfg.url)]);
   for (let attempt = 1; attempt <= attempts; attempt++) {
     opts.signal?.throwIfAborted();
     made = attempt;
@@ -59,10 +55,10 @@ export async function sendWebhook(cfg: WebhookConfig, report: RunReport, opts: W
       const text = await res.text().catch(() => '');
       if (res.ok) return { attempts: attempt, status: res.status };
       retryable = res.status === 408 || res.status === 429 || res.status >= 500;
-      lastError = `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+      lastError = `HTTP ${res.status}${text ? `: ${hide(text).slice(0, 200)}` : ''}`;
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      lastError = timeout.aborted || isAbortError(err) ? `no answer within ${cfg.timeout} s` : describeFetchError(err);
+      lastError = timeout.aborted || isAbortError(err) ? `no answer within ${cfg.timeout} s` : hide(describeFetchError(err));
     }
     if (!retryable || attempt === attempts) break;
     opts.onRetry?.(attempt, lastError, delay);

@@ -1,4 +1,4 @@
-// SSH host key checking for the sftp remote: against a pinned key or a known_hosts file (plain,
+// SSH host key checking for the sftp remote and ssh:// Docker hosts: against a pinned key or a known_hosts file (plain,
 // [host]:port, hashed |1|salt|hmac entries, simple * ? patterns, @revoked). Never accepts an
 // unknown key unless the config says insecure_accept_any_host_key.
 import { createHmac } from 'node:crypto';
@@ -43,7 +43,8 @@ export function verifyHostKey(policy: HostKeyPolicy, presented: Buffer): HostKey
   const blob = presented.toString('base64');
   if (policy.acceptAny) return { ok: true };
   if (policy.pinned) {
-    return keyBlob(policy.pinned) === blob ? { ok: true } : { ok: false, reason: `host key mismatch: the server's key is not the pinned host_key (server presented ${blob.slice(0, 24)}...)` };
+    const name = policy.port === 22 ? policy.host : `[${policy.host}]:${policy.port}`;
+    return keyBlob(policy.pinned) === blob ? { ok: true } : { ok: false, reason: `HOST KEY MISMATCH for ${name}: the server's key is not the pinned host_key (server presented ${blob.slice(0, 24)}...; possible man-in-the-middle)` };
   }
   const file = policy.knownHostsFile;
   if (!file) return { ok: false, reason: 'no known_hosts file and no pinned host_key to check the host key against' };

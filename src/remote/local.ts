@@ -1,15 +1,19 @@
 // A directory as a remote (a mounted NAS, a USB disk). Files are written under a temporary name
 // and renamed, so a cut transfer never leaves a file that looks whole; a full disk or a
 // permission error is permanent, not retried (restic's local backend does the same).
+// Durable like the store (src/store/durable.ts): each file is fsynced before its rename, a
+// backup's folders before renameDir completes it, and the folders above it after. Folders this
+// remote creates are 0700 and files 0600: a backup holds container secrets.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { fsyncDirs, fsyncParents } from '../store/durable.js';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../store/private.js';
 import { classifyErrno } from './errors.js';
 import { Meter } from './meter.js';
 import type { ListOptions, OpOptions, PutOptions, PutResult, Remote, RemoteCaps, RemoteEntry } from './types.js';
-import { isManifestKey } from './types.js';
 
 const TMP_MARK = '.bbtmp-';
 
@@ -31,8 +35,9 @@ export class LocalRemote implements Remote {
     const tmp = `${target}${TMP_MARK}${randomBytes(4).toString('hex')}`;
     const meter = new Meter(this.caps.hashes, o.onProgress);
     try {
-      await mkdir(dirname(target), { recursive: true });
-      await pipeline(open(), meter, createWriteStream(tmp, { flags: 'wx' }), { signal: o.signal });
+      await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR });
+      // flush: fsync before close, so the rename below never names a file whose bytes are not on disk
+      await pipeline(open(), meter, createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE, flush: true }), { signal: o.signal });
       await rename(tmp, target);
       return { key, ...meter.result() };
     } catch (err) {
@@ -92,9 +97,13 @@ export class LocalRemote implements Remote {
   async renameDir(from: string, to: string, o: OpOptions): Promise<void> {
     o.signal.throwIfAborted();
     try {
-      await mkdir(dirname(this.path(to)), { recursive: true });
-      // rename(2) of a folder is atomic: manifest and data appear together.
+      await mkdir(dirname(this.path(to)), { recursive: true, mode: PRIVATE_DIR });
+      // Files were fsynced by put(); their names live in the folders, flushed here. rename(2) of
+      // a folder is atomic: manifest and data appear together, and the flush of its parents
+      // (up to the remote's root, in case put() created them) makes the rename itself durable.
+      await fsyncDirs(this.path(from));
       await rename(this.path(from), this.path(to));
+      await fsyncParents(this.path(to), this.root);
     } catch (err) {
       throw classifyErrno(this.name, `renaming ${from} to ${to}`, err);
     }

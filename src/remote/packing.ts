@@ -1,7 +1,8 @@
 // How a volume tree travels: one tar stream (GNU tar, POSIX/pax format for sub-second mtimes,
 // numeric owners, xattrs, ACLs, sparse files) through zstd, made on the fly (no scratch copy),
-// and unpacked the same way on pull.
+// and unpacked on pull through the archive gate (src/archive/tar-gate.ts).
 import { Readable } from 'node:stream';
+import { TarGate } from '../archive/tar-gate.js';
 import { runChain } from './proc-stream.js';
 
 export const REMOTE_INDEX = 'remote-index.json';
@@ -41,18 +42,35 @@ export function packTree(dir: string, level: number, signal?: AbortSignal): Read
   );
 }
 
-/** Unpack a packed tree into dir (which must exist); resolves when every byte is on disk. */
-export async function unpackTree(input: Readable, dir: string, signal?: AbortSignal): Promise<void> {
+/**
+ * Unpack a packed tree into dir (which must exist and be empty); resolves when every byte is on
+ * disk. The remote is untrusted: tar reads only what the archive gate approved (the archive entry
+ * rules: nothing absolute, no "..", nothing through a symlink, no hard link out, no device), and
+ * runs in the C locale so it writes names byte for byte as they were checked.
+ */
+export async function unpackTree(input: Readable, dir: string, signal: AbortSignal | undefined, what: string): Promise<void> {
+  const plain = runChain([{ file: 'zstd', args: ['-q', '-d', '-c'] }], { signal, input, what: `decompressing ${what}` });
+  const gate = new TarGate(what);
+  const gated = new Promise<void>((resolve, reject) => {
+    gate.on('finish', resolve);
+    gate.on('error', reject);
+  });
+  gated.catch(() => undefined);
+  plain.on('error', (err) => gate.destroy(err));
+  plain.pipe(gate);
   const out = runChain(
-    [
-      { file: 'zstd', args: ['-q', '-d', '-c'] },
-      { file: 'tar', args: ['-C', dir, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--xattrs-include=*', '--acls', '-xf', '-'] },
-    ],
-    { signal, input, what: `unpacking into ${dir}` },
+    [{ file: 'tar', args: ['-C', dir, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--xattrs-include=*', '--acls', '-xf', '-'], env: { LC_ALL: 'C' } }],
+    { signal, input: gate, what: `unpacking ${what}` },
   );
   out.resume();
-  await new Promise<void>((resolve, reject) => {
+  const extracted = new Promise<void>((resolve, reject) => {
     out.on('end', resolve);
     out.on('error', reject);
   });
+  try {
+    await extracted;
+  } catch (err) {
+    throw gate.error ?? err; // the gate's refusal, not tar's "unexpected EOF"
+  }
+  await gated; // the rest of the stream (record padding) read, zstd's checksum checked
 }

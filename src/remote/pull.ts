@@ -1,22 +1,33 @@
-// Download a remote backup into the local store, checked and decrypted: every file's plaintext
-// size and sha256 must match remote-index.json; packed volume trees are unpacked back into
-// volumes/<name>/ so the result is the same layout the backup engine wrote (restore and verify
-// need nothing special). Work happens in a hidden .pull-* folder renamed to <id> at the end.
-import { randomBytes } from 'node:crypto';
+// Download a remote backup into the local store, checked and decrypted. The remote is untrusted
+// (anyone who can write there may have written it): remote-index.json may name only paths the
+// layout produces (pull-index.ts); the manifest is fetched first and checked, and every file must
+// match ITS size and sha256 after decryption; packed volume trees are unpacked through the archive
+// gate and then compared with their tree index. On a remote that is encrypted, plaintext files are
+// refused. Packed trees are unpacked back into volumes/<name>/ so the result is the same layout the
+// backup engine wrote (restore and verify need nothing special). Work happens in a hidden .pull-*
+// folder, renamed to <id> at the end and removed on any failure: nothing is written outside it.
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config/schema.js';
 import { BbackupError } from '../errors.js';
 import { noEmit, type Emit } from '../events.js';
-import { backupDir, hostDir } from '../store/layout.js';
-import { readManifest } from '../store/manifest.js';
-import { listRemoteBackups } from './list.js';
+import { AGE_SUFFIX } from '../crypto/age.js';
+import { fsyncDir, syncFilesystem } from '../store/durable.js';
+import { backupDir, hostDir, MANIFEST, rel } from '../store/layout.js';
+import { checkManifest } from '../store/manifest-check.js';
+import { readManifest, type FileEntry } from '../store/manifest.js';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../store/private.js';
+import { registerReader } from '../store/readers.js';
+import { listRemoteBackups, type RemoteBackup } from './list.js';
 import { Meter } from './meter.js';
 import { openRemote } from './open.js';
-import { REMOTE_INDEX, unpackTree, type RemoteFile, type RemoteIndex } from './packing.js';
+import { REMOTE_INDEX, unpackTree } from './packing.js';
+import { checkIndex, manifestEntry, parseIndex, planPull } from './pull-index.js';
+import { checkUnpackedTree } from './tree-check.js';
 import type { Remote } from './types.js';
 
 export interface PullOptions {
@@ -48,17 +59,24 @@ export async function pullBackup(config: Config, remoteName: string, id: string,
       throw new BbackupError('CONFLICT', `backup ${id} is already in the local store at ${target}`, { dir: target });
     }
     const folder = hostDir(store, backup.host);
-    await mkdir(folder, { recursive: true });
-    await removeOldPulls(folder, id);
-    const work = join(folder, `.pull-${id}-${randomBytes(3).toString('hex')}`);
-    await mkdir(work);
+    await mkdir(folder, { recursive: true, mode: PRIVATE_DIR });
+    // The reader mark (written before the work folder exists) keeps rotation off <id> until we
+    // return, and names the work folder: a killed pull's is removed under the host lock (leftovers.ts).
+    const workName = `.pull-${id}-${randomBytes(3).toString('hex')}`;
+    const reader = await registerReader(folder, id, 'pull', { mustExist: false, work: workName, signal: o.signal });
+    const work = join(folder, workName);
     try {
-      await download(remote, backup.prefix, work, o.signal);
+      await mkdir(work, { mode: PRIVATE_DIR });
+      await download(remote, backup, work, { signal: o.signal, emit, encryptionConfigured: config.encryption.enabled });
       await readManifest(work); // a manifest we cannot read is not worth keeping
+      await syncFilesystem(work, o.signal); // on disk before it looks like a backup (src/store/durable.ts)
       await rename(work, target);
+      await fsyncDir(folder);
     } catch (err) {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
       throw err;
+    } finally {
+      await reader.release();
     }
     emit({ type: 'log', level: 'info', source: 'pull', msg: `pulled ${id} from ${remoteName} into ${target}` });
     return target;
@@ -67,46 +85,84 @@ export async function pullBackup(config: Config, remoteName: string, id: string,
   }
 }
 
-async function download(remote: Remote, prefix: string, work: string, signal: AbortSignal): Promise<void> {
+interface DownloadOptions {
+  signal: AbortSignal;
+  emit: Emit;
+  /** encryption is configured (enabled with recipients or a passphrase): every file must be .age */
+  encryptionConfigured: boolean;
+}
+
+/** Manifest and index are read into memory: more than this is not a bbackup file. */
+const MAX_JSON = 64 << 20;
+
+async function download(remote: Remote, backup: RemoteBackup, work: string, o: DownloadOptions): Promise<void> {
+  const { prefix } = backup;
+  const where = `remote ${remote.name}: backup ${backup.id} of ${backup.host}`;
   const listed = new Set<string>();
-  for await (const e of remote.list(prefix, { signal })) listed.add(e.key.slice(prefix.length + 1));
-  const indexKey = listed.has(`${REMOTE_INDEX}.age`) ? `${REMOTE_INDEX}.age` : REMOTE_INDEX;
-  if (!listed.has(indexKey)) throw new BbackupError('INTEGRITY', `remote ${remote.name}: ${prefix} has no ${REMOTE_INDEX}; it was not uploaded by bbackup`);
-  const index = JSON.parse(await readAll(await remote.get(`${prefix}/${indexKey}`, { signal }))) as RemoteIndex;
-  for (const f of index.files) {
-    if (!listed.has(f.stored)) throw new BbackupError('INTEGRITY', `remote ${remote.name}: ${prefix}/${f.stored} is missing`);
-    const source = await remote.get(`${prefix}/${f.stored}`, { signal });
-    await receive(remote.name, source, f, work, signal);
+  for await (const e of remote.list(prefix, { signal: o.signal })) listed.add(e.key.slice(prefix.length + 1));
+  const indexKey = listed.has(`${REMOTE_INDEX}${AGE_SUFFIX}`) ? `${REMOTE_INDEX}${AGE_SUFFIX}` : REMOTE_INDEX;
+  if (!listed.has(indexKey)) throw new BbackupError('INTEGRITY', `${where}: no ${REMOTE_INDEX}; it was not uploaded by bbackup`);
+  const rules = { listed, encrypted: o.encryptionConfigured || indexKey.endsWith(AGE_SUFFIX) };
+  if (rules.encrypted && !indexKey.endsWith(AGE_SUFFIX)) {
+    throw new BbackupError('INTEGRITY', `${where}: refused: ${REMOTE_INDEX} is stored unencrypted but encryption is configured: someone without the key may have replaced it. A backup uploaded before encryption was switched on pulls with encryption.enabled: false; nothing was pulled`);
+  }
+  const index = parseIndex((await readAll(await remote.get(`${prefix}/${indexKey}`, { signal: o.signal }), `${where}: ${REMOTE_INDEX}`)).toString('utf8'), where);
+  rules.encrypted ||= index.encrypted === true;
+  checkIndex(index, where, rules);
+
+  // The manifest first: it says what every other file must hold.
+  const m = manifestEntry(index, where, listed);
+  const bytes = await readAll(await remote.get(`${prefix}/${m.stored}`, { signal: o.signal }), `${where}: ${MANIFEST}`);
+  if (bytes.length !== m.size || (m.sha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== m.sha256)) {
+    throw new BbackupError('INTEGRITY', `${where}: refused: ${MANIFEST} is damaged (${bytes.length} bytes, not the ${m.size} the upload recorded); nothing was pulled`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new BbackupError('INTEGRITY', `${where}: ${MANIFEST} is not JSON (${(err as Error).message})`);
+  }
+  const manifest = checkManifest(doc, where, { id: backup.id, host: backup.host });
+  const plan = planPull(index, manifest, where, listed);
+  await writeFile(join(work, MANIFEST), bytes, { flag: 'wx', mode: PRIVATE_FILE });
+  for (const path of plan.ignored) o.emit({ type: 'log', level: 'warn', source: 'pull', msg: `${where}: ${path} is not in the manifest; not pulled` });
+  for (const { file, expect } of plan.files) await receive(remote, `${prefix}/${file.stored}`, expect, work, where, o.signal);
+  for (const t of plan.trees) {
+    const dir = join(work, ...rel.volumeTree(t.volume).split('/'));
+    await mkdir(dirname(dir), { recursive: true, mode: PRIVATE_DIR });
+    await mkdir(dir, { mode: PRIVATE_DIR });
+    const what = `the packed tree of volume ${t.volume} (${where})`;
+    await unpackTree(await remote.get(`${prefix}/${t.file.stored}`, { signal: o.signal }), dir, o.signal, what);
+    const problems = await checkUnpackedTree(dir, join(work, ...t.index.split('/')), o.signal);
+    if (problems.length > 0) throw new BbackupError('INTEGRITY', `${where}: refused: volume ${t.volume} does not match its tree index; nothing was pulled:\n  ${problems.join('\n  ')}`, { problems });
   }
 }
 
-async function receive(remoteName: string, source: Readable, f: RemoteFile, work: string, signal: AbortSignal): Promise<void> {
-  const meter = new Meter(f.sha256 === undefined ? [] : ['sha256']);
-  source.on('error', (err) => meter.destroy(err));
-  const checked = source.pipe(meter);
-  if (f.unpackTo) {
-    const dir = join(work, ...f.unpackTo.split('/'));
-    await mkdir(dir, { recursive: true });
-    await unpackTree(checked, dir, signal);
-  } else {
-    const path = join(work, ...f.path.split('/'));
-    await mkdir(dirname(path), { recursive: true });
-    await pipeline(checked, createWriteStream(path), { signal });
-  }
+/** One file, written only where the layout puts it, and checked against the manifest's size and sha256. */
+async function receive(remote: Remote, key: string, expect: FileEntry, work: string, where: string, signal: AbortSignal): Promise<void> {
+  const source = await remote.get(key, { signal });
+  const meter = new Meter(['sha256']);
+  const path = join(work, ...expect.path.split('/'));
+  await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR });
+  await pipeline(source, meter, createWriteStream(path, { flags: 'wx', mode: PRIVATE_FILE }), { signal });
   const got = meter.result();
-  if (got.size !== f.size || (f.sha256 !== undefined && got.hashes.sha256 !== f.sha256)) {
-    throw new BbackupError('INTEGRITY', `remote ${remoteName}: ${f.path} is damaged: got ${got.size} bytes sha256 ${got.hashes.sha256?.slice(0, 12)}, expected ${f.size} bytes${f.sha256 ? ` sha256 ${f.sha256.slice(0, 12)}` : ''}`, { path: f.path });
+  if (got.size !== expect.size || got.hashes.sha256 !== expect.sha256) {
+    throw new BbackupError('INTEGRITY', `${where}: refused: ${expect.path} does not match the manifest: got ${got.size} bytes sha256 ${got.hashes.sha256?.slice(0, 12)}…, the manifest says ${expect.size} bytes sha256 ${expect.sha256.slice(0, 12)}…; nothing was pulled`, { path: expect.path });
   }
 }
 
-async function readAll(s: Readable): Promise<string> {
+async function readAll(s: Readable, what: string): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const c of s) parts.push(c as Buffer);
-  return Buffer.concat(parts).toString('utf8');
+  let size = 0;
+  for await (const c of s) {
+    size += (c as Buffer).length;
+    if (size > MAX_JSON) {
+      s.destroy();
+      throw new BbackupError('INTEGRITY', `${what} is larger than ${MAX_JSON >> 20} MiB; refused`);
+    }
+    parts.push(c as Buffer);
+  }
+  return Buffer.concat(parts);
 }
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
-
-async function removeOldPulls(folder: string, id: string): Promise<void> {
-  for (const n of await readdir(folder)) if (n.startsWith(`.pull-${id}-`)) await rm(join(folder, n), { recursive: true, force: true });
-}

@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { expandHome } from '../config/locate.js';
+import { BbackupError } from '../errors.js';
+import { isSecretParam, MASK, redactParams } from '../log/redact.js';
 import { RemoteError } from './errors.js';
 
 export interface RcloneSettings {
@@ -19,10 +21,58 @@ export interface RcloneSettings {
  * stateless: given a path that does not exist it creates the file and saves what it detected.
  */
 export function rcloneEnv(s: RcloneSettings, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  if (s.configFile) return { RCLONE_CONFIG: expandHome(s.configFile, env) };
-  if (env.RCLONE_CONFIG !== undefined) return {};
+  const secrets = splitFlags(s.flags).env;
+  if (s.configFile) return { RCLONE_CONFIG: expandHome(s.configFile, env), ...secrets };
+  if (env.RCLONE_CONFIG !== undefined) return secrets;
   const dflt = join(env.XDG_CONFIG_HOME ?? join(env.HOME ?? homedir(), '.config'), 'rclone', 'rclone.conf');
-  return existsSync(dflt) ? {} : { RCLONE_CONFIG: '' };
+  return existsSync(dflt) ? secrets : { RCLONE_CONFIG: '', ...secrets };
+}
+
+/**
+ * The config's rclone flags, split: those that look like credentials (`--sftp-pass=X`,
+ * `--s3-secret-access-key X`, `--header "Authorization: ..."`) become RCLONE_<FLAG> environment
+ * variables, which rclone reads for every flag; the rest stay on the command line. A command line
+ * is readable by every local user (`ps`, /proc/<pid>/cmdline); a process's environment is not.
+ * A bare secret-looking flag is a switch (`--sftp-key-use-agent` -> "true").
+ */
+export function splitFlags(flags: readonly string[]): { args: string[]; env: Record<string, string> } {
+  const args: string[] = [];
+  const env: Record<string, string> = {};
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i]!;
+    const m = /^--([A-Za-z0-9][A-Za-z0-9-]*)(?:=(.*))?$/s.exec(f);
+    if (!m || !isSecretParam(m[1]!)) {
+      args.push(f);
+      continue;
+    }
+    let value = m[2];
+    if (value === undefined) value = flags[i + 1] !== undefined && !flags[i + 1]!.startsWith('-') ? flags[++i]! : 'true';
+    const name = `RCLONE_${m[1]!.replace(/-/g, '_').toUpperCase()}`;
+    if (name in env) throw new BbackupError('CONFIG_INVALID', `rclone flag --${m[1]} is given twice; flags that carry credentials travel in the environment (${name}), which holds one value`);
+    env[name] = value;
+  }
+  return { args, env };
+}
+
+/**
+ * A credential in the remote string itself (`sftp1,pass=X:path`, `:s3,secret_access_key=X:bucket`)
+ * would sit on every rclone command line: refused, without echoing it.
+ */
+export function assertNoSecretInRemote(name: string, remote: string): void {
+  const head = remote.replace(/^:/, '');
+  const colon = head.indexOf(':');
+  const params = (colon < 0 ? '' : head.slice(0, colon)).split(',').slice(1);
+  const secret = params.map((p) => p.split('=')[0]!.trim()).find((k) => isSecretParam(k));
+  if (secret === undefined) return;
+  const upper = secret.toUpperCase();
+  throw new RemoteError(
+    'CONFIG_INVALID',
+    name,
+    `the rclone remote string carries a credential (${secret}=${MASK}), which every local user could read on rclone's command line (ps); ` +
+      `put it in an rclone.conf (config_file), in the environment (RCLONE_CONFIG_<REMOTE>_${upper} or RCLONE_<BACKEND>_${upper}), or in flags as --<backend>-${secret.replace(/_/g, '-')}=VALUE (passed to rclone through its environment)`,
+    false,
+    { context: { remote: redactParams(remote) } },
+  );
 }
 
 /** remote:path + key, with exactly one separator. */
@@ -32,7 +82,7 @@ export function rclonePath(remote: string, key: string): string {
 }
 
 /** Defaults first so the user's flags override them; JSON logs so we can read progress and errors. */
-export const baseFlags = (s: RcloneSettings): string[] => ['--use-json-log', '--contimeout', '15s', '--low-level-retries', '2', ...s.flags];
+export const baseFlags = (s: RcloneSettings): string[] => ['--use-json-log', '--contimeout', '15s', '--low-level-retries', '2', ...splitFlags(s.flags).args];
 
 /** The error messages of rclone's JSON log lines (and any plain lines), newest last. */
 export function rcloneErrors(stderr: string): string[] {

@@ -10,7 +10,7 @@ import { BbackupError, isAbortError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { Meter } from './meter.js';
 import { runChain } from './proc-stream.js';
-import { baseFlags, classifyRclone, rcloneEnv, rclonePath, type RcloneSettings } from './rclone-env.js';
+import { assertNoSecretInRemote, baseFlags, classifyRclone, rcloneEnv, rclonePath, type RcloneSettings } from './rclone-env.js';
 import type { ListOptions, OpOptions, PutOptions, PutResult, Remote, RemoteCaps, RemoteEntry } from './types.js';
 import { isManifestKey } from './types.js';
 
@@ -33,6 +33,7 @@ export class RcloneRemote implements Remote {
     private readonly s: RcloneSettings,
     private readonly emit: Emit = () => undefined,
   ) {
+    assertNoSecretInRemote(name, s.remote);
     this.env = rcloneEnv(s);
   }
 

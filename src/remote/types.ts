@@ -14,6 +14,8 @@ export interface PutOptions extends OpOptions {
   label?: string;
   /** the base remote reports bytes it has sent so far (rclone from its own stats, others counted) */
   onProgress?: (bytes: number) => void;
+  /** store the bytes as they are even when encryption is on: only for files that say nothing secret (retention.json) */
+  plaintext?: boolean;
 }
 
 /** What the base remote actually stored: byte count and the hashes it computed on those bytes. */

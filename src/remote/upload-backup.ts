@@ -1,17 +1,17 @@
 // Send one local backup to a remote: files as they are, each volume tree packed on the fly as
-// volumes/<name>.tar.zst, then remote-index.json and the manifest last, all into
+// volumes/<name>.tar.zst, then retention.json, remote-index.json and the manifest last, all into
 // <host>/<id>.partial/. Only after the listing matches what was sent (sizes, and md5 where the
 // remote offers it) is the folder renamed to <host>/<id>: a cut transfer never looks like a backup.
 import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { BbackupError, isAbortError } from '../errors.js';
 import { MANIFEST, PARTIAL_SUFFIX, rel, safeSegment } from '../store/layout.js';
 import type { Manifest } from '../store/manifest.js';
 import { REMOTE_INDEX, REMOTE_INDEX_FORMAT, packTree, type RemoteFile, type RemoteIndex } from './packing.js';
 import { Meter } from './meter.js';
 import { RemoteError } from './errors.js';
+import { RETENTION_FILE, retentionInfoBody } from './retention-info.js';
 import { collect, type PutResult, type Remote } from './types.js';
 
 export interface UploadRequest {
@@ -74,6 +74,10 @@ export async function uploadBackup(req: UploadRequest): Promise<UploadResult> {
       sent.push({ put, file: { path: src.path, stored, size: p.size, sha256: p.sha256, storedSize: put.size, unpackTo: src.unpackTo } });
     };
     for (const src of await sourcesOf(req)) await send(src);
+    // Plaintext even on an encrypted remote, so rotation never needs the age identity; not in the
+    // index (pull leaves it on the remote). Before the manifest: inside the final rename.
+    const info = retentionInfoBody(manifest, req.encrypted);
+    const infoPut = await remote.put(`${partial}/${RETENTION_FILE}`, () => Readable.from([info]), { signal, size: info.length, label: RETENTION_FILE, plaintext: true });
     const index: RemoteIndex = { format: REMOTE_INDEX_FORMAT, id: manifest.id, host: manifest.host, uploaded: new Date().toISOString(), encrypted: req.encrypted, files: sent.map((s) => s.file) };
     // The index lists the manifest too (sent right after it), so pull checks it like every file.
     // Its stored size is known only once sent: pull checks plaintext size and sha256 anyway.
@@ -82,7 +86,7 @@ export async function uploadBackup(req: UploadRequest): Promise<UploadResult> {
     const body = Buffer.from(JSON.stringify({ ...index, files: [...index.files, manifestEntry] }, null, 1));
     await send({ path: REMOTE_INDEX, open: () => Readable.from([body]), size: body.length });
     await send({ path: MANIFEST, open: () => createReadStream(manifestPath), size: manifestEntry.size });
-    await verifyArrival(remote, partial, sent, signal);
+    await verifyArrival(remote, partial, [...sent, { put: infoPut }], signal);
     await remote.renameDir(partial, prefix, { signal });
     return { remote: remote.name, prefix, files: sent.length, bytes: sent.reduce((a, s) => a + s.put.size, 0), existed: false };
   } catch (err) {
@@ -107,7 +111,7 @@ async function sourcesOf(req: UploadRequest): Promise<Source[]> {
         // no size: progress counts compressed bytes, a logical total would never be reached
         out.push({ path: `${relPath}.tar.zst`, open: () => packTree(abs, req.level, req.signal), unpackTo: relPath });
       } else if (e.isDirectory()) await walk(abs, relPath);
-      else if (e.isFile() && relPath !== MANIFEST && relPath !== REMOTE_INDEX) {
+      else if (e.isFile() && relPath !== MANIFEST && relPath !== REMOTE_INDEX && relPath !== RETENTION_FILE) {
         const size = (await lstat(abs)).size;
         const entry = hashed.get(relPath);
         // pull checks these bytes against the manifest's hash: a file damaged since the backup shows up there

@@ -1,6 +1,7 @@
-// Progress decorator: turns bytes moved by put/get into item.* events with a smoothed rate and
-// ETA. The base remote reports bytes through onProgress (rclone from its own --stats lines, the
-// others counted on the stream); downloads are counted on the returned stream.
+// Progress decorator: turns bytes moved by put/get into item.start/progress/done events. It only
+// counts: the job's emit adds rate and ETA and throttles (src/jobs/progress.ts). The base remote
+// reports bytes through onProgress (rclone from its own --stats lines, the others counted on the
+// stream); downloads are counted on the returned stream.
 import { Transform, type Readable } from 'node:stream';
 import type { Emit } from '../events.js';
 import type { OpOptions, PutOptions, PutResult, Remote } from './types.js';
@@ -10,47 +11,17 @@ export interface ProgressTarget {
   jobId: string;
 }
 
-/** Rate tracker: exponential moving average over ~1 s windows, at most 5 events per second. */
-export class RateMeter {
-  private lastT = Date.now();
-  private lastBytes = 0;
-  private lastEmit = 0;
-  rate = 0;
-
-  constructor(private readonly report: (bytes: number, rate: number) => void) {}
-
-  update(bytes: number, force = false): void {
-    const now = Date.now();
-    const dt = (now - this.lastT) / 1000;
-    if (dt >= 0.5) {
-      const instant = (bytes - this.lastBytes) / dt;
-      this.rate = this.rate === 0 ? instant : this.rate * 0.6 + instant * 0.4;
-      this.lastT = now;
-      this.lastBytes = bytes;
-    }
-    if (force || now - this.lastEmit >= 200) {
-      this.lastEmit = now;
-      this.report(bytes, this.rate);
-    }
-  }
-}
-
 export function withProgress(inner: Remote, target: ProgressTarget): Remote {
   const { emit, jobId } = target;
-  const progress = (item: string, total?: number) =>
-    new RateMeter((bytes, rate) =>
-      emit({ type: 'item.progress', jobId, item, bytes, total, rate: rate || undefined, eta: total && rate > 0 ? Math.max(0, (total - bytes) / rate) : undefined }),
-    );
   return {
     ...bind(inner),
     async put(key: string, open: () => Readable, o: PutOptions): Promise<PutResult> {
       const item = `${inner.name}: ${o.label ?? key}`;
       emit({ type: 'item.start', jobId, item, kind: 'upload', total: o.size });
-      const meter = progress(item, o.size);
       const result = await inner.put(key, open, {
         ...o,
         onProgress: (bytes) => {
-          meter.update(bytes);
+          emit({ type: 'item.progress', jobId, item, bytes, total: o.size });
           o.onProgress?.(bytes);
         },
       });
@@ -61,12 +32,11 @@ export function withProgress(inner: Remote, target: ProgressTarget): Remote {
       const item = `${inner.name}: ${key}`;
       const source = await inner.get(key, o);
       emit({ type: 'item.start', jobId, item, kind: 'download' });
-      const meter = progress(item);
       let bytes = 0;
       const counter = new Transform({
         transform(chunk: Buffer, _e, cb) {
           bytes += chunk.length;
-          meter.update(bytes);
+          emit({ type: 'item.progress', jobId, item, bytes });
           cb(null, chunk);
         },
         flush(cb) {

@@ -108,9 +108,12 @@ function hostConfig(inspect: ContainerInspect, ctx: SpecContext, notes: string[]
   hc.IpcMode = renameMode(hc.IpcMode, ctx);
   if (hc.VolumesFrom) hc.VolumesFrom = hc.VolumesFrom.map((v) => renameRef(v, ctx));
   if (hc.Links) hc.Links = hc.Links.map((l) => renameLink(l, rename.container));
-  // The daemon fills these with its default lists; only an explicit empty list (systempaths=unconfined) is the user's.
-  if (hc.MaskedPaths && hc.MaskedPaths.length > 0) delete hc.MaskedPaths;
-  if (hc.ReadonlyPaths && hc.ReadonlyPaths.length > 0) delete hc.ReadonlyPaths;
+  // The daemon fills these with its default lists; only an explicit empty list (systempaths=unconfined,
+  // listed as a privilege) is the user's. Any spelling: the engine reads field names in any case.
+  for (const key of Object.keys(hc)) {
+    const v = hc[key];
+    if (/^(maskedpaths|readonlypaths)$/i.test(key) && !(Array.isArray(v) && v.length === 0)) delete hc[key];
+  }
   if (hc.ContainerIDFile === '') delete hc.ContainerIDFile;
   return hc;
 }

@@ -1,7 +1,7 @@
 // Creating a container from its saved definition: image defaults looked up, create, join the other
 // networks, and (when it was running at backup time) start. A half-made container is removed again.
 import type Docker from 'dockerode';
-import { BbackupError } from '../errors.js';
+import { dockerError } from '../docker/errors.js';
 import { buildContainerSpec, type SpecContext } from './container-spec.js';
 import type { ContainerConfig, ContainerInspect } from './inspect-types.js';
 
@@ -26,7 +26,7 @@ export async function createContainer(docker: Docker, inspect: ContainerInspect,
   try {
     container = await docker.createContainer(spec.create as unknown as Docker.ContainerCreateOptions);
   } catch (err) {
-    throw dockerError(`could not create container ${ctx.target}`, err);
+    throw dockerError(err, `could not create container ${ctx.target}`);
   }
   try {
     for (const ep of spec.connect) {
@@ -34,7 +34,7 @@ export async function createContainer(docker: Docker, inspect: ContainerInspect,
     }
   } catch (err) {
     await container.remove({ force: true }).catch(() => undefined);
-    throw dockerError(`could not join container ${ctx.target} to its networks`, err);
+    throw dockerError(err, `could not join container ${ctx.target} to its networks`);
   }
   return { id: container.id, notes: spec.notes };
 }
@@ -43,7 +43,7 @@ export async function startContainer(docker: Docker, id: string, name: string): 
   try {
     await docker.getContainer(id).start();
   } catch (err) {
-    throw dockerError(`container ${name} was restored but did not start`, err);
+    throw dockerError(err, `container ${name} was restored but did not start`);
   }
 }
 
@@ -52,12 +52,6 @@ export async function removeContainer(docker: Docker, name: string): Promise<voi
   const c = docker.getContainer(name);
   await c.stop({ t: 10 }).catch(() => undefined);
   await c.remove({ force: true, v: false }).catch((err: { statusCode?: number }) => {
-    if (err.statusCode !== 404) throw dockerError(`could not remove container ${name}`, err);
+    if (err.statusCode !== 404) throw dockerError(err, `could not remove container ${name}`);
   });
-}
-
-export function dockerError(what: string, err: unknown): BbackupError {
-  const e = err as { json?: { message?: string }; message?: string; statusCode?: number };
-  const reason = e.json?.message ?? e.message ?? String(err);
-  return new BbackupError('DOCKER_FAILED', `${what}: ${reason}`, { statusCode: e.statusCode }, { cause: err });
 }

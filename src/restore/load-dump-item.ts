@@ -4,7 +4,7 @@
 import { DEFAULT_WAIT_SECONDS, restoreDump } from '../dump/load-dump.js';
 import { BbackupError, describeError } from '../errors.js';
 import { startContainer } from './container.js';
-import { progressReporter } from './job-control.js';
+import { byteCounter } from '../jobs/progress.js';
 import type { RunContext } from './run-item.js';
 import type { PlanItem } from './types.js';
 
@@ -12,7 +12,7 @@ import type { PlanItem } from './types.js';
 export async function loadContainerDump(item: PlanItem, ctx: RunContext & { signal: AbortSignal }, id: string): Promise<{ detail: string; bytes: number }> {
   const load = item.dump!;
   const name = `container ${item.target}`;
-  const progress = progressReporter(ctx.emit, ctx.jobId, name, load.bytes || undefined);
+  const progress = byteCounter(ctx.emit, ctx.jobId, name, load.bytes || undefined);
   try {
     const detail = await restoreDump(id, item.target, load, {
       docker: ctx.docker,
@@ -25,7 +25,6 @@ export async function loadContainerDump(item: PlanItem, ctx: RunContext & { sign
       helperLabels: ctx.helperLabels,
       start: item.container!.start ? () => startContainer(ctx.docker, id, item.target) : undefined,
     });
-    progress.flush();
     return { detail, bytes: progress.bytes };
   } catch (err) {
     const removed = await rollBack(ctx, id, load.freshVolumes);

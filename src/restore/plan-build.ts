@@ -4,6 +4,7 @@
 import { BbackupError } from '../errors.js';
 import type { ContainerItem, Manifest, NetworkItem, VolumeItem } from '../store/manifest.js';
 import { buildNetworkSpec } from './network.js';
+import { containerPrivileges, networkPrivileges, volumePrivileges, type PrivilegeContext } from './privileges.js';
 import { renamed } from './renames.js';
 import type { ContainerInspect, NetworkInspect } from './inspect-types.js';
 import type { PlanItem, PlanProblem, Renames, RestoreKind, RestorePlan, RestoreRequest } from './types.js';
@@ -120,7 +121,8 @@ export function buildPlan(input: PlanInput): RestorePlan {
       for (const c of saved.IPAM?.Config ?? []) if (c.Subnet && !spec.clash) subnetsTaken.set(c.Subnet, target);
     }
     const subnets = (saved?.IPAM?.Config ?? []).map((c) => c.Subnet).filter(Boolean).join(',');
-    items.push({ kind: 'network', source: n.name, target, why, ...d, detail: `${n.driver}${subnets ? ` ${subnets}` : ''}`, bytes: 0, network });
+    const privileges = saved && d.action !== 'reuse' ? networkPrivileges(saved) : [];
+    items.push({ kind: 'network', source: n.name, target, why, ...d, detail: `${n.driver}${subnets ? ` ${subnets}` : ''}`, bytes: 0, network, privileges });
   }
 
   for (const v of volumes.filter((x) => wantV.has(x.name))) {
@@ -131,9 +133,11 @@ export function buildPlan(input: PlanInput): RestorePlan {
       const users = engine.volumes.get(target)!.usedBy.filter((c) => !replacedContainers.has(c));
       if (users.length > 0) conflicts.push({ kind: 'volume', name: target, message: `volume ${target} cannot be replaced: it is used by containers ${users.join(', ')} (remove them or restore under another name with --rename)` });
     }
-    items.push({ kind: 'volume', source: v.name, target, why, ...d, detail: `${v.format}${v.compression ? ` ${v.compression}` : ''}${v.fileCount ? `, ${v.fileCount} files` : ''}`, bytes: d.action === 'reuse' ? 0 : v.bytes });
+    const privileges = d.action === 'reuse' ? [] : volumePrivileges(v.driver, v.options);
+    items.push({ kind: 'volume', source: v.name, target, why, ...d, detail: `${v.format}${v.compression ? ` ${v.compression}` : ''}${v.fileCount ? `, ${v.fileCount} files` : ''}`, bytes: d.action === 'reuse' ? 0 : v.bytes, privileges });
   }
 
+  const privilegeCtx: PrivilegeContext = { restored: new Set(selC.map((c) => c.name)), idToName: new Map(containers.map((c) => [c.id, c.name])) };
   for (const c of orderContainers(selC, input.inspects)) {
     const target = renamed(renames, 'container', c.name);
     const d = decide('container', c.name, 'selected', engine.containers.has(target));
@@ -148,6 +152,7 @@ export function buildPlan(input: PlanInput): RestorePlan {
       detail: `${image}${start ? ', started' : RUNNING.has(c.state) ? ', not started (--no-start)' : `, left ${c.state}`}`,
       bytes: 0,
       container: { image, imageRef: state === 'id' ? inspect.Image : image, start },
+      privileges: containerPrivileges(inspect, privilegeCtx),
     });
   }
   if (manifest.status !== 'complete') warnings.push(`backup ${manifest.id} is partial: ${manifest.errors.map((e) => `${e.kind} ${e.name}: ${e.message}`).join('; ') || 'some items were not saved'}`);

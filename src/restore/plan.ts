@@ -1,7 +1,7 @@
 // planRestore: reads what the plan needs (saved definitions, the engine's objects, images) and hands
 // it to the pure buildPlan. Nothing on the engine is changed here.
 import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { BbackupError } from '../errors.js';
 import { backupDir as storeBackupDir, BACKUP_ID_RE, rel } from '../store/layout.js';
@@ -14,18 +14,21 @@ import type { ContainerInspect, NetworkInspect } from './inspect-types.js';
 import type { RestorePlan, RestoreRequest } from './types.js';
 
 /**
- * ID|PATH -> a backup folder. A path (anything with a slash, or an existing folder) is used as it
- * is, wherever it was copied; otherwise an id is looked up in <store>/<host>/.
+ * ID|PATH -> a backup folder. A bare backup id (20261124T230501Z) is looked up in <store>/<host>/
+ * only, never in the current directory: a folder there named like an id must not stand in for
+ * the store's backup. A path must look like one (contains a slash, or starts with a dot).
  */
 export async function locateBackup(ref: string, store: string, host: string): Promise<string> {
-  const looksLikePath = ref.includes('/') || isAbsolute(ref) || ref === '.' || ref === '..';
-  const candidates = looksLikePath ? [resolve(ref)] : [storeBackupDir(store, host, ref), resolve(ref)];
-  for (const dir of candidates) {
-    const st = await stat(join(dir, 'manifest.json')).catch(() => undefined);
-    if (st?.isFile()) return dir;
+  const isId = BACKUP_ID_RE.test(ref);
+  const isPath = !isId && (ref.includes('/') || ref.startsWith('.'));
+  if (!isId && !isPath) {
+    throw new BbackupError('USAGE', `"${ref}" is neither a backup id (like 20261124T230501Z; see bbackup list-backups) nor a path; give a folder as a path: ./${ref} or an absolute path`, { ref });
   }
-  if (!looksLikePath && BACKUP_ID_RE.test(ref)) throw new BbackupError('NOT_FOUND', `no backup ${ref} for host ${host} in ${store} (list them with: bbackup list-backups)`, { ref, store, host });
-  throw new BbackupError('NOT_FOUND', `${ref} is not a backup folder (no manifest.json there)${looksLikePath ? '' : ` and not a backup id in ${store}/${host}`}`, { ref });
+  const dir = isId ? storeBackupDir(store, host, ref) : resolve(ref);
+  const st = await stat(join(dir, 'manifest.json')).catch(() => undefined);
+  if (st?.isFile()) return dir;
+  if (isId) throw new BbackupError('NOT_FOUND', `no backup ${ref} for host ${host} in ${store} (list them with: bbackup list-backups; a folder in the current directory is given as ./${ref})`, { ref, store, host });
+  throw new BbackupError('NOT_FOUND', `${ref} is not a backup folder (no manifest.json there)`, { ref });
 }
 
 export async function readJson<T>(backupDir: string, relPath: string, what: string): Promise<T> {

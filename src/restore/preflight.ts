@@ -9,6 +9,10 @@ import { sourcePath } from './volume.js';
 import { checkFile, checkTree } from './verify.js';
 import type { RestorePlan } from './types.js';
 
+/** sha256 of each archive as the preflight read it (by path in the backup), per plan: the extraction's read must match. */
+const firstReads = new WeakMap<RestorePlan, Map<string, string>>();
+export const checkedSha256 = (plan: RestorePlan, path: string): string | undefined => firstReads.get(plan)?.get(path);
+
 export interface PreflightOptions {
   verify: boolean;
   signal: AbortSignal;
@@ -56,6 +60,8 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
         integrity.push(`${entry.path}: missing`);
         continue;
       }
+      if (!firstReads.has(plan)) firstReads.set(plan, new Map());
+      firstReads.get(plan)!.set(entry.path, r.sha256);
       if (o.verify && (r.size !== entry.size || r.sha256 !== entry.sha256)) integrity.push(`${entry.path}: ${r.size} bytes sha256 ${r.sha256.slice(0, 12)}…, the manifest says ${entry.size} bytes sha256 ${entry.sha256.slice(0, 12)}…`);
       // A damaged archive cannot be checked to its end, and tar might skip ahead to unchecked entries: always refused.
       if (r.damaged) damaged.push(`${entry.path}: ${r.damaged}`);

@@ -2,17 +2,19 @@
 // (and started). Anything half-made by a failed or skipped item is removed again, so what is left
 // on the engine is either restored whole or not there.
 import type Docker from 'dockerode';
+import { dockerError } from '../docker/errors.js';
 import { BbackupError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { rel } from '../store/layout.js';
 import type { ContainerItem } from '../store/manifest.js';
-import { createContainer, dockerError, removeContainer, startContainer } from './container.js';
+import { createContainer, removeContainer, startContainer } from './container.js';
 import type { ContainerInspect, NetworkInspect } from './inspect-types.js';
-import { progressReporter } from './job-control.js';
+import { byteCounter } from '../jobs/progress.js';
 import { buildNetworkSpec } from './network.js';
+import { containerPrivileges, networkPrivileges } from './privileges.js';
 import { readJson, unwrap } from './plan.js';
 import { usedNetworks, usedVolumes } from './plan-build.js';
-import { archiveEntry, volumeItem } from './preflight.js';
+import { archiveEntry, checkedSha256, volumeItem } from './preflight.js';
 import { renameLookup, renamed } from './renames.js';
 import type { PlanItem, RestorePlan, RestoreRequest, VolumeMode } from './types.js';
 import { chooseMode, fillVolume, sourcePath } from './volume.js';
@@ -56,30 +58,30 @@ export async function runItem(item: PlanItem, ctx: RunContext & { signal: AbortS
 
 async function restoreNetwork(item: PlanItem, ctx: RunContext): Promise<void> {
   const { docker } = ctx;
-  if (item.action === 'replace') await docker.getNetwork(item.target).remove().catch((err) => { throw dockerError(`could not remove network ${item.target}`, err); });
+  if (item.action === 'replace') await docker.getNetwork(item.target).remove().catch((err) => { throw dockerError(err, `could not remove network ${item.target}`); });
   const saved = unwrap(await readJson<NetworkInspect | NetworkInspect[]>(ctx.plan.backupDir, rel.network(item.source), `network ${item.source}`));
+  assertNoNewPrivileges(item, networkPrivileges(saved));
   const spec = buildNetworkSpec(saved, item.target, new Map());
   if (!item.network?.fixedSubnet) delete (spec.create.IPAM as { Config?: unknown }).Config;
-  await docker.createNetwork(spec.create as unknown as Docker.NetworkCreateOptions).catch((err) => { throw dockerError(`could not create network ${item.target}`, err); });
+  await docker.createNetwork(spec.create as unknown as Docker.NetworkCreateOptions).catch((err) => { throw dockerError(err, `could not create network ${item.target}`); });
   ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: `network ${item.target}`, bytes: 0, detail: item.network?.fixedSubnet ? 'subnet kept' : 'subnet chosen by the engine' });
 }
 
 async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSignal }): Promise<void> {
   const { docker } = ctx;
   const v = volumeItem(ctx.plan, item.source);
-  if (item.action === 'replace') await docker.getVolume(item.target).remove().catch((err) => { throw dockerError(`could not remove volume ${item.target}`, err); });
-  await docker.createVolume({ Name: item.target, Driver: v.driver || 'local', DriverOpts: v.options ?? {}, Labels: v.labels ?? {} }).catch((err) => { throw dockerError(`could not create volume ${item.target}`, err); });
+  if (item.action === 'replace') await docker.getVolume(item.target).remove().catch((err) => { throw dockerError(err, `could not remove volume ${item.target}`); });
+  await docker.createVolume({ Name: item.target, Driver: v.driver || 'local', DriverOpts: v.options ?? {}, Labels: v.labels ?? {} }).catch((err) => { throw dockerError(err, `could not create volume ${item.target}`); });
   const name = `volume ${item.target}`;
   if (item.dumpFills) return void ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: `empty, for the dump of container ${item.dumpFills}` });
-  const progress = progressReporter(ctx.emit, ctx.jobId, name, v.bytes || undefined);
+  const progress = byteCounter(ctx.emit, ctx.jobId, name, v.bytes || undefined);
   try {
     const { Mountpoint } = (await docker.getVolume(item.target).inspect()) as { Mountpoint?: string };
     const mode = await chooseMode(ctx.volumeMode, ctx.localEngine, Mountpoint);
     if (mode !== 'host') await ctx.ensureWorker();
     const relPath = v.format === 'tree' ? rel.volumeTree(v.name) : archiveEntry(v)?.path;
     if (!relPath) throw new BbackupError('INTEGRITY', `volume ${v.name}: the manifest lists no archive file`);
-    await fillVolume({ docker, item: v, source: sourcePath(ctx.plan.backupDir, relPath), volume: item.target, mode, workerImage: ctx.workerImage, helperLabels: ctx.helperLabels, signal: ctx.signal, onBytes: progress.add }, Mountpoint);
-    progress.flush();
+    await fillVolume({ docker, item: v, source: sourcePath(ctx.plan.backupDir, relPath), volume: item.target, mode, workerImage: ctx.workerImage, helperLabels: ctx.helperLabels, signal: ctx.signal, onBytes: progress.add, checkedSha256: checkedSha256(ctx.plan, relPath) }, Mountpoint);
     ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: progress.bytes, detail: `${v.format}, ${mode}` });
   } catch (err) {
     // A half-filled volume must not look restored.
@@ -93,6 +95,8 @@ async function restoreContainer(item: PlanItem, ctx: RunContext & { signal: Abor
   if (item.action === 'replace') await removeContainer(docker, item.target); // normally gone already (restore-job)
   const inspect = await savedInspect(ctx, item.source);
   const idToName = new Map(plan.manifest.items.filter((i): i is ContainerItem => i.kind === 'container').map((c) => [c.id, c.name]));
+  const restored = new Set(plan.items.filter((i) => i.kind === 'container').map((i) => i.source));
+  assertNoNewPrivileges(item, containerPrivileges(inspect, { restored, idToName }));
   const dropStaticIp = new Map<string, string>();
   for (const n of usedNetworks(inspect)) {
     const target = renamed(plan.renames, 'network', n);
@@ -115,6 +119,17 @@ async function restoreContainer(item: PlanItem, ctx: RunContext & { signal: Abor
   }
   if (item.container!.start) await startContainer(docker, created.id, item.target);
   ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: item.container!.start ? 'created and started' : 'created' });
+}
+
+/**
+ * The definition is read again here: if it was changed after the plan was shown (and accepted),
+ * anything it now needs beyond what the plan listed is refused.
+ */
+function assertNoNewPrivileges(item: PlanItem, now: string[]): void {
+  const added = now.filter((p) => !item.privileges.includes(p));
+  if (added.length > 0) {
+    throw new BbackupError('INTEGRITY', `${item.kind} ${item.target} not created: its saved definition changed after the plan was made and now also needs: ${added.join('; ')}`, { privileges: added });
+  }
 }
 
 /** The first volume or network this container needs that failed to restore. */

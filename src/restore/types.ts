@@ -34,6 +34,12 @@ export interface RestoreRequest {
   dump?: boolean;
   /** seconds to wait for a restored database server to accept connections (default 300) */
   dumpWait?: number;
+  /**
+   * Privileges the operator accepted (src/restore/privileges.ts): true = whatever the plan lists
+   * (--allow-privileged); a list = exactly these plan lines (what the TUI showed and was confirmed);
+   * false or absent = none, so a plan that needs any is refused.
+   */
+  allowPrivileged?: boolean | readonly string[];
 }
 
 /**
@@ -60,6 +66,8 @@ export interface PlanItem {
   detail: string;
   /** bytes of volume data to write (0 for the rest) */
   bytes: number;
+  /** what creating it grants on the host (privileged mode, host paths, capabilities, ...); [] for none */
+  privileges: string[];
   container?: { image: string; imageRef: string; start: boolean };
   /** container: its database dump is loaded (src/dump/restore-plan.ts) */
   dump?: PlannedLoad;
@@ -88,6 +96,16 @@ export interface RestorePlan {
   missingImages: PlanProblem[];
   /** warnings that do not stop the restore */
   warnings: string[];
+}
+
+/** One line per privilege, "container web: capability NET_ADMIN": what the operator must accept. */
+export const privilegeLines = (plan: Pick<RestorePlan, 'items'>): string[] => plan.items.flatMap((i) => i.privileges.map((p) => `${i.kind} ${i.target}: ${p}`));
+
+/** Whether every privilege the plan needs was accepted. */
+export function privilegesAccepted(plan: Pick<RestorePlan, 'items'>, allow: RestoreRequest['allowPrivileged']): boolean {
+  if (allow === true) return true;
+  const accepted: readonly string[] = typeof allow === 'object' ? allow : [];
+  return privilegeLines(plan).every((l) => accepted.includes(l));
 }
 
 export const itemKey = (kind: RestoreKind, name: string): string => `${kind}:${name}`;

@@ -2,17 +2,18 @@
 //   host   - rsync / GNU tar on this machine straight into the volume's Mountpoint (fastest)
 //   worker - the same tools inside a helper container that mounts the volume and the backup
 //   stream - the engine's archive API (putArchive) on a created helper; works for remote engines
-// Archives are only extracted after checkArchive() passed every entry.
-import { createReadStream } from 'node:fs';
+// Archives are only extracted after checkArchive() passed every entry, and then through the same
+// scanner as a gate (checkedTar): in every mode tar or the engine reads the approved stream from
+// here, never the file itself, and a second read that differs from the first fails the restore.
 import { access, constants } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { execa, type Result, type ResultPromise } from 'execa';
 import { BbackupError, lastLines } from '../errors.js';
 import type { VolumeItem } from '../store/manifest.js';
-import { compressionOf, decompressor } from './archive-check.js';
-import { putIntoHelper, runHelper } from './helper.js';
+import { checkedTar, compressionOf } from './archive-check.js';
+import { pipeIntoHelper, putIntoHelper, runHelper } from './helper.js';
 import type { VolumeMode } from './types.js';
 
 export interface FillOptions {
@@ -27,6 +28,8 @@ export interface FillOptions {
   helperLabels?: Record<string, string>;
   signal: AbortSignal;
   onBytes: (bytes: number) => void;
+  /** archives: sha256 of the file when the preflight checked it; the extraction read must match */
+  checkedSha256?: string;
 }
 
 // -H hard links, -A ACLs, -X xattrs, -S sparse; numeric ids because the host's user names mean
@@ -35,6 +38,9 @@ export interface FillOptions {
 // symlink or fifo with the time of the restore when it was saved in the same second (verified).
 const RSYNC = ['-aHAXS', '--numeric-ids', '--modify-window=-1', '--no-devices', '--info=progress2', '--no-inc-recursive'];
 const TAR_X = ['-x', '-f', '-', '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '--same-permissions', '--same-owner'];
+// The C locale makes GNU tar's charset conversion of pax names the identity: it writes exactly the
+// bytes the scanner judged (src/archive/tar-header.ts).
+const TAR_ENV = { LC_ALL: 'C' };
 
 /** host when the Mountpoint is writable here, else worker; stream for engines on other machines. */
 export async function chooseMode(wanted: VolumeMode, localEngine: boolean, mountpoint: string | undefined): Promise<Exclude<VolumeMode, 'auto'>> {
@@ -64,7 +70,7 @@ async function rsyncWorker(o: FillOptions): Promise<void> {
   await runHelper(o.docker, {
     image: o.workerImage,
     labels: o.helperLabels,
-    binds: [`${o.source}:/backup:ro`, `${o.volume}:/target`],
+    mounts: [{ type: 'bind', source: o.source, target: '/backup', readOnly: true }, { type: 'volume', source: o.volume, target: '/target' }],
     cmd: ['/usr/bin/rsync', ...RSYNC.filter((a) => !a.startsWith('--info')), '/backup/', '/target/'],
   }, o.signal);
   o.onBytes(o.item.bytes);
@@ -72,52 +78,52 @@ async function rsyncWorker(o: FillOptions): Promise<void> {
 
 async function untarHost(o: FillOptions, mountpoint: string): Promise<void> {
   const p = archiveTar(o);
-  const tar = execa('tar', [...TAR_X, '-C', mountpoint], { input: p.stream, cancelSignal: o.signal, forceKillAfterDelay: 3000, reject: false, stderr: 'pipe' });
-  await firstFailure([settle(tar, 'tar', o.volume), p.done]);
+  const tar = execa('tar', [...TAR_X, '-C', mountpoint], { input: p.stream, env: TAR_ENV, cancelSignal: o.signal, forceKillAfterDelay: 3000, reject: false, stderr: 'pipe' });
+  // the archive's own failure (a refused entry, a changed file) says more than tar's "unexpected EOF"
+  await firstFailure([p.done, settle(tar, 'tar', o.volume).finally(p.consumerExited)]);
 }
 
 async function untarWorker(o: FillOptions): Promise<void> {
-  const method = o.item.compression ?? compressionOf(o.source);
-  const program = method === 'zstd' ? ['--use-compress-program=/usr/bin/zstd'] : method === 'gzip' ? ['--use-compress-program=/bin/gzip'] : [];
-  await runHelper(o.docker, {
+  const p = archiveTar(o);
+  const run = pipeIntoHelper(o.docker, {
     image: o.workerImage,
     labels: o.helperLabels,
-    binds: [`${dirname(o.source)}:/backup:ro`, `${o.volume}:/target`],
-    cmd: ['/bin/tar', ...TAR_X.filter((a) => a !== '-f' && a !== '-'), '-f', `/backup/${basename(o.source)}`, ...program, '-C', '/target'],
-  }, o.signal);
-  o.onBytes(o.item.bytes);
+    mounts: [{ type: 'volume', source: o.volume, target: '/target' }],
+    cmd: ['/bin/tar', ...TAR_X, '-C', '/target'],
+    env: Object.entries(TAR_ENV).map(([k, v]) => `${k}=${v}`),
+  }, p.stream, o.signal);
+  await firstFailure([p.done, run.finally(p.consumerExited)]);
 }
 
 /** The tar the engine extracts: the archive decompressed here, or the tree packed here. */
 interface Producer {
   stream: Readable;
   done: Promise<void>;
+  consumerExited: () => void;
+  /** its failure is reported before the consumer's (an archive's refusal), or after (tar's EPIPE) */
+  producerFirst: boolean;
 }
 
-/** The archive as a plain tar stream, counted in tar bytes (close to the volume's logical bytes). */
+/** The archive as the gate's approved tar stream, counted in tar bytes (close to the volume's logical bytes). */
 function archiveTar(o: FillOptions): Producer {
-  const file = createReadStream(o.source, { highWaterMark: 1 << 20, signal: o.signal });
-  const argv = decompressor(o.item.compression ?? compressionOf(o.source));
-  if (!argv) {
-    const stream = file.pipe(counter(o.onBytes));
-    file.on('error', (err) => stream.destroy(err));
-    return { stream, done: Promise.resolve() };
-  }
-  const child = execa(argv[0]!, argv.slice(1), { input: file, cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false } });
-  // execa drops unbuffered output nobody reads yet: attach the consumer now, not when tar/putArchive is ready.
-  return { stream: (child.stdout as Readable).pipe(counter(o.onBytes)), done: settle(child, argv[0]!, o.volume) };
+  const method = o.item.compression ?? compressionOf(o.source);
+  const p = checkedTar(o.source, { method, sha256: o.checkedSha256, signal: o.signal, what: `the archive of volume ${o.item.name}` });
+  const stream = p.stream.pipe(counter(o.onBytes));
+  p.stream.on('error', (err) => stream.destroy(err));
+  return { stream, done: p.done, consumerExited: p.consumerExited, producerFirst: true };
 }
 
 function tarTree(o: FillOptions): Producer {
   const child = execa('tar', ['-C', o.source, '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '--sparse', '--format=posix', '-cf', '-', '.'], {
     cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false },
   });
-  return { stream: (child.stdout as Readable).pipe(counter(o.onBytes)), done: settle(child, 'tar', o.volume) };
+  return { stream: (child.stdout as Readable).pipe(counter(o.onBytes)), done: settle(child, 'tar', o.volume), consumerExited: () => undefined, producerFirst: false };
 }
 
 async function putStream(o: FillOptions, p: Producer): Promise<void> {
-  const put = putIntoHelper(o.docker, { image: o.workerImage, labels: o.helperLabels, binds: [`${o.volume}:/target`] }, '/target', p.stream);
-  await firstFailure([put, p.done]);
+  const put = putIntoHelper(o.docker, { image: o.workerImage, labels: o.helperLabels, mounts: [{ type: 'volume', source: o.volume, target: '/target' }] }, '/target', p.stream);
+  const consumer = put.finally(p.consumerExited);
+  await firstFailure(p.producerFirst ? [p.done, consumer] : [consumer, p.done]);
 }
 
 /** Wait for all; throw the first failure in the given order (the consumer's error says more than EPIPE). */

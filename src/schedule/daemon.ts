@@ -8,6 +8,7 @@ import type { Config, ScheduleConfig } from '../config/schema.js';
 import { BbackupError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { RunStatus } from '../notify/report.js';
+import { currentRun } from '../process-identity.js';
 import { missedRuns, scheduleProblems, type Missed } from './cron.js';
 import { patchSchedule, readState, updateState } from './state.js';
 
@@ -54,7 +55,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   if (problems.length > 0) throw new BbackupError('CONFIG_INVALID', problems.join('\n'), { problems });
   await reportMissed(opts, schedules);
   const started = new Date().toISOString();
-  const beat = () => updateState(opts.statePath, (st) => (st.daemon = { pid: process.pid, started, lastSeen: new Date().toISOString() }));
+  const beat = () => updateState(opts.statePath, (st) => (st.daemon = { pid: process.pid, started, lastSeen: new Date().toISOString(), run: currentRun() }));
   await beat();
   const heartbeat = setInterval(() => void beat().catch((err) => log.warn(`cannot write ${opts.statePath}: ${describeError(err)}`)), opts.heartbeatMs ?? 30_000);
 

@@ -2,7 +2,8 @@
 // its last run, as plain data from the config and the state file.
 import type { Config } from '../config/schema.js';
 import { nextRuns } from './cron.js';
-import { isProcessAlive, readState, statePathFor, type ScheduleRunState } from './state.js';
+import { currentRun } from '../process-identity.js';
+import { isDaemonAlive, readState, statePathFor, type ScheduleRunState } from './state.js';
 
 export interface ScheduleRow {
   name: string;
@@ -41,5 +42,5 @@ export async function scheduleOverview(config: Config, opts: { next?: number; no
       inProgress: last.lastStart !== undefined && last.lastEnd === undefined,
     };
   });
-  return { statePath, daemon: state.daemon ? { ...state.daemon, alive: isProcessAlive(state.daemon.pid) } : null, schedules };
+  return { statePath, daemon: state.daemon ? { ...state.daemon, alive: isDaemonAlive(state.daemon, currentRun().hostname) } : null, schedules };
 }

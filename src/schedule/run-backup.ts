@@ -5,7 +5,7 @@
 import type { BackupHooks, BackupRequest, BackupValue } from '../backup/types.js';
 import type { Config, ScheduleConfig } from '../config/schema.js';
 import { isLocalEngine, type DockerConnection } from '../docker/client.js';
-import { BbackupError, describeError, exitCodeFor, type ErrorCode } from '../errors.js';
+import { BbackupError, describeError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { createConsistency, type Consistency } from '../hooks/consistency.js';
 import { journalPathFor, recoverStopped, stoppedJournal } from '../hooks/stopped-journal.js';
@@ -104,14 +104,13 @@ class SetupFailure extends BbackupError {
     readonly result: JobResult<BackupValue>,
     readonly outcome: RunOutcome,
   ) {
-    const code = result.errors[0]?.code;
-    super(code && exitCodeFor(code as ErrorCode) !== undefined ? (code as ErrorCode) : 'DOCKER_FAILED', result.errors.map((e) => e.message).join('; ') || 'the backup could not start');
+    super(result.errors[0]?.code ?? 'DOCKER_FAILED', result.errors.map((e) => e.message).join('; ') || 'the backup could not start');
   }
 }
 
 /** The backup request a schedule stands for. Two schedules on one host wait for each other's lock. */
-export function scheduleRequest(s: ScheduleConfig): BackupRequest {
-  return { containers: s.containers, backupSet: s.backup_set, scope: s.scope, remotes: s.remotes, wait: true };
+export function scheduleRequest(s: ScheduleConfig, name: string): BackupRequest {
+  return { containers: s.containers, backupSet: s.backup_set, scope: s.scope, remotes: s.remotes, wait: true, schedule: name };
 }
 
 /** Operations around a backup the caller runs itself (`bbackup backup`, the TUI). */
@@ -131,6 +130,7 @@ export async function beginOperatedBackup(o: { config: Config; docker: DockerCon
   const run = await beginRun({ config: o.config, host, storeDir: hostDir(o.config.backup.store, host), logger: o.logger, emit: o.emit, signal: o.signal });
   if (run.preError !== undefined) {
     await run.finish(undefined, run.preError);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the pre-hook's own error, rethrown as it came
     throw run.preError;
   }
   const consistency = await prepareConsistency(o.config, o.docker, o.emit, o.signal);

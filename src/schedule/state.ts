@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { expandHome } from '../config/locate.js';
 import type { Config } from '../config/schema.js';
 import type { RunStatus } from '../notify/report.js';
+import { parseRunIdentity, runLiveness, type RunIdentity } from '../process-identity.js';
 
 export const STATE_FILE = '.schedule-state.json';
 
@@ -28,7 +29,8 @@ export interface ScheduleRunState {
 
 export interface ScheduleState {
   version: 1;
-  daemon?: { pid: number; started: string; lastSeen: string };
+  /** run: the daemon's identity (absent in files written by older versions) */
+  daemon?: { pid: number; started: string; lastSeen: string; run?: RunIdentity };
   schedules: Record<string, ScheduleRunState>;
 }
 
@@ -72,4 +74,10 @@ export function patchSchedule(path: string, name: string, patch: (s: ScheduleRun
   });
 }
 
-export { isPidAlive as isProcessAlive } from '../pid.js';
+/** Is the daemon that wrote the state alive? By its identity (a recycled pid never passes); an
+ * older file without one: its pid exists and it was seen within the last two heartbeats. */
+export function isDaemonAlive(d: NonNullable<ScheduleState['daemon']>, hostname: string, now = Date.now(), heartbeatMs = 30_000): boolean {
+  const run = parseRunIdentity(d.run);
+  if (run) return runLiveness(run) === 'alive';
+  return runLiveness({ pid: d.pid, hostname }) === 'unknown' && now - Date.parse(d.lastSeen) <= 2 * heartbeatMs;
+}

@@ -4,18 +4,19 @@ import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BbackupError } from '../errors.js';
 import { backupIdFor, PARTIAL_SUFFIX } from './layout.js';
+import { PRIVATE_DIR } from './private.js';
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 
 export async function allocateBackup(hostFolder: string, now: Date): Promise<{ id: string; partial: string }> {
-  await mkdir(hostFolder, { recursive: true });
+  await mkdir(hostFolder, { recursive: true, mode: PRIVATE_DIR });
   const base = backupIdFor(now);
   for (let n = 1; n < 1000; n++) {
     const id = n === 1 ? base : `${base}-${n}`;
     if (await exists(join(hostFolder, id))) continue;
     const partial = join(hostFolder, id + PARTIAL_SUFFIX);
     try {
-      await mkdir(partial);
+      await mkdir(partial, { mode: PRIVATE_DIR }); // renamed to the backup: private from the start
       return { id, partial };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

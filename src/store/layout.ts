@@ -16,13 +16,24 @@ export const BACKUP_ID_RE = /^\d{8}T\d{6}Z(-\d+)?$/;
  */
 export function safeSegment(name: string): string {
   if (name.length === 0) throw new BbackupError('USAGE', 'empty name cannot become a path');
-  const encoded = name.replace(/[^A-Za-z0-9_.-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  // UTF-8 bytes, so decodeURIComponent is the exact inverse (a bare char code was not, past ASCII)
+  const encoded = name.replace(/[^A-Za-z0-9_.-]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
   if (encoded === '.' || encoded === '..') return encoded.replace(/\./g, '%2e');
   return encoded;
 }
 
+/** Throws URIError for a segment that is not valid percent-encoding (a folder bbackup did not make). */
 export function fromSafeSegment(segment: string): string {
   return decodeURIComponent(segment);
+}
+
+/** Exactly what safeSegment produces for some name: no "..", no "/", canonical escapes. */
+export function isSafeSegment(segment: string): boolean {
+  try {
+    return segment.length > 0 && safeSegment(fromSafeSegment(segment)) === segment;
+  } catch {
+    return false;
+  }
 }
 
 export const hostDir = (store: string, host: string): string => join(store, safeSegment(host));

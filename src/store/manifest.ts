@@ -55,13 +55,17 @@ export interface VolumeItem {
   files: FileEntry[];
   /** archive only: compression of the archive */
   compression?: CompressionMethod;
+  /** device nodes in the volume that were left out (README "Device nodes"); absent = none */
+  skippedDevices?: number;
+  /** the first few of them, relative to the volume root */
+  skippedDevicePaths?: string[];
 }
 
 /** One line of a tree index: every entry of the volume with its metadata. */
 export interface IndexEntry {
   /** path inside the volume, POSIX, no leading slash; "" is the volume root */
   p: string;
-  /** f file, d dir, l symlink, o other (fifo, socket, device) */
+  /** f file, d dir, l symlink, o other (fifo, socket; never a device node) */
   t: 'f' | 'd' | 'l' | 'o';
   mode: number;
   uid: number;
@@ -119,6 +123,8 @@ export interface Manifest {
   /** complete: every planned item stored; partial: some failed or were skipped (listed in errors) */
   status: 'complete' | 'partial';
   scope: { containers: boolean; volumes: boolean; networks: boolean; backupSet?: string };
+  /** retention group: how the backup was chosen (store/retention-group.ts); older manifests lack it, rotation derives one */
+  group?: string;
   compression: { method: CompressionMethod; level: number };
   /** newest earlier backup used as the incremental parent, if any */
   parent?: string;

@@ -1,8 +1,13 @@
-// Retention planner: pure, no filesystem. restic's rule: each keep rule (last, daily, weekly,
-// monthly, yearly) keeps the newest backup in each of its N most recent periods that have one; a
-// backup is kept when any rule keeps it. Then a storage quota removes the oldest remaining
-// backups until the store fits, where a file shared by several backups (hard links) counts once.
-// The newest complete backup is never removed. Periods are UTC, like backup ids.
+// Retention planner: pure, no filesystem. Backups are planned per group (store/retention-group.ts:
+// backups that hold the same things), so a run of other things never pushes a backup out.
+// Within a group, restic's rule: each keep rule (last, daily, weekly, monthly, yearly) keeps one
+// backup in each of its N most recent periods that have one; a backup is kept when any rule keeps
+// it. Two changes to restic: in a period a complete backup wins over a partial one (a partial one
+// is kept only for a period without a complete backup), and nothing younger than keep_within is
+// removed by the rules. Each group always keeps the backup it would restore from: its newest
+// complete backup (its newest at all when none is complete). Then a storage quota removes the
+// oldest kept backups, whatever their group, until the store fits, but never such a group's
+// newest; a file shared by several backups (hard links) counts once. Periods are UTC, like ids.
 import { compareIds } from './catalog.js';
 
 export interface RetentionPolicy {
@@ -11,6 +16,10 @@ export interface RetentionPolicy {
   weekly: number;
   monthly: number;
   yearly: number;
+  /** nothing younger than this (ms, relative to now) is removed by the rules; 0/undefined = off */
+  keepWithinMs?: number;
+  /** how reasons name keep_within ("24h"); default: hours */
+  keepWithinLabel?: string;
   /** 0 or undefined: no quota */
   maxBytes?: number;
 }
@@ -20,6 +29,12 @@ export interface RetentionCandidate {
   time: Date;
   /** status complete (a backup with failed items, or a damaged one, is not) */
   complete: boolean;
+  /** the group's identity; backups compete only within a group */
+  group: string;
+  /** how the group is shown (default: group) */
+  groupLabel?: string;
+  /** said first among the reasons (e.g. why the group or status is unknown) */
+  note?: string;
   /**
    * What the backup occupies, by object: an inode key ("dev:ino") locally, a file key on a
    * remote. An object listed by several backups is counted once. Needed only with a quota.
@@ -29,6 +44,9 @@ export interface RetentionCandidate {
 
 export interface RetentionDecision {
   id: string;
+  /** the group as shown */
+  group: string;
+  complete: boolean;
   keep: boolean;
   reasons: string[];
 }
@@ -37,14 +55,24 @@ export interface RetentionPlan {
   /** newest first */
   decisions: RetentionDecision[];
   remove: string[];
-  /** with a quota: bytes of all candidates, and of what is kept */
+  /** with a quota: bytes of all candidates and leftovers, and of what is kept (leftovers included) */
   bytesBefore?: number;
   bytesAfter?: number;
-  /** the quota could not be met without removing the newest complete backup */
+  /** bytes of leftover folders (not backups, not removed here) counted in the totals */
+  leftoverBytes?: number;
+  /** the quota could not be met without removing a group's newest complete backup */
   overQuota?: boolean;
 }
 
-type Rule = { name: keyof Omit<RetentionPolicy, 'maxBytes'>; period: (t: Date, id: string) => string };
+export interface PlanOptions {
+  /** the moment keep_within counts back from (default: now) */
+  now?: Date;
+  /** objects of leftover folders (.removing-*, .pull-*): counted in the quota, never freed by it */
+  leftovers?: ReadonlyMap<string, number>;
+}
+
+type RuleName = 'last' | 'daily' | 'weekly' | 'monthly' | 'yearly';
+type Rule = { name: RuleName; unit: string; period: (t: Date, id: string) => string };
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -59,75 +87,108 @@ export function isoWeek(t: Date): string {
 }
 
 const RULES: Rule[] = [
-  { name: 'last', period: (_t, id) => id },
-  { name: 'daily', period: (t) => `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}` },
-  { name: 'weekly', period: isoWeek },
-  { name: 'monthly', period: (t) => `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}` },
-  { name: 'yearly', period: (t) => String(t.getUTCFullYear()) },
+  { name: 'last', unit: 'backup', period: (_t, id) => id },
+  { name: 'daily', unit: 'day', period: (t) => `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}` },
+  { name: 'weekly', unit: 'week', period: isoWeek },
+  { name: 'monthly', unit: 'month', period: (t) => `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}` },
+  { name: 'yearly', unit: 'year', period: (t) => String(t.getUTCFullYear()) },
 ];
 
+/** Any count rule set? keep_within alone decides nothing: with every count at 0 all is kept. */
 export function hasKeepRules(p: RetentionPolicy): boolean {
   return RULES.some((r) => p[r.name] > 0);
 }
 
-export function planRetention(candidates: readonly RetentionCandidate[], policy: RetentionPolicy): RetentionPlan {
+/** The backup a group would restore from: its newest complete one, else its newest. */
+const anchorOf = (group: readonly RetentionCandidate[]) => group.find((c) => c.complete) ?? group[0]!;
+
+export function planRetention(candidates: readonly RetentionCandidate[], policy: RetentionPolicy, o: PlanOptions = {}): RetentionPlan {
+  const now = (o.now ?? new Date()).getTime();
   const list = [...candidates].sort((a, b) => compareIds(b.id, a.id));
-  const reasons = new Map<string, string[]>(list.map((c) => [c.id, []]));
+  const reasons = new Map<string, string[]>(list.map((c) => [c.id, c.note ? [c.note] : []]));
   const kept = new Set<string>();
-  if (!hasKeepRules(policy)) {
-    for (const c of list) {
-      kept.add(c.id);
-      reasons.get(c.id)!.push('no keep rules set');
+  const keep = (c: RetentionCandidate, why: string) => {
+    kept.add(c.id);
+    reasons.get(c.id)!.push(why);
+  };
+  const groups = new Map<string, RetentionCandidate[]>();
+  for (const c of list) (groups.get(c.group) ?? groups.set(c.group, []).get(c.group)!).push(c);
+  const anchors = new Set<string>();
+  /** why a partial backup lost its period to a complete one (finest rule first) */
+  const beaten = new Map<string, string>();
+
+  for (const group of groups.values()) {
+    if (!hasKeepRules(policy)) for (const c of group) keep(c, 'no keep rules set');
+    const within = policy.keepWithinMs ?? 0;
+    if (within > 0) {
+      const label = policy.keepWithinLabel ?? `${Math.round(within / 3_600_000)}h`;
+      for (const c of group) if (now - c.time.getTime() < within) keep(c, `within ${label}`);
     }
-  }
-  for (const rule of RULES) {
-    let left = policy[rule.name];
-    let lastPeriod: string | undefined;
-    for (const c of list) {
-      if (left <= 0) break;
-      const period = rule.period(c.time, c.id);
-      if (period === lastPeriod) continue;
-      lastPeriod = period;
-      left--;
-      kept.add(c.id);
-      reasons.get(c.id)!.push(rule.name === 'last' ? 'last' : `${rule.name} ${period}`);
+    for (const rule of RULES) {
+      const n = policy[rule.name];
+      if (n <= 0) continue;
+      // periods newest first, each with its backups newest first
+      const periods = new Map<string, RetentionCandidate[]>();
+      for (const c of group) {
+        const p = rule.period(c.time, c.id);
+        (periods.get(p) ?? periods.set(p, []).get(p)!).push(c);
+      }
+      for (const [period, members] of [...periods].slice(0, n)) {
+        const winner = rule.name === 'last' ? members[0]! : (members.find((m) => m.complete) ?? members[0]!);
+        keep(winner, rule.name === 'last' ? 'last' : `${rule.name} ${period}`);
+        const restics = members[0]!;
+        if (restics !== winner && !beaten.has(restics.id)) beaten.set(restics.id, `partial: ${rule.unit} has a complete backup`);
+      }
     }
+    const anchor = anchorOf(group);
+    anchors.add(anchor.id);
+    if (!kept.has(anchor.id)) keep(anchor, anchor.complete ? 'newest complete of group' : 'newest of group (none complete)');
   }
-  // Never the newest complete backup (nor, when none is complete, the newest at all).
-  const protectedId = (list.find((c) => c.complete) ?? list[0])?.id;
-  if (protectedId !== undefined && !kept.has(protectedId)) {
-    kept.add(protectedId);
-    reasons.get(protectedId)!.push(list.find((c) => c.complete) ? 'newest complete backup' : 'newest backup');
-  }
-  for (const c of list) if (!kept.has(c.id)) reasons.get(c.id)!.push('no keep rule matches');
+  for (const c of list) if (!kept.has(c.id)) reasons.get(c.id)!.push(beaten.get(c.id) ?? 'no keep rule matches');
 
   const plan: RetentionPlan = { decisions: [], remove: [] };
-  if (policy.maxBytes && policy.maxBytes > 0) applyQuota(list, kept, reasons, policy.maxBytes, plan);
-  plan.decisions = list.map((c) => ({ id: c.id, keep: kept.has(c.id), reasons: reasons.get(c.id)! }));
+  if (policy.maxBytes && policy.maxBytes > 0) applyQuota({ list, kept, anchors, reasons, max: policy.maxBytes, leftovers: o.leftovers, plan });
+  plan.decisions = list.map((c) => ({ id: c.id, group: c.groupLabel ?? c.group, complete: c.complete, keep: kept.has(c.id), reasons: reasons.get(c.id)! }));
   plan.remove = plan.decisions.filter((d) => !d.keep).map((d) => d.id);
   return plan;
 }
 
-function applyQuota(list: RetentionCandidate[], kept: Set<string>, reasons: Map<string, string[]>, max: number, plan: RetentionPlan): void {
+interface QuotaEnv {
+  list: RetentionCandidate[];
+  kept: Set<string>;
+  /** each group's newest complete backup (newest at all when none is complete): never removed */
+  anchors: ReadonlySet<string>;
+  reasons: Map<string, string[]>;
+  max: number;
+  leftovers?: ReadonlyMap<string, number>;
+  plan: RetentionPlan;
+}
+
+function applyQuota({ list, kept, anchors, reasons, max, leftovers, plan }: QuotaEnv): void {
   const refs = new Map<string, { size: number; count: number }>();
-  const add = (c: RetentionCandidate) => {
-    for (const [k, size] of c.objects ?? []) {
+  const add = (objects: ReadonlyMap<string, number> | undefined, weight: number) => {
+    for (const [k, size] of objects ?? []) {
       const r = refs.get(k);
-      if (r) r.count++;
-      else refs.set(k, { size, count: 1 });
+      if (r) r.count += weight;
+      else refs.set(k, { size, count: weight });
     }
   };
-  let all = 0;
-  const seen = new Set<string>();
-  for (const c of list) for (const [k, size] of c.objects ?? []) if (!seen.has(k) && seen.add(k)) all += size;
-  plan.bytesBefore = all;
-  for (const c of list) if (kept.has(c.id)) add(c);
+  const sum = (maps: (ReadonlyMap<string, number> | undefined)[]) => {
+    const seen = new Map<string, number>();
+    for (const m of maps) for (const [k, size] of m ?? []) seen.set(k, size);
+    return [...seen.values()].reduce((a, b) => a + b, 0);
+  };
+  plan.bytesBefore = sum([...list.map((c) => c.objects), leftovers]);
+  plan.leftoverBytes = sum([leftovers]);
+  // A leftover's objects are never freed here (another run cleans the folder), even when a
+  // removed backup shared them: the weight keeps their count above zero.
+  add(leftovers, Number.POSITIVE_INFINITY);
+  for (const c of list) if (kept.has(c.id)) add(c.objects, 1);
   let total = [...refs.values()].reduce((a, r) => a + r.size, 0);
-  const protectedId = (list.find((c) => c.complete) ?? list[0])?.id;
-  const fmt = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
+  const fmt = (n: number) => (n >= 1e7 || n === 0 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(2)} MB`);
   for (const c of [...list].reverse()) {
     if (total <= max) break;
-    if (!kept.has(c.id) || c.id === protectedId) continue;
+    if (!kept.has(c.id) || anchors.has(c.id)) continue;
     let freed = 0;
     for (const [k] of c.objects ?? []) {
       const r = refs.get(k)!;

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chown, lchown, link, mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeTreeIndex } from '../../src/backup/tree-index.js';
 import { backupDir, rel } from '../../src/store/layout.js';
 import { MANIFEST_FORMAT, type Manifest } from '../../src/store/manifest.js';
 
@@ -16,6 +17,8 @@ export interface FixtureOptions {
   /** hard-link the volume's big file to this earlier backup's (incremental) */
   linkTo?: string;
   status?: 'complete' | 'partial';
+  /** retention group recorded in the manifest (none: as written before groups existed) */
+  group?: string;
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -43,7 +46,9 @@ export async function makeFixtureBackup(o: FixtureOptions): Promise<{ dir: strin
   await link(join(tree, 'sub', 'a.txt'), join(tree, 'hard'));
   await utimes(join(tree, 'sub', 'a.txt'), 1_700_000_000.123456, 1_700_000_000.123456);
   const bigData = await readFile(big);
-  const index = await put(rel.volumeIndex('data'), Buffer.from(`{"p":"","t":"d","mode":16877,"uid":0,"gid":0,"mtime":"0"}\n`));
+  // the real index of the tree (pull compares an unpacked tree with it, entry by entry)
+  await writeTreeIndex(tree, join(dir, rel.volumeIndex('data')));
+  const index = await put(rel.volumeIndex('data'), await readFile(join(dir, rel.volumeIndex('data'))));
   const meta = await put(rel.metadata('.zst'), randomBytes(1024));
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -54,6 +59,7 @@ export async function makeFixtureBackup(o: FixtureOptions): Promise<{ dir: strin
     tool: { name: 'bbackup', version: 'test' },
     status: o.status ?? 'complete',
     scope: { containers: true, volumes: true, networks: true },
+    ...(o.group ? { group: o.group } : {}),
     compression: { method: 'zstd', level: 3 },
     encrypted: false,
     items: [

@@ -24,14 +24,17 @@ export interface PtyApp {
   bufferType(): string;
   /** true when the last cursor-visibility sequence hid the cursor */
   cursorHidden(): boolean;
+  /** how the first character of `text` on the screen is drawn (undefined when it is not shown) */
+  style(text: string): { bold: boolean; fg: number; palette: boolean } | undefined;
 }
 
-export const KEYS = { enter: '\r', escape: '\x1b', tab: '\t', shiftTab: '\x1b[Z', up: '\x1b[A', down: '\x1b[B', home: '\x1b[H', end: '\x1b[F', space: ' ', ctrlC: '\x03', backspace: '\x7f' } as const;
+export const KEYS = { enter: '\r', escape: '\x1b', tab: '\t', shiftTab: '\x1b[Z', up: '\x1b[A', down: '\x1b[B', home: '\x1b[H', end: '\x1b[F', pageDown: '\x1b[6~', space: ' ', ctrlC: '\x03', backspace: '\x7f' } as const;
 
-export function spawnTui(args: string[], opts: { env?: Record<string, string | undefined>; cols?: number; rows?: number } = {}): PtyApp {
+/** opts.command: another program to run in the terminal (default: bbackup from source), e.g. scripts/demo.sh. */
+export function spawnTui(args: string[], opts: { env?: Record<string, string | undefined>; cols?: number; rows?: number; command?: { file: string; args: string[]; cwd: string } } = {}): PtyApp {
   const cols = opts.cols ?? 120;
   const rows = opts.rows ?? 36;
-  const { file, args: base, cwd } = cliCommand();
+  const { file, args: base, cwd } = opts.command ?? cliCommand();
   const term = new Terminal({ cols, rows, allowProposedApi: true });
   const env = { ...process.env, TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', ...opts.env } as Record<string, string>;
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
@@ -88,6 +91,14 @@ export function spawnTui(args: string[], opts: { env?: Record<string, string | u
     exited,
     bufferType: () => term.buffer.active.type,
     cursorHidden: () => raw.lastIndexOf('\x1b[?25l') > raw.lastIndexOf('\x1b[?25h'),
+    style(text) {
+      const buf = term.buffer.active;
+      const rows = lines();
+      const y = rows.findIndex((l) => l.includes(text));
+      if (y < 0) return undefined;
+      const cell = buf.getLine(buf.viewportY + y)?.getCell(rows[y]!.indexOf(text));
+      return cell ? { bold: cell.isBold() !== 0, fg: cell.getFgColor(), palette: cell.isFgPalette() } : undefined;
+    },
   };
   return app;
 }

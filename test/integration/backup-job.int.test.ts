@@ -113,7 +113,10 @@ describe('backup job', () => {
     const talker = await createTestContainer(docker, 'bk-talk', { Cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; trap "exit 0" TERM; while true; do sleep 1; done'] });
     const net = await createTestNetwork(docker, 'bk-net');
     const onNet = await createTestContainer(docker, 'bk-onnet', { HostConfig: { NetworkMode: net } }, false);
-    await sleep(1500);
+    // wait until the engine holds all 10 lines, however slow the machine
+    for (let text = ''; !(text.includes('out5') && text.includes('err5')); await sleep(100)) {
+      text = String(await docker.getContainer(talker).logs({ stdout: true, stderr: true, follow: false }));
+    }
     // 10 lines were written; stdout and stderr are interleaved by the engine in no fixed order.
     const config = testConfig(store, { logs: { lines: 6 } });
     const { result } = await runBackup({ containers: [talker, onNet] }, config);

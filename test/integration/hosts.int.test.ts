@@ -37,7 +37,7 @@ describe('several hosts', () => {
     const config = await writeConfig(dir, {
       backup: { store },
       hosts: { alpha: { docker_host: ALPHA }, beta: { docker_host: beta.address } },
-      retention: { last: 1, daily: 0, weekly: 0, monthly: 0 },
+      retention: { last: 1, daily: 0, weekly: 0, monthly: 0, keep_within: 0 },
     });
     const run = (args: string[]) => runCli(['-c', config, ...args], { env: { BBACKUP_CONFIG: undefined } });
 

@@ -49,7 +49,7 @@ describe('rotation after real backups', () => {
     expect(before).toHaveLength(4);
     expect(await ids(remote)).toEqual(before);
 
-    const policy = await configFile(join(tmp, 'b.yaml'), { ...base, retention: { last: 2, daily: 0, weekly: 0, monthly: 0 } });
+    const policy = await configFile(join(tmp, 'b.yaml'), { ...base, retention: { last: 2, daily: 0, weekly: 0, monthly: 0, keep_within: 0 } });
     const dry = await policy(['--json', 'rotate', '--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
     const plan = JSON.parse(dry.stdout) as RotateDoc;
@@ -95,7 +95,7 @@ describe('rotation after real backups', () => {
     const cli = await configFile(join(tmp, 'c.yaml'), {
       backup: { store: join(tmp, 'store') },
       remotes: { nas: { type: 'local', path: join(tmp, 'nas') } },
-      retention: { last: 1, daily: 0, weekly: 0, monthly: 0 },
+      retention: { last: 1, daily: 0, weekly: 0, monthly: 0, keep_within: 0 },
     });
     const [host] = await readdir(join(tmp, 'store'));
     const localBefore = await ids(join(tmp, 'store', host!));

@@ -117,8 +117,10 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     const encId = ids.at(-1)!;
     for (const kind of ['sftp', 'rclone-local']) {
       const folder = join(tmp, 'enc', kind, host, encId);
-      const stored = (await readdir(folder, { recursive: true })).filter((f) => !f.endsWith('volumes') && f.includes('.'));
+      const stored = (await readdir(folder, { recursive: true })).filter((f) => !f.endsWith('volumes') && f.includes('.') && f !== 'retention.json');
       expect(stored.every((f) => f.endsWith('.age'))).toBe(true);
+      // the one plaintext file: status and a hashed group, for rotation without the identity
+      expect(JSON.parse(await readFile(join(folder, 'retention.json'), 'utf8'))).toEqual({ format: 1, id: encId, status: 'complete', group: expect.stringMatching(/^h:[0-9a-f]{16}$/) });
       // the standard tool, no bbackup involved
       const manifest = await execa('age', ['-d', '-i', key, join(folder, 'manifest.json.age')]);
       expect(manifest.stdout.trim()).toBe((await readFile(join(tmp, 'store', host, encId, 'manifest.json'), 'utf8')).trim());

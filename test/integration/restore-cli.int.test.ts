@@ -174,7 +174,7 @@ describe('restore command line', () => {
     expect(usage.stderr).toContain('nothing to restore: name containers (-C), volumes (-V), networks (-N), or use --all');
     const unknown = await runCli(['-c', cfg.path, 'restore', '20200101T000000Z', '--all'], { env: cfg.env });
     expect(unknown.exitCode).toBe(1);
-    expect(unknown.stderr).toMatch(/no backup 20200101T000000Z for host .* \(list them with: bbackup list-backups\)/);
+    expect(unknown.stderr).toMatch(/no backup 20200101T000000Z for host .* \(list them with: bbackup list-backups; a folder in the current directory is given as .\/20200101T000000Z\)/);
   });
 });
 

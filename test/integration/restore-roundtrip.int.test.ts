@@ -108,7 +108,8 @@ describe('restore round trip', () => {
     cleanupAfter(docker, { containers: [c2], volumes: [v2] });
 
     const events: EngineEvent[] = [];
-    const job = startRestore(request(dir, { containers: [src.name], renames: parseRenames([`${src.name}:${c2}`, `${src.vol}:${v2}`]) }), {
+    // Its capabilities and device are privileges: allowed here (--allow-privileged).
+    const job = startRestore(request(dir, { containers: [src.name], renames: parseRenames([`${src.name}:${c2}`, `${src.vol}:${v2}`]), allowPrivileged: true }), {
       docker, localEngine: true, emit: (e) => events.push(e), helperLabels: testLabels(),
     });
     const result = await job.done;
@@ -155,8 +156,11 @@ describe('restore round trip', () => {
     await makeFixtureBackup(docker, { dir, containers: [name], volumes: [vol, anon] });
     const [c2, v2, a2] = [testName('rs'), testName('rs'), testName('rs')];
     cleanupAfter(docker, { containers: [c2], volumes: [v2, a2] });
-    const result = await startRestore(request(dir, { containers: [name], renames: parseRenames([`${name}:${c2}`, `${vol}:${v2}`, `${anon}:${a2}`]) }), { docker, localEngine: true, helperLabels: testLabels() }).done;
+    const result = await startRestore(request(dir, { containers: [name], renames: parseRenames([`${name}:${c2}`, `${vol}:${v2}`, `${anon}:${a2}`]), allowPrivileged: true }), { docker, localEngine: true, helperLabels: testLabels() }).done;
     expect(result.errors).toEqual([]);
+    expect(result.value!.plan.items.find((i) => i.kind === 'container')!.privileges).toEqual([
+      'privileged mode (every capability and every host device)', 'seccomp=unconfined (no system call filter)', 'label=disable (SELinux separation off)', 'systempaths=unconfined (/proc and /sys not masked)',
+    ]);
     const original = await docker.getContainer(name).inspect();
     const restored = await docker.getContainer(c2).inspect();
     expect(restored.State.Status).toBe('created');

@@ -199,7 +199,7 @@ describe('a remote engine over ssh://', () => {
     const config = await writeConfig(dir, {
       backup: { store },
       retention: { enabled: false },
-      hosts: { viassh: { docker_host: `ssh://root@127.0.0.1:${sshd.port}` } },
+      hosts: { viassh: { docker_host: `ssh://root@127.0.0.1:${sshd.port}`, known_hosts: sshd.knownHosts } },
       logging: { level: 'debug', file: join(dir, 'bbackup.log') },
     });
     const volume = await createTestVolume(docker, 'ops-ssh');

@@ -25,13 +25,16 @@ it('at 80x24 with NO_COLOR: help opens with H and ?, Esc closes it and never qui
   const app = spawnTui(['-c', await plainConfig()], { cols: 80, rows: 24, env: { NO_COLOR: '1' } });
   await app.waitFor(dashboardReady, 'the dashboard at 80x24');
   await press(app, 'h');
-  await app.waitFor((t) => t.includes('Help') && t.includes('quit (asks first while jobs run') && t.includes('back up the selection'), 'the help overlay');
+  // the first steps on top, then this screen's keys; the rest is a scroll away at 80x24
+  await app.waitFor((t) => t.includes('Help') && t.includes('First steps') && t.includes('F pulls one here') && t.includes('back up the selection'), 'the help overlay');
+  await press(app, KEYS.pageDown, KEYS.pageDown);
+  await app.waitFor((t) => t.includes('quit (asks first while jobs run'), 'the global keys further down');
   await press(app, KEYS.escape);
-  await app.waitFor((t) => !t.includes('quit (asks first while jobs run'), 'help closed by Esc');
+  await app.waitFor((t) => !t.includes('quit (asks first while jobs run') && !t.includes('First steps'), 'help closed by Esc');
   await press(app, '?');
-  await app.waitFor((t) => t.includes('quit (asks first while jobs run'), 'help again with ?');
+  await app.waitFor((t) => t.includes('First steps'), 'help again with ?');
   await press(app, KEYS.escape, KEYS.escape, KEYS.escape);
-  await app.waitFor((t) => !t.includes('quit (asks first while jobs run') && dashboardReady(t), 'Esc on the dashboard leaves it open');
+  await app.waitFor((t) => !t.includes('First steps') && dashboardReady(t), 'Esc on the dashboard leaves it open');
   app.resize(100, 30);
   await app.waitFor((t) => t.split('\n')[29]?.includes('Q quit') === true && (t.split('\n')[0]?.trimEnd().length ?? 0) > 80, 'a redraw at 100x30');
   await press(app, 'q');

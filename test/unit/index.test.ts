@@ -1,5 +1,6 @@
 // The tree index: walk order, metadata per entry, hash inheritance by inode from the parent.
-import { link, mkdir, mkdtemp, rm, symlink, writeFile, utimes } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { link, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile, utimes } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +47,7 @@ describe('writeTreeIndex', () => {
     expect(f).toMatchObject({ size: 5, sha256: sha('hello'), uid: process.getuid!(), mode: 0o644 & ~process.umask() });
     expect(Math.abs(Number(BigInt(f.mtime) / 1_000_000n) - 1614834367123)).toBeLessThanOrEqual(1);
     expect(entries.find((e) => e.p === 'a/l')!.link).toBe('b/f');
-    expect(r).toEqual({ bytes: 5, fileCount: 1, hashed: 1, hashedBytes: 5 });
+    expect(r).toEqual({ bytes: 5, fileCount: 1, hashed: 1, hashedBytes: 5, skippedDevices: { count: 0, paths: [] } });
   });
 
   it('inherits the parent hash for hard-linked files and hashes only the rest', async () => {
@@ -80,5 +81,18 @@ describe('writeTreeIndex', () => {
     const r = await writeTreeIndex(join(base, 'c'), join(base, 'c.jsonl'), { parent: { root: join(base, 'p'), index: join(base, 'p.jsonl') } });
     expect(r.hashed).toBe(1);
     expect((await read(join(base, 'c.jsonl')))[1]!.sha256).toBe(sha('new!'));
+  });
+
+  it('never lists a device node: one found in the snapshot is removed and counted (readers leave them out first)', async () => {
+    const root = join(await tmp(), 'tree');
+    await mkdir(join(root, 'dev'), { recursive: true });
+    await writeFile(join(root, 'dev/keep'), 'x');
+    execFileSync('mknod', [join(root, 'dev/null0'), 'c', '1', '3']);
+    execFileSync('mknod', [join(root, 'loop0'), 'b', '7', '0']);
+    const r = await writeTreeIndex(root, `${root}.jsonl`);
+    expect((await read(`${root}.jsonl`)).map((e) => e.p)).toEqual(['', 'dev', 'dev/keep']);
+    expect(r.skippedDevices).toEqual({ count: 2, paths: ['dev/null0', 'loop0'] });
+    expect(await readdir(join(root, 'dev'))).toEqual(['keep']);
+    expect(((await stat(`${root}.jsonl`)).mode & 0o777).toString(8)).toBe('600');
   });
 });

@@ -62,6 +62,21 @@ describe('log levels', () => {
     expect(describeEvent({ type: 'item.failed', jobId: 'j', item: 'volume a', error: { message: 'boom' } } as never)).toEqual({ level: 'error', msg: 'job j volume a failed: boom' });
     expect(describeEvent({ type: 'item.progress', jobId: 'j', item: 'a', bytes: 1 } as never)).toBeUndefined();
   });
+
+  it.each([
+    ['volume', 'volume bbdemo-db-data', 'job j volume bbdemo-db-data started'],
+    ['container', 'container web', 'job j container web started'],
+    ['metadata', 'metadata', 'job j metadata started'],
+    ['upload', 'upload nas', 'job j upload nas started'],
+    ['upload', 'nas: volumes/db.tar.zst', 'job j nas: volumes/db.tar.zst started'],
+  ] as const)('an item start names the item once (%s %s)', (kind, item, msg) => {
+    const start = describeEvent({ type: 'item.start', jobId: 'j', item, kind });
+    const done = describeEvent({ type: 'item.done', jobId: 'j', item, bytes: 0 });
+    expect(start).toEqual({ level: 'debug', msg });
+    expect(start!.msg).not.toMatch(/\b(\w+) \1\b/);
+    // the same words as the done line, so the two read as a pair
+    expect(done!.msg.replace(/ done .*$/, '')).toBe(msg.replace(/ started$/, ''));
+  });
 });
 
 describe('rotation (max_size_mb, backup_count)', () => {

@@ -67,8 +67,10 @@ describe('email transport options', () => {
 });
 
 describe('displayUrl', () => {
-  it('hides credentials and query tokens', () => {
-    expect(displayUrl('https://user:secret@hooks.example.com/x/y?token=abc')).toBe('https://hooks.example.com/x/y?…');
-    expect(displayUrl('http://127.0.0.1:8080/hook')).toBe('http://127.0.0.1:8080/hook');
+  it('shows scheme and host only: credentials, path and query may hold tokens', () => {
+    expect(displayUrl('https://user:secret@hooks.example.com/x/y?token=abc')).toBe('https://hooks.example.com/…');
+    expect(displayUrl('https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX')).toBe('https://hooks.slack.com/…');
+    expect(displayUrl('http://127.0.0.1:8080/hook')).toBe('http://127.0.0.1:8080/…');
+    expect(displayUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
   });
 });

@@ -27,7 +27,7 @@ describe('sendWebhook', () => {
       res.statusCode = 404;
       res.end('no such hook');
     });
-    await expect(sendWebhook(cfg(s.url), report, { backoffMs: 10 })).rejects.toThrow(/webhook http:\/\/127\.0\.0\.1:\d+\/x\?… failed after 1 attempt\(s\) \(not retried: the request itself was refused\): HTTP 404: no such hook/);
+    await expect(sendWebhook(cfg(s.url), report, { backoffMs: 10 })).rejects.toThrow(/webhook http:\/\/127\.0\.0\.1:\d+\/… failed after 1 attempt\(s\) \(not retried: the request itself was refused\): HTTP 404: no such hook/);
     expect(s.count()).toBe(1);
   });
 
@@ -37,7 +37,7 @@ describe('sendWebhook', () => {
       res.end();
     });
     const retries: number[] = [];
-    const r = await sendWebhook(cfg(s.url), report, { backoffMs: 10, onRetry: (a, _e, d) => retries.push(d) });
+    const r = await sendWebhook(cfg(s.url), report, { backoffMs: 10, onRetry: (_a, _e, d) => retries.push(d) });
     expect(r).toEqual({ attempts: 3, status: 200 });
     expect(retries).toEqual([10, 20]);
   });

@@ -1,6 +1,7 @@
 // Text output helpers: aligned tables and human units.
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatTable } from '../../src/cli/output.js';
+import { formatTable } from '../../src/cli/output.js';
+import { formatBytes, formatDuration } from '../../src/format/units.js';
 
 describe('formatTable', () => {
   it('pads every column to its widest cell, right-aligns where asked, trims line ends', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerInfo, VolumeInfo } from '../../src/docker/inventory.js';
 import type { Manifest } from '../../src/store/manifest.js';
 import { restoreConfirmLines, itemRowText } from '../../screens/presenters/backups.js';
-import { barChart, headerLine, helpLines, noticeLine, rateSeries, scheduleLines, statusLine } from '../../screens/presenters/chrome.js';
+import { barChart, headerLine, helpLines, noticeLine, rateSeries, rateTitle, scheduleLines, statusLine } from '../../screens/presenters/chrome.js';
 import { clip, fit, gaugeBar, idTime, percent } from '../../screens/presenters/format.js';
 import { formLines, formValues, type FormRow } from '../../screens/presenters/form.js';
 import { containerRow, detailLines, matchesFilter, volumeRow } from '../../screens/presenters/inventory.js';
@@ -11,6 +11,8 @@ import { jobLines, jobTotals, overallLine } from '../../screens/presenters/jobs.
 import { initialState, type JobView } from '../../screens/state/types.js';
 import { parseConfigObject } from '../../src/config/load.js';
 import { makeTheme } from '../../screens/theme.js';
+import { BINDINGS } from '../../screens/keys.js';
+import { TOUR, TOUR_TITLE, tourRows } from '../../screens/tour.js';
 import { restoreRequest, restoreRows } from '../../screens/flows/restore-form.js';
 
 const uni = makeTheme({ color: true, unicode: true });
@@ -125,6 +127,18 @@ describe('chrome', () => {
     expect(text).toContain('quit (asks first');
     expect(text).not.toContain('back up the selection');
   });
+  it('help starts with the first steps the demo prints, one list for both', () => {
+    const help = helpLines('backups', ascii).map(strip);
+    expect(help[0]).toBe(TOUR_TITLE);
+    expect(help.slice(1, 1 + TOUR.length)).toEqual(tourRows());
+    // fits the help box at 80 columns without wrapping
+    for (const row of tourRows()) expect(row.length).toBeLessThanOrEqual(74);
+    expect(TOUR.map((s) => s.key)).toEqual(expect.arrayContaining(['B', 'L', 'O', 'C', 'T', 'H']));
+  });
+  it.each(TOUR.map((s) => [s.key]))('tour key %s is a key of the table', (key) => {
+    const bound = BINDINGS.filter((b) => b.label.split(' ').includes(key) && b.keys.includes(key.toLowerCase()));
+    expect(bound.length, `no binding for ${key}`).toBeGreaterThan(0);
+  });
   it('notice lines fold newlines and colour by level', () => {
     const line = noticeLine({ time: 0, level: 'error', msg: 'a\n  b' }, 80, uni);
     expect(strip(line)).toMatch(/ERROR a \| b$/);
@@ -136,6 +150,18 @@ describe('chrome', () => {
     expect(s.y).toEqual([0, 0, 0, 2, 1]);
     expect(s.max).toBe('2.0 MB/s');
     expect(s.now).toBe('1.0 MB/s');
+  });
+  it.each([
+    [[], 120, 'Transfer rate, last 120 s: idle'],
+    [[0, 0, 0], 120, 'Transfer rate, last 120 s: idle'],
+    [[0, 2 * 1024 * 1024, 1024 * 1024], 5, 'Transfer rate in MB/s, last 5 s: now 1.0 MB/s, peak 2.0 MB/s'],
+    [[512 * 1024, 0], 60, 'Transfer rate in KB/s, last 60 s: now 0 B/s, peak 512 KB/s'],
+  ])('rate chart title for %j over %i s', (rates, points, title) => {
+    const text = rateTitle(rateSeries(rates, points), points);
+    expect(text).toBe(title);
+    // no unit without a number in front of it, no separator glyph a terminal may draw as ~
+    expect(text.replace(/(\d+(\.\d+)? |in )[KMG]?B\/s/g, '')).not.toContain('B/s');
+    expect(text).not.toMatch(/[·~]/);
   });
   it('schedules: next runs and the last result', () => {
     const lines = scheduleLines(
@@ -196,13 +222,17 @@ describe('restore dialog and confirmation', () => {
     expect(req).toMatchObject({ id: m.id, containers: ['web'], volumes: [], renames: { container: { web: 'web2' }, volume: {} }, force: false, start: true });
   });
   it('the confirmation lists exactly what is created and what replaced', () => {
-    expect(restoreConfirmLines({ create: ['volume a'], replace: ['container b'], reuse: [], conflicts: [], problems: [] }, true)).toEqual([
+    expect(restoreConfirmLines({ create: ['volume a'], replace: ['container b'], reuse: [], conflicts: [], problems: [], privileges: [] }, true, ascii)).toEqual([
       'Will be created:',
       '  volume a',
       'Will be REPLACED (removed, then restored):',
       '  container b',
     ]);
-    expect(restoreConfirmLines({ create: [], replace: [], reuse: [], conflicts: [], problems: [] }, false)).toEqual(['Nothing to restore.']);
+    expect(restoreConfirmLines({ create: [], replace: [], reuse: [], conflicts: [], problems: [], privileges: [] }, false, ascii)).toEqual(['Nothing to restore.']);
+  });
+  it('privileges are listed last, highlighted, with text from the backup escaped', () => {
+    const lines = restoreConfirmLines({ create: ['container c'], replace: [], reuse: [], conflicts: [], problems: [], privileges: ['container c: host path /{red-fg}x mounted at /x'] }, false, uni);
+    expect(lines.slice(2)).toEqual(['{bold}{red-fg}PRIVILEGES on this host (1):{/red-fg}{/bold}', '{bold}{red-fg}  ! container c: host path /{open}red-fg{close}x mounted at /x{/red-fg}{/bold}']);
   });
   it('item rows say what each item is', () => {
     expect(itemRowText(m.items[1]!, 200)).toMatch(/^volume +data +10 B +1 files +tree +used by web/);

@@ -2,7 +2,8 @@
 // line per finished item elsewhere, nothing with --quiet; and the exit code of a job result.
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { exitCodeForResult, requestFromFlags } from '../../src/cli/commands/backup.js';
+import { requestFromFlags } from '../../src/cli/commands/backup.js';
+import { exitCodeFor } from '../../src/errors.js';
 import { textPrinter } from '../../src/cli/printers/text.js';
 import type { EngineEvent } from '../../src/events.js';
 
@@ -62,5 +63,5 @@ describe('backup flags', () => {
     ['failed', [{ item: 'backup', code: 'NOT_FOUND', message: '' }], 1],
     ['failed', [{ item: 'backup', code: 'PARTIAL', message: '' }], 4],
     ['failed', [{ item: 'backup', code: 'INTERNAL', message: '' }], 3],
-  ] as const)('outcome %s %j -> exit %i', (outcome, errors, code) => expect(exitCodeForResult({ outcome, errors: [...errors] })).toBe(code));
+  ] as const)('outcome %s %j -> exit %i', (outcome, errors, code) => expect(exitCodeFor({ outcome, errors: [...errors] })).toBe(code));
 });

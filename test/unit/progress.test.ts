@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/events.js';
-import { etaSeconds, progressReporter, RateMeter, throttleProgress } from '../../src/jobs/progress.js';
+import { byteCounter, etaSeconds, RateMeter, throttleProgress, withRates } from '../../src/jobs/progress.js';
 import { progressBar, renderProgressLine } from '../../src/cli/printers/progress-line.js';
 
 const clock = (start = 0) => {
@@ -41,13 +41,21 @@ describe('RateMeter', () => {
     expect(etaSeconds(bytes, total, rate)).toBe(eta);
   });
 
-  it('progressReporter emits rate and eta', () => {
+  it('withRates adds rate and eta to counted bytes, per item from its start', () => {
     const c = clock();
     const events: EngineEvent[] = [];
-    const report = progressReporter((e) => events.push(e), 'j', 'volume v', c.now);
+    const emit = withRates((e) => events.push(e), c.now);
+    emit({ type: 'item.start', jobId: 'j', item: 'volume v', kind: 'volume', total: 1000 });
     c.advance(1000);
-    report(500, 1000);
-    expect(events).toEqual([{ type: 'item.progress', jobId: 'j', item: 'volume v', bytes: 500, total: 1000, rate: 500, eta: 1 }]);
+    const counter = byteCounter(emit, 'j', 'volume v', 1000);
+    counter.add(200);
+    counter.add(300);
+    expect(counter.bytes).toBe(500);
+    expect(events.slice(1)).toEqual([
+      { type: 'item.progress', jobId: 'j', item: 'volume v', bytes: 200, total: 1000, rate: 200, eta: 4 },
+      // within 50 ms of the last sample: the rate stands, the ETA follows the bytes
+      { type: 'item.progress', jobId: 'j', item: 'volume v', bytes: 500, total: 1000, rate: 200, eta: 2.5 },
+    ]);
   });
 });
 
@@ -68,7 +76,7 @@ describe('throttleProgress', () => {
     expect(out.map((e) => (e.type === 'item.progress' ? `${e.item}${e.bytes}` : e.type))).toEqual(['a1', 'b1', 'a3']);
     t.emit(p('a', 4));
     t.emit({ type: 'item.done', jobId: 'j', item: 'a', bytes: 5 });
-    t.emit({ type: 'item.failed', jobId: 'j', item: 'b', error: { code: 'X', message: 'y' } });
+    t.emit({ type: 'item.failed', jobId: 'j', item: 'b', error: { code: 'TOOL_FAILED', message: 'y' } });
     t.emit({ type: 'job.end', jobId: 'j', outcome: 'partial' });
     expect(out.slice(3).map((e) => e.type)).toEqual(['item.done', 'item.failed', 'job.end']);
     t.close();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PauseGate, WorkQueue, type Task, type TaskOutcome } from '../../src/jobs/queue.js';
+import { PauseGate } from '../../src/pause-gate.js';
+import { WorkQueue, type Task, type TaskOutcome } from '../../src/jobs/queue.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

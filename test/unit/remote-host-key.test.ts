@@ -38,7 +38,7 @@ describe('verifyHostKey', () => {
 
   it('pinned host_key wins over known_hosts, and a wrong pin is refused', () => {
     expect(verifyHostKey({ ...base, pinned: `ssh-ed25519 ${b64}` }, key).ok).toBe(true);
-    expect(verifyHostKey({ ...base, pinned: `ssh-ed25519 ${b64}` }, other)).toMatchObject({ ok: false, reason: expect.stringMatching(/mismatch/) });
+    expect(verifyHostKey({ ...base, pinned: `ssh-ed25519 ${b64}` }, other)).toMatchObject({ ok: false, reason: expect.stringMatching(/^HOST KEY MISMATCH for \[10\.0\.0\.7\]:2222: the server's key is not the pinned host_key/) });
   });
 
   it('never accepts blindly: no file and no pin is refused; only insecure_accept_any_host_key accepts', () => {

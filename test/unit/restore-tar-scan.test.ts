@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkArchive } from '../../src/restore/archive-check.js';
-import { checkEntry, normalise, type EntryState } from '../../src/restore/entry-rules.js';
+import { checkEntry, newEntryState, normalise } from '../../src/archive/entry-rules.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -81,7 +81,7 @@ describe('checkArchive on real archives', () => {
 });
 
 describe('entry rules', () => {
-  const fresh = (): EntryState => ({ symlinks: new Set(), nodes: new Map() });
+  const fresh = newEntryState;
   it.each([
     { path: './a/b', norm: 'a/b' },
     { path: 'a//b/', norm: 'a/b' },

@@ -62,4 +62,20 @@ describe('local rotation with hard-linked snapshots', () => {
     // the kept snapshot still has its (formerly shared) big file
     expect((await inodeSizes(join(folder, ids[2]!))).size).toBeGreaterThan(5);
   });
+
+  it('leftovers of killed runs (.removing-*, .pull-*) count in the quota while they exist; they are not touched', async () => {
+    const folder = await history('h-left');
+    await mkdir(join(folder, '.removing-20261101T030000Z'));
+    await writeFile(join(folder, '.removing-20261101T030000Z', 'big'), Buffer.alloc(6 * MiB, 1));
+    await mkdir(join(folder, '.pull-20261102T030000Z-abcdef'));
+    await writeFile(join(folder, '.pull-20261102T030000Z-abcdef', 'big'), Buffer.alloc(6 * MiB, 2));
+    // the snapshots alone fit in 12 MiB; with the 12 MiB of leftovers they do not
+    const policy = { ...NONE, daily: 7, maxBytes: 12 * MiB };
+    const r = await rotateLocal(folder, 'h-left', policy, { dryRun: false, signal: AbortSignal.timeout(30_000) });
+    expect(r.plan.leftoverBytes).toBeGreaterThanOrEqual(12 * MiB);
+    expect(r.plan.bytesBefore).toBeGreaterThan(20 * MiB);
+    expect(r.removed.sort()).toEqual([ids[0], ids[1]]); // oldest first; the newest stays
+    expect(r.plan.overQuota).toBe(true);
+    expect((await readdir(folder)).sort()).toEqual(['.pull-20261102T030000Z-abcdef', '.removing-20261101T030000Z', ids[2], '20261123T030000Z.partial']);
+  });
 });

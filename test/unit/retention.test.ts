@@ -5,7 +5,7 @@ import { isoWeek, planRetention, type RetentionCandidate, type RetentionPolicy }
 const NONE: RetentionPolicy = { last: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 };
 const at = (iso: string, extra: Partial<RetentionCandidate> = {}): RetentionCandidate => {
   const time = new Date(iso);
-  return { id: backupIdFor(time), time, complete: true, ...extra };
+  return { id: backupIdFor(time), time, complete: true, group: 'all', ...extra };
 };
 const ids = (xs: RetentionCandidate[]) => xs.map((x) => x.id);
 
@@ -45,7 +45,7 @@ describe('planRetention: keep rules (restic)', () => {
     const h = [at('2026-11-20T03:00:00Z'), at('2026-11-21T03:00:00Z', { complete: false }), at('2026-11-22T03:00:00Z', { complete: false })];
     const plan = planRetention(h, { ...NONE, last: 1 });
     expect(plan.remove).toEqual([h[1]!.id]);
-    expect(plan.decisions.find((d) => d.id === h[0]!.id)!.reasons).toEqual(['newest complete backup']);
+    expect(plan.decisions.find((d) => d.id === h[0]!.id)!.reasons).toEqual(['newest complete of group']);
   });
 
   it('ISO weeks across a year boundary', () => {

@@ -1,10 +1,9 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allocateBackup } from '../../src/store/allocate.js';
 import { compareIds, diskUsage, listBackups, removePartials } from '../../src/store/catalog.js';
-import { acquireLock, isStale, STALE_AFTER_MS } from '../../src/store/lock.js';
 import { writeManifest } from '../../src/store/write-manifest.js';
 import type { Manifest } from '../../src/store/manifest.js';
 
@@ -77,40 +76,5 @@ describe('catalog', () => {
     expect(a.size).toBeLessThan(2 << 20);
     expect(b.size).toBeGreaterThanOrEqual(1 << 20);
     expect(b.added).toBeLessThan(64 * 1024);
-  });
-});
-
-describe('lock', () => {
-  it('is exclusive, names its holder, and is released', async () => {
-    const host = await tmp();
-    const lock = await acquireLock(host);
-    const info = JSON.parse(await readFile(join(host, '.lock'), 'utf8'));
-    expect(info).toMatchObject({ pid: process.pid, hostname: hostname() });
-    await expect(acquireLock(host)).rejects.toThrow(new RegExp(`another bbackup run holds the store lock .* pid ${process.pid} on ${hostname()}`));
-    await lock.release();
-    const again = await acquireLock(host);
-    await again.release();
-  });
-
-  it('waits for a live holder when asked', async () => {
-    const host = await tmp();
-    const first = await acquireLock(host);
-    let got = false;
-    const second = acquireLock(host, { wait: true, pollMs: 10 }).then((l) => ((got = true), l));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(got).toBe(false);
-    await first.release();
-    await (await second).release();
-    expect(got).toBe(true);
-  });
-
-  it.each([
-    ['dead pid on this host', { pid: 2 ** 22 + 777, hostname: hostname(), heartbeat: 0 }, true],
-    ['live pid, fresh heartbeat', { pid: process.pid, hostname: hostname(), heartbeat: 0 }, false],
-    ['other machine, fresh heartbeat', { pid: 1, hostname: 'elsewhere', heartbeat: 0 }, false],
-    ['other machine, old heartbeat', { pid: 1, hostname: 'elsewhere', heartbeat: STALE_AFTER_MS + 1000 }, true],
-  ])('stale? %s', (_name, l, stale) => {
-    const now = Date.now();
-    expect(isStale({ pid: l.pid, hostname: l.hostname, started: '', heartbeat: new Date(now - l.heartbeat).toISOString() }, now)).toBe(stale);
   });
 });

@@ -8,21 +8,20 @@
 // Pause holds the byte stream (backpressure reaches the daemon); helpers carry the worker's labels,
 // so leftovers of a crashed run are cleaned the same way.
 import { mkdir, rm, statfs } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import type Docker from 'dockerode';
 import { ensureImage, workerImageSpec } from '../../docker/images.js';
 import { BbackupError, lastLines } from '../../errors.js';
-import { dockerError } from '../docker-errors.js';
+import { dockerError } from '../../docker/errors.js';
 import { RSYNC_OK, rsyncSnapshotArgs, toolError } from '../rsync.js';
+import { TarDeviceFilter } from '../tar-device-filter.js';
 import type { PlannedVolume } from '../types.js';
 import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, VolumeReader } from './types.js';
-import { HELPER_LABEL, OWNER_LABEL } from './worker.js';
+import { helperName, ownerLabels } from '../../docker/helpers.js';
 
 const SOURCE = '/source';
-let count = 0;
 
 /** GNU tar extracting a Docker archive as root: owners by number, modes, xattrs kept. */
 export const tarExtractArgs = (dir: string): string[] => ['-x', '-f', '-', '-C', dir, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--xattrs-include=*', '--delay-directory-restore'];
@@ -62,12 +61,12 @@ async function openArchive(deps: ReaderDeps, volume: PlannedVolume, ctx: ReadCon
   let container: Docker.Container;
   try {
     container = await docker.createContainer({
-      name: `bbackup-stream-${process.pid}-${++count}`,
+      name: helperName('stream'),
       Image: deps.workerImage,
       Cmd: ['/bin/true'],
-      Labels: { [HELPER_LABEL]: '1', [OWNER_LABEL]: `${hostname()}:${process.pid}` },
+      Labels: ownerLabels(),
       NetworkDisabled: true,
-      HostConfig: { NetworkMode: 'none', Binds: [`${volume.name}:${SOURCE}:ro`] },
+      HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume.name, Target: SOURCE, ReadOnly: true }] },
     });
   } catch (err) {
     throw dockerError(err, `stream helper for volume ${volume.name}`, ctx.signal);
@@ -115,10 +114,18 @@ export function streamReader(deps: ReaderDeps): VolumeReader {
       try {
         const { stream, cleanup } = await openArchive(deps, volume, ctx);
         const { transform, unregister } = meter(ctx, volume.estimatedBytes);
+        // device nodes never reach tar -x (README "Device nodes")
+        const devices = new TarDeviceFilter(`volume ${volume.name}`);
         const tar = execa('tar', tarExtractArgs(dest), { reject: false, stdin: 'pipe', stdout: 'ignore', stderr: 'pipe', cancelSignal: ctx.signal, forceKillAfterDelay: 3000 });
         try {
-          await Promise.all([pipeline(stream, transform, tar.stdin!, { signal: ctx.signal }), tar]);
+          await Promise.all([pipeline(stream, transform, devices, tar.stdin!, { signal: ctx.signal }), tar]);
         } catch (err) {
+          if (err instanceof BbackupError && !ctx.signal.aborted) {
+            // the device filter could not follow the stream: stop tar before it extracts more
+            tar.kill();
+            await tar;
+            throw err;
+          }
           // tar dying first breaks the pipe: then tar's own error is the one that explains it.
           const t = await tar;
           if (!ctx.signal.aborted && t.exitCode !== 0) throw await extractError(volume.name, dest, t);
@@ -130,12 +137,13 @@ export function streamReader(deps: ReaderDeps): VolumeReader {
         const r = await tar;
         ctx.signal.throwIfAborted();
         if (r.exitCode !== 0) throw await extractError(volume.name, dest, r);
-        if (!linkDest) return {};
+        const skippedDevices = devices.skipped;
+        if (!linkDest) return { skippedDevices };
         await mkdir(target, { recursive: true });
         const rs = await execa('rsync', rsyncSnapshotArgs(dest, target, linkDest).filter((a) => !a.startsWith('--info')), { reject: false, stdin: 'ignore', cancelSignal: ctx.signal, forceKillAfterDelay: 3000 });
         ctx.signal.throwIfAborted();
         if (rs.exitCode === undefined || !RSYNC_OK.has(rs.exitCode)) throw toolError('rsync', `volume ${volume.name} (linking to the parent)`, { exitCode: rs.exitCode, signal: rs.signal, stderr: String(rs.stderr ?? '') });
-        return {};
+        return { skippedDevices };
       } finally {
         if (linkDest) await rm(dest, { recursive: true, force: true });
       }

@@ -4,6 +4,7 @@
 // volume from the plan's `mode` and never knows which it got.
 import type { Readable } from 'node:stream';
 import type { DockerConnection } from '../../docker/client.js';
+import type { SkippedDevices } from '../devices.js';
 import type { PlannedVolume, VolumeMode } from '../types.js';
 
 /** Something running that pause can freeze (SIGSTOP a local rsync, `docker pause` a helper). */
@@ -38,6 +39,8 @@ export interface SnapshotResult {
    * decides by inode against the parent.
    */
   copied?: Set<string>;
+  /** device nodes the reader left out (README "Device nodes"); undefined = none */
+  skippedDevices?: SkippedDevices;
 }
 
 export interface ArchiveStream {
@@ -51,13 +54,20 @@ export interface ArchiveStream {
    * the compressor, so the uncompressed data never passes through JavaScript.
    */
   readBytes?(): number | undefined;
+  /**
+   * How many device nodes the producer wrote into the stream, by its own listing (host: tar's
+   * index), once `done` settled. A reader that offers it lets the caller store the stream
+   * unfiltered (the fast path) and read it again through TarDeviceFilter when the count is not 0;
+   * without it every stream goes through the filter.
+   */
+  deviceEntries?(): number;
 }
 
 export interface VolumeReader {
   readonly mode: VolumeMode;
   /** Copy the volume as a plain tree into `target`, keeping owners, modes, times, links, xattrs, ACLs. */
   snapshot(req: SnapshotRequest, ctx: ReadContext): Promise<SnapshotResult>;
-  /** Stream the volume as an uncompressed tar; the caller compresses and stores it. */
+  /** Stream the volume as an uncompressed tar; the caller leaves device nodes out, compresses and stores it. */
   archive(volume: PlannedVolume, ctx: ReadContext): Promise<ArchiveStream>;
 }
 

@@ -1,23 +1,24 @@
 // worker mode: rsync (or tar) runs inside a helper container that mounts the volume read-only
 // and the store read-write, with no network. Works whenever the engine is local, even when this
-// process cannot read the daemon's data root. Helpers are labelled with their owner
-// (<hostname>:<pid>) and ALWAYS removed; leftovers of dead runs are removed at the next start.
+// process cannot read the daemon's data root. Helpers are labelled with their owner run
+// (docker/helpers.ts) and ALWAYS removed; leftovers of dead runs are removed at the next start.
+// Mounts, not Binds: a bind whose source folder is missing fails instead of being created empty.
 import { mkdir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { ensureImage, workerImageSpec } from '../../docker/images.js';
 import { BbackupError } from '../../errors.js';
-import { HELPER_LABEL, OWNER_LABEL, ownerId } from '../../docker/helpers.js';
+import { helperName, ownerLabels } from '../../docker/helpers.js';
 import { demuxTransform } from '../demux.js';
-import { dockerError } from '../docker-errors.js';
+import { dockerError } from '../../docker/errors.js';
 import { progressParser, RSYNC_OK, rsyncSnapshotArgs, tarCreateArgs, toolError } from '../rsync.js';
+import { noSkippedDevices, noteDevice } from '../devices.js';
 import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, VolumeReader } from './types.js';
 
 export { HELPER_LABEL, OWNER_LABEL, ownerId, removeStaleHelpers } from '../../docker/helpers.js';
 const SOURCE = '/source';
 const STORE = '/store';
-let helperCount = 0;
 
 interface Helper {
   container: Docker.Container;
@@ -33,13 +34,19 @@ async function runHelper(deps: ReaderDeps, volume: string, cmd: string[], ctx: R
   await ensureImage(docker, workerImageSpec(deps.workerImage));
   ctx.signal.throwIfAborted();
   const container = await docker.createContainer({
-    name: `bbackup-helper-${process.pid}-${++helperCount}`,
+    name: helperName('helper'),
     Image: deps.workerImage,
     Entrypoint: [cmd[0]!],
     Cmd: cmd.slice(1),
-    Labels: { [HELPER_LABEL]: '1', [OWNER_LABEL]: ownerId() },
+    Labels: ownerLabels(),
     NetworkDisabled: true,
-    HostConfig: { NetworkMode: 'none', Binds: [`${volume}:${SOURCE}:ro`, `${deps.store}:${STORE}`] },
+    HostConfig: {
+      NetworkMode: 'none',
+      Mounts: [
+        { Type: 'volume', Source: volume, Target: SOURCE, ReadOnly: true },
+        { Type: 'bind', Source: deps.store, Target: STORE },
+      ],
+    },
   });
   const remove = () => container.remove({ force: true }).catch(() => undefined);
   const stdout = new PassThrough();
@@ -93,13 +100,14 @@ export function workerReader(deps: ReaderDeps): VolumeReader {
       await mkdir(req.target, { recursive: true });
       const args = rsyncSnapshotArgs(SOURCE, inStore(deps, req.target), req.linkDest ? inStore(deps, req.linkDest) : undefined);
       const helper = await runHelper(deps, req.volume.name, ['/usr/bin/rsync', ...args], ctx);
-      helper.stdout.setEncoding('utf8').on('data', progressParser((bytes, total) => ctx.progress(bytes, req.volume.estimatedBytes ?? total)));
+      const skippedDevices = noSkippedDevices();
+      helper.stdout.setEncoding('utf8').on('data', progressParser((bytes, total) => ctx.progress(bytes, req.volume.estimatedBytes ?? total), (path) => noteDevice(skippedDevices, path)));
       const stderr = collect(helper.stderr);
       const code = await helper.finished;
       ctx.signal.throwIfAborted();
       if (code === 24) ctx.log('warn', `volume ${req.volume.name}: some files vanished while rsync copied them`);
       if (!RSYNC_OK.has(code)) throw toolError('rsync', `volume ${req.volume.name}`, { exitCode: code, signal: code === 137 ? 'SIGKILL' : undefined, stderr: stderr() });
-      return {};
+      return { skippedDevices };
     },
     async archive(volume, ctx): Promise<ArchiveStream> {
       const helper = await runHelper(deps, volume.name, ['/bin/tar', ...tarCreateArgs(SOURCE)], ctx);

@@ -1,16 +1,17 @@
-// bbackup backup: parse the scope flags into one BackupRequest, run the job with a printer,
-// map the outcome to an exit code. SIGINT/SIGTERM cancel the job cleanly (exit 5).
+// bbackup backup: parse the scope flags into one BackupRequest, run the job with a printer and
+// return its result (its outcome decides the exit code). SIGINT/SIGTERM cancel the job cleanly (exit 5).
 import { Option, type Command } from 'commander';
 import type { BackupRequest, BackupScope, BackupValue } from '../../backup/types.js';
 import { startBackup } from '../../jobs/backup-job.js';
 import { beginOperatedBackup, reportUnavailable } from '../../schedule/run-backup.js';
 import type { JobResult } from '../../jobs/types.js';
-import { BbackupError, exitCodeFor, type ErrorCode } from '../../errors.js';
+import { BbackupError } from '../../errors.js';
 import { fanOut } from '../../events.js';
 import type { CliContext } from '../context.js';
 import { formatPlan, formatSummary, summaryDocument } from '../printers/backup-summary.js';
 import { textPrinter } from '../printers/text.js';
 import type { Action } from '../run.js';
+import { onInterrupt } from '../signals.js';
 
 interface BackupFlags {
   containers?: string[];
@@ -74,27 +75,7 @@ export function requestFromFlags(f: BackupFlags, defaults: BackupScope, defaultM
   };
 }
 
-/** A job's result as the process exit code (DESIGN §5). */
-export function exitCodeForResult(r: JobResult): number {
-  switch (r.outcome) {
-    case 'ok':
-      return 0;
-    case 'partial':
-      return 4;
-    case 'cancelled':
-      return 5;
-    case 'failed': {
-      const code = r.errors[0]?.code;
-      try {
-        return code ? (exitCodeFor(code as ErrorCode) ?? 3) : 3;
-      } catch {
-        return 3;
-      }
-    }
-  }
-}
-
-async function backupCommand(ctx: CliContext, flags: BackupFlags): Promise<number> {
+async function backupCommand(ctx: CliContext, flags: BackupFlags): Promise<JobResult<BackupValue>> {
   const config = ctx.config;
   const request = requestFromFlags(flags, config.backup.default_scope, config.backup.compression.method);
   const docker = await ctx.docker().catch(async (error: unknown) => {
@@ -106,22 +87,14 @@ async function backupCommand(ctx: CliContext, flags: BackupFlags): Promise<numbe
   const started = Date.now();
   // operations (issue 7): global pre-hooks, container label hooks; post-hooks and notifications after
   const ops = request.dryRun ? undefined : await beginOperatedBackup({ config, docker, emit: ctx.logger.emit, logger: ctx.logger });
-  const job = startBackup(request, { config, docker, emit: fanOut(ctx.logger.emit, printer.emit), logger: ctx.logger, hooks: ops?.hooks });
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) ctx.io.stderr.write(`bbackup: ${sig}: cancelling the backup and cleaning up…\n`);
-    job.cancel();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = onInterrupt({ onSignal: (sig, n) => n === 1 && ctx.io.stderr.write(`bbackup: ${sig}: cancelling the backup and cleaning up…\n`) });
   let result: JobResult<BackupValue>;
   try {
+    const job = startBackup(request, { config, docker, emit: fanOut(ctx.logger.emit, printer.emit), logger: ctx.logger, hooks: ops?.hooks }, { signal: interrupt.signal });
     result = await job.done;
     await ops?.finish(result);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
     printer.close();
   }
   const seconds = (Date.now() - started) / 1000;
@@ -129,7 +102,7 @@ async function backupCommand(ctx: CliContext, flags: BackupFlags): Promise<numbe
   else if (result.value?.dryRun) ctx.io.stdout.write(`${formatPlan(result.value.plan)}\n`);
   else {
     const text = formatSummary(result, seconds);
-    if (text) (result.outcome === 'ok' ? ctx.print.bind(ctx) : (t: string) => ctx.io.stderr.write(`${t}\n`))(text);
+    if (text) (result.outcome === 'ok' ? ctx.print.bind(ctx) : (t: string) => ctx.io.stderr.write(`${t}\n`))(ctx.redact(text));
   }
-  return exitCodeForResult(result);
+  return result;
 }

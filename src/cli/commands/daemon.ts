@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { connectDocker, resolveDockerTarget } from '../../docker/client.js';
-import { describeError, exitCodeOf, EXIT_CANCELLED, EXIT_PARTIAL } from '../../errors.js';
+import { describeError, errorCodeOf, failedWith, type Ending } from '../../errors.js';
+import type { Outcome } from '../../events.js';
 import { startBackup } from '../../jobs/backup-job.js';
 import { notifyRun } from '../../notify/notify.js';
 import { buildReport } from '../../notify/report.js';
@@ -14,6 +15,7 @@ import { statePathFor } from '../../schedule/state.js';
 import { BbackupError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import type { Action } from '../run.js';
+import { onInterrupt } from '../signals.js';
 
 export function register(program: Command, action: Action): void {
   program
@@ -26,7 +28,7 @@ export function register(program: Command, action: Action): void {
     .action(action(notifyTestCommand));
 }
 
-async function notifyTestCommand(ctx: CliContext): Promise<number> {
+async function notifyTestCommand(ctx: CliContext): Promise<Outcome> {
   const config = ctx.config;
   const host = ctx.opts.host ?? config.default_host ?? 'default';
   const report = buildReport({ event: 'notify.test', host, status: 'ok', started: new Date() });
@@ -34,7 +36,7 @@ async function notifyTestCommand(ctx: CliContext): Promise<number> {
   if (deliveries.length === 0) throw new BbackupError('USAGE', 'no notifiers are configured (notifications.email, notifications.webhooks)');
   if (ctx.opts.json) ctx.printJson({ deliveries });
   else for (const d of deliveries) ctx.print(`${d.ok ? 'ok    ' : 'FAILED'}  ${d.channel}${d.error ? `: ${d.error}` : ''}`);
-  return deliveries.every((d) => d.ok) ? 0 : 3;
+  return deliveries.every((d) => d.ok) ? 'ok' : 'failed';
 }
 
 /** Runs one schedule's backup with hooks and notifications; never throws for a failed backup. */
@@ -44,7 +46,7 @@ export function scheduleRunner(ctx: CliContext, currentConfig: () => Config = ()
     const target = resolveDockerTarget(config, schedule.host ?? ctx.opts.host, ctx.io.env);
     const run = await runOperatedBackup({
       config,
-      request: scheduleRequest(schedule),
+      request: scheduleRequest(schedule, name),
       connect: () => connectDocker(target),
       hostLabel: target.hostName ?? target.address,
       start: startBackup,
@@ -58,31 +60,10 @@ export function scheduleRunner(ctx: CliContext, currentConfig: () => Config = ()
   };
 }
 
-/**
- * SIGINT/SIGTERM abort the returned signal; the listeners go away with `dispose`. `on`, not `once`:
- * execa's signal-exit re-raises a signal that no other listener is left to handle, which would
- * kill the process in the middle of its clean-up.
- */
-export function stopSignal(): { signal: AbortSignal; dispose: () => void } {
-  const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (!abort.signal.aborted) abort.abort(new BbackupError('CANCELLED', `stopped by ${sig}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: abort.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
-async function daemonCommand(ctx: CliContext): Promise<number> {
+async function daemonCommand(ctx: CliContext): Promise<Outcome> {
   const config = ctx.config;
   let current = config;
-  const stop = stopSignal();
+  const stop = onInterrupt();
   let onHup: (() => void) | undefined;
   try {
     const daemon = await startDaemon({
@@ -113,7 +94,7 @@ async function daemonCommand(ctx: CliContext): Promise<number> {
     process.on('SIGHUP', onHup);
     await daemon.done;
     ctx.logger.info('daemon stopped');
-    return 0;
+    return 'ok';
   } finally {
     if (onHup) process.off('SIGHUP', onHup);
     stop.dispose();
@@ -121,28 +102,20 @@ async function daemonCommand(ctx: CliContext): Promise<number> {
 }
 
 /** `schedule run NAME`: one run now, recorded like the daemon's. Exit 0 ok, 4 partial, 5 cancelled, else 3. */
-export async function runScheduleOnce(ctx: CliContext, name: string): Promise<number> {
+export async function runScheduleOnce(ctx: CliContext, name: string): Promise<Outcome | Ending> {
   const schedule = ctx.config.schedule[name];
   if (!schedule) throw new BbackupError('USAGE', `unknown schedule "${name}"; configured: ${Object.keys(ctx.config.schedule).join(', ') || 'none'}`);
-  const stop = stopSignal();
+  const stop = onInterrupt();
   try {
     const result = await runRecorded(statePathFor(ctx.config), name, schedule, scheduleRunner(ctx), stop.signal, ctx.logger.child('schedule'));
     if (ctx.opts.json) ctx.printJson({ schedule: name, ...result });
     else ctx.print(`schedule ${name}: ${result.status}${result.backupId ? ` (backup ${result.backupId})` : ''}`);
-    if (result.error) ctx.io.stderr.write(`bbackup: ${result.status === 'ok' ? 'warning' : 'error'}: ${result.error}\n`);
-    switch (result.status) {
-      case 'ok':
-        return 0;
-      case 'partial':
-        return EXIT_PARTIAL;
-      case 'cancelled':
-        return EXIT_CANCELLED;
-      case 'failed':
-        return 3;
-    }
+    if (result.error) ctx.io.stderr.write(`bbackup: ${result.status === 'ok' ? 'warning' : 'error'}: ${ctx.redact(result.error)}\n`);
+    // failed without a code: a scheduled run that failed is a system failure (exit 3), whatever stopped it
+    return result.status;
   } catch (err) {
     ctx.logger.error(describeError(err));
-    return exitCodeOf(err);
+    return failedWith(errorCodeOf(err));
   } finally {
     stop.dispose();
   }

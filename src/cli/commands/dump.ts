@@ -5,8 +5,9 @@ import { isLocalEngine } from '../../docker/client.js';
 import { dumpContainer } from '../../dump/one-off.js';
 import { BbackupError } from '../../errors.js';
 import type { CliContext } from '../context.js';
-import { formatBytes } from '../output.js';
+import { formatBytes } from '../../format/units.js';
 import type { Action } from '../run.js';
+import { withInterrupt } from '../signals.js';
 
 export function register(program: Command, action: Action): void {
   program
@@ -18,29 +19,21 @@ export function register(program: Command, action: Action): void {
     .action(action(dumpCommand));
 }
 
-async function dumpCommand(ctx: CliContext, container: string, flags: { output?: string }): Promise<number> {
+async function dumpCommand(ctx: CliContext, container: string, flags: { output?: string }): Promise<void> {
   const toStdout = flags.output === undefined || flags.output === '-';
   if (toStdout && ctx.io.stdout.isTTY) throw new BbackupError('USAGE', 'the dump would go to the terminal: give -o FILE, or pipe it into a program');
   if (toStdout && ctx.opts.json) throw new BbackupError('USAGE', '--json needs -o FILE: stdout carries the dump');
   const conn = await ctx.docker();
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new BbackupError('CANCELLED', 'dump cancelled'));
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const r = await dumpContainer({
+  const r = await withInterrupt((signal) =>
+    dumpContainer({
       docker: conn.docker,
       container,
       out: toStdout ? ctx.io.stdout : flags.output!,
-      signal: abort.signal,
+      signal,
       localEngine: isLocalEngine(conn.target),
       log: (level, msg) => ctx.logger.emit({ type: 'log', level, source: 'dump', msg }),
-    });
-    if (ctx.opts.json) ctx.printJson({ container, engine: r.engine, tool: r.tool, bytes: r.bytes, file: r.file });
-    else if (!ctx.opts.quiet) ctx.io.stderr.write(`${r.engine} dump of ${container} by ${r.tool}: ${formatBytes(r.bytes)}${r.file ? ` written to ${r.file}` : ''}\n`);
-    return 0;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+    }),
+  );
+  if (ctx.opts.json) ctx.printJson({ container, engine: r.engine, tool: r.tool, bytes: r.bytes, file: r.file });
+  else if (!ctx.opts.quiet) ctx.io.stderr.write(`${r.engine} dump of ${container} by ${r.tool}: ${formatBytes(r.bytes)}${r.file ? ` written to ${r.file}` : ''}\n`);
 }

@@ -1,5 +1,6 @@
 // init-encryption: make an age identity for encrypting what leaves the host.
 import type { Command } from 'commander';
+import type { Outcome } from '../../events.js';
 import { expandHome } from '../../config/locate.js';
 import { writeNewIdentity } from '../../crypto/identity.js';
 import type { CliContext } from '../context.js';
@@ -15,7 +16,7 @@ export function register(program: Command, action: Action): void {
     .action(action(initEncryptionCommand));
 }
 
-async function initEncryptionCommand(ctx: CliContext, opts: { path: string }): Promise<number> {
+async function initEncryptionCommand(ctx: CliContext, opts: { path: string }): Promise<Outcome> {
   const { path, recipient } = await writeNewIdentity(expandHome(opts.path, ctx.io.env));
   if (ctx.opts.json) ctx.printJson({ identity_file: path, recipient });
   else {
@@ -25,5 +26,5 @@ async function initEncryptionCommand(ctx: CliContext, opts: { path: string }): P
         `Config:\n  encryption:\n    enabled: true\n    recipients: [${recipient}]\n    identity_file: ${path}\n`,
     );
   }
-  return 0;
+  return 'ok';
 }

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Outcome } from '../../events.js';
 import { expandHome, searchPath } from '../../config/locate.js';
 import { BbackupError } from '../../errors.js';
 import { assetPath } from '../../paths.js';
@@ -36,7 +37,7 @@ export function register(program: Command, action: Action): void {
     .action(action(initConfigCommand));
 }
 
-async function initConfigCommand(ctx: CliContext, opts: { path?: string; force: boolean }): Promise<number> {
+async function initConfigCommand(ctx: CliContext, opts: { path?: string; force: boolean }): Promise<Outcome> {
   const env = ctx.io.env;
   const path = opts.path ? resolve(expandHome(opts.path, env)) : defaultConfigPath(env, process.getuid?.());
   mkdirSync(dirname(path), { recursive: true });
@@ -57,5 +58,5 @@ async function initConfigCommand(ctx: CliContext, opts: { path?: string; force: 
     ctx.print(`wrote ${path} (mode 0600)`);
     ctx.print(found ? 'bbackup finds it without -c; edit it, then check it with: bbackup list-backup-sets' : `use it with: bbackup -c ${path} ... (or export BBACKUP_CONFIG=${path})`);
   }
-  return 0;
+  return 'ok';
 }

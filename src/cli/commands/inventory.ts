@@ -1,8 +1,11 @@
 // list-containers, list-volumes, list-networks, list-backup-sets
 import type { Command } from 'commander';
+import { failedWith, type Ending } from '../../errors.js';
+import type { Outcome } from '../../events.js';
 import { listContainers, listNetworks, listVolumes, readInventory, resolveBackupSets } from '../../docker/inventory.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatTable } from '../output.js';
+import { formatBytes } from '../../format/units.js';
+import { formatTable } from '../output.js';
 import type { Action } from '../run.js';
 
 export function register(program: Command, action: Action): void {
@@ -22,7 +25,7 @@ export function register(program: Command, action: Action): void {
     .action(action(listBackupSetsCommand));
 }
 
-async function listContainersCommand(ctx: CliContext): Promise<number> {
+async function listContainersCommand(ctx: CliContext): Promise<Outcome> {
   const containers = await ctx.timed('list containers', ({ docker }) => listContainers(docker));
   if (ctx.opts.json) ctx.printJson({ containers });
   else
@@ -36,10 +39,10 @@ async function listContainersCommand(ctx: CliContext): Promise<number> {
         { header: 'ID', value: (c) => c.id.slice(0, 12) },
       ]),
     );
-  return 0;
+  return 'ok';
 }
 
-async function listVolumesCommand(ctx: CliContext, opts: { size: boolean }): Promise<number> {
+async function listVolumesCommand(ctx: CliContext, opts: { size: boolean }): Promise<Outcome> {
   const volumes = await ctx.timed('list volumes', ({ docker }) => listVolumes(docker, undefined, { sizes: opts.size }));
   if (ctx.opts.json) ctx.printJson({ volumes });
   else
@@ -52,10 +55,10 @@ async function listVolumesCommand(ctx: CliContext, opts: { size: boolean }): Pro
         { header: 'MOUNTPOINT', value: (v) => v.mountpoint },
       ]),
     );
-  return 0;
+  return 'ok';
 }
 
-async function listNetworksCommand(ctx: CliContext): Promise<number> {
+async function listNetworksCommand(ctx: CliContext): Promise<Outcome> {
   const networks = await ctx.timed('list networks', ({ docker }) => listNetworks(docker));
   if (ctx.opts.json) ctx.printJson({ networks });
   else
@@ -68,15 +71,15 @@ async function listNetworksCommand(ctx: CliContext): Promise<number> {
         { header: 'CONTAINERS', value: (n) => n.containers.join(',') || '-' },
       ]),
     );
-  return 0;
+  return 'ok';
 }
 
-async function listBackupSetsCommand(ctx: CliContext): Promise<number> {
+async function listBackupSetsCommand(ctx: CliContext): Promise<Outcome | Ending> {
   const config = ctx.config;
   if (Object.keys(config.backup.backup_sets).length === 0) {
     if (ctx.opts.json) ctx.printJson({ backup_sets: [] });
     else ctx.print('no backup sets configured (backup.backup_sets in the config)');
-    return 0;
+    return 'ok';
   }
   const inventory = await ctx.timed('read inventory', ({ docker }) => readInventory(docker, { sizes: false }));
   const sets = resolveBackupSets(config, inventory);
@@ -92,5 +95,5 @@ async function listBackupSetsCommand(ctx: CliContext): Promise<number> {
       ]),
     );
   // Missing members are a user error in the config: say so in the exit code too.
-  return missing.length > 0 ? 1 : 0;
+  return missing.length > 0 ? failedWith('NOT_FOUND') : 'ok';
 }

@@ -1,11 +1,13 @@
 // bbackup list-backups: the local store's backups per host, newest last, with size on disk
 // (hard links counted once: SIZE is the backup alone, ADDED what it adds beyond older ones).
 import type { Command } from 'commander';
+import type { Outcome } from '../../events.js';
 import { diskUsage, listBackups, listHostFolders, type CatalogEntry } from '../../store/catalog.js';
 import { fromSafeSegment, hostDir } from '../../store/layout.js';
 import { join } from 'node:path';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatTable } from '../output.js';
+import { formatBytes } from '../../format/units.js';
+import { formatTable } from '../output.js';
 import type { Action } from '../run.js';
 
 export interface BackupRow {
@@ -64,15 +66,15 @@ async function rowFor(e: CatalogEntry, host: string, seen: Set<string>): Promise
   };
 }
 
-async function listBackupsCommand(ctx: CliContext): Promise<number> {
+async function listBackupsCommand(ctx: CliContext): Promise<Outcome> {
   const rows = await backupRows(ctx.config.backup.store, ctx.opts.host);
   if (ctx.opts.json) {
     ctx.printJson({ store: ctx.config.backup.store, backups: rows });
-    return 0;
+    return 'ok';
   }
   if (rows.length === 0) {
     ctx.print(`no backups in ${ctx.config.backup.store}${ctx.opts.host ? ` for host ${ctx.opts.host}` : ''}`);
-    return 0;
+    return 'ok';
   }
   ctx.print(
     formatTable(rows, [
@@ -85,5 +87,5 @@ async function listBackupsCommand(ctx: CliContext): Promise<number> {
       { header: 'STATUS', value: (r) => r.status + (r.problem ? ` (${r.problem})` : '') },
     ]),
   );
-  return 0;
+  return 'ok';
 }

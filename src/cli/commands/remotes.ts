@@ -1,19 +1,19 @@
-// list-remote-backups, pull, rotate: thin front ends over src/remote and src/jobs/rotate.
+// list-remote-backups, pull, rotate: thin front ends over src/remote/list and the pull and rotate jobs.
 import type { Command } from 'commander';
 import { expandHome } from '../../config/locate.js';
 import { BbackupError, describeError } from '../../errors.js';
-import { fanOut, type Emit } from '../../events.js';
+import { fanOut, type Emit, type Outcome } from '../../events.js';
+import { pulled, startPull } from '../../jobs/pull-job.js';
+import { startRotate, type RotateValue } from '../../jobs/rotate-job.js';
+import type { JobResult } from '../../jobs/types.js';
 import { listRemoteBackups, type RemoteBackup } from '../../remote/list.js';
 import { openRemote, selectRemotes } from '../../remote/open.js';
-import { pullBackup } from '../../remote/pull.js';
-import { policyFrom, rotateLocal, rotateRemote, type RotationReport } from '../../jobs/rotate.js';
-import { listHostFolders } from '../../store/catalog.js';
-import { fromSafeSegment, hostDir } from '../../store/layout.js';
-import { acquireLock } from '../../store/lock.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatTable } from '../output.js';
+import { formatBytes } from '../../format/units.js';
+import { formatTable } from '../output.js';
 import { textPrinter } from '../printers/text.js';
 import type { Action } from '../run.js';
+import { withInterrupt } from '../signals.js';
 
 const collectNames = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -43,38 +43,32 @@ function printer(ctx: CliContext): { emit: Emit; close(): void } {
   return { emit: fanOut(p.emit, (e) => ctx.logger.emit(e)), close: p.close };
 }
 
-/** Abort on the first SIGINT/SIGTERM: the operation ends cancelled (exit 5). */
-function interruptible(): { signal: AbortSignal; done(): void } {
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.on('SIGINT', stop); // on, not once: execa's signal-exit re-raises a signal nobody else listens to
-  process.on('SIGTERM', stop);
-  return { signal: ac.signal, done: () => (process.off('SIGINT', stop), process.off('SIGTERM', stop)) };
-}
-
-async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promise<number> {
+async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promise<Outcome> {
   const names = opts.remote?.length ? selectRemotes(ctx.config, opts.remote) : Object.keys(ctx.config.remotes);
   if (names.length === 0) throw new BbackupError('USAGE', 'no remotes configured (remotes: in the config)');
   const backups: RemoteBackup[] = [];
   const failures: { remote: string; error: string }[] = [];
-  const { signal, done } = interruptible();
-  try {
+  const skipped: { remote: string; prefix: string; reason: string }[] = [];
+  await withInterrupt(async (signal) => {
     for (const name of names) {
       const remote = openRemote(ctx.config, name, { emit: (e) => ctx.logger.emit(e) });
       try {
-        backups.push(...(await listRemoteBackups(remote, signal)).backups);
+        const listing = await listRemoteBackups(remote, signal);
+        backups.push(...listing.backups);
+        for (const k of listing.skipped) {
+          skipped.push({ remote: name, ...k });
+          ctx.io.stderr.write(`bbackup: warning: remote ${name}: skipped ${k.prefix}: ${k.reason}\n`);
+        }
       } catch (err) {
         if (signal.aborted) throw err;
-        failures.push({ remote: name, error: describeError(err) });
-        ctx.io.stderr.write(`bbackup: error: ${describeError(err)}\n`);
+        failures.push({ remote: name, error: ctx.redact(describeError(err)) });
+        ctx.io.stderr.write(`bbackup: error: ${ctx.redact(describeError(err))}\n`);
       } finally {
         await remote.close();
       }
     }
-  } finally {
-    done();
-  }
-  if (ctx.opts.json) ctx.printJson({ backups, failures });
+  });
+  if (ctx.opts.json) ctx.printJson({ backups, failures, skipped });
   else if (backups.length === 0) ctx.print(`no backups on ${names.join(', ')}`);
   else
     ctx.print(
@@ -87,66 +81,32 @@ async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promis
         { header: 'ENCRYPTED', value: (b) => (b.encrypted ? 'yes' : 'no') },
       ]),
     );
-  return failures.length === 0 ? 0 : failures.length === names.length ? 3 : 4;
+  return failures.length === 0 ? 'ok' : failures.length === names.length ? 'failed' : 'partial';
 }
 
-async function pullCommand(ctx: CliContext, remoteName: string, id: string): Promise<number> {
+async function pullCommand(ctx: CliContext, remoteName: string, id: string): Promise<Outcome> {
   const p = printer(ctx);
-  const { signal, done } = interruptible();
   try {
-    const dir = await pullBackup(ctx.config, remoteName, id, { store: expandHome(ctx.config.backup.store), host: ctx.opts.host, emit: p.emit, signal });
+    const { dir } = await withInterrupt((signal) => startPull(ctx.config, remoteName, id, { store: expandHome(ctx.config.backup.store), host: ctx.opts.host, emit: p.emit }, { signal }).done).then(pulled);
     p.close();
     if (ctx.opts.json) ctx.printJson({ pulled: { remote: remoteName, id, dir } });
     else ctx.print(`pulled ${id} from ${remoteName} into ${dir}`);
-    return 0;
+    return 'ok';
   } finally {
     p.close();
-    done();
   }
 }
 
-async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: string[] }): Promise<number> {
-  const policy = policyFrom(ctx.config.retention);
-  const store = expandHome(ctx.config.backup.store);
+async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: string[] }): Promise<JobResult<RotateValue>> {
   const p = printer(ctx);
-  const { signal, done } = interruptible();
-  const reports: RotationReport[] = [];
-  const failures: { target: string; error: string }[] = [];
-  const hostsFilter = ctx.opts.host ? [ctx.opts.host] : undefined;
-  try {
-    if (!opts.remote?.length) {
-      for (const seg of await listHostFolders(store)) {
-        const host = fromSafeSegment(seg);
-        if (hostsFilter && !hostsFilter.includes(host)) continue;
-        const folder = hostDir(store, host);
-        // A dry run changes nothing, so it need not wait for a running backup.
-        const lock = opts.dryRun ? undefined : await acquireLock(folder, { signal });
-        try {
-          reports.push(await rotateLocal(folder, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit }));
-        } finally {
-          await lock?.release();
-        }
-      }
-    }
-    for (const name of opts.remote?.length ? selectRemotes(ctx.config, opts.remote) : selectRemotes(ctx.config)) {
-      const remote = openRemote(ctx.config, name, { emit: p.emit });
-      try {
-        const hosts = hostsFilter ?? [...new Set((await listRemoteBackups(remote, signal)).backups.map((b) => b.host))];
-        for (const host of hosts) reports.push(await rotateRemote(remote, host, policy, { dryRun: opts.dryRun, signal, emit: p.emit }));
-      } catch (err) {
-        if (signal.aborted) throw err;
-        failures.push({ target: name, error: describeError(err) });
-        ctx.io.stderr.write(`bbackup: error: ${describeError(err)}\n`);
-      } finally {
-        await remote.close();
-      }
-    }
-  } finally {
-    p.close();
-    done();
-  }
+  const result = await withInterrupt((signal) =>
+    startRotate({ config: ctx.config, store: expandHome(ctx.config.backup.store), dryRun: opts.dryRun, remotes: opts.remote, hosts: ctx.opts.host ? [ctx.opts.host] : undefined }, { emit: p.emit, signal }).done,
+  ).finally(() => p.close());
+  const { reports, failures } = result.value ?? { reports: [], failures: [] };
+  for (const f of failures) ctx.io.stderr.write(`bbackup: error: ${ctx.redact(f.error)}\n`);
+  if (result.outcome === 'cancelled') return result;
   const rows = reports.flatMap((r) => r.plan.decisions.map((d) => ({ target: r.target, host: r.host, ...d })));
-  if (ctx.opts.json) ctx.printJson({ dryRun: opts.dryRun, reports, failures });
+  if (ctx.opts.json) ctx.printJson({ dryRun: opts.dryRun, reports, failures: failures.map((f) => ({ ...f, error: ctx.redact(f.error) })) });
   else {
     if (rows.length === 0) ctx.print('no backups to rotate');
     else
@@ -154,13 +114,14 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
         formatTable(rows, [
           { header: 'WHERE', value: (r) => r.target },
           { header: 'HOST', value: (r) => r.host },
+          { header: 'GROUP', value: (r) => r.group },
           { header: 'ID', value: (r) => r.id },
           { header: 'ACTION', value: (r) => (r.keep ? 'keep' : opts.dryRun ? 'remove' : 'removed') },
           { header: 'REASON', value: (r) => r.reasons.join('; ') },
         ]),
       );
     for (const r of reports) for (const c of r.cleaned ?? []) ctx.print(`${opts.dryRun ? 'would remove' : 'removed'} ${r.target}: ${c} (an upload cut off more than a day ago)`);
-    for (const r of reports.filter((x) => x.plan.overQuota)) ctx.print(`warning: ${r.target} ${r.host} stays over max_storage_gb: the newest complete backup alone exceeds it`);
+    for (const r of reports.filter((x) => x.plan.overQuota)) ctx.print(`warning: ${r.target} ${r.host} stays over max_storage_gb: what the quota may not remove (each group's newest complete backup${r.plan.leftoverBytes ? `, ${formatBytes(r.plan.leftoverBytes)} of leftovers .removing-*/.pull-*` : ''}) exceeds it`);
   }
-  return failures.length > 0 ? 4 : 0;
+  return result;
 }

@@ -1,6 +1,7 @@
 // What a restore adds to the shared text printer (src/cli/printers/text.ts, which prints items and
 // live bars): warnings (e.g. "removing existing container X (--force)") and the final summary.
 import type { Writable } from 'node:stream';
+import { assertNever } from '../../errors.js';
 import type { Emit } from '../../events.js';
 
 export function restorePrinter(out: Writable): Emit {
@@ -22,6 +23,8 @@ export function restorePrinter(out: Writable): Emit {
       case 'job.paused':
       case 'job.resumed':
         break;
+      default:
+        assertNever(e, 'event');
     }
   };
 }

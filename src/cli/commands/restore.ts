@@ -1,20 +1,21 @@
 // restore ID|PATH: bring back containers, volumes and networks from a backup. Thin: build the
-// request, plan, print the plan (--dry-run stops there), run the job, map the outcome to an exit code.
+// request, plan, print the plan (--dry-run stops there), run the job, return its result.
 import type { Command } from 'commander';
 import { isLocalEngine } from '../../docker/client.js';
 import { expandHome } from '../../config/locate.js';
-import { BbackupError, exitCodeFor } from '../../errors.js';
+import { BbackupError, failedWith, type Ending } from '../../errors.js';
 import { fanOut } from '../../events.js';
-import { pullBackup } from '../../remote/pull.js';
+import { pulled, startPull } from '../../jobs/pull-job.js';
 import { locateBackup, planRestore } from '../../restore/plan.js';
 import { describePlan } from '../../restore/describe-plan.js';
 import { parseRenames } from '../../restore/renames.js';
 import { assertRunnable, startRestore } from '../../restore/restore-job.js';
-import type { RestoreRequest } from '../../restore/types.js';
+import { privilegeLines, privilegesAccepted, type RestoreRequest } from '../../restore/types.js';
 import { readManifest } from '../../store/manifest.js';
 import type { CliContext } from '../context.js';
 import type { Action } from '../run.js';
 import { textPrinter } from '../printers/text.js';
+import { withInterrupt } from '../signals.js';
 import { restorePrinter } from './restore-printer.js';
 
 interface RestoreFlags {
@@ -30,6 +31,7 @@ interface RestoreFlags {
   fromRemote?: string;
   dump: boolean;
   dumpWait?: string;
+  allowPrivileged?: boolean;
 }
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -51,11 +53,12 @@ export function register(program: Command, action: Action): void {
     .option('--no-dump', 'do not load database dumps: restore the volumes from their file copy only')
     .option('--dump-wait <seconds>', 'how long a restored database server may take to accept connections before its dump is loaded (default 300)')
     .option('--from-remote <name>', 'pull backup ID from this remote into the local store first (kept there), then restore')
-    .addHelpText('after', '\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run')
+    .option('--allow-privileged', 'restore containers, volumes and networks that need privileges on this host (privileged mode, capabilities, devices, host paths, host namespaces, security options off); --dry-run lists them')
+    .addHelpText('after', '\nA backup id is looked up in the store only; give a folder as a path (./NAME, /mnt/usb/...).\n\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run')
     .action(action(restoreCommand));
 }
 
-async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags): Promise<number> {
+async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags): Promise<Ending> {
   const conn = await ctx.docker();
   const store = expandHome(ctx.config.backup.store);
   const backupDir = flags.fromRemote ? await pull(ctx, flags.fromRemote, ref, store) : await locateBackup(ref, store, conn.hostName);
@@ -72,57 +75,48 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     verify: flags.verify,
     dump: flags.dump,
     dumpWait: flags.dumpWait === undefined ? undefined : seconds(flags.dumpWait),
+    allowPrivileged: flags.allowPrivileged ?? false,
   };
   const plan = await planRestore(backupDir, manifest, request, conn.docker);
-  const runnable = plan.conflicts.length === 0 && plan.missingImages.length === 0;
+  const privileges = privilegeLines(plan);
+  const privilegesAllowed = privilegesAccepted(plan, request.allowPrivileged);
+  const runnable = plan.conflicts.length === 0 && plan.missingImages.length === 0 && privilegesAllowed;
   if (flags.dryRun) {
-    if (ctx.opts.json) ctx.printJson({ dryRun: true, runnable, plan: { ...plan, manifest: undefined } });
-    else ctx.print(describePlan(plan, { dryRun: true }));
-    return runnable ? 0 : exitCodeFor(plan.missingImages.length > 0 ? 'NOT_FOUND' : 'CONFLICT');
+    if (ctx.opts.json) ctx.printJson({ dryRun: true, runnable, privileges, privilegesAllowed, plan: { ...plan, manifest: undefined } });
+    else ctx.print(describePlan(plan, { dryRun: true, allowPrivileged: request.allowPrivileged }));
+    return runnable ? { outcome: 'ok' } : failedWith(!privilegesAllowed ? 'USAGE' : plan.missingImages.length > 0 ? 'NOT_FOUND' : 'CONFLICT');
   }
-  if (!runnable) assertRunnable(plan); // throws: refused with every conflict and missing image, nothing changed
-  if (!ctx.opts.json && !ctx.opts.quiet) ctx.print(describePlan(plan, { dryRun: false }));
+  // throws when refused: every privilege not allowed, conflict or missing image listed, nothing changed
+  if (!runnable) assertRunnable(plan, request.allowPrivileged);
+  if (!ctx.opts.json && !ctx.opts.quiet) ctx.print(describePlan(plan, { dryRun: false, allowPrivileged: request.allowPrivileged }));
   // Items and live bars (on a terminal) through the shared text printer; warnings and the summary through ours.
   const quiet = ctx.opts.json || ctx.opts.quiet;
   const text = textPrinter({ out: ctx.io.stdout, live: !quiet && ctx.io.stdout.isTTY === true, quiet });
-  const job = startRestore(request, {
-    docker: conn.docker,
-    emit: fanOut(ctx.logger.emit, text.emit, quiet ? () => undefined : restorePrinter(ctx.io.stdout)),
-    localEngine: isLocalEngine(conn.target),
-    volumeMode: conn.target.volumeMode ?? ctx.config.backup.volumes.mode,
-    workerImage: ctx.config.backup.volumes.worker_image,
-    plan,
+  const result = await withInterrupt((signal) => {
+    const job = startRestore(
+      request,
+      {
+        docker: conn.docker,
+        emit: fanOut(ctx.logger.emit, text.emit, quiet ? () => undefined : restorePrinter(ctx.io.stdout)),
+        localEngine: isLocalEngine(conn.target),
+        volumeMode: conn.target.volumeMode ?? ctx.config.backup.volumes.mode,
+        workerImage: ctx.config.backup.volumes.worker_image,
+        plan,
+        store,
+      },
+      { signal },
+    );
+    return job.done.finally(() => text.close());
   });
-  // `on`, not `once`: execa's signal-exit re-raises a signal when its own handler is the last one
-  // left, which killed the process before the job could clean up. A second Ctrl-C is harmless.
-  const onSignal = () => job.cancel();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const result = await job.done.finally(() => text.close());
-    if (ctx.opts.json) ctx.printJson({ backup: plan.backupId, outcome: result.outcome, restored: result.value?.restored ?? [], errors: result.errors });
-    if (result.outcome === 'ok') return 0;
-    if (result.outcome === 'cancelled') return exitCodeFor('CANCELLED');
-    // a dump that did not load is partial (4) even when it was the only item
-    return result.outcome === 'partial' || result.errors.every((e) => e.code === 'DUMP_FAILED') ? exitCodeFor('PARTIAL') : exitCodeFor('DOCKER_FAILED');
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  if (ctx.opts.json) ctx.printJson({ backup: plan.backupId, outcome: result.outcome, restored: result.value?.restored ?? [], errors: result.errors });
+  return result;
 }
 
 /** --from-remote: the backup is pulled (checked, decrypted) into the local store, or reused if already there. */
 async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new BbackupError('CANCELLED', 'pull cancelled'));
-  process.on('SIGINT', onSignal);
-  try {
-    const dir = await pullBackup(ctx.config, remote, id, { store, host: ctx.opts.host, emit: ctx.logger.emit, signal: abort.signal, ifExists: 'reuse' });
-    if (!ctx.opts.json) ctx.print(`backup ${id} from remote ${remote} is in ${dir}`);
-    return dir;
-  } finally {
-    process.off('SIGINT', onSignal);
-  }
+  const { dir } = await withInterrupt((signal) => startPull(ctx.config, remote, id, { store, host: ctx.opts.host, emit: ctx.logger.emit, ifExists: 'reuse' }, { signal }).done).then(pulled);
+  if (!ctx.opts.json) ctx.print(`backup ${id} from remote ${remote} is in ${dir}`);
+  return dir;
 }
 
 function seconds(v: string): number {

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import type { Ending } from '../../errors.js';
+import type { Outcome } from '../../events.js';
 import { installDaemonUnit, installSystemdUnits } from '../../schedule/install-systemd.js';
 import { scheduleOverview } from '../../schedule/overview.js';
 import { runScheduleOnce } from './daemon.js';
@@ -33,16 +35,16 @@ export function register(program: Command, action: Action): void {
     .action(action(runCommand));
 }
 
-async function listCommand(ctx: CliContext, opts: { next: string }): Promise<number> {
+async function listCommand(ctx: CliContext, opts: { next: string }): Promise<Outcome> {
   const overview = await scheduleOverview(ctx.config, { next: Number(opts.next) || 1 });
   if (ctx.opts.json) {
     ctx.printJson(overview);
-    return 0;
+    return 'ok';
   }
   const rows = overview.schedules;
   if (rows.length === 0) {
     ctx.print('no schedules configured (schedule: section)');
-    return 0;
+    return 'ok';
   }
   ctx.print(
     formatTable(rows, [
@@ -61,7 +63,7 @@ async function listCommand(ctx: CliContext, opts: { next: string }): Promise<num
   if (errors.length) ctx.print(`last errors:\n${errors.join('\n')}`);
   const d = overview.daemon;
   ctx.print(d ? `daemon: pid ${d.pid} ${d.alive ? 'running' : 'not running'}, last seen ${localTime(d.lastSeen)}` : 'daemon: never started');
-  return 0;
+  return 'ok';
 }
 
 const localTime = (iso: string): string => {
@@ -79,12 +81,12 @@ function selfCommand(exec?: string): string[] {
   return ['/usr/bin/env', 'bbackup'];
 }
 
-async function installCommand(ctx: CliContext, opts: { dir: string; name: string; schedule?: string[]; exec?: string; daemon?: boolean }): Promise<number> {
+async function installCommand(ctx: CliContext, opts: { dir: string; name: string; schedule?: string[]; exec?: string; daemon?: boolean }): Promise<Outcome> {
   if (opts.daemon) {
     const path = await installDaemonUnit({ configPath: ctx.loadedConfig.source.path, dir: resolve(opts.dir), prefix: opts.name, command: selfCommand(opts.exec) });
     if (ctx.opts.json) ctx.printJson({ units: [{ unit: `${opts.name}-daemon`, service: path }] });
     else ctx.print(`${path}\nenable with: systemctl daemon-reload && systemctl enable --now ${opts.name}-daemon.service  (reload the config: systemctl reload ${opts.name}-daemon)`);
-    return 0;
+    return 'ok';
   }
   const written = await installSystemdUnits({
     config: ctx.config,
@@ -99,9 +101,9 @@ async function installCommand(ctx: CliContext, opts: { dir: string; name: string
     for (const w of written) ctx.print(`schedule ${w.schedule}: ${w.service}\n${' '.repeat(10 + w.schedule.length)}${w.timer}`);
     ctx.print(`enable with: systemctl daemon-reload && systemctl enable --now ${written.map((w) => `${w.unit}.timer`).join(' ')}`);
   }
-  return 0;
+  return 'ok';
 }
 
-async function runCommand(ctx: CliContext, name: string): Promise<number> {
+async function runCommand(ctx: CliContext, name: string): Promise<Outcome | Ending> {
   return runScheduleOnce(ctx, name);
 }

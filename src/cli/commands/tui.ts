@@ -1,9 +1,11 @@
-// `bbackup` with no command, and `bbackup tui`: the full-screen UI. The one place the CLI loads
-// the front end in screens/, lazily, so plain commands never load blessed. The engine (every
-// other module of src/) knows nothing of it.
+// `bbackup` with no command, and `bbackup tui`: the full-screen UI. The CLI knows the TUI only as
+// `io.tui`, which the bin entry (src/cli/bin.ts) fills with a lazy import of screens/main.ts, so
+// plain commands never load blessed and nothing under src/ imports screens/.
 import type { Command } from 'commander';
+import { BbackupError, type Ending } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import type { Action } from '../run.js';
+import { withInterrupt } from '../signals.js';
 
 export function register(program: Command, action: Action): void {
   program
@@ -12,7 +14,9 @@ export function register(program: Command, action: Action): void {
     .action(action(tuiCommand));
 }
 
-async function tuiCommand(ctx: CliContext): Promise<number> {
-  const { runTui } = await import('../../../screens/main.js');
-  return runTui(ctx);
+async function tuiCommand(ctx: CliContext): Promise<Ending> {
+  const open = ctx.io.tui;
+  if (!open) throw new BbackupError('USAGE', 'the TUI is not available here; use a command (bbackup --help lists them)');
+  const { stdout, stderr, env } = ctx.io;
+  return withInterrupt((stop) => open({ stdout, stderr, env, loaded: ctx.loadedConfig, docker: () => ctx.docker(), stop }), { signals: ['SIGINT', 'SIGTERM', 'SIGHUP'] });
 }

@@ -3,13 +3,16 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BbackupError, describeError } from '../../errors.js';
+import { expandHome } from '../../config/locate.js';
+import { BbackupError } from '../../errors.js';
+import type { Outcome } from '../../events.js';
+import { startVerify, type VerifyEntry } from '../../jobs/verify-job.js';
 import { listBackups, listHostFolders } from '../../store/catalog.js';
 import { BACKUP_ID_RE, hostDir, MANIFEST } from '../../store/layout.js';
-import { verifyBackup, type VerifyReport } from '../../store/verify.js';
 import type { CliContext } from '../context.js';
-import { formatBytes } from '../output.js';
+import { formatBytes } from '../../format/units.js';
 import type { Action } from '../run.js';
+import { withInterrupt } from '../signals.js';
 
 export function register(program: Command, action: Action): void {
   program
@@ -39,33 +42,17 @@ async function backupFolders(ctx: CliContext, id: string | undefined, all: boole
   return found;
 }
 
-async function verifyCommand(ctx: CliContext, id: string | undefined, opts: { all?: boolean }): Promise<number> {
+async function verifyCommand(ctx: CliContext, id: string | undefined, opts: { all?: boolean }): Promise<Outcome> {
   const dirs = await backupFolders(ctx, id, opts.all === true);
-  const ac = new AbortController();
-  const onSignal = () => ac.abort(new BbackupError('CANCELLED', 'verify cancelled'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const reports: (VerifyReport | { dir: string; error: string })[] = [];
-  let bad = 0;
-  try {
-    for (const dir of dirs) {
-      try {
-        const r = await verifyBackup(dir, { signal: ac.signal });
-        reports.push(r);
-        if (r.problems.length > 0) bad++;
-        ctx.print(`${r.problems.length === 0 ? 'ok    ' : 'FAILED'} ${r.id}  ${r.files} files, ${formatBytes(r.bytes)} read${r.problems.length ? `, ${r.problems.length} problem(s)` : ''}`);
-        for (const p of r.problems) ctx.print(`  ${p.problem.padEnd(8)} ${p.path}: ${p.detail}`);
-      } catch (err) {
-        if (ac.signal.aborted) throw err;
-        bad++;
-        reports.push({ dir, error: describeError(err) });
-        ctx.print(`FAILED ${dir}: ${describeError(err)}`);
-      }
-    }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const print = (r: VerifyEntry) => {
+    if ('error' in r) return ctx.print(`FAILED ${r.dir}: ${r.error}`);
+    ctx.print(`${r.problems.length === 0 ? 'ok    ' : 'FAILED'} ${r.id}  ${r.files} files, ${formatBytes(r.bytes)} read${r.problems.length ? `, ${r.problems.length} problem(s)` : ''}`);
+    for (const p of r.problems) ctx.print(`  ${p.problem.padEnd(8)} ${p.path}: ${p.detail}`);
+  };
+  const result = await withInterrupt((signal) => startVerify(expandHome(ctx.config.backup.store), dirs, { emit: ctx.logger.emit, signal, onReport: print }).done);
+  if (result.outcome === 'cancelled') throw new BbackupError('CANCELLED', 'verify cancelled');
+  const { reports, bad } = result.value!;
   if (ctx.opts.json) ctx.printJson({ ok: bad === 0, verified: reports });
-  return bad > 0 ? 4 : 0;
+  // A backup that does not check out is a partial result whatever the reason (exit 4).
+  return bad > 0 ? 'partial' : 'ok';
 }

@@ -3,7 +3,8 @@
 import type { BackupPlan, BackupValue } from '../../backup/types.js';
 import type { JobResult } from '../../jobs/types.js';
 import { describeDump } from '../../dump/plan-dumps.js';
-import { formatBytes, formatDuration, formatTable } from '../output.js';
+import { formatBytes, formatDuration } from '../../format/units.js';
+import { formatTable } from '../output.js';
 
 interface PlanRow {
   kind: string;
@@ -32,7 +33,7 @@ export function formatPlan(plan: BackupPlan): string {
     { header: 'PARENT', value: (r) => r.parent },
   ]);
   const warnings = plan.warnings.map((w) => `warning: ${w}`);
-  return [head, table, `estimated volume data: ${formatBytes(plan.estimatedBytes)}`, ...warnings].join('\n');
+  return [head, table, `estimated volume data: ${formatBytes(plan.estimatedBytes)}`, `retention group: ${plan.group}`, ...warnings].join('\n');
 }
 
 export function summaryDocument(result: JobResult<BackupValue>, seconds: number): Record<string, unknown> {
@@ -44,6 +45,7 @@ export function summaryDocument(result: JobResult<BackupValue>, seconds: number)
     dir: v?.dir,
     host: v?.manifest.host,
     status: v?.manifest.status,
+    group: v?.manifest.group,
     parent: v?.manifest.parent,
     seconds: Math.round(seconds * 10) / 10,
     items: v?.manifest.items.map((i) => ({ kind: i.kind, name: i.name, ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}), ...(i.kind === 'dump' ? { engine: i.engine, tool: i.tool, bytes: i.bytes, file: i.files[0]?.path } : {}) })) ?? [],

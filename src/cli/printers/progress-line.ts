@@ -1,5 +1,5 @@
 // One line of a progress display, pure so it can be tested: "volume pgdata ████░░ 64%  48.2 MB/s  ETA 0:12".
-import { formatBytes, formatDuration } from '../output.js';
+import { formatBytes, formatDuration } from '../../format/units.js';
 
 export interface ProgressState {
   item: string;

@@ -1,8 +1,9 @@
 // The CLI's human view of engine events. On a terminal: live progress bars for running items,
 // redrawn in place, with finished items printed above them. Elsewhere (cron, pipes): one plain
 // line per finished item, or nothing with --quiet. Progress events arrive already throttled.
+import { assertNever } from '../../errors.js';
 import type { Emit, EngineEvent } from '../../events.js';
-import { formatBytes } from '../output.js';
+import { formatBytes } from '../../format/units.js';
 import { renderProgressLine, type ProgressState } from './progress-line.js';
 
 export interface TextPrinterOptions {
@@ -77,6 +78,8 @@ export function textPrinter(opts: TextPrinterOptions): TextPrinter {
       case 'item.queued':
       case 'log':
         break;
+      default:
+        assertNever(e, 'event');
     }
   };
   return { emit, close: erase };

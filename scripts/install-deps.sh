@@ -19,6 +19,8 @@ declare -A PROOF=(
   [gcc]=/usr/bin/gcc
   [libc6-dev]=/usr/include/stdio.h
   [libssl-dev]=/usr/include/openssl/evp.h
+  [sqlite3]=/usr/bin/sqlite3        # the SQLite dump helper image is built from it
+  [mmdebstrap]=/usr/bin/mmdebstrap  # builds the database test image from Debian packages
 )
 
 missing=()

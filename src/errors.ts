@@ -26,6 +26,7 @@ export type ErrorCode =
   /** a restore drill did not pass (the application did not come up, or its data differs) */
   | 'DRILL_FAILED'
   | 'PARTIAL'
+  | 'DUMP_FAILED'
   /** an item the user skipped */
   | 'SKIPPED'
   | 'CANCELLED';
@@ -49,6 +50,8 @@ const EXIT: Record<ErrorCode, number> = {
   INTEGRITY: 4,
   DRILL_FAILED: 4,
   PARTIAL: 4,
+  // a database dump could not be taken or loaded; everything else of the item is intact
+  DUMP_FAILED: 4,
   SKIPPED: 4,
   CANCELLED: 5,
 };

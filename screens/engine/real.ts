@@ -38,6 +38,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     renames: r.renames,
     force: r.force,
     start: r.start,
+    dump: r.dump !== false,
     verify: true,
     allowPrivileged: r.allowPrivileged ?? false,
   });

@@ -7,6 +7,7 @@ import type { Inventory, VolumeInfo } from '../docker/inventory.js';
 import { BbackupError } from '../errors.js';
 import type { CatalogEntry } from '../store/catalog.js';
 import type { CompressionMethod, VolumeItem } from '../store/manifest.js';
+import { planDumps } from '../dump/plan-dumps.js';
 import { groupKey } from '../store/retention-group.js';
 import { planImages, type ImageFacts } from './image-plan.js';
 import { planProjects, projectContainers, projectOf } from './project-plan.js';
@@ -27,6 +28,8 @@ export interface PlanEnv {
   mountpointReadable?: (mountpoint: string) => boolean;
   /** per image id of the selected containers, what the engine says (readImageFacts); absent = not asked */
   images?: Map<string, ImageFacts>;
+  /** containers' Config.Env (kept in memory only): lets dumps be detected by environment */
+  containerEnv?: ReadonlyMap<string, string[]>;
 }
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -73,9 +76,10 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
   const level = request.compression?.level ?? (compressionMethod === config.backup.compression.method ? config.backup.compression.level : DEFAULT_LEVEL[compressionMethod]);
   const full = request.full === true || !config.incremental.enabled;
 
+  const dumpPlan = scope.volumes ? planDumps(selected, env.containerEnv, new Set([...(request.volumes ?? []), ...(set?.volumes ?? [])])) : { dumps: [], replaced: new Map<string, string>() };
   const volumes = [...inventory.volumes]
     .sort(byName)
-    .filter((v) => volumeNames.has(v.name))
+    .filter((v) => volumeNames.has(v.name) && !dumpPlan.replaced.has(v.name))
     .map((v) => planVolume(v, config, env, full));
   for (const name of volumeNames) if (!inventory.volumes.some((v) => v.name === name)) warnings.push(`volume ${name} is mounted by a selected container but does not exist`);
 
@@ -98,7 +102,7 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
   const imagesMode = request.images ?? config.backup.images;
   const { images, notes } = scope.containers ? planImages(selected, imagesMode, env.images ?? new Map()) : { images: [], notes: [] };
 
-  if (containers.length + volumes.length + networks.length === 0) warnings.push('nothing to back up: the selection and scope leave no container, volume or network');
+  if (containers.length + volumes.length + networks.length + dumpPlan.dumps.length === 0) warnings.push('nothing to back up: the selection and scope leave no container, volume or network');
   const parents = volumes.map((v) => v.parent).filter((p): p is string => p !== undefined).sort();
   return {
     host: env.host,
@@ -114,6 +118,7 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     projects: scope.containers ? planProjects(projects, selected) : [],
     images,
     imageNotes: notes,
+    dumps: dumpPlan.dumps,
     parent: parents.at(-1),
     estimatedBytes: volumes.reduce((sum, v) => sum + (v.estimatedBytes ?? 0), 0),
     warnings,

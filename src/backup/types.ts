@@ -4,6 +4,7 @@
 import type { CompressionMethod, Manifest } from '../store/manifest.js';
 import type { PostBackupResult } from '../jobs/post-backup.js';
 import type { ImagesMode, PlannedImage } from './image-plan.js';
+import type { PlannedDump } from '../dump/types.js';
 
 export type VolumeMode = 'host' | 'worker' | 'stream';
 export type VolumeFormat = 'tree' | 'archive';
@@ -106,6 +107,8 @@ export interface BackupPlan {
   images: PlannedImage[];
   /** why an image of a selected container is not saved (e.g. a registry holds it) */
   imageNotes: string[];
+  /** database dumps of the selected containers (src/dump/), with the volume scope */
+  dumps: PlannedDump[];
   /** the newest parent any volume uses (recorded in the manifest) */
   parent?: string;
   /** sum of the known volume estimates */

@@ -8,6 +8,7 @@ import { readImageFacts } from '../backup/image-plan.js';
 import type { Config } from '../config/schema.js';
 import { isLocalEngine, type DockerConnection } from '../docker/client.js';
 import { readInventory } from '../docker/inventory.js';
+import { readContainerEnv } from '../dump/container-env.js';
 import type { Emit } from '../events.js';
 import type { Logger } from '../log/logger.js';
 import { listBackups } from '../store/catalog.js';
@@ -50,8 +51,10 @@ export async function loadBackupPlan(request: BackupRequest, deps: Pick<BackupDe
   const hostDir = hostDirOf(config.backup.store, docker.hostName);
   const [inventory, backups] = await Promise.all([readInventory(docker.docker, { sizes: opts.sizes ?? true }), listBackups(hostDir)]);
   const images = await readImageFacts(docker.docker, inventory.containers.flatMap((c) => (c.imageId ? [c.imageId] : [])));
+  const containerEnv = await readContainerEnv(docker.docker, inventory.containers);
   return planBackup(request, inventory, config, {
     images,
+    containerEnv,
     host: docker.hostName,
     hostDir,
     backups: backups.filter((b) => b.manifest),

@@ -13,6 +13,7 @@ import { backupVolume } from '../backup/volume-job.js';
 import { saveImage } from '../backup/image-job.js';
 import { saveProject } from '../backup/project-job.js';
 import { listBackups } from '../store/catalog.js';
+import { NotRunning } from '../dump/run-dump.js';
 import { createReader } from '../backup/volume-readers/index.js';
 import { removeStaleHelpers } from '../backup/volume-readers/worker.js';
 import { dockerError } from '../docker/errors.js';
@@ -28,6 +29,7 @@ import { writeManifest } from '../store/write-manifest.js';
 import { version } from '../version.js';
 import type { BackupDeps } from './backup-job.js';
 import { runPostBackup } from './post-backup.js';
+import { dumpTasks } from './dump-tasks.js';
 import type { JobContext, StepEnd } from './job.js';
 import { byteCounter } from './progress.js';
 import type { Task, TaskOutcome, WorkQueue } from './queue.js';
@@ -45,7 +47,7 @@ export interface RunEnv {
 /** A manifest's item error, with a code of ours (the manifest itself stores any string it reads back). */
 type RunError = ItemError & { code: ErrorCode };
 
-interface Planned {
+export interface Planned {
   item: string;
   kind: ItemKind;
   name: string;
@@ -53,7 +55,7 @@ interface Planned {
   task: Task;
 }
 
-const KIND_ORDER: Record<ManifestItem['kind'], number> = { container: 0, network: 1, image: 2, project: 3, volume: 4, metadata: 5 };
+const KIND_ORDER: Record<ManifestItem['kind'], number> = { container: 0, network: 1, image: 2, project: 3, volume: 4, dump: 5, metadata: 6 };
 
 /** Throws when the run fails; the job runner (job.ts) reports it. */
 export async function runBackupItems(env: RunEnv): Promise<StepEnd<BackupValue>> {
@@ -93,6 +95,9 @@ export async function runBackupItems(env: RunEnv): Promise<StepEnd<BackupValue>>
       else if (o.status === 'skipped') {
         errors.push({ kind, name: p.name, code: 'SKIPPED', message: 'skipped by user' });
         emit({ type: 'item.skipped', jobId, item: o.item, reason: 'skipped by user' });
+      } else if (o.status === 'failed' && o.error instanceof NotRunning) {
+        // a stopped server's files are at rest and its volumes are copied: a skip, not a failure
+        emit({ type: 'item.skipped', jobId, item: o.item, reason: o.error.message });
       } else if (o.status === 'failed') {
         const error = toErrorInfo(o.error);
         errors.push({ kind, name: p.name, ...error });
@@ -223,6 +228,7 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
       },
     });
   }
+  out.push(...dumpTasks(env, plan, partial, items, done.bytes));
   const readerDeps = { docker: deps.docker, workerImage: config.backup.volumes.worker_image, store: config.backup.store };
   for (const v of plan.volumes) {
     const item = `volume ${v.name}`;
@@ -291,5 +297,5 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
 function summarize(m: Manifest, errors: number): string {
   const count = (k: ManifestItem['kind']) => m.items.filter((i) => i.kind === k).length;
   const bytes = m.items.reduce((s, i) => s + (i.kind === 'volume' ? i.bytes : 0), 0);
-  return `${count('container')} containers, ${count('volume')} volumes (${bytes} bytes), ${count('network')} networks${errors ? `, ${errors} problems` : ''}`;
+  return `${count('container')} containers, ${count('volume')} volumes (${bytes} bytes), ${count('network')} networks${count('dump') ? `, ${count('dump')} database dumps` : ''}${errors ? `, ${errors} problems` : ''}`;
 }

@@ -47,7 +47,8 @@ export function preflightBytes(plan: RestorePlan, verify: boolean, onCopy: (item
   let total = 0;
   if (verify) for (const img of plan.images) total += img.bytes;
   for (const item of plan.items) {
-    if (item.kind !== 'volume' || item.action === 'reuse') continue;
+    if (item.dump && verify) total += file(dumpFiles(plan, item.source), item.dump.file)?.size ?? 0;
+    if (item.kind !== 'volume' || item.action === 'reuse' || item.dumpFills) continue;
     const v = volumeItem(plan, item.source);
     if (v.format === 'archive') total += archiveEntry(v)?.size ?? 0;
     else if (verify && !onCopy(item)) total += v.bytes;
@@ -60,7 +61,6 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
   const unsafe: string[] = [];
   const badImages: string[] = [];
   const damaged: string[] = [];
-  const file = (entries: FileEntry[], path: string) => entries.find((f) => f.path === path);
   for (const p of plan.projectFiles) {
     const m = plan.manifest.items.find((i) => i.kind === 'project' && i.name === p.project)!;
     for (const f of p.files) push(integrity, await checkFile(plan.backupDir, file(m.files, f.from), f.from, o.verify ? o : { signal: o.signal }));
@@ -85,8 +85,9 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
     o.signal.throwIfAborted();
     const m = plan.manifest.items.find((i) => i.kind === item.kind && i.name === item.source)!;
     if (item.kind === 'container' && o.verify) push(integrity, await checkFile(plan.backupDir, file(m.files, rel.containerInspect(item.source)), rel.containerInspect(item.source), o));
+    if (item.kind === 'container' && item.dump && o.verify) push(integrity, await checkFile(plan.backupDir, file(dumpFiles(plan, item.source), item.dump.file), item.dump.file, o));
     if (item.kind === 'network' && o.verify) push(integrity, await checkFile(plan.backupDir, file(m.files, rel.network(item.source)), rel.network(item.source), o));
-    if (item.kind !== 'volume') continue;
+    if (item.kind !== 'volume' || item.dumpFills) continue; // made empty: the dump fills it
     const v = m as VolumeItem;
     if (v.format === 'archive') {
       const entry = archiveEntry(v);
@@ -132,6 +133,8 @@ const refusal = (what: string, list: string[], hint = '') => new BbackupError('I
 
 /** The backup differs from its manifest (found here, or by bbcopy while it copied): nothing is restored. */
 export const mismatchRefusal = (plan: RestorePlan, problems: string[], verify = true): BbackupError => refusal(`backup ${plan.backupId} does not match its manifest`, problems, verify ? ' (--no-verify restores anyway)' : '');
+const file = (entries: FileEntry[], path: string) => entries.find((f) => f.path === path);
+const dumpFiles = (plan: RestorePlan, container: string): FileEntry[] => plan.manifest.items.find((i) => i.kind === 'dump' && i.name === container)?.files ?? [];
 
 const push = (list: string[], problem: string | undefined) => void (problem ? list.push(problem) : undefined);
 

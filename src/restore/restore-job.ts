@@ -141,6 +141,7 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
     failed: new Set(),
     checkOnCopy: onCopy,
     sandbox: deps.sandbox,
+    rolledBack: new Set(),
   };
   const errors: JobError[] = [];
   const restored: RestoreValue['restored'] = [];
@@ -242,6 +243,8 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
       setCurrent(undefined);
     }
   }
+  // volumes made empty for a dump that did not load were removed again: not restored
+  for (let i = restored.length - 1; i >= 0; i--) if (ctx.rolledBack?.has(itemName(restored[i]!))) restored.splice(i, 1);
   // Anything not restored (failed, or skipped by the user or for a missing dependency) makes it partial.
   const outcome: Outcome = cancelled ? 'cancelled' : errors.length + skipped === 0 ? 'ok' : restored.length > 0 || errors.length === 0 ? 'partial' : 'failed';
   const summary = `${restored.length} of ${work.length} restored${plan.images.length ? `, ${loadedImages} of ${plan.images.length} images loaded` : ''}${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;

@@ -18,6 +18,7 @@ import { archiveEntry, checkedSha256, volumeItem } from './preflight.js';
 import { renameLookup, renamed } from './renames.js';
 import type { PlanItem, RestorePlan, RestoreRequest, Sandbox, VolumeMode } from './types.js';
 import { chooseMode, fillVolume, sourcePath } from './volume.js';
+import { loadContainerDump } from './load-dump-item.js';
 
 export interface RunContext {
   plan: RestorePlan;
@@ -34,6 +35,8 @@ export interface RunContext {
   failed: Set<string>;
   /** tree volumes the copy checks against their index (the preflight did not) */
   checkOnCopy?: (item: PlanItem) => boolean;
+  /** item names restored, then removed again (a volume made empty for a dump that did not load) */
+  rolledBack?: Set<string>;
   signal?: AbortSignal;
   /** a drill's sandbox: rewrites what is created (src/drill/sandbox.ts); absent for a real restore */
   sandbox?: Sandbox;
@@ -75,6 +78,7 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
   if (item.action === 'replace') await docker.getVolume(item.target).remove().catch((err) => { throw dockerError(err, `could not remove volume ${item.target}`); });
   await docker.createVolume({ Name: item.target, Driver: v.driver || 'local', DriverOpts: v.options ?? {}, Labels: ctx.sandbox?.labels(v.labels ?? {}) ?? v.labels ?? {} }).catch((err) => { throw dockerError(err, `could not create volume ${item.target}`); });
   const name = `volume ${item.target}`;
+  if (item.dumpFills) return void ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: `empty, for the dump of container ${item.dumpFills}` });
   const progress = byteCounter(ctx.emit, ctx.jobId, name, v.bytes || undefined);
   try {
     const { Mountpoint } = (await docker.getVolume(item.target).inspect()) as { Mountpoint?: string };
@@ -116,6 +120,10 @@ async function restoreContainer(item: PlanItem, ctx: RunContext & { signal: Abor
     idToName,
   }, ctx.sandbox);
   for (const note of created.notes) ctx.emit({ type: 'log', jobId: ctx.jobId, level: 'info', source: 'restore', msg: `${name}: ${note}` });
+  if (item.dump) {
+    const loaded = await loadContainerDump(item, ctx, created.id);
+    return void ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: loaded.bytes, detail: `created${item.container!.start ? ' and started' : ''}; ${loaded.detail}` });
+  }
   if (item.container!.start) await startContainer(docker, created.id, item.target);
   ctx.emit({ type: 'item.done', jobId: ctx.jobId, item: name, bytes: 0, detail: item.container!.start ? 'created and started' : 'created' });
 }

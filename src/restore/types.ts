@@ -3,6 +3,7 @@
 import type { Manifest } from '../store/manifest.js';
 import type { PlanProjectFiles } from './project-files.js';
 import type { ContainerSpec } from './container-spec.js';
+import type { PlannedLoad } from '../dump/types.js';
 
 export type RestoreKind = 'container' | 'volume' | 'network';
 
@@ -33,6 +34,10 @@ export interface RestoreRequest {
   verify: boolean;
   /** write the Compose projects' files (compose files, .env) to DIR/<project>/ */
   composeDir?: string;
+  /** load containers' database dumps (default true; false = --no-dump: files only) */
+  dump?: boolean;
+  /** seconds to wait for a restored database server to accept connections (default 300) */
+  dumpWait?: number;
   /**
    * Privileges the operator accepted (src/restore/privileges.ts): true = whatever the plan lists
    * (--allow-privileged); a list = exactly these plan lines (what the TUI showed and was confirmed);
@@ -68,6 +73,10 @@ export interface PlanItem {
   /** what creating it grants on the host (privileged mode, host paths, capabilities, ...); [] for none */
   privileges: string[];
   container?: { image: string; imageRef: string; start: boolean };
+  /** container: its database dump is loaded (src/dump/restore-plan.ts) */
+  dump?: PlannedLoad;
+  /** volume: created empty, the dump of this (target) container fills it */
+  dumpFills?: string;
   network?: { fixedSubnet: boolean; dropStaticIp?: string };
 }
 

@@ -52,6 +52,7 @@ export const rel = {
   volumeIndex: (name: string) => `volumes/${safeSegment(name)}.index.jsonl`,
   image: (id: string, ext: string) => `images/${safeSegment(id.replace(/^sha256:/, ''))}.tar${ext}`,
   project: (name: string) => `projects/${safeSegment(name)}`,
+  dump: (container: string, engine: string) => `dumps/${safeSegment(container)}.${engine}.zst`,
 };
 
 /** The id for a backup started at `now`: 20261124T230501Z */

@@ -113,7 +113,27 @@ export interface MetadataItem {
   files: FileEntry[];
 }
 
-export type ManifestItem = ContainerItem | NetworkItem | VolumeItem | ImageItem | ProjectItem | MetadataItem;
+/** A database dump taken inside a container (src/dump/): dumps/<container>.<engine>.zst */
+export interface DumpItem {
+  kind: 'dump';
+  /** the container it was taken from */
+  name: string;
+  engine: 'postgres' | 'mysql' | 'mariadb' | 'mongodb' | 'redis' | 'sqlite';
+  /** what wrote it: pg_dumpall, mariadb-dump, redis-cli BGSAVE, sqlite3 .backup, ... */
+  tool: string;
+  /** redis, sqlite: the file inside the container the server reads (put back before it starts) */
+  path?: string;
+  /** where the server keeps its data inside the container; a volume there is refilled by the dump on restore */
+  dataDir: string;
+  /** bbackup.dump.only: the data volume was not copied */
+  only: boolean;
+  /** uncompressed bytes of the dump */
+  bytes: number;
+  /** the zstd-compressed dump */
+  files: FileEntry[];
+}
+
+export type ManifestItem = ContainerItem | NetworkItem | VolumeItem | ImageItem | ProjectItem | DumpItem | MetadataItem;
 
 export interface ItemError {
   kind: ManifestItem['kind'];

@@ -20,10 +20,12 @@ describe('layout paths', () => {
   it.each([
     'manifest.json', 'metadata.tar.zst', 'metadata.tar', 'containers/web/inspect.json', 'containers/web/logs.txt', 'networks/net%3a1.json',
     'volumes/db.tar.zst', 'volumes/db.tar.gz', 'volumes/db.tar', 'volumes/db.index.jsonl', 'volumes/x.tar.tar.zst', 'retention.json', 'remote-index.json',
+    'dumps/db.postgres.zst', 'dumps/my.db.sqlite.zst', 'dumps/caf%c3%a9.redis.zst',
   ])('accepts %s', (p) => expect(isLayoutPath(p)).toBe(true));
   it.each([
     '../x', '/etc/passwd', 'containers/../x/inspect.json', 'containers/%2e%2e/../inspect.json', 'containers/web/other.txt', 'containers/web', 'networks/..json',
     'volumes/db', 'volumes/db/file', 'volumes/.tar.zst', 'volumes/%2Fx.tar', 'volumes/db.zip', 'metadata.tar.xz', 'x/manifest.json', 'manifest.json/', './manifest.json', '',
+    'dumps/db.oracle.zst', 'dumps/db.postgres', 'dumps/.postgres.zst', 'dumps/../x.postgres.zst', 'dumps/a/b.redis.zst',
   ])('refuses %j', (p) => expect(isLayoutPath(p)).toBe(false));
 });
 
@@ -57,6 +59,7 @@ describe('manifests from elsewhere', () => {
     items: [
       { kind: 'container', name: 'web', files: [{ path: 'containers/web/inspect.json', size: 1, sha256: sha }] },
       { kind: 'volume', name: 'db', format: 'archive', bytes: 1, files: [{ path: 'volumes/db.tar.zst', size: 1, sha256: sha }] },
+      { kind: 'dump', name: 'pg', engine: 'postgres', tool: 'pg_dumpall', dataDir: '/var/lib/postgresql/data', only: false, bytes: 1, files: [{ path: 'dumps/pg.postgres.zst', size: 1, sha256: sha }] },
     ],
   });
   it('a good one passes', () => expect(checkManifest(base(), 'x', { id: '20261201T000000Z', host: 'h' }).id).toBe('20261201T000000Z'));
@@ -67,6 +70,9 @@ describe('manifests from elsewhere', () => {
     { edit: (m: ReturnType<typeof base>) => void ((m.items[1] as Record<string, unknown>).format = 'zip'), bad: /format "zip"/ },
     { edit: (m: ReturnType<typeof base>) => void (m.items.push(m.items[0]!)), bad: /listed twice/ },
     { edit: (m: ReturnType<typeof base>) => void (m.id = '../x'), bad: /not a backup id/ },
+    { edit: (m: ReturnType<typeof base>) => void ((m.items[2] as Record<string, unknown>).engine = 'oracle'), bad: /engine "oracle"/ },
+    { edit: (m: ReturnType<typeof base>) => void (m.items[2]!.files[0]!.path = 'dumps/pg.redis.zst'), bad: /not where the layout keeps its files/ },
+    { edit: (m: ReturnType<typeof base>) => void ((m.items[2] as Record<string, unknown>).dataDir = 'data'), bad: /must be absolute paths/ },
     { edit: (m: ReturnType<typeof base>) => void (m.host = 'other'), bad: /belongs to host other/ },
   ])('refuses: $bad', ({ edit, bad }) => {
     const m = base();

@@ -24,6 +24,7 @@ export const COMMAND_MODULES: CommandModule[] = [
   { names: ['verify'], load: () => import('./verify.js') },
   { names: ['drill'], load: () => import('./drill.js') },
   { names: ['metrics'], load: () => import('./metrics.js') },
+  { names: ['dump'], load: () => import('./dump.js') },
 ];
 
 /** Program options (main.ts) whose next word is their value, not a command. */

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isLocalEngine } from '../../docker/client.js';
 import { expandHome } from '../../config/locate.js';
-import { failedWith, type Ending } from '../../errors.js';
+import { BbackupError, failedWith, type Ending } from '../../errors.js';
 import { fanOut } from '../../events.js';
 import { pulled, startPull } from '../../jobs/pull-job.js';
 import { locateBackup, planRestore } from '../../restore/plan.js';
@@ -30,6 +30,8 @@ interface RestoreFlags {
   dryRun?: boolean;
   verify: boolean;
   fromRemote?: string;
+  dump: boolean;
+  dumpWait?: string;
   allowPrivileged?: boolean;
   composeDir?: string;
 }
@@ -51,6 +53,8 @@ export function register(program: Command, action: Action): void {
     .option('--dry-run', 'print the plan and every conflict; change nothing')
     .option('--no-verify', 'restore even if files do not match the manifest (archives are still checked for unsafe entries)')
     .option('--compose-dir <dir>', 'write the Compose projects\' files (compose files, .env) to DIR/<project>/ so `docker compose up` works there')
+    .option('--no-dump', 'do not load database dumps: restore the volumes from their file copy only')
+    .option('--dump-wait <seconds>', 'how long a restored database server may take to accept connections before its dump is loaded (default 300)')
     .option('--from-remote <name>', 'pull backup ID from this remote into the local store first (kept there), then restore')
     .option('--allow-privileged', 'restore containers, volumes and networks that need privileges on this host (privileged mode, capabilities, devices, host paths, host namespaces, security options off); --dry-run lists them')
     .addHelpText('after', '\nA backup id is looked up in the store only; give a folder as a path (./NAME, /mnt/usb/...).\n\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run')
@@ -72,6 +76,8 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     force: flags.force ?? false,
     start: flags.start,
     verify: flags.verify,
+    dump: flags.dump,
+    dumpWait: flags.dumpWait === undefined ? undefined : seconds(flags.dumpWait),
     allowPrivileged: flags.allowPrivileged ?? false,
     ...(flags.composeDir ? { composeDir: resolve(expandHome(flags.composeDir)) } : {}),
   };
@@ -115,4 +121,10 @@ export async function pull(ctx: CliContext, remote: string, id: string, store: s
   const { dir } = await withInterrupt((signal) => startPull(ctx.config, remote, id, { store, host: ctx.opts.host, emit: ctx.logger.emit, ifExists: 'reuse' }, { signal }).done).then(pulled);
   if (!ctx.opts.json) ctx.print(`backup ${id} from remote ${remote} is in ${dir}`);
   return dir;
+}
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new BbackupError('USAGE', `--dump-wait must be a positive number of seconds, got "${v}"`);
+  return n;
 }

@@ -135,7 +135,7 @@ describe('restore: a dump that does not load leaves nothing behind (exit 4)', ()
     await docker.getVolume(s.volume).remove({ force: true });
     await rm(join(ctl, 'go')); // the restored server now waits for ever
     cleanupAfter(docker, { containers: [s.name], volumes: [s.volume] });
-    const r = await cli(['--json', 'restore', b.id, '-C', s.name, '--dump-wait', '3']);
+    const r = await cli(['--json', 'restore', b.id, '-C', s.name, '--dump-wait', '3', '--allow-privileged']);
     expect(r.exitCode, r.stderr).toBe(4);
     const doc = JSON.parse(r.stdout) as { outcome: string; restored: unknown[]; errors: { item: string; code: string; message: string }[] };
     expect(doc.restored).toEqual([]);
@@ -145,7 +145,7 @@ describe('restore: a dump that does not load leaves nothing behind (exit 4)', ()
 
     // --no-dump: files only; the server comes back from its volume copy alone
     await writeFile(join(ctl, 'go'), '');
-    const plain = await cli(['restore', b.id, '-C', s.name, '--no-dump']);
+    const plain = await cli(['restore', b.id, '-C', s.name, '--no-dump', '--allow-privileged']);
     expect(plain.exitCode, plain.stderr + plain.stdout).toBe(0);
     expect(plain.stdout).not.toMatch(/dump (loaded|put in place)/);
     await waitServer(docker, s);

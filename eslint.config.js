@@ -19,7 +19,10 @@ export default defineConfig([
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // `void promise` marks a promise that is deliberately not awaited (no-floating-promises)
       'no-void': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
@@ -40,17 +43,35 @@ export default defineConfig([
       '@typescript-eslint/await-thenable': 'error',
       // an AbortSignal's reason is `any`: rethrowing it as it came is right
       '@typescript-eslint/only-throw-error': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
-      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
+      '@typescript-eslint/prefer-promise-reject-errors': [
+        'error',
+        { allowThrowingAny: true, allowThrowingUnknown: true },
+      ],
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       '@typescript-eslint/no-explicit-any': 'error',
       // The one place the process ends: src/cli/bin.ts (below).
-      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'only src/cli/bin.ts ends the process: return an outcome instead' }],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'exit',
+          message: 'only src/cli/bin.ts ends the process: return an outcome instead',
+        },
+      ],
     },
   },
   // Boundaries (README "Architecture"): engine -> nothing above it; CLI and TUI -> engine only.
-  { files: ['src/**/*.ts'], ignores: ['src/cli/**'], rules: { 'no-restricted-imports': forbid(SCREENS, CLI, BLESSED) } },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: { 'no-restricted-imports': forbid(SCREENS, CLI, BLESSED) },
+  },
   // src/cli/bin.ts is the composition root: the one module that may load the TUI (lazily).
-  { files: ['src/cli/**/*.ts'], ignores: ['src/cli/bin.ts'], rules: { 'no-restricted-imports': forbid(SCREENS, BLESSED) } },
+  {
+    files: ['src/cli/**/*.ts'],
+    ignores: ['src/cli/bin.ts'],
+    rules: { 'no-restricted-imports': forbid(SCREENS, BLESSED) },
+  },
   { files: ['src/cli/bin.ts'], rules: { 'no-restricted-properties': 'off' } },
   { files: ['screens/**/*.ts'], rules: { 'no-restricted-imports': forbid(SRC_CLI) } },
   {
@@ -59,6 +80,9 @@ export default defineConfig([
   },
   // blessed-contrib ships no types: its declaration is the one allowed `any`
   { files: ['types/**/*.d.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
-  { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
   prettier,
 ]);

@@ -31,7 +31,8 @@ for (let i = 0; i < entries; i++) {
   const dir = `data/d${i % 1000}/s${i % 7}`;
   if (i < 7000) batch.push(header(`${dir}/`, '5'));
   batch.push(header(`${dir}/file-${i}`, '0'));
-  if (i % 1000 === 999) batch.push(header(`${dir}/link-${i}`, '2', `file-${i}`), header(`${dir}/hard-${i}`, '1', `${dir}/file-${i}`));
+  if (i % 1000 === 999)
+    batch.push(header(`${dir}/link-${i}`, '2', `file-${i}`), header(`${dir}/hard-${i}`, '1', `${dir}/file-${i}`));
   if (batch.length >= 2048) {
     scanner.write(Buffer.concat(batch));
     batch = [];
@@ -41,4 +42,10 @@ scanner.write(Buffer.concat([...batch, Buffer.alloc(1024)]));
 const r = scanner.end();
 if (r.problems.length > 0 || r.damaged || !r.complete) throw new Error(`unexpected scan result ${JSON.stringify(r)}`);
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-console.log(JSON.stringify({ entries: r.entries, rssMB: Math.round(process.resourceUsage().maxRSS / 1024), seconds: Math.round(seconds * 10) / 10 }));
+console.log(
+  JSON.stringify({
+    entries: r.entries,
+    rssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    seconds: Math.round(seconds * 10) / 10,
+  }),
+);

@@ -7,7 +7,10 @@ import { connectDocker, resolveDockerTarget } from '../dist/src/docker/client.js
 import { startBackup } from '../dist/src/jobs/backup-job.js';
 
 const [store, volume, format, full] = process.argv.slice(2);
-const config = parseConfigObject({ backup: { store, volumes: { mode: 'host', format } }, retention: { enabled: false } });
+const config = parseConfigObject({
+  backup: { store, volumes: { mode: 'host', format } },
+  retention: { enabled: false },
+});
 const docker = await connectDocker(resolveDockerTarget(config, undefined, process.env));
 const t0 = process.hrtime.bigint();
 let engine = {};
@@ -19,7 +22,15 @@ const emit = (e) => {
   if (e.type === 'item.start' && e.kind === 'volume') volumeStart = process.hrtime.bigint();
   if (e.type === 'item.done' || e.type === 'item.failed') volumeEnd = process.hrtime.bigint();
 };
-const job = startBackup({ volumes: [volume], scope: { containers: false, volumes: true, networks: false }, full: full === 'full', remotes: [] }, { config, docker, emit });
+const job = startBackup(
+  {
+    volumes: [volume],
+    scope: { containers: false, volumes: true, networks: false },
+    full: full === 'full',
+    remotes: [],
+  },
+  { config, docker, emit },
+);
 const r = await job.done;
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 if (r.outcome !== 'ok') {
@@ -27,6 +38,13 @@ if (r.outcome !== 'ok') {
   process.exit(3);
 }
 const ms = (a, b) => (a && b ? Number(b - a) / 1e6 : undefined);
-const phases = { startMs: ms(t0, volumeStart), volumeMs: ms(volumeStart, volumeEnd), afterMs: ms(volumeEnd || undefined, process.hrtime.bigint()), ...engine };
-process.stdout.write(`${JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, outcome: r.outcome, id: r.value.id, phases })}\n`);
+const phases = {
+  startMs: ms(t0, volumeStart),
+  volumeMs: ms(volumeStart, volumeEnd),
+  afterMs: ms(volumeEnd || undefined, process.hrtime.bigint()),
+  ...engine,
+};
+process.stdout.write(
+  `${JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, outcome: r.outcome, id: r.value.id, phases })}\n`,
+);
 process.exit(0);

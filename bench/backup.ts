@@ -28,19 +28,27 @@ interface Run {
 
 function child(store: string, volume: string, format: 'tree' | 'archive', full: boolean): Run {
   execFileSync('sync');
-  const out = execFileSync(process.execPath, [join(root, 'bench/backup-child.mjs'), store, volume, format, full ? 'full' : 'incremental'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(
+    process.execPath,
+    [join(root, 'bench/backup-child.mjs'), store, volume, format, full ? 'full' : 'incremental'],
+    { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return JSON.parse(out.trim().split('\n').pop()!) as Run;
 }
 
 /** The run with the median time (its phases are shown with it). */
-const mid = <T extends { seconds: number }>(runs: T[]): T => [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
+const mid = <T extends { seconds: number }>(runs: T[]): T =>
+  [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
 
 /** "start 120 copy 2900 after 80; engine walk 40 read 900 hash 700 write 1100 metadata 30 index 20" (ms) */
 function phaseNote(r: Run): string {
   const p = r.phases;
   const f = (k: string, label: string) => (p[k] === undefined ? '' : `${label} ${Math.round(p[k]!)}`);
   const job = [f('startMs', 'start'), f('volumeMs', 'copy'), f('afterMs', 'after')].filter(Boolean).join(' ');
-  const eng = ['walk', 'read', 'hash', 'write', 'metadata', 'index'].map((k) => f(`${k}Ms`, k)).filter(Boolean).join(' ');
+  const eng = ['walk', 'read', 'hash', 'write', 'metadata', 'index']
+    .map((k) => f(`${k}Ms`, k))
+    .filter(Boolean)
+    .join(' ');
   return `RSS ${round(r.maxRssMb, 0)} MB; ms: ${job}${eng ? `; engine ${eng}` : ''}`;
 }
 
@@ -70,7 +78,17 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
     const fullBare = median(bare);
     const fullOurs = mid(ours);
     peak = Math.max(peak, ...ours.map((o) => o.maxRssMb));
-    report({ bench: 'backup', case: `full tree ${tag} vs rsync -aHAXS`, value: round(fullOurs.seconds), unit: 's', baseline: round(fullBare), ratio: round(fullOurs.seconds / fullBare), target: '<= 1.15x', pass: fullOurs.seconds <= 1.15 * fullBare, note: phaseNote(fullOurs) });
+    report({
+      bench: 'backup',
+      case: `full tree ${tag} vs rsync -aHAXS`,
+      value: round(fullOurs.seconds),
+      unit: 's',
+      baseline: round(fullBare),
+      ratio: round(fullOurs.seconds / fullBare),
+      target: '<= 1.15x',
+      pass: fullOurs.seconds <= 1.15 * fullBare,
+      note: phaseNote(fullOurs),
+    });
 
     // tree restore into a new volume (bbackup restore, the CLI as installed) vs rsync into an empty volume
     await restoreCase(src, work, ours[0]!.id, name, tag, repeats); // store0 is the restore's store
@@ -86,21 +104,44 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
     const incBares: number[] = [];
     const incOurs: Run[] = [];
     for (let r = 0; r < repeats; r++) {
-      incBares.push(timed('rsync', ['-aHAXS', '--numeric-ids', `--link-dest=${join(work, 'bare0')}`, `${src}/`, join(work, `bare-inc${r}/`)]));
+      incBares.push(
+        timed('rsync', [
+          '-aHAXS',
+          '--numeric-ids',
+          `--link-dest=${join(work, 'bare0')}`,
+          `${src}/`,
+          join(work, `bare-inc${r}/`),
+        ]),
+      );
       incOurs.push(child(join(work, 'store0'), name, 'tree', false));
     }
     const incBare = median(incBares);
     const inc = mid(incOurs);
     peak = Math.max(peak, ...incOurs.map((o) => o.maxRssMb));
-    report({ bench: 'backup', case: `incremental ${tag}, 1% changed vs rsync --link-dest`, value: round(inc.seconds), unit: 's', baseline: round(incBare), ratio: round(inc.seconds / incBare), target: '<= 1.3x + 0.5 s', pass: inc.seconds <= 1.3 * incBare + 0.5, note: phaseNote(inc) });
-    for (const d of ['bare0', 'store0', 'store1', ...Array.from({ length: repeats }, (_, r) => `bare-inc${r}`)]) await rm(join(work, d), { recursive: true, force: true });
+    report({
+      bench: 'backup',
+      case: `incremental ${tag}, 1% changed vs rsync --link-dest`,
+      value: round(inc.seconds),
+      unit: 's',
+      baseline: round(incBare),
+      ratio: round(inc.seconds / incBare),
+      target: '<= 1.3x + 0.5 s',
+      pass: inc.seconds <= 1.3 * incBare + 0.5,
+      note: phaseNote(inc),
+    });
+    for (const d of ['bare0', 'store0', 'store1', ...Array.from({ length: repeats }, (_, r) => `bare-inc${r}`)])
+      await rm(join(work, d), { recursive: true, force: true });
 
     // archive format
     const out = join(work, 'bare.tar.zst');
     const tarBares: number[] = [];
     const tarOurs: Run[] = [];
     for (let r = 0; r < repeats; r++) {
-      tarBares.push(timedShell(`tar -C '${src}' --numeric-owner --xattrs --xattrs-include='*' --acls --sparse -cf - . | zstd -q -T0 -3 -o '${out}'`));
+      tarBares.push(
+        timedShell(
+          `tar -C '${src}' --numeric-owner --xattrs --xattrs-include='*' --acls --sparse -cf - . | zstd -q -T0 -3 -o '${out}'`,
+        ),
+      );
       await rm(out);
       tarOurs.push(child(join(work, `store-arch${r}`), name, 'archive', true));
       await rm(join(work, `store-arch${r}`), { recursive: true, force: true });
@@ -108,18 +149,41 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
     const tarBare = median(tarBares);
     const tar = mid(tarOurs);
     peak = Math.max(peak, ...tarOurs.map((o) => o.maxRssMb));
-    report({ bench: 'backup', case: `archive ${tag} vs tar | zstd -T0`, value: round(tar.seconds), unit: 's', baseline: round(tarBare), ratio: round(tar.seconds / tarBare), target: '<= 1.15x', pass: tar.seconds <= 1.15 * tarBare, note: phaseNote(tar) });
+    report({
+      bench: 'backup',
+      case: `archive ${tag} vs tar | zstd -T0`,
+      value: round(tar.seconds),
+      unit: 's',
+      baseline: round(tarBare),
+      ratio: round(tar.seconds / tarBare),
+      target: '<= 1.15x',
+      pass: tar.seconds <= 1.15 * tarBare,
+      note: phaseNote(tar),
+    });
     return peak;
   } finally {
     await rm(work, { recursive: true, force: true });
-    await docker.getVolume(name).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getVolume(name)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 }
 
 /** `bbackup restore ID -V volume -r volume:NAME:NEW` into a new volume, against rsync into an empty one. */
-async function restoreCase(src: string, work: string, id: string, name: string, tag: string, repeats: number): Promise<void> {
+async function restoreCase(
+  src: string,
+  work: string,
+  id: string,
+  name: string,
+  tag: string,
+  repeats: number,
+): Promise<void> {
   const config = join(work, 'restore.yaml');
-  writeFileSync(config, `backup: { store: ${join(work, 'store0')}, volumes: { mode: host } }\nretention: { enabled: false }\nlogging: { file: ${join(work, 'restore.log')} }\n`);
+  writeFileSync(
+    config,
+    `backup: { store: ${join(work, 'store0')}, volumes: { mode: host } }\nretention: { enabled: false }\nlogging: { file: ${join(work, 'restore.log')} }\n`,
+  );
   const bare: number[] = [];
   const ours: number[] = [];
   for (let r = 0; r < repeats; r++) {
@@ -129,24 +193,71 @@ async function restoreCase(src: string, work: string, id: string, name: string, 
     try {
       const dst = ((await docker.getVolume(empty).inspect()) as { Mountpoint: string }).Mountpoint;
       bare.push(timed('rsync', ['-aHAXS', '--numeric-ids', `${src}/`, `${dst}/`]));
-      ours.push(timed(process.execPath, [join(root, 'dist/src/cli/bin.js'), '-q', '-c', config, 'restore', id, '-V', name, '-r', `volume:${name}:${restored}`]));
+      ours.push(
+        timed(process.execPath, [
+          join(root, 'dist/src/cli/bin.js'),
+          '-q',
+          '-c',
+          config,
+          'restore',
+          id,
+          '-V',
+          name,
+          '-r',
+          `volume:${name}:${restored}`,
+        ]),
+      );
     } finally {
-      await docker.getVolume(empty).remove({ force: true }).catch(() => undefined);
-      await docker.getVolume(restored).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getVolume(empty)
+        .remove({ force: true })
+        .catch(() => undefined);
+      await docker
+        .getVolume(restored)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
   }
   const b = median(bare);
   const o = median(ours);
-  report({ bench: 'backup', case: `tree restore ${tag} into a new volume vs rsync -aHAXS`, value: round(o), unit: 's', baseline: round(b), ratio: round(o / b), target: '<= 1.2x', pass: o <= 1.2 * b, note: 'the CLI, start-up included' });
+  report({
+    bench: 'backup',
+    case: `tree restore ${tag} into a new volume vs rsync -aHAXS`,
+    value: round(o),
+    unit: 's',
+    baseline: round(b),
+    ratio: round(o / b),
+    target: '<= 1.2x',
+    pass: o <= 1.2 * b,
+    note: 'the CLI, start-up included',
+  });
 }
 
-const sizes = (process.env.BENCH_SIZES ?? '1,4').split(',').map(Number).filter((n) => n > 0);
+const sizes = (process.env.BENCH_SIZES ?? '1,4')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const peaks: [number, number][] = [];
 // median of 3 at 1 GiB (this 2-core machine is noisy), one run at bigger sizes (they are about memory)
 for (const gib of sizes) peaks.push([gib, await benchSize(gib, gib <= 1 ? 3 : 1)]);
-for (const [gib, mb] of peaks) report({ bench: 'backup', case: `peak RSS of bbackup, ${gib} GiB volume`, value: round(mb, 0), unit: 'MB', target: '<= 150 MB', pass: mb <= 150 });
+for (const [gib, mb] of peaks)
+  report({
+    bench: 'backup',
+    case: `peak RSS of bbackup, ${gib} GiB volume`,
+    value: round(mb, 0),
+    unit: 'MB',
+    target: '<= 150 MB',
+    pass: mb <= 150,
+  });
 if (peaks.length > 1) {
   const growth = Math.max(...peaks.map((p) => p[1])) - Math.min(...peaks.map((p) => p[1]));
-  report({ bench: 'backup', case: `peak RSS growth ${sizes.join(' -> ')} GiB`, value: round(growth, 0), unit: 'MB', target: 'flat (< 20 MB)', pass: growth < 20 });
+  report({
+    bench: 'backup',
+    case: `peak RSS growth ${sizes.join(' -> ')} GiB`,
+    value: round(growth, 0),
+    unit: 'MB',
+    target: 'flat (< 20 MB)',
+    pass: growth < 20,
+  });
 }
 process.exit(0); // dockerode's keep-alive agent

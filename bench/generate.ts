@@ -41,4 +41,3 @@ export function generate(dir: string, size: number): { files: string[] } {
   }
   return { files };
 }
-

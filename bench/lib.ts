@@ -33,7 +33,8 @@ export function timed(file: string, args: string[], opts: { cwd?: string } = {})
   const t0 = process.hrtime.bigint();
   const r = spawnSync(file, args, { cwd: opts.cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.status ?? r.signal}): ${String(r.stderr).slice(-2000)}`);
+  if (r.status !== 0)
+    throw new Error(`${file} ${args.join(' ')} failed (${r.status ?? r.signal}): ${String(r.stderr).slice(-2000)}`);
   return s;
 }
 
@@ -41,7 +42,10 @@ export function timed(file: string, args: string[], opts: { cwd?: string } = {})
 export function timedShell(script: string): number {
   spawnSync('sync');
   const t0 = process.hrtime.bigint();
-  execFileSync('bash', ['-euo', 'pipefail', '-c', script], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BASH_ENV: '' } });
+  execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, BASH_ENV: '' },
+  });
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 

@@ -16,7 +16,10 @@ const emit = (e: EngineEvent) => {
 };
 // Keep the event loop alive as any front end does (a volume-only run once exited mid-job, rc 0).
 const keepAlive = setInterval(() => undefined, 1 << 30);
-const job = startBackup({ containers: [container], scope: { containers: true, volumes: true, networks: false }, full: true, remotes: [] }, { config, docker, emit });
+const job = startBackup(
+  { containers: [container], scope: { containers: true, volumes: true, networks: false }, full: true, remotes: [] },
+  { config, docker, emit },
+);
 const r = await job.done;
 clearInterval(keepAlive);
 if (r.outcome !== 'ok') {

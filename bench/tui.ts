@@ -22,7 +22,10 @@ const CLK_TCK = 100;
 /** utime+stime ticks of a process and all its descendants. */
 function treeTicks(pid: number): number {
   let total = 0;
-  const stat = (p: number) => readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const stat = (p: number) =>
+    readFileSync(`/proc/${p}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
   try {
     const f = stat(pid);
     total += Number(f[11]) + Number(f[12]);
@@ -43,7 +46,16 @@ function treeTicks(pid: number): number {
 function openTui(config: string, extraEnv: Record<string, string> = {}) {
   const { Terminal } = xterm;
   const term = new Terminal({ cols: 120, rows: 36, allowProposedApi: true });
-  const child = pty.spawn(process.execPath, ['--import', 'tsx', bin, '-c', config], { name: 'xterm-256color', cols: 120, rows: 36, cwd: root, env: { ...process.env, TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', ...extraEnv } as Record<string, string> });
+  const child = pty.spawn(process.execPath, ['--import', 'tsx', bin, '-c', config], {
+    name: 'xterm-256color',
+    cols: 120,
+    rows: 36,
+    cwd: root,
+    env: { ...process.env, TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', ...extraEnv } as Record<
+      string,
+      string
+    >,
+  });
   // While the backup runs the bench stops emulating the terminal (output is drained unread), so
   // the harness's own parsing does not compete with the job for this 2-core machine.
   let parse = true;
@@ -53,7 +65,9 @@ function openTui(config: string, extraEnv: Record<string, string> = {}) {
   term.onData((d) => child.write(d));
   const text = () => {
     const b = term.buffer.active;
-    return Array.from({ length: term.rows }, (_, i) => b.getLine(b.viewportY + i)?.translateToString(true) ?? '').join('\n');
+    return Array.from({ length: term.rows }, (_, i) => b.getLine(b.viewportY + i)?.translateToString(true) ?? '').join(
+      '\n',
+    );
   };
   const waitFor = async (pred: (t: string) => boolean, what: string, ms = 120_000) => {
     const end = Date.now() + ms;
@@ -69,7 +83,14 @@ function openTui(config: string, extraEnv: Record<string, string> = {}) {
     }
   };
   const exited = new Promise<number>((r) => child.onExit((e) => r(e.exitCode)));
-  return { pid: child.pid, waitFor, keys, exited, kill: () => child.kill('SIGTERM'), setParse: (on: boolean) => (parse = on) };
+  return {
+    pid: child.pid,
+    waitFor,
+    keys,
+    exited,
+    kill: () => child.kill('SIGTERM'),
+    setParse: (on: boolean) => (parse = on),
+  };
 }
 
 /** Duration of the last backup job in a log file, from its started/ended lines. */
@@ -88,11 +109,20 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join('/var/tmp', 'bbt-tui-bench-'));
   await docker.createVolume({ Name: name, Labels: { 'bbackup.bench': '1' } });
   // a created (never started) container that mounts it: the backup is "this container and its volume"
-  const container = await docker.createContainer({ name, Image: 'bbackup-test-busybox:1', Cmd: ['true'], Labels: { 'bbackup.bench': '1' }, HostConfig: { NetworkMode: 'none', Binds: [`${name}:/data`] } });
+  const container = await docker.createContainer({
+    name,
+    Image: 'bbackup-test-busybox:1',
+    Cmd: ['true'],
+    Labels: { 'bbackup.bench': '1' },
+    HostConfig: { NetworkMode: 'none', Binds: [`${name}:/data`] },
+  });
   try {
     const config = join(work, 'c.yaml');
     const log = join(work, 'bbackup.log');
-    await writeFile(config, `backup: { store: ${join(work, 'store')}, volumes: { mode: host } }\nretention: { enabled: false }\nlogging: { file: ${log}, level: info }\n`);
+    await writeFile(
+      config,
+      `backup: { store: ${join(work, 'store')}, volumes: { mode: host } }\nretention: { enabled: false }\nlogging: { file: ${log}, level: info }\n`,
+    );
 
     // (1) idle CPU of the open dashboard
     const idle = openTui(config);
@@ -103,7 +133,14 @@ async function main(): Promise<void> {
     const cpu = ((treeTicks(idle.pid) - t0) / CLK_TCK / 20) * 100;
     await idle.keys('q');
     await idle.exited;
-    report({ bench: 'tui', case: 'idle CPU of the open dashboard, 20 s', value: round(cpu, 2), unit: '%', target: '<= 2% of a core', pass: cpu <= 2 });
+    report({
+      bench: 'tui',
+      case: 'idle CPU of the open dashboard, 20 s',
+      value: round(cpu, 2),
+      unit: '%',
+      target: '<= 2% of a core',
+      pass: cpu <= 2,
+    });
 
     // (2) the same backup, headless and with the UI open (alternating, best of 2 each)
     const src = ((await docker.getVolume(name).inspect()) as { Mountpoint: string }).Mountpoint;
@@ -117,7 +154,11 @@ async function main(): Promise<void> {
     // and keep the best of 3 each; the render-time share below does not depend on that noise.
     for (let r = 0; r < 3; r++) {
       await rm(join(work, 'store'), { recursive: true, force: true });
-      const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/tui-headless-child.ts'), config, name], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const out = execFileSync(
+        process.execPath,
+        ['--import', 'tsx', join(root, 'bench/tui-headless-child.ts'), config, name],
+        { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       headless.push((JSON.parse(out.trim().split('\n').pop()!) as { seconds: number }).seconds);
       await rm(join(work, 'store'), { recursive: true, force: true });
       await writeFile(log, '');
@@ -139,16 +180,37 @@ async function main(): Promise<void> {
       withUi.push(seconds);
       const st = JSON.parse(await readFile(stats, 'utf8')) as { renders: number; ms: number };
       renderShare.push(st.ms / 1000 / seconds);
-      say(`run ${r + 1}: headless ${round(headless[r]!)} s, UI ${round(seconds)} s (${st.renders} renders, ${round(st.ms)} ms drawing)`);
+      say(
+        `run ${r + 1}: headless ${round(headless[r]!)} s, UI ${round(seconds)} s (${st.renders} renders, ${round(st.ms)} ms drawing)`,
+      );
     }
     const h = Math.min(...headless);
     const u = Math.min(...withUi);
     const share = Math.max(...renderShare) * 100;
-    report({ bench: 'tui', case: 'time the UI spent drawing during that backup (worst run)', value: round(share, 2), unit: '%', target: '<= 5% of the job', pass: share <= 5 });
-    report({ bench: 'tui', case: `backup of a container and its ${mb} MB volume, UI open vs headless`, value: round(u), unit: 's', baseline: round(h), ratio: round(u / h), target: '<= 1.05x', pass: u <= 1.05 * h });
+    report({
+      bench: 'tui',
+      case: 'time the UI spent drawing during that backup (worst run)',
+      value: round(share, 2),
+      unit: '%',
+      target: '<= 5% of the job',
+      pass: share <= 5,
+    });
+    report({
+      bench: 'tui',
+      case: `backup of a container and its ${mb} MB volume, UI open vs headless`,
+      value: round(u),
+      unit: 's',
+      baseline: round(h),
+      ratio: round(u / h),
+      target: '<= 1.05x',
+      pass: u <= 1.05 * h,
+    });
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
-    await docker.getVolume(name).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getVolume(name)
+      .remove({ force: true })
+      .catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   }
 }

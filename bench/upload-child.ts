@@ -4,11 +4,33 @@ import { readManifest } from '../src/store/manifest.js';
 import { SftpRemote } from '../src/remote/sftp.js';
 import { uploadBackup } from '../src/remote/upload-backup.js';
 
-const [dir, host, port, key, knownHosts, target] = process.argv.slice(2) as [string, string, string, string, string, string];
+const [dir, host, port, key, knownHosts, target] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 const manifest = await readManifest(dir);
-const remote = new SftpRemote('bench', { host, port: Number(port), user: 'root', path: target, keyFile: key, knownHosts, insecureAcceptAnyHostKey: false });
+const remote = new SftpRemote('bench', {
+  host,
+  port: Number(port),
+  user: 'root',
+  path: target,
+  keyFile: key,
+  knownHosts,
+  insecureAcceptAnyHostKey: false,
+});
 const t0 = process.hrtime.bigint();
-await uploadBackup({ remote, backupDir: dir, manifest, level: 3, encrypted: false, signal: new AbortController().signal });
+await uploadBackup({
+  remote,
+  backupDir: dir,
+  manifest,
+  level: 3,
+  encrypted: false,
+  signal: new AbortController().signal,
+});
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 await remote.close();
 process.stdout.write(`${JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);

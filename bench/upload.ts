@@ -27,12 +27,42 @@ function makeBackup(dir: string, format: 'archive' | 'tree'): void {
   mkdirSync(join(file, '..'), { recursive: true });
   writeRandom(file, GiB);
   // an archive is listed with its hash, as the backup engine writes it (upload reuses it)
-  const files = format === 'archive' ? [{ path: 'volumes/data.tar.zst', size: GiB, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') }] : [];
+  const files =
+    format === 'archive'
+      ? [
+          {
+            path: 'volumes/data.tar.zst',
+            size: GiB,
+            sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
+          },
+        ]
+      : [];
   const manifest = {
-    format: 1, id: '20261124T230501Z', host: 'bench', created: new Date().toISOString(), finished: new Date().toISOString(),
-    tool: { name: 'bbackup', version: 'bench' }, status: 'complete', scope: { containers: false, volumes: true, networks: false },
-    compression: { method: 'zstd', level: 3 }, encrypted: false, errors: [],
-    items: [{ kind: 'volume', name: 'data', driver: 'local', labels: {}, options: {}, usedBy: [], format, bytes: GiB, fileCount: 1, files }],
+    format: 1,
+    id: '20261124T230501Z',
+    host: 'bench',
+    created: new Date().toISOString(),
+    finished: new Date().toISOString(),
+    tool: { name: 'bbackup', version: 'bench' },
+    status: 'complete',
+    scope: { containers: false, volumes: true, networks: false },
+    compression: { method: 'zstd', level: 3 },
+    encrypted: false,
+    errors: [],
+    items: [
+      {
+        kind: 'volume',
+        name: 'data',
+        driver: 'local',
+        labels: {},
+        options: {},
+        usedBy: [],
+        format,
+        bytes: GiB,
+        fileCount: 1,
+        files,
+      },
+    ],
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
 }
@@ -44,21 +74,53 @@ try {
     const dir = join(work, `backup-${format}`);
     say(`upload: preparing a 1 GiB ${format} backup`);
     makeBackup(dir, format);
-    timed('cat', [format === 'archive' ? join(dir, 'volumes', 'data.tar.zst') : join(dir, 'volumes', 'data', 'big.bin')]); // warm the page cache
-    const ssh = ['-P', String(sshd.port), '-i', sshd.clientKey, '-o', `UserKnownHostsFile=${sshd.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
+    timed('cat', [
+      format === 'archive' ? join(dir, 'volumes', 'data.tar.zst') : join(dir, 'volumes', 'data', 'big.bin'),
+    ]); // warm the page cache
+    const ssh = [
+      '-P',
+      String(sshd.port),
+      '-i',
+      sshd.clientKey,
+      '-o',
+      `UserKnownHostsFile=${sshd.knownHosts}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+    ];
     const scps: number[] = [];
     const ours: { seconds: number; maxRssMb: number }[] = [];
     for (let r = 0; r < 2; r++) {
       const scpTarget = join(work, `scp-${format}-${r}`);
       mkdirSync(scpTarget);
-      if (format === 'archive') scps.push(timed('scp', ['-q', '-r', ...ssh, join(dir, 'volumes'), `root@127.0.0.1:${scpTarget}/`]));
+      if (format === 'archive')
+        scps.push(timed('scp', ['-q', '-r', ...ssh, join(dir, 'volumes'), `root@127.0.0.1:${scpTarget}/`]));
       else {
         // the bare-tool equivalent of packing on the fly: tar | zstd | ssh cat
         const sshArgs = `-p ${sshd.port} -i ${sshd.clientKey} -o UserKnownHostsFile=${sshd.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes`;
-        scps.push(timedShell(`tar -C ${join(dir, 'volumes', 'data')} --format=posix -cf - . | zstd -q -T0 -3 -c | ssh ${sshArgs} root@127.0.0.1 "cat > ${scpTarget}/data.tar.zst"`));
+        scps.push(
+          timedShell(
+            `tar -C ${join(dir, 'volumes', 'data')} --format=posix -cf - . | zstd -q -T0 -3 -c | ssh ${sshArgs} root@127.0.0.1 "cat > ${scpTarget}/data.tar.zst"`,
+          ),
+        );
       }
       execFileSync('sync');
-      const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/upload-child.ts'), dir, sshd.host, String(sshd.port), sshd.clientKey, sshd.knownHosts, join(work, `ours-${format}-${r}`)], { cwd: root, encoding: 'utf8' });
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(root, 'bench/upload-child.ts'),
+          dir,
+          sshd.host,
+          String(sshd.port),
+          sshd.clientKey,
+          sshd.knownHosts,
+          join(work, `ours-${format}-${r}`),
+        ],
+        { cwd: root, encoding: 'utf8' },
+      );
       ours.push(JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; maxRssMb: number });
       await rm(scpTarget, { recursive: true, force: true });
       await rm(join(work, `ours-${format}-${r}`), { recursive: true, force: true });
@@ -66,10 +128,39 @@ try {
     const scp = Math.min(...scps);
     const best = ours.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     const rate = (s: number) => round(1024 / s, 0);
-    say(`upload ${format}: bbackup ${round(best.seconds)} s (${rate(best.seconds)} MiB/s), ${format === 'archive' ? 'scp' : 'tar|zstd|ssh'} ${round(scp)} s (${rate(scp)} MiB/s), peak RSS ${round(best.maxRssMb, 0)} MB`);
-    if (format === 'archive') report({ bench: 'upload', case: '1 GiB archive to loopback sshd vs scp', value: round(best.seconds), unit: 's', baseline: round(scp), ratio: round(best.seconds / scp), target: '<= 1.0x (at least as fast as scp)', pass: best.seconds <= scp });
-    else report({ bench: 'upload', case: '1 GiB tree packed on the fly vs tar|zstd|ssh cat', value: round(best.seconds), unit: 's', baseline: round(scp), ratio: round(best.seconds / scp), target: '<= 1.15x', pass: best.seconds <= 1.15 * scp });
-    report({ bench: 'upload', case: `peak RSS, 1 GiB ${format} upload`, value: round(Math.max(...ours.map((o) => o.maxRssMb)), 0), unit: 'MB', target: '< 200 MB (flat)', pass: Math.max(...ours.map((o) => o.maxRssMb)) < 200 });
+    say(
+      `upload ${format}: bbackup ${round(best.seconds)} s (${rate(best.seconds)} MiB/s), ${format === 'archive' ? 'scp' : 'tar|zstd|ssh'} ${round(scp)} s (${rate(scp)} MiB/s), peak RSS ${round(best.maxRssMb, 0)} MB`,
+    );
+    if (format === 'archive')
+      report({
+        bench: 'upload',
+        case: '1 GiB archive to loopback sshd vs scp',
+        value: round(best.seconds),
+        unit: 's',
+        baseline: round(scp),
+        ratio: round(best.seconds / scp),
+        target: '<= 1.0x (at least as fast as scp)',
+        pass: best.seconds <= scp,
+      });
+    else
+      report({
+        bench: 'upload',
+        case: '1 GiB tree packed on the fly vs tar|zstd|ssh cat',
+        value: round(best.seconds),
+        unit: 's',
+        baseline: round(scp),
+        ratio: round(best.seconds / scp),
+        target: '<= 1.15x',
+        pass: best.seconds <= 1.15 * scp,
+      });
+    report({
+      bench: 'upload',
+      case: `peak RSS, 1 GiB ${format} upload`,
+      value: round(Math.max(...ours.map((o) => o.maxRssMb)), 0),
+      unit: 'MB',
+      target: '< 200 MB (flat)',
+      pass: Math.max(...ours.map((o) => o.maxRssMb)) < 200,
+    });
     await rm(dir, { recursive: true, force: true });
   }
 } finally {

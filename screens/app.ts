@@ -77,7 +77,15 @@ export abstract class AppBase implements Actions {
       input: opts.input as unknown as Writable,
       output: opts.output as unknown as Readable,
     });
-    this.header = blessed.box({ parent: this.screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: opts.theme.color ? { bg: 'blue', fg: 'white' } : { inverse: true } });
+    this.header = blessed.box({
+      parent: this.screen,
+      top: 0,
+      left: 0,
+      width: '100%',
+      height: 1,
+      tags: true,
+      style: opts.theme.color ? { bg: 'blue', fg: 'white' } : { inverse: true },
+    });
     this.status = blessed.box({ parent: this.screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true });
     this.scheduler = createRenderScheduler(() => this.render());
     this.emit = (e) => {
@@ -86,7 +94,9 @@ export abstract class AppBase implements Actions {
       if (e.type === 'job.start') this.startSampler();
       this.request();
     };
-    this.screen.on('keypress', (ch: string | undefined, key: KeyEvent) => this.dispatch(keyName(ch, key), ch, key.name));
+    this.screen.on('keypress', (ch: string | undefined, key: KeyEvent) =>
+      this.dispatch(keyName(ch, key), ch, key.name),
+    );
     this.screen.on('resize', () => {
       this.layout();
       this.scheduler.flush();
@@ -172,7 +182,10 @@ export abstract class AppBase implements Actions {
   }
 
   /** Start an engine job; its events feed the state through this.emit. */
-  async runJob(start: (emit: Emit) => Promise<JobHandle>, after?: (h: JobHandle) => void): Promise<JobHandle | undefined> {
+  async runJob(
+    start: (emit: Emit) => Promise<JobHandle>,
+    after?: (h: JobHandle) => void,
+  ): Promise<JobHandle | undefined> {
     try {
       const handle = await start(this.emit);
       this.handles.set(handle.id, handle);

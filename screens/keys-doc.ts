@@ -5,9 +5,22 @@ import { BINDINGS, type Scope } from './keys.js';
 export const README_BEGIN = '<!-- keys:begin (generated from screens/keys.ts by `npx tsx screens/gen-keys-doc.ts`) -->';
 export const README_END = '<!-- keys:end -->';
 
-const SCOPE_TITLES: Record<Scope, string> = { global: 'everywhere', list: 'in a list', dashboard: 'dashboard', backups: 'backups screen', remotes: 'remotes screen', log: 'log viewer' };
+const SCOPE_TITLES: Record<Scope, string> = {
+  global: 'everywhere',
+  list: 'in a list',
+  dashboard: 'dashboard',
+  backups: 'backups screen',
+  remotes: 'remotes screen',
+  log: 'log viewer',
+};
 
 export function keysMarkdown(): string {
-  const rows = BINDINGS.map((b) => `| ${b.label.split(' ').map((k) => `\`${k}\``).join(' ')} | ${SCOPE_TITLES[b.scope]} | ${b.help} |`);
+  const rows = BINDINGS.map(
+    (b) =>
+      `| ${b.label
+        .split(' ')
+        .map((k) => `\`${k}\``)
+        .join(' ')} | ${SCOPE_TITLES[b.scope]} | ${b.help} |`,
+  );
   return ['| keys | where | what it does |', '|---|---|---|', ...rows].join('\n');
 }

@@ -34,10 +34,22 @@ export async function runTui(launch: TuiLaunch): Promise<Ending> {
   const config = loaded.config;
   const engine = createEngine({ config: () => state.config, connection: await launch.docker() });
   const store = expandHome(config.backup.store);
-  const state = initialState(config, { name: engine.hostName, docker: engine.serverVersion, store, freePercent: await freePercent(store) }, loaded.source.path);
+  const state = initialState(
+    config,
+    { name: engine.hostName, docker: engine.serverVersion, store, freePercent: await freePercent(store) },
+    loaded.source.path,
+  );
   // The TUI owns the terminal: log lines go to the file and the error pane, never to stderr.
   const logger = createLogger(config.logging, { consoleLevel: 'error', redact: redactorFor(config) });
-  const app = new Tui({ engine, state, theme: themeFromEnv(launch.env), logEmit: logger.emit, configPath: loaded.source.path, env: launch.env, logFile: config.logging.file ? expandHome(config.logging.file) : undefined });
+  const app = new Tui({
+    engine,
+    state,
+    theme: themeFromEnv(launch.env),
+    logEmit: logger.emit,
+    configPath: loaded.source.path,
+    env: launch.env,
+    logFile: config.logging.file ? expandHome(config.logging.file) : undefined,
+  });
   const onStop = () => void app.shutdown(stopReason(launch.stop.reason));
   let crashed = false;
   const onCrash = (err: unknown) => {

@@ -15,7 +15,12 @@ export interface RenderScheduler {
   readonly renders: number;
 }
 
-export function createRenderScheduler(render: () => void, dataMs = 200, now: () => number = Date.now, inputMs = 30): RenderScheduler {
+export function createRenderScheduler(
+  render: () => void,
+  dataMs = 200,
+  now: () => number = Date.now,
+  inputMs = 30,
+): RenderScheduler {
   let timer: NodeJS.Timeout | undefined;
   let due = Infinity;
   let last = -Infinity;

@@ -27,8 +27,30 @@ export interface Theme {
   bold(text: string): string;
 }
 
-const UNICODE: Glyphs = { full: '█', empty: '░', check: '✓', cross: '✗', skip: '↷', run: '▶', pause: '‖', sep: '·', on: '[x]', off: '[ ]' };
-const ASCII: Glyphs = { full: '#', empty: '-', check: 'ok', cross: 'X', skip: '>>', run: '>', pause: '||', sep: '-', on: '[x]', off: '[ ]' };
+const UNICODE: Glyphs = {
+  full: '█',
+  empty: '░',
+  check: '✓',
+  cross: '✗',
+  skip: '↷',
+  run: '▶',
+  pause: '‖',
+  sep: '·',
+  on: '[x]',
+  off: '[ ]',
+};
+const ASCII: Glyphs = {
+  full: '#',
+  empty: '-',
+  check: 'ok',
+  cross: 'X',
+  skip: '>>',
+  run: '>',
+  pause: '||',
+  sep: '-',
+  on: '[x]',
+  off: '[ ]',
+};
 
 export function makeTheme(opts: { color: boolean; unicode: boolean }): Theme {
   return {

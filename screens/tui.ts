@@ -42,7 +42,15 @@ export class Tui extends AppBase {
     this.logView = new LogView(this.screen, this.theme, opts.logFile);
     this.logView.onChange = () => this.request();
     this.dashboard.onDetails = (title, lines) => {
-      const modal: TextModal = new TextModal('details', this.screen, title, () => [...lines, '', 'Esc closes'], ['escape', 'enter', 'q'], () => this.closeModal(modal), this.theme);
+      const modal: TextModal = new TextModal(
+        'details',
+        this.screen,
+        title,
+        () => [...lines, '', 'Esc closes'],
+        ['escape', 'enter', 'q'],
+        () => this.closeModal(modal),
+        this.theme,
+      );
       this.openModal(modal);
     };
     for (const v of [this.dashboard, this.backups, this.remotes, this.logView]) this.addView(v);
@@ -69,9 +77,10 @@ export class Tui extends AppBase {
     this.scheduler.flush();
     // Test-only knob (test/tui/terminal.test.ts): an uncaught error after the first paint, to show
     // that a crash still leaves the terminal usable.
-    if (this.opts.env.BBACKUP_TUI_TEST_CRASH) setTimeout(() => {
-      throw new Error('crash requested by BBACKUP_TUI_TEST_CRASH');
-    }, 500);
+    if (this.opts.env.BBACKUP_TUI_TEST_CRASH)
+      setTimeout(() => {
+        throw new Error('crash requested by BBACKUP_TUI_TEST_CRASH');
+      }, 500);
     return new Promise((resolve) => (this.finish = resolve));
   }
 
@@ -124,12 +133,21 @@ export class Tui extends AppBase {
     const running = runningJobs(this.state).length + this.handles.size;
     if (running === 0) return void this.exit('ok');
     this.openModal(
-      new ConfirmModal(this.screen, 'Quit', [`${this.handles.size} job(s) still running.`, 'Quit and cancel them? The backup in progress is discarded cleanly.'], (yes) => {
-        this.closeTop();
-        if (!yes) return;
-        this.notify('warn', 'quitting: cancelling running jobs');
-        void this.cancelAll().then(() => this.exit('cancelled'));
-      }, this.theme),
+      new ConfirmModal(
+        this.screen,
+        'Quit',
+        [
+          `${this.handles.size} job(s) still running.`,
+          'Quit and cancel them? The backup in progress is discarded cleanly.',
+        ],
+        (yes) => {
+          this.closeTop();
+          if (!yes) return;
+          this.notify('warn', 'quitting: cancelling running jobs');
+          void this.cancelAll().then(() => this.exit('cancelled'));
+        },
+        this.theme,
+      ),
     );
   }
 
@@ -140,9 +158,17 @@ export class Tui extends AppBase {
 
   toggleHelp(): void {
     const screen = this.current;
-    const modal = new TextModal('help', this.screen, `Help ${this.theme.glyphs.sep} ${screen}`, () => helpLines(screen, this.theme), ['escape', 'h', 'S-h', '?', 'f1', 'q'], () => {
-      this.closeModal(modal);
-    }, this.theme);
+    const modal = new TextModal(
+      'help',
+      this.screen,
+      `Help ${this.theme.glyphs.sep} ${screen}`,
+      () => helpLines(screen, this.theme),
+      ['escape', 'h', 'S-h', '?', 'f1', 'q'],
+      () => {
+        this.closeModal(modal);
+      },
+      this.theme,
+    );
     this.openModal(modal);
   }
 
@@ -155,16 +181,13 @@ export class Tui extends AppBase {
     togglePause(this);
   }
 
-
   skip(): void {
     skip(this);
   }
 
-
   cancelJob(): void {
     cancelJob(this);
   }
-
 
   focusNext(): void {
     const v = this.view();
@@ -200,10 +223,16 @@ export class Tui extends AppBase {
     const pane = this.view().panes[this.view().focus];
     if (!pane) return;
     const before = pane.filter;
-    const prompt = new PromptModal(this.screen, `/ ${pane.opts.title}: `, before, (v) => pane.setFilter(v), (v) => {
-      this.closeModal(prompt);
-      if (v === undefined) pane.setFilter('');
-    });
+    const prompt = new PromptModal(
+      this.screen,
+      `/ ${pane.opts.title}: `,
+      before,
+      (v) => pane.setFilter(v),
+      (v) => {
+        this.closeModal(prompt);
+        if (v === undefined) pane.setFilter('');
+      },
+    );
     this.openModal(prompt);
   }
 

@@ -25,7 +25,11 @@ export const BBCOPY_IN_IMAGE = '/usr/local/bin/bbcopy';
 export function bbcopyPath(): string {
   const path = join(packageRoot, 'dist', 'native', 'bbcopy');
   if (!existsSync(path)) {
-    throw new BbackupError('TOOL_FAILED', `bbackup's copy engine is not built (${path} is missing): run npm run build (it needs gcc and libssl-dev; scripts/install-deps.sh installs them)`, { path });
+    throw new BbackupError(
+      'TOOL_FAILED',
+      `bbackup's copy engine is not built (${path} is missing): run npm run build (it needs gcc and libssl-dev; scripts/install-deps.sh installs them)`,
+      { path },
+    );
   }
   return path;
 }

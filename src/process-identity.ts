@@ -94,15 +94,29 @@ export function runLiveness(id: Pick<RunIdentity, 'pid' | 'hostname'> & Partial<
   return now === id.startTime ? 'alive' : 'dead';
 }
 
-export const isRunAlive = (id: Pick<RunIdentity, 'pid' | 'hostname'> & Partial<RunIdentity>): boolean => runLiveness(id) === 'alive';
+export const isRunAlive = (id: Pick<RunIdentity, 'pid' | 'hostname'> & Partial<RunIdentity>): boolean =>
+  runLiveness(id) === 'alive';
 
 /** A run identity read back from a file or a label: only the fields with the right types. */
 export function parseRunIdentity(value: unknown): RunIdentity | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  if (typeof v.runId !== 'string' || typeof v.pid !== 'number' || !Number.isInteger(v.pid) || typeof v.hostname !== 'string') return undefined;
+  if (
+    typeof v.runId !== 'string' ||
+    typeof v.pid !== 'number' ||
+    !Number.isInteger(v.pid) ||
+    typeof v.hostname !== 'string'
+  )
+    return undefined;
   const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
-  return { runId: v.runId, pid: v.pid, hostname: v.hostname, startTime: str(v.startTime), bootId: str(v.bootId), pidNs: str(v.pidNs) };
+  return {
+    runId: v.runId,
+    pid: v.pid,
+    hostname: v.hostname,
+    startTime: str(v.startTime),
+    bootId: str(v.bootId),
+    pidNs: str(v.pidNs),
+  };
 }
 
 export const describeRun = (id: Pick<RunIdentity, 'pid' | 'hostname'>): string => `pid ${id.pid} on ${id.hostname}`;

@@ -54,9 +54,11 @@ export class FormModal implements Modal {
     const row = this.rows[this.cursor];
     if (!row) return;
     if (row.type === 'toggle' && (full === 'space' || full === 'enter')) row.value = !row.value;
-    else if (row.type === 'choice') row.index = (row.index + (full === 'left' ? row.options.length - 1 : 1)) % row.options.length;
+    else if (row.type === 'choice')
+      row.index = (row.index + (full === 'left' ? row.options.length - 1 : 1)) % row.options.length;
     else if (row.type === 'text' && full === 'enter') this.editing = true;
-    else if (row.type === 'button' && (full === 'enter' || full === 'space')) this.onButton(row.id, formValues(this.rows));
+    else if (row.type === 'button' && (full === 'enter' || full === 'space'))
+      this.onButton(row.id, formValues(this.rows));
   }
 
   draw(): void {

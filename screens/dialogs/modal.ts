@@ -27,7 +27,12 @@ export function modalBox(screen: blessed.Widgets.Screen, title: string, theme: T
   });
 }
 
-export function sizeBox(box: blessed.Widgets.BoxElement, screen: blessed.Widgets.Screen, lines: string[], minWidth = 40): void {
+export function sizeBox(
+  box: blessed.Widgets.BoxElement,
+  screen: blessed.Widgets.Screen,
+  lines: string[],
+  minWidth = 40,
+): void {
   const visible = (l: string) => l.replace(/\{[^{}]*\}/g, '').length;
   const cols = Number(screen.width);
   const rows = Number(screen.height);

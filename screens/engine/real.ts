@@ -55,15 +55,33 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     watchDocker: (onChange, onError) => watchDockerEvents(connection.docker, onChange, onError),
     // operations (issue 7): global hooks, container label hooks and notifications around the job
     startBackup: async (req, emit) => {
-      const [{ startOperatedBackup }, { startBackup }] = await Promise.all([import('../../src/schedule/run-backup.js'), import('../../src/jobs/backup-job.js')]);
+      const [{ startOperatedBackup }, { startBackup }] = await Promise.all([
+        import('../../src/schedule/run-backup.js'),
+        import('../../src/jobs/backup-job.js'),
+      ]);
       return startOperatedBackup(
-        { containers: req.containers, volumes: req.volumes, networks: req.networks, scope: req.scope, full: req.full, remotes: req.remotes },
-        { config: { ...cfg(), backup: { ...cfg().backup, store: storeRoot() } }, docker: connection, emit, logger: deps.logger },
+        {
+          containers: req.containers,
+          volumes: req.volumes,
+          networks: req.networks,
+          scope: req.scope,
+          full: req.full,
+          remotes: req.remotes,
+        },
+        {
+          config: { ...cfg(), backup: { ...cfg().backup, store: storeRoot() } },
+          docker: connection,
+          emit,
+          logger: deps.logger,
+        },
         startBackup,
       );
     },
     // newest first; a backup whose manifest cannot be read is not listed (verify reports it)
-    listBackups: async () => (await listBackups(hostDir(storeRoot(), connection.hostName))).flatMap((e) => (e.manifest ? [backupRowOf(e.manifest)] : [])).reverse(),
+    listBackups: async () =>
+      (await listBackups(hostDir(storeRoot(), connection.hostName)))
+        .flatMap((e) => (e.manifest ? [backupRowOf(e.manifest)] : []))
+        .reverse(),
     readManifest: (id) => readManifest(dirOf(id)),
     volumeIndex: (m, volume) => {
       const item = m.items.find((i) => i.kind === 'volume' && i.name === volume);
@@ -71,14 +89,19 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       if (!index) throw new BbackupError('NOT_FOUND', `backup ${m.id} holds no tree index of volume ${volume}`);
       return readIndex(join(backupDir(storeRoot(), m.host, m.id), index.path));
     },
-    startVerify: async (id, emit) => (await import('../../src/jobs/verify-job.js')).startVerify(storeRoot(), [dirOf(id)], { emit }),
+    startVerify: async (id, emit) =>
+      (await import('../../src/jobs/verify-job.js')).startVerify(storeRoot(), [dirOf(id)], { emit }),
     previewRestore: async (r) => {
       const req = restoreRequest(r);
       const { planRestore } = await import('../../src/restore/plan.js');
       const plan = await planRestore(req.backupDir, await readManifest(req.backupDir), req, connection.docker);
-      const line = (i: (typeof plan.items)[number]) => `${i.kind} ${i.target}${i.target !== i.source ? ` (from ${i.source})` : ''}${i.detail ? `: ${i.detail}` : ''}`;
+      const line = (i: (typeof plan.items)[number]) =>
+        `${i.kind} ${i.target}${i.target !== i.source ? ` (from ${i.source})` : ''}${i.detail ? `: ${i.detail}` : ''}`;
       return {
-        create: [...plan.images.map((i) => `image ${i.tags[0] ?? i.id.slice(0, 19)}: loaded from the backup`), ...plan.items.filter((i) => i.action === 'create').map(line)],
+        create: [
+          ...plan.images.map((i) => `image ${i.tags[0] ?? i.id.slice(0, 19)}: loaded from the backup`),
+          ...plan.items.filter((i) => i.action === 'create').map(line),
+        ],
         replace: plan.items.filter((i) => i.action === 'replace').map(line),
         reuse: plan.items.filter((i) => i.action === 'reuse').map(line),
         conflicts: plan.conflicts.map((c) => c.message),
@@ -95,18 +118,36 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         workerImage: cfg().backup.volumes.worker_image,
         store: storeRoot(),
       }),
-    remoteNames: () => Object.entries(cfg().remotes).filter(([, r]) => r.enabled).map(([n]) => n),
+    remoteNames: () =>
+      Object.entries(cfg().remotes)
+        .filter(([, r]) => r.enabled)
+        .map(([n]) => n),
     listRemoteBackups: async (name, signal) => {
-      const [{ openRemote }, { listRemoteBackups }] = await Promise.all([import('../../src/remote/open.js'), import('../../src/remote/list.js')]);
+      const [{ openRemote }, { listRemoteBackups }] = await Promise.all([
+        import('../../src/remote/open.js'),
+        import('../../src/remote/list.js'),
+      ]);
       const remote = openRemote(cfg(), name);
       try {
         const { backups } = await listRemoteBackups(remote, signal);
-        return backups.reverse().map((b) => ({ remote: name, id: b.id, host: b.host, created: b.time, size: b.size, encrypted: b.encrypted }));
+        return backups.reverse().map((b) => ({
+          remote: name,
+          id: b.id,
+          host: b.host,
+          created: b.time,
+          size: b.size,
+          encrypted: b.encrypted,
+        }));
       } finally {
         await remote.close();
       }
     },
-    startPull: async (remote, id, emit) => (await import('../../src/jobs/pull-job.js')).startPull(cfg(), remote, id, { store: storeRoot(), host: connection.hostName, emit }),
+    startPull: async (remote, id, emit) =>
+      (await import('../../src/jobs/pull-job.js')).startPull(cfg(), remote, id, {
+        store: storeRoot(),
+        host: connection.hostName,
+        emit,
+      }),
     close: async () => undefined,
   };
 }
@@ -115,7 +156,10 @@ export function createEngine(deps: EngineDeps): TuiEngine {
 export function backupRowOf(m: Manifest): BackupRow {
   const count = (k: string) => m.items.filter((i) => i.kind === k).length;
   // Logical size: a volume counts its data (a tree stores only an index file in `files`).
-  const bytes = m.items.reduce((a, i) => a + (i.kind === 'volume' ? i.bytes : i.files.reduce((b, f) => b + f.size, 0)), 0);
+  const bytes = m.items.reduce(
+    (a, i) => a + (i.kind === 'volume' ? i.bytes : i.files.reduce((b, f) => b + f.size, 0)),
+    0,
+  );
   return {
     id: m.id,
     host: m.host,

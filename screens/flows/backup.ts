@@ -32,7 +32,7 @@ export function selectAll(app: Tui): void {
   const names = pane.all().map((r) => r.name);
   const set = app.state.selection[kind];
   const all = names.length > 0 && names.every((n) => set.has(n));
-  for (const n of names) (all ? set.delete(n) : set.add(n));
+  for (const n of names) all ? set.delete(n) : set.add(n);
 }
 
 export function pickBackupSet(app: Tui): void {
@@ -40,45 +40,104 @@ export function pickBackupSet(app: Tui): void {
   if (sets.length === 0) return app.notify('info', 'no backup sets in the config (backup.backup_sets)');
   const rows: FormRow[] = [
     { type: 'heading', text: 'Backup sets from the config: Enter selects the members' },
-    ...sets.map((s): FormRow => ({ type: 'button', id: s.name, label: `${s.name}  ${s.members.length} members${s.missing ? `, ${s.missing} missing` : ''}${s.description ? `  ${s.description}` : ''}` })),
+    ...sets.map((s): FormRow => ({
+      type: 'button',
+      id: s.name,
+      label: `${s.name}  ${s.members.length} members${s.missing ? `, ${s.missing} missing` : ''}${s.description ? `  ${s.description}` : ''}`,
+    })),
   ];
-  const modal = new FormModal('sets', app.screen, 'Backup sets', rows, (id) => {
-    app.closeModal(modal);
-    const set = sets.find((s) => s.name === id);
-    if (!set) return;
-    const sel = app.state.selection;
-    for (const k of PANE_KINDS) if (k) sel[k].clear();
-    for (const m of set.members) if (!m.missing) sel[`${m.kind}s` as Kind].add(m.name);
-    app.notify(set.missing ? 'warn' : 'info', `backup set ${set.name} selected${set.missing ? ` (${set.missing} missing members left out)` : ''}`);
-  }, () => app.closeModal(modal), app.theme, 'Enter select  Esc cancel');
+  const modal = new FormModal(
+    'sets',
+    app.screen,
+    'Backup sets',
+    rows,
+    (id) => {
+      app.closeModal(modal);
+      const set = sets.find((s) => s.name === id);
+      if (!set) return;
+      const sel = app.state.selection;
+      for (const k of PANE_KINDS) if (k) sel[k].clear();
+      for (const m of set.members) if (!m.missing) sel[`${m.kind}s` as Kind].add(m.name);
+      app.notify(
+        set.missing ? 'warn' : 'info',
+        `backup set ${set.name} selected${set.missing ? ` (${set.missing} missing members left out)` : ''}`,
+      );
+    },
+    () => app.closeModal(modal),
+    app.theme,
+    'Enter select  Esc cancel',
+  );
   app.openModal(modal);
 }
 
 export function backupDialog(app: Tui): void {
   const sel = app.state.selection;
   const count = sel.containers.size + sel.volumes.size + sel.networks.size;
-  if (count === 0) return app.notify('warn', 'nothing selected: pick containers, volumes or networks with Space (or a backup set with T), then B');
+  if (count === 0)
+    return app.notify(
+      'warn',
+      'nothing selected: pick containers, volumes or networks with Space (or a backup set with T), then B',
+    );
   const cfg = app.state.config;
   const remotes = app.engine.remoteNames();
   const names = (k: Kind) => [...sel[k]].sort().join(', ');
   const rows: FormRow[] = [
-    { type: 'heading', text: `Back up ${sel.containers.size} container(s), ${sel.volumes.size} volume(s), ${sel.networks.size} network(s)` },
-    ...(['containers', 'volumes', 'networks'] as Kind[]).filter((k) => sel[k].size).map((k): FormRow => ({ type: 'info', text: `${k}: ${names(k)}` })),
+    {
+      type: 'heading',
+      text: `Back up ${sel.containers.size} container(s), ${sel.volumes.size} volume(s), ${sel.networks.size} network(s)`,
+    },
+    ...(['containers', 'volumes', 'networks'] as Kind[])
+      .filter((k) => sel[k].size)
+      .map((k): FormRow => ({ type: 'info', text: `${k}: ${names(k)}` })),
     ...dumpRows(app),
     { type: 'heading', text: 'Scope' },
-    { type: 'toggle', id: 'containers', label: 'container config (inspect and logs)', value: cfg.backup.default_scope.containers },
-    { type: 'toggle', id: 'volumes', label: 'volumes (selected, and those the containers use)', value: cfg.backup.default_scope.volumes },
-    { type: 'toggle', id: 'networks', label: 'networks (selected, and those the containers use)', value: cfg.backup.default_scope.networks },
-    { type: 'choice', id: 'mode', label: 'Mode', options: ['incremental', 'full'], index: cfg.incremental.enabled ? 0 : 1 },
-    ...(remotes.length ? [{ type: 'heading', text: 'Upload to remotes' } as FormRow, ...remotes.map((r): FormRow => ({ type: 'toggle', id: `remote:${r}`, label: r, value: true }))] : []),
+    {
+      type: 'toggle',
+      id: 'containers',
+      label: 'container config (inspect and logs)',
+      value: cfg.backup.default_scope.containers,
+    },
+    {
+      type: 'toggle',
+      id: 'volumes',
+      label: 'volumes (selected, and those the containers use)',
+      value: cfg.backup.default_scope.volumes,
+    },
+    {
+      type: 'toggle',
+      id: 'networks',
+      label: 'networks (selected, and those the containers use)',
+      value: cfg.backup.default_scope.networks,
+    },
+    {
+      type: 'choice',
+      id: 'mode',
+      label: 'Mode',
+      options: ['incremental', 'full'],
+      index: cfg.incremental.enabled ? 0 : 1,
+    },
+    ...(remotes.length
+      ? [
+          { type: 'heading', text: 'Upload to remotes' } as FormRow,
+          ...remotes.map((r): FormRow => ({ type: 'toggle', id: `remote:${r}`, label: r, value: true })),
+        ]
+      : []),
     { type: 'button', id: 'start', label: 'Start backup' },
     { type: 'button', id: 'cancel', label: 'Cancel' },
   ];
-  const modal = new FormModal('backup', app.screen, 'Backup', rows, (id, values) => {
-    app.closeModal(modal);
-    if (id !== 'start') return;
-    void startBackup(app, requestFrom(sel, values, remotes));
-  }, () => app.closeModal(modal), app.theme);
+  const modal = new FormModal(
+    'backup',
+    app.screen,
+    'Backup',
+    rows,
+    (id, values) => {
+      app.closeModal(modal);
+      if (id !== 'start') return;
+      void startBackup(app, requestFrom(sel, values, remotes));
+    },
+    () => app.closeModal(modal),
+    app.theme,
+  );
   app.openModal(modal);
 }
 
@@ -94,11 +153,15 @@ export function requestFrom(sel: Selection, v: FormValues, remotes: string[]): B
 }
 
 async function startBackup(app: Tui, req: BackupRequest): Promise<void> {
-  if (!req.scope.containers && !req.scope.volumes && !req.scope.networks) return app.notify('warn', 'backup not started: the scope is empty');
-  await app.runJob((emit) => app.engine.startBackup(req, emit), () => {
-    app.backups.reload();
-    app.refreshInventory(true);
-  });
+  if (!req.scope.containers && !req.scope.volumes && !req.scope.networks)
+    return app.notify('warn', 'backup not started: the scope is empty');
+  await app.runJob(
+    (emit) => app.engine.startBackup(req, emit),
+    () => {
+      app.backups.reload();
+      app.refreshInventory(true);
+    },
+  );
 }
 
 /** Which selected containers get a database dump (taken with the volumes). */

@@ -8,7 +8,7 @@ export function togglePause(app: Tui): void {
   const handles = [...app.handles.values()];
   if (handles.length === 0) return app.notify('info', 'nothing to pause: no job is running');
   const pause = handles.some((h) => !h.paused);
-  for (const h of handles) (pause ? h.pause() : h.resume());
+  for (const h of handles) pause ? h.pause() : h.resume();
 }
 
 export function skip(app: Tui): void {
@@ -20,16 +20,32 @@ export function skip(app: Tui): void {
 export function cancelJob(app: Tui): void {
   const newest = [...app.handles.values()].pop();
   if (!newest) return;
-  app.openModal(new ConfirmModal(app.screen, 'Cancel job', [`Cancel job ${newest.id}?`], (yes) => {
-    app.closeTop();
-    if (yes) newest.cancel();
-  }, app.theme));
+  app.openModal(
+    new ConfirmModal(
+      app.screen,
+      'Cancel job',
+      [`Cancel job ${newest.id}?`],
+      (yes) => {
+        app.closeTop();
+        if (yes) newest.cancel();
+      },
+      app.theme,
+    ),
+  );
 }
 
 export function schedules(app: Tui): void {
   scheduleOverview(app.state.config, { next: 3 }).then(
     (o) => {
-      const modal: TextModal = new TextModal('schedules', app.screen, 'Schedules', () => scheduleLines(o, app.theme), ['escape', 'c', 'S-c', 'q'], () => app.closeModal(modal), app.theme);
+      const modal: TextModal = new TextModal(
+        'schedules',
+        app.screen,
+        'Schedules',
+        () => scheduleLines(o, app.theme),
+        ['escape', 'c', 'S-c', 'q'],
+        () => app.closeModal(modal),
+        app.theme,
+      );
       app.openModal(modal);
     },
     (err: Error) => app.notify('error', `schedules: ${err.message}`),

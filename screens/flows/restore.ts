@@ -12,7 +12,7 @@ import { pullThen } from './remote.js';
 export function restoreDialog(app: Tui, from: 'local' | 'remote'): void {
   if (from === 'remote') return pullThen(app, (id) => void openRestore(app, id));
   const opened = app.backups.opened;
-  const id = app.backups.focus === 1 && opened ? opened.id : app.backups.list.current()?.id ?? opened?.id;
+  const id = app.backups.focus === 1 && opened ? opened.id : (app.backups.list.current()?.id ?? opened?.id);
   if (!id) return app.notify('info', 'no backup under the cursor');
   void openRestore(app, id);
 }
@@ -25,16 +25,26 @@ async function openRestore(app: Tui, id: string): Promise<void> {
     return app.notify('error', `backup ${id}: ${(err as Error).message}`);
   }
   const rows = restoreRows(m);
-  const modal = new FormModal('restore', app.screen, `Restore ${m.id}`, rows, (button, values) => {
-    if (button === 'cancel') return app.closeModal(modal);
-    const req = restoreRequest(m, values);
-    void confirmRestore(app, req, () => app.closeModal(modal));
-  }, () => app.closeModal(modal), app.theme, 'Space toggle  Enter edit name/press  Esc cancel');
+  const modal = new FormModal(
+    'restore',
+    app.screen,
+    `Restore ${m.id}`,
+    rows,
+    (button, values) => {
+      if (button === 'cancel') return app.closeModal(modal);
+      const req = restoreRequest(m, values);
+      void confirmRestore(app, req, () => app.closeModal(modal));
+    },
+    () => app.closeModal(modal),
+    app.theme,
+    'Space toggle  Enter edit name/press  Esc cancel',
+  );
   app.openModal(modal);
 }
 
 async function confirmRestore(app: Tui, req: RestoreRequest, closeForm: () => void): Promise<void> {
-  if (req.containers.length + req.volumes.length + req.networks.length === 0) return app.notify('warn', 'nothing ticked to restore');
+  if (req.containers.length + req.volumes.length + req.networks.length === 0)
+    return app.notify('warn', 'nothing ticked to restore');
   let preview;
   try {
     preview = await app.engine.previewRestore(req);
@@ -46,20 +56,36 @@ async function confirmRestore(app: Tui, req: RestoreRequest, closeForm: () => vo
   if (blocked) lines.push('', 'Cannot start: fix the above (rename, or tick force), or Esc.');
   const start = (allowPrivileged: string[]) => {
     closeForm();
-    void app.runJob((emit) => app.engine.startRestore({ ...req, allowPrivileged }, emit), () => app.refreshInventory(true));
+    void app.runJob(
+      (emit) => app.engine.startRestore({ ...req, allowPrivileged }, emit),
+      () => app.refreshInventory(true),
+    );
     app.show('dashboard');
   };
-  const confirm = new ConfirmModal(app.screen, `Restore ${req.id}?`, lines, (yes) => {
-    app.closeModal(confirm);
-    if (!yes || blocked) return;
-    if (preview.privileges.length === 0) return start([]);
-    // Its own step, with its own key: an Enter meant for the plan never accepts privileges.
-    const allow = new ConfirmModal(app.screen, 'Allow privileges on this host?', privilegeConfirmLines(preview.privileges, app.theme), (ok) => {
-      app.closeModal(allow);
-      if (ok) start(preview.privileges);
-    }, app.theme, { keys: ['a', 'S-a'], label: 'A allow these and restore' });
-    app.openModal(allow);
-  }, app.theme);
+  const confirm = new ConfirmModal(
+    app.screen,
+    `Restore ${req.id}?`,
+    lines,
+    (yes) => {
+      app.closeModal(confirm);
+      if (!yes || blocked) return;
+      if (preview.privileges.length === 0) return start([]);
+      // Its own step, with its own key: an Enter meant for the plan never accepts privileges.
+      const allow = new ConfirmModal(
+        app.screen,
+        'Allow privileges on this host?',
+        privilegeConfirmLines(preview.privileges, app.theme),
+        (ok) => {
+          app.closeModal(allow);
+          if (ok) start(preview.privileges);
+        },
+        app.theme,
+        { keys: ['a', 'S-a'], label: 'A allow these and restore' },
+      );
+      app.openModal(allow);
+    },
+    app.theme,
+  );
   app.openModal(confirm);
 }
 

@@ -26,22 +26,34 @@ export function itemRowText(i: ManifestItem, width: number): string {
     case 'container':
       return clip(`container ${i.name}  image ${i.image}  was ${i.state}  ${i.files.length} files`, width);
     case 'volume':
-      return clip(`volume    ${i.name}  ${formatBytes(i.bytes)}  ${i.fileCount} files  ${i.format}${i.parent ? ` (parent ${i.parent})` : ''}${i.usedBy.length ? `  used by ${i.usedBy.join(',')}` : ''}`, width);
+      return clip(
+        `volume    ${i.name}  ${formatBytes(i.bytes)}  ${i.fileCount} files  ${i.format}${i.parent ? ` (parent ${i.parent})` : ''}${i.usedBy.length ? `  used by ${i.usedBy.join(',')}` : ''}`,
+        width,
+      );
     case 'network':
       return clip(`network   ${i.name}  ${i.driver}`, width);
     case 'image':
-      return clip(`image     ${i.tags[0] ?? i.name.slice(0, 19)}  ${formatBytes(i.bytes)}${i.linkedFrom ? ` (linked to ${i.linkedFrom})` : ''}${i.usedBy.length ? `  used by ${i.usedBy.join(',')}` : ''}`, width);
+      return clip(
+        `image     ${i.tags[0] ?? i.name.slice(0, 19)}  ${formatBytes(i.bytes)}${i.linkedFrom ? ` (linked to ${i.linkedFrom})` : ''}${i.usedBy.length ? `  used by ${i.usedBy.join(',')}` : ''}`,
+        width,
+      );
     case 'project':
       return clip(`project   ${i.name}  ${i.files.length} files${i.workingDir ? ` from ${i.workingDir}` : ''}`, width);
     case 'dump':
-      return clip(`dump      ${i.name}  ${i.engine} by ${i.tool}  ${formatBytes(i.bytes)}${i.only ? '  (data volume not copied)' : ''}`, width);
+      return clip(
+        `dump      ${i.name}  ${i.engine} by ${i.tool}  ${formatBytes(i.bytes)}${i.only ? '  (data volume not copied)' : ''}`,
+        width,
+      );
     case 'metadata':
       return clip(`metadata  ${i.files.map((f) => f.path).join(', ')}`, width);
   }
 }
 
 export function remoteRowText(r: RemoteRow, width: number): string {
-  return clip(`${fit(r.id, 18)} ${fit(r.created ? r.created.slice(0, 19) : idTime(r.id).slice(0, 19), 19)} ${formatBytes(r.size).padStart(9)}  ${r.encrypted ? 'encrypted' : '         '} ${r.host ?? ''}`, width);
+  return clip(
+    `${fit(r.id, 18)} ${fit(r.created ? r.created.slice(0, 19) : idTime(r.id).slice(0, 19), 19)} ${formatBytes(r.size).padStart(9)}  ${r.encrypted ? 'encrypted' : '         '} ${r.host ?? ''}`,
+    width,
+  );
 }
 
 /** The confirmation of a restore: exactly what will be created and what replaced, and every privilege. */
@@ -61,7 +73,10 @@ export function restoreConfirmLines(p: RestorePreview, force: boolean, t: Theme)
 /** The privileges a restore grants, highlighted: text from the backup, so escaped. */
 export function privilegeList(privileges: string[], t: Theme): string[] {
   if (privileges.length === 0) return [];
-  return [t.bold(t.paint('red', `PRIVILEGES on this host (${privileges.length}):`)), ...privileges.map((x) => t.bold(t.paint('red', `  ! ${esc(x)}`)))];
+  return [
+    t.bold(t.paint('red', `PRIVILEGES on this host (${privileges.length}):`)),
+    ...privileges.map((x) => t.bold(t.paint('red', `  ! ${esc(x)}`))),
+  ];
 }
 
 /** The extra step before a restore that needs privileges: the list again, and what accepting means. */

@@ -7,7 +7,12 @@ import { esc, type Theme } from '../theme.js';
 import { TOUR, TOUR_TITLE } from '../tour.js';
 import { clip, clock, formatBytes, formatRate } from './format.js';
 
-const SCREEN_TITLES: Record<ScreenId, string> = { dashboard: 'dashboard', backups: 'backups', remotes: 'remotes', log: 'log' };
+const SCREEN_TITLES: Record<ScreenId, string> = {
+  dashboard: 'dashboard',
+  backups: 'backups',
+  remotes: 'remotes',
+  log: 'log',
+};
 
 export function headerLine(s: TuiState, screen: ScreenId, now: number, width: number, t: Theme): string {
   const free = s.host.freePercent !== undefined ? ` (${s.host.freePercent}% free)` : '';
@@ -36,14 +41,24 @@ export function statusLine(screen: ScreenId, width: number, t: Theme, table?: re
 export function helpLines(screen: ScreenId, t: Theme, table?: readonly Binding[]): string[] {
   const rows = bindingsFor(screen, table);
   const w = Math.max(...rows.map((b) => b.label.length));
-  const section = (title: string, list: Binding[]) => (list.length ? [t.bold(title), ...list.map((b) => `  ${esc(b.label.padEnd(w))}  ${esc(b.help)}`), ''] : []);
+  const section = (title: string, list: Binding[]) =>
+    list.length ? [t.bold(title), ...list.map((b) => `  ${esc(b.label.padEnd(w))}  ${esc(b.help)}`), ''] : [];
   return [
     t.bold(TOUR_TITLE),
     ...TOUR.map((s) => `  ${t.bold(esc(s.key))}  ${esc(s.what)}`),
     '',
-    ...section(`This screen (${SCREEN_TITLES[screen]})`, rows.filter((b) => b.scope === screen)),
-    ...section('Lists', rows.filter((b) => b.scope === 'list')),
-    ...section('Everywhere', rows.filter((b) => b.scope === 'global')),
+    ...section(
+      `This screen (${SCREEN_TITLES[screen]})`,
+      rows.filter((b) => b.scope === screen),
+    ),
+    ...section(
+      'Lists',
+      rows.filter((b) => b.scope === 'list'),
+    ),
+    ...section(
+      'Everywhere',
+      rows.filter((b) => b.scope === 'global'),
+    ),
     t.paint('gray', 'Esc, H or ? closes this help'),
   ];
 }
@@ -78,8 +93,18 @@ export function rateSeries(rates: number[], points: number): RateSeries {
   const padded = [...Array<number>(Math.max(0, points - slice.length)).fill(0), ...slice];
   const peak = Math.max(0, ...padded);
   const [div, unit] = RATE_UNITS.find(([d]) => peak >= d) ?? RATE_UNITS[RATE_UNITS.length - 1]!;
-  const x = padded.map((_, i) => { const ago = padded.length - 1 - i; return ago % 30 === 0 ? `-${ago}s` : ' '; });
-  return { x, y: padded.map((v) => Math.round((v / div) * 10) / 10), unit, max: formatRate(peak), now: formatRate(slice[slice.length - 1] ?? 0), peak };
+  const x = padded.map((_, i) => {
+    const ago = padded.length - 1 - i;
+    return ago % 30 === 0 ? `-${ago}s` : ' ';
+  });
+  return {
+    x,
+    y: padded.map((v) => Math.round((v / div) * 10) / 10),
+    unit,
+    max: formatRate(peak),
+    now: formatRate(slice[slice.length - 1] ?? 0),
+    peak,
+  };
 }
 
 /**
@@ -120,13 +145,26 @@ export function barChart(values: number[], width: number, height: number, unicod
 /** The schedules overview (C): each schedule's next runs and its last result. */
 export function scheduleLines(o: ScheduleOverview, t: Theme): string[] {
   if (o.schedules.length === 0) return ['No schedules in the config (schedule: section).'];
-  const daemon = o.daemon ? `daemon pid ${o.daemon.pid} ${o.daemon.alive ? t.paint('green', 'running') : t.paint('red', 'not running')}, last seen ${o.daemon.lastSeen}` : t.paint('yellow', 'no daemon has run (bbackup daemon, or the systemd timers)');
+  const daemon = o.daemon
+    ? `daemon pid ${o.daemon.pid} ${o.daemon.alive ? t.paint('green', 'running') : t.paint('red', 'not running')}, last seen ${o.daemon.lastSeen}`
+    : t.paint('yellow', 'no daemon has run (bbackup daemon, or the systemd timers)');
   const lines = [daemon, ''];
   for (const s of o.schedules) {
-    const status = s.inProgress ? t.paint('cyan', 'running') : s.last.lastStatus ? (s.last.lastStatus === 'ok' ? t.paint('green', 'ok') : t.paint('red', esc(String(s.last.lastStatus)))) : 'never ran';
-    lines.push(t.bold(esc(`${s.name}${s.enabled ? '' : ' (disabled)'}`)) + esc(`  ${s.cron}  ${s.what}${s.host ? `  host ${s.host}` : ''}`));
+    const status = s.inProgress
+      ? t.paint('cyan', 'running')
+      : s.last.lastStatus
+        ? s.last.lastStatus === 'ok'
+          ? t.paint('green', 'ok')
+          : t.paint('red', esc(String(s.last.lastStatus)))
+        : 'never ran';
+    lines.push(
+      t.bold(esc(`${s.name}${s.enabled ? '' : ' (disabled)'}`)) +
+        esc(`  ${s.cron}  ${s.what}${s.host ? `  host ${s.host}` : ''}`),
+    );
     lines.push(`  next  ${esc(s.next.join(', ') || '-')}`);
-    lines.push(`  last  ${status}${s.last.lastEnd ? esc(` at ${s.last.lastEnd}`) : ''}${s.last.lastBackupId ? esc(` backup ${s.last.lastBackupId}`) : ''}${s.last.lastError ? esc(`: ${s.last.lastError}`) : ''}`);
+    lines.push(
+      `  last  ${status}${s.last.lastEnd ? esc(` at ${s.last.lastEnd}`) : ''}${s.last.lastBackupId ? esc(` backup ${s.last.lastBackupId}`) : ''}${s.last.lastError ? esc(`: ${s.last.lastError}`) : ''}`,
+    );
   }
   return lines;
 }

@@ -43,7 +43,7 @@ function rowText(r: FormRow, editing: boolean, t: Theme): string {
     case 'choice':
       return `  ${esc(r.label)}: ${r.options.map((o, i) => (i === r.index ? `(${t.glyphs.run === '>' ? '*' : '•'}) ${esc(o)}` : `( ) ${esc(o)}`)).join('  ')}`;
     case 'text': {
-      const shown = r.value || (editing ? '' : r.placeholder ?? '');
+      const shown = r.value || (editing ? '' : (r.placeholder ?? ''));
       return `  ${esc(r.label)}: ${esc(shown)}${editing ? '_' : ''}`;
     }
     case 'button':

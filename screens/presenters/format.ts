@@ -5,7 +5,8 @@ import type { Theme } from '../theme.js';
 
 export { formatBytes, formatDuration };
 
-export const formatRate = (bytesPerSecond: number | undefined): string => (bytesPerSecond === undefined ? '-' : `${formatBytes(Math.round(bytesPerSecond))}/s`);
+export const formatRate = (bytesPerSecond: number | undefined): string =>
+  bytesPerSecond === undefined ? '-' : `${formatBytes(Math.round(bytesPerSecond))}/s`;
 
 export function fit(text: string, width: number): string {
   if (width <= 0) return '';
@@ -26,7 +27,9 @@ export function gaugeBar(fraction: number | undefined, width: number, t: Theme):
 }
 
 export const percent = (fraction: number | undefined): string =>
-  fraction === undefined || !Number.isFinite(fraction) ? '  -%' : `${String(Math.floor(Math.min(1, Math.max(0, fraction)) * 100)).padStart(3)}%`;
+  fraction === undefined || !Number.isFinite(fraction)
+    ? '  -%'
+    : `${String(Math.floor(Math.min(1, Math.max(0, fraction)) * 100)).padStart(3)}%`;
 
 /** HH:MM:SS of a local time, for the header clock and the error pane. */
 export function clock(ms: number): string {

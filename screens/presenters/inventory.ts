@@ -7,7 +7,14 @@ import { clip, fit, formatBytes } from './format.js';
 
 const mark = (selected: boolean, t: Theme) => (selected ? t.paint('green', t.glyphs.on) : t.glyphs.off);
 
-const stateColor = (state: string) => (state === 'running' ? 'green' : state === 'paused' || state === 'restarting' ? 'yellow' : state === 'exited' || state === 'dead' ? 'red' : 'gray');
+const stateColor = (state: string) =>
+  state === 'running'
+    ? 'green'
+    : state === 'paused' || state === 'restarting'
+      ? 'yellow'
+      : state === 'exited' || state === 'dead'
+        ? 'red'
+        : 'gray';
 
 export function containerRow(c: ContainerInfo, selected: boolean, width: number, t: Theme): string {
   const nameW = Math.max(8, Math.floor((width - 4) * 0.55));
@@ -52,15 +59,34 @@ export function detailLines(row: ContainerInfo | VolumeInfo | NetworkInfo): stri
       kv('networks', row.networks.join(', ') || '-'),
       kv('dump', dumpText(row) ?? '-'),
       'mounts',
-      ...(row.mounts.length ? row.mounts.map((m) => `  ${esc(`${m.type} ${m.source} -> ${m.destination}${m.readOnly ? ' (ro)' : ''}`)}`) : ['  -']),
+      ...(row.mounts.length
+        ? row.mounts.map((m) => `  ${esc(`${m.type} ${m.source} -> ${m.destination}${m.readOnly ? ' (ro)' : ''}`)}`)
+        : ['  -']),
       'labels',
       ...(Object.keys(row.labels).length ? labels(row.labels) : ['  -']),
     ];
   }
   if ('mountpoint' in row) {
-    return [kv('volume', row.name), kv('driver', row.driver), kv('size', formatBytes(row.size)), kv('mountpoint', row.mountpoint), kv('used by', row.usedBy.join(', ') || '-'), 'labels', ...(Object.keys(row.labels).length ? labels(row.labels) : ['  -'])];
+    return [
+      kv('volume', row.name),
+      kv('driver', row.driver),
+      kv('size', formatBytes(row.size)),
+      kv('mountpoint', row.mountpoint),
+      kv('used by', row.usedBy.join(', ') || '-'),
+      'labels',
+      ...(Object.keys(row.labels).length ? labels(row.labels) : ['  -']),
+    ];
   }
-  return [kv('network', row.name), kv('id', row.id.slice(0, 12)), kv('driver', row.driver), kv('scope', row.scope), kv('internal', row.internal ? 'yes' : 'no'), kv('subnets', row.subnets.join(', ') || '-'), kv('containers', row.containers.join(', ') || '-'), kv('builtin', row.builtin ? 'yes (never backed up)' : 'no')];
+  return [
+    kv('network', row.name),
+    kv('id', row.id.slice(0, 12)),
+    kv('driver', row.driver),
+    kv('scope', row.scope),
+    kv('internal', row.internal ? 'yes' : 'no'),
+    kv('subnets', row.subnets.join(', ') || '-'),
+    kv('containers', row.containers.join(', ') || '-'),
+    kv('builtin', row.builtin ? 'yes (never backed up)' : 'no'),
+  ];
 }
 
 /**

@@ -22,7 +22,8 @@ const isFinished = (i: ItemView) => i.state === 'done' || i.state === 'failed' |
 export type SizeHints = ReadonlyMap<string, number>;
 const NO_HINTS: SizeHints = new Map();
 
-const totalOf = (i: ItemView, hints: SizeHints): number | undefined => i.total ?? (i.total === undefined ? hints.get(i.name) : undefined);
+const totalOf = (i: ItemView, hints: SizeHints): number | undefined =>
+  i.total ?? (i.total === undefined ? hints.get(i.name) : undefined);
 
 export function jobTotals(job: JobView, hints: SizeHints = NO_HINTS): JobTotals {
   const count = Math.max(job.itemCount, job.items.length);
@@ -30,10 +31,13 @@ export function jobTotals(job: JobView, hints: SizeHints = NO_HINTS): JobTotals 
   const bytes = job.items.reduce((a, i) => a + i.bytes, 0);
   const known = job.items.every((i) => totalOf(i, hints) !== undefined || isFinished(i)) && job.items.length > 0;
   // Finished items count with what they moved, so a skipped half does not hold the gauge back.
-  const total = known ? job.items.reduce((a, i) => a + (isFinished(i) ? i.bytes : Math.max(i.bytes, totalOf(i, hints) ?? 0)), 0) : undefined;
+  const total = known
+    ? job.items.reduce((a, i) => a + (isFinished(i) ? i.bytes : Math.max(i.bytes, totalOf(i, hints) ?? 0)), 0)
+    : undefined;
   // A paused job moves nothing, whatever the last progress event said.
   const rate = job.paused ? 0 : job.items.reduce((a, i) => a + (i.state === 'running' ? (i.rate ?? 0) : 0), 0);
-  const fraction = job.ended !== undefined ? 1 : total !== undefined && total > 0 ? bytes / total : count > 0 ? finished / count : 0;
+  const fraction =
+    job.ended !== undefined ? 1 : total !== undefined && total > 0 ? bytes / total : count > 0 ? finished / count : 0;
   return { bytes, total, rate, fraction, finished, count };
 }
 
@@ -80,9 +84,11 @@ export function jobLines(job: JobView, width: number, t: Theme, hints: SizeHints
   const titleW = Math.max(12, Math.min(34, Math.floor(width * 0.4)));
   const title = t.bold(esc(fit(job.title.startsWith(job.kind) ? job.title : `${job.kind} ${job.title}`, titleW)));
   let tail: string;
-  if (job.ended !== undefined) tail = `${outcomeText(job, t)} ${formatBytes(tot.bytes)} ${tot.finished}/${tot.count} items${job.backupId ? ` ${job.backupId}` : ''}`;
+  if (job.ended !== undefined)
+    tail = `${outcomeText(job, t)} ${formatBytes(tot.bytes)} ${tot.finished}/${tot.count} items${job.backupId ? ` ${job.backupId}` : ''}`;
   else {
-    const eta = tot.total !== undefined && tot.rate > 0 ? ` ETA ${formatDuration((tot.total - tot.bytes) / tot.rate)}` : '';
+    const eta =
+      tot.total !== undefined && tot.rate > 0 ? ` ETA ${formatDuration((tot.total - tot.bytes) / tot.rate)}` : '';
     const text = `${percent(tot.fraction)} ${formatRate(tot.rate).padStart(11)}${eta}`;
     const state = job.paused ? ` ${t.paint('yellow', 'PAUSED')}` : '';
     const barW = Math.max(4, width - titleW - text.length - (job.paused ? 7 : 0) - 3);
@@ -94,7 +100,13 @@ export function jobLines(job: JobView, width: number, t: Theme, hints: SizeHints
 }
 
 /** The overall line: every running job together (or the last job once all ended). */
-export function overallLine(jobs: JobView[], width: number, now: number, t: Theme, hints: SizeHints = NO_HINTS): string {
+export function overallLine(
+  jobs: JobView[],
+  width: number,
+  now: number,
+  t: Theme,
+  hints: SizeHints = NO_HINTS,
+): string {
   const running = jobs.filter((j) => j.ended === undefined);
   const shown = running.length > 0 ? running : jobs.slice(-1);
   if (shown.length === 0) return ` Overall ${t.paint('gray', 'idle: select with Space, back up with B')}`;
@@ -103,10 +115,12 @@ export function overallLine(jobs: JobView[], width: number, now: number, t: Them
   const allKnown = totals.every((x) => x.total !== undefined);
   const total = allKnown ? totals.reduce((a, x) => a + (x.total ?? 0), 0) : undefined;
   const rate = totals.reduce((a, x) => a + x.rate, 0);
-  const fraction = running.length === 0 ? 1 : total ? bytes / total : totals.reduce((a, x) => a + x.fraction, 0) / totals.length;
+  const fraction =
+    running.length === 0 ? 1 : total ? bytes / total : totals.reduce((a, x) => a + x.fraction, 0) / totals.length;
   const started = Math.min(...shown.map((j) => j.started));
   const ended = running.length === 0 ? Math.max(...shown.map((j) => j.ended ?? now)) : now;
-  const eta = running.length > 0 && total !== undefined && rate > 0 ? `  ETA ${formatDuration((total - bytes) / rate)}` : '';
+  const eta =
+    running.length > 0 && total !== undefined && rate > 0 ? `  ETA ${formatDuration((total - bytes) / rate)}` : '';
   const paused = running.length > 0 && running.every((j) => j.paused) ? `  ${t.paint('yellow', 'PAUSED')}` : '';
   const amount = total !== undefined ? `${formatBytes(bytes)} / ${formatBytes(total)}` : formatBytes(bytes);
   const text = `${percent(fraction)}  ${amount}  elapsed ${formatDuration((ended - started) / 1000)}${eta}`;

@@ -21,7 +21,12 @@ export interface Feeds {
   stop(): Promise<void>;
 }
 
-export function startFeeds(engine: TuiEngine, configPath: string | undefined, env: NodeJS.ProcessEnv, sink: FeedSinks): Feeds {
+export function startFeeds(
+  engine: TuiEngine,
+  configPath: string | undefined,
+  env: NodeJS.ProcessEnv,
+  sink: FeedSinks,
+): Feeds {
   let inflight = false;
   let again: boolean | undefined;
   let debounce: NodeJS.Timeout | undefined;
@@ -58,7 +63,10 @@ export function startFeeds(engine: TuiEngine, configPath: string | undefined, en
   );
   const watchers: FSWatcher[] = [];
   if (configPath) {
-    const w = watch(configPath, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 } });
+    const w = watch(configPath, {
+      ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 },
+    });
     w.on('all', (ev) => {
       if (ev !== 'add' && ev !== 'change') return;
       try {

@@ -11,7 +11,15 @@ export function applyEvent(s: TuiState, e: EngineEvent, now: number): void {
   if (e.type === 'log') return;
   if (e.type === 'job.start') {
     s.jobs = s.jobs.filter((j) => j.id !== e.jobId);
-    s.jobs.push({ id: e.jobId, kind: e.kind, title: e.title, itemCount: e.items, items: [], paused: false, started: now });
+    s.jobs.push({
+      id: e.jobId,
+      kind: e.kind,
+      title: e.title,
+      itemCount: e.items,
+      items: [],
+      paused: false,
+      started: now,
+    });
     return;
   }
   const job = s.jobs.find((j) => j.id === e.jobId) ?? startImplicit(s, e.jobId, now);
@@ -23,7 +31,13 @@ export function applyEvent(s: TuiState, e: EngineEvent, now: number): void {
       upsert(job, e.item, { kind: e.kind, state: 'running', total: e.total });
       break;
     case 'item.progress':
-      upsert(job, e.item, { state: 'running', bytes: e.bytes, total: e.total ?? item(job, e.item)?.total, rate: e.rate, eta: e.eta });
+      upsert(job, e.item, {
+        state: 'running',
+        bytes: e.bytes,
+        total: e.total ?? item(job, e.item)?.total,
+        rate: e.rate,
+        eta: e.eta,
+      });
       break;
     case 'item.done':
       upsert(job, e.item, { state: 'done', bytes: e.bytes, rate: undefined, eta: undefined, detail: e.detail });
@@ -46,7 +60,9 @@ export function applyEvent(s: TuiState, e: EngineEvent, now: number): void {
       job.outcome = e.outcome;
       job.summary = e.summary;
       job.backupId = e.backupId;
-      for (const i of job.items) if (i.state === 'running' || i.state === 'queued') Object.assign(i, { state: e.outcome === 'ok' ? 'done' : 'skipped', rate: undefined, eta: undefined });
+      for (const i of job.items)
+        if (i.state === 'running' || i.state === 'queued')
+          Object.assign(i, { state: e.outcome === 'ok' ? 'done' : 'skipped', rate: undefined, eta: undefined });
       break;
     default:
       assertNever(e, 'event');
@@ -73,7 +89,8 @@ export function addRateSample(s: TuiState, bytesPerSecond: number): void {
 export const runningJobs = (s: TuiState): JobView[] => s.jobs.filter((j) => j.ended === undefined);
 
 /** Bytes moved so far by every job: the rate sampler differentiates this. */
-export const totalBytes = (s: TuiState): number => s.jobs.reduce((sum, j) => sum + j.items.reduce((a, i) => a + i.bytes, 0), 0);
+export const totalBytes = (s: TuiState): number =>
+  s.jobs.reduce((sum, j) => sum + j.items.reduce((a, i) => a + i.bytes, 0), 0);
 
 /** Jobs older than the newest `keep` finished ones are dropped so the pane stays readable. */
 export function pruneJobs(s: TuiState, keep = 8): void {
@@ -85,7 +102,15 @@ export function pruneJobs(s: TuiState, keep = 8): void {
 
 function startImplicit(s: TuiState, jobId: string, now: number): JobView {
   // Events of a job whose start we missed (e.g. an upload job started by the engine) still show.
-  const job: JobView = { id: jobId, kind: 'backup', title: jobId, itemCount: 0, items: [], paused: false, started: now };
+  const job: JobView = {
+    id: jobId,
+    kind: 'backup',
+    title: jobId,
+    itemCount: 0,
+    items: [],
+    paused: false,
+    started: now,
+  };
   s.jobs.push(job);
   return job;
 }
@@ -95,8 +120,18 @@ const item = (job: JobView, name: string): ItemView | undefined => job.items.fin
 function upsert(job: JobView, name: string, patch: Partial<ItemView>): void {
   const existing = item(job, name);
   if (existing) {
-    for (const [k, v] of Object.entries(patch)) if (v !== undefined || k === 'rate' || k === 'eta') (existing as unknown as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(patch))
+      if (v !== undefined || k === 'rate' || k === 'eta') (existing as unknown as Record<string, unknown>)[k] = v;
     return;
   }
-  job.items.push({ name, kind: patch.kind ?? 'file', state: patch.state ?? 'queued', bytes: patch.bytes ?? 0, total: patch.total, rate: patch.rate, eta: patch.eta, detail: patch.detail });
+  job.items.push({
+    name,
+    kind: patch.kind ?? 'file',
+    state: patch.state ?? 'queued',
+    bytes: patch.bytes ?? 0,
+    total: patch.total,
+    rate: patch.rate,
+    eta: patch.eta,
+    detail: patch.detail,
+  });
 }

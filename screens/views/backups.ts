@@ -29,8 +29,30 @@ export class BackupsView implements View {
     const t = app.theme;
     this.root = blessed.box({ parent: app.screen, top: 1, left: 0, width: '100%', height: '100%-2' });
     this.head = blessed.box({ parent: this.root, top: 0, left: 1, height: 1, tags: false, content: BACKUP_HEADER });
-    this.list = new Pane(this.root, { title: 'Backups', cursor: true, key: (b) => b.id, search: (b) => [b.id, b.status], render: (b, w) => backupRowText(b, w, t), empty: 'no backups in the store yet' }, t);
-    this.contents = new Pane(this.root, { title: 'Contents (Enter on a backup)', cursor: true, key: (r) => r.key, search: (r) => [r.text], render: (r, w) => (r.kind === 'item' && r.item ? itemRowText(r.item, w) : blessed.escape(r.text)), empty: 'Enter opens the backup under the cursor' }, t);
+    this.list = new Pane(
+      this.root,
+      {
+        title: 'Backups',
+        cursor: true,
+        key: (b) => b.id,
+        search: (b) => [b.id, b.status],
+        render: (b, w) => backupRowText(b, w, t),
+        empty: 'no backups in the store yet',
+      },
+      t,
+    );
+    this.contents = new Pane(
+      this.root,
+      {
+        title: 'Contents (Enter on a backup)',
+        cursor: true,
+        key: (r) => r.key,
+        search: (r) => [r.text],
+        render: (r, w) => (r.kind === 'item' && r.item ? itemRowText(r.item, w) : blessed.escape(r.text)),
+        empty: 'Enter opens the backup under the cursor',
+      },
+      t,
+    );
     this.panes = [this.list, this.contents];
     this.panes.forEach((p, i) => (p.index = i));
     this.jobsLine = blessed.box({ parent: this.root, height: 2, tags: true });
@@ -49,7 +71,10 @@ export class BackupsView implements View {
     this.contents.setRows(this.contentRows);
     const w = Number(this.jobsLine.width);
     const running = s.jobs.filter((j) => j.ended === undefined || j.kind === 'verify').slice(-2);
-    this.jobsLine.setContent(running.map((j) => jobLines(j, w, this.app.theme)[0]).join('\n') || (s.backupsError ? `store: ${blessed.escape(s.backupsError)}` : ''));
+    this.jobsLine.setContent(
+      running.map((j) => jobLines(j, w, this.app.theme)[0]).join('\n') ||
+        (s.backupsError ? `store: ${blessed.escape(s.backupsError)}` : ''),
+    );
     for (const p of this.panes) p.draw();
   }
 
@@ -74,7 +99,8 @@ export class BackupsView implements View {
   open(): void {
     if (this.focus === 0) return void this.openBackup(this.list.current()?.id);
     const row = this.contents.current();
-    if (row?.item?.kind === 'volume' && this.opened && !this.openedVolume) void this.openVolume(this.opened, row.item.name);
+    if (row?.item?.kind === 'volume' && this.opened && !this.openedVolume)
+      void this.openVolume(this.opened, row.item.name);
   }
 
   back(): boolean {
@@ -106,8 +132,15 @@ export class BackupsView implements View {
   private showItems(m: Manifest): void {
     const order = { container: 0, dump: 1, volume: 2, network: 3, image: 4, project: 5, metadata: 6 } as const;
     const items = [...m.items].sort((a, b) => order[a.kind] - order[b.kind] || a.name.localeCompare(b.name));
-    const errs = m.errors.map((e): ContentRow => ({ key: `err:${e.kind}:${e.name}`, kind: 'note', text: `! ${e.kind} ${e.name}: ${e.code} ${e.message}` }));
-    this.contentRows = [...items.map((item): ContentRow => ({ key: `${item.kind}:${item.name}`, kind: 'item', item, text: item.name })), ...errs];
+    const errs = m.errors.map((e): ContentRow => ({
+      key: `err:${e.kind}:${e.name}`,
+      kind: 'note',
+      text: `! ${e.kind} ${e.name}: ${e.code} ${e.message}`,
+    }));
+    this.contentRows = [
+      ...items.map((item): ContentRow => ({ key: `${item.kind}:${item.name}`, kind: 'item', item, text: item.name })),
+      ...errs,
+    ];
     this.contents.opts.title = `Contents of ${m.id} (${m.status}): Enter on a volume lists its files, R restores`;
     this.contents.setFilter('');
   }
@@ -119,17 +152,33 @@ export class BackupsView implements View {
     if (item.format === 'tree' && item.files[0]) {
       try {
         for await (const e of this.app.engine.volumeIndex(m, name)) {
-          rows.push({ key: `f:${e.p}`, kind: 'file', text: `${e.t} ${(e.mode & 0o7777).toString(8).padStart(4, '0')} ${String(e.uid).padStart(5)}:${String(e.gid).padEnd(5)} ${formatBytes(e.size ?? 0).padStart(9)}  /${e.p}${e.link ? ` -> ${e.link}` : ''}` });
+          rows.push({
+            key: `f:${e.p}`,
+            kind: 'file',
+            text: `${e.t} ${(e.mode & 0o7777).toString(8).padStart(4, '0')} ${String(e.uid).padStart(5)}:${String(e.gid).padEnd(5)} ${formatBytes(e.size ?? 0).padStart(9)}  /${e.p}${e.link ? ` -> ${e.link}` : ''}`,
+          });
           if (rows.length >= MAX_FILES) break;
         }
       } catch (err) {
         this.app.notify('error', `volume ${name} index: ${(err as Error).message}`);
       }
     } else {
-      for (const f of item.files) rows.push({ key: `f:${f.path}`, kind: 'file', text: `${formatBytes(f.size).padStart(9)}  ${f.path}  sha256 ${f.sha256.slice(0, 16)}` });
+      for (const f of item.files)
+        rows.push({
+          key: `f:${f.path}`,
+          kind: 'file',
+          text: `${formatBytes(f.size).padStart(9)}  ${f.path}  sha256 ${f.sha256.slice(0, 16)}`,
+        });
     }
     this.openedVolume = name;
-    this.contentRows = [{ key: 'up', kind: 'note', text: `volume ${name}: ${item.fileCount} files, ${formatBytes(item.bytes)}${rows.length >= MAX_FILES ? ` (first ${MAX_FILES} shown)` : ''}; Esc back` }, ...rows];
+    this.contentRows = [
+      {
+        key: 'up',
+        kind: 'note',
+        text: `volume ${name}: ${item.fileCount} files, ${formatBytes(item.bytes)}${rows.length >= MAX_FILES ? ` (first ${MAX_FILES} shown)` : ''}; Esc back`,
+      },
+      ...rows,
+    ];
     this.contents.setFilter('');
     this.app.request();
   }

@@ -30,14 +30,73 @@ export class DashboardView implements View {
   private readonly overall: blessed.Widgets.BoxElement;
   private selection: TuiState['selection'] = { containers: new Set(), volumes: new Set(), networks: new Set() };
 
-  constructor(screen: blessed.Widgets.Screen, private readonly theme: Theme) {
+  constructor(
+    screen: blessed.Widgets.Screen,
+    private readonly theme: Theme,
+  ) {
     this.root = blessed.box({ parent: screen, top: 1, left: 0, width: '100%', height: '100%-2' });
     const t = theme;
-    this.containers = new Pane(this.root, { title: 'Containers', cursor: true, key: (c) => c.name, search: (c) => [c.name, c.image, c.state], render: (c, w) => containerRow(c, this.selection.containers.has(c.name), w, t), empty: 'no containers' }, t);
-    this.volumes = new Pane(this.root, { title: 'Volumes', cursor: true, key: (v) => v.name, search: (v) => [v.name, ...v.usedBy], render: (v, w) => volumeRow(v, this.selection.volumes.has(v.name), w, t), empty: 'no volumes' }, t);
-    this.networks = new Pane(this.root, { title: 'Networks', cursor: true, key: (n) => n.name, search: (n) => [n.name, n.driver], render: (n, w) => networkRow(n, this.selection.networks.has(n.name), w, t), empty: 'no networks' }, t);
-    this.jobs = new Pane(this.root, { title: 'Jobs', cursor: false, key: (l) => l.key, search: (l) => [l.text], render: (l) => l.text, empty: 'no jobs yet: select with Space, then B' }, t);
-    this.errors = new Pane(this.root, { title: 'Errors', cursor: false, follow: true, key: (n) => `${n.time}${n.msg}`, search: (n) => [n.msg], render: (n, w) => noticeLine(n, w, t), empty: 'no errors' }, t);
+    this.containers = new Pane(
+      this.root,
+      {
+        title: 'Containers',
+        cursor: true,
+        key: (c) => c.name,
+        search: (c) => [c.name, c.image, c.state],
+        render: (c, w) => containerRow(c, this.selection.containers.has(c.name), w, t),
+        empty: 'no containers',
+      },
+      t,
+    );
+    this.volumes = new Pane(
+      this.root,
+      {
+        title: 'Volumes',
+        cursor: true,
+        key: (v) => v.name,
+        search: (v) => [v.name, ...v.usedBy],
+        render: (v, w) => volumeRow(v, this.selection.volumes.has(v.name), w, t),
+        empty: 'no volumes',
+      },
+      t,
+    );
+    this.networks = new Pane(
+      this.root,
+      {
+        title: 'Networks',
+        cursor: true,
+        key: (n) => n.name,
+        search: (n) => [n.name, n.driver],
+        render: (n, w) => networkRow(n, this.selection.networks.has(n.name), w, t),
+        empty: 'no networks',
+      },
+      t,
+    );
+    this.jobs = new Pane(
+      this.root,
+      {
+        title: 'Jobs',
+        cursor: false,
+        key: (l) => l.key,
+        search: (l) => [l.text],
+        render: (l) => l.text,
+        empty: 'no jobs yet: select with Space, then B',
+      },
+      t,
+    );
+    this.errors = new Pane(
+      this.root,
+      {
+        title: 'Errors',
+        cursor: false,
+        follow: true,
+        key: (n) => `${n.time}${n.msg}`,
+        search: (n) => [n.msg],
+        render: (n, w) => noticeLine(n, w, t),
+        empty: 'no errors',
+      },
+      t,
+    );
     this.panes = [this.containers, this.volumes, this.networks, this.jobs, this.errors];
     this.panes.forEach((p, i) => (p.index = i));
     this.chart = new RateChart(this.root, theme);
@@ -68,8 +127,11 @@ export class DashboardView implements View {
     this.networks.setRows(s.inventory.networks);
     const width = Math.max(20, Number(this.jobs.box.width) - 2);
     const lines: JobLine[] = [];
-    const hints = new Map(s.inventory.volumes.filter((v) => v.size !== undefined).map((v) => [`volume ${v.name}`, v.size!]));
-    for (const job of [...s.jobs].reverse()) jobLines(job, width, this.theme, hints).forEach((text, i) => lines.push({ key: `${job.id}:${i}`, text }));
+    const hints = new Map(
+      s.inventory.volumes.filter((v) => v.size !== undefined).map((v) => [`volume ${v.name}`, v.size!]),
+    );
+    for (const job of [...s.jobs].reverse())
+      jobLines(job, width, this.theme, hints).forEach((text, i) => lines.push({ key: `${job.id}:${i}`, text }));
     this.jobs.setRows(lines);
     this.errors.setRows(s.notices);
     this.chart.sync(s.rates);

@@ -23,10 +23,38 @@ export class LogView implements View {
   private reading = false;
   onChange?: () => void;
 
-  constructor(screen: blessed.Widgets.Screen, theme: Theme, private readonly logFile: string | undefined) {
+  constructor(
+    screen: blessed.Widgets.Screen,
+    theme: Theme,
+    private readonly logFile: string | undefined,
+  ) {
     this.root = blessed.box({ parent: screen, top: 1, left: 0, width: '100%', height: '100%-2' });
-    this.events = new Pane(this.root, { title: 'This run', cursor: false, follow: true, key: (n) => `${n.time}:${n.msg}`, search: (n) => [n.msg, n.level], render: (n, w) => noticeLine(n, w, theme), empty: 'no events yet' }, theme);
-    this.file = new Pane(this.root, { title: `Log file ${logFile ?? '(logging.file not set)'}`, cursor: false, follow: true, key: (l) => String(l.n), search: (l) => [l.text], render: (l) => blessed.escape(l.text), empty: logFile ? 'empty' : 'set logging.file in the config to keep a log file' }, theme);
+    this.events = new Pane(
+      this.root,
+      {
+        title: 'This run',
+        cursor: false,
+        follow: true,
+        key: (n) => `${n.time}:${n.msg}`,
+        search: (n) => [n.msg, n.level],
+        render: (n, w) => noticeLine(n, w, theme),
+        empty: 'no events yet',
+      },
+      theme,
+    );
+    this.file = new Pane(
+      this.root,
+      {
+        title: `Log file ${logFile ?? '(logging.file not set)'}`,
+        cursor: false,
+        follow: true,
+        key: (l) => String(l.n),
+        search: (l) => [l.text],
+        render: (l) => blessed.escape(l.text),
+        empty: logFile ? 'empty' : 'set logging.file in the config to keep a log file',
+      },
+      theme,
+    );
     this.panes = [this.events, this.file];
     this.panes.forEach((p, i) => (p.index = i));
   }

@@ -28,8 +28,30 @@ export class RemotesView implements View {
   constructor(private readonly app: Tui) {
     const t = app.theme;
     this.root = blessed.box({ parent: app.screen, top: 1, left: 0, width: '100%', height: '100%-2' });
-    this.remoteList = new Pane(this.root, { title: 'Remotes', cursor: true, key: (r) => r.name, search: (r) => [r.name, r.type], render: (r) => blessed.escape(`${r.name}  ${r.type}  ${r.where}`), empty: 'no remotes configured (remotes: in the config)' }, t);
-    this.backupList = new Pane(this.root, { title: 'Remote backups', cursor: true, key: (r) => `${r.remote}/${r.id}`, search: (r) => [r.id, r.host ?? ''], render: (r, w) => blessed.escape(remoteRowText(r, w)), empty: 'Enter on a remote lists its backups' }, t);
+    this.remoteList = new Pane(
+      this.root,
+      {
+        title: 'Remotes',
+        cursor: true,
+        key: (r) => r.name,
+        search: (r) => [r.name, r.type],
+        render: (r) => blessed.escape(`${r.name}  ${r.type}  ${r.where}`),
+        empty: 'no remotes configured (remotes: in the config)',
+      },
+      t,
+    );
+    this.backupList = new Pane(
+      this.root,
+      {
+        title: 'Remote backups',
+        cursor: true,
+        key: (r) => `${r.remote}/${r.id}`,
+        search: (r) => [r.id, r.host ?? ''],
+        render: (r, w) => blessed.escape(remoteRowText(r, w)),
+        empty: 'Enter on a remote lists its backups',
+      },
+      t,
+    );
     this.panes = [this.remoteList, this.backupList];
     this.panes.forEach((p, i) => (p.index = i));
     this.jobsLine = blessed.box({ parent: this.root, height: 2, tags: true });
@@ -50,11 +72,16 @@ export class RemotesView implements View {
         where: r.type === 'local' ? r.path : r.type === 'rclone' ? r.remote : `${r.user}@${r.host}:${r.path}`,
       })),
     );
-    this.backupList.opts.title = this.loadedFor ? `Backups on ${this.loadedFor}${s.remotesLoading ? ' (listing...)' : ''}: F pull, R restore` : 'Remote backups';
+    this.backupList.opts.title = this.loadedFor
+      ? `Backups on ${this.loadedFor}${s.remotesLoading ? ' (listing...)' : ''}: F pull, R restore`
+      : 'Remote backups';
     this.backupList.setRows(s.remotes);
     const w = Number(this.jobsLine.width);
     const running = s.jobs.filter((j) => j.ended === undefined || j.kind === 'pull').slice(-2);
-    this.jobsLine.setContent(running.map((j) => jobLines(j, w, this.app.theme)[0]).join('\n') || (s.remotesError ? blessed.escape(`remote: ${s.remotesError}`) : ''));
+    this.jobsLine.setContent(
+      running.map((j) => jobLines(j, w, this.app.theme)[0]).join('\n') ||
+        (s.remotesError ? blessed.escape(`remote: ${s.remotesError}`) : ''),
+    );
     for (const p of this.panes) p.draw();
   }
 

@@ -85,7 +85,8 @@ export class Pane<T> implements PaneLike {
     else {
       // A view without a cursor scrolls: the "cursor" is its top or bottom visible line.
       const h = Math.max(1, this.innerSize().height);
-      this.cursorAt = delta < 0 ? Math.max(0, this.top + delta) : Math.min(this.visible.length - 1, this.top + h - 1 + delta);
+      this.cursorAt =
+        delta < 0 ? Math.max(0, this.top + delta) : Math.min(this.visible.length - 1, this.top + h - 1 + delta);
     }
     this.clamp();
     if (this.opts.follow) this.following = this.cursorAt >= this.visible.length - 1;
@@ -109,7 +110,8 @@ export class Pane<T> implements PaneLike {
       const text = this.opts.render(row, inner.width);
       return this.opts.cursor && this.focused && this.top + i === this.cursorAt ? `{inverse}${text}{/inverse}` : text;
     });
-    if (lines.length === 0 && this.opts.empty) lines.push(`{gray-fg}${this.opts.empty}{/gray-fg}`.replace(/\{\/?gray-fg\}/g, this.theme.color ? '$&' : ''));
+    if (lines.length === 0 && this.opts.empty)
+      lines.push(`{gray-fg}${this.opts.empty}{/gray-fg}`.replace(/\{\/?gray-fg\}/g, this.theme.color ? '$&' : ''));
     this.box.setContent(lines.join('\n'));
   }
 
@@ -121,7 +123,8 @@ export class Pane<T> implements PaneLike {
 
   private applyFilter(): void {
     const search = this.opts.search;
-    this.visible = this.filter && search ? this.rows.filter((r) => matchesFilter(this.filter, ...search(r))) : this.rows;
+    this.visible =
+      this.filter && search ? this.rows.filter((r) => matchesFilter(this.filter, ...search(r))) : this.rows;
   }
 
   private clamp(): void {

@@ -31,12 +31,28 @@ export class RateChart {
     this.rect = r;
     this.widget?.destroy();
     this.drawn = '';
-    const base = { top: r.top, left: r.left, width: Math.max(12, r.width), height: Math.max(4, r.height), border: { type: 'line' as const }, label: ' Transfer rate ' };
+    const base = {
+      top: r.top,
+      left: r.left,
+      width: Math.max(12, r.width),
+      height: Math.max(4, r.height),
+      border: { type: 'line' as const },
+      label: ' Transfer rate ',
+    };
     if (this.canvas() && !contrib) this.loadContrib();
     this.isCanvas = this.canvas() && contrib !== undefined;
-    this.widget = this.isCanvas && contrib
-      ? (contrib.line({ ...base, showLegend: false, minY: 0, numYLabels: 3, xLabelPadding: 2, xPadding: 6, style: { line: 'cyan', text: 'white', baseline: 'white' } }) as blessed.Widgets.BoxElement)
-      : blessed.box({ ...base, tags: false });
+    this.widget =
+      this.isCanvas && contrib
+        ? (contrib.line({
+            ...base,
+            showLegend: false,
+            minY: 0,
+            numYLabels: 3,
+            xLabelPadding: 2,
+            xPadding: 6,
+            style: { line: 'cyan', text: 'white', baseline: 'white' },
+          }) as blessed.Widgets.BoxElement)
+        : blessed.box({ ...base, tags: false });
     // Appended after construction: the canvas is made on 'attach', which a `parent` option fires too early.
     this.parent.append(this.widget);
   }
@@ -53,9 +69,18 @@ export class RateChart {
     this.drawn = key;
     w.setLabel(` ${rateTitle(series, points)} `);
     if (this.isCanvas) {
-      (w as unknown as { setData(d: unknown[]): void }).setData([{ title: 'rate', x: series.x, y: series.y, style: { line: 'cyan' } }]);
+      (w as unknown as { setData(d: unknown[]): void }).setData([
+        { title: 'rate', x: series.x, y: series.y, style: { line: 'cyan' } },
+      ]);
     } else {
-      w.setContent(barChart(series.y, Math.max(1, Number(w.width) - 2), Math.max(1, Number(w.height) - 2), this.theme.unicode).join('\n'));
+      w.setContent(
+        barChart(
+          series.y,
+          Math.max(1, Number(w.width) - 2),
+          Math.max(1, Number(w.height) - 2),
+          this.theme.unicode,
+        ).join('\n'),
+      );
     }
   }
 

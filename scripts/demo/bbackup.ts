@@ -44,12 +44,19 @@ export function demoCli(configPath: string, stopped: () => boolean): DemoCli {
       });
       const code = await inFlight;
       inFlight = undefined;
-      if (code !== 0 || code !== expected) process.stdout.write(`(exit code ${code}${code === expected ? ', as expected' : `, expected ${expected}`})\n`);
+      if (code !== 0 || code !== expected)
+        process.stdout.write(`(exit code ${code}${code === expected ? ', as expected' : `, expected ${expected}`})\n`);
       return code === expected;
     },
     async tui() {
       if (stopped()) return 130;
-      tuiChild = execa(process.execPath, ['--import', tsx, bin, 'tui'], { env, extendEnv: false, stdio: 'inherit', reject: false, cwd: root });
+      tuiChild = execa(process.execPath, ['--import', tsx, bin, 'tui'], {
+        env,
+        extendEnv: false,
+        stdio: 'inherit',
+        reject: false,
+        cwd: root,
+      });
       const r = await tuiChild;
       tuiChild = undefined;
       return r.exitCode ?? 1;
@@ -58,7 +65,17 @@ export function demoCli(configPath: string, stopped: () => boolean): DemoCli {
       // Its own process group: a Ctrl-C on the terminal reaches the demo, which stops it in order.
       // Its output goes to a file in the demo's private (0700) folder, not over the TUI.
       const log = { file: logFile, append: true } as const;
-      daemon = execa(process.execPath, ['--import', tsx, bin, '-c', configPath, 'daemon'], { env, extendEnv: false, detached: true, stdin: 'ignore', stdout: log, stderr: log, reject: false, cleanup: false, cwd: root });
+      daemon = execa(process.execPath, ['--import', tsx, bin, '-c', configPath, 'daemon'], {
+        env,
+        extendEnv: false,
+        detached: true,
+        stdin: 'ignore',
+        stdout: log,
+        stderr: log,
+        reject: false,
+        cleanup: false,
+        cwd: root,
+      });
       const pid = daemon.pid!;
       recordPid(pid, configPath);
       // Up when its heartbeat names it: from then on the schedules overlay (C) shows it running.
@@ -66,7 +83,10 @@ export function demoCli(configPath: string, stopped: () => boolean): DemoCli {
       const exited = daemon.then(() => true);
       for (;;) {
         if ((await readState(statePath)).daemon?.pid === pid) return pid;
-        if (await Promise.race([exited, sleep(200).then(() => false)])) throw new Error(`bbackup daemon exited at start; its output: ${await readFile(logFile, 'utf8').catch(() => '')}`);
+        if (await Promise.race([exited, sleep(200).then(() => false)]))
+          throw new Error(
+            `bbackup daemon exited at start; its output: ${await readFile(logFile, 'utf8').catch(() => '')}`,
+          );
       }
     },
     async stopChildren() {

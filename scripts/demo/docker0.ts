@@ -11,7 +11,10 @@ interface LinkState {
 export async function snapshotDocker0(): Promise<LinkState | undefined> {
   const r = await execa('ip', ['-j', 'addr', 'show', 'dev', 'docker0'], { reject: false });
   if (r.exitCode !== 0) return undefined;
-  const [link] = JSON.parse(r.stdout) as { address: string; addr_info: { family: string; local: string; prefixlen: number; broadcast?: string }[] }[];
+  const [link] = JSON.parse(r.stdout) as {
+    address: string;
+    addr_info: { family: string; local: string; prefixlen: number; broadcast?: string }[];
+  }[];
   if (!link) return undefined;
   return { address: link.address, addrs: link.addr_info.filter((a) => a.family === 'inet') };
 }
@@ -22,7 +25,14 @@ export async function restoreDocker0(before: LinkState | undefined, say: (s: str
   await execa('ip', ['link', 'add', 'name', 'docker0', 'type', 'bridge']);
   await execa('ip', ['link', 'set', 'docker0', 'address', before.address]);
   for (const a of before.addrs) {
-    await execa('ip', ['addr', 'add', `${a.local}/${a.prefixlen}`, ...(a.broadcast ? ['brd', a.broadcast] : []), 'dev', 'docker0']);
+    await execa('ip', [
+      'addr',
+      'add',
+      `${a.local}/${a.prefixlen}`,
+      ...(a.broadcast ? ['brd', a.broadcast] : []),
+      'dev',
+      'docker0',
+    ]);
   }
   await execa('ip', ['link', 'set', 'docker0', 'up']);
 }

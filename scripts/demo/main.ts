@@ -23,7 +23,8 @@ import { startSshd, type DemoSshd } from './sshd.js';
 const started = Date.now() - process.uptime() * 1000; // from this process's start, module loading included
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 // BBDEMO_TIMING=1 stamps each line with the seconds since start (to see where start-up time goes)
-const say = (s: string): void => void process.stderr.write(`demo: ${process.env.BBDEMO_TIMING ? `[${seconds()} s] ` : ''}${s}\n`);
+const say = (s: string): void =>
+  void process.stderr.write(`demo: ${process.env.BBDEMO_TIMING ? `[${seconds()} s] ` : ''}${s}\n`);
 // Promises, not values: a signal during start-up still finds (and stops) what is half started.
 let engine: Promise<TestEngine> | undefined;
 let sshd: Promise<DemoSshd> | undefined;
@@ -53,8 +54,13 @@ function cleanup(): Promise<void> {
     }
     const e = await engine?.catch(() => undefined);
     if (e) {
-      const left = await removeDemoObjects(new Docker({ socketPath: e.socketPath })).catch((err) => say(`emptying the demo engine: ${(err as Error).message}`));
-      if (left) say(`demo engine emptied: ${left.containers} containers, ${left.volumes} volumes, ${left.networks} networks left`);
+      const left = await removeDemoObjects(new Docker({ socketPath: e.socketPath })).catch((err) =>
+        say(`emptying the demo engine: ${(err as Error).message}`),
+      );
+      if (left)
+        say(
+          `demo engine emptied: ${left.containers} containers, ${left.volumes} volumes, ${left.networks} networks left`,
+        );
       await e.stop?.();
       say('private dockerd stopped');
     }
@@ -66,7 +72,11 @@ function cleanup(): Promise<void> {
 // When the terminal goes away (SIGHUP, a closed pty) writes fail with EIO/EPIPE: cleaning up matters more.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
   process.on(signal, () => {
     signalled = true;
     say(`${signal}: stopping`);
@@ -76,7 +86,9 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
 
 /** Print the first steps and wait for Enter: the TUI's screen would hide them at once. */
 async function showTour(): Promise<void> {
-  process.stdout.write(`\n${TOUR_TITLE} in the TUI (also on H):\n${tourRows().join('\n')}\n\nPress Enter to open the TUI (Q quits it; the demo then cleans up). `);
+  process.stdout.write(
+    `\n${TOUR_TITLE} in the TUI (also on H):\n${tourRows().join('\n')}\n\nPress Enter to open the TUI (Q quits it; the demo then cleans up). `,
+  );
   const rl = (tourPrompt = createInterface({ input: process.stdin }));
   await new Promise<void>((resolve) => rl.once('line', () => resolve()).once('close', resolve));
   rl.close();
@@ -88,7 +100,9 @@ async function main(): Promise<number> {
   workDir = await mkdtemp(join(tmpdir(), 'bbdemo-work-'));
   recordDir(workDir);
   say(`temp folder ${workDir} (store, remotes, keys, config, log; mode 0700)`);
-  say('starting a private dockerd (own socket and data root, no bridge, no iptables), an sshd on 127.0.0.1 and an age identity');
+  say(
+    'starting a private dockerd (own socket and data root, no bridge, no iptables), an sshd on 127.0.0.1 and an age identity',
+  );
   engine = startPrivateEngine('bbdemo-engine-').then((e) => {
     const dir = dirname(e.socketPath);
     recordDir(dir);
@@ -131,13 +145,21 @@ async function main(): Promise<number> {
     say(`ready after ${seconds()} s`);
     await showTour();
     const daemonPid = await daemon;
-    say(`bbackup daemon running the schedules in the background (pid ${daemonPid}; output in ${join(workDir, 'daemon.log')})`);
+    say(
+      `bbackup daemon running the schedules in the background (pid ${daemonPid}; output in ${join(workDir, 'daemon.log')})`,
+    );
     checkpoint();
     await cli.tui();
     return 0;
   }
   const failed = await scriptedTour(cli, docker, store, say);
-  say(`log file lines written: ${readFileSync(join(workDir, 'log', 'bbackup.log'), 'utf8').trim().split('\n').length}`);
+  say(
+    `log file lines written: ${
+      readFileSync(join(workDir, 'log', 'bbackup.log'), 'utf8')
+        .trim()
+        .split('\n').length
+    }`,
+  );
   say(`tour done after ${seconds()} s`);
   if (failed.length > 0) say(`unexpected exit codes from: ${failed.join('; ')}`);
   return failed.length > 0 ? 1 : 0;

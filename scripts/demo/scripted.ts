@@ -27,19 +27,30 @@ async function newestBackup(store: string): Promise<{ hostDir: string; id: strin
 }
 
 export async function seed(cli: DemoCli, store: string, say: (s: string) => void): Promise<Seeded | undefined> {
-  say(`backing up the set "db"; it is uploaded, age-encrypted, to both remotes: ${REMOTES.folder} (a folder) and ${REMOTES.sftp} (sftp on 127.0.0.1)`);
+  say(
+    `backing up the set "db"; it is uploaded, age-encrypted, to both remotes: ${REMOTES.folder} (a folder) and ${REMOTES.sftp} (sftp on 127.0.0.1)`,
+  );
   if (!(await cli.run(['backup', '-s', 'db']))) return undefined;
   const first = await newestBackup(store);
-  say(`running the schedule "${SCHEDULES.often}" once now, as the daemon would: the set "shop" with its ${DEMO.volumes.media}, kept locally`);
+  say(
+    `running the schedule "${SCHEDULES.often}" once now, as the daemon would: the set "shop" with its ${DEMO.volumes.media}, kept locally`,
+  );
   if (!(await cli.run(['schedule', 'run', SCHEDULES.often]))) return undefined;
   // The newer backup's snapshot of the database is hard links to this one's: it keeps every file.
-  say(`dropping the local copy of ${first.id}, as if it had been lost: only the remotes hold it now (O, then F pulls it back)`);
+  say(
+    `dropping the local copy of ${first.id}, as if it had been lost: only the remotes hold it now (O, then F pulls it back)`,
+  );
   await rm(join(first.hostDir, first.id), { recursive: true, force: true });
   return { offsiteId: first.id };
 }
 
 /** Without a terminal: the commands a newcomer would try, each with the exit code it should give. */
-export async function scriptedTour(cli: DemoCli, docker: Docker, store: string, say: (s: string) => void): Promise<string[]> {
+export async function scriptedTour(
+  cli: DemoCli,
+  docker: Docker,
+  store: string,
+  say: (s: string) => void,
+): Promise<string[]> {
   const failed: string[] = [];
   const step = async (args: string[], expected = 0) => {
     if (!(await cli.run(args, expected))) failed.push(`bbackup ${args.join(' ')}`);
@@ -55,7 +66,9 @@ export async function scriptedTour(cli: DemoCli, docker: Docker, store: string, 
   await step(['pull', REMOTES.sftp, seeded.offsiteId]);
   const restored = `${DEMO.volumes.db}-restored`;
   await step(['restore', seeded.offsiteId, '-V', DEMO.volumes.db, '-r', `${DEMO.volumes.db}:${restored}`]);
-  say(`the set "reports" runs a pre-backup hook in ${DEMO.containers.reports} that fails: the backup ends partial (exit 4) and says why`);
+  say(
+    `the set "reports" runs a pre-backup hook in ${DEMO.containers.reports} that fails: the backup ends partial (exit 4) and says why`,
+  );
   await step(['backup', '-s', 'reports'], 4);
   say('changing two small files, then backing up again: unchanged files are hard links to the previous backup');
   await changeDemoData(docker);

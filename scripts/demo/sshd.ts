@@ -31,11 +31,13 @@ async function freePort(): Promise<number> {
 }
 
 export async function startSshd(dir: string): Promise<DemoSshd> {
-  if (!existsSync('/usr/sbin/sshd')) throw new Error('sshd is not installed: run scripts/install-deps.sh as root (installs openssh-server)');
+  if (!existsSync('/usr/sbin/sshd'))
+    throw new Error('sshd is not installed: run scripts/install-deps.sh as root (installs openssh-server)');
   // sshd's privilege separation directory; normally made by the openssh-server service, which may never have run here
   if (!existsSync('/run/sshd')) await mkdir('/run/sshd', { mode: 0o755, recursive: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const keygen = (file: string, comment: string) => execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', join(dir, file)]);
+  const keygen = (file: string, comment: string) =>
+    execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', join(dir, file)]);
   await Promise.all([keygen('host_key', 'bbdemo sshd host key'), keygen('client_key', 'bbdemo client')]);
   await copyFile(join(dir, 'client_key.pub'), join(dir, 'authorized_keys'));
   await chmod(join(dir, 'authorized_keys'), 0o600);
@@ -73,6 +75,7 @@ export async function startSshd(dir: string): Promise<DemoSshd> {
       await sleep(20);
     }
     // the port was taken between freePort and sshd's bind: try another one
-    if (attempt >= 3) throw new Error(`sshd did not start: ${await readFile(join(dir, 'sshd.log'), 'utf8').catch(() => '(no log)')}`);
+    if (attempt >= 3)
+      throw new Error(`sshd did not start: ${await readFile(join(dir, 'sshd.log'), 'utf8').catch(() => '(no log)')}`);
   }
 }

@@ -57,23 +57,42 @@ export function checkEntry(entry: Entry, state: EntryState): EntryProblem | unde
   const n = normalise(entry.path);
   if ('problem' in n) return fail(n.problem);
   const path = n.path;
-  if (entry.type === '3' || entry.type === '4') return fail(`${entry.type === '3' ? 'character' : 'block'} device node (never restored into a volume)`);
+  if (entry.type === '3' || entry.type === '4')
+    return fail(`${entry.type === '3' ? 'character' : 'block'} device node (never restored into a volume)`);
   if (!KNOWN.has(entry.type)) return fail(`unsupported tar entry type "${shown(entry.type)}"`);
   if (path === '' && entry.type !== '5') return fail('the archive root is not a directory');
   const hashes = prefixHashes(path);
   const self = hashes.at(-1)!;
   const via = hashes.slice(0, -1).findIndex((h) => state.symlinks.has(h));
-  if (via >= 0) return fail(`goes through the symlink ${shown(path.split('/').slice(0, via + 1).join('/'))} (would write outside the target)`);
-  if (path !== '' && state.symlinks.has(self) && entry.type !== '2') return fail(`replaces the symlink ${shown(path)} with a ${describe(entry.type)} (a later entry could follow it)`);
+  if (via >= 0)
+    return fail(
+      `goes through the symlink ${shown(
+        path
+          .split('/')
+          .slice(0, via + 1)
+          .join('/'),
+      )} (would write outside the target)`,
+    );
+  if (path !== '' && state.symlinks.has(self) && entry.type !== '2')
+    return fail(`replaces the symlink ${shown(path)} with a ${describe(entry.type)} (a later entry could follow it)`);
   let becomesSymlink = entry.type === '2';
   if (entry.type === '1') {
     const t = normalise(entry.linkpath);
     if ('problem' in t) return fail(`hard link to ${shown(entry.linkpath)}: ${t.problem}`);
     const target = prefixHashes(t.path);
     const through = target.slice(0, -1).findIndex((h) => state.symlinks.has(h));
-    if (through >= 0) return fail(`hard link to ${shown(entry.linkpath)} goes through the symlink ${shown(t.path.split('/').slice(0, through + 1).join('/'))}`);
+    if (through >= 0)
+      return fail(
+        `hard link to ${shown(entry.linkpath)} goes through the symlink ${shown(
+          t.path
+            .split('/')
+            .slice(0, through + 1)
+            .join('/'),
+        )}`,
+      );
     becomesSymlink = state.symlinks.has(target.at(-1)!);
-    if (!becomesSymlink && (t.path === '' || !state.seen.has(target.at(-1)!))) return fail(`hard link to ${shown(entry.linkpath)}, which is not an earlier file of this archive`);
+    if (!becomesSymlink && (t.path === '' || !state.seen.has(target.at(-1)!)))
+      return fail(`hard link to ${shown(entry.linkpath)}, which is not an earlier file of this archive`);
   }
   if (becomesSymlink) {
     if (state.symlinks.size >= MAX_SYMLINKS) return fail(`more than ${MAX_SYMLINKS} symlinks: too many to check`);

@@ -77,7 +77,8 @@ export class PathSet {
   private grow(): void {
     const old = this.keys;
     const next = new Uint32Array(old.length * 2);
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0 || old[i + 1] !== 0) this.insert(old[i]!, old[i + 1]!, next);
+    for (let i = 0; i < old.length; i += 2)
+      if (old[i] !== 0 || old[i + 1] !== 0) this.insert(old[i]!, old[i + 1]!, next);
     this.keys = next;
   }
 }

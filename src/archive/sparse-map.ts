@@ -33,7 +33,10 @@ class Regions {
 export class OldGnuSparse {
   private readonly regions: Regions;
 
-  constructor(private readonly size: number, realsize: number) {
+  constructor(
+    private readonly size: number,
+    realsize: number,
+  ) {
     this.regions = new Regions(realsize);
   }
 
@@ -49,13 +52,15 @@ export class OldGnuSparse {
       }
       const offset = readNumber(block, at, 12);
       const numbytes = readNumber(block, at + 12, 12);
-      if (offset === undefined || numbytes === undefined) return { error: 'malformed number in the old GNU sparse map' };
+      if (offset === undefined || numbytes === undefined)
+        return { error: 'malformed number in the old GNU sparse map' };
       const bad = this.regions.add(offset, numbytes);
       if (bad) return { error: bad };
     }
     const more = block[extendedAt] !== 0;
     if (more && ended) return { error: 'old GNU sparse map ends but announces an extension block' };
-    if (!more && this.regions.sum !== this.size) return { error: `sparse regions hold ${this.regions.sum} bytes, the header says ${this.size}` };
+    if (!more && this.regions.sum !== this.size)
+      return { error: `sparse regions hold ${this.regions.sum} bytes, the header says ${this.size}` };
     return { more };
   }
 }
@@ -72,7 +77,10 @@ export class PaxSparseMap {
   private read = 0;
   done = false;
 
-  constructor(private readonly size: number, realsize: number) {
+  constructor(
+    private readonly size: number,
+    realsize: number,
+  ) {
     this.regions = new Regions(realsize);
   }
 
@@ -104,7 +112,8 @@ export class PaxSparseMap {
   private finish(): string | undefined {
     this.done = true;
     const mapBytes = Math.ceil(this.read / BLOCK) * BLOCK;
-    if (mapBytes + this.regions.sum !== this.size) return `sparse map and regions hold ${mapBytes + this.regions.sum} bytes, the header says ${this.size}`;
+    if (mapBytes + this.regions.sum !== this.size)
+      return `sparse map and regions hold ${mapBytes + this.regions.sum} bytes, the header says ${this.size}`;
     return undefined;
   }
 }

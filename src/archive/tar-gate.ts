@@ -36,7 +36,11 @@ export class TarGate extends Transform {
   private check(): BbackupError | null {
     const why = this.scanner.refusal;
     if (!why) return null;
-    this.error ??= new BbackupError('INTEGRITY', `refused ${this.what}: ${why}; nothing from that entry on was extracted`, { refusal: why });
+    this.error ??= new BbackupError(
+      'INTEGRITY',
+      `refused ${this.what}: ${why}; nothing from that entry on was extracted`,
+      { refusal: why },
+    );
     return this.error;
   }
 }

@@ -10,7 +10,18 @@
 import { checkEntry, newEntryState, type EntryProblem } from './entry-rules.js';
 import { OldGnuSparse, PaxSparseMap } from './sparse-map.js';
 import { modelEntry } from './tar-entry.js';
-import { BLOCK, checksumOk, cString, isZeroBlock, magicOf, padded, parsePax, readNumber, shown, type Magic } from './tar-header.js';
+import {
+  BLOCK,
+  checksumOk,
+  cString,
+  isZeroBlock,
+  magicOf,
+  padded,
+  parsePax,
+  readNumber,
+  shown,
+  type Magic,
+} from './tar-header.js';
 
 export interface ScanResult {
   entries: number;
@@ -113,7 +124,10 @@ export class TarScanner {
     if (size === undefined) return this.stop('malformed size field in a tar header');
     if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
       if (size > MAX_META) return this.stop(`metadata record of ${size} bytes is too large`);
-      const again = (type === 'x' && this.pax) || (type === 'L' && this.longName !== undefined) || (type === 'K' && this.longLink !== undefined);
+      const again =
+        (type === 'x' && this.pax) ||
+        (type === 'L' && this.longName !== undefined) ||
+        (type === 'K' && this.longLink !== undefined);
       if (again) return this.stop(`two "${type}" records for one entry (readers disagree on which counts)`);
       this.hold(b);
       this.metaPending = true;
@@ -143,12 +157,25 @@ export class TarScanner {
       const parsed = parsePax(body);
       if ('error' in parsed) return this.stop(parsed.error);
       if (m.type === 'x') this.pax = new Map(parsed.records);
-      else for (const [k] of parsed.records) if (k !== 'comment') this.problem({ entry: '(global pax header)', reason: `sets "${shown(k)}" for every later entry (not supported)` });
+      else
+        for (const [k] of parsed.records)
+          if (k !== 'comment')
+            this.problem({
+              entry: '(global pax header)',
+              reason: `sets "${shown(k)}" for every later entry (not supported)`,
+            });
     }
   }
 
   private onEntry(h: Buffer, magic: Magic, headerSize: number): void {
-    const input = { header: h, magic, headerSize, pax: this.pax ?? new Map<string, string>(), longName: this.longName, longLink: this.longLink };
+    const input = {
+      header: h,
+      magic,
+      headerSize,
+      pax: this.pax ?? new Map<string, string>(),
+      longName: this.longName,
+      longLink: this.longLink,
+    };
     this.pax = this.longName = this.longLink = undefined;
     this.metaPending = false;
     this.result.entries++;

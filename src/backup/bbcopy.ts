@@ -51,13 +51,37 @@ interface Parent {
 const parentArgs = (p?: Parent) => (p ? ['--parent-root', p.root, '--parent-index', p.index] : []);
 
 /** source -> empty target, index written, unchanged files hard-linked to the parent's. */
-export const copyArgs = (a: { source: string; target: string; index: string; parent?: Parent }): string[] => ['copy', '--source', a.source, '--target', a.target, '--index', a.index, ...parentArgs(a.parent)];
+export const copyArgs = (a: { source: string; target: string; index: string; parent?: Parent }): string[] => [
+  'copy',
+  '--source',
+  a.source,
+  '--target',
+  a.target,
+  '--index',
+  a.index,
+  ...parentArgs(a.parent),
+];
 
 /** A tree extracted in place: indexed with the stream's hashes, unchanged files linked to the parent's. */
-export const adoptArgs = (a: { target: string; index: string; hashes?: string; parent?: Parent }): string[] => ['adopt', '--target', a.target, '--index', a.index, ...(a.hashes ? ['--hashes', a.hashes] : []), ...parentArgs(a.parent)];
+export const adoptArgs = (a: { target: string; index: string; hashes?: string; parent?: Parent }): string[] => [
+  'adopt',
+  '--target',
+  a.target,
+  '--index',
+  a.index,
+  ...(a.hashes ? ['--hashes', a.hashes] : []),
+  ...parentArgs(a.parent),
+];
 
 /** snapshot -> empty volume; with expect, every entry is checked against that index on the way. */
-export const restoreArgs = (a: { source: string; target: string; expect?: string }): string[] => ['restore', '--source', a.source, '--target', a.target, ...(a.expect ? ['--expect', a.expect] : [])];
+export const restoreArgs = (a: { source: string; target: string; expect?: string }): string[] => [
+  'restore',
+  '--source',
+  a.source,
+  '--target',
+  a.target,
+  ...(a.expect ? ['--expect', a.expect] : []),
+];
 
 /** stdin -> a new file, hashed on the way. */
 export const sinkArgs = (out: string): string[] => ['sink', '--out', out];
@@ -138,9 +162,16 @@ export function hasPipeHandle(s: Readable): boolean {
 const DONE = new Set([0, 24, 3]);
 
 /** Runs bbcopy here, in its own process group; resolves with its summary and exit code. */
-export async function runBbcopy<S>(args: string[], o: RunOptions, h: OutputHandlers): Promise<{ summary: S; exitCode: number; stderr: string }> {
+export async function runBbcopy<S>(
+  args: string[],
+  o: RunOptions,
+  h: OutputHandlers,
+): Promise<{ summary: S; exitCode: number; stderr: string }> {
   const direct = o.stdin !== undefined && hasPipeHandle(o.stdin);
-  const proc = spawn(bbcopyPath(), args, { detached: true, stdio: [direct ? o.stdin! : o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bbcopyPath(), args, {
+    detached: true,
+    stdio: [direct ? o.stdin! : o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
   // The child holds its own copy of the producer's pipe now; ours would only keep it open.
   if (direct) o.stdin!.destroy();
   const feed = o.stdin && !direct ? pipeline(o.stdin, proc.stdin!) : Promise.resolve();
@@ -160,7 +191,8 @@ export async function runBbcopy<S>(args: string[], o: RunOptions, h: OutputHandl
     out.end();
     o.signal.throwIfAborted();
     await feed; // its error (a stage before us) says more than bbcopy's
-    if (code === null || !DONE.has(code) || !out.summary) throw toolError('bbcopy', o.what, { exitCode: code ?? undefined, signal: signal ?? undefined, stderr });
+    if (code === null || !DONE.has(code) || !out.summary)
+      throw toolError('bbcopy', o.what, { exitCode: code ?? undefined, signal: signal ?? undefined, stderr });
     return { summary: out.summary, exitCode: code, stderr };
   } finally {
     unhook();
@@ -169,4 +201,11 @@ export async function runBbcopy<S>(args: string[], o: RunOptions, h: OutputHandl
 }
 
 /** The phases of a summary, for debug logs and the bench. */
-export const phasesOf = (s: BbcopyPhases): BbcopyPhases => ({ walkMs: s.walkMs, readMs: s.readMs, hashMs: s.hashMs, writeMs: s.writeMs, metadataMs: s.metadataMs, indexMs: s.indexMs });
+export const phasesOf = (s: BbcopyPhases): BbcopyPhases => ({
+  walkMs: s.walkMs,
+  readMs: s.readMs,
+  hashMs: s.hashMs,
+  writeMs: s.writeMs,
+  metadataMs: s.metadataMs,
+  indexMs: s.indexMs,
+});

@@ -10,7 +10,8 @@ import { BbackupError, lastLines } from '../errors.js';
 import type { CompressionMethod } from '../store/manifest.js';
 import { hasPipeHandle, runBbcopy, sinkArgs, type SinkSummary } from './bbcopy.js';
 
-export const extensionFor = (method: CompressionMethod): string => (method === 'zstd' ? '.zst' : method === 'gzip' ? '.gz' : '');
+export const extensionFor = (method: CompressionMethod): string =>
+  method === 'zstd' ? '.zst' : method === 'gzip' ? '.gz' : '';
 
 /** argv of the compressor reading stdin and writing stdout; undefined for none. */
 export function compressorArgv(method: CompressionMethod, level: number): [string, string[]] | undefined {
@@ -57,7 +58,10 @@ export async function compressToFile(
   const direct = !opts.onInputBytes && hasPipeHandle(input);
   const counted = opts.onInputBytes ? input.pipe(byteCounter(opts.onInputBytes)) : input;
   if (opts.onInputBytes) input.on('error', (err) => counted.destroy(err));
-  if (!argv) return written(await runBbcopy<SinkSummary>(sinkArgs(outPath), { signal: opts.signal, stdin: counted, what: opts.what }, {}));
+  if (!argv)
+    return written(
+      await runBbcopy<SinkSummary>(sinkArgs(outPath), { signal: opts.signal, stdin: counted, what: opts.what }, {}),
+    );
 
   const child = spawn(argv[0], argv[1], { stdio: [direct ? input : 'pipe', 'pipe', 'pipe'] });
   // The compressor holds its own copy of the producer's pipe now; ours would only keep it open.
@@ -72,19 +76,43 @@ export async function compressToFile(
   opts.signal.addEventListener('abort', onAbort, { once: true });
   const feed = direct ? Promise.resolve() : pipeline(counted, child.stdin!, { signal: opts.signal });
   try {
-    const [sink, code] = await Promise.all([runBbcopy<SinkSummary>(sinkArgs(outPath), { signal: opts.signal, stdin: child.stdout!, what: opts.what }, {}), exited, feed]);
+    const [sink, code] = await Promise.all([
+      runBbcopy<SinkSummary>(sinkArgs(outPath), { signal: opts.signal, stdin: child.stdout!, what: opts.what }, {}),
+      exited,
+      feed,
+    ]);
     opts.signal.throwIfAborted();
-    if (code !== 0) throw new BbackupError('TOOL_FAILED', `${argv[0]} failed (exit ${code}) while writing ${opts.what}: ${lastLines(stderr, 5)}`, { path: outPath });
+    if (code !== 0)
+      throw new BbackupError(
+        'TOOL_FAILED',
+        `${argv[0]} failed (exit ${code}) while writing ${opts.what}: ${lastLines(stderr, 5)}`,
+        { path: outPath },
+      );
     return written(sink);
   } catch (err) {
     child.kill('SIGKILL');
     if (opts.signal.aborted) throw opts.signal.reason;
     if (err instanceof BbackupError) throw err; // the sink's DISK / TOOL_FAILED, or a stage before us (the device filter)
-    if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || /No space left/i.test(stderr)) throw new BbackupError('DISK', `no space left on the store while writing ${opts.what} (${outPath})`, { path: outPath }, { cause: err });
-    throw new BbackupError('TOOL_FAILED', `${argv[0]} failed while writing ${opts.what}: ${lastLines(stderr, 5) || (err as Error).message}`, { path: outPath }, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || /No space left/i.test(stderr))
+      throw new BbackupError(
+        'DISK',
+        `no space left on the store while writing ${opts.what} (${outPath})`,
+        { path: outPath },
+        { cause: err },
+      );
+    throw new BbackupError(
+      'TOOL_FAILED',
+      `${argv[0]} failed while writing ${opts.what}: ${lastLines(stderr, 5) || (err as Error).message}`,
+      { path: outPath },
+      { cause: err },
+    );
   } finally {
     opts.signal.removeEventListener('abort', onAbort);
   }
 }
 
-const written = (r: { summary: SinkSummary }): WrittenFile => ({ size: r.summary.size, sha256: r.summary.sha256, phases: r.summary });
+const written = (r: { summary: SinkSummary }): WrittenFile => ({
+  size: r.summary.size,
+  sha256: r.summary.sha256,
+  phases: r.summary,
+});

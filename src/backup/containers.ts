@@ -12,8 +12,13 @@ import { demuxLogs } from '../docker/logs.js';
 import { fileEntry } from './hash.js';
 import { dockerError } from '../docker/errors.js';
 
-
-export async function saveContainer(docker: Docker, name: string, folder: string, logLines: number, signal: AbortSignal): Promise<ContainerItem> {
+export async function saveContainer(
+  docker: Docker,
+  name: string,
+  folder: string,
+  logLines: number,
+  signal: AbortSignal,
+): Promise<ContainerItem> {
   signal.throwIfAborted();
   const container = docker.getContainer(name);
   let inspect: Docker.ContainerInspectInfo;
@@ -30,7 +35,14 @@ export async function saveContainer(docker: Docker, name: string, folder: string
   if (logLines > 0) {
     let raw: Buffer;
     try {
-      raw = (await container.logs({ stdout: true, stderr: true, timestamps: true, tail: logLines, follow: false, abortSignal: signal } as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer;
+      raw = (await container.logs({
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        tail: logLines,
+        follow: false,
+        abortSignal: signal,
+      } as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer;
     } catch (err) {
       throw dockerError(err, `logs of container ${name}`, signal);
     }

@@ -8,7 +8,11 @@ import type { FileEntry } from '../store/manifest.js';
 const SMALL = 1 << 20;
 
 /** sha256 (hex) and size of a file; small files in one read, large ones streamed in 1 MiB chunks. */
-export async function hashFile(path: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<{ sha256: string; size: number }> {
+export async function hashFile(
+  path: string,
+  signal?: AbortSignal,
+  onBytes?: (n: number) => void,
+): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   const fh = await open(path, 'r');
   let size = 0;

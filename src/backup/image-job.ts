@@ -29,7 +29,8 @@ export interface ImageJobContext {
   log?: (msg: string) => void;
 }
 
-const label = (img: PlannedImage) => `image ${img.tags[0] ?? img.id.slice(0, 19)}${img.usedBy.length ? ` (used by ${img.usedBy.join(', ')})` : ''}`;
+const label = (img: PlannedImage) =>
+  `image ${img.tags[0] ?? img.id.slice(0, 19)}${img.usedBy.length ? ` (used by ${img.usedBy.join(', ')})` : ''}`;
 
 export async function saveImage(img: PlannedImage, ctx: ImageJobContext): Promise<ImageItem> {
   ctx.signal.throwIfAborted();
@@ -44,7 +45,11 @@ export async function saveImage(img: PlannedImage, ctx: ImageJobContext): Promis
   // The compressed file is usually smaller, but an image of random data is not: refuse before
   // writing rather than fill the store, which would cost the whole backup.
   if (img.bytes !== undefined && free < img.bytes) {
-    throw new BbackupError('PARTIAL', `${label(img)} was not saved: it needs up to ${mb(img.bytes)} and the store has ${mb(free)} free; free space on the store or set backup.images: none`, { image: img.id, need: img.bytes, free });
+    throw new BbackupError(
+      'PARTIAL',
+      `${label(img)} was not saved: it needs up to ${mb(img.bytes)} and the store has ${mb(free)} free; free space on the store or set backup.images: none`,
+      { image: img.id, need: img.bytes, free },
+    );
   }
   let stream: Readable;
   try {
@@ -53,8 +58,16 @@ export async function saveImage(img: PlannedImage, ctx: ImageJobContext): Promis
     throw exportError(img, err);
   }
   try {
-    const written = await compressToFile(stream, out, ctx.compression, { signal: ctx.signal, onInputBytes: ctx.onBytes, what: label(img) });
-    return { ...base, compression: ctx.compression.method, files: [{ path, size: written.size, sha256: written.sha256 }] };
+    const written = await compressToFile(stream, out, ctx.compression, {
+      signal: ctx.signal,
+      onInputBytes: ctx.onBytes,
+      what: label(img),
+    });
+    return {
+      ...base,
+      compression: ctx.compression.method,
+      files: [{ path, size: written.size, sha256: written.sha256 }],
+    };
   } catch (err) {
     stream.destroy();
     await rm(out, { force: true });
@@ -64,7 +77,10 @@ export async function saveImage(img: PlannedImage, ctx: ImageJobContext): Promis
 }
 
 /** The newest earlier backup holding this image id, its file linked in after its sha256 is checked again. */
-async function linkEarlier(img: PlannedImage, ctx: ImageJobContext): Promise<Pick<ImageItem, 'compression' | 'linkedFrom' | 'files'> | undefined> {
+async function linkEarlier(
+  img: PlannedImage,
+  ctx: ImageJobContext,
+): Promise<Pick<ImageItem, 'compression' | 'linkedFrom' | 'files'> | undefined> {
   for (let i = ctx.backups.length - 1; i >= 0; i--) {
     const b = ctx.backups[i]!;
     const item = b.manifest?.items.find((it): it is ImageItem => it.kind === 'image' && it.name === img.id);
@@ -95,7 +111,12 @@ function exportError(img: PlannedImage, err: unknown): BbackupError {
   if (err instanceof BbackupError && err.code !== 'TOOL_FAILED') return err;
   const e = err as { json?: { message?: string }; statusCode?: number };
   const reason = e.json?.message ?? describeError(err);
-  return new BbackupError('DOCKER_FAILED', `${label(img)} could not be exported by the engine: ${reason}; the backup holds no copy of it`, { image: img.id, statusCode: e.statusCode }, { cause: err });
+  return new BbackupError(
+    'DOCKER_FAILED',
+    `${label(img)} could not be exported by the engine: ${reason}; the backup holds no copy of it`,
+    { image: img.id, statusCode: e.statusCode },
+    { cause: err },
+  );
 }
 
 async function freeBytesOf(path: string): Promise<number> {

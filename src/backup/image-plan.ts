@@ -24,7 +24,11 @@ export interface PlannedImage {
 }
 
 /** `facts`: per image id, what the engine says; a missing entry = the engine could not inspect it (saved anyway, so its failure is reported). */
-export function planImages(containers: Pick<ContainerInfo, 'name' | 'imageId'>[], mode: ImagesMode, facts: Map<string, ImageFacts>): { images: PlannedImage[]; notes: string[] } {
+export function planImages(
+  containers: Pick<ContainerInfo, 'name' | 'imageId'>[],
+  mode: ImagesMode,
+  facts: Map<string, ImageFacts>,
+): { images: PlannedImage[]; notes: string[] } {
   if (mode === 'none') return { images: [], notes: [] };
   const users = new Map<string, string[]>();
   for (const c of containers) if (c.imageId) users.set(c.imageId, [...(users.get(c.imageId) ?? []), c.name]);
@@ -33,7 +37,9 @@ export function planImages(containers: Pick<ContainerInfo, 'name' | 'imageId'>[]
   for (const [id, usedBy] of [...users].sort(([a], [b]) => a.localeCompare(b))) {
     const f = facts.get(id);
     if (f && mode === 'local' && f.repoDigests.length > 0) {
-      notes.push(`image ${f.tags[0] ?? id} is not saved: a registry holds it (${f.repoDigests[0]}); backup.images: all saves it too`);
+      notes.push(
+        `image ${f.tags[0] ?? id} is not saved: a registry holds it (${f.repoDigests[0]}); backup.images: all saves it too`,
+      );
       continue;
     }
     images.push({ id, tags: f?.tags ?? [], usedBy, bytes: f?.size });
@@ -47,7 +53,11 @@ export async function readImageFacts(docker: Docker, ids: Iterable<string>): Pro
   for (const id of new Set(ids)) {
     try {
       const info = await docker.getImage(id).inspect();
-      out.set(id, { tags: (info.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), repoDigests: (info.RepoDigests ?? []).filter((d) => !d.startsWith('<none>')), size: info.Size });
+      out.set(id, {
+        tags: (info.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+        repoDigests: (info.RepoDigests ?? []).filter((d) => !d.startsWith('<none>')),
+        size: info.Size,
+      });
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) throw err;
     }

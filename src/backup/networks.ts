@@ -8,7 +8,12 @@ import type { NetworkItem } from '../store/manifest.js';
 import { dockerError } from '../docker/errors.js';
 import { fileEntry } from './hash.js';
 
-export async function saveNetwork(docker: Docker, name: string, folder: string, signal: AbortSignal): Promise<NetworkItem> {
+export async function saveNetwork(
+  docker: Docker,
+  name: string,
+  folder: string,
+  signal: AbortSignal,
+): Promise<NetworkItem> {
   signal.throwIfAborted();
   let inspect: Docker.NetworkInspectInfo;
   try {

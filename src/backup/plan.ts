@@ -41,11 +41,19 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
   const set = request.backupSet === undefined ? undefined : config.backup.backup_sets[request.backupSet];
   if (request.backupSet !== undefined && !set) {
     const known = Object.keys(config.backup.backup_sets);
-    throw new BbackupError('USAGE', `unknown backup set "${request.backupSet}"; ${known.length ? `configured sets: ${known.join(', ')}` : 'no backup_sets are configured'}`);
+    throw new BbackupError(
+      'USAGE',
+      `unknown backup set "${request.backupSet}"; ${known.length ? `configured sets: ${known.join(', ')}` : 'no backup_sets are configured'}`,
+    );
   }
   const scope: BackupScope = request.scope ?? set?.scope ?? config.backup.default_scope;
   const projects = request.projects ?? [];
-  const everything = request.containers === undefined && set === undefined && request.volumes === undefined && request.networks === undefined && projects.length === 0;
+  const everything =
+    request.containers === undefined &&
+    set === undefined &&
+    request.volumes === undefined &&
+    request.networks === undefined &&
+    projects.length === 0;
 
   const wantedContainers = new Set([...(request.containers ?? []), ...(set?.containers ?? [])]);
   requireExisting('container', wantedContainers, inventory.containers);
@@ -73,15 +81,23 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
   }
 
   const compressionMethod = request.compression?.method ?? config.backup.compression.method;
-  const level = request.compression?.level ?? (compressionMethod === config.backup.compression.method ? config.backup.compression.level : DEFAULT_LEVEL[compressionMethod]);
+  const level =
+    request.compression?.level ??
+    (compressionMethod === config.backup.compression.method
+      ? config.backup.compression.level
+      : DEFAULT_LEVEL[compressionMethod]);
   const full = request.full === true || !config.incremental.enabled;
 
-  const dumpPlan = scope.volumes ? planDumps(selected, env.containerEnv, new Set([...(request.volumes ?? []), ...(set?.volumes ?? [])])) : { dumps: [], replaced: new Map<string, string>() };
+  const dumpPlan = scope.volumes
+    ? planDumps(selected, env.containerEnv, new Set([...(request.volumes ?? []), ...(set?.volumes ?? [])]))
+    : { dumps: [], replaced: new Map<string, string>() };
   const volumes = [...inventory.volumes]
     .sort(byName)
     .filter((v) => volumeNames.has(v.name) && !dumpPlan.replaced.has(v.name))
     .map((v) => planVolume(v, config, env, full));
-  for (const name of volumeNames) if (!inventory.volumes.some((v) => v.name === name)) warnings.push(`volume ${name} is mounted by a selected container but does not exist`);
+  for (const name of volumeNames)
+    if (!inventory.volumes.some((v) => v.name === name))
+      warnings.push(`volume ${name} is mounted by a selected container but does not exist`);
 
   const networks = [...inventory.networks]
     .sort(byName)
@@ -100,16 +116,30 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     : [];
 
   const imagesMode = request.images ?? config.backup.images;
-  const { images, notes } = scope.containers ? planImages(selected, imagesMode, env.images ?? new Map()) : { images: [], notes: [] };
+  const { images, notes } = scope.containers
+    ? planImages(selected, imagesMode, env.images ?? new Map())
+    : { images: [], notes: [] };
 
-  if (containers.length + volumes.length + networks.length + dumpPlan.dumps.length === 0) warnings.push('nothing to back up: the selection and scope leave no container, volume or network');
-  const parents = volumes.map((v) => v.parent).filter((p): p is string => p !== undefined).sort();
+  if (containers.length + volumes.length + networks.length + dumpPlan.dumps.length === 0)
+    warnings.push('nothing to back up: the selection and scope leave no container, volume or network');
+  const parents = volumes
+    .map((v) => v.parent)
+    .filter((p): p is string => p !== undefined)
+    .sort();
   return {
     host: env.host,
     hostDir: env.hostDir,
     scope,
     backupSet: request.backupSet,
-    group: groupKey({ schedule: request.schedule, backupSet: request.backupSet, projects: request.projects, containers: request.containers, volumes: request.volumes, networks: request.networks, scope }),
+    group: groupKey({
+      schedule: request.schedule,
+      backupSet: request.backupSet,
+      projects: request.projects,
+      containers: request.containers,
+      volumes: request.volumes,
+      networks: request.networks,
+      scope,
+    }),
     compression: { method: compressionMethod, level: compressionMethod === 'none' ? 0 : level },
     full,
     containers,
@@ -127,7 +157,12 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
 
 function requireExisting(kind: string, wanted: Set<string>, existing: { name: string }[]): void {
   const missing = [...wanted].filter((n) => !existing.some((e) => e.name === n));
-  if (missing.length > 0) throw new BbackupError('NOT_FOUND', `no such ${kind}${missing.length > 1 ? 's' : ''} on this engine: ${missing.join(', ')}`, { kind, missing });
+  if (missing.length > 0)
+    throw new BbackupError(
+      'NOT_FOUND',
+      `no such ${kind}${missing.length > 1 ? 's' : ''} on this engine: ${missing.join(', ')}`,
+      { kind, missing },
+    );
 }
 
 function planVolume(v: VolumeInfo, config: Config, env: PlanEnv, full: boolean): PlannedVolume {
@@ -153,11 +188,18 @@ function resolveMode(mode: Config['backup']['volumes']['mode'], mountpoint: stri
 }
 
 /** Newest backup that holds this volume as a complete tree (a failed volume is not a parent); 'any' also accepts an archive. */
-export function findParent(backups: CatalogEntry[], volume: string, format: 'tree' | 'any' = 'tree'): { id: string; item: VolumeItem } | undefined {
+export function findParent(
+  backups: CatalogEntry[],
+  volume: string,
+  format: 'tree' | 'any' = 'tree',
+): { id: string; item: VolumeItem } | undefined {
   for (let i = backups.length - 1; i >= 0; i--) {
     const m = backups[i]!.manifest;
     if (!m) continue;
-    const item = m.items.find((it): it is VolumeItem => it.kind === 'volume' && it.name === volume && (format === 'any' || it.format === 'tree'));
+    const item = m.items.find(
+      (it): it is VolumeItem =>
+        it.kind === 'volume' && it.name === volume && (format === 'any' || it.format === 'tree'),
+    );
     if (item && !m.errors.some((e) => e.kind === 'volume' && e.name === volume)) return { id: backups[i]!.id, item };
   }
   return undefined;

@@ -21,7 +21,13 @@ export async function saveProject(p: PlannedProject, folder: string, signal: Abo
   signal.throwIfAborted();
   const dir = rel.project(p.name);
   await mkdir(join(folder, dir), { recursive: true, mode: PRIVATE_DIR });
-  const item: ProjectItem = { kind: 'project', name: p.name, ...(p.workingDir ? { workingDir: p.workingDir } : {}), sources: [], files: [] };
+  const item: ProjectItem = {
+    kind: 'project',
+    name: p.name,
+    ...(p.workingDir ? { workingDir: p.workingDir } : {}),
+    sources: [],
+    files: [],
+  };
   const problems: string[] = [];
   const used = new Set<string>();
   const dotEnv = p.workingDir ? join(p.workingDir, '.env') : undefined;
@@ -35,7 +41,9 @@ export async function saveProject(p: PlannedProject, folder: string, signal: Abo
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (original === dotEnv && code === 'ENOENT') continue; // a project without .env is normal
-      problems.push(`${original}: ${code === 'ENOENT' ? 'not found on this host' : code === 'EACCES' ? 'not readable' : describeError(err)}`);
+      problems.push(
+        `${original}: ${code === 'ENOENT' ? 'not found on this host' : code === 'EACCES' ? 'not readable' : describeError(err)}`,
+      );
       continue;
     }
     used.add(name);
@@ -43,7 +51,11 @@ export async function saveProject(p: PlannedProject, folder: string, signal: Abo
     item.files.push(await fileEntry(folder, path, signal));
   }
   if (item.files.length === 0 && problems.length > 0) {
-    throw new BbackupError('NOT_FOUND', `compose files of project ${p.name} could not be read: ${problems.join('; ')}; its containers, volumes and networks are backed up without them`, { project: p.name });
+    throw new BbackupError(
+      'NOT_FOUND',
+      `compose files of project ${p.name} could not be read: ${problems.join('; ')}; its containers, volumes and networks are backed up without them`,
+      { project: p.name },
+    );
   }
   return { item, problems };
 }

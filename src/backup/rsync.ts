@@ -7,11 +7,28 @@ export function tarCreateArgs(dir: string): string[] {
 }
 
 /** A failed rsync/tar as our error: a full store is DISK, a killed tool says so plainly. */
-export function toolError(tool: string, what: string, r: { exitCode?: number; signal?: string; stderr?: string }): BbackupError {
+export function toolError(
+  tool: string,
+  what: string,
+  r: { exitCode?: number; signal?: string; stderr?: string },
+): BbackupError {
   const stderr = lastLines(r.stderr, 8);
   if (/No space left on device|ENOSPC|Disk quota exceeded/i.test(stderr)) {
-    return new BbackupError('DISK', `no space left on the store while copying ${what} (${tool}): ${lastLines(stderr, 2)}`, { tool, stderr });
+    return new BbackupError(
+      'DISK',
+      `no space left on the store while copying ${what} (${tool}): ${lastLines(stderr, 2)}`,
+      { tool, stderr },
+    );
   }
-  if (r.signal) return new BbackupError('TOOL_FAILED', `${tool} was killed (${r.signal}) while copying ${what}`, { tool, signal: r.signal, stderr });
-  return new BbackupError('TOOL_FAILED', `${tool} failed (exit ${r.exitCode}) while copying ${what}${stderr ? `: ${stderr}` : ''}`, { tool, exitCode: r.exitCode, stderr });
+  if (r.signal)
+    return new BbackupError('TOOL_FAILED', `${tool} was killed (${r.signal}) while copying ${what}`, {
+      tool,
+      signal: r.signal,
+      stderr,
+    });
+  return new BbackupError(
+    'TOOL_FAILED',
+    `${tool} failed (exit ${r.exitCode}) while copying ${what}${stderr ? `: ${stderr}` : ''}`,
+    { tool, exitCode: r.exitCode, stderr },
+  );
 }

@@ -39,7 +39,10 @@ function numeric(b: Buffer, off: number, len: number): number {
     for (let i = 1; i < len; i++) v = v * 256 + b[off + i]!;
     return v;
   }
-  const text = b.toString('latin1', off, off + len).replace(/[\0 ]+$/, '').trim();
+  const text = b
+    .toString('latin1', off, off + len)
+    .replace(/[\0 ]+$/, '')
+    .trim();
   return text === '' ? 0 : parseInt(text, 8);
 }
 
@@ -205,12 +208,20 @@ export class TarDeviceFilter extends Transform {
       return;
     }
     if (!checksumOk(h)) {
-      throw new BbackupError('TOOL_FAILED', `the tar stream of ${this.what} is not understood at byte ${this.offset - BLOCK} (bad header checksum); nothing was stored`, { offset: this.offset - BLOCK });
+      throw new BbackupError(
+        'TOOL_FAILED',
+        `the tar stream of ${this.what} is not understood at byte ${this.offset - BLOCK} (bad header checksum); nothing was stored`,
+        { offset: this.offset - BLOCK },
+      );
     }
     const type = String.fromCharCode(h[156]!);
     const size = numeric(h, 124, 12);
     if (META.has(type)) {
-      if (size > MAX_META || this.heldBytes + size > MAX_META) throw new BbackupError('TOOL_FAILED', `the tar stream of ${this.what} has an oversized ${type} record at byte ${this.offset - BLOCK}`);
+      if (size > MAX_META || this.heldBytes + size > MAX_META)
+        throw new BbackupError(
+          'TOOL_FAILED',
+          `the tar stream of ${this.what} has an oversized ${type} record at byte ${this.offset - BLOCK}`,
+        );
       this.held.push(h);
       this.heldBytes += BLOCK;
       this.metaType = type;
@@ -223,7 +234,11 @@ export class TarDeviceFilter extends Transform {
     }
     if (DEVICE.has(type) || (type === '1' && this.devices.has(this.linkPath(h)))) {
       const path = this.entryPath(h);
-      if (this.devices.size >= MAX_DEVICES) throw new BbackupError('TOOL_FAILED', `${this.what} holds more than ${MAX_DEVICES} device nodes; nothing was stored`);
+      if (this.devices.size >= MAX_DEVICES)
+        throw new BbackupError(
+          'TOOL_FAILED',
+          `${this.what} holds more than ${MAX_DEVICES} device nodes; nothing was stored`,
+        );
       this.devices.add(path);
       noteDevice(this.skipped, path);
       this.dropHeld();

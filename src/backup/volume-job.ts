@@ -35,7 +35,11 @@ export interface VolumeJobEnv {
   onRestoreError(err: unknown): void;
 }
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 export async function backupVolume(volume: PlannedVolume, env: VolumeJobEnv): Promise<VolumeItem> {
   const { ctx } = env;
@@ -43,7 +47,9 @@ export async function backupVolume(volume: PlannedVolume, env: VolumeJobEnv): Pr
   const written: string[] = [];
   try {
     ctx.signal.throwIfAborted();
-    return volume.format === 'tree' ? await snapshotTree(volume, env, written) : await storeArchive(volume, env, written);
+    return volume.format === 'tree'
+      ? await snapshotTree(volume, env, written)
+      : await storeArchive(volume, env, written);
   } catch (err) {
     for (const p of written) await rm(p, { recursive: true, force: true }).catch(() => undefined);
     throw err;
@@ -53,8 +59,22 @@ export async function backupVolume(volume: PlannedVolume, env: VolumeJobEnv): Pr
 }
 
 /** The fields every volume item has, whatever its format. */
-function itemBase(volume: PlannedVolume, env: VolumeJobEnv, devices: SkippedDevices): Pick<VolumeItem, 'kind' | 'name' | 'driver' | 'labels' | 'options' | 'usedBy' | 'skippedDevices' | 'skippedDevicePaths'> {
-  const base = { kind: 'volume' as const, name: volume.name, driver: volume.driver, labels: env.labels, options: env.options, usedBy: volume.usedBy };
+function itemBase(
+  volume: PlannedVolume,
+  env: VolumeJobEnv,
+  devices: SkippedDevices,
+): Pick<
+  VolumeItem,
+  'kind' | 'name' | 'driver' | 'labels' | 'options' | 'usedBy' | 'skippedDevices' | 'skippedDevicePaths'
+> {
+  const base = {
+    kind: 'volume' as const,
+    name: volume.name,
+    driver: volume.driver,
+    labels: env.labels,
+    options: env.options,
+    usedBy: volume.usedBy,
+  };
   if (devices.count === 0) return base;
   // a device node never enters a backup (README "Device nodes"); the operator hears about it
   env.ctx.log('warn', `volume ${volume.name}: left out ${describeSkipped(devices)}: backups never hold device files`);
@@ -65,7 +85,10 @@ function itemBase(volume: PlannedVolume, env: VolumeJobEnv, devices: SkippedDevi
 async function runRestore(restore: () => Promise<void>, env: VolumeJobEnv, volume: PlannedVolume): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gave up after ${HOOK_RESTORE_TIMEOUT_MS / 1000}s`)), HOOK_RESTORE_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`gave up after ${HOOK_RESTORE_TIMEOUT_MS / 1000}s`)),
+      HOOK_RESTORE_TIMEOUT_MS,
+    );
   });
   try {
     await Promise.race([restore(), timeout]);
@@ -92,7 +115,10 @@ async function snapshotTree(volume: PlannedVolume, env: VolumeJobEnv, written: s
   // one pass: the reader copies, hashes and indexes (bbcopy), linking unchanged files to the parent
   const snap = await env.reader.snapshot({ volume, target, index: join(env.folder, indexRel), parent }, env.ctx);
   const s = snap.summary;
-  env.ctx.log('debug', `volume ${volume.name}: ${s.files} files, hashed ${s.hashed} (${s.hashedBytes} bytes), linked ${s.linked} to the parent; bbcopy ms ${JSON.stringify(phasesOf(s))}`);
+  env.ctx.log(
+    'debug',
+    `volume ${volume.name}: ${s.files} files, hashed ${s.hashed} (${s.hashedBytes} bytes), linked ${s.linked} to the parent; bbcopy ms ${JSON.stringify(phasesOf(s))}`,
+  );
   const devices = noSkippedDevices();
   addSkipped(devices, snap.skippedDevices);
   return {
@@ -114,11 +140,18 @@ async function storeArchive(volume: PlannedVolume, env: VolumeJobEnv, written: s
   if (stored.devicesInStream > 0) {
     // The fast path stored tar's stream untouched, and tar's own listing says it holds device
     // nodes: read the volume again, this time through the filter (only such volumes pay twice).
-    env.ctx.log('debug', `volume ${volume.name}: tar stored ${stored.devicesInStream} device nodes; reading it again without them`);
+    env.ctx.log(
+      'debug',
+      `volume ${volume.name}: tar stored ${stored.devicesInStream} device nodes; reading it again without them`,
+    );
     stored = await writeArchive(volume, env, path, true);
   }
   const ph = stored.file.phases;
-  if (ph) env.ctx.log('debug', `volume ${volume.name}: archive ${stored.file.size} bytes; bbcopy sink ms ${JSON.stringify(phasesOf(ph))}`);
+  if (ph)
+    env.ctx.log(
+      'debug',
+      `volume ${volume.name}: archive ${stored.file.size} bytes; bbcopy sink ms ${JSON.stringify(phasesOf(ph))}`,
+    );
   return {
     ...itemBase(volume, env, stored.devices),
     format: 'archive',
@@ -136,7 +169,12 @@ async function storeArchive(volume: PlannedVolume, env: VolumeJobEnv, written: s
  * is false: then the stream goes to the compressor untouched and the count comes back in
  * devicesInStream, for the caller to read again when it is not 0.
  */
-async function writeArchive(volume: PlannedVolume, env: VolumeJobEnv, path: string, filter: boolean): Promise<{ file: WrittenFile; tarBytes: number; devices: SkippedDevices; devicesInStream: number }> {
+async function writeArchive(
+  volume: PlannedVolume,
+  env: VolumeJobEnv,
+  path: string,
+  filter: boolean,
+): Promise<{ file: WrittenFile; tarBytes: number; devices: SkippedDevices; devicesInStream: number }> {
   const source = await env.reader.archive(volume, env.ctx);
   const fast = !filter && source.deviceEntries !== undefined;
   const devices = fast ? undefined : new TarDeviceFilter(`volume ${volume.name}`);
@@ -156,10 +194,19 @@ async function writeArchive(volume: PlannedVolume, env: VolumeJobEnv, path: stri
     : undefined;
   try {
     const [file] = await Promise.all([
-      compressToFile(input, path, env.compression, { signal: env.ctx.signal, what: `volume ${volume.name}`, onInputBytes: source.readBytes ? undefined : report }),
+      compressToFile(input, path, env.compression, {
+        signal: env.ctx.signal,
+        what: `volume ${volume.name}`,
+        onInputBytes: source.readBytes ? undefined : report,
+      }),
       source.done,
     ]);
-    return { file, tarBytes, devices: devices?.skipped ?? noSkippedDevices(), devicesInStream: fast ? source.deviceEntries!() : 0 };
+    return {
+      file,
+      tarBytes,
+      devices: devices?.skipped ?? noSkippedDevices(),
+      devicesInStream: fast ? source.deviceEntries!() : 0,
+    };
   } catch (err) {
     source.stream.destroy(); // a producer nobody reads any more must not block on its pipe
     throw err;

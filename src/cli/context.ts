@@ -1,7 +1,14 @@
 // What every command gets: global options, the config (loaded once, on first use), a Docker
 // connection (opened once), a logger and the output streams. Commands stay thin.
 import type { Writable } from 'node:stream';
-import { connectDocker, DockerTimeoutError, resolveDockerTarget, unreachable, withDockerTimeout, type DockerConnection } from '../docker/client.js';
+import {
+  connectDocker,
+  DockerTimeoutError,
+  resolveDockerTarget,
+  unreachable,
+  withDockerTimeout,
+  type DockerConnection,
+} from '../docker/client.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Ending } from '../errors.js';
@@ -94,7 +101,9 @@ export class CliContext {
       const target = resolveDockerTarget(this.config, this.opts.host, this.io.env);
       this.logger.debug(`connecting to the Docker engine at ${target.address} (from ${target.via})`);
       const conn = await connectDocker(target);
-      this.logger.info(`connected to Docker ${conn.serverVersion} "${conn.hostName}" at ${target.address} (from ${target.via})`);
+      this.logger.info(
+        `connected to Docker ${conn.serverVersion} "${conn.hostName}" at ${target.address} (from ${target.via})`,
+      );
       return conn;
     })();
     return this.connection;

@@ -14,8 +14,11 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     .description('Back up and restore Docker containers, volumes and networks')
     // --version only: -V belongs to `restore -V VOLUME` (DESIGN §5), and commander reads program options anywhere.
     .version(version, '--version')
-    .option('-c, --config <path>', 'config file (default: $BBACKUP_CONFIG, ./bbackup.yaml, ~/.config/bbackup/config.yaml, /etc/bbackup/config.yaml)')
-    .option('--host <name>', 'Docker host from the config\'s hosts: section')
+    .option(
+      '-c, --config <path>',
+      'config file (default: $BBACKUP_CONFIG, ./bbackup.yaml, ~/.config/bbackup/config.yaml, /etc/bbackup/config.yaml)',
+    )
+    .option('--host <name>', "Docker host from the config's hosts: section")
     .option('--json', 'print one JSON document on stdout and nothing else there', false)
     .option('-q, --quiet', 'print only errors', false)
     .option('-v, --verbose', 'print informational messages too', false)

@@ -28,7 +28,11 @@ export function makeAction(io: CliIO, globals: () => GlobalOptions, state: RunSt
       }
       try {
         // One line per command in the log file: cron runs leave a trace even when they print nothing.
-        ctx.loggerIfReady?.log(state.exitCode === 0 ? 'info' : 'warn', `${name}: exit ${state.exitCode} after ${Date.now() - started} ms`, { console: false });
+        ctx.loggerIfReady?.log(
+          state.exitCode === 0 ? 'info' : 'warn',
+          `${name}: exit ${state.exitCode} after ${Date.now() - started} ms`,
+          { console: false },
+        );
       } finally {
         await ctx.close().catch(() => undefined);
       }

@@ -12,7 +12,9 @@ export interface Interrupt {
   dispose(): void;
 }
 
-export function onInterrupt(o: { signals?: readonly NodeJS.Signals[]; onSignal?: (sig: NodeJS.Signals, count: number) => void } = {}): Interrupt {
+export function onInterrupt(
+  o: { signals?: readonly NodeJS.Signals[]; onSignal?: (sig: NodeJS.Signals, count: number) => void } = {},
+): Interrupt {
   const abort = new AbortController();
   const signals = o.signals ?? ['SIGINT', 'SIGTERM'];
   let count = 0;
@@ -30,7 +32,10 @@ export function onInterrupt(o: { signals?: readonly NodeJS.Signals[]; onSignal?:
 }
 
 /** Runs `body` with an interrupt signal that lives exactly as long as the body. */
-export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>, o: Parameters<typeof onInterrupt>[0] = {}): Promise<T> {
+export async function withInterrupt<T>(
+  body: (signal: AbortSignal) => Promise<T>,
+  o: Parameters<typeof onInterrupt>[0] = {},
+): Promise<T> {
   const interrupt = onInterrupt(o);
   try {
     return await body(interrupt.signal);

@@ -22,7 +22,10 @@ function addSecretFileKeys(node: unknown): void {
   if (props) {
     for (const key of Object.keys(props)) {
       if (SECRET_KEYS.has(key) && !(`${key}_file` in props)) {
-        props[`${key}_file`] = { type: 'string', description: `read ${key} from this file (trailing newline removed); do not set both` };
+        props[`${key}_file`] = {
+          type: 'string',
+          description: `read ${key} from this file (trailing newline removed); do not set both`,
+        };
       }
     }
   }

@@ -25,7 +25,12 @@ export function loadConfig(flag?: string, env: NodeJS.ProcessEnv = process.env, 
   try {
     text = readFileSync(source.path, 'utf8');
   } catch (err) {
-    throw new BbackupError('CONFIG_INVALID', `cannot read config file ${source.path}: ${(err as Error).message}`, { path: source.path }, { cause: err });
+    throw new BbackupError(
+      'CONFIG_INVALID',
+      `cannot read config file ${source.path}: ${(err as Error).message}`,
+      { path: source.path },
+      { cause: err },
+    );
   }
   return { config: parseConfigText(text, source.path, env), source };
 }
@@ -49,7 +54,11 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   }
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new BbackupError('CONFIG_INVALID', `${file}: the config must be a mapping of sections (backup:, remotes:, ...), not a ${Array.isArray(raw) ? 'list' : typeof raw}`, { path: file });
+    throw new BbackupError(
+      'CONFIG_INVALID',
+      `${file}: the config must be a mapping of sections (backup:, remotes:, ...), not a ${Array.isArray(raw) ? 'list' : typeof raw}`,
+      { path: file },
+    );
   }
   const ctx: ExpandContext = { env, baseDir: dirname(file), file, locate: (path) => where(nodeAt(doc, path)) };
   const expanded = expandValues(raw, [], ctx);
@@ -81,17 +90,26 @@ function expandValues(value: unknown, path: PropertyKey[], ctx: ExpandContext): 
     if (!base || !SECRET_KEYS.has(base)) continue;
     const at = ctx.locate([...path, key]);
     if (out[base] !== undefined) {
-      throw new BbackupError('CONFIG_INVALID', `${at}: ${dotted([...path, key])} and ${base} are both set; keep one`, { path: ctx.file });
+      throw new BbackupError('CONFIG_INVALID', `${at}: ${dotted([...path, key])} and ${base} are both set; keep one`, {
+        path: ctx.file,
+      });
     }
     const fileValue = out[key];
     if (typeof fileValue !== 'string') {
-      throw new BbackupError('CONFIG_INVALID', `${at}: ${dotted([...path, key])} must be a file path`, { path: ctx.file });
+      throw new BbackupError('CONFIG_INVALID', `${at}: ${dotted([...path, key])} must be a file path`, {
+        path: ctx.file,
+      });
     }
     const secretPath = resolve(ctx.baseDir, expandHome(fileValue, ctx.env));
     try {
       out[base] = readFileSync(secretPath, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      throw new BbackupError('CONFIG_INVALID', `${at}: ${dotted([...path, key])}: cannot read ${secretPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: ctx.file }, { cause: err });
+      throw new BbackupError(
+        'CONFIG_INVALID',
+        `${at}: ${dotted([...path, key])}: cannot read ${secretPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        { path: ctx.file },
+        { cause: err },
+      );
     }
     delete out[key];
   }
@@ -99,13 +117,20 @@ function expandValues(value: unknown, path: PropertyKey[], ctx: ExpandContext): 
 }
 
 function expandEnv(text: string, path: PropertyKey[], ctx: ExpandContext): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string | undefined, fallback: string | undefined) => {
-    if (match === '$$') return '$';
-    const value = ctx.env[name!];
-    if (value !== undefined && value !== '') return value;
-    if (fallback !== undefined) return fallback;
-    throw new BbackupError('CONFIG_INVALID', `${ctx.locate(path)}: ${dotted(path)} uses \${${name}} but that environment variable is not set (use \${${name}:-default} for a default)`, { path: ctx.file });
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (match, name: string | undefined, fallback: string | undefined) => {
+      if (match === '$$') return '$';
+      const value = ctx.env[name!];
+      if (value !== undefined && value !== '') return value;
+      if (fallback !== undefined) return fallback;
+      throw new BbackupError(
+        'CONFIG_INVALID',
+        `${ctx.locate(path)}: ${dotted(path)} uses \${${name}} but that environment variable is not set (use \${${name}:-default} for a default)`,
+        { path: ctx.file },
+      );
+    },
+  );
 }
 
 function validate(raw: unknown, ctx: ExpandContext): Config {
@@ -113,7 +138,8 @@ function validate(raw: unknown, ctx: ExpandContext): Config {
   if (result.success) return result.data;
   const messages = result.error.issues.slice(0, 10).map((issue) => describeIssue(issue, ctx, raw));
   const more = result.error.issues.length > 10 ? `\n  ... and ${result.error.issues.length - 10} more` : '';
-  const head = messages.length === 1 ? messages[0]! : `${ctx.file}: ${messages.length} problems:\n  ${messages.join('\n  ')}`;
+  const head =
+    messages.length === 1 ? messages[0]! : `${ctx.file}: ${messages.length} problems:\n  ${messages.join('\n  ')}`;
   throw new BbackupError('CONFIG_INVALID', head + more, { path: ctx.file, issues: result.error.issues });
 }
 
@@ -123,7 +149,10 @@ function describeIssue(issue: z.core.$ZodIssue, ctx: ExpandContext, raw: unknown
     const at = ctx.locate([...issue.path, keys[0]!]);
     const parent = issue.path.length ? dotted(issue.path) : 'the top level';
     const allowed = allowedKeys(issue.path);
-    const hint = keys.map((k) => suggest(k, allowed)).filter(Boolean).join('; ');
+    const hint = keys
+      .map((k) => suggest(k, allowed))
+      .filter(Boolean)
+      .join('; ');
     return `${at}: unknown key ${keys.map((k) => `"${k}"`).join(', ')} in ${parent}${hint ? ` (${hint})` : ''}${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`;
   }
   const at = ctx.locate(issue.path);
@@ -136,7 +165,12 @@ function describeIssue(issue: z.core.$ZodIssue, ctx: ExpandContext, raw: unknown
   const got = valueAt(raw, issue.path);
   // Never echo a secret (password, passphrase, token, webhook url or header...), not even a wrong one.
   const secret = isSecretConfigPath(issue.path);
-  const shown = got === undefined || (typeof got === 'object' && got !== null) ? '' : secret ? ' (value not shown: it is a secret)' : ` (got ${JSON.stringify(got)})`;
+  const shown =
+    got === undefined || (typeof got === 'object' && got !== null)
+      ? ''
+      : secret
+        ? ' (value not shown: it is a secret)'
+        : ` (got ${JSON.stringify(got)})`;
   return `${at}: ${key}: ${message}${shown}`;
 }
 
@@ -150,7 +184,10 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function dotted(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 function nodeAt(doc: Document, path: PropertyKey[]): Node | undefined {

@@ -20,7 +20,11 @@ export function searchPath(env: NodeJS.ProcessEnv = process.env, cwd = process.c
  * An explicit path (flag or env) must exist: a typo there must never fall back to defaults and
  * back up the wrong things. The search path may come up empty: then defaults apply.
  */
-export function locateConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ConfigSource {
+export function locateConfig(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): ConfigSource {
   if (flag !== undefined) return explicit(resolve(cwd, expandHome(flag, env)), 'flag', '--config');
   const fromEnv = env.BBACKUP_CONFIG;
   if (fromEnv) return explicit(resolve(cwd, expandHome(fromEnv, env)), 'env', '$BBACKUP_CONFIG');
@@ -32,7 +36,11 @@ export function locateConfig(flag: string | undefined, env: NodeJS.ProcessEnv = 
 
 function explicit(path: string, via: 'flag' | 'env', label: string): ConfigSource {
   if (!existsSync(path)) {
-    throw new BbackupError('CONFIG_NOT_FOUND', `config file ${path} (from ${label}) does not exist; create one with: bbackup init-config --path ${path}`, { path });
+    throw new BbackupError(
+      'CONFIG_NOT_FOUND',
+      `config file ${path} (from ${label}) does not exist; create one with: bbackup init-config --path ${path}`,
+      { path },
+    );
   }
   return { path, via };
 }

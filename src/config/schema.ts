@@ -31,7 +31,11 @@ const compressionMethod = z.enum(['zstd', 'gzip', 'none']);
 
 const backup = z
   .strictObject({
-    store: z.string().min(1).default('/var/backups/bbackup').describe('local store root; one folder per Docker host inside'),
+    store: z
+      .string()
+      .min(1)
+      .default('/var/backups/bbackup')
+      .describe('local store root; one folder per Docker host inside'),
     default_scope: scope,
     backup_sets: z.record(name, backupSet).default({}),
     compression: z
@@ -43,8 +47,15 @@ const backup = z
     volumes: z
       .strictObject({
         mode: z.enum(['auto', 'host', 'worker', 'stream']).default('auto').describe('how a volume is read (DESIGN §4)'),
-        format: z.enum(['tree', 'archive']).default('tree').describe('tree: rsync snapshot with hard links; archive: compressed tar'),
-        worker_image: z.string().min(1).default('bbackup-worker:local').describe('image with rsync for worker mode; built offline when missing'),
+        format: z
+          .enum(['tree', 'archive'])
+          .default('tree')
+          .describe('tree: rsync snapshot with hard links; archive: compressed tar'),
+        worker_image: z
+          .string()
+          .min(1)
+          .default('bbackup-worker:local')
+          .describe('image with rsync for worker mode; built offline when missing'),
         concurrency: z.int().min(1).max(16).default(2).describe('volumes copied at the same time'),
       })
       .prefault({}),
@@ -54,7 +65,12 @@ const backup = z
       })
       .prefault({}),
     networks: z.enum(['used', 'all']).default('used').describe('which networks a backup with networks saves'),
-    images: z.enum(['none', 'local', 'all']).default('local').describe('images of the selected containers saved with the backup: local = those no registry can give back (no RepoDigests)'),
+    images: z
+      .enum(['none', 'local', 'all'])
+      .default('local')
+      .describe(
+        'images of the selected containers saved with the backup: local = those no registry can give back (no RepoDigests)',
+      ),
   })
   .prefault({});
 
@@ -79,7 +95,7 @@ const remote = z.discriminatedUnion('type', [
     type: z.literal('rclone'),
     ...remoteCommon,
     remote: z.string().min(1).describe('rclone remote and path, e.g. gdrive:backups/bbackup'),
-    config_file: z.string().optional().describe('rclone.conf to use; default: rclone\'s own'),
+    config_file: z.string().optional().describe("rclone.conf to use; default: rclone's own"),
     flags: z.array(z.string()).default([]).describe('extra rclone flags'),
   }),
   z.strictObject({
@@ -92,7 +108,10 @@ const remote = z.discriminatedUnion('type', [
     key_file: z.string().optional().describe('private key file'),
     key_passphrase: z.string().optional(),
     password: z.string().optional(),
-    known_hosts: z.string().optional().describe('known_hosts file to check the host key against (default ~/.ssh/known_hosts)'),
+    known_hosts: z
+      .string()
+      .optional()
+      .describe('known_hosts file to check the host key against (default ~/.ssh/known_hosts)'),
     host_key: z.string().optional().describe('pinned host key, "ssh-ed25519 AAAA..."'),
     insecure_accept_any_host_key: z.boolean().default(false).describe('accept any host key (unsafe; for labs only)'),
   }),
@@ -126,7 +145,10 @@ const encryption = z
     local: z
       .boolean()
       .default(false)
-      .refine((v) => v === false, 'encrypting the local store is not supported yet (everything that leaves the host is encrypted); use disk encryption (LUKS) for the store')
+      .refine(
+        (v) => v === false,
+        'encrypting the local store is not supported yet (everything that leaves the host is encrypted); use disk encryption (LUKS) for the store',
+      )
       .describe('reserved: must be false; remotes are encrypted, the local store is not'),
   })
   .prefault({});
@@ -143,7 +165,13 @@ const logging = z
 const docker = z
   .strictObject({
     socket: z.string().min(1).default('/var/run/docker.sock'),
-    timeout: z.number().positive().default(60).describe('seconds to wait for the engine to answer a short API call (connect, list, inspect); long transfers are not cut off'),
+    timeout: z
+      .number()
+      .positive()
+      .default(60)
+      .describe(
+        'seconds to wait for the engine to answer a short API call (connect, list, inspect); long transfers are not cut off',
+      ),
   })
   .prefault({});
 
@@ -170,7 +198,10 @@ const notifications = z
       .array(
         z.strictObject({
           url: z.url(),
-          format: z.enum(['json', 'slack', 'discord', 'teams', 'ntfy', 'gotify']).default('json').describe('json: the run report itself; the others: a message in that service\'s own webhook format'),
+          format: z
+            .enum(['json', 'slack', 'discord', 'teams', 'ntfy', 'gotify'])
+            .default('json')
+            .describe("json: the run report itself; the others: a message in that service's own webhook format"),
           headers: z.record(z.string(), z.string()).default({}),
           timeout: z.number().positive().default(10).describe('seconds'),
           retries: z.int().min(0).max(10).default(3),
@@ -194,12 +225,18 @@ const schedule = z.record(
     jitter_seconds: z.int().min(0).default(0),
     host: z.string().optional(),
     enabled: z.boolean().default(true),
-    drill: z.boolean().default(false).describe('run a restore drill of the newest backup of this scope (src/drill) instead of a backup'),
+    drill: z
+      .boolean()
+      .default(false)
+      .describe('run a restore drill of the newest backup of this scope (src/drill) instead of a backup'),
     ping: z
       .strictObject({
         start: z.url().optional().describe('hit when the run starts'),
         success: z.url().optional().describe('hit when the run ends ok'),
-        failure: z.url().optional().describe('hit when the run ends partial, failed or cancelled; the body carries the error'),
+        failure: z
+          .url()
+          .optional()
+          .describe('hit when the run ends partial, failed or cancelled; the body carries the error'),
         retries: z.int().min(0).max(10).default(2),
         timeout: z.number().positive().default(10).describe('seconds per attempt'),
       })
@@ -213,13 +250,24 @@ const hosts = z.record(
   z.strictObject({
     docker_host: z.string().min(1).describe('unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host'),
     tls: z
-      .strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), verify: z.boolean().default(true) })
+      .strictObject({
+        ca: z.string().optional(),
+        cert: z.string().optional(),
+        key: z.string().optional(),
+        verify: z.boolean().default(true),
+      })
       .optional(),
     volume_mode: z.enum(['auto', 'host', 'worker', 'stream']).optional(),
     // ssh:// only, as for the sftp remote: the engine's host key is checked before anything is sent.
-    known_hosts: z.string().optional().describe('ssh://: known_hosts file to check the host key against (default ~/.ssh/known_hosts)'),
+    known_hosts: z
+      .string()
+      .optional()
+      .describe('ssh://: known_hosts file to check the host key against (default ~/.ssh/known_hosts)'),
     host_key: z.string().optional().describe('ssh://: pinned host key, "ssh-ed25519 AAAA..."'),
-    insecure_accept_any_host_key: z.boolean().default(false).describe('ssh://: accept any host key (unsafe; for labs only)'),
+    insecure_accept_any_host_key: z
+      .boolean()
+      .default(false)
+      .describe('ssh://: accept any host key (unsafe; for labs only)'),
   }),
 );
 

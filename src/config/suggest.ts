@@ -13,14 +13,22 @@ export function allowedKeys(path: readonly PropertyKey[]): string[] {
   return shape ? Object.keys(shape) : [];
 }
 
-type AnyDef = { type?: string; innerType?: unknown; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown; options?: unknown[] };
+type AnyDef = {
+  type?: string;
+  innerType?: unknown;
+  shape?: Record<string, unknown>;
+  valueType?: unknown;
+  element?: unknown;
+  options?: unknown[];
+};
 const defOf = (s: unknown): AnyDef | undefined => (s as { _zod?: { def?: AnyDef } })?._zod?.def;
 
 function unwrap(schema: unknown): unknown {
   let s = schema;
   for (let i = 0; i < 10; i++) {
     const def = defOf(s);
-    if (def?.innerType && ['default', 'prefault', 'optional', 'nullable', 'pipe'].includes(def.type ?? '')) s = def.innerType;
+    if (def?.innerType && ['default', 'prefault', 'optional', 'nullable', 'pipe'].includes(def.type ?? ''))
+      s = def.innerType;
     else break;
   }
   return s;

@@ -20,7 +20,11 @@ export async function writeNewIdentity(path: string): Promise<NewIdentity> {
     file = await open(path, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new BbackupError('CONFLICT', `${path} already exists; refusing to overwrite a key (move it away first, or pass another --path)`, { path });
+      throw new BbackupError(
+        'CONFLICT',
+        `${path} already exists; refusing to overwrite a key (move it away first, or pass another --path)`,
+        { path },
+      );
     }
     throw new BbackupError('DISK', `cannot write ${path}: ${(err as Error).message}`, { path }, { cause: err });
   }

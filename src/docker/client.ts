@@ -32,17 +32,36 @@ export interface DockerConnection {
   dockerRootDir: string;
 }
 
-export function resolveDockerTarget(config: Config, hostFlag?: string, env: NodeJS.ProcessEnv = process.env): DockerTarget {
+export function resolveDockerTarget(
+  config: Config,
+  hostFlag?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): DockerTarget {
   const timeoutMs = Math.round(config.docker.timeout * 1000);
   const hostName = hostFlag ?? config.default_host;
   if (hostName !== undefined) {
     const entry = config.hosts[hostName];
     if (!entry) {
       const known = Object.keys(config.hosts);
-      throw new BbackupError('USAGE', `unknown host "${hostName}"; ${known.length ? `configured hosts: ${known.join(', ')}` : 'no hosts are configured (hosts: section)'}`);
+      throw new BbackupError(
+        'USAGE',
+        `unknown host "${hostName}"; ${known.length ? `configured hosts: ${known.join(', ')}` : 'no hosts are configured (hosts: section)'}`,
+      );
     }
-    const hostKey = { knownHosts: entry.known_hosts, pinned: entry.host_key, acceptAny: entry.insecure_accept_any_host_key };
-    return { address: entry.docker_host, via: hostFlag ? `--host ${hostName}` : `default_host ${hostName}`, hostName, tls: entry.tls, volumeMode: entry.volume_mode, hostKey, timeoutMs };
+    const hostKey = {
+      knownHosts: entry.known_hosts,
+      pinned: entry.host_key,
+      acceptAny: entry.insecure_accept_any_host_key,
+    };
+    return {
+      address: entry.docker_host,
+      via: hostFlag ? `--host ${hostName}` : `default_host ${hostName}`,
+      hostName,
+      tls: entry.tls,
+      volumeMode: entry.volume_mode,
+      hostKey,
+      timeoutMs,
+    };
   }
   if (env.DOCKER_HOST) return { address: env.DOCKER_HOST, via: 'DOCKER_HOST', timeoutMs };
   return { address: `unix://${config.docker.socket}`, via: 'docker.socket', timeoutMs };
@@ -57,14 +76,20 @@ export function resolveDockerTarget(config: Config, hostFlag?: string, env: Node
  * with `sshOptions`; the host key is checked there on every connection, and `onHostKey` hears the
  * verdict so a refusal can be explained.
  */
-export function dockerOptions(target: DockerTarget, onHostKey: (problem: string | undefined) => void = () => undefined): Docker.DockerOptions {
+export function dockerOptions(
+  target: DockerTarget,
+  onHostKey: (problem: string | undefined) => void = () => undefined,
+): Docker.DockerOptions {
   const { address } = target;
   if (address.startsWith('/')) return { socketPath: address };
   let url: URL;
   try {
     url = new URL(address);
   } catch {
-    throw new BbackupError('USAGE', `cannot understand Docker address "${address}" (${target.via}); use unix:///path, tcp://host:port or ssh://user@host`);
+    throw new BbackupError(
+      'USAGE',
+      `cannot understand Docker address "${address}" (${target.via}); use unix:///path, tcp://host:port or ssh://user@host`,
+    );
   }
   switch (url.protocol) {
     case 'unix:':
@@ -107,12 +132,16 @@ export function dockerOptions(target: DockerTarget, onHostKey: (problem: string 
       } as Docker.DockerOptions;
     }
     default:
-      throw new BbackupError('USAGE', `unsupported Docker address scheme "${url.protocol}" in "${address}" (${target.via})`);
+      throw new BbackupError(
+        'USAGE',
+        `unsupported Docker address scheme "${url.protocol}" in "${address}" (${target.via})`,
+      );
   }
 }
 
 /** True when volumes' files are visible on this machine (a local socket); false for tcp/ssh engines. */
-export const isLocalEngine = (target: DockerTarget): boolean => target.address.startsWith('unix://') || target.address.startsWith('/');
+export const isLocalEngine = (target: DockerTarget): boolean =>
+  target.address.startsWith('unix://') || target.address.startsWith('/');
 
 export async function connectDocker(target: DockerTarget): Promise<DockerConnection> {
   let hostKeyProblem: string | undefined;
@@ -120,7 +149,11 @@ export async function connectDocker(target: DockerTarget): Promise<DockerConnect
   const { default: DockerClass } = await import('dockerode');
   const docker = new DockerClass(dockerOptions(target, (p) => (hostKeyProblem = p)));
   try {
-    const info = (await withDockerTimeout(target, 'docker info', docker.info())) as { Name: string; ServerVersion: string; DockerRootDir: string };
+    const info = (await withDockerTimeout(target, 'docker info', docker.info())) as {
+      Name: string;
+      ServerVersion: string;
+      DockerRootDir: string;
+    };
     const version = await withDockerTimeout(target, 'docker version', docker.version());
     return {
       docker,
@@ -132,7 +165,12 @@ export async function connectDocker(target: DockerTarget): Promise<DockerConnect
     };
   } catch (err) {
     if (hostKeyProblem) {
-      throw new BbackupError('DOCKER_UNREACHABLE', `refused to talk to the Docker engine at ${target.address} (from ${target.via}): ${hostKeyProblem}`, { address: target.address, via: target.via }, { cause: err });
+      throw new BbackupError(
+        'DOCKER_UNREACHABLE',
+        `refused to talk to the Docker engine at ${target.address} (from ${target.via}): ${hostKeyProblem}`,
+        { address: target.address, via: target.via },
+        { cause: err },
+      );
     }
     throw unreachable(target, err);
   }
@@ -153,7 +191,10 @@ export function withDockerTimeout<T>(target: DockerTarget, what: string, call: P
   let timer: NodeJS.Timeout | undefined;
   const seconds = target.timeoutMs / 1000;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DockerTimeoutError(`${what}: no answer within ${seconds}s (docker.timeout)`)), target.timeoutMs);
+    timer = setTimeout(
+      () => reject(new DockerTimeoutError(`${what}: no answer within ${seconds}s (docker.timeout)`)),
+      target.timeoutMs,
+    );
   });
   return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
 }

@@ -12,7 +12,10 @@ export function dockerError(err: unknown, what: string, signal?: AbortSignal): E
   if (signal?.aborted) return signal.reason as Error;
   const e = err as { json?: { message?: string }; message?: string; statusCode?: number };
   const context = e.statusCode === undefined ? {} : { statusCode: e.statusCode };
-  if (signal && e.statusCode === 404) return new BbackupError('NOT_FOUND', `${what} no longer exists (removed during the backup?)`, context, { cause: err });
+  if (signal && e.statusCode === 404)
+    return new BbackupError('NOT_FOUND', `${what} no longer exists (removed during the backup?)`, context, {
+      cause: err,
+    });
   const reason = e.json?.message ?? e.message ?? String(err);
   return new BbackupError('DOCKER_FAILED', `${what}: ${reason}`, context, { cause: err });
 }

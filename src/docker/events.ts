@@ -10,7 +10,8 @@ export function watchDockerEvents(docker: Docker, onChange: () => void, onError:
   let stopped = false;
   let stream: NodeJS.ReadableStream | undefined;
   let retry: NodeJS.Timeout | undefined;
-  const destroy = (s: NodeJS.ReadableStream | undefined) => (s as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+  const destroy = (s: NodeJS.ReadableStream | undefined) =>
+    (s as unknown as { destroy?: () => void } | undefined)?.destroy?.();
   const connect = () => {
     if (stopped) return;
     docker.getEvents({ filters: { type: ['container', 'volume', 'network'] } }).then(

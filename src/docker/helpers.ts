@@ -44,7 +44,10 @@ export async function removeStaleHelpers(docker: Docker): Promise<string[]> {
   const list = await docker.listContainers({ all: true, filters: { label: [`${HELPER_LABEL}=1`] } });
   for (const c of list) {
     if (helperOwnerLiveness(c.Labels) !== 'dead') continue;
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
     removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
   }
   return removed;

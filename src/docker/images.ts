@@ -87,14 +87,25 @@ export async function ensureImage(docker: Docker, spec: ImageSpec): Promise<void
   if (!byTag) building.set(docker, (byTag = new Map()));
   let p = byTag.get(spec.tag);
   if (!p) {
-    p = buildImage(docker, { ...spec, labels: { ...spec.labels, [RECIPE_LABEL]: recipe } }).finally(() => byTag!.delete(spec.tag));
+    p = buildImage(docker, { ...spec, labels: { ...spec.labels, [RECIPE_LABEL]: recipe } }).finally(() =>
+      byTag!.delete(spec.tag),
+    );
     byTag.set(spec.tag, p);
   }
   await p;
 }
 
-export const workerImageSpec = (tag: string): ImageSpec => ({ tag, binaries: WORKER_TOOLS, files: [[bbcopyPath(), BBCOPY_IN_IMAGE]], labels: { [IMAGE_LABEL]: 'worker' } });
-export const busyboxImageSpec = (tag: string): ImageSpec => ({ tag, binaries: [], labels: { [IMAGE_LABEL]: 'busybox' } });
+export const workerImageSpec = (tag: string): ImageSpec => ({
+  tag,
+  binaries: WORKER_TOOLS,
+  files: [[bbcopyPath(), BBCOPY_IN_IMAGE]],
+  labels: { [IMAGE_LABEL]: 'worker' },
+});
+export const busyboxImageSpec = (tag: string): ImageSpec => ({
+  tag,
+  binaries: [],
+  labels: { [IMAGE_LABEL]: 'busybox' },
+});
 
 export async function buildImage(docker: Docker, spec: ImageSpec): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'bbackup-image-'));
@@ -102,12 +113,26 @@ export async function buildImage(docker: Docker, spec: ImageSpec): Promise<void>
     await makeRootfs(root, spec.binaries, spec.files ?? []);
     const [repo, tag = 'latest'] = splitTag(spec.tag);
     const tar = execa('tar', ['-C', root, '--numeric-owner', '-cf', '-', '.'], { stdout: 'pipe', buffer: false });
-    const changes = ['ENV PATH=/usr/local/bin:/usr/bin:/bin', 'CMD ["/bin/sh"]', ...Object.entries(spec.labels ?? {}).map(([k, v]) => `LABEL ${k}=${v}`)];
-    const stream = await docker.importImage(tar.stdout as unknown as NodeJS.ReadableStream, { repo, tag, changes } as unknown as object);
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    const changes = [
+      'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+      'CMD ["/bin/sh"]',
+      ...Object.entries(spec.labels ?? {}).map(([k, v]) => `LABEL ${k}=${v}`),
+    ];
+    const stream = await docker.importImage(
+      tar.stdout as unknown as NodeJS.ReadableStream,
+      { repo, tag, changes } as unknown as object,
+    );
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+    );
     await tar;
   } catch (err) {
-    throw new BbackupError('DOCKER_FAILED', `could not build image ${spec.tag} from host binaries: ${(err as Error).message}`, { tag: spec.tag }, { cause: err });
+    throw new BbackupError(
+      'DOCKER_FAILED',
+      `could not build image ${spec.tag} from host binaries: ${(err as Error).message}`,
+      { tag: spec.tag },
+      { cause: err },
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -120,16 +145,25 @@ function splitTag(ref: string): [string, string | undefined] {
 }
 
 async function makeRootfs(root: string, binaries: string[], files: [string, string][]): Promise<void> {
-  for (const d of ['bin', 'usr/bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'root']) await mkdir(join(root, d), { recursive: true });
+  for (const d of ['bin', 'usr/bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'root'])
+    await mkdir(join(root, d), { recursive: true });
   await copyFile(BUSYBOX, join(root, 'bin/busybox')).catch((err) => {
-    throw new BbackupError('TOOL_FAILED', `${BUSYBOX} is missing: install busybox-static (scripts/install-deps.sh)`, {}, { cause: err });
+    throw new BbackupError(
+      'TOOL_FAILED',
+      `${BUSYBOX} is missing: install busybox-static (scripts/install-deps.sh)`,
+      {},
+      { cause: err },
+    );
   });
   const { stdout } = await execa(BUSYBOX, ['--list']);
   for (const applet of stdout.split('\n').filter(Boolean)) {
     if (applet === 'busybox') continue;
     await symlink('busybox', join(root, 'bin', applet)).catch(() => undefined);
   }
-  await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
+  await writeFile(
+    join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n',
+  );
   await writeFile(join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
   for (const bin of binaries) await copyWithLibraries(root, bin, bin);
   for (const [from, to] of files) await copyWithLibraries(root, from, to);

@@ -85,7 +85,11 @@ export async function listContainers(docker: Docker): Promise<ContainerInfo[]> {
     .sort(byName);
 }
 
-export async function listVolumes(docker: Docker, containers?: ContainerInfo[], opts: { sizes?: boolean } = {}): Promise<VolumeInfo[]> {
+export async function listVolumes(
+  docker: Docker,
+  containers?: ContainerInfo[],
+  opts: { sizes?: boolean } = {},
+): Promise<VolumeInfo[]> {
   const cs = containers ?? (await listContainers(docker));
   const { Volumes } = await docker.listVolumes();
   const sizes = opts.sizes === false ? new Map<string, number>() : await volumeSizes(docker);
@@ -132,7 +136,10 @@ export async function listNetworks(docker: Docker, containers?: ContainerInfo[])
 
 export async function readInventory(docker: Docker, opts: { sizes?: boolean } = {}): Promise<Inventory> {
   const containers = await listContainers(docker);
-  const [volumes, networks] = await Promise.all([listVolumes(docker, containers, opts), listNetworks(docker, containers)]);
+  const [volumes, networks] = await Promise.all([
+    listVolumes(docker, containers, opts),
+    listNetworks(docker, containers),
+  ]);
   return { containers, volumes, networks };
 }
 
@@ -167,16 +174,28 @@ export function resolveBackupSet(name: string, set: BackupSetConfig, inv: Invent
 }
 
 /** The members of a set, refusing unknown set names and (unless allowed) missing members. */
-export function requireBackupSet(config: Config, inv: Inventory, name: string, allowMissing = false): ResolvedBackupSet {
+export function requireBackupSet(
+  config: Config,
+  inv: Inventory,
+  name: string,
+  allowMissing = false,
+): ResolvedBackupSet {
   const set = config.backup.backup_sets[name];
   if (!set) {
     const known = Object.keys(config.backup.backup_sets);
-    throw new BbackupError('USAGE', `unknown backup set "${name}"; ${known.length ? `configured sets: ${known.join(', ')}` : 'no backup_sets are configured'}`);
+    throw new BbackupError(
+      'USAGE',
+      `unknown backup set "${name}"; ${known.length ? `configured sets: ${known.join(', ')}` : 'no backup_sets are configured'}`,
+    );
   }
   const resolved = resolveBackupSet(name, set, inv);
   if (!allowMissing && resolved.missing > 0) {
     const missing = resolved.members.filter((m) => m.missing).map((m) => `${m.kind} ${m.name}`);
-    throw new BbackupError('NOT_FOUND', `backup set "${name}" names what does not exist on this engine: ${missing.join(', ')}`, { set: name, missing });
+    throw new BbackupError(
+      'NOT_FOUND',
+      `backup set "${name}" names what does not exist on this engine: ${missing.join(', ')}`,
+      { set: name, missing },
+    );
   }
   return resolved;
 }

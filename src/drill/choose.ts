@@ -15,11 +15,22 @@ export async function chooseDrillBackup(hostFolder: string, scope: DrillScope): 
     if (!m || m.status !== 'complete' || m.encrypted) return false;
     if (scope.backupSet !== undefined && m.scope.backupSet !== scope.backupSet) return false;
     const held = new Set(m.items.filter((i) => i.kind === 'container').map((i) => i.name));
-    return scope.containers.length > 0 ? scope.containers.every((c) => held.has(c)) : held.size > 0 || m.items.some((i) => i.kind === 'volume');
+    return scope.containers.length > 0
+      ? scope.containers.every((c) => held.has(c))
+      : held.size > 0 || m.items.some((i) => i.kind === 'volume');
   });
   if (!fits) {
-    const what = scope.backupSet !== undefined ? `of backup set ${scope.backupSet}` : scope.containers.length > 0 ? `holding ${scope.containers.join(', ')}` : 'holding containers or volumes';
-    throw new BbackupError('NOT_FOUND', `no complete backup ${what} in ${hostFolder} to drill (list them with: bbackup list-backups)`, { hostFolder });
+    const what =
+      scope.backupSet !== undefined
+        ? `of backup set ${scope.backupSet}`
+        : scope.containers.length > 0
+          ? `holding ${scope.containers.join(', ')}`
+          : 'holding containers or volumes';
+    throw new BbackupError(
+      'NOT_FOUND',
+      `no complete backup ${what} in ${hostFolder} to drill (list them with: bbackup list-backups)`,
+      { hostFolder },
+    );
   }
   return { id: fits.id, dir: fits.dir };
 }

@@ -29,15 +29,33 @@ export async function removeDeadSandboxes(docker: Docker, emit?: Emit): Promise<
   for (const c of await docker.listContainers({ all: true, filters })) {
     const name = (c.Names[0] ?? '').replace(/^\//, '');
     if (!name.startsWith('drill-') || !dead(c.Labels)) continue;
-    await docker.getContainer(c.Id).remove({ force: true, v: true }).then(() => note(`container ${name}`), () => undefined);
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true, v: true })
+      .then(
+        () => note(`container ${name}`),
+        () => undefined,
+      );
   }
   for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) {
     if (!v.Name.startsWith('drill-') || !dead(v.Labels ?? undefined)) continue;
-    await docker.getVolume(v.Name).remove({ force: true }).then(() => note(`volume ${v.Name}`), () => undefined);
+    await docker
+      .getVolume(v.Name)
+      .remove({ force: true })
+      .then(
+        () => note(`volume ${v.Name}`),
+        () => undefined,
+      );
   }
   for (const n of await docker.listNetworks({ filters })) {
     if (!n.Name.startsWith('drill-') || !dead(n.Labels)) continue;
-    await docker.getNetwork(n.Id).remove().then(() => note(`network ${n.Name}`), () => undefined);
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .then(
+        () => note(`network ${n.Name}`),
+        () => undefined,
+      );
   }
   return removed;
 }

@@ -43,11 +43,20 @@ export async function waitReady(docker: Docker, name: string, o: ReadinessOption
     const label = labels[PROBE_LABEL];
     if (label === undefined) return up;
     const argv = parseCommandLabel(label, `label ${PROBE_LABEL} of ${name}`);
-    const r = await execInContainer(docker, name, argv, { timeoutMs: o.timeoutSeconds * 1000, signal: o.signal, localEngine: o.localEngine });
+    const r = await execInContainer(docker, name, argv, {
+      timeoutMs: o.timeoutSeconds * 1000,
+      signal: o.signal,
+      localEngine: o.localEngine,
+    });
     const probe = { argv, exitCode: r.exitCode, output: tail(r.output) };
     if (r.exitCode === 0) return { ...up, detail: `${up.detail}; probe ${JSON.stringify(argv)} passed`, probe };
     const why = r.timedOut ? `did not finish within ${o.timeoutSeconds} s` : `exited ${r.exitCode ?? '?'}`;
-    return { ok: false, how: 'probe failed', detail: `probe ${JSON.stringify(argv)} ${why}${probe.output ? `: ${probe.output}` : ''}`, probe };
+    return {
+      ok: false,
+      how: 'probe failed',
+      detail: `probe ${JSON.stringify(argv)} ${why}${probe.output ? `: ${probe.output}` : ''}`,
+      probe,
+    };
   } catch (err) {
     if (o.signal.aborted) throw err;
     return { ok: false, how: 'error', detail: describeError(err) };
@@ -61,18 +70,29 @@ async function waitUp(docker: Docker, name: string, o: ReadinessOptions): Promis
     o.signal.throwIfAborted();
     const state = (await docker.getContainer(name).inspect()).State as unknown as StateInfo;
     const health = state.Health?.Status;
-    if (!state.Running) return { ok: false, how: 'exited', detail: `exited with code ${state.ExitCode}${await lastLogs(docker, name)}` };
+    if (!state.Running)
+      return { ok: false, how: 'exited', detail: `exited with code ${state.ExitCode}${await lastLogs(docker, name)}` };
     if (health === 'healthy') return { ok: true, how: 'healthy', detail: 'healthcheck passed' };
     if (health === 'unhealthy') {
       const last = state.Health?.Log?.at(-1);
-      return { ok: false, how: 'unhealthy', detail: `healthcheck failed${last ? ` (exit ${last.ExitCode}): ${tail(last.Output)}` : ''}` };
+      return {
+        ok: false,
+        how: 'unhealthy',
+        detail: `healthcheck failed${last ? ` (exit ${last.ExitCode}): ${tail(last.Output)}` : ''}`,
+      };
     }
     if (health === undefined || health === 'none') {
       const upFor = (Date.now() - Date.parse(state.StartedAt)) / 1000;
       if (upFor >= o.upSeconds) return { ok: true, how: 'up', detail: `running for ${o.upSeconds} s (no healthcheck)` };
     }
     if (Date.now() >= deadline) {
-      return { ok: false, how: 'timeout', detail: health ? `still ${health} after ${o.timeoutSeconds} s` : `not up for ${o.upSeconds} s within ${o.timeoutSeconds} s` };
+      return {
+        ok: false,
+        how: 'timeout',
+        detail: health
+          ? `still ${health} after ${o.timeoutSeconds} s`
+          : `not up for ${o.upSeconds} s within ${o.timeoutSeconds} s`,
+      };
     }
     await sleep(pollMs, o.signal);
   }

@@ -22,7 +22,9 @@ export async function writeDrillRecord(hostFolder: string, report: DrillReport):
 /** Every readable drill record of a host folder, oldest first; unreadable files are skipped. */
 export async function readDrillRecords(hostFolder: string): Promise<DrillReport[]> {
   const dir = join(hostFolder, DRILLS_DIR);
-  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) =>
+    err.code === 'ENOENT' ? [] : Promise.reject(err),
+  );
   const out: DrillReport[] = [];
   for (const n of names.filter((x) => x.endsWith('.json') && ID_RE.test(x.slice(0, -5))).sort()) {
     try {
@@ -47,7 +49,12 @@ export function lastDrillByContainer(records: readonly DrillReport[]): Map<strin
   const out = new Map<string, LastDrill>();
   for (const r of records) {
     for (const c of r.containers) {
-      out.set(c.name, { outcome: r.outcome === 'cancelled' ? 'cancelled' : c.ok && r.outcome === 'passed' ? 'passed' : 'failed', finished: r.finished, drill: r.id, backup: r.backup_id });
+      out.set(c.name, {
+        outcome: r.outcome === 'cancelled' ? 'cancelled' : c.ok && r.outcome === 'passed' ? 'passed' : 'failed',
+        finished: r.finished,
+        drill: r.id,
+        backup: r.backup_id,
+      });
     }
   }
   return out;

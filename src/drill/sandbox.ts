@@ -29,11 +29,16 @@ export const sandboxName = (prefix: string, name: string): string => `${prefix}$
 export function sandboxRenames(manifest: Manifest, prefix: string): Renames {
   const r = emptyRenames();
   // images keep their ids (the engine shares them; a drill never loads over one), projects are files only
-  for (const i of manifest.items) if (i.kind === 'container' || i.kind === 'volume' || i.kind === 'network') r[i.kind][i.name] = sandboxName(prefix, i.name);
+  for (const i of manifest.items)
+    if (i.kind === 'container' || i.kind === 'volume' || i.kind === 'network')
+      r[i.kind][i.name] = sandboxName(prefix, i.name);
   return r;
 }
 
-export function withDrillLabels(labels: Readonly<Record<string, string>> | null | undefined, drillId: string): Record<string, string> {
+export function withDrillLabels(
+  labels: Readonly<Record<string, string>> | null | undefined,
+  drillId: string,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels ?? {})) if (!k.startsWith('com.docker.compose.')) out[k] = v;
   out[DRILL_LABEL] = drillId;
@@ -65,7 +70,11 @@ export function makeSandbox(drillId: string, prefix: string): DrillSandbox {
     return own;
   };
   const ownContainer = (ref: string, what: string) => {
-    if (!inside(ref.split(':')[0]!)) throw new BbackupError('USAGE', `drill refused: ${what} refers to container ${ref}, which is not part of the drill; drill it together with that container (-C)`);
+    if (!inside(ref.split(':')[0]!))
+      throw new BbackupError(
+        'USAGE',
+        `drill refused: ${what} refers to container ${ref}, which is not part of the drill; drill it together with that container (-C)`,
+      );
     return ref;
   };
   return {
@@ -78,8 +87,10 @@ export function makeSandbox(drillId: string, prefix: string): DrillSandbox {
         if (typeof m === 'string' && m.startsWith('container:')) ownContainer(m.slice(10), `${c.name}'s ${key}`);
       }
       for (const v of hc.VolumesFrom ?? []) ownContainer(v, `${c.name}'s volumes-from`);
-      if (hc.Binds) hc.Binds = hc.Binds.map((b) => (b.startsWith('/') ? b : ownVolume(b.split(':')[0]!) + b.slice(b.indexOf(':'))));
-      if (hc.Mounts) hc.Mounts = hc.Mounts.map((m) => (m.Type === 'volume' && m.Source ? { ...m, Source: ownVolume(m.Source) } : m));
+      if (hc.Binds)
+        hc.Binds = hc.Binds.map((b) => (b.startsWith('/') ? b : ownVolume(b.split(':')[0]!) + b.slice(b.indexOf(':'))));
+      if (hc.Mounts)
+        hc.Mounts = hc.Mounts.map((m) => (m.Type === 'volume' && m.Source ? { ...m, Source: ownVolume(m.Source) } : m));
       const mode = hc.NetworkMode ?? '';
       if (BUILTIN.has(mode)) {
         hc.NetworkMode = 'none';

@@ -12,7 +12,10 @@ export async function readContainerEnv(docker: Docker, containers: ContainerInfo
   const worker = async () => {
     while (next < containers.length) {
       const c = containers[next++]!;
-      const info = await docker.getContainer(c.id).inspect().catch(() => undefined);
+      const info = await docker
+        .getContainer(c.id)
+        .inspect()
+        .catch(() => undefined);
       if (info) out.set(c.name, info.Config.Env ?? []);
     }
   };

@@ -27,10 +27,18 @@ async function secret(env: string[], names: string[], read: SecretReader): Promi
   return undefined;
 }
 
-export async function resolveCredentials(engine: DumpEngine, container: string, env: string[], read: SecretReader): Promise<Credentials> {
+export async function resolveCredentials(
+  engine: DumpEngine,
+  container: string,
+  env: string[],
+  read: SecretReader,
+): Promise<Credentials> {
   switch (engine) {
     case 'postgres':
-      return { user: (await secret(env, ['POSTGRES_USER'], read)) || 'postgres', password: await secret(env, ['POSTGRES_PASSWORD'], read) };
+      return {
+        user: (await secret(env, ['POSTGRES_USER'], read)) || 'postgres',
+        password: await secret(env, ['POSTGRES_PASSWORD'], read),
+      };
     case 'mysql':
     case 'mariadb':
       return mysqlCredentials(container, env, read);
@@ -48,12 +56,18 @@ export async function resolveCredentials(engine: DumpEngine, container: string, 
 async function mysqlCredentials(container: string, env: string[], read: SecretReader): Promise<Credentials> {
   const root = await secret(env, ['MARIADB_ROOT_PASSWORD', 'MYSQL_ROOT_PASSWORD'], read);
   if (root !== undefined) return { user: 'root', password: root };
-  const allowEmpty = ['MARIADB_ALLOW_EMPTY_ROOT_PASSWORD', 'MYSQL_ALLOW_EMPTY_PASSWORD'].some((k) => isYes(envValue(env, k)));
+  const allowEmpty = ['MARIADB_ALLOW_EMPTY_ROOT_PASSWORD', 'MYSQL_ALLOW_EMPTY_PASSWORD'].some((k) =>
+    isYes(envValue(env, k)),
+  );
   if (allowEmpty) return { user: 'root' };
   const user = await secret(env, ['MARIADB_USER', 'MYSQL_USER'], read);
   const database = await secret(env, ['MARIADB_DATABASE', 'MYSQL_DATABASE'], read);
-  if (user && database) return { user, password: await secret(env, ['MARIADB_PASSWORD', 'MYSQL_PASSWORD'], read), database };
-  throw new BbackupError('USAGE', `container ${container}: no credentials for the dump: its environment has no MYSQL_ROOT_PASSWORD / MARIADB_ROOT_PASSWORD (or *_FILE), no MYSQL_ALLOW_EMPTY_PASSWORD, and no MYSQL_USER with MYSQL_DATABASE`);
+  if (user && database)
+    return { user, password: await secret(env, ['MARIADB_PASSWORD', 'MYSQL_PASSWORD'], read), database };
+  throw new BbackupError(
+    'USAGE',
+    `container ${container}: no credentials for the dump: its environment has no MYSQL_ROOT_PASSWORD / MARIADB_ROOT_PASSWORD (or *_FILE), no MYSQL_ALLOW_EMPTY_PASSWORD, and no MYSQL_USER with MYSQL_DATABASE`,
+  );
 }
 
 const isYes = (v: string | undefined) => v !== undefined && v !== '' && !/^(0|no|false|off)$/i.test(v);

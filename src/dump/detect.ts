@@ -35,8 +35,14 @@ const IMAGES: [RegExp, DumpEngine][] = [
 // Variables set by the server images themselves (ENV in the image) or read only by their init.
 const ENV_MARKERS: [RegExp, DumpEngine][] = [
   [/^(PG_MAJOR|PG_VERSION|PGDATA|POSTGRES_INITDB_ARGS|POSTGRES_INITDB_WALDIR|POSTGRES_HOST_AUTH_METHOD)$/, 'postgres'],
-  [/^(MARIADB_VERSION|MARIADB_MAJOR|MARIADB_ROOT_PASSWORD(_FILE|_HASH)?|MARIADB_ALLOW_EMPTY_ROOT_PASSWORD|MARIADB_RANDOM_ROOT_PASSWORD)$/, 'mariadb'],
-  [/^(MYSQL_MAJOR|MYSQL_VERSION|MYSQL_ROOT_PASSWORD(_FILE)?|MYSQL_ALLOW_EMPTY_PASSWORD|MYSQL_RANDOM_ROOT_PASSWORD)$/, 'mysql'],
+  [
+    /^(MARIADB_VERSION|MARIADB_MAJOR|MARIADB_ROOT_PASSWORD(_FILE|_HASH)?|MARIADB_ALLOW_EMPTY_ROOT_PASSWORD|MARIADB_RANDOM_ROOT_PASSWORD)$/,
+    'mariadb',
+  ],
+  [
+    /^(MYSQL_MAJOR|MYSQL_VERSION|MYSQL_ROOT_PASSWORD(_FILE)?|MYSQL_ALLOW_EMPTY_PASSWORD|MYSQL_RANDOM_ROOT_PASSWORD)$/,
+    'mysql',
+  ],
   [/^(MONGO_MAJOR|MONGO_VERSION|MONGO_INITDB_ROOT_USERNAME(_FILE)?|MONGO_INITDB_ROOT_PASSWORD(_FILE)?)$/, 'mongodb'],
   [/^(REDIS_VERSION|REDIS_DOWNLOAD_URL)$/, 'redis'],
 ];
@@ -57,7 +63,8 @@ export function detectDump(c: DetectInput): DumpTarget | undefined {
   if (byImage) return { engine: byImage, detectedBy: 'image', only };
   const keys = (c.env ?? []).map((e) => e.slice(0, Math.max(0, e.indexOf('='))));
   // mariadb's markers before mysql's: the mariadb image also accepts MYSQL_* variables
-  for (const [re, engine] of ENV_MARKERS) if (keys.some((k) => re.test(k))) return { engine, detectedBy: 'environment', only };
+  for (const [re, engine] of ENV_MARKERS)
+    if (keys.some((k) => re.test(k))) return { engine, detectedBy: 'environment', only };
   return undefined;
 }
 
@@ -66,12 +73,24 @@ function parseDumpLabel(raw: string, where: string): Omit<DumpTarget, 'only'> | 
   if (value === 'none' || value === 'false' || value === 'off') return undefined;
   if (value.startsWith('sqlite:')) {
     const path = raw.slice('sqlite:'.length).trim();
-    if (!posix.isAbsolute(path) || path.endsWith('/')) throw new BbackupError('USAGE', `${where}="${raw}": sqlite needs the absolute path of the database file inside the container, e.g. sqlite:/data/app.db`);
+    if (!posix.isAbsolute(path) || path.endsWith('/'))
+      throw new BbackupError(
+        'USAGE',
+        `${where}="${raw}": sqlite needs the absolute path of the database file inside the container, e.g. sqlite:/data/app.db`,
+      );
     return { engine: 'sqlite', path: posix.normalize(path), detectedBy: 'label' };
   }
-  if (value === 'sqlite') throw new BbackupError('USAGE', `${where}="${raw}": write sqlite:<path of the database file>, e.g. sqlite:/data/app.db`);
+  if (value === 'sqlite')
+    throw new BbackupError(
+      'USAGE',
+      `${where}="${raw}": write sqlite:<path of the database file>, e.g. sqlite:/data/app.db`,
+    );
   const engine = ALIASES[value] ?? (DUMP_ENGINES as readonly string[]).find((e) => e === value);
-  if (!engine) throw new BbackupError('USAGE', `${where}="${raw}": expected one of postgres, mysql, mariadb, mongodb, redis, sqlite:<path>, none`);
+  if (!engine)
+    throw new BbackupError(
+      'USAGE',
+      `${where}="${raw}": expected one of postgres, mysql, mariadb, mongodb, redis, sqlite:<path>, none`,
+    );
   return { engine: engine as DumpEngine, detectedBy: 'label' };
 }
 
@@ -93,9 +112,14 @@ export function dataDirOf(target: Pick<DumpTarget, 'engine' | 'path'>, env?: str
 }
 
 /** The named volume mounted at `dir` or at the nearest folder above it; undefined when dir is in the container's own layer or on a bind mount. */
-export function volumeHolding(dir: string, mounts: { type: string; source: string; destination: string }[]): string | undefined {
+export function volumeHolding(
+  dir: string,
+  mounts: { type: string; source: string; destination: string }[],
+): string | undefined {
   const inside = (d: string) => dir === d || dir.startsWith(d.endsWith('/') ? d : `${d}/`);
-  const best = mounts.filter((m) => inside(posix.normalize(m.destination))).sort((a, b) => b.destination.length - a.destination.length)[0];
+  const best = mounts
+    .filter((m) => inside(posix.normalize(m.destination)))
+    .sort((a, b) => b.destination.length - a.destination.length)[0];
   return best?.type === 'volume' ? best.source : undefined;
 }
 

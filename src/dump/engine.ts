@@ -6,7 +6,15 @@ import type Docker from 'dockerode';
 import { BbackupError } from '../errors.js';
 import type { LogLevel } from '../events.js';
 import type { Credentials } from './credentials.js';
-import { captureExec, NOT_FOUND_EXIT, startExec, toolMessage, type CapturedExec, type ExecSpec, type RunningExec } from './exec.js';
+import {
+  captureExec,
+  NOT_FOUND_EXIT,
+  startExec,
+  toolMessage,
+  type CapturedExec,
+  type ExecSpec,
+  type RunningExec,
+} from './exec.js';
 
 export interface EngineCtx {
   docker: Docker;
@@ -48,32 +56,71 @@ export interface Probe {
 
 export const CAPTURE_TIMEOUT_MS = 60_000;
 
-export function capture(ctx: EngineCtx, spec: ExecSpec, timeoutMs = CAPTURE_TIMEOUT_MS, stdin?: Readable): Promise<CapturedExec> {
-  return captureExec(ctx.docker, ctx.container, spec, { signal: ctx.signal, localEngine: ctx.localEngine, timeoutMs, stdin });
+export function capture(
+  ctx: EngineCtx,
+  spec: ExecSpec,
+  timeoutMs = CAPTURE_TIMEOUT_MS,
+  stdin?: Readable,
+): Promise<CapturedExec> {
+  return captureExec(ctx.docker, ctx.container, spec, {
+    signal: ctx.signal,
+    localEngine: ctx.localEngine,
+    timeoutMs,
+    stdin,
+  });
 }
 
-export function stream(ctx: EngineCtx, spec: ExecSpec, stdin?: Readable, onStderr?: (chunk: Buffer) => void): Promise<RunningExec> {
-  return startExec(ctx.docker, ctx.container, spec, { signal: ctx.signal, localEngine: ctx.localEngine, stdin, onStderr });
+export function stream(
+  ctx: EngineCtx,
+  spec: ExecSpec,
+  stdin?: Readable,
+  onStderr?: (chunk: Buffer) => void,
+): Promise<RunningExec> {
+  return startExec(ctx.docker, ctx.container, spec, {
+    signal: ctx.signal,
+    localEngine: ctx.localEngine,
+    stdin,
+    onStderr,
+  });
 }
 
 /** The first of `candidates` the container has (each is run with `versionArg`). */
-export async function findTool(ctx: EngineCtx, candidates: string[], purpose: string, versionArg = '--version'): Promise<string> {
+export async function findTool(
+  ctx: EngineCtx,
+  candidates: string[],
+  purpose: string,
+  versionArg = '--version',
+): Promise<string> {
   for (const tool of candidates) {
     const r = await capture(ctx, { argv: [tool, versionArg] }, 30_000);
     if (r.exitCode !== null && NOT_FOUND_EXIT.has(r.exitCode)) continue;
     return tool;
   }
-  throw new BbackupError('DUMP_FAILED', `${ctx.what}: ${candidates.join(' or ')} (needed ${purpose}) is not in the container's image; use an image that has it, or label the container bbackup.dump=none`, { tools: candidates });
+  throw new BbackupError(
+    'DUMP_FAILED',
+    `${ctx.what}: ${candidates.join(' or ')} (needed ${purpose}) is not in the container's image; use an image that has it, or label the container bbackup.dump=none`,
+    { tools: candidates },
+  );
 }
 
 /** A tool that exited non-zero, as the error the user reads. */
-export function toolFailed(ctx: Pick<EngineCtx, 'what'>, tool: string, doing: string, r: { exitCode: number | null; stderr: string; stdout?: string }): BbackupError {
+export function toolFailed(
+  ctx: Pick<EngineCtx, 'what'>,
+  tool: string,
+  doing: string,
+  r: { exitCode: number | null; stderr: string; stdout?: string },
+): BbackupError {
   const how = r.exitCode === null ? 'was cut off' : `exited ${r.exitCode}`;
-  return new BbackupError('DUMP_FAILED', `${ctx.what}: ${tool} ${how} while ${doing}:\n${toolMessage(r.stderr, r.stdout)}`, { tool, exitCode: r.exitCode });
+  return new BbackupError(
+    'DUMP_FAILED',
+    `${ctx.what}: ${tool} ${how} while ${doing}:\n${toolMessage(r.stderr, r.stdout)}`,
+    { tool, exitCode: r.exitCode },
+  );
 }
 
 /** KEY=value entries for the credentials a tool reads from its environment. */
-export const envIf = (key: string, value: string | undefined): string[] => (value === undefined || value === '' ? [] : [`${key}=${value}`]);
+export const envIf = (key: string, value: string | undefined): string[] =>
+  value === undefined || value === '' ? [] : [`${key}=${value}`];
 
 /** Lines of a text stream, one call per complete line (for output that can be large). */
 export function lineSplitter(onLine: (line: string) => void): (chunk: Buffer | string) => void {

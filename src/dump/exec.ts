@@ -41,12 +41,28 @@ const KEEP = 64 * 1024;
 /** The runtime could not start the program: it is not in the image (or not executable). */
 export const NOT_FOUND_EXIT = new Set([126, 127]);
 
-export async function startExec(docker: Docker, container: string, spec: ExecSpec, o: ExecOptions): Promise<RunningExec> {
+export async function startExec(
+  docker: Docker,
+  container: string,
+  spec: ExecSpec,
+  o: ExecOptions,
+): Promise<RunningExec> {
   o.signal.throwIfAborted();
   let exec: Docker.Exec;
-  let socket: NodeJS.ReadWriteStream & { destroy(err?: Error): void; on(ev: string, fn: (...a: unknown[]) => void): unknown };
+  let socket: NodeJS.ReadWriteStream & {
+    destroy(err?: Error): void;
+    on(ev: string, fn: (...a: unknown[]) => void): unknown;
+  };
   try {
-    exec = await docker.getContainer(container).exec({ Cmd: spec.argv, Env: spec.env, User: spec.user, AttachStdin: o.stdin !== undefined, AttachStdout: true, AttachStderr: true, Tty: false });
+    exec = await docker.getContainer(container).exec({
+      Cmd: spec.argv,
+      Env: spec.env,
+      User: spec.user,
+      AttachStdin: o.stdin !== undefined,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
     socket = (await exec.start({ hijack: true, stdin: o.stdin !== undefined })) as typeof socket;
   } catch (err) {
     throw dockerError(err, `container ${container}`, o.signal);
@@ -94,7 +110,12 @@ export interface CapturedExec {
 }
 
 /** Run to the end and keep the output (small things: probes, queries, secrets). */
-export async function captureExec(docker: Docker, container: string, spec: ExecSpec, o: ExecOptions & { timeoutMs: number }): Promise<CapturedExec> {
+export async function captureExec(
+  docker: Docker,
+  container: string,
+  spec: ExecSpec,
+  o: ExecOptions & { timeoutMs: number },
+): Promise<CapturedExec> {
   const timeout = AbortSignal.timeout(o.timeoutMs);
   const signal = AbortSignal.any([o.signal, timeout]);
   const run = await startExec(docker, container, spec, { ...o, signal });

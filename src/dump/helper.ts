@@ -28,7 +28,12 @@ let count = 0;
 
 export async function ensureSqliteHelper(docker: Docker): Promise<void> {
   await access(SQLITE).catch((err) => {
-    throw new BbackupError('DUMP_FAILED', `${SQLITE} is not installed on this machine; the SQLite helper image is built from it: install the sqlite3 package (scripts/install-deps.sh)`, {}, { cause: err });
+    throw new BbackupError(
+      'DUMP_FAILED',
+      `${SQLITE} is not installed on this machine; the SQLite helper image is built from it: install the sqlite3 package (scripts/install-deps.sh)`,
+      {},
+      { cause: err },
+    );
   });
   await ensureImage(docker, { tag: SQLITE_HELPER_IMAGE, binaries: [SQLITE], labels: { 'bbackup.image': 'sqlite' } });
 }
@@ -59,7 +64,13 @@ export async function runDbHelper(docker: Docker, o: DbHelperOptions): Promise<R
   const stdout = new PassThrough({ highWaterMark: 1 << 20 });
   let socket: NodeJS.ReadWriteStream & { destroy(): void };
   try {
-    socket = (await container.attach({ stream: true, stdin: withStdin, stdout: true, stderr: true, hijack: withStdin })) as typeof socket;
+    socket = (await container.attach({
+      stream: true,
+      stdin: withStdin,
+      stdout: true,
+      stderr: true,
+      hijack: withStdin,
+    })) as typeof socket;
     socket.pipe(demuxTransform((b) => (stderr = (stderr + b.toString('utf8')).slice(-65536)))).pipe(stdout);
     await container.start();
   } catch (err) {
@@ -75,7 +86,11 @@ export async function runDbHelper(docker: Docker, o: DbHelperOptions): Promise<R
   const finished = (async () => {
     try {
       const r = (await container.wait()) as { StatusCode: number };
-      await new Promise<void>((resolve) => (stdout.readableEnded || stdout.destroyed ? resolve() : (stdout.once('end', resolve), stdout.once('close', resolve), stdout.once('error', () => resolve()))));
+      await new Promise<void>((resolve) =>
+        stdout.readableEnded || stdout.destroyed
+          ? resolve()
+          : (stdout.once('end', resolve), stdout.once('close', resolve), stdout.once('error', () => resolve())),
+      );
       return o.signal.aborted ? null : r.StatusCode;
     } finally {
       o.signal.removeEventListener('abort', onAbort);

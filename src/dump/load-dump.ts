@@ -40,13 +40,24 @@ export interface LoadEnv {
 
 /** Put back, start and load; returns words for the report. Throws DUMP_FAILED (the caller removes what was made). */
 export async function restoreDump(containerId: string, name: string, load: PlannedLoad, env: LoadEnv): Promise<string> {
-  const ctx: EngineCtx = { docker: env.docker, container: containerId, what: `container ${name}`, creds: {}, signal: env.signal, localEngine: env.localEngine, log: env.log };
+  const ctx: EngineCtx = {
+    docker: env.docker,
+    container: containerId,
+    what: `container ${name}`,
+    creds: {},
+    signal: env.signal,
+    localEngine: env.localEngine,
+    log: env.log,
+  };
   const inspect = await env.docker.getContainer(containerId).inspect();
   let result: LoadResult;
   if (load.when === 'before-start') {
     const input = openDump(env, load);
     const mounts = (inspect.Mounts ?? []).map((m) => ({ destination: m.Destination }));
-    const said = await fed(input, placeFile(ctx, load.path!, input.stream, load.engine === 'sqlite' ? 'sqlite' : 'plain', mounts, env.helperLabels));
+    const said = await fed(
+      input,
+      placeFile(ctx, load.path!, input.stream, load.engine === 'sqlite' ? 'sqlite' : 'plain', mounts, env.helperLabels),
+    );
     await env.start?.();
     if (load.engine === 'redis' && env.start) {
       ctx.creds = await credentialsOf(ctx, load.engine, inspect);
@@ -54,7 +65,8 @@ export async function restoreDump(containerId: string, name: string, load: Plann
       result = await reportRedis(ctx);
     } else result = { detail: load.engine === 'sqlite' ? `${said} tables, integrity ok` : 'not started' };
   } else {
-    if (!env.start) throw new BbackupError('USAGE', `${ctx.what} is not started: its ${load.engine} dump cannot be loaded`);
+    if (!env.start)
+      throw new BbackupError('USAGE', `${ctx.what} is not started: its ${load.engine} dump cannot be loaded`);
     await env.start();
     ctx.creds = await credentialsOf(ctx, load.engine, inspect);
     await waitReady(ctx, load.engine, env);
@@ -67,11 +79,16 @@ export async function restoreDump(containerId: string, name: string, load: Plann
 async function credentialsOf(ctx: EngineCtx, engine: DumpEngine, inspect: Docker.ContainerInspectInfo) {
   const read = async (path: string) => {
     const r = await capture(ctx, { argv: ['cat', path] }, 30_000);
-    if (r.exitCode !== 0) throw new BbackupError('DUMP_FAILED', `${ctx.what}: cannot read the secret file ${path} named by its environment`);
+    if (r.exitCode !== 0)
+      throw new BbackupError(
+        'DUMP_FAILED',
+        `${ctx.what}: cannot read the secret file ${path} named by its environment`,
+      );
     return r.stdout;
   };
   const creds = await resolveCredentials(engine, ctx.what.replace(/^container /, ''), inspect.Config.Env ?? [], read);
-  if (engine === 'redis' && creds.password === undefined) creds.password = requirepassFromArgs([...(inspect.Config.Cmd ?? []), ...(inspect.Args ?? [])]);
+  if (engine === 'redis' && creds.password === undefined)
+    creds.password = requirepassFromArgs([...(inspect.Config.Cmd ?? []), ...(inspect.Args ?? [])]);
   return creds;
 }
 
@@ -98,7 +115,14 @@ interface DumpInput {
 /** The dump file decompressed, counted, checked against the manifest's size. */
 function openDump(env: LoadEnv, load: PlannedLoad): DumpInput {
   const file = join(env.backupDir, ...load.file.split('/'));
-  const proc = execa('zstd', ['-q', '-d', '-c', file], { stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, cancelSignal: env.signal, forceKillAfterDelay: 2000, reject: false });
+  const proc = execa('zstd', ['-q', '-d', '-c', file], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: { stdout: false, stderr: true },
+    cancelSignal: env.signal,
+    forceKillAfterDelay: 2000,
+    reject: false,
+  });
   let bytes = 0;
   const stream = proc.stdout.pipe(
     byteCounter((total) => {
@@ -109,8 +133,13 @@ function openDump(env: LoadEnv, load: PlannedLoad): DumpInput {
   const done = proc.then((r) => {
     if (env.signal.aborted) return;
     // a reader that stopped early (the load failed) makes zstd fail with a broken pipe: the load's error is the one to show
-    if (r.exitCode !== 0) throw new BbackupError('INTEGRITY', `${load.file} cannot be decompressed: ${lastLines(String(r.stderr), 3) || `zstd exited ${r.exitCode}`}`);
-    if (bytes !== load.bytes) throw new BbackupError('INTEGRITY', `${load.file} holds ${bytes} bytes, the manifest says ${load.bytes}`);
+    if (r.exitCode !== 0)
+      throw new BbackupError(
+        'INTEGRITY',
+        `${load.file} cannot be decompressed: ${lastLines(String(r.stderr), 3) || `zstd exited ${r.exitCode}`}`,
+      );
+    if (bytes !== load.bytes)
+      throw new BbackupError('INTEGRITY', `${load.file} holds ${bytes} bytes, the manifest says ${load.bytes}`);
   });
   return { stream, done };
 }

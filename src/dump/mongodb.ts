@@ -5,7 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BbackupError } from '../errors.js';
-import { capture, findTool, lineSplitter, stream, toolFailed, type DumpStream, type EngineCtx, type LoadResult, type Probe } from './engine.js';
+import {
+  capture,
+  findTool,
+  lineSplitter,
+  stream,
+  toolFailed,
+  type DumpStream,
+  type EngineCtx,
+  type LoadResult,
+  type Probe,
+} from './engine.js';
 
 /** mongodump's archive format starts with this magic number (little endian 0x8199e26d). */
 const ARCHIVE_MAGIC = Buffer.from([0x6d, 0xe2, 0x99, 0x81]);
@@ -23,9 +33,17 @@ export const mongoConfigBody = (password: string): string => `password: ${JSON.s
 async function passwordFile(ctx: EngineCtx): Promise<{ path?: string; remove: () => Promise<void> }> {
   if (!ctx.creds.user || ctx.creds.password === undefined) return { remove: async () => undefined };
   const path = `/tmp/bbackup-${randomBytes(6).toString('hex')}.yaml`;
-  const r = await capture(ctx, { argv: ['sh', '-c', 'umask 077 && cat > "$0"', path] }, 30_000, Readable.from([mongoConfigBody(ctx.creds.password)]));
+  const r = await capture(
+    ctx,
+    { argv: ['sh', '-c', 'umask 077 && cat > "$0"', path] },
+    30_000,
+    Readable.from([mongoConfigBody(ctx.creds.password)]),
+  );
   if (r.exitCode !== 0) throw toolFailed(ctx, 'sh', 'writing the password file for the MongoDB tools', r);
-  const remove = async () => void (await capture({ ...ctx, signal: AbortSignal.timeout(30_000) }, { argv: ['rm', '-f', path] }).catch(() => undefined));
+  const remove = async () =>
+    void (await capture({ ...ctx, signal: AbortSignal.timeout(30_000) }, { argv: ['rm', '-f', path] }).catch(
+      () => undefined,
+    ));
   return { path, remove };
 }
 
@@ -38,7 +56,8 @@ export async function startMongoDump(ctx: EngineCtx): Promise<DumpStream> {
       tool,
       run,
       cleanup: secret.remove,
-      validate: (head) => (head.subarray(0, 4).equals(ARCHIVE_MAGIC) ? undefined : 'the output is not a mongodump archive'),
+      validate: (head) =>
+        head.subarray(0, 4).equals(ARCHIVE_MAGIC) ? undefined : 'the output is not a mongodump archive',
     };
   } catch (err) {
     await secret.remove();
@@ -65,12 +84,22 @@ export async function loadMongo(ctx: EngineCtx, input: Readable): Promise<LoadRe
   let counts: { restored: number; failed: number } | undefined;
   const onErr = lineSplitter((line) => (counts = parseMongoRestore(line) ?? counts));
   try {
-    const run = await stream(ctx, { argv: [tool, '--archive', '--drop', ...mongoAuthArgs(ctx.creds.user, secret.path)] }, input, onErr);
+    const run = await stream(
+      ctx,
+      { argv: [tool, '--archive', '--drop', ...mongoAuthArgs(ctx.creds.user, secret.path)] },
+      input,
+      onErr,
+    );
     run.stdout.resume();
     const exitCode = await run.finished;
     ctx.signal.throwIfAborted();
     if (exitCode !== 0) throw toolFailed(ctx, tool, 'loading the dump', { exitCode, stderr: run.stderr() });
-    if (counts && counts.failed > 0) throw new BbackupError('DUMP_FAILED', `${ctx.what}: mongorestore could not restore ${counts.failed} documents`, counts);
+    if (counts && counts.failed > 0)
+      throw new BbackupError(
+        'DUMP_FAILED',
+        `${ctx.what}: mongorestore could not restore ${counts.failed} documents`,
+        counts,
+      );
     return { detail: counts ? `${counts.restored} documents` : 'loaded' };
   } finally {
     await secret.remove();

@@ -37,13 +37,27 @@ export async function dumpContainer(o: OneOffOptions): Promise<OneOffResult> {
   try {
     info = await o.docker.getContainer(o.container).inspect();
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) throw new BbackupError('NOT_FOUND', `no container ${o.container} on this engine`);
+    if ((err as { statusCode?: number }).statusCode === 404)
+      throw new BbackupError('NOT_FOUND', `no container ${o.container} on this engine`);
     throw dockerError(err, `container ${o.container}`, o.signal);
   }
   const name = info.Name.replace(/^\//, '');
   const target = detectDump({ name, image: info.Config.Image, labels: info.Config.Labels, env: info.Config.Env });
-  if (!target) throw new BbackupError('USAGE', `container ${name} is not recognised as a database (image ${info.Config.Image}): label it bbackup.dump=postgres|mysql|mariadb|mongodb|redis|sqlite:<path>`);
-  const dump = await openDump({ container: info.Id, engine: target.engine, path: target.path, dataDir: dataDirOf(target, info.Config.Env), only: false }, { docker: o.docker, signal: o.signal, localEngine: o.localEngine, log: o.log });
+  if (!target)
+    throw new BbackupError(
+      'USAGE',
+      `container ${name} is not recognised as a database (image ${info.Config.Image}): label it bbackup.dump=postgres|mysql|mariadb|mongodb|redis|sqlite:<path>`,
+    );
+  const dump = await openDump(
+    {
+      container: info.Id,
+      engine: target.engine,
+      path: target.path,
+      dataDir: dataDirOf(target, info.Config.Env),
+      only: false,
+    },
+    { docker: o.docker, signal: o.signal, localEngine: o.localEngine, log: o.log },
+  );
   let bytes = 0;
   const count = byteCounter((n) => (bytes = n));
   const what = `container ${name}`;
@@ -56,7 +70,19 @@ export async function dumpContainer(o: OneOffOptions): Promise<OneOffResult> {
     const file = o.out;
     const tmp = `${file}.partial-${process.pid}`;
     try {
-      await pumpDump(dump, (input: Readable) => (file.endsWith('.zst') ? compressToFile(input.pipe(count), tmp, { method: 'zstd', level: 3 }, { signal: o.signal, what: `the dump of ${what}` }).then(() => undefined) : pipeline(input, count, createWriteStream(tmp, { mode: 0o600 }), { signal: o.signal })), what);
+      await pumpDump(
+        dump,
+        (input: Readable) =>
+          file.endsWith('.zst')
+            ? compressToFile(
+                input.pipe(count),
+                tmp,
+                { method: 'zstd', level: 3 },
+                { signal: o.signal, what: `the dump of ${what}` },
+              ).then(() => undefined)
+            : pipeline(input, count, createWriteStream(tmp, { mode: 0o600 }), { signal: o.signal }),
+        what,
+      );
       await chmod(tmp, 0o600);
       await rename(tmp, file);
     } catch (err) {

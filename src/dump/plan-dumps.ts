@@ -17,7 +17,11 @@ export interface DumpPlan {
  * `env` gives a container's Config.Env when known (detection by environment needs it);
  * `named` holds volumes the request names itself: those are always copied.
  */
-export function planDumps(selected: ContainerInfo[], env: ReadonlyMap<string, string[]> | undefined, named: ReadonlySet<string>): DumpPlan {
+export function planDumps(
+  selected: ContainerInfo[],
+  env: ReadonlyMap<string, string[]> | undefined,
+  named: ReadonlySet<string>,
+): DumpPlan {
   const dumps: PlannedDump[] = [];
   const replaced = new Map<string, string>();
   for (const c of selected) {
@@ -26,7 +30,16 @@ export function planDumps(selected: ContainerInfo[], env: ReadonlyMap<string, st
       target = detectDump({ name: c.name, image: c.image, labels: c.labels, env: env?.get(c.name) });
     } catch (err) {
       // A bad label fails this container's dump item, never the whole backup.
-      dumps.push({ container: c.name, engine: 'postgres', detectedBy: 'label', only: false, state: c.state, dataDir: '', skipsVolumes: [], error: describeError(err) });
+      dumps.push({
+        container: c.name,
+        engine: 'postgres',
+        detectedBy: 'label',
+        only: false,
+        state: c.state,
+        dataDir: '',
+        skipsVolumes: [],
+        error: describeError(err),
+      });
       continue;
     }
     if (!target) continue;
@@ -35,7 +48,14 @@ export function planDumps(selected: ContainerInfo[], env: ReadonlyMap<string, st
     const volume = volumeHolding(dataDir, c.mounts);
     const skipsVolumes = target.only && running && volume && !named.has(volume) ? [volume] : [];
     for (const v of skipsVolumes) replaced.set(v, c.name);
-    dumps.push({ ...target, container: c.name, state: c.state, dataDir, skipsVolumes, ...(running ? {} : { skip: `container is ${c.state}: no dump; its volume files are at rest and copied` }) });
+    dumps.push({
+      ...target,
+      container: c.name,
+      state: c.state,
+      dataDir,
+      skipsVolumes,
+      ...(running ? {} : { skip: `container is ${c.state}: no dump; its volume files are at rest and copied` }),
+    });
   }
   return { dumps, replaced };
 }

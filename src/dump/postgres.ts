@@ -5,10 +5,22 @@
 import type { Readable } from 'node:stream';
 import { BbackupError } from '../errors.js';
 import { NOT_FOUND_EXIT } from './exec.js';
-import { capture, envIf, findTool, lineSplitter, stream, toolFailed, type DumpStream, type EngineCtx, type LoadResult, type Probe } from './engine.js';
+import {
+  capture,
+  envIf,
+  findTool,
+  lineSplitter,
+  stream,
+  toolFailed,
+  type DumpStream,
+  type EngineCtx,
+  type LoadResult,
+  type Probe,
+} from './engine.js';
 
 const COMPLETE = 'PostgreSQL database cluster dump complete';
-const AUTH_FAILED = /password authentication failed|authentication failed for user|no password supplied|role "[^"]*" does not exist|pg_hba\.conf rejects/i;
+const AUTH_FAILED =
+  /password authentication failed|authentication failed for user|no password supplied|role "[^"]*" does not exist|pg_hba\.conf rejects/i;
 
 const connArgs = (ctx: EngineCtx) => ['-w', '-U', ctx.creds.user ?? 'postgres'];
 const connEnv = (ctx: EngineCtx) => envIf('PGPASSWORD', ctx.creds.password);
@@ -19,16 +31,27 @@ export async function startPostgresDump(ctx: EngineCtx): Promise<DumpStream> {
   return {
     tool,
     run,
-    validate: (_head, tail) => (tail.toString('utf8').includes(COMPLETE) ? undefined : `the dump does not end with "${COMPLETE}": it is cut off`),
+    validate: (_head, tail) =>
+      tail.toString('utf8').includes(COMPLETE) ? undefined : `the dump does not end with "${COMPLETE}": it is cut off`,
   };
 }
 
 export async function probePostgres(ctx: EngineCtx): Promise<Probe> {
-  const r = await capture(ctx, { argv: ['psql', '-X', ...connArgs(ctx), '-d', 'postgres', '-tAc', 'SELECT 1'], env: connEnv(ctx) }, 30_000);
+  const r = await capture(
+    ctx,
+    { argv: ['psql', '-X', ...connArgs(ctx), '-d', 'postgres', '-tAc', 'SELECT 1'], env: connEnv(ctx) },
+    30_000,
+  );
   const said = (r.stderr || r.stdout).trim();
   if (r.exitCode === 0 && r.stdout.trim() === '1') return { ready: true, said };
-  if (r.exitCode !== null && NOT_FOUND_EXIT.has(r.exitCode)) return { ready: false, fatal: `psql (needed to load the dump) is not in the container's image: ${said}`, said };
-  if (AUTH_FAILED.test(said)) return { ready: false, fatal: `the server refuses the credentials from the container's environment (POSTGRES_USER/POSTGRES_PASSWORD): ${said}`, said };
+  if (r.exitCode !== null && NOT_FOUND_EXIT.has(r.exitCode))
+    return { ready: false, fatal: `psql (needed to load the dump) is not in the container's image: ${said}`, said };
+  if (AUTH_FAILED.test(said))
+    return {
+      ready: false,
+      fatal: `the server refuses the credentials from the container's environment (POSTGRES_USER/POSTGRES_PASSWORD): ${said}`,
+      said,
+    };
   return { ready: false, said };
 }
 
@@ -53,11 +76,21 @@ export async function loadPostgres(ctx: EngineCtx, input: Readable): Promise<Loa
     errorCount++;
     if (unexpected.length < 5) unexpected.push(line.trim());
   });
-  const run = await stream(ctx, { argv: [tool, '-X', ...connArgs(ctx), '-d', 'postgres', '-v', 'ON_ERROR_STOP=0'], env: connEnv(ctx) }, input, onErr);
+  const run = await stream(
+    ctx,
+    { argv: [tool, '-X', ...connArgs(ctx), '-d', 'postgres', '-v', 'ON_ERROR_STOP=0'], env: connEnv(ctx) },
+    input,
+    onErr,
+  );
   run.stdout.on('data', onOut);
   const exitCode = await run.finished;
   ctx.signal.throwIfAborted();
   if (exitCode !== 0) throw toolFailed(ctx, tool, 'loading the dump', { exitCode, stderr: run.stderr() });
-  if (errorCount > 0) throw new BbackupError('DUMP_FAILED', `${ctx.what}: psql reported ${errorCount} error${errorCount > 1 ? 's' : ''} while loading the dump:\n${unexpected.join('\n')}`, { errors: errorCount });
+  if (errorCount > 0)
+    throw new BbackupError(
+      'DUMP_FAILED',
+      `${ctx.what}: psql reported ${errorCount} error${errorCount > 1 ? 's' : ''} while loading the dump:\n${unexpected.join('\n')}`,
+      { errors: errorCount },
+    );
   return { detail: `${rows} rows in ${tables} tables` };
 }

@@ -3,15 +3,32 @@
 // finishing meanwhile cannot change the bytes being read. On restore the RDB is put in place
 // before the server starts (it loads it at start-up). The password goes in REDISCLI_AUTH.
 import { BbackupError } from '../errors.js';
-import { capture, envIf, findTool, stream, toolFailed, type DumpStream, type EngineCtx, type LoadResult, type Probe } from './engine.js';
+import {
+  capture,
+  envIf,
+  findTool,
+  stream,
+  toolFailed,
+  type DumpStream,
+  type EngineCtx,
+  type LoadResult,
+  type Probe,
+} from './engine.js';
 
 const AUTH_FAILED = /NOAUTH|WRONGPASS|invalid password|Authentication required/i;
 const POLL_MS = 200;
 
 const cli = async (ctx: EngineCtx, tool: string, args: string[]) => {
-  const r = await capture(ctx, { argv: [tool, '--no-auth-warning', ...args], env: envIf('REDISCLI_AUTH', ctx.creds.password) });
+  const r = await capture(ctx, {
+    argv: [tool, '--no-auth-warning', ...args],
+    env: envIf('REDISCLI_AUTH', ctx.creds.password),
+  });
   const out = r.stdout.trim();
-  if (AUTH_FAILED.test(out) || AUTH_FAILED.test(r.stderr)) throw new BbackupError('DUMP_FAILED', `${ctx.what}: Redis refuses the password from the container's environment (REDIS_PASSWORD or --requirepass): ${out || r.stderr.trim()}`);
+  if (AUTH_FAILED.test(out) || AUTH_FAILED.test(r.stderr))
+    throw new BbackupError(
+      'DUMP_FAILED',
+      `${ctx.what}: Redis refuses the password from the container's environment (REDIS_PASSWORD or --requirepass): ${out || r.stderr.trim()}`,
+    );
   if (r.exitCode !== 0 || /^(ERR|\(error\))/.test(out)) throw toolFailed(ctx, tool, `running ${args.join(' ')}`, r);
   return out;
 };
@@ -49,16 +66,30 @@ export async function startRedisDump(ctx: EngineCtx): Promise<DumpStream> {
     await new Promise((r) => setTimeout(r, POLL_MS));
     const info = parseInfo(await cli(ctx, tool, ['INFO', 'persistence']));
     if (info.get('rdb_bgsave_in_progress') === '1') continue;
-    const done = savesBefore !== undefined ? Number(info.get('rdb_saves')) >= wanted : Number(await cli(ctx, tool, ['LASTSAVE'])) > lastSave;
+    const done =
+      savesBefore !== undefined
+        ? Number(info.get('rdb_saves')) >= wanted
+        : Number(await cli(ctx, tool, ['LASTSAVE'])) > lastSave;
     if (!done) continue;
-    if (info.get('rdb_last_bgsave_status') !== 'ok') throw new BbackupError('DUMP_FAILED', `${ctx.what}: Redis could not write its snapshot (rdb_last_bgsave_status ${info.get('rdb_last_bgsave_status')}); see the container's log`);
+    if (info.get('rdb_last_bgsave_status') !== 'ok')
+      throw new BbackupError(
+        'DUMP_FAILED',
+        `${ctx.what}: Redis could not write its snapshot (rdb_last_bgsave_status ${info.get('rdb_last_bgsave_status')}); see the container's log`,
+      );
     break;
   }
   const dir = configValue(await cli(ctx, tool, ['CONFIG', 'GET', 'dir']));
   const file = configValue(await cli(ctx, tool, ['CONFIG', 'GET', 'dbfilename']));
-  if (!dir.startsWith('/') || !file) throw new BbackupError('DUMP_FAILED', `${ctx.what}: Redis did not say where its snapshot is (CONFIG GET dir/dbfilename answered "${dir}" "${file}")`);
+  if (!dir.startsWith('/') || !file)
+    throw new BbackupError(
+      'DUMP_FAILED',
+      `${ctx.what}: Redis did not say where its snapshot is (CONFIG GET dir/dbfilename answered "${dir}" "${file}")`,
+    );
   if (configValue(await cli(ctx, tool, ['CONFIG', 'GET', 'appendonly'])) === 'yes') {
-    ctx.log('warn', `${ctx.what}: appendonly is on: on restore Redis loads its append-only file if the restored volume holds one, not this snapshot`);
+    ctx.log(
+      'warn',
+      `${ctx.what}: appendonly is on: on restore Redis loads its append-only file if the restored volume holds one, not this snapshot`,
+    );
   }
   const path = `${dir.replace(/\/$/, '')}/${file}`;
   const run = await stream(ctx, { argv: ['cat', path] });
@@ -67,7 +98,8 @@ export async function startRedisDump(ctx: EngineCtx): Promise<DumpStream> {
     run,
     path,
     dataDir: dir,
-    validate: (head) => (head.subarray(0, 5).toString('latin1') === 'REDIS' ? undefined : 'the snapshot is not an RDB file'),
+    validate: (head) =>
+      head.subarray(0, 5).toString('latin1') === 'REDIS' ? undefined : 'the snapshot is not an RDB file',
   };
 }
 

@@ -24,7 +24,11 @@ const FRESH = new Set(['create', 'replace']);
 
 /** Mounts of a saved inspect as {type, source, destination}. */
 export function savedMounts(inspect: ContainerInspect): { type: string; source: string; destination: string }[] {
-  return (inspect.Mounts ?? []).map((m) => ({ type: m.Type ?? '', source: (m.Type === 'volume' ? m.Name : m.Source) ?? '', destination: m.Destination ?? '' }));
+  return (inspect.Mounts ?? []).map((m) => ({
+    type: m.Type ?? '',
+    source: (m.Type === 'volume' ? m.Name : m.Source) ?? '',
+    destination: m.Destination ?? '',
+  }));
 }
 
 export function attachDumps(plan: RestorePlan, input: DumpPlanInput): RestorePlan {
@@ -43,12 +47,17 @@ export function attachDumps(plan: RestorePlan, input: DumpPlanInput): RestorePla
     const dataVolume = volumeHolding(dump.dataDir, savedMounts(inspect));
     if (!input.dump) {
       item.notes.push(`its ${dump.engine} dump is not loaded (--no-dump): the data comes from the volume copy`);
-      if (dump.only) plan.warnings.push(`${what}: its data volume was not backed up (bbackup.dump.only), and --no-dump leaves it without its ${dump.engine} data`);
+      if (dump.only)
+        plan.warnings.push(
+          `${what}: its data volume was not backed up (bbackup.dump.only), and --no-dump leaves it without its ${dump.engine} data`,
+        );
       continue;
     }
     const when = LOAD_WHEN[dump.engine];
     if (when === 'after-start' && !item.container?.start) {
-      plan.warnings.push(`${what} is not started (--no-start, or it was stopped at backup time): its ${dump.engine} dump is not loaded${dump.only ? ', and its data volume was not backed up (bbackup.dump.only)' : '; the data comes from the volume copy'}`);
+      plan.warnings.push(
+        `${what} is not started (--no-start, or it was stopped at backup time): its ${dump.engine} dump is not loaded${dump.only ? ', and its data volume was not backed up (bbackup.dump.only)' : '; the data comes from the volume copy'}`,
+      );
       continue;
     }
     const refusal = freshness(plan, input, dump, dataVolume, when);
@@ -66,23 +75,48 @@ export function attachDumps(plan: RestorePlan, input: DumpPlanInput): RestorePla
         freshVolumes.push(v.target);
       }
     }
-    const load: PlannedLoad = { engine: dump.engine, file: rel.dump(dump.name, dump.engine), bytes: dump.bytes, ...(dump.path ? { path: dump.path } : {}), when, freshVolumes };
+    const load: PlannedLoad = {
+      engine: dump.engine,
+      file: rel.dump(dump.name, dump.engine),
+      bytes: dump.bytes,
+      ...(dump.path ? { path: dump.path } : {}),
+      when,
+      freshVolumes,
+    };
     item.dump = load;
-    item.detail += when === 'after-start' ? `, then its ${dump.engine} dump is loaded` : `, with its ${dump.engine} snapshot put in place first`;
+    item.detail +=
+      when === 'after-start'
+        ? `, then its ${dump.engine} dump is loaded`
+        : `, with its ${dump.engine} snapshot put in place first`;
   }
   return plan;
 }
 
 /** Why the dump must not be loaded here (the data it would land on is not fresh); undefined = fine. */
-function freshness(plan: RestorePlan, input: DumpPlanInput, dump: DumpItem, dataVolume: string | undefined, when: PlannedLoad['when']): string | undefined {
+function freshness(
+  plan: RestorePlan,
+  input: DumpPlanInput,
+  dump: DumpItem,
+  dataVolume: string | undefined,
+  when: PlannedLoad['when'],
+): string | undefined {
   const inspect = input.inspects.get(dump.name);
-  const holds = (m: { destination: string }) => dump.dataDir === m.destination || dump.dataDir.startsWith(`${m.destination.replace(/\/$/, '')}/`);
-  const mount = inspect ? savedMounts(inspect).filter(holds).sort((a, b) => b.destination.length - a.destination.length)[0] : undefined;
-  if (mount?.type === 'bind') return `its data folder ${dump.dataDir} is a bind mount of ${mount.source}, whose contents are used as they are`;
+  const holds = (m: { destination: string }) =>
+    dump.dataDir === m.destination || dump.dataDir.startsWith(`${m.destination.replace(/\/$/, '')}/`);
+  const mount = inspect
+    ? savedMounts(inspect)
+        .filter(holds)
+        .sort((a, b) => b.destination.length - a.destination.length)[0]
+    : undefined;
+  if (mount?.type === 'bind')
+    return `its data folder ${dump.dataDir} is a bind mount of ${mount.source}, whose contents are used as they are`;
   if (!dataVolume) return when === 'before-start' ? `${dump.path ?? dump.dataDir} is not on a volume` : undefined; // container layer: a fresh container is empty
   const target = renamed(plan.renames, 'volume', dataVolume);
   const v = plan.items.find((i) => i.kind === 'volume' && i.source === dataVolume);
-  if (v) return FRESH.has(v.action) ? undefined : `volume ${target} exists and is used as it is (restore it too with -V ${dataVolume} --force, or under a new name with --rename ${dataVolume}:NEW)`;
+  if (v)
+    return FRESH.has(v.action)
+      ? undefined
+      : `volume ${target} exists and is used as it is (restore it too with -V ${dataVolume} --force, or under a new name with --rename ${dataVolume}:NEW)`;
   if (input.engine.volumes.has(target)) return `volume ${target} exists and is used as it is`;
   return undefined; // not in the backup (dump only) and not on the engine: Docker creates it empty
 }
@@ -91,9 +125,11 @@ function freshness(plan: RestorePlan, input: DumpPlanInput, dump: DumpItem, data
 function untrusted(d: DumpItem): string | undefined {
   if (!(DUMP_ENGINES as readonly string[]).includes(d.engine)) return `unknown engine ${JSON.stringify(d.engine)}`;
   const clean = (p: string | undefined) => p === undefined || (posix.isAbsolute(p) && posix.normalize(p) === p);
-  if (typeof d.dataDir !== 'string' || !clean(d.dataDir) || !clean(d.path)) return 'its paths are not clean absolute paths';
+  if (typeof d.dataDir !== 'string' || !clean(d.dataDir) || !clean(d.path))
+    return 'its paths are not clean absolute paths';
   if (d.engine !== 'sqlite' && d.engine !== 'redis' ? false : !d.path) return 'no file path';
   if (!Number.isSafeInteger(d.bytes) || d.bytes < 0) return 'no size';
-  if (!d.files.some((f) => f.path === rel.dump(d.name, d.engine))) return `no ${rel.dump(d.name, d.engine)} in its files`;
+  if (!d.files.some((f) => f.path === rel.dump(d.name, d.engine)))
+    return `no ${rel.dump(d.name, d.engine)} in its files`;
   return undefined;
 }

@@ -41,7 +41,10 @@ export interface DumpRunEnv {
 
 /** The container is not running: a server that is down cannot be dumped (its files are at rest). */
 export class NotRunning extends BbackupError {
-  constructor(readonly container: string, state: string) {
+  constructor(
+    readonly container: string,
+    state: string,
+  ) {
     super('DUMP_FAILED', `container ${container} is ${state}, not running: no dump taken`, { container });
   }
 }
@@ -54,15 +57,29 @@ export async function openDump(req: DumpRequest, env: DumpRunEnv): Promise<DumpS
   } catch (err) {
     throw dockerError(err, `container ${req.container}`, env.signal);
   }
-  if (!inspect.State.Running || inspect.State.Paused) throw new NotRunning(req.container, inspect.State.Paused ? 'paused' : inspect.State.Status);
-  const ctx: EngineCtx = { docker: env.docker, container: inspect.Id, what: `container ${req.container}`, creds: {}, signal: env.signal, localEngine: env.localEngine, log: env.log };
+  if (!inspect.State.Running || inspect.State.Paused)
+    throw new NotRunning(req.container, inspect.State.Paused ? 'paused' : inspect.State.Status);
+  const ctx: EngineCtx = {
+    docker: env.docker,
+    container: inspect.Id,
+    what: `container ${req.container}`,
+    creds: {},
+    signal: env.signal,
+    localEngine: env.localEngine,
+    log: env.log,
+  };
   const readSecret = async (path: string) => {
     const r = await capture(ctx, { argv: ['cat', path] }, 30_000);
-    if (r.exitCode !== 0) throw new BbackupError('DUMP_FAILED', `${ctx.what}: cannot read the secret file ${path} named by its environment (exit ${r.exitCode ?? 'unknown'})`);
+    if (r.exitCode !== 0)
+      throw new BbackupError(
+        'DUMP_FAILED',
+        `${ctx.what}: cannot read the secret file ${path} named by its environment (exit ${r.exitCode ?? 'unknown'})`,
+      );
     return r.stdout;
   };
   ctx.creds = await resolveCredentials(req.engine, req.container, inspect.Config.Env ?? [], readSecret);
-  if (req.engine === 'redis' && ctx.creds.password === undefined) ctx.creds.password = requirepassFromArgs([...(inspect.Config.Cmd ?? []), ...(inspect.Args ?? [])]);
+  if (req.engine === 'redis' && ctx.creds.password === undefined)
+    ctx.creds.password = requirepassFromArgs([...(inspect.Config.Cmd ?? []), ...(inspect.Args ?? [])]);
   switch (req.engine) {
     case 'postgres':
       return startPostgresDump(ctx);
@@ -74,8 +91,15 @@ export async function openDump(req: DumpRequest, env: DumpRunEnv): Promise<DumpS
     case 'redis':
       return startRedisDump(ctx);
     case 'sqlite':
-      if (!req.path) throw new BbackupError('USAGE', `container ${req.container}: an sqlite dump needs the database path (label bbackup.dump=sqlite:<path>)`);
-      return startSqliteDump(ctx, req.path, { mounts: (inspect.Mounts ?? []).map((m) => ({ destination: m.Destination })), helperLabels: env.helperLabels });
+      if (!req.path)
+        throw new BbackupError(
+          'USAGE',
+          `container ${req.container}: an sqlite dump needs the database path (label bbackup.dump=sqlite:<path>)`,
+        );
+      return startSqliteDump(ctx, req.path, {
+        mounts: (inspect.Mounts ?? []).map((m) => ({ destination: m.Destination })),
+        helperLabels: env.helperLabels,
+      });
   }
 }
 
@@ -97,7 +121,11 @@ function edges(): Transform & { head: () => Buffer; tail: () => Buffer } {
  * Stream a dump's output into `sink` (a file through zstd, or stdout for `bbackup dump`);
  * throws DUMP_FAILED when the tool failed or the output is not a whole dump.
  */
-export async function pumpDump(dump: DumpStream, write: (input: Readable) => Promise<void>, what: string): Promise<void> {
+export async function pumpDump(
+  dump: DumpStream,
+  write: (input: Readable) => Promise<void>,
+  what: string,
+): Promise<void> {
   const tap = edges();
   const source = dump.run.stdout.pipe(tap);
   dump.run.stdout.on('error', (err) => tap.destroy(err));
@@ -111,9 +139,14 @@ export async function pumpDump(dump: DumpStream, write: (input: Readable) => Pro
   // A failed write stopped the tool: the write's error is the one to show. A tool failing on its
   // own ends its output normally, and says why on stderr.
   if (written.status === 'rejected') throw written.reason;
-  if (exitCode !== 0) throw toolFailed({ what }, dump.tool.split(' ')[0]!, 'dumping', { exitCode, stderr: dump.run.stderr() });
+  if (exitCode !== 0)
+    throw toolFailed({ what }, dump.tool.split(' ')[0]!, 'dumping', { exitCode, stderr: dump.run.stderr() });
   const bad = dump.validate(tap.head(), tap.tail());
-  if (bad) throw new BbackupError('DUMP_FAILED', `${what}: ${dump.tool}: ${bad}${dump.run.stderr().trim() ? `\n${dump.run.stderr().trim().split('\n').slice(-5).join('\n')}` : ''}`);
+  if (bad)
+    throw new BbackupError(
+      'DUMP_FAILED',
+      `${what}: ${dump.tool}: ${bad}${dump.run.stderr().trim() ? `\n${dump.run.stderr().trim().split('\n').slice(-5).join('\n')}` : ''}`,
+    );
 }
 
 /** Take the dump into <folder>/dumps/<container>.<engine>.zst and describe it for the manifest. */
@@ -130,14 +163,19 @@ export async function runDump(req: DumpRequest, folder: string, level: number, e
     await pumpDump(
       dump,
       async (input) => {
-        file = await compressToFile(input, abs, { method: 'zstd', level }, {
-          signal: env.signal,
-          what: `the ${req.engine} dump of ${what}`,
-          onInputBytes: (n) => {
-            bytes = n;
-            env.progress?.(n);
+        file = await compressToFile(
+          input,
+          abs,
+          { method: 'zstd', level },
+          {
+            signal: env.signal,
+            what: `the ${req.engine} dump of ${what}`,
+            onInputBytes: (n) => {
+              bytes = n;
+              env.progress?.(n);
+            },
           },
-        });
+        );
       },
       what,
     );
@@ -147,7 +185,9 @@ export async function runDump(req: DumpRequest, folder: string, level: number, e
     if (env.signal.aborted) throw env.signal.reason;
     throw err;
   } finally {
-    await dump.cleanup?.().catch((err) => env.log('warn', `${what}: could not remove the dump's temporary file: ${describeError(err)}`));
+    await dump
+      .cleanup?.()
+      .catch((err) => env.log('warn', `${what}: could not remove the dump's temporary file: ${describeError(err)}`));
   }
   env.log('info', `${what}: ${req.engine} dump by ${dump.tool}: ${bytes} bytes`);
   return {

@@ -15,7 +15,17 @@ const POLL_MS = 500;
 const STABLE_PROBES = 3;
 /** How long the probe must pass without a break when process 1 is neither the server nor an init. */
 const STABLE_MS = 30_000;
-const INITS = new Set(['tini', 'docker-init', 'dumb-init', 'catatonit', 's6-svscan', 'runsvdir', 'supervisord', 'systemd', 'init']);
+const INITS = new Set([
+  'tini',
+  'docker-init',
+  'dumb-init',
+  'catatonit',
+  's6-svscan',
+  'runsvdir',
+  'supervisord',
+  'systemd',
+  'init',
+]);
 
 function probe(ctx: EngineCtx, engine: DumpEngine): Promise<Probe> {
   switch (engine) {
@@ -42,7 +52,11 @@ function probe(ctx: EngineCtx, engine: DumpEngine): Promise<Probe> {
  * never becomes the server, after passing several times in a row; under anything else, after
  * passing for STABLE_MS without a break.
  */
-export async function waitReady(ctx: EngineCtx, engine: DumpEngine, env: { docker: Docker; waitSeconds: number }): Promise<void> {
+export async function waitReady(
+  ctx: EngineCtx,
+  engine: DumpEngine,
+  env: { docker: Docker; waitSeconds: number },
+): Promise<void> {
   const deadline = Date.now() + env.waitSeconds * 1000;
   let said = '';
   let passes = 0;
@@ -50,7 +64,11 @@ export async function waitReady(ctx: EngineCtx, engine: DumpEngine, env: { docke
   for (;;) {
     ctx.signal.throwIfAborted();
     const info = await env.docker.getContainer(ctx.container).inspect();
-    if (!info.State.Running) throw new BbackupError('DUMP_FAILED', `${ctx.what} stopped (exit ${info.State.ExitCode}) before its server accepted connections; its last log lines:\n${await logTail(env.docker, ctx.container)}`);
+    if (!info.State.Running)
+      throw new BbackupError(
+        'DUMP_FAILED',
+        `${ctx.what} stopped (exit ${info.State.ExitCode}) before its server accepted connections; its last log lines:\n${await logTail(env.docker, ctx.container)}`,
+      );
     const health = (info.State as { Health?: { Status?: string } }).Health?.Status;
     if (health === undefined || health === 'healthy') {
       // Process 1 is read before the probe: a probe answered by the image's temporary init server
@@ -72,7 +90,10 @@ export async function waitReady(ctx: EngineCtx, engine: DumpEngine, env: { docke
       }
     }
     if (Date.now() >= deadline) {
-      throw new BbackupError('DUMP_FAILED', `${ctx.what}: the ${engine} server did not accept connections within ${env.waitSeconds} s (--dump-wait)${health ? `; healthcheck: ${health}` : ''}${said ? `; it last said: ${said.split('\n').slice(-3).join(' ')}` : ''}`);
+      throw new BbackupError(
+        'DUMP_FAILED',
+        `${ctx.what}: the ${engine} server did not accept connections within ${env.waitSeconds} s (--dump-wait)${health ? `; healthcheck: ${health}` : ''}${said ? `; it last said: ${said.split('\n').slice(-3).join(' ')}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
@@ -86,7 +107,9 @@ async function mainProcess(ctx: EngineCtx): Promise<string> {
 
 async function logTail(docker: Docker, id: string): Promise<string> {
   try {
-    const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 10, follow: false })) as unknown as Buffer;
+    const raw = (await docker
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, tail: 10, follow: false })) as unknown as Buffer;
     return demuxLogs(raw).toString('utf8').trimEnd() || '(no output)';
   } catch {
     return '(log not readable)';

@@ -36,7 +36,8 @@ export interface AroundRunResult {
   deliveries: Delivery[];
 }
 
-const errorCode = (err: unknown): string => (err instanceof BbackupError ? err.code : isAbortError(err) ? 'CANCELLED' : 'INTERNAL');
+const errorCode = (err: unknown): string =>
+  err instanceof BbackupError ? err.code : isAbortError(err) ? 'CANCELLED' : 'INTERNAL';
 
 /** A run whose pre-hooks have run: finish() runs the post-hooks and sends the notifications. */
 export interface StartedRun {
@@ -52,7 +53,12 @@ export async function beginRun(opts: AroundRunOptions): Promise<StartedRun> {
   const log = opts.logger?.child('hooks');
   let preError: unknown;
   try {
-    await runHostHooks('pre', hooks.pre, { timeoutSec: hooks.timeout, env: hookEnv('pre', opts), signal: opts.signal, emit: opts.emit });
+    await runHostHooks('pre', hooks.pre, {
+      timeoutSec: hooks.timeout,
+      env: hookEnv('pre', opts),
+      signal: opts.signal,
+      emit: opts.emit,
+    });
   } catch (err) {
     preError = err;
   }
@@ -75,10 +81,17 @@ export async function beginRun(opts: AroundRunOptions): Promise<StartedRun> {
     });
     try {
       // Post-hooks run whatever the outcome, with their own deadline: the job's signal may be aborted.
-      await runHostHooks('post', hooks.post, { timeoutSec: hooks.timeout, env: hookEnv('post', opts, report, outcome?.backupDir), emit: opts.emit });
+      await runHostHooks('post', hooks.post, {
+        timeoutSec: hooks.timeout,
+        env: hookEnv('post', opts, report, outcome?.backupDir),
+        emit: opts.emit,
+      });
     } catch (err) {
       log?.error(describeError(err));
-      report = { ...report, errors: [...report.errors, { item: 'hooks.post', code: errorCode(err), message: describeError(err) }] };
+      report = {
+        ...report,
+        errors: [...report.errors, { item: 'hooks.post', code: errorCode(err), message: describeError(err) }],
+      };
     }
     const deliveries = await notifyRun(opts.config, report, { ...opts.notify, logger: opts.logger });
     return { report, outcome, error, deliveries };

@@ -58,23 +58,55 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     chain = next.catch(() => undefined);
     return next;
   };
-  const log = (level: LogLevel, msg: string) => opts.emit?.({ type: 'log', jobId: opts.jobId, level, source: 'hooks', msg });
+  const log = (level: LogLevel, msg: string) =>
+    opts.emit?.({ type: 'log', jobId: opts.jobId, level, source: 'hooks', msg });
   const container = (name: string) => opts.docker.getContainer(name);
 
-  const runExec = async (name: string, phase: 'pre' | 'post', argv: string[], timeoutSec: number, signal?: AbortSignal) => {
+  const runExec = async (
+    name: string,
+    phase: 'pre' | 'post',
+    argv: string[],
+    timeoutSec: number,
+    signal?: AbortSignal,
+  ) => {
     log('info', `container ${name}: exec ${phase}-hook ${JSON.stringify(argv)}`);
     let r;
     try {
-      r = await execInContainer(opts.docker, name, argv, { timeoutMs: timeoutSec * 1000, signal, localEngine: opts.localEngine });
+      r = await execInContainer(opts.docker, name, argv, {
+        timeoutMs: timeoutSec * 1000,
+        signal,
+        localEngine: opts.localEngine,
+      });
     } catch (err) {
-      if (signal?.aborted) throw new BbackupError('CANCELLED', `container ${name}: ${phase}-hook cancelled`, { container: name }, { cause: err });
-      throw new BbackupError('TOOL_FAILED', `container ${name}: ${phase}-hook ${JSON.stringify(argv)} could not start: ${describeError(err)}`, { container: name }, { cause: err });
+      if (signal?.aborted)
+        throw new BbackupError(
+          'CANCELLED',
+          `container ${name}: ${phase}-hook cancelled`,
+          { container: name },
+          { cause: err },
+        );
+      throw new BbackupError(
+        'TOOL_FAILED',
+        `container ${name}: ${phase}-hook ${JSON.stringify(argv)} could not start: ${describeError(err)}`,
+        { container: name },
+        { cause: err },
+      );
     }
     const output = r.output.trimEnd();
     const shown = output ? `\n${output.split('\n').slice(-20).join('\n')}` : ' (no output)';
-    if (r.timedOut) throw new BbackupError('TOOL_FAILED', `container ${name}: ${phase}-hook ${JSON.stringify(argv)} timed out after ${timeoutSec} s${shown}`, { container: name });
+    if (r.timedOut)
+      throw new BbackupError(
+        'TOOL_FAILED',
+        `container ${name}: ${phase}-hook ${JSON.stringify(argv)} timed out after ${timeoutSec} s${shown}`,
+        { container: name },
+      );
     if (signal?.aborted) throw new BbackupError('CANCELLED', `container ${name}: ${phase}-hook cancelled`);
-    if (r.exitCode !== 0) throw new BbackupError('TOOL_FAILED', `container ${name}: ${phase}-hook ${JSON.stringify(argv)} exited ${r.exitCode ?? 'unknown'}${shown}`, { container: name, exitCode: r.exitCode });
+    if (r.exitCode !== 0)
+      throw new BbackupError(
+        'TOOL_FAILED',
+        `container ${name}: ${phase}-hook ${JSON.stringify(argv)} exited ${r.exitCode ?? 'unknown'}${shown}`,
+        { container: name, exitCode: r.exitCode },
+      );
     if (output) log('debug', `container ${name}: ${phase}-hook output: ${output.split('\n').slice(-5).join(' | ')}`);
   };
 
@@ -91,20 +123,31 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     const timeout = hooks.timeout ?? opts.defaultTimeoutSec;
     if (hooks.pre) {
       if (running) await runExec(user.name, 'pre', hooks.pre, timeout, signal ?? opts.signal);
-      else log('warn', `container ${user.name} is not running: its pre-hook is skipped (a stopped container's files are at rest)`);
+      else
+        log(
+          'warn',
+          `container ${user.name} is not running: its pre-hook is skipped (a stopped container's files are at rest)`,
+        );
     }
     const entry: Held = { hooks, holders: 1, stoppedByUs: false };
     held.set(user.name, entry);
     if (hooks.stop && running) {
       log('info', `container ${user.name}: stopping for the backup of its volumes (${LABEL_STOP}=true)`);
       // Written before the stop: a run killed right after it must still be repairable.
-      await opts.journal?.add(user.name).catch((err) => log('warn', `cannot record that ${user.name} is stopped: ${describeError(err)}`));
+      await opts.journal
+        ?.add(user.name)
+        .catch((err) => log('warn', `cannot record that ${user.name} is stopped: ${describeError(err)}`));
       try {
         await container(user.name).stop();
       } catch (err) {
         held.delete(user.name);
         await opts.journal?.remove(user.name).catch(() => undefined);
-        throw new BbackupError('DOCKER_FAILED', `container ${user.name}: could not stop it for the backup: ${describeError(err)}`, { container: user.name }, { cause: err });
+        throw new BbackupError(
+          'DOCKER_FAILED',
+          `container ${user.name}: could not stop it for the backup: ${describeError(err)}`,
+          { container: user.name },
+          { cause: err },
+        );
       }
       entry.stoppedByUs = true;
     } else if (hooks.stop) {
@@ -123,11 +166,20 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     if (entry.stoppedByUs) {
       log('info', `container ${name}: starting again`);
       await container(name).start();
-      await opts.journal?.remove(name).catch((err) => log('warn', `cannot record that ${name} runs again: ${describeError(err)}`));
+      await opts.journal
+        ?.remove(name)
+        .catch((err) => log('warn', `cannot record that ${name} runs again: ${describeError(err)}`));
     }
     if (entry.hooks.post) {
       const info = await container(name).inspect();
-      if (info.State.Running) await runExec(name, 'post', entry.hooks.post, timeout, AbortSignal.timeout(Math.max(RESTART_TIMEOUT_MS, timeout * 1000)));
+      if (info.State.Running)
+        await runExec(
+          name,
+          'post',
+          entry.hooks.post,
+          timeout,
+          AbortSignal.timeout(Math.max(RESTART_TIMEOUT_MS, timeout * 1000)),
+        );
       else log('warn', `container ${name} is not running: its post-hook is skipped`);
     }
   };

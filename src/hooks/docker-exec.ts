@@ -21,9 +21,16 @@ export interface ExecOptions {
   localEngine?: boolean;
 }
 
-export async function execInContainer(docker: Docker, container: string, argv: string[], opts: ExecOptions): Promise<ExecResult> {
+export async function execInContainer(
+  docker: Docker,
+  container: string,
+  argv: string[],
+  opts: ExecOptions,
+): Promise<ExecResult> {
   opts.signal?.throwIfAborted();
-  const exec = await docker.getContainer(container).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
+  const exec = await docker
+    .getContainer(container)
+    .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
   const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadWriteStream & { destroy(): void };
   const chunks: Buffer[] = [];
   let kept = 0;

@@ -22,7 +22,12 @@ export interface HookContext {
   schedule?: string;
 }
 
-export function hookEnv(phase: 'pre' | 'post', ctx: HookContext, report?: RunReport, backupDir?: string): Record<string, string> {
+export function hookEnv(
+  phase: 'pre' | 'post',
+  ctx: HookContext,
+  report?: RunReport,
+  backupDir?: string,
+): Record<string, string> {
   const env: Record<string, string> = {
     BBACKUP_EVENT: phase,
     BBACKUP_HOST: ctx.host,
@@ -53,7 +58,11 @@ export interface HookRunOptions {
 }
 
 /** Run the commands in order; the first failure throws (naming the command, its exit and output). */
-export async function runHostHooks(phase: 'pre' | 'post', commands: readonly string[][], opts: HookRunOptions): Promise<void> {
+export async function runHostHooks(
+  phase: 'pre' | 'post',
+  commands: readonly string[][],
+  opts: HookRunOptions,
+): Promise<void> {
   for (const argv of commands) {
     const [file, ...args] = argv;
     if (!file) continue;
@@ -70,9 +79,25 @@ export async function runHostHooks(phase: 'pre' | 'post', commands: readonly str
     });
     const out = lastLines(String(r.all ?? ''), 20);
     if (r.failed) {
-      const why = r.timedOut ? `timed out after ${opts.timeoutSec} s` : r.isCanceled ? 'was cancelled' : r.exitCode !== undefined ? `exited ${r.exitCode}` : (r.shortMessage ?? 'failed');
-      throw new BbackupError(r.isCanceled ? 'CANCELLED' : 'TOOL_FAILED', `${phase}-hook ${JSON.stringify(argv)} ${why}${out ? `:\n${out}` : ''}`, { phase, argv });
+      const why = r.timedOut
+        ? `timed out after ${opts.timeoutSec} s`
+        : r.isCanceled
+          ? 'was cancelled'
+          : r.exitCode !== undefined
+            ? `exited ${r.exitCode}`
+            : (r.shortMessage ?? 'failed');
+      throw new BbackupError(
+        r.isCanceled ? 'CANCELLED' : 'TOOL_FAILED',
+        `${phase}-hook ${JSON.stringify(argv)} ${why}${out ? `:\n${out}` : ''}`,
+        { phase, argv },
+      );
     }
-    if (out) opts.emit?.({ type: 'log', level: 'debug', source: 'hooks', msg: `${phase}-hook output: ${out.split('\n').join(' | ')}` });
+    if (out)
+      opts.emit?.({
+        type: 'log',
+        level: 'debug',
+        source: 'hooks',
+        msg: `${phase}-hook output: ${out.split('\n').join(' | ')}`,
+      });
   }
 }

@@ -32,10 +32,18 @@ export function parseCommandLabel(value: string, label = 'label'): string[] {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new BbackupError('USAGE', `${label}: looks like a JSON array but is not valid JSON: ${(err as Error).message}`, { value });
+      throw new BbackupError(
+        'USAGE',
+        `${label}: looks like a JSON array but is not valid JSON: ${(err as Error).message}`,
+        { value },
+      );
     }
     if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((a): a is string => typeof a === 'string')) {
-      throw new BbackupError('USAGE', `${label}: a JSON command must be a non-empty array of strings, e.g. ["pg_dump","-f","/dump.sql"]`, { value });
+      throw new BbackupError(
+        'USAGE',
+        `${label}: a JSON command must be a non-empty array of strings, e.g. ["pg_dump","-f","/dump.sql"]`,
+        { value },
+      );
     }
     return parsed;
   }
@@ -62,7 +70,8 @@ export function containerHooks(name: string, labels: Record<string, string> | un
   const t = l[LABEL_EXEC_TIMEOUT];
   if (t !== undefined) {
     const seconds = Number(t);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new BbackupError('USAGE', `${where(LABEL_EXEC_TIMEOUT)}="${t}": expected a positive number of seconds`);
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new BbackupError('USAGE', `${where(LABEL_EXEC_TIMEOUT)}="${t}": expected a positive number of seconds`);
     hooks.timeout = seconds;
   }
   return hooks;

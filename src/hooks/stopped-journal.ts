@@ -22,7 +22,8 @@ interface Entry {
   run?: RunIdentity;
 }
 
-const mine = (e: Entry): boolean => (e.run ? e.run.runId === currentRun().runId : e.pid === process.pid && e.machine === currentRun().hostname);
+const mine = (e: Entry): boolean =>
+  e.run ? e.run.runId === currentRun().runId : e.pid === process.pid && e.machine === currentRun().hostname;
 
 /** An entry with an identity is alive only if its run is; an old one (pid only) only if it cannot be proven dead. */
 function entryAlive(e: Entry): boolean {
@@ -57,9 +58,16 @@ export function stoppedJournal(path: string): StoppedJournal {
   return {
     add: async (container) => {
       const run = currentRun();
-      await write(path, [...(await read(path)).filter((e) => e.container !== container), { container, pid: run.pid, machine: run.hostname, stopped: new Date().toISOString(), run }]);
+      await write(path, [
+        ...(await read(path)).filter((e) => e.container !== container),
+        { container, pid: run.pid, machine: run.hostname, stopped: new Date().toISOString(), run },
+      ]);
     },
-    remove: async (container) => write(path, (await read(path)).filter((e) => !(e.container === container && mine(e)))),
+    remove: async (container) =>
+      write(
+        path,
+        (await read(path)).filter((e) => !(e.container === container && mine(e))),
+      ),
   };
 }
 
@@ -77,13 +85,23 @@ export async function recoverStopped(docker: Docker, path: string, emit?: Emit):
     try {
       const info = await docker.getContainer(e.container).inspect();
       if (!info.State.Running) {
-        emit?.({ type: 'log', level: 'warn', source: 'hooks', msg: `container ${e.container} was stopped by a backup run that died (pid ${e.pid}, ${e.stopped}): starting it again` });
+        emit?.({
+          type: 'log',
+          level: 'warn',
+          source: 'hooks',
+          msg: `container ${e.container} was stopped by a backup run that died (pid ${e.pid}, ${e.stopped}): starting it again`,
+        });
         await docker.getContainer(e.container).start();
         started.push(e.container);
       }
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) {
-        emit?.({ type: 'log', level: 'error', source: 'hooks', msg: `container ${e.container} was left stopped by a dead backup run and could not be started: ${describeError(err)}` });
+        emit?.({
+          type: 'log',
+          level: 'error',
+          source: 'hooks',
+          msg: `container ${e.container} was left stopped by a dead backup run and could not be started: ${describeError(err)}`,
+        });
         keep.push(e);
       }
     }

@@ -46,11 +46,21 @@ export function mountpointReadable(path: string): boolean {
 
 /** The plan for a request against the live engine and store (--dry-run). `sizes`: ask the engine for volume sizes (it walks every volume: worth it for a plan shown to a
  * person, not for the run itself, which learns totals from rsync and from the previous backup). */
-export async function loadBackupPlan(request: BackupRequest, deps: Pick<BackupDeps, 'config' | 'docker'>, opts: { sizes?: boolean } = {}): Promise<BackupPlan> {
+export async function loadBackupPlan(
+  request: BackupRequest,
+  deps: Pick<BackupDeps, 'config' | 'docker'>,
+  opts: { sizes?: boolean } = {},
+): Promise<BackupPlan> {
   const { config, docker } = deps;
   const hostDir = hostDirOf(config.backup.store, docker.hostName);
-  const [inventory, backups] = await Promise.all([readInventory(docker.docker, { sizes: opts.sizes ?? true }), listBackups(hostDir)]);
-  const images = await readImageFacts(docker.docker, inventory.containers.flatMap((c) => (c.imageId ? [c.imageId] : [])));
+  const [inventory, backups] = await Promise.all([
+    readInventory(docker.docker, { sizes: opts.sizes ?? true }),
+    listBackups(hostDir),
+  ]);
+  const images = await readImageFacts(
+    docker.docker,
+    inventory.containers.flatMap((c) => (c.imageId ? [c.imageId] : [])),
+  );
   const containerEnv = await readContainerEnv(docker.docker, inventory.containers);
   return planBackup(request, inventory, config, {
     images,
@@ -68,8 +78,15 @@ export async function loadBackupPlan(request: BackupRequest, deps: Pick<BackupDe
  * Start a backup. Setup failures (lock held, unknown container, Docker down) end the job with
  * outcome 'failed' and the error in `errors`; `done` never rejects.
  */
-export function startBackup(request: BackupRequest, deps: BackupDeps, o: { signal?: AbortSignal } = {}): JobHandle<BackupValue> {
-  return startJob<BackupValue>({ kind: 'backup', title: 'backup', item: 'backup', run: (ctx) => runJob(request, deps, ctx) }, { emit: deps.emit, signal: o.signal });
+export function startBackup(
+  request: BackupRequest,
+  deps: BackupDeps,
+  o: { signal?: AbortSignal } = {},
+): JobHandle<BackupValue> {
+  return startJob<BackupValue>(
+    { kind: 'backup', title: 'backup', item: 'backup', run: (ctx) => runJob(request, deps, ctx) },
+    { emit: deps.emit, signal: o.signal },
+  );
 }
 
 async function runJob(request: BackupRequest, deps: BackupDeps, ctx: JobContext): Promise<StepEnd<BackupValue>> {
@@ -88,7 +105,14 @@ async function runJob(request: BackupRequest, deps: BackupDeps, ctx: JobContext)
   const onLost = () => ctx.abort(lock.lost.reason);
   lock.lost.addEventListener('abort', onLost, { once: true });
   try {
-    return await runBackupItems({ ctx, request, deps: { ...deps, emit }, queue, hostDir, loadPlan: () => loadBackupPlan(request, deps, { sizes: false }) });
+    return await runBackupItems({
+      ctx,
+      request,
+      deps: { ...deps, emit },
+      queue,
+      hostDir,
+      loadPlan: () => loadBackupPlan(request, deps, { sizes: false }),
+    });
   } finally {
     lock.lost.removeEventListener('abort', onLost);
     await lock.release();

@@ -55,26 +55,44 @@ export interface Planned {
   task: Task;
 }
 
-const KIND_ORDER: Record<ManifestItem['kind'], number> = { container: 0, network: 1, image: 2, project: 3, volume: 4, dump: 5, metadata: 6 };
+const KIND_ORDER: Record<ManifestItem['kind'], number> = {
+  container: 0,
+  network: 1,
+  image: 2,
+  project: 3,
+  volume: 4,
+  dump: 5,
+  metadata: 6,
+};
 
 /** Throws when the run fails; the job runner (job.ts) reports it. */
 export async function runBackupItems(env: RunEnv): Promise<StepEnd<BackupValue>> {
   const { deps, hostDir } = env;
   const { jobId, signal, emit } = env.ctx;
-  const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => emit({ type: 'log', jobId, level, source: 'backup', msg });
+  const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) =>
+    emit({ type: 'log', jobId, level, source: 'backup', msg });
   const startedAt = (deps.now ?? (() => new Date()))();
   for (const t of await tightenDirs([deps.config.backup.store, hostDir])) {
-    log('info', `made ${t.path} private (mode ${octal(t.was)} -> 0700): backups hold container secrets and volume files only root may read`);
+    log(
+      'info',
+      `made ${t.path} private (mode ${octal(t.was)} -> 0700): backups hold container secrets and volume files only root may read`,
+    );
   }
   const leftovers = await removePartials(hostDir);
   if (leftovers.length > 0) log('info', `removed unfinished backups of earlier runs: ${leftovers.join(', ')}`);
   const dead = await removeLeftovers(hostDir);
   if (dead.length > 0) log('info', `removed leftovers of killed runs: ${dead.join(', ')}`);
-  const stale = await removeStaleHelpers(deps.docker.docker).catch((err) => (log('warn', `could not look for leftover helper containers: ${describeError(err)}`), []));
+  const stale = await removeStaleHelpers(deps.docker.docker).catch(
+    (err) => (log('warn', `could not look for leftover helper containers: ${describeError(err)}`), []),
+  );
   if (stale.length > 0) log('info', `removed helper containers of dead runs: ${stale.join(', ')}`);
   const plan = await env.loadPlan();
   for (const w of plan.warnings) log('warn', w);
-  if (plan.containers.length + plan.volumes.length + plan.networks.length === 0) throw new BbackupError('USAGE', 'nothing to back up: the selection and scope leave no container, volume or network');
+  if (plan.containers.length + plan.volumes.length + plan.networks.length === 0)
+    throw new BbackupError(
+      'USAGE',
+      'nothing to back up: the selection and scope leave no container, volume or network',
+    );
   signal.throwIfAborted();
   const { id, partial } = await allocateBackup(hostDir, startedAt);
   const finalDir = join(hostDir, id);
@@ -91,7 +109,14 @@ export async function runBackupItems(env: RunEnv): Promise<StepEnd<BackupValue>>
     const onOutcome = (o: TaskOutcome) => {
       const p = byItem.get(o.item)!;
       const kind = p.kind as ItemError['kind'];
-      if (o.status === 'done') emit({ type: 'item.done', jobId, item: o.item, bytes: bytes.get(o.item) ?? 0, ...(details.has(o.item) ? { detail: details.get(o.item) } : {}) });
+      if (o.status === 'done')
+        emit({
+          type: 'item.done',
+          jobId,
+          item: o.item,
+          bytes: bytes.get(o.item) ?? 0,
+          ...(details.has(o.item) ? { detail: details.get(o.item) } : {}),
+        });
       else if (o.status === 'skipped') {
         errors.push({ kind, name: p.name, code: 'SKIPPED', message: 'skipped by user' });
         emit({ type: 'item.skipped', jobId, item: o.item, reason: 'skipped by user' });
@@ -109,12 +134,28 @@ export async function runBackupItems(env: RunEnv): Promise<StepEnd<BackupValue>>
       emit({ type: 'item.start', jobId, item, kind: p.kind, total: p.total });
     };
     // Definitions first (quick, and worth having even if a big volume fails), then volumes.
-    await env.queue.runAll(planned.filter((p) => p.kind !== 'volume').map((p) => p.task), onOutcome, onStart);
-    await env.queue.runAll(planned.filter((p) => p.kind === 'volume').map((p) => p.task), onOutcome, onStart);
+    await env.queue.runAll(
+      planned.filter((p) => p.kind !== 'volume').map((p) => p.task),
+      onOutcome,
+      onStart,
+    );
+    await env.queue.runAll(
+      planned.filter((p) => p.kind === 'volume').map((p) => p.task),
+      onOutcome,
+      onStart,
+    );
     signal.throwIfAborted();
     const disk = errors.find((e) => e.code === 'DISK');
-    if (disk) throw new BbackupError('DISK', `${disk.message}; the unfinished backup was removed, earlier backups are untouched`);
-    if (items.length === 0) throw new BbackupError('PARTIAL', `nothing was stored: ${errors.map((e) => `${e.kind} ${e.name}: ${e.message}`).join('; ')}`);
+    if (disk)
+      throw new BbackupError(
+        'DISK',
+        `${disk.message}; the unfinished backup was removed, earlier backups are untouched`,
+      );
+    if (items.length === 0)
+      throw new BbackupError(
+        'PARTIAL',
+        `nothing was stored: ${errors.map((e) => `${e.kind} ${e.name}: ${e.message}`).join('; ')}`,
+      );
 
     items.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.localeCompare(b.name));
     const parents = items.flatMap((i) => (i.kind === 'volume' && i.parent ? [i.parent] : [])).sort();
@@ -146,26 +187,53 @@ export async function runBackupItems(env: RunEnv): Promise<StepEnd<BackupValue>>
       await (deps.syncStore ?? syncFilesystem)(partial, signal);
     } catch (err) {
       if (signal.aborted) throw err;
-      throw new BbackupError('DISK', `could not flush backup ${id} to disk, so it was not completed: ${describeError(err)}; the unfinished backup was removed, earlier backups are untouched`, { path: partial }, { cause: err });
+      throw new BbackupError(
+        'DISK',
+        `could not flush backup ${id} to disk, so it was not completed: ${describeError(err)}; the unfinished backup was removed, earlier backups are untouched`,
+        { path: partial },
+        { cause: err },
+      );
     }
     await rename(partial, finalDir);
     renamed = true;
     const flushed = await fsyncDir(hostDir).then(
       (): JobError[] => [],
-      (err: unknown): JobError[] => [{ item: 'backup', code: 'DISK', message: `backup ${id} is complete, but its rename could not be flushed to disk (${describeError(err)}); it may be missing after a power cut` }],
+      (err: unknown): JobError[] => [
+        {
+          item: 'backup',
+          code: 'DISK',
+          message: `backup ${id} is complete, but its rename could not be flushed to disk (${describeError(err)}); it may be missing after a power cut`,
+        },
+      ],
     );
     log('info', `backup ${id} written to ${finalDir}`);
 
     const result = [...flushed, ...(await postBackup(env, finalDir, manifest))];
     const outcome = signal.aborted ? 'cancelled' : errors.length + result.length > 0 ? 'partial' : 'ok';
-    const jobErrors: JobError[] = [...errors.map((e) => ({ item: `${e.kind} ${e.name}`, code: e.code, message: e.message })), ...result];
-    return { outcome, value: { dryRun: false, id, dir: finalDir, manifest, plan }, errors: jobErrors, backupId: id, summary: summarize(manifest, jobErrors.length) };
+    const jobErrors: JobError[] = [
+      ...errors.map((e) => ({ item: `${e.kind} ${e.name}`, code: e.code, message: e.message })),
+      ...result,
+    ];
+    return {
+      outcome,
+      value: { dryRun: false, id, dir: finalDir, manifest, plan },
+      errors: jobErrors,
+      backupId: id,
+      summary: summarize(manifest, jobErrors.length),
+    };
   } finally {
     if (!renamed) await rm(partial, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
-function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: ManifestItem[], done: { bytes: Map<string, number>; details: Map<string, string> }, errors: RunError[]): Planned[] {
+function planItems(
+  env: RunEnv,
+  plan: BackupPlan,
+  partial: string,
+  items: ManifestItem[],
+  done: { bytes: Map<string, number>; details: Map<string, string> },
+  errors: RunError[],
+): Planned[] {
   const { deps } = env;
   const { jobId, emit } = env.ctx;
   const docker = deps.docker.docker;
@@ -173,11 +241,25 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
   const out: Planned[] = [];
   for (const c of plan.containers) {
     const item = `container ${c.name}`;
-    out.push({ item, kind: 'container', name: c.name, task: { item, run: async (t) => void items.push(await saveContainer(docker, c.name, partial, config.backup.logs.lines, t.signal)) } });
+    out.push({
+      item,
+      kind: 'container',
+      name: c.name,
+      task: {
+        item,
+        run: async (t) =>
+          void items.push(await saveContainer(docker, c.name, partial, config.backup.logs.lines, t.signal)),
+      },
+    });
   }
   for (const n of plan.networks) {
     const item = `network ${n.name}`;
-    out.push({ item, kind: 'network', name: n.name, task: { item, run: async (t) => void items.push(await saveNetwork(docker, n.name, partial, t.signal)) } });
+    out.push({
+      item,
+      kind: 'network',
+      name: n.name,
+      task: { item, run: async (t) => void items.push(await saveNetwork(docker, n.name, partial, t.signal)) },
+    });
   }
   for (const p of plan.projects) {
     const item = `project ${p.name}`;
@@ -190,7 +272,10 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
         run: async (t) => {
           const saved = await saveProject(p, partial, t.signal);
           items.push(saved.item);
-          done.bytes.set(item, saved.item.files.reduce((a, f) => a + f.size, 0));
+          done.bytes.set(
+            item,
+            saved.item.files.reduce((a, f) => a + f.size, 0),
+          );
           for (const problem of saved.problems) {
             const message = `compose file ${problem}; the project's other files, containers, volumes and networks are backed up`;
             errors.push({ kind: 'project', name: p.name, code: 'NOT_FOUND', message });
@@ -214,7 +299,12 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
           const progress = byteCounter(emit, jobId, item, img.bytes);
           let seen = 0;
           const saved = await saveImage(img, {
-            docker, folder: partial, hostDir: env.hostDir, backups: await earlier(), compression: plan.compression, signal: t.signal,
+            docker,
+            folder: partial,
+            hostDir: env.hostDir,
+            backups: await earlier(),
+            compression: plan.compression,
+            signal: t.signal,
             onBytes: (total) => {
               progress.add(total - seen);
               seen = total;
@@ -229,7 +319,11 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
     });
   }
   out.push(...dumpTasks(env, plan, partial, items, done.bytes));
-  const readerDeps = { docker: deps.docker, workerImage: config.backup.volumes.worker_image, store: config.backup.store };
+  const readerDeps = {
+    docker: deps.docker,
+    workerImage: config.backup.volumes.worker_image,
+    store: config.backup.store,
+  };
   for (const v of plan.volumes) {
     const item = `volume ${v.name}`;
     out.push({
@@ -250,7 +344,13 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
             labels: info.Labels ?? {},
             options: info.Options ?? {},
             gate: () => t.gate.wait(t.signal),
-            onRestoreError: (err) => errors.push({ kind: 'volume', name: v.name, code: 'HOOK_FAILED', message: `restoring after the backup hook failed: ${describeError(err)}` }),
+            onRestoreError: (err) =>
+              errors.push({
+                kind: 'volume',
+                name: v.name,
+                code: 'HOOK_FAILED',
+                message: `restoring after the backup hook failed: ${describeError(err)}`,
+              }),
             ctx: {
               signal: t.signal,
               progress: (bytes, total) => emit({ type: 'item.progress', jobId, item, bytes, total }),
@@ -260,7 +360,11 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
           });
           items.push(volume);
           done.bytes.set(item, volume.bytes);
-          if (volume.skippedDevices) done.details.set(item, `${volume.skippedDevices} device node${volume.skippedDevices === 1 ? '' : 's'} left out`);
+          if (volume.skippedDevices)
+            done.details.set(
+              item,
+              `${volume.skippedDevices} device node${volume.skippedDevices === 1 ? '' : 's'} left out`,
+            );
         },
       },
     });
@@ -268,9 +372,16 @@ function planItems(env: RunEnv, plan: BackupPlan, partial: string, items: Manife
   return out;
 }
 
-async function inspectVolume(docker: Docker, name: string, signal: AbortSignal): Promise<{ Labels?: Record<string, string> | null; Options?: Record<string, string> | null }> {
+async function inspectVolume(
+  docker: Docker,
+  name: string,
+  signal: AbortSignal,
+): Promise<{ Labels?: Record<string, string> | null; Options?: Record<string, string> | null }> {
   try {
-    return (await docker.getVolume(name).inspect()) as { Labels?: Record<string, string> | null; Options?: Record<string, string> | null };
+    return (await docker.getVolume(name).inspect()) as {
+      Labels?: Record<string, string> | null;
+      Options?: Record<string, string> | null;
+    };
   } catch (err) {
     throw dockerError(err, `volume ${name}`, signal);
   }
@@ -281,8 +392,23 @@ async function postBackup(env: RunEnv, backupDir: string, manifest: Manifest): P
   const { signal, emit, jobId } = env.ctx;
   if (signal.aborted) return [];
   try {
-    const r = await runPostBackup({ config: env.deps.config, hostDir: env.hostDir, backupDir, manifest, remotes: env.request.remotes, emit, signal, jobId });
-    return r.uploads.filter((u) => !u.ok).map((u) => ({ item: `upload ${u.remote}`, code: 'REMOTE_IO', message: u.error ?? `upload to ${u.remote} failed` }));
+    const r = await runPostBackup({
+      config: env.deps.config,
+      hostDir: env.hostDir,
+      backupDir,
+      manifest,
+      remotes: env.request.remotes,
+      emit,
+      signal,
+      jobId,
+    });
+    return r.uploads
+      .filter((u) => !u.ok)
+      .map((u) => ({
+        item: `upload ${u.remote}`,
+        code: 'REMOTE_IO',
+        message: u.error ?? `upload to ${u.remote} failed`,
+      }));
   } catch (err) {
     if (signal.aborted) return [];
     return [{ item: 'post-backup', ...toErrorInfo(err) }];

@@ -31,7 +31,11 @@ export interface DrillJobValue {
 }
 
 /** The job ends ok when the drill passed, failed when it did not (each error names what), cancelled on cancel. */
-export function startDrill(req: DrillRequest, deps: DrillJobDeps, o: { signal?: AbortSignal } = {}): JobHandle<DrillJobValue> {
+export function startDrill(
+  req: DrillRequest,
+  deps: DrillJobDeps,
+  o: { signal?: AbortSignal } = {},
+): JobHandle<DrillJobValue> {
   return startJob<DrillJobValue>(
     {
       kind: 'drill',
@@ -47,11 +51,22 @@ export function startDrill(req: DrillRequest, deps: DrillJobDeps, o: { signal?: 
         try {
           record = await writeDrillRecord(deps.hostFolder, report);
         } catch (err) {
-          deps.logger?.error(`drill ${report.id}: could not write its record in ${deps.hostFolder}: ${describeError(err)}`);
+          deps.logger?.error(
+            `drill ${report.id}: could not write its record in ${deps.hostFolder}: ${describeError(err)}`,
+          );
         }
-        const deliveries = await notifyRun(deps.config, drillRunReport(report), { logger: deps.logger, ...deps.notify });
+        const deliveries = await notifyRun(deps.config, drillRunReport(report), {
+          logger: deps.logger,
+          ...deps.notify,
+        });
         const outcome = report.outcome === 'passed' ? 'ok' : report.outcome;
-        return { outcome, errors: report.errors, value: { report, record, deliveries }, summary: `drill ${report.id} ${report.outcome}`, backupId: report.backup_id };
+        return {
+          outcome,
+          errors: report.errors,
+          value: { report, record, deliveries },
+          summary: `drill ${report.id} ${report.outcome}`,
+          backupId: report.backup_id,
+        };
       },
     },
     { emit: deps.emit, signal: o.signal },
@@ -68,7 +83,11 @@ export function drillRunReport(r: DrillReport): RunReport {
     schedule: r.schedule ?? undefined,
     started: new Date(r.started),
     finished: new Date(r.finished),
-    items: { total: r.containers.length + r.volumes.length, ok: ok + r.volumes.filter((v) => v.ok).length, failed: r.containers.length - ok + r.volumes.filter((v) => !v.ok).length },
+    items: {
+      total: r.containers.length + r.volumes.length,
+      ok: ok + r.volumes.filter((v) => v.ok).length,
+      failed: r.containers.length - ok + r.volumes.filter((v) => !v.ok).length,
+    },
     errors: r.errors,
     drill: { id: r.id, rto_seconds: r.rto_seconds, rpo_seconds: r.rpo_seconds },
   });

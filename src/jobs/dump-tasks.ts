@@ -8,7 +8,13 @@ import type { Planned, RunEnv } from './backup-run.js';
 import type { ManifestItem } from '../store/manifest.js';
 import { NotRunning, runDump } from '../dump/run-dump.js';
 
-export function dumpTasks(env: RunEnv, plan: BackupPlan, partial: string, items: ManifestItem[], bytes: Map<string, number>): Planned[] {
+export function dumpTasks(
+  env: RunEnv,
+  plan: BackupPlan,
+  partial: string,
+  items: ManifestItem[],
+  bytes: Map<string, number>,
+): Planned[] {
   const { deps } = env;
   const { jobId, emit } = env.ctx;
   const level = plan.compression.method === 'zstd' ? plan.compression.level : 3;
@@ -24,18 +30,27 @@ export function dumpTasks(env: RunEnv, plan: BackupPlan, partial: string, items:
           if (d.error) throw new BbackupError('USAGE', d.error);
           if (d.skip) throw new NotRunning(d.container, d.state);
           try {
-            const dump = await runDump({ container: d.container, engine: d.engine, path: d.path, dataDir: d.dataDir, only: d.only }, partial, level, {
-              docker: deps.docker.docker,
-              signal: t.signal,
-              localEngine: isLocalEngine(deps.docker.target),
-              progress: (n) => emit({ type: 'item.progress', jobId, item, bytes: n }),
-              log: (lvl, msg) => emit({ type: 'log', jobId, level: lvl, source: 'dump', msg }),
-            });
+            const dump = await runDump(
+              { container: d.container, engine: d.engine, path: d.path, dataDir: d.dataDir, only: d.only },
+              partial,
+              level,
+              {
+                docker: deps.docker.docker,
+                signal: t.signal,
+                localEngine: isLocalEngine(deps.docker.target),
+                progress: (n) => emit({ type: 'item.progress', jobId, item, bytes: n }),
+                log: (lvl, msg) => emit({ type: 'log', jobId, level: lvl, source: 'dump', msg }),
+              },
+            );
             items.push(dump);
             bytes.set(item, dump.bytes);
           } catch (err) {
             // Its data volume was left out for this dump: nothing else holds the data.
-            if (err instanceof NotRunning && d.skipsVolumes.length > 0) throw new BbackupError('DUMP_FAILED', `${err.message}, and its volume ${d.skipsVolumes.join(', ')} was left out for the dump (bbackup.dump.only): back it up again`);
+            if (err instanceof NotRunning && d.skipsVolumes.length > 0)
+              throw new BbackupError(
+                'DUMP_FAILED',
+                `${err.message}, and its volume ${d.skipsVolumes.join(', ')} was left out for the dump (bbackup.dump.only): back it up again`,
+              );
             throw err;
           }
         },

@@ -93,7 +93,13 @@ export function startJob<R>(step: JobStep<R>, o: JobOptions = {}): JobHandle<R> 
   };
   const end = (outcome: Outcome, summary?: string, backupId?: string) => {
     ctx.start(step.title, 0);
-    emit({ type: 'job.end', jobId, outcome, ...(summary !== undefined ? { summary } : {}), ...(backupId !== undefined ? { backupId } : {}) });
+    emit({
+      type: 'job.end',
+      jobId,
+      outcome,
+      ...(summary !== undefined ? { summary } : {}),
+      ...(backupId !== undefined ? { backupId } : {}),
+    });
   };
   const cancel = () => {
     if (abort.signal.aborted) return;
@@ -135,7 +141,13 @@ export function startJob<R>(step: JobStep<R>, o: JobOptions = {}): JobHandle<R> 
     pause() {
       if (gate.paused || abort.signal.aborted) return;
       if (step.pausable === false) {
-        emit({ type: 'log', jobId, level: 'info', source: step.kind, msg: `${step.kind} cannot pause; it keeps running (X cancels)` });
+        emit({
+          type: 'log',
+          jobId,
+          level: 'info',
+          source: step.kind,
+          msg: `${step.kind} cannot pause; it keeps running (X cancels)`,
+        });
         return;
       }
       gate.close();

@@ -31,7 +31,8 @@ export interface PostBackupResult {
   rotated: string[];
 }
 
-const naming = (remote: string, message: string) => (message.includes(`remote ${remote}`) ? message : `remote ${remote}: ${message}`);
+const naming = (remote: string, message: string) =>
+  message.includes(`remote ${remote}`) ? message : `remote ${remote}: ${message}`;
 
 export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupResult> {
   const { config, manifest, emit, signal } = req;
@@ -47,7 +48,13 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
     const remote = openRemote(config, name, { emit, jobId });
     try {
       const r = await uploadBackup({ remote, backupDir: req.backupDir, manifest, level, encrypted, signal });
-      emit({ type: 'item.done', jobId, item, bytes: r.bytes, detail: r.existed ? 'already on the remote' : `${r.files} files, checked` });
+      emit({
+        type: 'item.done',
+        jobId,
+        item,
+        bytes: r.bytes,
+        detail: r.existed ? 'already on the remote' : `${r.files} files, checked`,
+      });
       result.uploads.push({ remote: name, ok: true });
     } catch (err) {
       if (signal.aborted) throw err;
@@ -73,16 +80,33 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
   for (const u of result.uploads.filter((x) => x.ok)) {
     const remote = openRemote(config, u.remote, { emit: logsOnly(emit), jobId });
     try {
-      const r = await rotateRemote(remote, manifest.host, policy, { dryRun: false, signal, emit, jobId, localHostDir: req.hostDir, canDecrypt: canDecryptWith(config.encryption) });
+      const r = await rotateRemote(remote, manifest.host, policy, {
+        dryRun: false,
+        signal,
+        emit,
+        jobId,
+        localHostDir: req.hostDir,
+        canDecrypt: canDecryptWith(config.encryption),
+      });
       result.rotated.push(...r.removed.map((id) => `${u.remote}:${id}`));
     } catch (err) {
       if (signal.aborted) throw err;
       // Reported like a failed upload so the run ends partial and the message names the remote.
-      result.uploads.push({ remote: u.remote, ok: false, error: naming(u.remote, `rotation failed: ${describeError(err)}`) });
+      result.uploads.push({
+        remote: u.remote,
+        ok: false,
+        error: naming(u.remote, `rotation failed: ${describeError(err)}`),
+      });
     } finally {
       await remote.close();
     }
   }
-  if (localFailure !== undefined) throw new BbackupError('PARTIAL', `rotation of the local store failed: ${describeError(localFailure)}`, {}, { cause: localFailure });
+  if (localFailure !== undefined)
+    throw new BbackupError(
+      'PARTIAL',
+      `rotation of the local store failed: ${describeError(localFailure)}`,
+      {},
+      { cause: localFailure },
+    );
   return result;
 }

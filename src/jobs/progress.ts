@@ -26,7 +26,8 @@ export class RateMeter {
     if (dt < 50) return this.rate_;
     const instant = ((bytes - this.lastBytes) * 1000) / dt;
     const alpha = 1 - Math.exp(-dt / this.tauMs);
-    this.rate_ = this.rate_ === undefined ? Math.max(0, instant) : Math.max(0, this.rate_ + alpha * (instant - this.rate_));
+    this.rate_ =
+      this.rate_ === undefined ? Math.max(0, instant) : Math.max(0, this.rate_ + alpha * (instant - this.rate_));
     this.lastBytes = bytes;
     this.lastTime = t;
     return this.rate_;
@@ -85,7 +86,12 @@ export function withRates(out: Emit, now: () => number = Date.now): Emit {
  * Counts the bytes of one item and reports the running total as item.progress. For copies that
  * see chunks (a restore's stream); the job's emit rates and throttles what this sends.
  */
-export function byteCounter(emit: Emit, jobId: string, item: string, total?: number): { add(n: number): void; readonly bytes: number } {
+export function byteCounter(
+  emit: Emit,
+  jobId: string,
+  item: string,
+  total?: number,
+): { add(n: number): void; readonly bytes: number } {
   let bytes = 0;
   return {
     add(n: number) {

@@ -13,7 +13,13 @@ export interface PullValue {
 }
 
 /** A failure rejects `done` with the error that names the remote and the file; cancel resolves 'cancelled'. */
-export function startPull(config: Config, remote: string, id: string, o: Pick<PullOptions, 'store' | 'host' | 'ifExists'> & { emit?: Emit }, jo: { signal?: AbortSignal } = {}): JobHandle<PullValue> {
+export function startPull(
+  config: Config,
+  remote: string,
+  id: string,
+  o: Pick<PullOptions, 'store' | 'host' | 'ifExists'> & { emit?: Emit },
+  jo: { signal?: AbortSignal } = {},
+): JobHandle<PullValue> {
   const title = `pull ${id} from ${remote}`;
   return startJob<PullValue>(
     {
@@ -23,7 +29,12 @@ export function startPull(config: Config, remote: string, id: string, o: Pick<Pu
       rejects: true,
       run: async (ctx) => {
         ctx.start(title, 0);
-        const dir = await pullBackup(config, remote, id, { ...o, emit: ctx.emit, signal: ctx.signal, jobId: ctx.jobId });
+        const dir = await pullBackup(config, remote, id, {
+          ...o,
+          emit: ctx.emit,
+          signal: ctx.signal,
+          jobId: ctx.jobId,
+        });
         return { outcome: 'ok', value: { dir }, errors: [], summary: `into ${dir}` };
       },
     },

@@ -18,7 +18,11 @@ export interface Task {
   run(ctx: TaskContext): Promise<void>;
 }
 
-export type TaskOutcome = { item: string; status: 'done' } | { item: string; status: 'skipped' } | { item: string; status: 'failed'; error: unknown } | { item: string; status: 'cancelled' };
+export type TaskOutcome =
+  | { item: string; status: 'done' }
+  | { item: string; status: 'skipped' }
+  | { item: string; status: 'failed'; error: unknown }
+  | { item: string; status: 'cancelled' };
 
 export class WorkQueue {
   private readonly running = new Map<string, { abort: AbortController; suspendables: Set<Suspendable> }>();
@@ -40,11 +44,19 @@ export class WorkQueue {
   /** Close the gate and suspend what runs. */
   async pause(): Promise<void> {
     this.gate.close();
-    await Promise.all([...this.running.values()].flatMap((r) => [...r.suspendables].map((s) => Promise.resolve(s.suspend()).catch(() => undefined))));
+    await Promise.all(
+      [...this.running.values()].flatMap((r) =>
+        [...r.suspendables].map((s) => Promise.resolve(s.suspend()).catch(() => undefined)),
+      ),
+    );
   }
 
   async resume(): Promise<void> {
-    await Promise.all([...this.running.values()].flatMap((r) => [...r.suspendables].map((s) => Promise.resolve(s.resume()).catch(() => undefined))));
+    await Promise.all(
+      [...this.running.values()].flatMap((r) =>
+        [...r.suspendables].map((s) => Promise.resolve(s.resume()).catch(() => undefined)),
+      ),
+    );
     this.gate.open();
   }
 
@@ -63,7 +75,11 @@ export class WorkQueue {
   }
 
   /** Run every task, at most `concurrency` at once, in order; never rejects. */
-  async runAll(tasks: Task[], onOutcome: (o: TaskOutcome) => void, onStart?: (item: string) => void): Promise<TaskOutcome[]> {
+  async runAll(
+    tasks: Task[],
+    onOutcome: (o: TaskOutcome) => void,
+    onStart?: (item: string) => void,
+  ): Promise<TaskOutcome[]> {
     const outcomes: TaskOutcome[] = [];
     let next = 0;
     const worker = async () => {

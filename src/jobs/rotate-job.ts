@@ -55,7 +55,15 @@ export function startRotate(req: RotateRequest, o: { emit?: Emit; signal?: Abort
             // A dry run changes nothing, so it need not wait for a running backup.
             const lock = dryRun ? undefined : await acquireLock(folder, { signal });
             try {
-              if (lock) for (const n of await removeLeftovers(folder)) emit({ type: 'log', jobId, level: 'info', source: 'retention', msg: `removed ${n} (left by a killed run)` });
+              if (lock)
+                for (const n of await removeLeftovers(folder))
+                  emit({
+                    type: 'log',
+                    jobId,
+                    level: 'info',
+                    source: 'retention',
+                    msg: `removed ${n} (left by a killed run)`,
+                  });
               reports.push(await rotateLocal(folder, host, policy, { dryRun, signal, emit, jobId }));
             } finally {
               await lock?.release();
@@ -66,8 +74,20 @@ export function startRotate(req: RotateRequest, o: { emit?: Emit; signal?: Abort
         for (const name of selectRemotes(config, req.remotes?.length ? req.remotes : undefined)) {
           const remote = openRemote(config, name, { emit: logsOnly(emit), jobId });
           try {
-            const hosts = req.hosts ?? [...new Set((await listRemoteBackups(remote, signal)).backups.map((b) => b.host))];
-            for (const host of hosts) reports.push(await rotateRemote(remote, host, policy, { dryRun, signal, emit, jobId, localHostDir: hostDir(store, host), canDecrypt }));
+            const hosts = req.hosts ?? [
+              ...new Set((await listRemoteBackups(remote, signal)).backups.map((b) => b.host)),
+            ];
+            for (const host of hosts)
+              reports.push(
+                await rotateRemote(remote, host, policy, {
+                  dryRun,
+                  signal,
+                  emit,
+                  jobId,
+                  localHostDir: hostDir(store, host),
+                  canDecrypt,
+                }),
+              );
           } catch (err) {
             if (signal.aborted) throw err;
             failures.push({ target: name, error: describeError(err) });

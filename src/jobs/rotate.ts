@@ -13,7 +13,12 @@ import { isManifestKey, type Remote } from '../remote/types.js';
 import { listBackups } from '../store/catalog.js';
 import { BACKUP_ID_RE, backupIdTime, safeSegment } from '../store/layout.js';
 import { readManifest, type Manifest } from '../store/manifest.js';
-import { planRetention, type RetentionCandidate, type RetentionPlan, type RetentionPolicy } from '../store/retention.js';
+import {
+  planRetention,
+  type RetentionCandidate,
+  type RetentionPlan,
+  type RetentionPolicy,
+} from '../store/retention.js';
 import { hashedGroup, manifestGroup } from '../store/retention-group.js';
 import { inodeSizes } from '../store/retention-sizes.js';
 import { removeLocalBackup } from '../store/remove-backup.js';
@@ -66,15 +71,24 @@ export function policyFrom(cfg: Config['retention']): RetentionPolicy {
 export const canDecryptWith = (cfg: Config['encryption']): boolean => Boolean(cfg.identity_file || cfg.passphrase);
 
 /** Rotation reads a small file per remote backup: its transfers are not worth progress lines. */
-export const logsOnly = (emit: Emit): Emit => (e) => (e.type === 'log' ? emit(e) : undefined);
+export const logsOnly =
+  (emit: Emit): Emit =>
+  (e) =>
+    e.type === 'log' ? emit(e) : undefined;
 
-const log = (o: RotateOptions, msg: string) => (o.emit ?? noEmit)({ type: 'log', jobId: o.jobId, level: 'info', source: 'retention', msg });
+const log = (o: RotateOptions, msg: string) =>
+  (o.emit ?? noEmit)({ type: 'log', jobId: o.jobId, level: 'info', source: 'retention', msg });
 
 /** Leftovers of killed runs that hold disk space until cleaned: counted in the quota. */
 const LEFTOVER_RE = /^\.(removing-|pull-)/;
 
 /** Rotate one host folder of the local store (call while holding its lock). */
-export async function rotateLocal(hostFolder: string, host: string, policy: RetentionPolicy, o: RotateOptions): Promise<RotationReport> {
+export async function rotateLocal(
+  hostFolder: string,
+  host: string,
+  policy: RetentionPolicy,
+  o: RotateOptions,
+): Promise<RotationReport> {
   const entries = await listBackups(hostFolder);
   const candidates: RetentionCandidate[] = [];
   for (const e of entries) {
@@ -126,25 +140,45 @@ async function leftoverSizes(hostFolder: string, signal: AbortSignal): Promise<M
 }
 
 /** Rotate one host's backups on a remote. */
-export async function rotateRemote(remote: Remote, host: string, policy: RetentionPolicy, o: RemoteRotateOptions): Promise<RotationReport> {
+export async function rotateRemote(
+  remote: Remote,
+  host: string,
+  policy: RetentionPolicy,
+  o: RemoteRotateOptions,
+): Promise<RotationReport> {
   const { backups, incomplete } = await listRemoteBackups(remote, o.signal, host);
   const files = new Map<string, Set<string>>();
   for await (const e of remote.list(safeSegment(host), { signal: o.signal })) {
     const [, id, ...rest] = e.key.split('/');
     if (id && rest.length > 0) (files.get(id) ?? files.set(id, new Set()).get(id)!).add(rest.join('/'));
   }
-  const localManifest = async (id: string): Promise<Manifest | undefined> => (o.localHostDir ? readManifest(join(o.localHostDir, id)).catch(() => undefined) : undefined);
+  const localManifest = async (id: string): Promise<Manifest | undefined> =>
+    o.localHostDir ? readManifest(join(o.localHostDir, id)).catch(() => undefined) : undefined;
   // Groups are compared by their hash (what an encrypted remote records) and shown by name where known.
   const names = new Map<string, string>();
-  for (const e of o.localHostDir ? await listBackups(o.localHostDir) : []) if (e.manifest) names.set(hashedGroup(manifestGroup(e.manifest)), manifestGroup(e.manifest));
+  for (const e of o.localHostDir ? await listBackups(o.localHostDir) : [])
+    if (e.manifest) names.set(hashedGroup(manifestGroup(e.manifest)), manifestGroup(e.manifest));
   const candidates: RetentionCandidate[] = [];
   for (const b of backups) {
-    const s = await remoteStatus(remote, b.prefix, b.id, files.get(b.id) ?? new Set(), { localManifest, canDecrypt: o.canDecrypt === true }, o.signal);
+    const s = await remoteStatus(
+      remote,
+      b.prefix,
+      b.id,
+      files.get(b.id) ?? new Set(),
+      { localManifest, canDecrypt: o.canDecrypt === true },
+      o.signal,
+    );
     // Remote copies share nothing: each backup's bytes are its own object.
     const base = { id: b.id, time: new Date(b.time), objects: new Map([[b.prefix, b.size]]) };
     if (!s) {
       // Nothing tells what it holds: a group of its own, taken as complete, so it is never removed.
-      candidates.push({ ...base, complete: true, group: `unknown:${b.id}`, groupLabel: 'unknown', note: 'no retention.json, manifest not readable: kept' });
+      candidates.push({
+        ...base,
+        complete: true,
+        group: `unknown:${b.id}`,
+        groupLabel: 'unknown',
+        note: 'no retention.json, manifest not readable: kept',
+      });
       continue;
     }
     const id = hashedGroup(s.group);
@@ -158,16 +192,25 @@ export async function rotateRemote(remote: Remote, host: string, policy: Retenti
     for (const id of plan.remove) {
       o.signal.throwIfAborted();
       const prefix = backups.find((b) => b.id === id)!.prefix;
-      for await (const e of remote.list(prefix, { signal: o.signal })) if (isManifestKey(e.key) && e.key.split('/').length === 3) await remote.remove(e.key, { signal: o.signal });
+      for await (const e of remote.list(prefix, { signal: o.signal }))
+        if (isManifestKey(e.key) && e.key.split('/').length === 3) await remote.remove(e.key, { signal: o.signal });
       await remote.removeDir(prefix, { signal: o.signal });
       removed.push(id);
-      log(o, `removed ${id} from remote ${remote.name} (${plan.decisions.find((d) => d.id === id)?.reasons.join('; ')})`);
+      log(
+        o,
+        `removed ${id} from remote ${remote.name} (${plan.decisions.find((d) => d.id === id)?.reasons.join('; ')})`,
+      );
     }
   }
   const cleaned: string[] = [];
   for (const prefix of incomplete) {
     const id = prefix.split('/')[1]!.replace(/\.partial$/, '');
-    if (!prefix.endsWith('.partial') || !BACKUP_ID_RE.test(id) || Date.now() - backupIdTime(id).getTime() < STALE_PARTIAL_MS) continue;
+    if (
+      !prefix.endsWith('.partial') ||
+      !BACKUP_ID_RE.test(id) ||
+      Date.now() - backupIdTime(id).getTime() < STALE_PARTIAL_MS
+    )
+      continue;
     if (!o.dryRun) {
       await remote.removeDir(prefix, { signal: o.signal });
       log(o, `removed ${prefix} from remote ${remote.name}: an upload cut off more than a day ago`);

@@ -42,12 +42,26 @@ export function startVerify(store: string, dirs: readonly string[], o: VerifyJob
           emit({ type: 'item.start', jobId, item, kind: 'file' });
           let entry: VerifyEntry;
           try {
-            const r = await withBackupReader(store, dir, 'verify', () => verifyBackup(dir, { signal, progress: (bytes, total) => emit({ type: 'item.progress', jobId, item, bytes, total }) }), signal);
+            const r = await withBackupReader(
+              store,
+              dir,
+              'verify',
+              () =>
+                verifyBackup(dir, {
+                  signal,
+                  progress: (bytes, total) => emit({ type: 'item.progress', jobId, item, bytes, total }),
+                }),
+              signal,
+            );
             entry = r;
             files += r.files;
-            if (r.problems.length === 0) emit({ type: 'item.done', jobId, item, bytes: r.bytes, detail: `${r.files} files match the manifest` });
+            if (r.problems.length === 0)
+              emit({ type: 'item.done', jobId, item, bytes: r.bytes, detail: `${r.files} files match the manifest` });
             else {
-              const first = r.problems.slice(0, 3).map((p) => `${p.path} ${p.problem}`).join('; ');
+              const first = r.problems
+                .slice(0, 3)
+                .map((p) => `${p.path} ${p.problem}`)
+                .join('; ');
               const error = toErrorInfo(new BbackupError('INTEGRITY', `${r.problems.length} problem(s): ${first}`));
               errors.push({ item, ...error });
               emit({ type: 'item.failed', jobId, item, error });
@@ -62,8 +76,20 @@ export function startVerify(store: string, dirs: readonly string[], o: VerifyJob
           o.onReport?.(entry);
         }
         const bad = errors.length;
-        const summary = bad === 0 ? (dirs.length === 1 ? `${files} files match the manifest` : `${dirs.length} backups match their manifests`) : dirs.length === 1 ? errors[0]!.message : `${bad} of ${dirs.length} backups do not match their manifests`;
-        return { outcome: bad === 0 ? 'ok' : bad === dirs.length ? 'failed' : 'partial', value: { reports, bad }, errors, summary };
+        const summary =
+          bad === 0
+            ? dirs.length === 1
+              ? `${files} files match the manifest`
+              : `${dirs.length} backups match their manifests`
+            : dirs.length === 1
+              ? errors[0]!.message
+              : `${bad} of ${dirs.length} backups do not match their manifests`;
+        return {
+          outcome: bad === 0 ? 'ok' : bad === dirs.length ? 'failed' : 'partial',
+          value: { reports, bad },
+          errors,
+          summary,
+        };
       },
     },
     { emit: o.emit, signal: o.signal },

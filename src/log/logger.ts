@@ -46,7 +46,8 @@ export interface LoggerOptions {
   redact?: (text: string) => string;
 }
 
-export const formatRecord = (r: LogRecord): string => `${r.time.toISOString()} ${r.level.toUpperCase().padEnd(5)} [${r.source}] ${r.msg}`;
+export const formatRecord = (r: LogRecord): string =>
+  `${r.time.toISOString()} ${r.level.toUpperCase().padEnd(5)} [${r.source}] ${r.msg}`;
 
 export function createLogger(cfg: Config['logging'], opts: LoggerOptions = {}): Logger {
   const fileLevel = RANK[cfg.level];
@@ -54,7 +55,12 @@ export function createLogger(cfg: Config['logging'], opts: LoggerOptions = {}): 
   const sinks = opts.sinks ?? [];
   // A log that cannot be written must not take the command down with it: say so and go on.
   const fileProblem = (path: string, err: unknown) => {
-    const r: LogRecord = { time: new Date(), level: 'warn', source: 'bbackup', msg: `cannot write the log file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    const r: LogRecord = {
+      time: new Date(),
+      level: 'warn',
+      source: 'bbackup',
+      msg: `cannot write the log file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    };
     opts.console?.(r);
     for (const sink of sinks) sink(r);
   };
@@ -80,7 +86,8 @@ export function createLogger(cfg: Config['logging'], opts: LoggerOptions = {}): 
     for (const sink of sinks) sink(r);
   };
   const make = (source: string): Logger => {
-    const log = (level: LogLevel, msg: string, o: { console?: boolean } = {}) => write({ time: new Date(), level, source, msg }, o.console !== false);
+    const log = (level: LogLevel, msg: string, o: { console?: boolean } = {}) =>
+      write({ time: new Date(), level, source, msg }, o.console !== false);
     return {
       debug: (m) => log('debug', m),
       info: (m) => log('info', m),
@@ -109,11 +116,14 @@ function openLogFile(path: string, maxSizeMb: number, backupCount: number): Rota
   const kib = Math.max(1, Math.round(maxSizeMb * 1024));
   // With `rotate` set (classic logrotate naming), the generator gets only the index (null for
   // the live file). backup_count 0 means "no rotated copies": rotate into file.1, then drop it.
-  const stream = createStream((index: number | Date | null) => (typeof index === 'number' && index > 0 ? `${name}.${index}` : name), {
-    path: dirname(path),
-    size: `${kib}K`,
-    rotate: Math.max(1, backupCount),
-  });
+  const stream = createStream(
+    (index: number | Date | null) => (typeof index === 'number' && index > 0 ? `${name}.${index}` : name),
+    {
+      path: dirname(path),
+      size: `${kib}K`,
+      rotate: Math.max(1, backupCount),
+    },
+  );
   if (backupCount === 0) stream.on('rotated', (rotated: string) => rmSync(rotated, { force: true }));
   return stream;
 }
@@ -130,7 +140,10 @@ export function describeEvent(e: EngineEvent): { level: LogLevel; msg: string } 
       // item names already say what they are ("volume db", "upload nas"), as in the lines below
       return { level: 'debug', msg: `job ${e.jobId} ${e.item} started` };
     case 'item.done':
-      return { level: 'info', msg: `job ${e.jobId} ${e.item} done (${e.bytes} bytes)${e.detail ? ` ${e.detail}` : ''}` };
+      return {
+        level: 'info',
+        msg: `job ${e.jobId} ${e.item} done (${e.bytes} bytes)${e.detail ? ` ${e.detail}` : ''}`,
+      };
     case 'item.failed':
       return { level: 'error', msg: `job ${e.jobId} ${e.item} failed: ${e.error.message}` };
     case 'item.skipped':
@@ -140,7 +153,10 @@ export function describeEvent(e: EngineEvent): { level: LogLevel; msg: string } 
     case 'job.resumed':
       return { level: 'info', msg: `job ${e.jobId} resumed` };
     case 'job.end':
-      return { level: e.outcome === 'ok' ? 'info' : e.outcome === 'cancelled' ? 'warn' : 'error', msg: `job ${e.jobId} ended: ${e.outcome}${e.summary ? ` (${e.summary})` : ''}` };
+      return {
+        level: e.outcome === 'ok' ? 'info' : e.outcome === 'cancelled' ? 'warn' : 'error',
+        msg: `job ${e.jobId} ended: ${e.outcome}${e.summary ? ` (${e.summary})` : ''}`,
+      };
     case 'log':
       return { level: e.level, msg: `${e.source}: ${e.msg}` };
     default:

@@ -11,17 +11,27 @@ export const MASK = '…';
  * Config keys whose value is a secret (also `<key>_file`). `url` is one because webhook URLs carry
  * tokens (Slack, Discord); `headers` holds e.g. `Authorization: Bearer ...`.
  */
-export const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(['password', 'passphrase', 'key_passphrase', 'token', 'url', 'secret', 'headers']);
+export const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set([
+  'password',
+  'passphrase',
+  'key_passphrase',
+  'token',
+  'url',
+  'secret',
+  'headers',
+]);
 
 /** True when a config key path holds a secret somewhere along it (`notifications.webhooks[0].url`). */
-export const isSecretConfigPath = (path: readonly PropertyKey[]): boolean => path.some((k) => typeof k === 'string' && SECRET_CONFIG_KEYS.has(k));
+export const isSecretConfigPath = (path: readonly PropertyKey[]): boolean =>
+  path.some((k) => typeof k === 'string' && SECRET_CONFIG_KEYS.has(k));
 
 /**
  * Names of parameters that look like credentials: rclone flags (`--sftp-pass`, `--s3-secret-access-key`,
  * `--drive-token`, `--header`), connection-string and driver option keys (`pass=`, `password=`).
  * Over-inclusive on purpose: treating a harmless flag as secret only moves it to the environment.
  */
-export const isSecretParam = (name: string): boolean => /pass|secret|token|key|auth|credential|bearer|sas|signature|cookie|header|session/i.test(name);
+export const isSecretParam = (name: string): boolean =>
+  /pass|secret|token|key|auth|credential|bearer|sas|signature|cookie|header|session/i.test(name);
 
 /** A URL as shown anywhere: scheme and host only; user info, path and query may hold tokens. */
 export function redactUrl(url: string): string {
@@ -36,7 +46,9 @@ export function redactUrl(url: string): string {
 
 /** `type=cifs,o=username=x,password=y` -> values of secret-looking keys replaced by the mask. */
 export function redactParams(text: string): string {
-  return text.replace(/([A-Za-z0-9_.-]+)=([^,\s]*)/g, (all, key: string) => (isSecretParam(key) ? `${key}=${MASK}` : all));
+  return text.replace(/([A-Za-z0-9_.-]+)=([^,\s]*)/g, (all, key: string) =>
+    isSecretParam(key) ? `${key}=${MASK}` : all,
+  );
 }
 
 /**
@@ -82,7 +94,9 @@ export function urlSecrets(url: string): string[] {
     const login = [u.username, u.password].filter((p) => p.length >= 4);
     // Path segments and query values only when they look like a token, so that words like
     // "services" or a path like "/bbackup" (also part of the store's path) stay readable.
-    const parts = [...u.pathname.split('/'), ...u.searchParams.values()].filter((p) => (p.length >= 8 && /\d/.test(p)) || p.length >= 16);
+    const parts = [...u.pathname.split('/'), ...u.searchParams.values()].filter(
+      (p) => (p.length >= 8 && /\d/.test(p)) || p.length >= 16,
+    );
     return [...login, ...parts].flatMap((p) => [p, safeDecode(p)]);
   } catch {
     return [];

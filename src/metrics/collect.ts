@@ -24,26 +24,51 @@ const seconds = (iso: string | undefined): number | undefined => {
 
 export async function collectMetrics(config: Config, o: CollectOptions = {}): Promise<Registry> {
   const registry = new Registry();
-  const g = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
+  const g = (name: string, help: string, labelNames: string[] = []) =>
+    new Gauge({ name, help, labelNames, registers: [registry] });
   const itemLabels = ['host', 'kind', 'name'];
-  const lastSuccess = g('bbackup_item_last_success_timestamp_seconds', 'end of the newest backup that stored this container or volume', itemLabels);
+  const lastSuccess = g(
+    'bbackup_item_last_success_timestamp_seconds',
+    'end of the newest backup that stored this container or volume',
+    itemLabels,
+  );
   const lastDuration = g('bbackup_item_last_duration_seconds', 'duration of that backup run', itemLabels);
-  const lastBytes = g('bbackup_item_last_bytes', 'bytes stored for the item in that backup (a volume: its logical size)', itemLabels);
-  const lastFiles = g('bbackup_item_last_files', 'files stored for the item in that backup (a volume: its file count)', itemLabels);
-  const lastResult = g('bbackup_item_last_result', '1 when the newest backup that tried this item stored it, 0 when it failed there', itemLabels);
+  const lastBytes = g(
+    'bbackup_item_last_bytes',
+    'bytes stored for the item in that backup (a volume: its logical size)',
+    itemLabels,
+  );
+  const lastFiles = g(
+    'bbackup_item_last_files',
+    'files stored for the item in that backup (a volume: its file count)',
+    itemLabels,
+  );
+  const lastResult = g(
+    'bbackup_item_last_result',
+    '1 when the newest backup that tried this item stored it, 0 when it failed there',
+    itemLabels,
+  );
   const backups = g('bbackup_backups', 'backups in the local store', ['host']);
   const storeBytes = g('bbackup_last_backup_bytes', 'logical bytes of the newest backup', ['host']);
-  const drillTime = g('bbackup_drill_last_timestamp_seconds', 'end of the newest drill that included this container', ['host', 'container']);
-  const drillPassed = g('bbackup_drill_last_passed', '1 when the newest drill of this container passed, else 0', ['host', 'container']);
+  const drillTime = g('bbackup_drill_last_timestamp_seconds', 'end of the newest drill that included this container', [
+    'host',
+    'container',
+  ]);
+  const drillPassed = g('bbackup_drill_last_passed', '1 when the newest drill of this container passed, else 0', [
+    'host',
+    'container',
+  ]);
   const drillRto = g('bbackup_drill_last_rto_seconds', 'time to recover measured by the newest passed drill', ['host']);
   const drillRpo = g('bbackup_drill_last_rpo_seconds', 'age of the data the newest drill restored', ['host']);
   const daemonUp = g('bbackup_daemon_up', '1 when served by a running bbackup daemon');
   const daemonSeen = g('bbackup_daemon_last_seen_timestamp_seconds', "the daemon's last heartbeat");
   const schedules = g('bbackup_schedules', 'enabled schedules in the config');
-  const schedLast = g('bbackup_schedule_last_run_timestamp_seconds', 'end of the schedule\'s last run', ['schedule']);
-  const schedOk = g('bbackup_schedule_last_success', '1 when the schedule\'s last run ended ok', ['schedule']);
+  const schedLast = g('bbackup_schedule_last_run_timestamp_seconds', "end of the schedule's last run", ['schedule']);
+  const schedOk = g('bbackup_schedule_last_success', "1 when the schedule's last run ended ok", ['schedule']);
   const schedMissed = g('bbackup_schedule_missed_runs', 'runs missed while no daemon was running', ['schedule']);
-  const schedSkipped = g('bbackup_schedule_skipped_runs', 'runs skipped because the previous one was still going', ['schedule']);
+  const schedSkipped = g('bbackup_schedule_skipped_runs', 'runs skipped because the previous one was still going', [
+    'schedule',
+  ]);
 
   const store = expandHome(config.backup.store);
   for (const folder of await listHostFolders(store)) {
@@ -80,7 +105,11 @@ export async function collectMetrics(config: Config, o: CollectOptions = {}): Pr
       }
     }
     const newest = manifests.at(-1);
-    if (newest) storeBytes.set({ host }, newest.items.reduce((s, i) => s + (i.kind === 'volume' ? i.bytes : i.files.reduce((t, f) => t + f.size, 0)), 0));
+    if (newest)
+      storeBytes.set(
+        { host },
+        newest.items.reduce((s, i) => s + (i.kind === 'volume' ? i.bytes : i.files.reduce((t, f) => t + f.size, 0)), 0),
+      );
     const drills = await readDrillRecords(join(store, folder));
     for (const d of drills) {
       for (const c of d.containers) {

@@ -10,11 +10,16 @@ import { collectMetrics } from './collect.js';
 export function parseListen(spec: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(spec);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new BbackupError('USAGE', `--metrics ${spec}: expected ADDRESS:PORT, e.g. 127.0.0.1:9469`);
+  if (!m || port > 65535)
+    throw new BbackupError('USAGE', `--metrics ${spec}: expected ADDRESS:PORT, e.g. 127.0.0.1:9469`);
   return { host: (m[1] ?? m[2])!, port };
 }
 
-export async function serveMetrics(spec: string, config: () => Config, logger?: Logger): Promise<{ url: string; address: string; close: () => Promise<void> }> {
+export async function serveMetrics(
+  spec: string,
+  config: () => Config,
+  logger?: Logger,
+): Promise<{ url: string; address: string; close: () => Promise<void> }> {
   const { host, port } = parseListen(spec);
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
@@ -30,10 +35,18 @@ export async function serveMetrics(spec: string, config: () => Config, logger?: 
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new BbackupError('USAGE', `--metrics ${spec}: cannot listen: ${(err as Error).message}`, {}, { cause: err })));
+    server.once('error', (err) =>
+      reject(
+        new BbackupError('USAGE', `--metrics ${spec}: cannot listen: ${(err as Error).message}`, {}, { cause: err }),
+      ),
+    );
     server.listen(port, host, resolve);
   });
   const a = server.address() as AddressInfo;
   const address = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
-  return { url: `http://${address}/metrics`, address, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://${address}/metrics`,
+    address,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -7,7 +7,8 @@ import { basename, dirname, join } from 'node:path';
 import { BbackupError } from '../errors.js';
 
 export async function writeTextfile(path: string, text: string): Promise<void> {
-  if (!path.endsWith('.prom')) throw new BbackupError('USAGE', `--textfile ${path}: node_exporter only reads files ending in .prom`);
+  if (!path.endsWith('.prom'))
+    throw new BbackupError('USAGE', `--textfile ${path}: node_exporter only reads files ending in .prom`);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     await writeFile(tmp, text, { mode: 0o644 });

@@ -23,7 +23,10 @@ export function transportOptions(cfg: EmailConfig, timeoutMs = 30_000): SMTPTran
   };
 }
 
-export async function sendEmail(cfg: EmailConfig, report: RunReport): Promise<{ messageId: string; accepted: string[] }> {
+export async function sendEmail(
+  cfg: EmailConfig,
+  report: RunReport,
+): Promise<{ messageId: string; accepted: string[] }> {
   const { default: nodemailer } = await import('nodemailer'); // loaded on first use, not at start-up
   const transport = nodemailer.createTransport(transportOptions(cfg));
   try {
@@ -35,12 +38,18 @@ export async function sendEmail(cfg: EmailConfig, report: RunReport): Promise<{ 
       headers: { 'X-Bbackup-Event': report.event, 'X-Bbackup-Status': report.status },
     });
     const rejected = (info.rejected ?? []).map(String);
-    if (rejected.length > 0 && (info.accepted ?? []).length === 0) throw new Error(`every recipient was rejected: ${rejected.join(', ')}`);
+    if (rejected.length > 0 && (info.accepted ?? []).length === 0)
+      throw new Error(`every recipient was rejected: ${rejected.join(', ')}`);
     return { messageId: info.messageId, accepted: (info.accepted ?? []).map(String) };
   } catch (err) {
     const e = err as Error & { code?: string; response?: string };
     const detail = e.response ?? e.message;
-    throw new BbackupError('REMOTE_IO', `email via ${cfg.smtp_host}:${cfg.smtp_port} (${cfg.security}) failed: ${e.code ? `${e.code}: ` : ''}${detail}`, { host: cfg.smtp_host }, { cause: err });
+    throw new BbackupError(
+      'REMOTE_IO',
+      `email via ${cfg.smtp_host}:${cfg.smtp_port} (${cfg.security}) failed: ${e.code ? `${e.code}: ` : ''}${detail}`,
+      { host: cfg.smtp_host },
+      { cause: err },
+    );
   } finally {
     transport.close();
   }

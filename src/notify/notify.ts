@@ -29,7 +29,10 @@ export async function notifyRun(config: Config, original: RunReport, opts: Notif
   const n = config.notifications;
   // What leaves the host carries no secret of the config (an error may quote a URL, a flag, a password).
   const redact = redactorFor(config);
-  const report: RunReport = { ...original, errors: original.errors.map((e) => ({ ...e, item: redact(e.item), message: redact(e.message) })) };
+  const report: RunReport = {
+    ...original,
+    errors: original.errors.map((e) => ({ ...e, item: redact(e.item), message: redact(e.message) })),
+  };
   const log = opts.logger?.child('notify');
   const jobs: Promise<Delivery>[] = [];
   const wants = (level: typeof n.on) => opts.all === true || shouldNotify(level, report);
@@ -50,7 +53,8 @@ export async function notifyRun(config: Config, original: RunReport, opts: Notif
       sendWebhook(hook, report, {
         ...opts.webhook,
         signal: opts.signal,
-        onRetry: (attempt, error, delay) => log?.warn(`${channel}: attempt ${attempt} failed (${error}); retrying in ${Math.round(delay / 100) / 10} s`),
+        onRetry: (attempt, error, delay) =>
+          log?.warn(`${channel}: attempt ${attempt} failed (${error}); retrying in ${Math.round(delay / 100) / 10} s`),
       }).then(
         (r): Delivery => ({ channel, ok: true, attempts: r.attempts }),
         // the channel already names the URL
@@ -60,7 +64,10 @@ export async function notifyRun(config: Config, original: RunReport, opts: Notif
   }
   const results = await Promise.all(jobs);
   for (const r of results) {
-    if (r.ok) log?.info(`${r.channel}: sent ${report.event} (${report.status})${r.attempts && r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}`);
+    if (r.ok)
+      log?.info(
+        `${r.channel}: sent ${report.event} (${report.status})${r.attempts && r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}`,
+      );
     else log?.error(`${r.channel}: could not send ${report.event} (${report.status}): ${r.error}`);
   }
   return results;

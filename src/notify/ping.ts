@@ -38,13 +38,18 @@ export async function sendPing(cfg: PingConfig, kind: PingKind, body: string, o:
       if (res.ok) return true;
       last = `HTTP ${res.status}`;
     } catch (err) {
-      last = isAbortError(err) || (err as Error).name === 'TimeoutError' ? `no answer within ${cfg.timeout} s` : hide(describeError(err));
+      last =
+        isAbortError(err) || (err as Error).name === 'TimeoutError'
+          ? `no answer within ${cfg.timeout} s`
+          : hide(describeError(err));
     }
     if (attempt <= cfg.retries) {
       await new Promise((r) => setTimeout(r, delay));
       delay *= 2;
     }
   }
-  o.logger?.warn(`${kind} ping ${shown} failed after ${cfg.retries + 1} attempt(s): ${last} (the run itself is not affected)`);
+  o.logger?.warn(
+    `${kind} ping ${shown} failed after ${cfg.retries + 1} attempt(s): ${last} (the run itself is not affected)`,
+  );
   return false;
 }

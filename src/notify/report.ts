@@ -72,7 +72,8 @@ export function buildReport(input: ReportInput): RunReport {
 }
 
 /** Errors of the off-site copy: the backup job names them `upload <remote>`. */
-export const remoteFailed = (report: Pick<RunReport, 'errors'>): boolean => report.errors.some((e) => e.item.startsWith('upload '));
+export const remoteFailed = (report: Pick<RunReport, 'errors'>): boolean =>
+  report.errors.some((e) => e.item.startsWith('upload '));
 
 /**
  * Whether a notifier at `level` hears about a run. A cancelled run made no backup, so it counts as
@@ -80,23 +81,39 @@ export const remoteFailed = (report: Pick<RunReport, 'errors'>): boolean => repo
  * does a run whose remote could not be opened or written: the local backup exists (status
  * partial), but the off-site copy, the one that matters when the disk dies, does not.
  */
-export function shouldNotify(level: NotifyLevel, report: Pick<RunReport, 'status'> & Partial<Pick<RunReport, 'errors'>>): boolean {
+export function shouldNotify(
+  level: NotifyLevel,
+  report: Pick<RunReport, 'status'> & Partial<Pick<RunReport, 'errors'>>,
+): boolean {
   switch (level) {
     case 'always':
       return true;
     case 'partial':
       return report.status !== 'ok';
     case 'failure':
-      return report.status === 'failed' || report.status === 'cancelled' || remoteFailed({ errors: report.errors ?? [] });
+      return (
+        report.status === 'failed' || report.status === 'cancelled' || remoteFailed({ errors: report.errors ?? [] })
+      );
   }
 }
 
-const STATUS_WORD: Record<RunStatus, string> = { ok: 'OK', partial: 'PARTIAL', failed: 'FAILED', cancelled: 'CANCELLED' };
+const STATUS_WORD: Record<RunStatus, string> = {
+  ok: 'OK',
+  partial: 'PARTIAL',
+  failed: 'FAILED',
+  cancelled: 'CANCELLED',
+};
 
 export function reportSubject(r: RunReport): string {
   if (r.event === 'notify.test') return `[bbackup] test notification from ${r.machine} for ${r.host}`;
-  if (r.event === 'drill.finished') return `[bbackup] ${r.status === 'ok' ? 'PASSED' : STATUS_WORD[r.status]}: restore drill of ${r.backup_id ?? '-'} on ${r.host}${r.schedule ? ` (schedule ${r.schedule})` : ''}`;
-  const what = r.event === 'schedule.missed' ? 'missed scheduled backup' : r.event === 'backup.unavailable' ? 'backup could not start' : 'backup';
+  if (r.event === 'drill.finished')
+    return `[bbackup] ${r.status === 'ok' ? 'PASSED' : STATUS_WORD[r.status]}: restore drill of ${r.backup_id ?? '-'} on ${r.host}${r.schedule ? ` (schedule ${r.schedule})` : ''}`;
+  const what =
+    r.event === 'schedule.missed'
+      ? 'missed scheduled backup'
+      : r.event === 'backup.unavailable'
+        ? 'backup could not start'
+        : 'backup';
   const sched = r.schedule ? ` (schedule ${r.schedule})` : '';
   return `[bbackup] ${STATUS_WORD[r.status]}: ${what} on ${r.host}${sched}`;
 }
@@ -120,6 +137,9 @@ export function reportText(r: RunReport): string {
     `stored:    ${r.sizes.bytes} bytes in ${r.sizes.files} files`,
   );
   if (r.schedule) lines.push(`schedule:  ${r.schedule}`);
-  if (r.drill) lines.push(`drill:     ${r.drill.id}, recovered in ${r.drill.rto_seconds ?? '-'} s, data ${r.drill.rpo_seconds} s old`);
+  if (r.drill)
+    lines.push(
+      `drill:     ${r.drill.id}, recovered in ${r.drill.rto_seconds ?? '-'} s, data ${r.drill.rpo_seconds} s old`,
+    );
   return `${lines.join('\n')}\n`;
 }

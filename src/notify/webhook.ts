@@ -30,7 +30,11 @@ const USER_AGENT = 'bbackup-notify/1';
 /** The URL as shown anywhere: scheme://host/… (Slack and Discord tokens live in the path, others in the query). */
 export const displayUrl = redactUrl;
 
-export async function sendWebhook(cfg: WebhookConfig, report: RunReport, opts: WebhookOptions = {}): Promise<WebhookResult> {
+export async function sendWebhook(
+  cfg: WebhookConfig,
+  report: RunReport,
+  opts: WebhookOptions = {},
+): Promise<WebhookResult> {
   const { body, headers } = formatWebhook(cfg.format, report);
   const attempts = cfg.retries + 1;
   let delay = opts.backoffMs ?? 1000;
@@ -59,14 +63,19 @@ export async function sendWebhook(cfg: WebhookConfig, report: RunReport, opts: W
       lastError = `HTTP ${res.status}${text ? `: ${hide(text).slice(0, 200)}` : ''}`;
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      lastError = timeout.aborted || isAbortError(err) ? `no answer within ${cfg.timeout} s` : hide(describeFetchError(err));
+      lastError =
+        timeout.aborted || isAbortError(err) ? `no answer within ${cfg.timeout} s` : hide(describeFetchError(err));
     }
     if (!retryable || attempt === attempts) break;
     opts.onRetry?.(attempt, lastError, delay);
     await sleep(delay, opts.signal);
     delay = Math.min(delay * 2, opts.maxBackoffMs ?? 30_000);
   }
-  throw new BbackupError('REMOTE_IO', `webhook ${displayUrl(cfg.url)} failed after ${made} attempt(s)${made < attempts ? ' (not retried: the request itself was refused)' : ''}: ${lastError}`, { url: displayUrl(cfg.url) });
+  throw new BbackupError(
+    'REMOTE_IO',
+    `webhook ${displayUrl(cfg.url)} failed after ${made} attempt(s)${made < attempts ? ' (not retried: the request itself was refused)' : ''}: ${lastError}`,
+    { url: displayUrl(cfg.url) },
+  );
 }
 
 function describeFetchError(err: unknown): string {

@@ -30,7 +30,13 @@ function hostMatches(pattern: string, names: string[]): boolean {
   for (const raw of pattern.split(',')) {
     const negate = raw.startsWith('!');
     const p = negate ? raw.slice(1) : raw;
-    const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    const re = new RegExp(
+      `^${p
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+      'i',
+    );
     if (names.some((n) => re.test(n))) {
       if (negate) return false;
       matched = true;
@@ -44,7 +50,12 @@ export function verifyHostKey(policy: HostKeyPolicy, presented: Buffer): HostKey
   if (policy.acceptAny) return { ok: true };
   if (policy.pinned) {
     const name = policy.port === 22 ? policy.host : `[${policy.host}]:${policy.port}`;
-    return keyBlob(policy.pinned) === blob ? { ok: true } : { ok: false, reason: `HOST KEY MISMATCH for ${name}: the server's key is not the pinned host_key (server presented ${blob.slice(0, 24)}...; possible man-in-the-middle)` };
+    return keyBlob(policy.pinned) === blob
+      ? { ok: true }
+      : {
+          ok: false,
+          reason: `HOST KEY MISMATCH for ${name}: the server's key is not the pinned host_key (server presented ${blob.slice(0, 24)}...; possible man-in-the-middle)`,
+        };
   }
   const file = policy.knownHostsFile;
   if (!file) return { ok: false, reason: 'no known_hosts file and no pinned host_key to check the host key against' };
@@ -70,6 +81,13 @@ export function verifyHostKey(policy: HostKeyPolicy, presented: Buffer): HostKey
     known.push(fields[2]!);
   }
   if (known.includes(blob)) return { ok: true };
-  if (known.length > 0) return { ok: false, reason: `HOST KEY MISMATCH for ${names[0]}: the key the server presented is not the one in ${file} (possible man-in-the-middle)` };
-  return { ok: false, reason: `host ${names[0]} is not in ${file}; add its key (ssh-keyscan -p ${policy.port} ${policy.host} >> ${file}) or pin host_key in the config` };
+  if (known.length > 0)
+    return {
+      ok: false,
+      reason: `HOST KEY MISMATCH for ${names[0]}: the key the server presented is not the one in ${file} (possible man-in-the-middle)`,
+    };
+  return {
+    ok: false,
+    reason: `host ${names[0]} is not in ${file}; add its key (ssh-keyscan -p ${policy.port} ${policy.host} >> ${file}) or pin host_key in the config`,
+  };
 }

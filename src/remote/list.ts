@@ -44,11 +44,15 @@ export async function listRemoteBackups(remote: Remote, signal: AbortSignal, hos
     try {
       hostName = fromSafeSegment(h);
     } catch {
-      skipped.push({ prefix, reason: `host folder name ${JSON.stringify(h)} is not valid percent-encoding (not made by bbackup)` });
+      skipped.push({
+        prefix,
+        reason: `host folder name ${JSON.stringify(h)} is not valid percent-encoding (not made by bbackup)`,
+      });
       continue;
     }
     if (host !== undefined && hostName !== host) continue;
-    const isBackup = BACKUP_ID_RE.test(id) && entries.some((e) => isManifestKey(e.key) && e.key.split('/').length === 3);
+    const isBackup =
+      BACKUP_ID_RE.test(id) && entries.some((e) => isManifestKey(e.key) && e.key.split('/').length === 3);
     if (!isBackup) {
       incomplete.push(prefix);
       continue;

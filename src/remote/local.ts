@@ -37,7 +37,9 @@ export class LocalRemote implements Remote {
     try {
       await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR });
       // flush: fsync before close, so the rename below never names a file whose bytes are not on disk
-      await pipeline(open(), meter, createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE, flush: true }), { signal: o.signal });
+      await pipeline(open(), meter, createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE, flush: true }), {
+        signal: o.signal,
+      });
       await rename(tmp, target);
       return { key, ...meter.result() };
     } catch (err) {
@@ -64,7 +66,8 @@ export class LocalRemote implements Remote {
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+          return;
         throw classifyErrno(this.name, `listing ${keyPrefix || '/'}`, err);
       }
       for (const e of entries) {
@@ -111,4 +114,3 @@ export class LocalRemote implements Remote {
 
   async close(): Promise<void> {}
 }
-

@@ -8,7 +8,10 @@ export class Meter extends Transform {
   bytes = 0;
   private readonly hashes: [HashType, Hash][];
 
-  constructor(types: readonly HashType[], private readonly onBytes?: (bytes: number) => void) {
+  constructor(
+    types: readonly HashType[],
+    private readonly onBytes?: (bytes: number) => void,
+  ) {
     super();
     this.hashes = types.map((t) => [t, createHash(t)]);
   }
@@ -20,7 +23,7 @@ export class Meter extends Transform {
     cb(null, chunk);
   }
 
-  result(): Omit<PutResult, "key"> {
+  result(): Omit<PutResult, 'key'> {
     return { size: this.bytes, hashes: Object.fromEntries(this.hashes.map(([t, h]) => [t, h.digest('hex')])) };
   }
 }

@@ -48,7 +48,10 @@ export function remoteConfig(config: Config, name: string): RemoteConfig {
   const cfg = config.remotes[name];
   if (!cfg) {
     const known = Object.keys(config.remotes);
-    throw new BbackupError('USAGE', `no remote named ${name} in the config${known.length ? ` (remotes: ${known.join(', ')})` : ' (it has no remotes: section)'}`);
+    throw new BbackupError(
+      'USAGE',
+      `no remote named ${name} in the config${known.length ? ` (remotes: ${known.join(', ')})` : ' (it has no remotes: section)'}`,
+    );
   }
   return cfg;
 }
@@ -58,8 +61,15 @@ export function openRemote(config: Config, name: string, o: OpenRemoteOptions = 
   const cfg = remoteConfig(config, name);
   const emit = o.emit ?? noEmit;
   const base = createRemote(name, cfg, emit);
-  const encrypted = withEncryption(base, { encrypt: ageSpecFrom(config.encryption), decrypt: decryptSpecFrom(config.encryption) });
-  return withRetry(withProgress(encrypted, { emit, jobId: o.jobId ?? `remote-${name}` }), { retries: cfg.retry, delayMs: o.retryDelayMs ?? 1000 }, emit);
+  const encrypted = withEncryption(base, {
+    encrypt: ageSpecFrom(config.encryption),
+    decrypt: decryptSpecFrom(config.encryption),
+  });
+  return withRetry(
+    withProgress(encrypted, { emit, jobId: o.jobId ?? `remote-${name}` }),
+    { retries: cfg.retry, delayMs: o.retryDelayMs ?? 1000 },
+    emit,
+  );
 }
 
 /** Remote names a run uses: those given with -r (each must exist; [] = none), else every enabled one. */

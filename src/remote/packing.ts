@@ -35,7 +35,23 @@ export interface RemoteFile {
 export function packTree(dir: string, level: number, signal?: AbortSignal): Readable {
   return runChain(
     [
-      { file: 'tar', args: ['-C', dir, '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--sparse', '-cf', '-', '.'] },
+      {
+        file: 'tar',
+        args: [
+          '-C',
+          dir,
+          '--format=posix',
+          '--pax-option=delete=atime,delete=ctime',
+          '--numeric-owner',
+          '--xattrs',
+          '--xattrs-include=*',
+          '--acls',
+          '--sparse',
+          '-cf',
+          '-',
+          '.',
+        ],
+      },
       { file: 'zstd', args: ['-q', '-T0', `-${Math.min(19, Math.max(1, level))}`, '-c'] },
     ],
     { signal, what: `packing ${dir}` },
@@ -48,8 +64,17 @@ export function packTree(dir: string, level: number, signal?: AbortSignal): Read
  * rules: nothing absolute, no "..", nothing through a symlink, no hard link out, no device), and
  * runs in the C locale so it writes names byte for byte as they were checked.
  */
-export async function unpackTree(input: Readable, dir: string, signal: AbortSignal | undefined, what: string): Promise<void> {
-  const plain = runChain([{ file: 'zstd', args: ['-q', '-d', '-c'] }], { signal, input, what: `decompressing ${what}` });
+export async function unpackTree(
+  input: Readable,
+  dir: string,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<void> {
+  const plain = runChain([{ file: 'zstd', args: ['-q', '-d', '-c'] }], {
+    signal,
+    input,
+    what: `decompressing ${what}`,
+  });
   const gate = new TarGate(what);
   const gated = new Promise<void>((resolve, reject) => {
     gate.on('finish', resolve);
@@ -59,7 +84,24 @@ export async function unpackTree(input: Readable, dir: string, signal: AbortSign
   plain.on('error', (err) => gate.destroy(err));
   plain.pipe(gate);
   const out = runChain(
-    [{ file: 'tar', args: ['-C', dir, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--xattrs-include=*', '--acls', '-xf', '-'], env: { LC_ALL: 'C' } }],
+    [
+      {
+        file: 'tar',
+        args: [
+          '-C',
+          dir,
+          '--numeric-owner',
+          '--same-owner',
+          '--same-permissions',
+          '--xattrs',
+          '--xattrs-include=*',
+          '--acls',
+          '-xf',
+          '-',
+        ],
+        env: { LC_ALL: 'C' },
+      },
+    ],
     { signal, input: gate, what: `unpacking ${what}` },
   );
   out.resume();

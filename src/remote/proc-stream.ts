@@ -63,10 +63,18 @@ export function runChain(steps: Step[], o: ChainOptions): Readable {
     procs.map((p, i) =>
       p.catch((err: unknown) => {
         if (failed) return;
-        if (isAbortError(err) || o.signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError', cause: err });
+        if (isAbortError(err) || o.signal?.aborted)
+          throw Object.assign(new Error('cancelled'), { name: 'AbortError', cause: err });
         const stderr = lastLines((err as { stderr?: string }).stderr, 10);
-        throw o.classify?.(steps[i]!, stderr, err) ??
-          new BbackupError('TOOL_FAILED', `${o.what}: ${steps[i]!.file} failed${stderr ? `: ${stderr}` : ''}`, { command: steps[i]!.file, stderr }, { cause: err });
+        throw (
+          o.classify?.(steps[i]!, stderr, err) ??
+          new BbackupError(
+            'TOOL_FAILED',
+            `${o.what}: ${steps[i]!.file} failed${stderr ? `: ${stderr}` : ''}`,
+            { command: steps[i]!.file, stderr },
+            { cause: err },
+          )
+        );
       }),
     ),
   ).then(

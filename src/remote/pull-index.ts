@@ -13,18 +13,28 @@ const NOT_DOWNLOADED = new Set([REMOTE_INDEX, RETENTION_SIDECAR]);
 const SHA256 = /^[0-9a-f]{64}$/;
 
 const refuse = (where: string, msg: string, path?: string): BbackupError =>
-  new BbackupError('INTEGRITY', `${where}: refused: ${msg}; nothing was pulled`, path === undefined ? { where } : { where, path });
+  new BbackupError(
+    'INTEGRITY',
+    `${where}: refused: ${msg}; nothing was pulled`,
+    path === undefined ? { where } : { where, path },
+  );
 
 /** Is `path` one the layout of a backup folder produces (DESIGN §3)? */
 export function isLayoutPath(path: string): boolean {
   if (path === MANIFEST || NOT_DOWNLOADED.has(path) || /^metadata\.tar(\.zst|\.gz)?$/.test(path)) return true;
   const p = path.split('/');
-  if (p.length === 3 && p[0] === 'containers') return isSafeSegment(p[1]!) && (p[2] === 'inspect.json' || p[2] === 'logs.txt');
+  if (p.length === 3 && p[0] === 'containers')
+    return isSafeSegment(p[1]!) && (p[2] === 'inspect.json' || p[2] === 'logs.txt');
   if (p.length !== 2) return false;
   if (p[0] === 'networks') return p[1]!.endsWith('.json') && isSafeSegment(p[1]!.slice(0, -'.json'.length));
-  if (p[0] === 'dumps') return ['postgres', 'mysql', 'mariadb', 'mongodb', 'redis', 'sqlite'].some((e) => p[1]!.endsWith(`.${e}.zst`) && isSafeSegment(p[1]!.slice(0, -`.${e}.zst`.length)));
+  if (p[0] === 'dumps')
+    return ['postgres', 'mysql', 'mariadb', 'mongodb', 'redis', 'sqlite'].some(
+      (e) => p[1]!.endsWith(`.${e}.zst`) && isSafeSegment(p[1]!.slice(0, -`.${e}.zst`.length)),
+    );
   if (p[0] !== 'volumes') return false;
-  return ['.tar', '.tar.zst', '.tar.gz', '.index.jsonl'].some((suffix) => p[1]!.endsWith(suffix) && isSafeSegment(p[1]!.slice(0, -suffix.length)));
+  return ['.tar', '.tar.zst', '.tar.gz', '.index.jsonl'].some(
+    (suffix) => p[1]!.endsWith(suffix) && isSafeSegment(p[1]!.slice(0, -suffix.length)),
+  );
 }
 
 /** The index as JSON of the expected shape, or INTEGRITY. */
@@ -36,11 +46,19 @@ export function parseIndex(text: string, where: string): RemoteIndex {
     throw refuse(where, `${REMOTE_INDEX} is not JSON (${(err as Error).message})`);
   }
   const d = doc as Partial<RemoteIndex>;
-  if (typeof doc !== 'object' || doc === null || d.format !== REMOTE_INDEX_FORMAT || !Array.isArray(d.files)) throw refuse(where, `${REMOTE_INDEX} has an unknown format`);
+  if (typeof doc !== 'object' || doc === null || d.format !== REMOTE_INDEX_FORMAT || !Array.isArray(d.files))
+    throw refuse(where, `${REMOTE_INDEX} has an unknown format`);
   for (const f of d.files as unknown[]) {
     const e = f as Partial<RemoteFile>;
-    const ok = typeof f === 'object' && f !== null && typeof e.path === 'string' && typeof e.stored === 'string' && Number.isSafeInteger(e.size) && e.size! >= 0
-      && (e.sha256 === undefined || (typeof e.sha256 === 'string' && SHA256.test(e.sha256))) && (e.unpackTo === undefined || typeof e.unpackTo === 'string');
+    const ok =
+      typeof f === 'object' &&
+      f !== null &&
+      typeof e.path === 'string' &&
+      typeof e.stored === 'string' &&
+      Number.isSafeInteger(e.size) &&
+      e.size! >= 0 &&
+      (e.sha256 === undefined || (typeof e.sha256 === 'string' && SHA256.test(e.sha256))) &&
+      (e.unpackTo === undefined || typeof e.unpackTo === 'string');
     if (!ok) throw refuse(where, `${REMOTE_INDEX} holds a malformed entry ${JSON.stringify(f).slice(0, 200)}`);
   }
   return doc as RemoteIndex;
@@ -59,20 +77,35 @@ export function checkIndex(index: RemoteIndex, where: string, rules: IndexRules)
   const trees = new Set<string>();
   for (const f of index.files) {
     const name = JSON.stringify(f.path);
-    if (!isLayoutPath(f.path)) throw refuse(where, `${REMOTE_INDEX} names the file ${name}, which is not a path of the backup layout`, f.path);
+    if (!isLayoutPath(f.path))
+      throw refuse(where, `${REMOTE_INDEX} names the file ${name}, which is not a path of the backup layout`, f.path);
     if (paths.has(f.path)) throw refuse(where, `${REMOTE_INDEX} names ${name} twice`, f.path);
     paths.add(f.path);
-    if (f.stored !== f.path && f.stored !== f.path + AGE_SUFFIX) throw refuse(where, `${REMOTE_INDEX} stores ${name} under another name (${JSON.stringify(f.stored)})`, f.path);
+    if (f.stored !== f.path && f.stored !== f.path + AGE_SUFFIX)
+      throw refuse(where, `${REMOTE_INDEX} stores ${name} under another name (${JSON.stringify(f.stored)})`, f.path);
     if (f.unpackTo !== undefined) {
-      if (f.path !== `${f.unpackTo}.tar.zst` || !/^volumes\/[^/]+$/.test(f.unpackTo) || !isSafeSegment(f.unpackTo.slice('volumes/'.length))) {
-        throw refuse(where, `${REMOTE_INDEX} unpacks ${name} into ${JSON.stringify(f.unpackTo)}, which is not that volume's tree folder`, f.path);
+      if (
+        f.path !== `${f.unpackTo}.tar.zst` ||
+        !/^volumes\/[^/]+$/.test(f.unpackTo) ||
+        !isSafeSegment(f.unpackTo.slice('volumes/'.length))
+      ) {
+        throw refuse(
+          where,
+          `${REMOTE_INDEX} unpacks ${name} into ${JSON.stringify(f.unpackTo)}, which is not that volume's tree folder`,
+          f.path,
+        );
       }
-      if (trees.has(f.unpackTo)) throw refuse(where, `${REMOTE_INDEX} unpacks into ${JSON.stringify(f.unpackTo)} twice`, f.path);
+      if (trees.has(f.unpackTo))
+        throw refuse(where, `${REMOTE_INDEX} unpacks into ${JSON.stringify(f.unpackTo)} twice`, f.path);
       trees.add(f.unpackTo);
     }
     if (NOT_DOWNLOADED.has(f.path)) continue;
     if (rules.encrypted && !f.stored.endsWith(AGE_SUFFIX)) {
-      throw refuse(where, `${JSON.stringify(f.stored)} is stored unencrypted, but this backup is encrypted (encryption is configured, or its index is): someone without the key may have replaced it. A backup uploaded before encryption was switched on pulls with encryption.enabled: false`, f.path);
+      throw refuse(
+        where,
+        `${JSON.stringify(f.stored)} is stored unencrypted, but this backup is encrypted (encryption is configured, or its index is): someone without the key may have replaced it. A backup uploaded before encryption was switched on pulls with encryption.enabled: false`,
+        f.path,
+      );
     }
   }
 }
@@ -109,12 +142,17 @@ export function planPull(index: RemoteIndex, manifest: Manifest, where: string, 
   for (const item of manifest.items) {
     for (const expect of item.files) {
       const file = need(expect.path);
-      if (file.unpackTo !== undefined) throw refuse(where, `${REMOTE_INDEX} marks ${expect.path} as a packed tree`, expect.path);
+      if (file.unpackTo !== undefined)
+        throw refuse(where, `${REMOTE_INDEX} marks ${expect.path} as a packed tree`, expect.path);
       plan.files.push({ file, expect });
     }
     if (item.kind === 'volume' && item.format === 'tree') {
       const index = rel.volumeIndex(item.name);
-      if (!item.files.some((f) => f.path === index)) throw refuse(where, `volume ${item.name}: the manifest lists no tree index (${index}) to check its tree against`);
+      if (!item.files.some((f) => f.path === index))
+        throw refuse(
+          where,
+          `volume ${item.name}: the manifest lists no tree index (${index}) to check its tree against`,
+        );
       plan.trees.push({ file: need(`${rel.volumeTree(item.name)}.tar.zst`), volume: item.name, index });
     }
   }

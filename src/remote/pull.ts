@@ -49,8 +49,17 @@ export async function pullBackup(config: Config, remoteName: string, id: string,
   try {
     const { backups } = await listRemoteBackups(remote, o.signal, o.host);
     const found = backups.filter((b) => b.id === id);
-    if (found.length === 0) throw new BbackupError('NOT_FOUND', `remote ${remoteName} has no backup ${id}${o.host ? ` of host ${o.host}` : ''} (bbackup list-remote-backups -r ${remoteName})`, { remote: remoteName, id });
-    if (found.length > 1) throw new BbackupError('USAGE', `remote ${remoteName} holds backup ${id} of several hosts (${found.map((b) => b.host).join(', ')}); choose one with --host`);
+    if (found.length === 0)
+      throw new BbackupError(
+        'NOT_FOUND',
+        `remote ${remoteName} has no backup ${id}${o.host ? ` of host ${o.host}` : ''} (bbackup list-remote-backups -r ${remoteName})`,
+        { remote: remoteName, id },
+      );
+    if (found.length > 1)
+      throw new BbackupError(
+        'USAGE',
+        `remote ${remoteName} holds backup ${id} of several hosts (${found.map((b) => b.host).join(', ')}); choose one with --host`,
+      );
     const backup = found[0]!;
     const store = o.store ?? config.backup.store;
     const target = backupDir(store, backup.host, id);
@@ -101,20 +110,35 @@ async function download(remote: Remote, backup: RemoteBackup, work: string, o: D
   const listed = new Set<string>();
   for await (const e of remote.list(prefix, { signal: o.signal })) listed.add(e.key.slice(prefix.length + 1));
   const indexKey = listed.has(`${REMOTE_INDEX}${AGE_SUFFIX}`) ? `${REMOTE_INDEX}${AGE_SUFFIX}` : REMOTE_INDEX;
-  if (!listed.has(indexKey)) throw new BbackupError('INTEGRITY', `${where}: no ${REMOTE_INDEX}; it was not uploaded by bbackup`);
+  if (!listed.has(indexKey))
+    throw new BbackupError('INTEGRITY', `${where}: no ${REMOTE_INDEX}; it was not uploaded by bbackup`);
   const rules = { listed, encrypted: o.encryptionConfigured || indexKey.endsWith(AGE_SUFFIX) };
   if (rules.encrypted && !indexKey.endsWith(AGE_SUFFIX)) {
-    throw new BbackupError('INTEGRITY', `${where}: refused: ${REMOTE_INDEX} is stored unencrypted but encryption is configured: someone without the key may have replaced it. A backup uploaded before encryption was switched on pulls with encryption.enabled: false; nothing was pulled`);
+    throw new BbackupError(
+      'INTEGRITY',
+      `${where}: refused: ${REMOTE_INDEX} is stored unencrypted but encryption is configured: someone without the key may have replaced it. A backup uploaded before encryption was switched on pulls with encryption.enabled: false; nothing was pulled`,
+    );
   }
-  const index = parseIndex((await readAll(await remote.get(`${prefix}/${indexKey}`, { signal: o.signal }), `${where}: ${REMOTE_INDEX}`)).toString('utf8'), where);
+  const index = parseIndex(
+    (
+      await readAll(await remote.get(`${prefix}/${indexKey}`, { signal: o.signal }), `${where}: ${REMOTE_INDEX}`)
+    ).toString('utf8'),
+    where,
+  );
   rules.encrypted ||= index.encrypted === true;
   checkIndex(index, where, rules);
 
   // The manifest first: it says what every other file must hold.
   const m = manifestEntry(index, where, listed);
   const bytes = await readAll(await remote.get(`${prefix}/${m.stored}`, { signal: o.signal }), `${where}: ${MANIFEST}`);
-  if (bytes.length !== m.size || (m.sha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== m.sha256)) {
-    throw new BbackupError('INTEGRITY', `${where}: refused: ${MANIFEST} is damaged (${bytes.length} bytes, not the ${m.size} the upload recorded); nothing was pulled`);
+  if (
+    bytes.length !== m.size ||
+    (m.sha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== m.sha256)
+  ) {
+    throw new BbackupError(
+      'INTEGRITY',
+      `${where}: refused: ${MANIFEST} is damaged (${bytes.length} bytes, not the ${m.size} the upload recorded); nothing was pulled`,
+    );
   }
   let doc: unknown;
   try {
@@ -125,8 +149,10 @@ async function download(remote: Remote, backup: RemoteBackup, work: string, o: D
   const manifest = checkManifest(doc, where, { id: backup.id, host: backup.host });
   const plan = planPull(index, manifest, where, listed);
   await writeFile(join(work, MANIFEST), bytes, { flag: 'wx', mode: PRIVATE_FILE });
-  for (const path of plan.ignored) o.emit({ type: 'log', level: 'warn', source: 'pull', msg: `${where}: ${path} is not in the manifest; not pulled` });
-  for (const { file, expect } of plan.files) await receive(remote, `${prefix}/${file.stored}`, expect, work, where, o.signal);
+  for (const path of plan.ignored)
+    o.emit({ type: 'log', level: 'warn', source: 'pull', msg: `${where}: ${path} is not in the manifest; not pulled` });
+  for (const { file, expect } of plan.files)
+    await receive(remote, `${prefix}/${file.stored}`, expect, work, where, o.signal);
   for (const t of plan.trees) {
     const dir = join(work, ...rel.volumeTree(t.volume).split('/'));
     await mkdir(dirname(dir), { recursive: true, mode: PRIVATE_DIR });
@@ -134,12 +160,24 @@ async function download(remote: Remote, backup: RemoteBackup, work: string, o: D
     const what = `the packed tree of volume ${t.volume} (${where})`;
     await unpackTree(await remote.get(`${prefix}/${t.file.stored}`, { signal: o.signal }), dir, o.signal, what);
     const problems = await checkUnpackedTree(dir, join(work, ...t.index.split('/')), o.signal);
-    if (problems.length > 0) throw new BbackupError('INTEGRITY', `${where}: refused: volume ${t.volume} does not match its tree index; nothing was pulled:\n  ${problems.join('\n  ')}`, { problems });
+    if (problems.length > 0)
+      throw new BbackupError(
+        'INTEGRITY',
+        `${where}: refused: volume ${t.volume} does not match its tree index; nothing was pulled:\n  ${problems.join('\n  ')}`,
+        { problems },
+      );
   }
 }
 
 /** One file, written only where the layout puts it, and checked against the manifest's size and sha256. */
-async function receive(remote: Remote, key: string, expect: FileEntry, work: string, where: string, signal: AbortSignal): Promise<void> {
+async function receive(
+  remote: Remote,
+  key: string,
+  expect: FileEntry,
+  work: string,
+  where: string,
+  signal: AbortSignal,
+): Promise<void> {
   const source = await remote.get(key, { signal });
   const meter = new Meter(['sha256']);
   const path = join(work, ...expect.path.split('/'));
@@ -147,7 +185,11 @@ async function receive(remote: Remote, key: string, expect: FileEntry, work: str
   await pipeline(source, meter, createWriteStream(path, { flags: 'wx', mode: PRIVATE_FILE }), { signal });
   const got = meter.result();
   if (got.size !== expect.size || got.hashes.sha256 !== expect.sha256) {
-    throw new BbackupError('INTEGRITY', `${where}: refused: ${expect.path} does not match the manifest: got ${got.size} bytes sha256 ${got.hashes.sha256?.slice(0, 12)}…, the manifest says ${expect.size} bytes sha256 ${expect.sha256.slice(0, 12)}…; nothing was pulled`, { path: expect.path });
+    throw new BbackupError(
+      'INTEGRITY',
+      `${where}: refused: ${expect.path} does not match the manifest: got ${got.size} bytes sha256 ${got.hashes.sha256?.slice(0, 12)}…, the manifest says ${expect.size} bytes sha256 ${expect.sha256.slice(0, 12)}…; nothing was pulled`,
+      { path: expect.path },
+    );
   }
 }
 
@@ -165,4 +207,8 @@ async function readAll(s: Readable, what: string): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );

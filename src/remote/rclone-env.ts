@@ -46,9 +46,14 @@ export function splitFlags(flags: readonly string[]): { args: string[]; env: Rec
       continue;
     }
     let value = m[2];
-    if (value === undefined) value = flags[i + 1] !== undefined && !flags[i + 1]!.startsWith('-') ? flags[++i]! : 'true';
+    if (value === undefined)
+      value = flags[i + 1] !== undefined && !flags[i + 1]!.startsWith('-') ? flags[++i]! : 'true';
     const name = `RCLONE_${m[1]!.replace(/-/g, '_').toUpperCase()}`;
-    if (name in env) throw new BbackupError('CONFIG_INVALID', `rclone flag --${m[1]} is given twice; flags that carry credentials travel in the environment (${name}), which holds one value`);
+    if (name in env)
+      throw new BbackupError(
+        'CONFIG_INVALID',
+        `rclone flag --${m[1]} is given twice; flags that carry credentials travel in the environment (${name}), which holds one value`,
+      );
     env[name] = value;
   }
   return { args, env };
@@ -82,7 +87,14 @@ export function rclonePath(remote: string, key: string): string {
 }
 
 /** Defaults first so the user's flags override them; JSON logs so we can read progress and errors. */
-export const baseFlags = (s: RcloneSettings): string[] => ['--use-json-log', '--contimeout', '15s', '--low-level-retries', '2', ...splitFlags(s.flags).args];
+export const baseFlags = (s: RcloneSettings): string[] => [
+  '--use-json-log',
+  '--contimeout',
+  '15s',
+  '--low-level-retries',
+  '2',
+  ...splitFlags(s.flags).args,
+];
 
 /** The error messages of rclone's JSON log lines (and any plain lines), newest last. */
 export function rcloneErrors(stderr: string): string[] {
@@ -92,7 +104,8 @@ export function rcloneErrors(stderr: string): string[] {
     if (!t) continue;
     try {
       const j = JSON.parse(t) as { level?: string; msg?: string; object?: string };
-      if (j.level === 'error' || j.level === 'critical' || j.level === 'fatal') out.push(`${j.object ? `${j.object}: ` : ''}${(j.msg ?? '').trim()}`);
+      if (j.level === 'error' || j.level === 'critical' || j.level === 'fatal')
+        out.push(`${j.object ? `${j.object}: ` : ''}${(j.msg ?? '').trim()}`);
     } catch {
       out.push(t.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (ERROR|CRITICAL|Fatal error|NOTICE)\s*:?\s*/, ''));
     }
@@ -104,13 +117,29 @@ export function classifyRclone(name: string, what: string, stderr: string, cause
   const lines = rcloneErrors(stderr);
   const text = lines.join('\n');
   const last = lines.at(-1) ?? (stderr.trim().split('\n').at(-1) || 'rclone failed');
-  const mk = (code: ConstructorParameters<typeof RemoteError>[0], msg: string, retry: boolean) => new RemoteError(code, name, `${what}: ${msg}`, retry, { cause, context: { stderr: lines.slice(-10).join('\n') } });
-  if (/knownhosts: key mismatch/i.test(text)) return mk('REMOTE_AUTH', 'host key mismatch (rclone: knownhosts: key mismatch)', false);
-  if (/knownhosts: key is unknown/i.test(text)) return mk('REMOTE_AUTH', 'host key unknown: not in the known_hosts file (rclone: knownhosts: key is unknown)', false);
-  if (/unable to authenticate|permission denied \(publickey|auth(entication)? failed|401|403 Forbidden/i.test(text)) return mk('REMOTE_AUTH', `authentication failed (${last})`, false);
-  if (/no space left|disk full|quota exceeded|insufficient storage/i.test(text)) return mk('DISK', `no space left on the target (disk full): ${last}`, false);
-  if (/didn't find section in config file|not found in config file/i.test(text)) return mk('CONFIG_INVALID', `rclone has no such remote (${last}); define it in rclone.conf or RCLONE_CONFIG_<NAME>_TYPE`, false);
-  if (/directory not found|object not found|file not found|doesn't exist|no such file/i.test(text)) return mk('NOT_FOUND', 'not found', false);
-  if (/connection refused|i\/o timeout|couldn't connect|no route to host|connection reset|EOF/i.test(text)) return mk('REMOTE_IO', `cannot reach the remote (${last})`, true);
+  const mk = (code: ConstructorParameters<typeof RemoteError>[0], msg: string, retry: boolean) =>
+    new RemoteError(code, name, `${what}: ${msg}`, retry, { cause, context: { stderr: lines.slice(-10).join('\n') } });
+  if (/knownhosts: key mismatch/i.test(text))
+    return mk('REMOTE_AUTH', 'host key mismatch (rclone: knownhosts: key mismatch)', false);
+  if (/knownhosts: key is unknown/i.test(text))
+    return mk(
+      'REMOTE_AUTH',
+      'host key unknown: not in the known_hosts file (rclone: knownhosts: key is unknown)',
+      false,
+    );
+  if (/unable to authenticate|permission denied \(publickey|auth(entication)? failed|401|403 Forbidden/i.test(text))
+    return mk('REMOTE_AUTH', `authentication failed (${last})`, false);
+  if (/no space left|disk full|quota exceeded|insufficient storage/i.test(text))
+    return mk('DISK', `no space left on the target (disk full): ${last}`, false);
+  if (/didn't find section in config file|not found in config file/i.test(text))
+    return mk(
+      'CONFIG_INVALID',
+      `rclone has no such remote (${last}); define it in rclone.conf or RCLONE_CONFIG_<NAME>_TYPE`,
+      false,
+    );
+  if (/directory not found|object not found|file not found|doesn't exist|no such file/i.test(text))
+    return mk('NOT_FOUND', 'not found', false);
+  if (/connection refused|i\/o timeout|couldn't connect|no route to host|connection reset|EOF/i.test(text))
+    return mk('REMOTE_IO', `cannot reach the remote (${last})`, true);
   return mk('REMOTE_IO', last, true);
 }

@@ -10,7 +10,14 @@ import { BbackupError, isAbortError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { Meter } from './meter.js';
 import { runChain } from './proc-stream.js';
-import { assertNoSecretInRemote, baseFlags, classifyRclone, rcloneEnv, rclonePath, type RcloneSettings } from './rclone-env.js';
+import {
+  assertNoSecretInRemote,
+  baseFlags,
+  classifyRclone,
+  rcloneEnv,
+  rclonePath,
+  type RcloneSettings,
+} from './rclone-env.js';
 import type { ListOptions, OpOptions, PutOptions, PutResult, Remote, RemoteCaps, RemoteEntry } from './types.js';
 import { isManifestKey } from './types.js';
 
@@ -43,7 +50,13 @@ export class RcloneRemote implements Remote {
   private async run(what: string, args: string[], signal: AbortSignal): Promise<string> {
     signal.throwIfAborted();
     try {
-      const r = await execa('rclone', [...args, ...baseFlags(this.s)], { env: this.env, cancelSignal: signal, forceKillAfterDelay: 3000, stdin: 'ignore', maxBuffer: 1 << 28 });
+      const r = await execa('rclone', [...args, ...baseFlags(this.s)], {
+        env: this.env,
+        cancelSignal: signal,
+        forceKillAfterDelay: 3000,
+        stdin: 'ignore',
+        maxBuffer: 1 << 28,
+      });
       return r.stdout;
     } catch (err) {
       if (isAbortError(err) || signal.aborted) throw err;
@@ -64,7 +77,9 @@ export class RcloneRemote implements Remote {
       await this.run(`writing ${key}`, ['moveto', this.at(tmp), this.at(key)], o.signal);
       return result;
     } catch (err) {
-      await this.run(`removing ${tmp}`, ['deletefile', this.at(tmp)], AbortSignal.timeout(30_000)).catch(() => undefined);
+      await this.run(`removing ${tmp}`, ['deletefile', this.at(tmp)], AbortSignal.timeout(30_000)).catch(
+        () => undefined,
+      );
       throw err;
     }
   }
@@ -91,7 +106,10 @@ export class RcloneRemote implements Remote {
     } catch (err) {
       if (isAbortError(err) || o.signal.aborted) throw err;
       child.kill();
-      const exited = await child.then(() => undefined, (e: unknown) => e);
+      const exited = await child.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       if (exited === undefined && err instanceof BbackupError) throw err; // our source failed, rclone was fine
       if (exited === undefined) throw err;
       // A failed source (tar, age) is the real cause when rclone only saw its stdin cut short.
@@ -105,16 +123,26 @@ export class RcloneRemote implements Remote {
     try {
       const j = JSON.parse(line) as { level?: string; msg?: string; stats?: { bytes?: number } };
       if (j.stats && typeof j.stats.bytes === 'number') onProgress?.(j.stats.bytes);
-      else if (j.msg) this.emit({ type: 'log', level: j.level === 'error' ? 'warn' : 'debug', source: 'rclone', msg: `${this.name}: ${j.msg.trim()}` });
+      else if (j.msg)
+        this.emit({
+          type: 'log',
+          level: j.level === 'error' ? 'warn' : 'debug',
+          source: 'rclone',
+          msg: `${this.name}: ${j.msg.trim()}`,
+        });
     } catch {
-      if (line.trim()) this.emit({ type: 'log', level: 'debug', source: 'rclone', msg: `${this.name}: ${line.trim()}` });
+      if (line.trim())
+        this.emit({ type: 'log', level: 'debug', source: 'rclone', msg: `${this.name}: ${line.trim()}` });
     }
   }
 
   async get(key: string, o: OpOptions): Promise<Readable> {
     // `rclone cat` of a missing file fails only after the stream began: ask first.
-    const found = JSON.parse(await this.run(`reading ${key}`, ['lsjson', '--files-only', this.at(key)], o.signal)) as LsEntry[];
-    if (found.length === 0) throw classifyRclone(this.name, `reading ${key}`, '{"level":"error","msg":"object not found"}');
+    const found = JSON.parse(
+      await this.run(`reading ${key}`, ['lsjson', '--files-only', this.at(key)], o.signal),
+    ) as LsEntry[];
+    if (found.length === 0)
+      throw classifyRclone(this.name, `reading ${key}`, '{"level":"error","msg":"object not found"}');
     return runChain([{ file: 'rclone', args: ['cat', this.at(key), ...baseFlags(this.s)], env: this.env }], {
       signal: o.signal,
       what: `reading ${key}`,
@@ -135,7 +163,12 @@ export class RcloneRemote implements Remote {
     for (const e of entries) {
       if (e.IsDir || e.Path.includes(TMP_MARK)) continue;
       const key = prefix ? `${prefix}/${e.Path}` : e.Path;
-      yield { key, size: e.Size, mtime: new Date(e.ModTime), hashes: e.Hashes?.md5 ? { md5: e.Hashes.md5 } : undefined };
+      yield {
+        key,
+        size: e.Size,
+        mtime: new Date(e.ModTime),
+        hashes: e.Hashes?.md5 ? { md5: e.Hashes.md5 } : undefined,
+      };
     }
   }
 
@@ -162,7 +195,8 @@ export class RcloneRemote implements Remote {
     }
     const excludes = manifests.flatMap((m) => ['--exclude', `/${m}`]);
     await this.run(`renaming ${from}`, ['move', this.at(from), this.at(to), ...excludes], o.signal);
-    for (const m of manifests) await this.run(`renaming ${from}`, ['moveto', this.at(`${from}/${m}`), this.at(`${to}/${m}`)], o.signal);
+    for (const m of manifests)
+      await this.run(`renaming ${from}`, ['moveto', this.at(`${from}/${m}`), this.at(`${to}/${m}`)], o.signal);
     await this.run(`removing ${from}`, ['rmdirs', this.at(from)], o.signal).catch(ignoreNotFound);
   }
 

@@ -36,7 +36,12 @@ export interface RemoteStatus {
 
 export function retentionInfoBody(manifest: Manifest, encrypted: boolean): Buffer {
   const group = manifestGroup(manifest);
-  const info: RetentionInfo = { format: RETENTION_FORMAT, id: manifest.id, status: manifest.status, group: encrypted ? hashedGroup(group) : group };
+  const info: RetentionInfo = {
+    format: RETENTION_FORMAT,
+    id: manifest.id,
+    status: manifest.status,
+    group: encrypted ? hashedGroup(group) : group,
+  };
   return Buffer.from(`${JSON.stringify(info)}\n`);
 }
 
@@ -48,14 +53,29 @@ export interface StatusSources {
 }
 
 /** Status and group of the remote backup at prefix, or undefined when nothing tells them. */
-export async function remoteStatus(remote: Remote, prefix: string, id: string, files: ReadonlySet<string>, src: StatusSources, signal: AbortSignal): Promise<RemoteStatus | undefined> {
+export async function remoteStatus(
+  remote: Remote,
+  prefix: string,
+  id: string,
+  files: ReadonlySet<string>,
+  src: StatusSources,
+  signal: AbortSignal,
+): Promise<RemoteStatus | undefined> {
   if (files.has(RETENTION_FILE)) {
-    const info = parseInfo(await readSmall(remote, `${prefix}/${RETENTION_FILE}`, 64 * 1024, signal).catch(() => undefined), id);
+    const info = parseInfo(
+      await readSmall(remote, `${prefix}/${RETENTION_FILE}`, 64 * 1024, signal).catch(() => undefined),
+      id,
+    );
     if (info) return { complete: info.status === 'complete', group: info.group, source: 'retention.json' };
   }
   const local = await src.localManifest(id);
-  if (local && local.id === id) return { complete: local.status === 'complete', group: manifestGroup(local), source: 'local manifest' };
-  const key = files.has(MANIFEST) ? MANIFEST : files.has(`${MANIFEST}.age`) && src.canDecrypt ? `${MANIFEST}.age` : undefined;
+  if (local && local.id === id)
+    return { complete: local.status === 'complete', group: manifestGroup(local), source: 'local manifest' };
+  const key = files.has(MANIFEST)
+    ? MANIFEST
+    : files.has(`${MANIFEST}.age`) && src.canDecrypt
+      ? `${MANIFEST}.age`
+      : undefined;
   if (!key) return undefined;
   let manifest: unknown;
   try {
@@ -74,7 +94,14 @@ function parseInfo(text: string | undefined, id: string): RetentionInfo | undefi
   if (text === undefined) return undefined;
   try {
     const x = JSON.parse(text) as Partial<RetentionInfo> | null;
-    if (!x || x.format !== RETENTION_FORMAT || x.id !== id || (x.status !== 'complete' && x.status !== 'partial') || !isGroupKey(x.group)) return undefined;
+    if (
+      !x ||
+      x.format !== RETENTION_FORMAT ||
+      x.id !== id ||
+      (x.status !== 'complete' && x.status !== 'partial') ||
+      !isGroupKey(x.group)
+    )
+      return undefined;
     return x as RetentionInfo;
   } catch {
     return undefined;

@@ -15,7 +15,13 @@ const call = <T>(fn: (cb: (err: Error | undefined, v: T) => void) => void): Prom
   new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
 
 /** Write every chunk of source to path (created or truncated); resolves with the bytes written. */
-export async function sftpWriteAll(raw: RawSftpWriter, path: string, source: Readable, signal: AbortSignal, depth = 8): Promise<number> {
+export async function sftpWriteAll(
+  raw: RawSftpWriter,
+  path: string,
+  source: Readable,
+  signal: AbortSignal,
+  depth = 8,
+): Promise<number> {
   const handle = await call<Buffer>((cb) => raw.open(path, 'w', cb));
   let pos = 0;
   const inflight = new Set<Promise<void>>();

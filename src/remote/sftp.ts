@@ -60,13 +60,25 @@ export class SftpRemote implements Remote {
     const quiet = () => undefined; // the library logs to stdout by default, which would break --json
     const { default: Client } = await import('ssh2-sftp-client'); // loaded on first use, not at start-up
     const c = new Client('bbackup', { error: quiet, end: quiet, close: quiet });
-    const policy: HostKeyPolicy = { host: this.s.host, port: this.s.port, pinned: this.s.hostKey, knownHostsFile: this.s.knownHosts, acceptAny: this.s.insecureAcceptAnyHostKey };
+    const policy: HostKeyPolicy = {
+      host: this.s.host,
+      port: this.s.port,
+      pinned: this.s.hostKey,
+      knownHostsFile: this.s.knownHosts,
+      acceptAny: this.s.insecureAcceptAnyHostKey,
+    };
     let privateKey: Buffer | undefined;
     if (this.s.keyFile) {
       try {
         privateKey = readFileSync(this.s.keyFile);
       } catch (err) {
-        throw new RemoteError('CONFIG_INVALID', this.name, `cannot read key_file ${this.s.keyFile}: ${(err as Error).message}`, false, { cause: err });
+        throw new RemoteError(
+          'CONFIG_INVALID',
+          this.name,
+          `cannot read key_file ${this.s.keyFile}: ${(err as Error).message}`,
+          false,
+          { cause: err },
+        );
       }
     }
     try {
@@ -79,7 +91,15 @@ export class SftpRemote implements Remote {
         password: this.s.password,
         readyTimeout: 20_000,
         // AES-GCM runs on AES-NI through OpenSSL: the fastest cipher ssh2 offers on x86 (bench/upload.ts).
-        algorithms: { cipher: ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com', 'aes128-ctr', 'aes256-ctr'] },
+        algorithms: {
+          cipher: [
+            'aes128-gcm@openssh.com',
+            'aes256-gcm@openssh.com',
+            'chacha20-poly1305@openssh.com',
+            'aes128-ctr',
+            'aes256-ctr',
+          ],
+        },
         retries: 0,
         hostVerifier: (key: Buffer) => {
           const v = verifyHostKey(policy, key);
@@ -99,15 +119,28 @@ export class SftpRemote implements Remote {
     const e = err as { message?: string; code?: string | number; level?: string };
     const msg = e.message ?? String(err);
     const at = `${this.s.user}@${this.s.host}:${this.s.port}`;
-    if (this.hostKeyProblem && /verification failed|Host denied/i.test(msg)) return new RemoteError('REMOTE_AUTH', this.name, `${what} ${at}: ${this.hostKeyProblem}`, false, { cause: err });
+    if (this.hostKeyProblem && /verification failed|Host denied/i.test(msg))
+      return new RemoteError('REMOTE_AUTH', this.name, `${what} ${at}: ${this.hostKeyProblem}`, false, { cause: err });
     if (e.level === 'client-authentication' || /authentication methods failed|All configured authentication/i.test(msg))
-      return new RemoteError('REMOTE_AUTH', this.name, `${what} ${at}: authentication failed (key or password rejected)`, false, { cause: err });
-    if (/ECONNREFUSED/.test(msg) || e.code === 'ECONNREFUSED') return new RemoteError('REMOTE_IO', this.name, `${what} ${at}: connection refused (is the server up?)`, true, { cause: err });
-    if (/ENOTFOUND|EAI_AGAIN/.test(msg)) return new RemoteError('REMOTE_IO', this.name, `${what} ${at}: host not found`, false, { cause: err });
+      return new RemoteError(
+        'REMOTE_AUTH',
+        this.name,
+        `${what} ${at}: authentication failed (key or password rejected)`,
+        false,
+        { cause: err },
+      );
+    if (/ECONNREFUSED/.test(msg) || e.code === 'ECONNREFUSED')
+      return new RemoteError('REMOTE_IO', this.name, `${what} ${at}: connection refused (is the server up?)`, true, {
+        cause: err,
+      });
+    if (/ENOTFOUND|EAI_AGAIN/.test(msg))
+      return new RemoteError('REMOTE_IO', this.name, `${what} ${at}: host not found`, false, { cause: err });
     if (/timed out|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET|Not connected|No SFTP connection/i.test(msg))
       return new RemoteError('REMOTE_IO', this.name, `${what} ${at}: ${msg}`, true, { cause: err });
-    if (e.code === 2 || /No such file/i.test(msg)) return new RemoteError('NOT_FOUND', this.name, `${what}: not found`, false, { cause: err });
-    if (e.code === 3 || /Permission denied/i.test(msg)) return new RemoteError('REMOTE_IO', this.name, `${what}: permission denied`, false, { cause: err });
+    if (e.code === 2 || /No such file/i.test(msg))
+      return new RemoteError('NOT_FOUND', this.name, `${what}: not found`, false, { cause: err });
+    if (e.code === 3 || /Permission denied/i.test(msg))
+      return new RemoteError('REMOTE_IO', this.name, `${what}: permission denied`, false, { cause: err });
     return new RemoteError('REMOTE_IO', this.name, `${what}: ${msg}`, true, { cause: err });
   }
 
@@ -117,7 +150,9 @@ export class SftpRemote implements Remote {
     if (!raw) return false;
     return new Promise((resolve) => {
       try {
-        raw.ext_openssh_statvfs(dir, (err, st) => resolve(!err && Number(st.f_bavail) * Number(st.f_frsize || st.f_bsize) < 1 << 20));
+        raw.ext_openssh_statvfs(dir, (err, st) =>
+          resolve(!err && Number(st.f_bavail) * Number(st.f_frsize || st.f_bsize) < 1 << 20),
+        );
       } catch {
         resolve(false);
       }
@@ -167,8 +202,16 @@ export class SftpRemote implements Remote {
     } catch (err) {
       const full = !o.signal.aborted && (await this.diskFull(c, posix.dirname(target)).catch(() => false));
       await c.delete(tmp, true).catch(() => undefined);
-      if (full) throw new RemoteError('DISK', this.name, `writing ${key}: no space left on ${this.s.host}:${this.s.path} (disk full)`, false, { cause: err });
-      if (err instanceof ShortWrite) throw new RemoteError('REMOTE_IO', this.name, `writing ${key}: ${err.message}`, true, { cause: err });
+      if (full)
+        throw new RemoteError(
+          'DISK',
+          this.name,
+          `writing ${key}: no space left on ${this.s.host}:${this.s.path} (disk full)`,
+          false,
+          { cause: err },
+        );
+      if (err instanceof ShortWrite)
+        throw new RemoteError('REMOTE_IO', this.name, `writing ${key}: ${err.message}`, true, { cause: err });
       throw this.classify(`writing ${key}`, err);
     }
   }
@@ -182,10 +225,14 @@ export class SftpRemote implements Remote {
     } catch (err) {
       throw this.classify(`reading ${key}`, err);
     }
-    const stream = c.createReadStream(path, { highWaterMark: 1 << 20 } as Parameters<SftpClient['createReadStream']>[1]);
+    const stream = c.createReadStream(path, { highWaterMark: 1 << 20 } as Parameters<
+      SftpClient['createReadStream']
+    >[1]);
     const out = new PassThrough({ highWaterMark: 1 << 20 });
     const unwatch = this.watch(o.signal);
-    pipeline(stream, out).catch((err: unknown) => out.destroy(this.classify(`reading ${key}`, err))).finally(unwatch);
+    pipeline(stream, out)
+      .catch((err: unknown) => out.destroy(this.classify(`reading ${key}`, err)))
+      .finally(unwatch);
     return out;
   }
 
@@ -204,7 +251,8 @@ export class SftpRemote implements Remote {
       for (const e of entries) {
         const key = keyDir ? `${keyDir}/${e.name}` : e.name;
         if (e.type === 'd') yield* walk.call(this, key);
-        else if (e.type === '-' && !e.name.includes(TMP_MARK)) yield { key, size: e.size, mtime: new Date(e.modifyTime) };
+        else if (e.type === '-' && !e.name.includes(TMP_MARK))
+          yield { key, size: e.size, mtime: new Date(e.modifyTime) };
       }
     };
     yield* walk.call(this, prefix);

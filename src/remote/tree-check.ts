@@ -22,7 +22,8 @@ function parseLine(line: string): IndexEntry | undefined {
   } catch {
     return undefined;
   }
-  if (typeof e !== 'object' || e === null || typeof e.p !== 'string' || !['f', 'd', 'l', 'o'].includes(e.t as string)) return undefined;
+  if (typeof e !== 'object' || e === null || typeof e.p !== 'string' || !['f', 'd', 'l', 'o'].includes(e.t as string))
+    return undefined;
   if (!isId(e.mode) || !isId(e.uid) || !isId(e.gid)) return undefined;
   if (e.t === 'f' && (!isId(e.size) || typeof e.sha256 !== 'string' || !SHA256.test(e.sha256))) return undefined;
   if (e.t === 'l' && typeof e.link !== 'string') return undefined;
@@ -32,12 +33,16 @@ function parseLine(line: string): IndexEntry | undefined {
 async function* indexEntries(path: string, signal?: AbortSignal): AsyncGenerator<IndexEntry | string> {
   let previous: string | undefined;
   let n = 0;
-  for await (const line of createInterface({ input: createReadStream(path, { encoding: 'utf8', signal }), crlfDelay: Infinity })) {
+  for await (const line of createInterface({
+    input: createReadStream(path, { encoding: 'utf8', signal }),
+    crlfDelay: Infinity,
+  })) {
     n++;
     if (line.length === 0) continue;
     const e = parseLine(line);
     if (!e) return yield `index line ${n} is malformed`;
-    if (previous !== undefined && comparePaths(previous, e.p) >= 0) return yield `index line ${n} is out of order or repeated`;
+    if (previous !== undefined && comparePaths(previous, e.p) >= 0)
+      return yield `index line ${n} is out of order or repeated`;
     previous = e.p;
     yield e;
   }
@@ -77,10 +82,15 @@ export async function checkUnpackedTree(root: string, indexPath: string, signal?
     const t = entryType(st);
     if (t !== e!.t) add(`${shown(p)}: a ${t} where the index has a ${e!.t}`);
     else if (Number(st.mode & 0o7777n) !== e!.mode || Number(st.uid) !== e!.uid || Number(st.gid) !== e!.gid) {
-      add(`${shown(p)}: mode ${Number(st.mode & 0o7777n).toString(8)} owner ${st.uid}:${st.gid}, the index says mode ${e!.mode.toString(8)} owner ${e!.uid}:${e!.gid}`);
+      add(
+        `${shown(p)}: mode ${Number(st.mode & 0o7777n).toString(8)} owner ${st.uid}:${st.gid}, the index says mode ${e!.mode.toString(8)} owner ${e!.uid}:${e!.gid}`,
+      );
     } else if (t === 'f') {
       const h = await hashFile(join(root, p), signal);
-      if (h.size !== e!.size || h.sha256 !== e!.sha256) add(`${shown(p)}: ${h.size} bytes sha256 ${h.sha256.slice(0, 12)}…, the index says ${e!.size} bytes sha256 ${e!.sha256!.slice(0, 12)}…`);
+      if (h.size !== e!.size || h.sha256 !== e!.sha256)
+        add(
+          `${shown(p)}: ${h.size} bytes sha256 ${h.sha256.slice(0, 12)}…, the index says ${e!.size} bytes sha256 ${e!.sha256!.slice(0, 12)}…`,
+        );
     } else if (t === 'l') {
       const target = await readlink(join(root, p));
       if (target !== e!.link) add(`${shown(p)}: symlink to ${target}, the index says ${e!.link}`);

@@ -78,7 +78,11 @@ export interface Remote {
 }
 
 /** Join key segments with "/", dropping empty ones. */
-export const joinKey = (...parts: string[]): string => parts.filter((p) => p.length > 0).join('/').replace(/\/+/g, '/');
+export const joinKey = (...parts: string[]): string =>
+  parts
+    .filter((p) => p.length > 0)
+    .join('/')
+    .replace(/\/+/g, '/');
 
 export const isManifestKey = (key: string): boolean => /(^|\/)manifest\.json(\.age)?$/.test(key);
 

@@ -51,7 +51,13 @@ export async function uploadBackup(req: UploadRequest): Promise<UploadResult> {
   const partial = prefix + PARTIAL_SUFFIX;
   const existing = await collect(remote.list(prefix, { signal }));
   if (existing.some((e) => /\/manifest\.json(\.age)?$/.test(e.key))) {
-    return { remote: remote.name, prefix, files: existing.length, bytes: existing.reduce((a, e) => a + e.size, 0), existed: true };
+    return {
+      remote: remote.name,
+      prefix,
+      files: existing.length,
+      bytes: existing.reduce((a, e) => a + e.size, 0),
+      existed: true,
+    };
   }
   if (existing.length > 0) await remote.removeDir(prefix, { signal }); // a half copy from an old, non-atomic client
   await remote.removeDir(partial, { signal }); // leftover of a cut transfer
@@ -59,36 +65,66 @@ export async function uploadBackup(req: UploadRequest): Promise<UploadResult> {
     const sent: { file: RemoteFile; put: PutResult }[] = [];
     const send = async (src: Source) => {
       let plain: Meter | undefined;
-      const put = await remote.put(`${partial}/${src.path}`, () => {
-        if (src.known) return src.open(); // hashed when the backup was made: no second pass
-        // A packed tree is counted, not hashed: its zstd frame carries an XXH64 checksum of the
-        // content that `zstd -d` checks on pull, and hashing here too cost ~20% of upload speed.
-        plain = new Meter(src.unpackTo ? [] : ['sha256']);
-        const s = src.open();
-        s.on('error', (err) => plain!.destroy(err));
-        return s.pipe(plain);
-      }, { signal, size: src.size, label: src.path });
+      const put = await remote.put(
+        `${partial}/${src.path}`,
+        () => {
+          if (src.known) return src.open(); // hashed when the backup was made: no second pass
+          // A packed tree is counted, not hashed: its zstd frame carries an XXH64 checksum of the
+          // content that `zstd -d` checks on pull, and hashing here too cost ~20% of upload speed.
+          plain = new Meter(src.unpackTo ? [] : ['sha256']);
+          const s = src.open();
+          s.on('error', (err) => plain!.destroy(err));
+          return s.pipe(plain);
+        },
+        { signal, size: src.size, label: src.path },
+      );
       const counted = src.known ? undefined : plain!.result();
       const p = src.known ?? { size: counted!.size, sha256: counted!.hashes.sha256 };
       const stored = put.key.slice(partial.length + 1);
-      sent.push({ put, file: { path: src.path, stored, size: p.size, sha256: p.sha256, storedSize: put.size, unpackTo: src.unpackTo } });
+      sent.push({
+        put,
+        file: { path: src.path, stored, size: p.size, sha256: p.sha256, storedSize: put.size, unpackTo: src.unpackTo },
+      });
     };
     for (const src of await sourcesOf(req)) await send(src);
     // Plaintext even on an encrypted remote, so rotation never needs the age identity; not in the
     // index (pull leaves it on the remote). Before the manifest: inside the final rename.
     const info = retentionInfoBody(manifest, req.encrypted);
-    const infoPut = await remote.put(`${partial}/${RETENTION_FILE}`, () => Readable.from([info]), { signal, size: info.length, label: RETENTION_FILE, plaintext: true });
-    const index: RemoteIndex = { format: REMOTE_INDEX_FORMAT, id: manifest.id, host: manifest.host, uploaded: new Date().toISOString(), encrypted: req.encrypted, files: sent.map((s) => s.file) };
+    const infoPut = await remote.put(`${partial}/${RETENTION_FILE}`, () => Readable.from([info]), {
+      signal,
+      size: info.length,
+      label: RETENTION_FILE,
+      plaintext: true,
+    });
+    const index: RemoteIndex = {
+      format: REMOTE_INDEX_FORMAT,
+      id: manifest.id,
+      host: manifest.host,
+      uploaded: new Date().toISOString(),
+      encrypted: req.encrypted,
+      files: sent.map((s) => s.file),
+    };
     // The index lists the manifest too (sent right after it), so pull checks it like every file.
     // Its stored size is known only once sent: pull checks plaintext size and sha256 anyway.
     const manifestPath = join(req.backupDir, MANIFEST);
-    const manifestEntry: RemoteFile = { path: MANIFEST, stored: req.encrypted ? `${MANIFEST}.age` : MANIFEST, ...(await sizeAndHash(manifestPath)), storedSize: -1 };
+    const manifestEntry: RemoteFile = {
+      path: MANIFEST,
+      stored: req.encrypted ? `${MANIFEST}.age` : MANIFEST,
+      ...(await sizeAndHash(manifestPath)),
+      storedSize: -1,
+    };
     const body = Buffer.from(JSON.stringify({ ...index, files: [...index.files, manifestEntry] }, null, 1));
     await send({ path: REMOTE_INDEX, open: () => Readable.from([body]), size: body.length });
     await send({ path: MANIFEST, open: () => createReadStream(manifestPath), size: manifestEntry.size });
     await verifyArrival(remote, partial, [...sent, { put: infoPut }], signal);
     await remote.renameDir(partial, prefix, { signal });
-    return { remote: remote.name, prefix, files: sent.length, bytes: sent.reduce((a, s) => a + s.put.size, 0), existed: false };
+    return {
+      remote: remote.name,
+      prefix,
+      files: sent.length,
+      bytes: sent.reduce((a, s) => a + s.put.size, 0),
+      existed: false,
+    };
   } catch (err) {
     // Clean up with our own deadline: the job's signal may be the reason we are here.
     await remote.removeDir(partial, { signal: AbortSignal.timeout(60_000) }).catch(() => undefined);
@@ -99,7 +135,8 @@ export async function uploadBackup(req: UploadRequest): Promise<UploadResult> {
 /** What travels, in order: plain files, packed trees; the index and the manifest come last. */
 async function sourcesOf(req: UploadRequest): Promise<Source[]> {
   const trees = new Set<string>();
-  for (const item of req.manifest.items) if (item.kind === 'volume' && item.format === 'tree') trees.add(rel.volumeTree(item.name));
+  for (const item of req.manifest.items)
+    if (item.kind === 'volume' && item.format === 'tree') trees.add(rel.volumeTree(item.name));
   const hashed = new Map(req.manifest.items.flatMap((i) => i.files).map((f) => [f.path, f]));
   const out: Source[] = [];
   const walk = async (dir: string, relDir: string) => {
@@ -132,14 +169,33 @@ async function sizeAndHash(path: string): Promise<{ size: number; sha256: string
 }
 
 /** The remote's listing must hold every file we sent with the size we sent (and md5 where offered). */
-async function verifyArrival(remote: Remote, partial: string, sent: { put: PutResult }[], signal: AbortSignal): Promise<void> {
-  const listed = new Map((await collect(remote.list(partial, { signal, hashes: remote.caps.hashes.length > 0 }))).map((e) => [e.key, e]));
+async function verifyArrival(
+  remote: Remote,
+  partial: string,
+  sent: { put: PutResult }[],
+  signal: AbortSignal,
+): Promise<void> {
+  const listed = new Map(
+    (await collect(remote.list(partial, { signal, hashes: remote.caps.hashes.length > 0 }))).map((e) => [e.key, e]),
+  );
   for (const { put } of sent) {
     const got = listed.get(put.key);
-    if (!got) throw new RemoteError('INTEGRITY', remote.name, `upload check: ${put.key} is missing after upload`, false);
-    if (got.size !== put.size) throw new RemoteError('INTEGRITY', remote.name, `upload check: ${put.key} has ${got.size} bytes on the remote, ${put.size} were sent`, false);
+    if (!got)
+      throw new RemoteError('INTEGRITY', remote.name, `upload check: ${put.key} is missing after upload`, false);
+    if (got.size !== put.size)
+      throw new RemoteError(
+        'INTEGRITY',
+        remote.name,
+        `upload check: ${put.key} has ${got.size} bytes on the remote, ${put.size} were sent`,
+        false,
+      );
     const md5 = got.hashes?.md5;
-    if (md5 && put.hashes.md5 && md5 !== put.hashes.md5) throw new RemoteError('INTEGRITY', remote.name, `upload check: ${put.key} md5 differs (remote ${md5}, sent ${put.hashes.md5})`, false);
+    if (md5 && put.hashes.md5 && md5 !== put.hashes.md5)
+      throw new RemoteError(
+        'INTEGRITY',
+        remote.name,
+        `upload check: ${put.key} md5 differs (remote ${md5}, sent ${put.hashes.md5})`,
+        false,
+      );
   }
 }
-

@@ -23,7 +23,12 @@ export function withRetry(inner: Remote, policy: RetryPolicy, emit: Emit): Remot
       } catch (err) {
         if (n >= policy.retries || !isRetryable(err) || signal.aborted) throw err;
         const pause = policy.delayMs * 2 ** n;
-        emit({ type: 'log', level: 'warn', source: `remote ${inner.name}`, msg: `${what} failed (${describeError(err)}); retry ${n + 1}/${policy.retries} in ${pause} ms` });
+        emit({
+          type: 'log',
+          level: 'warn',
+          source: `remote ${inner.name}`,
+          msg: `${what} failed (${describeError(err)}); retry ${n + 1}/${policy.retries} in ${pause} ms`,
+        });
         await sleep(pause, undefined, { signal });
       }
     }
@@ -31,7 +36,8 @@ export function withRetry(inner: Remote, policy: RetryPolicy, emit: Emit): Remot
   return {
     name: inner.name,
     caps: inner.caps,
-    put: (key: string, open: () => Readable, o: PutOptions): Promise<PutResult> => attempt(`upload of ${key}`, o.signal, () => inner.put(key, open, o)),
+    put: (key: string, open: () => Readable, o: PutOptions): Promise<PutResult> =>
+      attempt(`upload of ${key}`, o.signal, () => inner.put(key, open, o)),
     get: (key: string, o: OpOptions) => attempt(`download of ${key}`, o.signal, () => inner.get(key, o)),
     // A listing is retried as a whole: entries are collected first so a retry cannot yield duplicates.
     list: (prefix: string, o: ListOptions): AsyncIterable<RemoteEntry> => ({

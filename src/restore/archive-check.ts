@@ -37,7 +37,10 @@ interface ReadOptions {
 }
 
 /** The stored file's bytes, hashed on the way; digest() once they have all been read. */
-function hashedRead(file: string, o: ReadOptions): { chunks: AsyncGenerator<Buffer>; digest: () => { size: number; sha256: string } } {
+function hashedRead(
+  file: string,
+  o: ReadOptions,
+): { chunks: AsyncGenerator<Buffer>; digest: () => { size: number; sha256: string } } {
   const hash = createHash('sha256');
   let size = 0;
   const input = createReadStream(file, { highWaterMark: 1 << 20, signal: o.signal });
@@ -52,19 +55,33 @@ function hashedRead(file: string, o: ReadOptions): { chunks: AsyncGenerator<Buff
   return { chunks, digest: () => ({ size, sha256: hash.digest('hex') }) };
 }
 
-export async function checkArchive(file: string, method: CompressionMethod, opts: ReadOptions = {}): Promise<ArchiveCheck> {
+export async function checkArchive(
+  file: string,
+  method: CompressionMethod,
+  opts: ReadOptions = {},
+): Promise<ArchiveCheck> {
   const read = hashedRead(file, opts);
   const scanner = new TarScanner();
   const argv = decompressor(method);
   if (!argv) {
     for await (const chunk of read.chunks) scanner.write(chunk);
   } else {
-    const child = execa(argv[0]!, argv.slice(1), { input: Readable.from(read.chunks), buffer: { stdout: false }, stderr: 'pipe', cancelSignal: opts.signal, reject: false });
+    const child = execa(argv[0]!, argv.slice(1), {
+      input: Readable.from(read.chunks),
+      buffer: { stdout: false },
+      stderr: 'pipe',
+      cancelSignal: opts.signal,
+      reject: false,
+    });
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) scanner.write(chunk);
     const r = await child;
     if (r.isCanceled) throw new BbackupError('CANCELLED', 'cancelled');
     if (r.exitCode !== 0) {
-      return { ...scanner.end(), damaged: `${argv[0]} could not decompress it: ${lastLines(String(r.stderr), 3).replace(/\s+/g, ' ')}`, ...read.digest() };
+      return {
+        ...scanner.end(),
+        damaged: `${argv[0]} could not decompress it: ${lastLines(String(r.stderr), 3).replace(/\s+/g, ' ')}`,
+        ...read.digest(),
+      };
     }
   }
   return { ...scanner.end(), ...read.digest() };
@@ -98,7 +115,15 @@ export function checkedTar(file: string, o: CheckedTarOptions): CheckedTar {
   const gate = new TarGate(o.what);
   const source = Readable.from(read.chunks);
   const argv = decompressor(o.method);
-  const child = argv ? execa(argv[0]!, argv.slice(1), { input: source, cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false } }) : undefined;
+  const child = argv
+    ? execa(argv[0]!, argv.slice(1), {
+        input: source,
+        cancelSignal: o.signal,
+        reject: false,
+        stderr: 'pipe',
+        buffer: { stdout: false },
+      })
+    : undefined;
   // execa drops unbuffered output nobody reads yet: attach the gate now.
   const tarBytes = child ? (child.stdout as Readable) : source;
   let readError: Error | undefined;
@@ -128,10 +153,19 @@ export function checkedTar(file: string, o: CheckedTarOptions): CheckedTar {
     if (readError) throw readError;
     if (stopped) return;
     if (r && r.isCanceled) throw new BbackupError('CANCELLED', `${o.what}: cancelled`);
-    if (r && r.failed) throw new BbackupError('TOOL_FAILED', `${argv![0]} failed reading ${o.what}: ${lastLines(String(r.stderr ?? ''), 5) || r.shortMessage}`, { command: r.command });
+    if (r && r.failed)
+      throw new BbackupError(
+        'TOOL_FAILED',
+        `${argv![0]} failed reading ${o.what}: ${lastLines(String(r.stderr ?? ''), 5) || r.shortMessage}`,
+        { command: r.command },
+      );
     const got = read.digest();
     if (o.sha256 !== undefined && got.sha256 !== o.sha256) {
-      throw new BbackupError('INTEGRITY', `${o.what}: ${file} changed after it was checked (sha256 ${got.sha256.slice(0, 12)}…, checked ${o.sha256.slice(0, 12)}…); refusing what was extracted`, { file });
+      throw new BbackupError(
+        'INTEGRITY',
+        `${o.what}: ${file} changed after it was checked (sha256 ${got.sha256.slice(0, 12)}…, checked ${o.sha256.slice(0, 12)}…); refusing what was extracted`,
+        { file },
+      );
     }
   })();
   done.catch(() => undefined);

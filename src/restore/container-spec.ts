@@ -41,7 +41,18 @@ export interface ContainerSpec {
 
 const BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
 /** Fields only a user sets (images have no say in them): copied when present. */
-const USER_ONLY = ['Domainname', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce', 'NetworkDisabled', 'MacAddress', 'StopTimeout'] as const;
+const USER_ONLY = [
+  'Domainname',
+  'AttachStdin',
+  'AttachStdout',
+  'AttachStderr',
+  'Tty',
+  'OpenStdin',
+  'StdinOnce',
+  'NetworkDisabled',
+  'MacAddress',
+  'StopTimeout',
+] as const;
 /** Scalar fields an image can default. */
 const IMAGE_SCALARS = ['User', 'WorkingDir', 'StopSignal'] as const;
 
@@ -53,7 +64,8 @@ export function buildContainerSpec(inspect: ContainerInspect, ctx: SpecContext):
 
   for (const key of USER_ONLY) if (cfg[key] !== undefined && cfg[key] !== '' && cfg[key] !== null) body[key] = cfg[key];
   for (const key of IMAGE_SCALARS) if ((cfg[key] ?? '') !== (img[key] ?? '')) body[key] = cfg[key] ?? '';
-  if (cfg.Hostname && cfg.Hostname !== inspect.Id.slice(0, 12) && !sharesNamespace(inspect.HostConfig.NetworkMode)) body.Hostname = cfg.Hostname;
+  if (cfg.Hostname && cfg.Hostname !== inspect.Id.slice(0, 12) && !sharesNamespace(inspect.HostConfig.NetworkMode))
+    body.Hostname = cfg.Hostname;
 
   const env = listDiff(cfg.Env, img.Env);
   if (env.length > 0) body.Env = env;
@@ -92,7 +104,9 @@ function hostConfig(inspect: ContainerInspect, ctx: SpecContext, notes: string[]
   const hc: HostConfig = structuredClone(inspect.HostConfig);
   const { rename } = ctx;
   hc.Binds = (hc.Binds ?? []).map((b) => renameBind(b, rename.volume));
-  hc.Mounts = (hc.Mounts ?? []).map((m) => (m.Type === 'volume' && m.Source ? { ...m, Source: rename.volume(m.Source) } : m));
+  hc.Mounts = (hc.Mounts ?? []).map((m) =>
+    m.Type === 'volume' && m.Source ? { ...m, Source: rename.volume(m.Source) } : m,
+  );
   // Volumes mounted without being named in Binds/Mounts (anonymous, or from an image VOLUME):
   // when the backup restores them, attach the restored one by name instead of a fresh empty one.
   const covered = new Set([...hc.Binds.map((b) => bindTarget(b)), ...hc.Mounts.map((m) => m.Target)]);
@@ -118,7 +132,11 @@ function hostConfig(inspect: ContainerInspect, ctx: SpecContext, notes: string[]
   return hc;
 }
 
-function endpoints(inspect: ContainerInspect, ctx: SpecContext, notes: string[]): { primary?: EndpointSpec; connect: EndpointSpec[] } {
+function endpoints(
+  inspect: ContainerInspect,
+  ctx: SpecContext,
+  notes: string[],
+): { primary?: EndpointSpec; connect: EndpointSpec[] } {
   const mode = inspect.HostConfig.NetworkMode ?? 'default';
   const connect: EndpointSpec[] = [];
   let primary: EndpointSpec | undefined;
@@ -134,7 +152,10 @@ function endpoints(inspect: ContainerInspect, ctx: SpecContext, notes: string[])
     if (ipam && (ipam.IPv4Address || ipam.IPv6Address || (ipam.LinkLocalIPs?.length ?? 0) > 0)) {
       const why = ctx.dropStaticIp.get(name);
       if (why === undefined) config.IPAMConfig = ipam;
-      else notes.push(`static address ${[ipam.IPv4Address, ipam.IPv6Address].filter(Boolean).join(', ')} on network ${name} dropped: ${why}`);
+      else
+        notes.push(
+          `static address ${[ipam.IPv4Address, ipam.IPv6Address].filter(Boolean).join(', ')} on network ${name} dropped: ${why}`,
+        );
     }
     const spec = { network: ctx.rename.network(name), config };
     if (name === mode && !primary) primary = spec;
@@ -143,17 +164,24 @@ function endpoints(inspect: ContainerInspect, ctx: SpecContext, notes: string[])
   return { primary, connect };
 }
 
-const sharesNamespace = (mode: string | undefined): boolean => !!mode && (mode === 'host' || mode.startsWith('container:'));
+const sharesNamespace = (mode: string | undefined): boolean =>
+  !!mode && (mode === 'host' || mode.startsWith('container:'));
 const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a ?? null, b ?? null);
 
 /** Entries of `list` the image does not already provide (exact KEY=VALUE). */
-export function listDiff(list: readonly string[] | null | undefined, base: readonly string[] | null | undefined): string[] {
+export function listDiff(
+  list: readonly string[] | null | undefined,
+  base: readonly string[] | null | undefined,
+): string[] {
   const inBase = new Set(base ?? []);
   return (list ?? []).filter((e) => !inBase.has(e));
 }
 
 /** Keys of `map` whose value differs from the image's; undefined when none. */
-export function mapDiff<V>(map: Record<string, V> | null | undefined, base: Record<string, V> | null | undefined): Record<string, V> | undefined {
+export function mapDiff<V>(
+  map: Record<string, V> | null | undefined,
+  base: Record<string, V> | null | undefined,
+): Record<string, V> | undefined {
   const out: Record<string, V> = {};
   for (const [k, v] of Object.entries(map ?? {})) if (!base || !(k in base) || !same(base[k], v)) out[k] = v;
   return Object.keys(out).length > 0 ? out : undefined;

@@ -20,7 +20,12 @@ export interface CreatedContainer {
   notes: string[];
 }
 
-export async function createContainer(docker: Docker, inspect: ContainerInspect, ctx: Omit<SpecContext, 'image'>, sandbox?: Sandbox): Promise<CreatedContainer> {
+export async function createContainer(
+  docker: Docker,
+  inspect: ContainerInspect,
+  ctx: Omit<SpecContext, 'image'>,
+  sandbox?: Sandbox,
+): Promise<CreatedContainer> {
   const image = await imageConfig(docker, ctx.imageRef);
   const spec = buildContainerSpec(inspect, { ...ctx, image });
   sandbox?.container(spec);
@@ -32,7 +37,9 @@ export async function createContainer(docker: Docker, inspect: ContainerInspect,
   }
   try {
     for (const ep of spec.connect) {
-      await docker.getNetwork(ep.network).connect({ Container: container.id, EndpointConfig: ep.config as Docker.EndpointSettings });
+      await docker
+        .getNetwork(ep.network)
+        .connect({ Container: container.id, EndpointConfig: ep.config as Docker.EndpointSettings });
     }
   } catch (err) {
     await container.remove({ force: true }).catch(() => undefined);

@@ -44,32 +44,48 @@ function mismatch(o: TreeFill, count: number, found: { p: string; problem: strin
 export async function fillTreeHost(o: TreeFill, mountpoint: string): Promise<void> {
   let last = 0;
   const problems: { p: string; problem: string }[] = [];
-  const { summary } = await runBbcopy<TreeSummary>(restoreArgs({ source: o.source, target: mountpoint, expect: o.expect }), { signal: o.signal, what: `volume ${o.volume} (restore)` }, {
-    progress: (bytes) => {
-      if (bytes > last) o.onBytes(bytes - last);
-      last = Math.max(last, bytes);
+  const { summary } = await runBbcopy<TreeSummary>(
+    restoreArgs({ source: o.source, target: mountpoint, expect: o.expect }),
+    { signal: o.signal, what: `volume ${o.volume} (restore)` },
+    {
+      progress: (bytes) => {
+        if (bytes > last) o.onBytes(bytes - last);
+        last = Math.max(last, bytes);
+      },
+      problem: (p) => problems.push(p),
     },
-    problem: (p) => problems.push(p),
-  });
+  );
   if (summary.problems > 0) throw mismatch(o, summary.problems, problems);
   if (summary.bytes > last) o.onBytes(summary.bytes - last);
 }
 
-export async function fillTreeWorker(o: TreeFill, docker: Docker, helper: { image: string; labels?: Record<string, string> }): Promise<void> {
+export async function fillTreeWorker(
+  o: TreeFill,
+  docker: Docker,
+  helper: { image: string; labels?: Record<string, string> },
+): Promise<void> {
   const mounts: HelperMount[] = [
     { type: 'bind', source: o.source, target: '/backup', readOnly: true },
     { type: 'volume', source: o.volume, target: '/target' },
     ...(o.expect ? [{ type: 'bind' as const, source: o.expect, target: '/index.jsonl', readOnly: true }] : []),
   ];
-  const cmd = [BBCOPY_IN_IMAGE, ...restoreArgs({ source: '/backup', target: '/target', expect: o.expect ? '/index.jsonl' : undefined })];
+  const cmd = [
+    BBCOPY_IN_IMAGE,
+    ...restoreArgs({ source: '/backup', target: '/target', expect: o.expect ? '/index.jsonl' : undefined }),
+  ];
   // exit 3: it copied everything and found entries that differ from the index (X lines)
-  const out = await runHelper(docker, { image: helper.image, labels: helper.labels, mounts, cmd, okExit: [0, 3] }, o.signal);
+  const out = await runHelper(
+    docker,
+    { image: helper.image, labels: helper.labels, mounts, cmd, okExit: [0, 3] },
+    o.signal,
+  );
   const problems: { p: string; problem: string }[] = [];
   const parse = bbcopyOutput<TreeSummary>({ problem: (p) => problems.push(p) });
   parse.write(out);
   parse.end();
   const summary = parse.summary;
-  if (!summary) throw new BbackupError('TOOL_FAILED', `bbcopy gave no summary restoring volume ${o.volume}: ${lastLines(out, 5)}`);
+  if (!summary)
+    throw new BbackupError('TOOL_FAILED', `bbcopy gave no summary restoring volume ${o.volume}: ${lastLines(out, 5)}`);
   if (summary.problems > 0) throw mismatch(o, summary.problems, problems);
   o.onBytes(summary.bytes);
 }

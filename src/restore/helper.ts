@@ -26,19 +26,42 @@ export interface HelperOptions {
   labels?: Record<string, string>;
 }
 
-async function createHelper(docker: Docker, o: HelperOptions, extra: Partial<Docker.ContainerCreateOptions> = {}): Promise<Docker.Container> {
+async function createHelper(
+  docker: Docker,
+  o: HelperOptions,
+  extra: Partial<Docker.ContainerCreateOptions> = {},
+): Promise<Docker.Container> {
   try {
     return await docker.createContainer({
       name: helperName('restore'),
       Image: o.image,
       Cmd: o.cmd ?? ['/bin/true'],
       Labels: { ...ownerLabels(), 'bbackup.helper.job': 'restore', ...o.labels },
-      HostConfig: { NetworkMode: 'none', Mounts: o.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly ?? false })) },
+      HostConfig: {
+        NetworkMode: 'none',
+        Mounts: o.mounts.map((m) => ({
+          Type: m.type,
+          Source: m.source,
+          Target: m.target,
+          ReadOnly: m.readOnly ?? false,
+        })),
+      },
       ...extra,
     });
   } catch (err) {
-    const gone = o.mounts.find((m) => m.type === 'bind' && /bind source path does not exist/i.test((err as Error).message) && (err as Error).message.includes(m.source));
-    if (gone) throw new BbackupError('NOT_FOUND', `the backup files ${gone.source} are gone (was the backup removed while it was restored?); nothing was copied`, { path: gone.source }, { cause: err });
+    const gone = o.mounts.find(
+      (m) =>
+        m.type === 'bind' &&
+        /bind source path does not exist/i.test((err as Error).message) &&
+        (err as Error).message.includes(m.source),
+    );
+    if (gone)
+      throw new BbackupError(
+        'NOT_FOUND',
+        `the backup files ${gone.source} are gone (was the backup removed while it was restored?); nothing was copied`,
+        { path: gone.source },
+        { cause: err },
+      );
     throw err;
   }
 }
@@ -46,7 +69,11 @@ async function createHelper(docker: Docker, o: HelperOptions, extra: Partial<Doc
 const remove = (c: Docker.Container) => c.remove({ force: true }).catch(() => undefined);
 
 /** Run a command in a helper and wait; stderr/stdout go into the error on failure (an exit code not in okExit, default [0]). */
-export async function runHelper(docker: Docker, o: HelperOptions & { cmd: string[]; okExit?: number[] }, signal?: AbortSignal): Promise<string> {
+export async function runHelper(
+  docker: Docker,
+  o: HelperOptions & { cmd: string[]; okExit?: number[] },
+  signal?: AbortSignal,
+): Promise<string> {
   const c = await createHelper(docker, o);
   const kill = () => void c.kill().catch(() => undefined);
   signal?.addEventListener('abort', kill, { once: true });
@@ -56,7 +83,11 @@ export async function runHelper(docker: Docker, o: HelperOptions & { cmd: string
     const out = demuxLogs((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
     if (signal?.aborted) throw new BbackupError('CANCELLED', 'cancelled');
     if (!(o.okExit ?? [0]).includes(StatusCode)) {
-      throw new BbackupError('TOOL_FAILED', `${o.cmd[0]} in the helper container exited ${StatusCode}: ${lastLines(out, 10)}`, { command: o.cmd.join(' ') });
+      throw new BbackupError(
+        'TOOL_FAILED',
+        `${o.cmd[0]} in the helper container exited ${StatusCode}: ${lastLines(out, 10)}`,
+        { command: o.cmd.join(' ') },
+      );
     }
     return out;
   } finally {
@@ -70,15 +101,33 @@ export async function runHelper(docker: Docker, o: HelperOptions & { cmd: string
  * runHelper otherwise. The input is what this process approved, not a file the helper reads itself.
  * An input that fails (a refused archive) kills the helper: it must not finish with what it got.
  */
-export async function pipeIntoHelper(docker: Docker, o: HelperOptions & { cmd: string[]; env?: string[] }, input: Readable, signal?: AbortSignal): Promise<void> {
+export async function pipeIntoHelper(
+  docker: Docker,
+  o: HelperOptions & { cmd: string[]; env?: string[] },
+  input: Readable,
+  signal?: AbortSignal,
+): Promise<void> {
   const cut = new AbortController();
   input.on('error', () => cut.abort()); // now: the input may fail before the helper exists
-  const c = await createHelper(docker, o, { OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true, Env: o.env });
+  const c = await createHelper(docker, o, {
+    OpenStdin: true,
+    StdinOnce: true,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Env: o.env,
+  });
   const kill = () => void c.kill().catch(() => undefined);
   signal?.addEventListener('abort', kill, { once: true });
   cut.signal.addEventListener('abort', kill, { once: true });
   try {
-    const stdio = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & { destroy(): void };
+    const stdio = (await c.attach({
+      stream: true,
+      stdin: true,
+      stdout: true,
+      stderr: true,
+      hijack: true,
+    })) as NodeJS.ReadWriteStream & { destroy(): void };
     stdio.on('error', () => undefined); // the container may exit (and close it) before the input ends
     stdio.resume(); // output is read from the logs at the end; keep the socket flowing
     cut.signal.addEventListener('abort', () => stdio.destroy(), { once: true });
@@ -90,7 +139,12 @@ export async function pipeIntoHelper(docker: Docker, o: HelperOptions & { cmd: s
     stdio.destroy();
     const out = demuxLogs((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
     if (signal?.aborted) throw new BbackupError('CANCELLED', 'cancelled');
-    if (StatusCode !== 0) throw new BbackupError('TOOL_FAILED', `${o.cmd[0]} in the helper container exited ${StatusCode}: ${lastLines(out, 10)}`, { command: o.cmd.join(' ') });
+    if (StatusCode !== 0)
+      throw new BbackupError(
+        'TOOL_FAILED',
+        `${o.cmd[0]} in the helper container exited ${StatusCode}: ${lastLines(out, 10)}`,
+        { command: o.cmd.join(' ') },
+      );
   } finally {
     signal?.removeEventListener('abort', kill);
     await remove(c);
@@ -111,4 +165,3 @@ export async function putIntoHelper(docker: Docker, o: HelperOptions, path: stri
     await remove(c);
   }
 }
-

@@ -94,7 +94,8 @@ export interface NetworkInspect {
   IPAM?: {
     Driver?: string;
     Options?: Record<string, string> | null;
-    Config?: { Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }[] | null;
+    Config?:
+      { Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }[] | null;
   };
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;

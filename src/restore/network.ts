@@ -10,9 +10,15 @@ export interface NetworkSpec {
 }
 
 /** `takenBy`: the subnets already in use on the engine, each with the network that holds it. */
-export function buildNetworkSpec(saved: NetworkInspect, target: string, takenBy: ReadonlyMap<string, string>): NetworkSpec & { clash?: string } {
+export function buildNetworkSpec(
+  saved: NetworkInspect,
+  target: string,
+  takenBy: ReadonlyMap<string, string>,
+): NetworkSpec & { clash?: string } {
   const configs = saved.IPAM?.Config ?? [];
-  const clash = configs.map((c) => (c.Subnet ? findOverlap(c.Subnet, takenBy) : undefined)).find((x) => x !== undefined);
+  const clash = configs
+    .map((c) => (c.Subnet ? findOverlap(c.Subnet, takenBy) : undefined))
+    .find((x) => x !== undefined);
   const ipam: Record<string, unknown> = { Driver: saved.IPAM?.Driver ?? 'default' };
   if (saved.IPAM?.Options && Object.keys(saved.IPAM.Options).length > 0) ipam.Options = saved.IPAM.Options;
   if (!clash && configs.length > 0) ipam.Config = configs;
@@ -42,7 +48,8 @@ export async function engineSubnets(docker: Docker): Promise<Map<string, string>
 
 /** "10.0.0.0/16 (held by net-a)" when `subnet` overlaps one in `taken`. */
 export function findOverlap(subnet: string, taken: ReadonlyMap<string, string>): string | undefined {
-  for (const [other, holder] of taken) if (overlaps(subnet, other)) return `${subnet} overlaps ${other} of network ${holder}`;
+  for (const [other, holder] of taken)
+    if (overlaps(subnet, other)) return `${subnet} overlaps ${other} of network ${holder}`;
   return undefined;
 }
 
@@ -52,7 +59,7 @@ export function overlaps(a: string, b: string): boolean {
   if (!pa || !pb) return a.toLowerCase() === b.toLowerCase(); // IPv6: exact match only
   const bits = Math.min(pa.bits, pb.bits);
   const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((pa.addr & mask) >>> 0) === ((pb.addr & mask) >>> 0);
+  return (pa.addr & mask) >>> 0 === (pb.addr & mask) >>> 0;
 }
 
 function parseCidr4(cidr: string): { addr: number; bits: number } | undefined {

@@ -41,7 +41,12 @@ const RUNNING = new Set(['running', 'paused', 'restarting']);
 
 export function buildPlan(input: PlanInput): RestorePlan {
   const { manifest, request, renames, engine } = input;
-  const byKind = <K extends RestoreKind>(kind: K) => manifest.items.filter((i) => i.kind === kind) as (K extends 'container' ? ContainerItem : K extends 'volume' ? VolumeItem : NetworkItem)[];
+  const byKind = <K extends RestoreKind>(kind: K) =>
+    manifest.items.filter((i) => i.kind === kind) as (K extends 'container'
+      ? ContainerItem
+      : K extends 'volume'
+        ? VolumeItem
+        : NetworkItem)[];
   const containers = byKind('container');
   const volumes = byKind('volume');
   const networks = byKind('network');
@@ -49,7 +54,11 @@ export function buildPlan(input: PlanInput): RestorePlan {
     if (request.all) return list;
     return names.map((n) => {
       const found = list.find((i) => i.name === n);
-      if (!found) throw new BbackupError('USAGE', `backup ${manifest.id} holds no ${kind} named ${n}; it holds ${list.length ? list.map((i) => i.name).join(', ') : `no ${kind}s`}`);
+      if (!found)
+        throw new BbackupError(
+          'USAGE',
+          `backup ${manifest.id} holds no ${kind} named ${n}; it holds ${list.length ? list.map((i) => i.name).join(', ') : `no ${kind}s`}`,
+        );
       return found;
     });
   };
@@ -57,7 +66,12 @@ export function buildPlan(input: PlanInput): RestorePlan {
   const selV = pick('volume', volumes, request.volumes);
   const selN = pick('network', networks, request.networks);
   if (selC.length + selV.length + selN.length === 0) {
-    throw new BbackupError('USAGE', request.all ? `backup ${manifest.id} holds no containers, volumes or networks` : 'nothing to restore: name containers (-C), volumes (-V), networks (-N), or use --all');
+    throw new BbackupError(
+      'USAGE',
+      request.all
+        ? `backup ${manifest.id} holds no containers, volumes or networks`
+        : 'nothing to restore: name containers (-C), volumes (-V), networks (-N), or use --all',
+    );
   }
 
   const conflicts: PlanProblem[] = [];
@@ -72,26 +86,49 @@ export function buildPlan(input: PlanInput): RestorePlan {
       if (volumes.some((x) => x.name === v)) {
         if (!wantV.has(v)) wantV.set(v, 'dependency');
       } else if (!engine.volumes.has(renamed(renames, 'volume', v)) && !isAnonymous(v)) {
-        warnings.push(`container ${c.name} mounts volume ${v}, which this backup does not hold: Docker creates it empty`);
+        warnings.push(
+          `container ${c.name} mounts volume ${v}, which this backup does not hold: Docker creates it empty`,
+        );
       }
     }
     for (const n of usedNetworks(inspect)) {
       if (networks.some((x) => x.name === n)) {
         if (!wantN.has(n)) wantN.set(n, 'dependency');
       } else if (!engine.networks.has(renamed(renames, 'network', n))) {
-        conflicts.push({ kind: 'network', name: n, message: `container ${c.name} joins network ${n}, which is neither in this backup nor on the engine: create it first` });
+        conflicts.push({
+          kind: 'network',
+          name: n,
+          message: `container ${c.name} joins network ${n}, which is neither in this backup nor on the engine: create it first`,
+        });
       }
     }
   }
 
   // Containers that will be removed by --force: their volumes and networks may then be replaced too.
-  const replacedContainers = new Set(selC.map((c) => renamed(renames, 'container', c.name)).filter((t) => engine.containers.has(t) && request.force));
-  const decide = (kind: RestoreKind, source: string, why: 'selected' | 'dependency', exists: boolean): Pick<PlanItem, 'action' | 'notes'> => {
+  const replacedContainers = new Set(
+    selC.map((c) => renamed(renames, 'container', c.name)).filter((t) => engine.containers.has(t) && request.force),
+  );
+  const decide = (
+    kind: RestoreKind,
+    source: string,
+    why: 'selected' | 'dependency',
+    exists: boolean,
+  ): Pick<PlanItem, 'action' | 'notes'> => {
     const target = renamed(renames, kind, source);
     if (!exists) return { action: 'create', notes: [] };
-    if (why === 'dependency') return { action: 'reuse', notes: [`${kind} ${target} exists: used as it is (name it with -${kind[0]!.toUpperCase()} and --force to restore it from the backup)`] };
+    if (why === 'dependency')
+      return {
+        action: 'reuse',
+        notes: [
+          `${kind} ${target} exists: used as it is (name it with -${kind[0]!.toUpperCase()} and --force to restore it from the backup)`,
+        ],
+      };
     if (!request.force) {
-      conflicts.push({ kind, name: target, message: `${kind} ${target} already exists (use --force to replace it, or --rename ${source}:NEW to restore beside it)` });
+      conflicts.push({
+        kind,
+        name: target,
+        message: `${kind} ${target} already exists (use --force to replace it, or --rename ${source}:NEW to restore beside it)`,
+      });
       return { action: 'conflict', notes: [] };
     }
     return { action: 'replace', notes: [`existing ${kind} ${target} will be removed first (--force)`] };
@@ -108,7 +145,12 @@ export function buildPlan(input: PlanInput): RestorePlan {
     let network: PlanItem['network'] = { fixedSubnet: false };
     if (d.action === 'replace') {
       const users = engine.networks.get(target)!.containers.filter((c) => !replacedContainers.has(c));
-      if (users.length > 0) conflicts.push({ kind: 'network', name: target, message: `network ${target} cannot be replaced: containers ${users.join(', ')} are attached to it (remove them or restore the network under another name with --rename)` });
+      if (users.length > 0)
+        conflicts.push({
+          kind: 'network',
+          name: target,
+          message: `network ${target} cannot be replaced: containers ${users.join(', ')} are attached to it (remove them or restore the network under another name with --rename)`,
+        });
     }
     if (saved && d.action !== 'reuse') {
       const taken = new Map([...subnetsTaken].filter(([, holder]) => !(d.action === 'replace' && holder === target)));
@@ -122,9 +164,22 @@ export function buildPlan(input: PlanInput): RestorePlan {
       }
       for (const c of saved.IPAM?.Config ?? []) if (c.Subnet && !spec.clash) subnetsTaken.set(c.Subnet, target);
     }
-    const subnets = (saved?.IPAM?.Config ?? []).map((c) => c.Subnet).filter(Boolean).join(',');
+    const subnets = (saved?.IPAM?.Config ?? [])
+      .map((c) => c.Subnet)
+      .filter(Boolean)
+      .join(',');
     const privileges = saved && d.action !== 'reuse' ? networkPrivileges(saved) : [];
-    items.push({ kind: 'network', source: n.name, target, why, ...d, detail: `${n.driver}${subnets ? ` ${subnets}` : ''}`, bytes: 0, network, privileges });
+    items.push({
+      kind: 'network',
+      source: n.name,
+      target,
+      why,
+      ...d,
+      detail: `${n.driver}${subnets ? ` ${subnets}` : ''}`,
+      bytes: 0,
+      network,
+      privileges,
+    });
   }
 
   for (const v of volumes.filter((x) => wantV.has(x.name))) {
@@ -133,40 +188,98 @@ export function buildPlan(input: PlanInput): RestorePlan {
     const d = decide('volume', v.name, why, engine.volumes.has(target));
     if (d.action === 'replace') {
       const users = engine.volumes.get(target)!.usedBy.filter((c) => !replacedContainers.has(c));
-      if (users.length > 0) conflicts.push({ kind: 'volume', name: target, message: `volume ${target} cannot be replaced: it is used by containers ${users.join(', ')} (remove them or restore under another name with --rename)` });
+      if (users.length > 0)
+        conflicts.push({
+          kind: 'volume',
+          name: target,
+          message: `volume ${target} cannot be replaced: it is used by containers ${users.join(', ')} (remove them or restore under another name with --rename)`,
+        });
     }
     const privileges = d.action === 'reuse' ? [] : volumePrivileges(v.driver, v.options);
-    items.push({ kind: 'volume', source: v.name, target, why, ...d, detail: `${v.format}${v.compression ? ` ${v.compression}` : ''}${v.fileCount ? `, ${v.fileCount} files` : ''}`, bytes: d.action === 'reuse' ? 0 : v.bytes, privileges });
+    items.push({
+      kind: 'volume',
+      source: v.name,
+      target,
+      why,
+      ...d,
+      detail: `${v.format}${v.compression ? ` ${v.compression}` : ''}${v.fileCount ? `, ${v.fileCount} files` : ''}`,
+      bytes: d.action === 'reuse' ? 0 : v.bytes,
+      privileges,
+    });
   }
 
-  const privilegeCtx: PrivilegeContext = { restored: new Set(selC.map((c) => c.name)), idToName: new Map(containers.map((c) => [c.id, c.name])) };
+  const privilegeCtx: PrivilegeContext = {
+    restored: new Set(selC.map((c) => c.name)),
+    idToName: new Map(containers.map((c) => [c.id, c.name])),
+  };
   for (const c of orderContainers(selC, input.inspects)) {
     const target = renamed(renames, 'container', c.name);
     const d = decide('container', c.name, 'selected', engine.containers.has(target));
     const inspect = input.inspects.get(c.name)!;
     const image = inspect.Config.Image ?? c.image;
     const state = input.images.get(c.name) ?? 'missing';
-    const saved = state === 'missing' ? manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === inspect.Image) : undefined;
+    const saved =
+      state === 'missing'
+        ? manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === inspect.Image)
+        : undefined;
     if (saved) {
       const known = images.find((i) => i.id === saved.name);
       if (known) known.usedBy.push(target);
-      else images.push({ id: saved.name, tags: saved.tags, usedBy: [target], bytes: saved.files.reduce((a, f) => a + f.size, 0) });
+      else
+        images.push({
+          id: saved.name,
+          tags: saved.tags,
+          usedBy: [target],
+          bytes: saved.files.reduce((a, f) => a + f.size, 0),
+        });
       d.notes.push(`image ${image} is loaded from the backup first`);
-    } else if (state === 'missing') missingImages.push({ kind: 'image', name: image, message: `container ${c.name} needs image ${image}, which is not on the engine: run \`docker pull ${image}\` (or \`docker load -i FILE\` for an image built locally), then restore again` });
-    if (state === 'id') d.notes.push(`image tag ${image} is gone; created from the image id ${inspect.Image.slice(0, 19)}`);
+    } else if (state === 'missing')
+      missingImages.push({
+        kind: 'image',
+        name: image,
+        message: `container ${c.name} needs image ${image}, which is not on the engine: run \`docker pull ${image}\` (or \`docker load -i FILE\` for an image built locally), then restore again`,
+      });
+    if (state === 'id')
+      d.notes.push(`image tag ${image} is gone; created from the image id ${inspect.Image.slice(0, 19)}`);
     const start = request.start && RUNNING.has(c.state);
     items.push({
-      kind: 'container', source: c.name, target, why: 'selected', ...d,
+      kind: 'container',
+      source: c.name,
+      target,
+      why: 'selected',
+      ...d,
       detail: `${image}${start ? ', started' : RUNNING.has(c.state) ? ', not started (--no-start)' : `, left ${c.state}`}`,
       bytes: 0,
-      container: { image, imageRef: state === 'id' || (saved && !saved.tags.includes(image)) ? inspect.Image : image, start },
+      container: {
+        image,
+        imageRef: state === 'id' || (saved && !saved.tags.includes(image)) ? inspect.Image : image,
+        start,
+      },
       privileges: containerPrivileges(inspect, privilegeCtx),
     });
   }
-  if (manifest.status !== 'complete') warnings.push(`backup ${manifest.id} is partial: ${manifest.errors.map((e) => `${e.kind} ${e.name}: ${e.message}`).join('; ') || 'some items were not saved'}`);
-    const projectFiles = input.request.composeDir ? planProjectFiles(manifest, input.request.composeDir) : [];
-  if (input.request.composeDir && projectFiles.length === 0) warnings.push(`--compose-dir: backup ${manifest.id} holds no Compose project files (back up with -P NAME to keep them)`);
-  return { backupDir: input.backupDir, backupId: manifest.id, host: manifest.host, manifest, renames, items, conflicts, projectFiles, images, missingImages, warnings };
+  if (manifest.status !== 'complete')
+    warnings.push(
+      `backup ${manifest.id} is partial: ${manifest.errors.map((e) => `${e.kind} ${e.name}: ${e.message}`).join('; ') || 'some items were not saved'}`,
+    );
+  const projectFiles = input.request.composeDir ? planProjectFiles(manifest, input.request.composeDir) : [];
+  if (input.request.composeDir && projectFiles.length === 0)
+    warnings.push(
+      `--compose-dir: backup ${manifest.id} holds no Compose project files (back up with -P NAME to keep them)`,
+    );
+  return {
+    backupDir: input.backupDir,
+    backupId: manifest.id,
+    host: manifest.host,
+    manifest,
+    renames,
+    items,
+    conflicts,
+    projectFiles,
+    images,
+    missingImages,
+    warnings,
+  };
 }
 
 /** Named volumes a container mounts (anonymous ones included: the backup may hold them). */
@@ -197,7 +310,9 @@ function orderContainers(list: ContainerItem[], inspects: Map<string, ContainerI
   const deps = (c: ContainerItem): string[] => {
     const hc = inspects.get(c.name)?.HostConfig;
     if (!hc) return [];
-    const refs = [hc.NetworkMode, hc.PidMode, hc.IpcMode].filter((m): m is string => !!m && m.startsWith('container:')).map((m) => m.slice(10));
+    const refs = [hc.NetworkMode, hc.PidMode, hc.IpcMode]
+      .filter((m): m is string => !!m && m.startsWith('container:'))
+      .map((m) => m.slice(10));
     refs.push(...(hc.VolumesFrom ?? []).map((v) => v.split(':')[0]!));
     return refs.map((r) => byId.get(r) ?? r);
   };

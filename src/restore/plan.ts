@@ -22,12 +22,21 @@ export async function locateBackup(ref: string, store: string, host: string): Pr
   const isId = BACKUP_ID_RE.test(ref);
   const isPath = !isId && (ref.includes('/') || ref.startsWith('.'));
   if (!isId && !isPath) {
-    throw new BbackupError('USAGE', `"${ref}" is neither a backup id (like 20261124T230501Z; see bbackup list-backups) nor a path; give a folder as a path: ./${ref} or an absolute path`, { ref });
+    throw new BbackupError(
+      'USAGE',
+      `"${ref}" is neither a backup id (like 20261124T230501Z; see bbackup list-backups) nor a path; give a folder as a path: ./${ref} or an absolute path`,
+      { ref },
+    );
   }
   const dir = isId ? storeBackupDir(store, host, ref) : resolve(ref);
   const st = await stat(join(dir, 'manifest.json')).catch(() => undefined);
   if (st?.isFile()) return dir;
-  if (isId) throw new BbackupError('NOT_FOUND', `no backup ${ref} for host ${host} in ${store} (list them with: bbackup list-backups; a folder in the current directory is given as ./${ref})`, { ref, store, host });
+  if (isId)
+    throw new BbackupError(
+      'NOT_FOUND',
+      `no backup ${ref} for host ${host} in ${store} (list them with: bbackup list-backups; a folder in the current directory is given as ./${ref})`,
+      { ref, store, host },
+    );
   throw new BbackupError('NOT_FOUND', `${ref} is not a backup folder (no manifest.json there)`, { ref });
 }
 
@@ -37,7 +46,12 @@ export async function readJson<T>(backupDir: string, relPath: string, what: stri
     return JSON.parse(await readFile(path, 'utf8')) as T;
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new BbackupError('INTEGRITY', `${what}: ${path} is ${missing ? 'missing' : 'not valid JSON'}`, { path }, { cause: err });
+    throw new BbackupError(
+      'INTEGRITY',
+      `${what}: ${path} is ${missing ? 'missing' : 'not valid JSON'}`,
+      { path },
+      { cause: err },
+    );
   }
 }
 
@@ -46,32 +60,56 @@ export function unwrap<T>(doc: T | T[]): T {
   return Array.isArray(doc) ? doc[0]! : doc;
 }
 
-export async function planRestore(backupDir: string, manifest: Manifest, request: RestoreRequest, docker: Docker): Promise<RestorePlan> {
+export async function planRestore(
+  backupDir: string,
+  manifest: Manifest,
+  request: RestoreRequest,
+  docker: Docker,
+): Promise<RestorePlan> {
   if (manifest.encrypted) {
-    throw new BbackupError('USAGE', `backup ${manifest.id} in ${backupDir} is stored encrypted; restore reads plain backups: pull it with \`bbackup pull\` (which decrypts) or decrypt its files with \`age -d\` first`);
+    throw new BbackupError(
+      'USAGE',
+      `backup ${manifest.id} in ${backupDir} is stored encrypted; restore reads plain backups: pull it with \`bbackup pull\` (which decrypts) or decrypt its files with \`age -d\` first`,
+    );
   }
   const renames = checkRenames(request.renames, manifest);
   const inspects = new Map<string, ContainerInspect>();
   const images = new Map<string, ImageState>();
-  const wanted = request.all ? manifest.items.filter((i) => i.kind === 'container').map((i) => i.name) : request.containers;
+  const wanted = request.all
+    ? manifest.items.filter((i) => i.kind === 'container').map((i) => i.name)
+    : request.containers;
   for (const name of wanted) {
     if (!manifest.items.some((i) => i.kind === 'container' && i.name === name)) continue; // buildPlan reports it
-    const inspect = unwrap(await readJson<ContainerInspect | ContainerInspect[]>(backupDir, rel.containerInspect(name), `container ${name}`));
+    const inspect = unwrap(
+      await readJson<ContainerInspect | ContainerInspect[]>(backupDir, rel.containerInspect(name), `container ${name}`),
+    );
     inspects.set(name, inspect);
     images.set(name, await imageState(docker, inspect.Config.Image ?? '', inspect.Image));
   }
   const networks = new Map<string, NetworkInspect>();
   for (const item of manifest.items) {
     if (item.kind !== 'network') continue;
-    networks.set(item.name, unwrap(await readJson<NetworkInspect | NetworkInspect[]>(backupDir, rel.network(item.name), `network ${item.name}`)));
+    networks.set(
+      item.name,
+      unwrap(
+        await readJson<NetworkInspect | NetworkInspect[]>(backupDir, rel.network(item.name), `network ${item.name}`),
+      ),
+    );
   }
   const engine = await snapshotEngine(docker);
-  return attachDumps(buildPlan({ backupDir, manifest, request, renames, inspects, networks, engine, images }), { dump: request.dump !== false, inspects, engine });
+  return attachDumps(buildPlan({ backupDir, manifest, request, renames, inspects, networks, engine, images }), {
+    dump: request.dump !== false,
+    inspects,
+    engine,
+  });
 }
 
 export async function snapshotEngine(docker: Docker): Promise<EngineSnapshot> {
   const containers = await listContainers(docker);
-  const [volumes, networks] = await Promise.all([listVolumes(docker, containers, { sizes: false }), listNetworks(docker, containers)]);
+  const [volumes, networks] = await Promise.all([
+    listVolumes(docker, containers, { sizes: false }),
+    listNetworks(docker, containers),
+  ]);
   return {
     containers: new Map(containers.map((c) => [c.name, { state: c.state }])),
     volumes: new Map(volumes.map((v) => [v.name, { usedBy: v.usedBy }])),
@@ -81,13 +119,16 @@ export async function snapshotEngine(docker: Docker): Promise<EngineSnapshot> {
 
 async function imageState(docker: Docker, ref: string, id: string): Promise<ImageState> {
   const exists = (r: string) =>
-    docker.getImage(r).inspect().then(
-      () => true,
-      (err: { statusCode?: number }) => {
-        if (err.statusCode === 404) return false;
-        throw err;
-      },
-    );
+    docker
+      .getImage(r)
+      .inspect()
+      .then(
+        () => true,
+        (err: { statusCode?: number }) => {
+          if (err.statusCode === 404) return false;
+          throw err;
+        },
+      );
   if (ref && (await exists(ref))) return 'present';
   if (id && (await exists(id))) return 'id';
   return 'missing';

@@ -38,12 +38,17 @@ export interface CopyPlace {
 
 /** A tree volume created afresh on this machine (host or worker mode: bbcopy), by a restore that replaces nothing, is checked as it is copied. */
 export function checkedOnCopy(plan: RestorePlan, item: PlanItem, p: CopyPlace): boolean {
-  if (!p.verify || !p.localEngine || p.volumeMode === 'stream' || item.kind !== 'volume' || item.action !== 'create') return false;
+  if (!p.verify || !p.localEngine || p.volumeMode === 'stream' || item.kind !== 'volume' || item.action !== 'create')
+    return false;
   return volumeItem(plan, item.source).format === 'tree' && plan.items.every((i) => i.action !== 'replace');
 }
 
 /** Bytes the preflight reads, for progress. */
-export function preflightBytes(plan: RestorePlan, verify: boolean, onCopy: (item: PlanItem) => boolean = () => false): number {
+export function preflightBytes(
+  plan: RestorePlan,
+  verify: boolean,
+  onCopy: (item: PlanItem) => boolean = () => false,
+): number {
   let total = 0;
   if (verify) for (const img of plan.images) total += img.bytes;
   for (const item of plan.items) {
@@ -63,7 +68,11 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
   const damaged: string[] = [];
   for (const p of plan.projectFiles) {
     const m = plan.manifest.items.find((i) => i.kind === 'project' && i.name === p.project)!;
-    for (const f of p.files) push(integrity, await checkFile(plan.backupDir, file(m.files, f.from), f.from, o.verify ? o : { signal: o.signal }));
+    for (const f of p.files)
+      push(
+        integrity,
+        await checkFile(plan.backupDir, file(m.files, f.from), f.from, o.verify ? o : { signal: o.signal }),
+      );
   }
   for (const img of plan.images) {
     const m = plan.manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === img.id)!;
@@ -72,21 +81,44 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
       ? `image ${img.id}: the manifest lists no file`
       : o.verify
         ? await checkFile(plan.backupDir, entry, entry.path, o)
-        : (await lstat(sourcePath(plan.backupDir, entry.path)).then((s) => s.isFile(), () => false)) ? undefined : `${entry.path}: missing`;
+        : (await lstat(sourcePath(plan.backupDir, entry.path)).then(
+              (s) => s.isFile(),
+              () => false,
+            ))
+          ? undefined
+          : `${entry.path}: missing`;
     push(integrity, problem);
     // `docker load` would apply tags written inside the archive: always checked, like volume archives
-    if (!problem) await checkImageArchive(plan.backupDir, m, o.signal).catch((err: unknown) => {
-      if (o.signal.aborted) throw err;
-      badImages.push(describeError(err));
-    });
+    if (!problem)
+      await checkImageArchive(plan.backupDir, m, o.signal).catch((err: unknown) => {
+        if (o.signal.aborted) throw err;
+        badImages.push(describeError(err));
+      });
   }
   for (const item of plan.items) {
     if (item.action === 'reuse' || item.action === 'conflict') continue;
     o.signal.throwIfAborted();
     const m = plan.manifest.items.find((i) => i.kind === item.kind && i.name === item.source)!;
-    if (item.kind === 'container' && o.verify) push(integrity, await checkFile(plan.backupDir, file(m.files, rel.containerInspect(item.source)), rel.containerInspect(item.source), o));
-    if (item.kind === 'container' && item.dump && o.verify) push(integrity, await checkFile(plan.backupDir, file(dumpFiles(plan, item.source), item.dump.file), item.dump.file, o));
-    if (item.kind === 'network' && o.verify) push(integrity, await checkFile(plan.backupDir, file(m.files, rel.network(item.source)), rel.network(item.source), o));
+    if (item.kind === 'container' && o.verify)
+      push(
+        integrity,
+        await checkFile(
+          plan.backupDir,
+          file(m.files, rel.containerInspect(item.source)),
+          rel.containerInspect(item.source),
+          o,
+        ),
+      );
+    if (item.kind === 'container' && item.dump && o.verify)
+      push(
+        integrity,
+        await checkFile(plan.backupDir, file(dumpFiles(plan, item.source), item.dump.file), item.dump.file, o),
+      );
+    if (item.kind === 'network' && o.verify)
+      push(
+        integrity,
+        await checkFile(plan.backupDir, file(m.files, rel.network(item.source)), rel.network(item.source), o),
+      );
     if (item.kind !== 'volume' || item.dumpFills) continue; // made empty: the dump fills it
     const v = m as VolumeItem;
     if (v.format === 'archive') {
@@ -96,17 +128,22 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
         continue;
       }
       const path = sourcePath(plan.backupDir, entry.path);
-      const r = await checkArchive(path, v.compression ?? compressionOf(path), o).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return undefined;
-        throw err;
-      });
+      const r = await checkArchive(path, v.compression ?? compressionOf(path), o).catch(
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return undefined;
+          throw err;
+        },
+      );
       if (!r) {
         integrity.push(`${entry.path}: missing`);
         continue;
       }
       if (!firstReads.has(plan)) firstReads.set(plan, new Map());
       firstReads.get(plan)!.set(entry.path, r.sha256);
-      if (o.verify && (r.size !== entry.size || r.sha256 !== entry.sha256)) integrity.push(`${entry.path}: ${r.size} bytes sha256 ${r.sha256.slice(0, 12)}…, the manifest says ${entry.size} bytes sha256 ${entry.sha256.slice(0, 12)}…`);
+      if (o.verify && (r.size !== entry.size || r.sha256 !== entry.sha256))
+        integrity.push(
+          `${entry.path}: ${r.size} bytes sha256 ${r.sha256.slice(0, 12)}…, the manifest says ${entry.size} bytes sha256 ${entry.sha256.slice(0, 12)}…`,
+        );
       // A damaged archive cannot be checked to its end, and tar might skip ahead to unchecked entries: always refused.
       if (r.damaged) damaged.push(`${entry.path}: ${r.damaged}`);
       for (const p of r.problems) unsafe.push(`volume ${v.name}: entry ${JSON.stringify(p.entry)}: ${p.reason}`);
@@ -120,21 +157,41 @@ export async function preflight(plan: RestorePlan, o: PreflightOptions): Promise
         continue;
       }
       if (o.onCopy?.(item)) continue;
-      for (const p of await checkTree(sourcePath(plan.backupDir, rel.volumeTree(v.name)), sourcePath(plan.backupDir, indexPath), o)) integrity.push(`volume ${v.name}: ${p}`);
+      for (const p of await checkTree(
+        sourcePath(plan.backupDir, rel.volumeTree(v.name)),
+        sourcePath(plan.backupDir, indexPath),
+        o,
+      ))
+        integrity.push(`volume ${v.name}: ${p}`);
     }
   }
-  if (badImages.length > 0) throw refusal(`an image archive in backup ${plan.backupId} could change other images on this engine when loaded`, badImages);
-  if (unsafe.length > 0) throw refusal(`an archive in backup ${plan.backupId} has entries that could write outside their volume`, unsafe);
-  if (damaged.length > 0) throw refusal(`an archive in backup ${plan.backupId} is damaged and cannot be checked`, [...damaged, ...integrity]);
+  if (badImages.length > 0)
+    throw refusal(
+      `an image archive in backup ${plan.backupId} could change other images on this engine when loaded`,
+      badImages,
+    );
+  if (unsafe.length > 0)
+    throw refusal(`an archive in backup ${plan.backupId} has entries that could write outside their volume`, unsafe);
+  if (damaged.length > 0)
+    throw refusal(`an archive in backup ${plan.backupId} is damaged and cannot be checked`, [...damaged, ...integrity]);
   if (integrity.length > 0) throw mismatchRefusal(plan, integrity, o.verify);
 }
 
-const refusal = (what: string, list: string[], hint = '') => new BbackupError('INTEGRITY', `refused: ${what}; nothing was restored${hint}:\n  ${list.join('\n  ')}`, { problems: list });
+const refusal = (what: string, list: string[], hint = '') =>
+  new BbackupError('INTEGRITY', `refused: ${what}; nothing was restored${hint}:\n  ${list.join('\n  ')}`, {
+    problems: list,
+  });
 
 /** The backup differs from its manifest (found here, or by bbcopy while it copied): nothing is restored. */
-export const mismatchRefusal = (plan: RestorePlan, problems: string[], verify = true): BbackupError => refusal(`backup ${plan.backupId} does not match its manifest`, problems, verify ? ' (--no-verify restores anyway)' : '');
+export const mismatchRefusal = (plan: RestorePlan, problems: string[], verify = true): BbackupError =>
+  refusal(
+    `backup ${plan.backupId} does not match its manifest`,
+    problems,
+    verify ? ' (--no-verify restores anyway)' : '',
+  );
 const file = (entries: FileEntry[], path: string) => entries.find((f) => f.path === path);
-const dumpFiles = (plan: RestorePlan, container: string): FileEntry[] => plan.manifest.items.find((i) => i.kind === 'dump' && i.name === container)?.files ?? [];
+const dumpFiles = (plan: RestorePlan, container: string): FileEntry[] =>
+  plan.manifest.items.find((i) => i.kind === 'dump' && i.name === container)?.files ?? [];
 
 const push = (list: string[], problem: string | undefined) => void (problem ? list.push(problem) : undefined);
 
@@ -143,4 +200,5 @@ export function volumeItem(plan: RestorePlan, name: string): VolumeItem {
 }
 
 /** The archive file of an archive-format volume. */
-export const archiveEntry = (v: VolumeItem): FileEntry | undefined => v.files.find((f) => /\.tar(\.[a-z0-9]+)?$/.test(f.path)) ?? v.files[0];
+export const archiveEntry = (v: VolumeItem): FileEntry | undefined =>
+  v.files.find((f) => /\.tar(\.[a-z0-9]+)?$/.test(f.path)) ?? v.files[0];

@@ -16,7 +16,22 @@ export interface PrivilegeContext {
 }
 
 /** Docker's default capability set: adding one of these grants nothing. */
-const DEFAULT_CAPS = new Set(['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE']);
+const DEFAULT_CAPS = new Set([
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FSETID',
+  'FOWNER',
+  'MKNOD',
+  'NET_RAW',
+  'SETGID',
+  'SETUID',
+  'SETFCAP',
+  'SETPCAP',
+  'NET_BIND_SERVICE',
+  'SYS_CHROOT',
+  'KILL',
+  'AUDIT_WRITE',
+]);
 
 /** Network driver options that change nothing outside the network itself. */
 const HARMLESS_NETWORK_OPTIONS = new Set([
@@ -31,16 +46,22 @@ const HARMLESS_NETWORK_OPTIONS = new Set([
 export function fieldValues(obj: unknown, name: string): unknown[] {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return [];
   const lower = name.toLowerCase();
-  return Object.entries(obj).filter(([k]) => k.toLowerCase() === lower).map(([, v]) => v);
+  return Object.entries(obj)
+    .filter(([k]) => k.toLowerCase() === lower)
+    .map(([, v]) => v);
 }
 
 /** A list field's entries: a string counts as a list of one (the engine accepts that too). */
-const entries = (obj: unknown, name: string): unknown[] => fieldValues(obj, name).flatMap((v) => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]));
-const str = (obj: unknown, name: string): string[] => fieldValues(obj, name).filter((v) => v !== null && v !== undefined).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+const entries = (obj: unknown, name: string): unknown[] =>
+  fieldValues(obj, name).flatMap((v) => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]));
+const str = (obj: unknown, name: string): string[] =>
+  fieldValues(obj, name)
+    .filter((v) => v !== null && v !== undefined)
+    .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
 
 /** Text from the backup made safe to print: no control characters (terminal escapes), bounded. */
 export function shown(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
   const clean = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   return clean.length > 160 ? `${clean.slice(0, 160)}…` : clean;
 }
@@ -50,7 +71,8 @@ export function containerPrivileges(inspect: ContainerInspect, ctx: PrivilegeCon
   const out: string[] = [];
   const add = (p: string) => void (out.includes(p) ? undefined : out.push(p));
 
-  for (const v of fieldValues(hc, 'Privileged')) if (v !== false && v !== null && v !== undefined) add('privileged mode (every capability and every host device)');
+  for (const v of fieldValues(hc, 'Privileged'))
+    if (v !== false && v !== null && v !== undefined) add('privileged mode (every capability and every host device)');
   for (const c of entries(hc, 'CapAdd')) {
     const cap = String(c).toUpperCase().replace(/^CAP_/, '');
     if (!DEFAULT_CAPS.has(cap)) add(cap === 'ALL' ? 'capability ALL (every capability)' : `capability ${shown(cap)}`);
@@ -79,7 +101,8 @@ export function containerPrivileges(inspect: ContainerInspect, ctx: PrivilegeCon
         for (const dc of fieldValues(vo, 'DriverConfig')) {
           const driver = str(dc, 'Name')[0] ?? 'local';
           const options = fieldValues(dc, 'Options')[0];
-          for (const p of volumePrivileges(driver, options)) add(`mount of volume ${shown(src)} at ${shown(dst)}: ${p}`);
+          for (const p of volumePrivileges(driver, options))
+            add(`mount of volume ${shown(src)} at ${shown(dst)}: ${p}`);
         }
       }
     } else if (type !== 'tmpfs' && type !== '') add(`mount of type ${shown(type)} at ${shown(dst)}`);
@@ -87,10 +110,21 @@ export function containerPrivileges(inspect: ContainerInspect, ctx: PrivilegeCon
 
   // CgroupnsMode "host" is not listed: it is the daemon's default on cgroup v1 hosts (every saved
   // container has it), and unprivileged containers see the cgroup tree read-only anyway.
-  const namespaces: [string, string][] = [['NetworkMode', 'network'], ['PidMode', 'PID'], ['IpcMode', 'IPC'], ['UTSMode', 'UTS'], ['UsernsMode', 'user'], ['CgroupnsMode', 'cgroup'], ['Cgroup', 'cgroup']];
+  const namespaces: [string, string][] = [
+    ['NetworkMode', 'network'],
+    ['PidMode', 'PID'],
+    ['IpcMode', 'IPC'],
+    ['UTSMode', 'UTS'],
+    ['UsernsMode', 'user'],
+    ['CgroupnsMode', 'cgroup'],
+    ['Cgroup', 'cgroup'],
+  ];
   for (const [field, ns] of namespaces) {
     for (const mode of str(hc, field)) {
-      if (mode === 'host' && ns !== 'cgroup') add(`host ${ns} namespace${ns === 'PID' ? ' (sees and signals every host process)' : ns === 'user' ? ' (no user-namespace remapping)' : ''}`);
+      if (mode === 'host' && ns !== 'cgroup')
+        add(
+          `host ${ns} namespace${ns === 'PID' ? ' (sees and signals every host process)' : ns === 'user' ? ' (no user-namespace remapping)' : ''}`,
+        );
       else if (mode.startsWith('container:')) {
         const other = external(mode.slice('container:'.length), ctx);
         if (other) add(`${ns} namespace of container ${shown(other)}, which this restore does not create`);
@@ -108,7 +142,8 @@ export function containerPrivileges(inspect: ContainerInspect, ctx: PrivilegeCon
   }
   // An explicit empty list is `--security-opt systempaths=unconfined`; the daemon's defaults are non-empty.
   for (const field of ['MaskedPaths', 'ReadonlyPaths']) {
-    for (const v of fieldValues(hc, field)) if (Array.isArray(v) && v.length === 0) add('systempaths=unconfined (/proc and /sys not masked)');
+    for (const v of fieldValues(hc, field))
+      if (Array.isArray(v) && v.length === 0) add('systempaths=unconfined (/proc and /sys not masked)');
   }
   // Sysctls are not listed: the engine accepts only namespaced ones, and refuses net.* with the
   // host network and IPC ones with the host IPC namespace, so they cannot reach the host.
@@ -116,7 +151,11 @@ export function containerPrivileges(inspect: ContainerInspect, ctx: PrivilegeCon
 }
 
 function hostPath(src: string, dst: string, ro: boolean): string {
-  const why = /(^|\/)(docker|containerd|podman)\.sock$/.test(src) ? ' — the Docker socket: full control of the engine and the host' : src.replace(/\/+$/, '') === '' ? ' — the host\'s whole filesystem' : '';
+  const why = /(^|\/)(docker|containerd|podman)\.sock$/.test(src)
+    ? ' — the Docker socket: full control of the engine and the host'
+    : src.replace(/\/+$/, '') === ''
+      ? " — the host's whole filesystem"
+      : '';
   return `host path ${shown(src)} mounted at ${shown(dst)}${ro ? ' (read-only)' : ''}${why}`;
 }
 
@@ -135,14 +174,16 @@ function securityOption(opt: string): string | undefined {
       return undefined; // takes privileges away
     case 'seccomp':
       if (value === 'unconfined') return 'seccomp=unconfined (no system call filter)';
-      return value === 'builtin' || value === '' ? undefined : 'seccomp=<custom profile> (not Docker\'s default filter)';
+      return value === 'builtin' || value === '' ? undefined : "seccomp=<custom profile> (not Docker's default filter)";
     case 'apparmor':
       if (value === 'docker-default') return undefined;
       return value === 'unconfined' ? 'apparmor=unconfined' : `apparmor=${shown(value)} (not Docker's default profile)`;
     case 'label':
       return value === 'disable' ? 'label=disable (SELinux separation off)' : `label=${shown(value)}`;
     case 'systempaths':
-      return value === 'unconfined' ? 'systempaths=unconfined (/proc and /sys not masked)' : `systempaths=${shown(value)}`;
+      return value === 'unconfined'
+        ? 'systempaths=unconfined (/proc and /sys not masked)'
+        : `systempaths=${shown(value)}`;
     default:
       return `security option ${shown(opt)}`;
   }
@@ -156,8 +197,11 @@ function securityOption(opt: string): string | undefined {
 export function volumePrivileges(driver: unknown, options: unknown): string[] {
   const name = typeof driver === 'string' && driver !== '' ? driver : 'local';
   if (options === null || options === undefined) return [];
-  if (typeof options !== 'object' || Array.isArray(options)) return [`driver ${shown(name)} with options ${shown(options)}`];
-  const opts = Object.entries(options as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const);
+  if (typeof options !== 'object' || Array.isArray(options))
+    return [`driver ${shown(name)} with options ${shown(options)}`];
+  const opts = Object.entries(options as Record<string, unknown>).map(
+    ([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const,
+  );
   if (opts.length === 0) return [];
   const text = redactParams(opts.map(([k, v]) => `${k}=${v}`).join(', '));
   if (name !== 'local') return [`driver ${shown(name)} with options ${shown(text)}`];
@@ -166,7 +210,10 @@ export function volumePrivileges(driver: unknown, options: unknown): string[] {
   const o = get('o') ?? '';
   const device = get('device');
   if (type === 'tmpfs' && !/(^|,)bind(,|$)/.test(o)) return [];
-  if (device === undefined && !o) return opts.some(([k]) => !['type', 'o', 'device'].includes(k.toLowerCase())) ? [`local driver options ${shown(text)}`] : [];
+  if (device === undefined && !o)
+    return opts.some(([k]) => !['type', 'o', 'device'].includes(k.toLowerCase()))
+      ? [`local driver options ${shown(text)}`]
+      : [];
   if (/(^|,)r?bind(,|$)/.test(o)) return [`local driver binds host path ${shown(device ?? '?')} (${shown(text)})`];
   return [`local driver mounts ${shown(device ?? '?')}${type ? ` (type ${shown(type)})` : ''} (${shown(text)})`];
 }
@@ -185,6 +232,8 @@ export function networkPrivileges(saved: NetworkInspect): string[] {
     }
   } else if (options !== null && options !== undefined) out.push(`driver options ${shown(options)}`);
   const ipamOptions = saved.IPAM?.Options;
-  if (ipamOptions && typeof ipamOptions === 'object') for (const [k, v] of Object.entries(ipamOptions)) out.push(`IPAM option ${shown(k)}=${shown(redactParams(`${k}=${v}`).slice(k.length + 1))}`);
+  if (ipamOptions && typeof ipamOptions === 'object')
+    for (const [k, v] of Object.entries(ipamOptions))
+      out.push(`IPAM option ${shown(k)}=${shown(redactParams(`${k}=${v}`).slice(k.length + 1))}`);
   return out;
 }

@@ -19,15 +19,19 @@ export interface PlanProjectFiles {
 
 /** Which files go where; throws on a stored name that is not one plain file name. */
 export function planProjectFiles(manifest: Manifest, composeDir: string, projects?: string[]): PlanProjectFiles[] {
-  const items = manifest.items.filter((i): i is ProjectItem => i.kind === 'project' && (!projects || projects.includes(i.name)));
+  const items = manifest.items.filter(
+    (i): i is ProjectItem => i.kind === 'project' && (!projects || projects.includes(i.name)),
+  );
   return items.map((p) => {
     const folder = rel.project(p.name);
     const dir = join(composeDir, fromSafeSegment(folder.slice('projects/'.length)));
     const files = p.files.map((f) => {
       const seg = f.path.slice(folder.length + 1);
-      if (!f.path.startsWith(`${folder}/`) || !isSafeSegment(seg)) throw new BbackupError('INTEGRITY', `project ${p.name}: ${f.path} is not where the layout keeps project files`);
+      if (!f.path.startsWith(`${folder}/`) || !isSafeSegment(seg))
+        throw new BbackupError('INTEGRITY', `project ${p.name}: ${f.path} is not where the layout keeps project files`);
       const name = fromSafeSegment(seg);
-      if (name.includes('/') || name === '.' || name === '..') throw new BbackupError('INTEGRITY', `project ${p.name}: ${f.path} is not one plain file name`);
+      if (name.includes('/') || name === '.' || name === '..')
+        throw new BbackupError('INTEGRITY', `project ${p.name}: ${f.path} is not one plain file name`);
       return { from: f.path, to: join(dir, name) };
     });
     return { project: p.name, dir, files };
@@ -37,9 +41,14 @@ export function planProjectFiles(manifest: Manifest, composeDir: string, project
 export async function writeProjectFiles(backupDir: string, plan: PlanProjectFiles, force: boolean): Promise<void> {
   await mkdir(plan.dir, { recursive: true, mode: 0o700 });
   for (const f of plan.files) {
-    await copyFile(sourcePath(backupDir, f.from), f.to, force ? 0 : constants.COPYFILE_EXCL).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST') throw new BbackupError('CONFLICT', `${f.to} exists already: left as it is (--force overwrites it)`, { path: f.to });
-      throw err;
-    });
+    await copyFile(sourcePath(backupDir, f.from), f.to, force ? 0 : constants.COPYFILE_EXCL).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EEXIST')
+          throw new BbackupError('CONFLICT', `${f.to} exists already: left as it is (--force overwrites it)`, {
+            path: f.to,
+          });
+        throw err;
+      },
+    );
   }
 }

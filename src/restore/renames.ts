@@ -18,13 +18,21 @@ export function parseRenames(specs: readonly string[]): Renames {
     let kinds: readonly RestoreKind[] = KINDS;
     if (parts.length === 3 && (KINDS as readonly string[]).includes(parts[0]!)) kinds = [parts.shift() as RestoreKind];
     if (parts.length !== 2 || !parts[0] || !parts[1]) {
-      throw new BbackupError('USAGE', `--rename ${spec}: expected OLD:NEW or KIND:OLD:NEW (KIND = container, volume or network)`);
+      throw new BbackupError(
+        'USAGE',
+        `--rename ${spec}: expected OLD:NEW or KIND:OLD:NEW (KIND = container, volume or network)`,
+      );
     }
     const [from, to] = parts as [string, string];
-    if (!NAME_RE.test(to)) throw new BbackupError('USAGE', `--rename ${spec}: "${to}" is not a valid Docker name (letters, digits, _ . - ; first a letter or digit)`);
+    if (!NAME_RE.test(to))
+      throw new BbackupError(
+        'USAGE',
+        `--rename ${spec}: "${to}" is not a valid Docker name (letters, digits, _ . - ; first a letter or digit)`,
+      );
     for (const kind of kinds) {
       const earlier = renames[kind][from];
-      if (earlier !== undefined && earlier !== to) throw new BbackupError('USAGE', `--rename: ${kind} ${from} is renamed twice (${earlier} and ${to})`);
+      if (earlier !== undefined && earlier !== to)
+        throw new BbackupError('USAGE', `--rename: ${kind} ${from} is renamed twice (${earlier} and ${to})`);
       renames[kind][from] = to;
     }
   }
@@ -50,7 +58,11 @@ export function checkRenames(renames: Renames, manifest: Manifest): Renames {
         used = true;
       }
     }
-    if (!used) throw new BbackupError('USAGE', `--rename ${from}: the backup holds no container, volume or network named ${from}`);
+    if (!used)
+      throw new BbackupError(
+        'USAGE',
+        `--rename ${from}: the backup holds no container, volume or network named ${from}`,
+      );
   }
   for (const kind of KINDS) {
     const targets = new Map<string, string>();
@@ -58,7 +70,8 @@ export function checkRenames(renames: Renames, manifest: Manifest): Renames {
       if (item.kind !== kind) continue;
       const to = renamed(out, kind, item.name);
       const clash = targets.get(to);
-      if (clash !== undefined) throw new BbackupError('USAGE', `--rename: ${kind}s ${clash} and ${item.name} would both be restored as ${to}`);
+      if (clash !== undefined)
+        throw new BbackupError('USAGE', `--rename: ${kind}s ${clash} and ${item.name} would both be restored as ${to}`);
       targets.set(to, item.name);
     }
   }

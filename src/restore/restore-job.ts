@@ -20,7 +20,16 @@ import { runItem, type RunContext } from './run-item.js';
 import { loadImage } from './image.js';
 import { writeProjectFiles } from './project-files.js';
 import type { ImageItem } from '../store/manifest.js';
-import { privilegeLines, privilegesAccepted, type PlanImage, type PlanItem, type RestorePlan, type RestoreRequest, type Sandbox, type VolumeMode } from './types.js';
+import {
+  privilegeLines,
+  privilegesAccepted,
+  type PlanImage,
+  type PlanItem,
+  type RestorePlan,
+  type RestoreRequest,
+  type Sandbox,
+  type VolumeMode,
+} from './types.js';
 
 export interface RestoreDeps {
   docker: Docker;
@@ -59,10 +68,18 @@ export function assertRunnable(plan: RestorePlan, allowPrivileged?: RestoreReque
     );
   }
   if (plan.missingImages.length > 0) {
-    throw new BbackupError('NOT_FOUND', `refused: images are missing; nothing was restored:\n  ${plan.missingImages.map((p) => p.message).join('\n  ')}`, { images: plan.missingImages.map((p) => p.name) });
+    throw new BbackupError(
+      'NOT_FOUND',
+      `refused: images are missing; nothing was restored:\n  ${plan.missingImages.map((p) => p.message).join('\n  ')}`,
+      { images: plan.missingImages.map((p) => p.name) },
+    );
   }
   if (plan.conflicts.length > 0) {
-    throw new BbackupError('CONFLICT', `refused: ${plan.conflicts.length} conflict${plan.conflicts.length > 1 ? 's' : ''}; nothing was changed:\n  ${plan.conflicts.map((p) => p.message).join('\n  ')}`, { conflicts: plan.conflicts });
+    throw new BbackupError(
+      'CONFLICT',
+      `refused: ${plan.conflicts.length} conflict${plan.conflicts.length > 1 ? 's' : ''}; nothing was changed:\n  ${plan.conflicts.map((p) => p.message).join('\n  ')}`,
+      { conflicts: plan.conflicts },
+    );
   }
 }
 
@@ -70,7 +87,11 @@ export function assertRunnable(plan: RestorePlan, allowPrivileged?: RestoreReque
  * Start a restore. A refusal (privileges not accepted, conflicts, missing images, a backup that
  * does not match its manifest) rejects `done` with the BbackupError that says why: nothing was changed.
  */
-export function startRestore(request: RestoreRequest, deps: RestoreDeps, o: { signal?: AbortSignal } = {}): JobHandle<RestoreValue> {
+export function startRestore(
+  request: RestoreRequest,
+  deps: RestoreDeps,
+  o: { signal?: AbortSignal } = {},
+): JobHandle<RestoreValue> {
   let current: { item: string; abort: AbortController } | undefined;
   const step: JobStep<RestoreValue> = {
     kind: 'restore',
@@ -79,10 +100,12 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps, o: { si
     run: async (job) => {
       job.control({
         skip(item?: string) {
-          if (current && (item === undefined || item === current.item)) current.abort.abort(new SkipSignal(current.item));
+          if (current && (item === undefined || item === current.item))
+            current.abort.abort(new SkipSignal(current.item));
         },
       });
-      const reader = deps.store === undefined ? undefined : await readerForDir(deps.store, request.backupDir, 'restore', job.signal);
+      const reader =
+        deps.store === undefined ? undefined : await readerForDir(deps.store, request.backupDir, 'restore', job.signal);
       try {
         return await restore(request, deps, job, (c) => (current = c));
       } finally {
@@ -97,15 +120,28 @@ export function startRestore(request: RestoreRequest, deps: RestoreDeps, o: { si
 async function undoCreated(docker: Docker, created: RestoreValue['restored']): Promise<string[]> {
   const left: string[] = [];
   for (const c of [...created].reverse()) {
-    const gone = c.kind === 'container' ? removeContainer(docker, c.target) : c.kind === 'volume' ? docker.getVolume(c.target).remove({ force: true }) : docker.getNetwork(c.target).remove();
-    await Promise.resolve(gone).catch((err: unknown) => left.push(`${c.kind} ${c.target} was created and could not be removed again: ${describeError(err)}`));
+    const gone =
+      c.kind === 'container'
+        ? removeContainer(docker, c.target)
+        : c.kind === 'volume'
+          ? docker.getVolume(c.target).remove({ force: true })
+          : docker.getNetwork(c.target).remove();
+    await Promise.resolve(gone).catch((err: unknown) =>
+      left.push(`${c.kind} ${c.target} was created and could not be removed again: ${describeError(err)}`),
+    );
   }
   return left;
 }
 
-async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobContext, setCurrent: (c: { item: string; abort: AbortController } | undefined) => void): Promise<StepEnd<RestoreValue>> {
+async function restore(
+  request: RestoreRequest,
+  deps: RestoreDeps,
+  job: JobContext,
+  setCurrent: (c: { item: string; abort: AbortController } | undefined) => void,
+): Promise<StepEnd<RestoreValue>> {
   const { jobId, emit, signal } = job;
-  const plan = deps.plan ?? (await planRestore(request.backupDir, await readManifest(request.backupDir), request, deps.docker));
+  const plan =
+    deps.plan ?? (await planRestore(request.backupDir, await readManifest(request.backupDir), request, deps.docker));
   assertRunnable(plan, request.allowPrivileged);
   const work = plan.items;
   const imageName = (i: PlanImage) => `image ${i.tags[0] ?? i.id.slice(0, 19)}`;
@@ -116,23 +152,38 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
   const total = preflightBytes(plan, request.verify, onCopy);
   emit({ type: 'item.queued', jobId, item: verifyItem, kind: 'file', total });
   for (const i of plan.images) emit({ type: 'item.queued', jobId, item: imageName(i), kind: 'image', total: i.bytes });
-  for (const p of plan.projectFiles) emit({ type: 'item.queued', jobId, item: `project ${p.project}`, kind: 'project' });
-  for (const i of work) emit({ type: 'item.queued', jobId, item: itemName(i), kind: i.kind as ItemKind, total: i.bytes || undefined });
+  for (const p of plan.projectFiles)
+    emit({ type: 'item.queued', jobId, item: `project ${p.project}`, kind: 'project' });
+  for (const i of work)
+    emit({ type: 'item.queued', jobId, item: itemName(i), kind: i.kind as ItemKind, total: i.bytes || undefined });
 
   emit({ type: 'item.start', jobId, item: verifyItem, kind: 'file', total });
   const progress = byteCounter(emit, jobId, verifyItem, total);
   try {
     await preflight(plan, { verify: request.verify, signal, onBytes: progress.add, onCopy });
-    emit({ type: 'item.done', jobId, item: verifyItem, bytes: progress.bytes, detail: request.verify ? 'matches the manifest' : 'archives checked (--no-verify)' });
+    emit({
+      type: 'item.done',
+      jobId,
+      item: verifyItem,
+      bytes: progress.bytes,
+      detail: request.verify ? 'matches the manifest' : 'archives checked (--no-verify)',
+    });
   } catch (err) {
     emit({ type: 'item.failed', jobId, item: verifyItem, error: toErrorInfo(err) });
-    if (signal.aborted || isAbortError(err)) return { outcome: 'cancelled', errors: [], summary: 'cancelled before anything was changed' };
+    if (signal.aborted || isAbortError(err))
+      return { outcome: 'cancelled', errors: [], summary: 'cancelled before anything was changed' };
     throw err;
   }
 
   const ctx: RunContext = {
-    plan, request, docker: deps.docker, emit, jobId,
-    localEngine: deps.localEngine, volumeMode: deps.volumeMode ?? 'auto', helperLabels: deps.helperLabels,
+    plan,
+    request,
+    docker: deps.docker,
+    emit,
+    jobId,
+    localEngine: deps.localEngine,
+    volumeMode: deps.volumeMode ?? 'auto',
+    helperLabels: deps.helperLabels,
     workerImage: deps.workerImage ?? 'bbackup-worker:local',
     ensureWorker: once(async () => {
       await removeStaleHelpers(deps.docker);
@@ -150,7 +201,13 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
   let loadedImages = 0;
   // Containers replaced with --force go first: their volumes and networks may be replaced too.
   for (const item of work.filter((i) => i.kind === 'container' && i.action === 'replace')) {
-    emit({ type: 'log', jobId, level: 'warn', source: 'restore', msg: `removing existing container ${item.target} (--force)` });
+    emit({
+      type: 'log',
+      jobId,
+      level: 'warn',
+      source: 'restore',
+      msg: `removing existing container ${item.target} (--force)`,
+    });
     await removeContainer(deps.docker, item.target).catch((err: unknown) => {
       ctx.failed.add(itemName(item));
       errors.push({ item: itemName(item), ...toErrorInfo(err) });
@@ -170,7 +227,13 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
     try {
       const item = plan.manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === img.id)!;
       const { tagged } = await loadImage(deps.docker, item, plan.backupDir, signal);
-      emit({ type: 'item.done', jobId, item: name, bytes: img.bytes, detail: `loaded${tagged.length ? `, tagged ${tagged.join(', ')}` : ''}` });
+      emit({
+        type: 'item.done',
+        jobId,
+        item: name,
+        bytes: img.bytes,
+        detail: `loaded${tagged.length ? `, tagged ${tagged.join(', ')}` : ''}`,
+      });
       loadedImages++;
     } catch (err) {
       ctx.failed.add(`image ${img.id}`);
@@ -232,7 +295,9 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
         // bbcopy found the backup damaged while it copied (preflight.ts, checkedOnCopy): undo
         // what this restore created, so the outcome is the preflight's: refused, nothing changed.
         emit({ type: 'item.failed', jobId, item: name, error: toErrorInfo(err) });
-        const created = restored.filter((r) => work.some((i) => i.kind === r.kind && i.target === r.target && i.action === 'create'));
+        const created = restored.filter((r) =>
+          work.some((i) => i.kind === r.kind && i.target === r.target && i.action === 'create'),
+        );
         const undone = await undoCreated(deps.docker, created);
         throw mismatchRefusal(plan, [...err.problems, ...undone]);
       }
@@ -246,7 +311,13 @@ async function restore(request: RestoreRequest, deps: RestoreDeps, job: JobConte
   // volumes made empty for a dump that did not load were removed again: not restored
   for (let i = restored.length - 1; i >= 0; i--) if (ctx.rolledBack?.has(itemName(restored[i]!))) restored.splice(i, 1);
   // Anything not restored (failed, or skipped by the user or for a missing dependency) makes it partial.
-  const outcome: Outcome = cancelled ? 'cancelled' : errors.length + skipped === 0 ? 'ok' : restored.length > 0 || errors.length === 0 ? 'partial' : 'failed';
+  const outcome: Outcome = cancelled
+    ? 'cancelled'
+    : errors.length + skipped === 0
+      ? 'ok'
+      : restored.length > 0 || errors.length === 0
+        ? 'partial'
+        : 'failed';
   const summary = `${restored.length} of ${work.length} restored${plan.images.length ? `, ${loadedImages} of ${plan.images.length} images loaded` : ''}${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;
   return { outcome, errors, value: { backupId: plan.backupId, plan, restored }, summary, backupId: plan.backupId };
 }

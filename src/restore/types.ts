@@ -117,10 +117,14 @@ export interface RestorePlan {
 }
 
 /** One line per privilege, "container web: capability NET_ADMIN": what the operator must accept. */
-export const privilegeLines = (plan: Pick<RestorePlan, 'items'>): string[] => plan.items.flatMap((i) => i.privileges.map((p) => `${i.kind} ${i.target}: ${p}`));
+export const privilegeLines = (plan: Pick<RestorePlan, 'items'>): string[] =>
+  plan.items.flatMap((i) => i.privileges.map((p) => `${i.kind} ${i.target}: ${p}`));
 
 /** Whether every privilege the plan needs was accepted. */
-export function privilegesAccepted(plan: Pick<RestorePlan, 'items'>, allow: RestoreRequest['allowPrivileged']): boolean {
+export function privilegesAccepted(
+  plan: Pick<RestorePlan, 'items'>,
+  allow: RestoreRequest['allowPrivileged'],
+): boolean {
   if (allow === true) return true;
   const accepted: readonly string[] = typeof allow === 'object' ? allow : [];
   return privilegeLines(plan).every((l) => accepted.includes(l));

@@ -18,7 +18,10 @@ export const MAX_LISTED = 20;
 export async function sha256File(path: string, o: VerifyOptions = {}): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal: o.signal }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(path, {
+    highWaterMark: 1 << 20,
+    signal: o.signal,
+  }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     size += chunk.length;
     o.onBytes?.(chunk.length);
@@ -27,14 +30,20 @@ export async function sha256File(path: string, o: VerifyOptions = {}): Promise<{
 }
 
 /** undefined when the file matches its manifest entry, else what is wrong with it. */
-export async function checkFile(backupDir: string, entry: FileEntry | undefined, expectedPath: string, o: VerifyOptions = {}): Promise<string | undefined> {
+export async function checkFile(
+  backupDir: string,
+  entry: FileEntry | undefined,
+  expectedPath: string,
+  o: VerifyOptions = {},
+): Promise<string | undefined> {
   if (!entry) return `${expectedPath}: the manifest lists no size and checksum for it`;
   const path = join(backupDir, ...entry.path.split('/'));
   const st = await lstat(path).catch(() => undefined);
   if (!st?.isFile()) return `${entry.path}: missing`;
   if (st.size !== entry.size) return `${entry.path}: ${st.size} bytes, the manifest says ${entry.size}`;
   const { sha256 } = await sha256File(path, o);
-  if (sha256 !== entry.sha256) return `${entry.path}: sha256 ${sha256.slice(0, 12)}… differs from the manifest's ${entry.sha256.slice(0, 12)}…`;
+  if (sha256 !== entry.sha256)
+    return `${entry.path}: sha256 ${sha256.slice(0, 12)}… differs from the manifest's ${entry.sha256.slice(0, 12)}…`;
   return undefined;
 }
 
@@ -69,13 +78,17 @@ export async function checkTree(treeDir: string, indexFile: string, o: VerifyOpt
       continue;
     }
     if (!TYPE_OK[e.t](st)) {
-      add(`${shown}: expected a ${e.t === 'f' ? 'file' : e.t === 'd' ? 'directory' : e.t === 'l' ? 'symlink' : 'special file'}`);
+      add(
+        `${shown}: expected a ${e.t === 'f' ? 'file' : e.t === 'd' ? 'directory' : e.t === 'l' ? 'symlink' : 'special file'}`,
+      );
       continue;
     }
-    if (e.t === 'l' && e.link !== undefined && (await readlink(path)) !== e.link) add(`${shown}: symlink target differs from the index`);
+    if (e.t === 'l' && e.link !== undefined && (await readlink(path)) !== e.link)
+      add(`${shown}: symlink target differs from the index`);
     if (e.t !== 'f') continue;
     if (e.size !== undefined && st.size !== e.size) add(`${shown}: ${st.size} bytes, the index says ${e.size}`);
-    else if (e.sha256 && (await sha256File(path, o)).sha256 !== e.sha256) add(`${shown}: content differs from the index (sha256)`);
+    else if (e.sha256 && (await sha256File(path, o)).sha256 !== e.sha256)
+      add(`${shown}: content differs from the index (sha256)`);
   }
   const present = await countEntries(treeDir);
   if (present !== listed) add(`the snapshot holds ${present} entries, the index lists ${listed}`);

@@ -37,47 +37,94 @@ export interface FillOptions {
   checkedSha256?: string;
 }
 
-const TAR_X = ['-x', '-f', '-', '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '--same-permissions', '--same-owner'];
+const TAR_X = [
+  '-x',
+  '-f',
+  '-',
+  '--xattrs',
+  '--xattrs-include=*',
+  '--acls',
+  '--numeric-owner',
+  '--same-permissions',
+  '--same-owner',
+];
 // The C locale makes GNU tar's charset conversion of pax names the identity: it writes exactly the
 // bytes the scanner judged (src/archive/tar-header.ts).
 const TAR_ENV = { LC_ALL: 'C' };
 
 /** host when the Mountpoint is writable here, else worker; stream for engines on other machines. */
-export async function chooseMode(wanted: VolumeMode, localEngine: boolean, mountpoint: string | undefined): Promise<Exclude<VolumeMode, 'auto'>> {
+export async function chooseMode(
+  wanted: VolumeMode,
+  localEngine: boolean,
+  mountpoint: string | undefined,
+): Promise<Exclude<VolumeMode, 'auto'>> {
   if (wanted !== 'auto') return wanted;
   if (!localEngine) return 'stream';
-  if (mountpoint && (await access(mountpoint, constants.W_OK).then(() => true, () => false))) return 'host';
+  if (
+    mountpoint &&
+    (await access(mountpoint, constants.W_OK).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return 'host';
   return 'worker';
 }
 
 export async function fillVolume(o: FillOptions, mountpoint: string | undefined): Promise<void> {
   const tree = o.item.format === 'tree';
   if (o.mode === 'host') {
-    if (!mountpoint) throw new BbackupError('DOCKER_FAILED', `volume ${o.volume} has no Mountpoint on this machine; use volumes.mode worker or stream`);
+    if (!mountpoint)
+      throw new BbackupError(
+        'DOCKER_FAILED',
+        `volume ${o.volume} has no Mountpoint on this machine; use volumes.mode worker or stream`,
+      );
     return tree ? fillTreeHost(treeFill(o), mountpoint) : untarHost(o, mountpoint);
   }
-  if (o.mode === 'worker') return tree ? fillTreeWorker(treeFill(o), o.docker, { image: o.workerImage, labels: o.helperLabels }) : untarWorker(o);
+  if (o.mode === 'worker')
+    return tree
+      ? fillTreeWorker(treeFill(o), o.docker, { image: o.workerImage, labels: o.helperLabels })
+      : untarWorker(o);
   return putStream(o, tree ? tarTree(o) : archiveTar(o));
 }
 
-const treeFill = (o: FillOptions): TreeFill => ({ source: o.source, expect: o.expectIndex, volume: o.volume, sourceName: o.item.name, signal: o.signal, onBytes: o.onBytes });
+const treeFill = (o: FillOptions): TreeFill => ({
+  source: o.source,
+  expect: o.expectIndex,
+  volume: o.volume,
+  sourceName: o.item.name,
+  signal: o.signal,
+  onBytes: o.onBytes,
+});
 
 async function untarHost(o: FillOptions, mountpoint: string): Promise<void> {
   const p = archiveTar(o);
-  const tar = execa('tar', [...TAR_X, '-C', mountpoint], { input: p.stream, env: TAR_ENV, cancelSignal: o.signal, forceKillAfterDelay: 3000, reject: false, stderr: 'pipe' });
+  const tar = execa('tar', [...TAR_X, '-C', mountpoint], {
+    input: p.stream,
+    env: TAR_ENV,
+    cancelSignal: o.signal,
+    forceKillAfterDelay: 3000,
+    reject: false,
+    stderr: 'pipe',
+  });
   // the archive's own failure (a refused entry, a changed file) says more than tar's "unexpected EOF"
   await firstFailure([p.done, settle(tar, 'tar', o.volume).finally(p.consumerExited)]);
 }
 
 async function untarWorker(o: FillOptions): Promise<void> {
   const p = archiveTar(o);
-  const run = pipeIntoHelper(o.docker, {
-    image: o.workerImage,
-    labels: o.helperLabels,
-    mounts: [{ type: 'volume', source: o.volume, target: '/target' }],
-    cmd: ['/bin/tar', ...TAR_X, '-C', '/target'],
-    env: Object.entries(TAR_ENV).map(([k, v]) => `${k}=${v}`),
-  }, p.stream, o.signal);
+  const run = pipeIntoHelper(
+    o.docker,
+    {
+      image: o.workerImage,
+      labels: o.helperLabels,
+      mounts: [{ type: 'volume', source: o.volume, target: '/target' }],
+      cmd: ['/bin/tar', ...TAR_X, '-C', '/target'],
+      env: Object.entries(TAR_ENV).map(([k, v]) => `${k}=${v}`),
+    },
+    p.stream,
+    o.signal,
+  );
   await firstFailure([p.done, run.finally(p.consumerExited)]);
 }
 
@@ -93,21 +140,55 @@ interface Producer {
 /** The archive as the gate's approved tar stream, counted in tar bytes (close to the volume's logical bytes). */
 function archiveTar(o: FillOptions): Producer {
   const method = o.item.compression ?? compressionOf(o.source);
-  const p = checkedTar(o.source, { method, sha256: o.checkedSha256, signal: o.signal, what: `the archive of volume ${o.item.name}` });
+  const p = checkedTar(o.source, {
+    method,
+    sha256: o.checkedSha256,
+    signal: o.signal,
+    what: `the archive of volume ${o.item.name}`,
+  });
   const stream = p.stream.pipe(counter(o.onBytes));
   p.stream.on('error', (err) => stream.destroy(err));
   return { stream, done: p.done, consumerExited: p.consumerExited, producerFirst: true };
 }
 
 function tarTree(o: FillOptions): Producer {
-  const child = execa('tar', ['-C', o.source, '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '--sparse', '--format=posix', '-cf', '-', '.'], {
-    cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false },
-  });
-  return { stream: (child.stdout as Readable).pipe(counter(o.onBytes)), done: settle(child, 'tar', o.volume), consumerExited: () => undefined, producerFirst: false };
+  const child = execa(
+    'tar',
+    [
+      '-C',
+      o.source,
+      '--xattrs',
+      '--xattrs-include=*',
+      '--acls',
+      '--numeric-owner',
+      '--sparse',
+      '--format=posix',
+      '-cf',
+      '-',
+      '.',
+    ],
+    {
+      cancelSignal: o.signal,
+      reject: false,
+      stderr: 'pipe',
+      buffer: { stdout: false },
+    },
+  );
+  return {
+    stream: (child.stdout as Readable).pipe(counter(o.onBytes)),
+    done: settle(child, 'tar', o.volume),
+    consumerExited: () => undefined,
+    producerFirst: false,
+  };
 }
 
 async function putStream(o: FillOptions, p: Producer): Promise<void> {
-  const put = putIntoHelper(o.docker, { image: o.workerImage, labels: o.helperLabels, mounts: [{ type: 'volume', source: o.volume, target: '/target' }] }, '/target', p.stream);
+  const put = putIntoHelper(
+    o.docker,
+    { image: o.workerImage, labels: o.helperLabels, mounts: [{ type: 'volume', source: o.volume, target: '/target' }] },
+    '/target',
+    p.stream,
+  );
   const consumer = put.finally(p.consumerExited);
   await firstFailure(p.producerFirst ? [p.done, consumer] : [consumer, p.done]);
 }
@@ -133,7 +214,11 @@ async function settle(child: PromiseLike<Result>, tool: string, volume: string):
   const r = await child;
   if (r.isCanceled) throw new BbackupError('CANCELLED', `restore of volume ${volume} cancelled`);
   if (r.failed) {
-    throw new BbackupError('TOOL_FAILED', `${tool} failed restoring volume ${volume}: ${lastLines(String(r.stderr ?? ''), 10) || r.shortMessage}`, { command: r.command, exitCode: r.exitCode });
+    throw new BbackupError(
+      'TOOL_FAILED',
+      `${tool} failed restoring volume ${volume}: ${lastLines(String(r.stderr ?? ''), 10) || r.shortMessage}`,
+      { command: r.command, exitCode: r.exitCode },
+    );
   }
 }
 

@@ -10,7 +10,12 @@ export function parseCron(expr: string, scheduleName = '?'): Cron {
   try {
     return new Cron(expr, { paused: true });
   } catch (err) {
-    throw new BbackupError('CONFIG_INVALID', `schedule ${scheduleName}: cron "${expr}" is not valid: ${(err as Error).message}`, { schedule: scheduleName, cron: expr }, { cause: err });
+    throw new BbackupError(
+      'CONFIG_INVALID',
+      `schedule ${scheduleName}: cron "${expr}" is not valid: ${(err as Error).message}`,
+      { schedule: scheduleName, cron: expr },
+      { cause: err },
+    );
   }
 }
 
@@ -67,9 +72,14 @@ export function scheduleProblems(config: Config): string[] {
     } catch (err) {
       problems.push((err as Error).message);
     }
-    if (s.host !== undefined && !config.hosts[s.host]) problems.push(`schedule ${name}: host "${s.host}" is not in the hosts: section (${Object.keys(config.hosts).join(', ') || 'none configured'})`);
-    if (s.backup_set !== undefined && !config.backup.backup_sets[s.backup_set]) problems.push(`schedule ${name}: backup set "${s.backup_set}" is not in backup.backup_sets`);
-    for (const r of s.remotes ?? []) if (!config.remotes[r]) problems.push(`schedule ${name}: remote "${r}" is not in the remotes: section`);
+    if (s.host !== undefined && !config.hosts[s.host])
+      problems.push(
+        `schedule ${name}: host "${s.host}" is not in the hosts: section (${Object.keys(config.hosts).join(', ') || 'none configured'})`,
+      );
+    if (s.backup_set !== undefined && !config.backup.backup_sets[s.backup_set])
+      problems.push(`schedule ${name}: backup set "${s.backup_set}" is not in backup.backup_sets`);
+    for (const r of s.remotes ?? [])
+      if (!config.remotes[r]) problems.push(`schedule ${name}: remote "${r}" is not in the remotes: section`);
   }
   return problems;
 }

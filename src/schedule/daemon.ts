@@ -21,7 +21,11 @@ export interface ScheduleRunResult {
 }
 
 /** Runs one scheduled backup to its end; must not throw for an ordinary failure. */
-export type ScheduleRunner = (name: string, schedule: ScheduleConfig, signal: AbortSignal) => Promise<ScheduleRunResult>;
+export type ScheduleRunner = (
+  name: string,
+  schedule: ScheduleConfig,
+  signal: AbortSignal,
+) => Promise<ScheduleRunResult>;
 
 export interface DaemonOptions {
   config: Config;
@@ -56,9 +60,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   if (problems.length > 0) throw new BbackupError('CONFIG_INVALID', problems.join('\n'), { problems });
   await reportMissed(opts, schedules);
   const started = new Date().toISOString();
-  const beat = () => updateState(opts.statePath, (st) => (st.daemon = { pid: process.pid, started, lastSeen: new Date().toISOString(), run: currentRun() }));
+  const beat = () =>
+    updateState(
+      opts.statePath,
+      (st) => (st.daemon = { pid: process.pid, started, lastSeen: new Date().toISOString(), run: currentRun() }),
+    );
   await beat();
-  const heartbeat = setInterval(() => void beat().catch((err) => log.warn(`cannot write ${opts.statePath}: ${describeError(err)}`)), opts.heartbeatMs ?? 30_000);
+  const heartbeat = setInterval(
+    () => void beat().catch((err) => log.warn(`cannot write ${opts.statePath}: ${describeError(err)}`)),
+    opts.heartbeatMs ?? 30_000,
+  );
 
   const inFlight = new Map<string, Promise<void>>();
   const fire = (name: string, schedule: ScheduleConfig) => {
@@ -87,16 +98,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   // One timer per enabled schedule, keyed by name; reload() replaces only the ones that changed.
   const timers = new Map<string, { cron: Cron; json: string }>();
   const arm = (name: string, s: ScheduleConfig) => {
-    const cron = new Cron(s.cron, { name: `bbackup-${name}-${Date.now()}`, catch: (err) => log.error(`schedule ${name}: ${describeError(err)}`) }, () => fire(name, s));
+    const cron = new Cron(
+      s.cron,
+      { name: `bbackup-${name}-${Date.now()}`, catch: (err) => log.error(`schedule ${name}: ${describeError(err)}`) },
+      () => fire(name, s),
+    );
     timers.set(name, { cron, json: JSON.stringify(s) });
     log.info(`schedule ${name}: next run ${cron.nextRun()?.toISOString() ?? 'never'}`);
   };
   for (const [name, s] of schedules) arm(name, s);
-  if (schedules.length === 0) log.warn('no enabled schedules in the config (schedule: section); the daemon has nothing to do');
+  if (schedules.length === 0)
+    log.warn('no enabled schedules in the config (schedule: section); the daemon has nothing to do');
 
   const reload = (config: Config): string[] => {
     const problems = scheduleProblems(config);
-    if (problems.length > 0) throw new BbackupError('CONFIG_INVALID', `reload refused, the old schedules stay: ${problems.join('; ')}`, { problems });
+    if (problems.length > 0)
+      throw new BbackupError('CONFIG_INVALID', `reload refused, the old schedules stay: ${problems.join('; ')}`, {
+        problems,
+      });
     const next = new Map(Object.entries(config.schedule).filter(([, s]) => s.enabled));
     const changed: string[] = [];
     for (const [name, t] of timers) {
@@ -136,19 +155,25 @@ async function reportMissed(opts: DaemonOptions, schedules: [string, ScheduleCon
   const now = new Date();
   for (const [name, s] of schedules) {
     const entry = state.schedules[name];
-    const seen = [state.daemon?.lastSeen, entry?.lastStart].filter((t): t is string => t !== undefined).map((t) => new Date(t).getTime());
+    const seen = [state.daemon?.lastSeen, entry?.lastStart]
+      .filter((t): t is string => t !== undefined)
+      .map((t) => new Date(t).getTime());
     // No trace of an earlier daemon or run: a first start misses nothing.
     if (seen.length === 0) continue;
     const missed = missedRuns(s.cron, new Date(Math.max(...seen)), now);
     if (missed.count === 0) continue;
-    opts.logger.child('daemon').warn(
-      `schedule ${name}: ${missed.more ? 'more than ' : ''}${missed.count} run(s) were missed while the daemon was down (first due ${missed.first?.toISOString()}, last ${missed.last?.toISOString()})`,
-    );
+    opts.logger
+      .child('daemon')
+      .warn(
+        `schedule ${name}: ${missed.more ? 'more than ' : ''}${missed.count} run(s) were missed while the daemon was down (first due ${missed.first?.toISOString()}, last ${missed.last?.toISOString()})`,
+      );
     await patchSchedule(opts.statePath, name, (e) => {
       e.missed = (e.missed ?? 0) + missed.count;
       e.lastMissed = missed.last?.toISOString();
     });
-    await opts.onMissed?.(name, s, missed).catch((err) => opts.logger.warn(`schedule ${name}: could not report the missed run: ${describeError(err)}`));
+    await opts
+      .onMissed?.(name, s, missed)
+      .catch((err) => opts.logger.warn(`schedule ${name}: could not report the missed run: ${describeError(err)}`));
   }
 }
 
@@ -169,7 +194,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 /** Run one schedule and record its start and result in the state file (daemon and `schedule run`). */
-export async function runRecorded(statePath: string, name: string, schedule: ScheduleConfig, run: ScheduleRunner, signal: AbortSignal, log: Logger): Promise<ScheduleRunResult> {
+export async function runRecorded(
+  statePath: string,
+  name: string,
+  schedule: ScheduleConfig,
+  run: ScheduleRunner,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<ScheduleRunResult> {
   const start = new Date().toISOString();
   log.info(`schedule ${name}: run starts`);
   await patchSchedule(statePath, name, (e) => {
@@ -185,10 +217,17 @@ export async function runRecorded(statePath: string, name: string, schedule: Sch
   }
   if (schedule.ping) {
     const summary = `schedule ${name}: ${result.status}${result.backupId ? ` (backup ${result.backupId})` : ''}${result.host ? ` on ${result.host}` : ''}`;
-    await sendPing(schedule.ping, result.status === 'ok' ? 'success' : 'failure', result.error ? `${summary}\n${result.error}` : summary, { logger: log });
+    await sendPing(
+      schedule.ping,
+      result.status === 'ok' ? 'success' : 'failure',
+      result.error ? `${summary}\n${result.error}` : summary,
+      { logger: log },
+    );
   }
   const level = result.status === 'ok' ? 'info' : 'error';
-  log[level](`schedule ${name}: run ended ${result.status}${result.backupId ? ` (backup ${result.backupId})` : ''}${result.error ? `: ${result.error}` : ''}`);
+  log[level](
+    `schedule ${name}: run ended ${result.status}${result.backupId ? ` (backup ${result.backupId})` : ''}${result.error ? `: ${result.error}` : ''}`,
+  );
   await patchSchedule(statePath, name, (e) => {
     e.lastEnd = new Date().toISOString();
     e.lastStatus = result.status;

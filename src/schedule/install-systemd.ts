@@ -29,17 +29,31 @@ export interface WrittenUnit {
 }
 
 /** systemd unit names allow [A-Za-z0-9:_.\-]; anything else in a schedule name is escaped. */
-export const unitNameFor = (prefix: string, schedule: string): string => `${prefix}-${safeSegment(schedule).replace(/%/g, '\\x')}`;
+export const unitNameFor = (prefix: string, schedule: string): string =>
+  `${prefix}-${safeSegment(schedule).replace(/%/g, '\\x')}`;
 
 export async function installSystemdUnits(o: InstallOptions): Promise<WrittenUnit[]> {
-  const names = o.only && o.only.length > 0 ? o.only : Object.keys(o.config.schedule).filter((n) => o.config.schedule[n]!.enabled);
-  if (names.length === 0) throw new BbackupError('USAGE', 'no enabled schedules in the config (schedule: section): nothing to install');
+  const names =
+    o.only && o.only.length > 0 ? o.only : Object.keys(o.config.schedule).filter((n) => o.config.schedule[n]!.enabled);
+  if (names.length === 0)
+    throw new BbackupError('USAGE', 'no enabled schedules in the config (schedule: section): nothing to install');
   // Render every pair first: a schedule that cannot become a timer must not leave half a set behind.
   const rendered = names.map((name) => {
     const s = o.config.schedule[name];
-    if (!s) throw new BbackupError('USAGE', `unknown schedule "${name}"; configured: ${Object.keys(o.config.schedule).join(', ') || 'none'}`);
+    if (!s)
+      throw new BbackupError(
+        'USAGE',
+        `unknown schedule "${name}"; configured: ${Object.keys(o.config.schedule).join(', ') || 'none'}`,
+      );
     const unit = unitNameFor(o.prefix, name);
-    const opts = { unitName: unit, scheduleName: name, cron: s.cron, command: o.command, configPath: o.configPath, jitterSeconds: s.jitter_seconds };
+    const opts = {
+      unitName: unit,
+      scheduleName: name,
+      cron: s.cron,
+      command: o.command,
+      configPath: o.configPath,
+      jitterSeconds: s.jitter_seconds,
+    };
     return { name, unit, service: serviceUnit(opts), timer: timerUnit(opts) };
   });
   await mkdir(o.dir, { recursive: true });
@@ -55,7 +69,9 @@ export async function installSystemdUnits(o: InstallOptions): Promise<WrittenUni
 }
 
 /** The daemon's own unit: <prefix>-daemon.service. */
-export async function installDaemonUnit(o: Pick<InstallOptions, 'configPath' | 'dir' | 'prefix' | 'command'>): Promise<string> {
+export async function installDaemonUnit(
+  o: Pick<InstallOptions, 'configPath' | 'dir' | 'prefix' | 'command'>,
+): Promise<string> {
   await mkdir(o.dir, { recursive: true });
   const path = join(o.dir, `${o.prefix}-daemon.service`);
   await writeFile(path, daemonUnit({ command: o.command, configPath: o.configPath }));

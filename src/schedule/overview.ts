@@ -25,7 +25,10 @@ export interface ScheduleOverview {
   schedules: ScheduleRow[];
 }
 
-export async function scheduleOverview(config: Config, opts: { next?: number; now?: Date } = {}): Promise<ScheduleOverview> {
+export async function scheduleOverview(
+  config: Config,
+  opts: { next?: number; now?: Date } = {},
+): Promise<ScheduleOverview> {
   const statePath = statePathFor(config);
   const state = await readState(statePath);
   const now = opts.now ?? new Date();
@@ -36,11 +39,21 @@ export async function scheduleOverview(config: Config, opts: { next?: number; no
       enabled: s.enabled,
       cron: s.cron,
       host: s.host ?? config.default_host ?? null,
-      what: (s.drill ? 'drill of ' : '') + (s.backup_set ? `set ${s.backup_set}` : s.containers ? `containers ${s.containers.join(',')}` : 'default scope'),
+      what:
+        (s.drill ? 'drill of ' : '') +
+        (s.backup_set
+          ? `set ${s.backup_set}`
+          : s.containers
+            ? `containers ${s.containers.join(',')}`
+            : 'default scope'),
       next: s.enabled ? nextRuns(s.cron, Math.max(1, opts.next ?? 1), now, name).map((d) => d.toISOString()) : [],
       last,
       inProgress: last.lastStart !== undefined && last.lastEnd === undefined,
     };
   });
-  return { statePath, daemon: state.daemon ? { ...state.daemon, alive: isDaemonAlive(state.daemon, currentRun().hostname) } : null, schedules };
+  return {
+    statePath,
+    daemon: state.daemon ? { ...state.daemon, alive: isDaemonAlive(state.daemon, currentRun().hostname) } : null,
+    schedules,
+  };
 }

@@ -15,7 +15,10 @@ import type { Logger } from '../log/logger.js';
 import type { NotifyOptions } from '../notify/notify.js';
 import { hostDir } from '../store/layout.js';
 
-export type StartBackup = (request: BackupRequest, deps: { config: Config; docker: DockerConnection; emit: Emit; logger?: Logger; hooks?: BackupHooks }) => JobHandle<BackupValue>;
+export type StartBackup = (
+  request: BackupRequest,
+  deps: { config: Config; docker: DockerConnection; emit: Emit; logger?: Logger; hooks?: BackupHooks },
+) => JobHandle<BackupValue>;
 
 export interface OperatedBackupOptions {
   config: Config;
@@ -70,7 +73,16 @@ export function outcomeOf(result: JobResult<BackupValue>): RunOutcome {
 export async function runOperatedBackup(o: OperatedBackupOptions): Promise<OperatedBackupResult> {
   let result: JobResult<BackupValue> | undefined;
   let host = o.hostLabel;
-  const ctx = { config: o.config, host, storeDir: hostDir(o.config.backup.store, host), schedule: o.schedule, logger: o.logger, emit: o.emit, signal: o.signal, notify: o.notify };
+  const ctx = {
+    config: o.config,
+    host,
+    storeDir: hostDir(o.config.backup.store, host),
+    schedule: o.schedule,
+    logger: o.logger,
+    emit: o.emit,
+    signal: o.signal,
+    notify: o.notify,
+  };
   const run = await aroundRun(ctx, async () => {
     o.signal?.throwIfAborted();
     const docker = await o.connect();
@@ -78,7 +90,14 @@ export async function runOperatedBackup(o: OperatedBackupOptions): Promise<Opera
     ctx.host = host;
     ctx.storeDir = hostDir(o.config.backup.store, host);
     const consistency = await prepareConsistency(o.config, docker, o.emit, o.signal);
-    const hooks: BackupHooks = { beforeVolume: (volume, containers, signal) => consistency.beforeVolume(volume.name, containers.map((name) => ({ name })), signal) };
+    const hooks: BackupHooks = {
+      beforeVolume: (volume, containers, signal) =>
+        consistency.beforeVolume(
+          volume.name,
+          containers.map((name) => ({ name })),
+          signal,
+        ),
+    };
     const handle = o.start(o.request, { config: o.config, docker, emit: o.emit, logger: o.logger, hooks });
     const cancel = () => handle.cancel();
     o.signal?.addEventListener('abort', cancel, { once: true });
@@ -104,13 +123,23 @@ class SetupFailure extends BbackupError {
     readonly result: JobResult<BackupValue>,
     readonly outcome: RunOutcome,
   ) {
-    super(result.errors[0]?.code ?? 'DOCKER_FAILED', result.errors.map((e) => e.message).join('; ') || 'the backup could not start');
+    super(
+      result.errors[0]?.code ?? 'DOCKER_FAILED',
+      result.errors.map((e) => e.message).join('; ') || 'the backup could not start',
+    );
   }
 }
 
 /** The backup request a schedule stands for. Two schedules on one host wait for each other's lock. */
 export function scheduleRequest(s: ScheduleConfig, name: string): BackupRequest {
-  return { containers: s.containers, backupSet: s.backup_set, scope: s.scope, remotes: s.remotes, wait: true, schedule: name };
+  return {
+    containers: s.containers,
+    backupSet: s.backup_set,
+    scope: s.scope,
+    remotes: s.remotes,
+    wait: true,
+    schedule: name,
+  };
 }
 
 /** Operations around a backup the caller runs itself (`bbackup backup`, the TUI). */
@@ -125,9 +154,22 @@ export interface OperatedRun {
  * Runs the global pre-hooks and prepares the label hooks. A failing pre-hook is reported (post-
  * hooks, notification) and then thrown: the backup must not start.
  */
-export async function beginOperatedBackup(o: { config: Config; docker: DockerConnection; emit: Emit; logger?: Logger; signal?: AbortSignal }): Promise<OperatedRun> {
+export async function beginOperatedBackup(o: {
+  config: Config;
+  docker: DockerConnection;
+  emit: Emit;
+  logger?: Logger;
+  signal?: AbortSignal;
+}): Promise<OperatedRun> {
   const host = o.docker.hostName;
-  const run = await beginRun({ config: o.config, host, storeDir: hostDir(o.config.backup.store, host), logger: o.logger, emit: o.emit, signal: o.signal });
+  const run = await beginRun({
+    config: o.config,
+    host,
+    storeDir: hostDir(o.config.backup.store, host),
+    logger: o.logger,
+    emit: o.emit,
+    signal: o.signal,
+  });
   if (run.preError !== undefined) {
     await run.finish(undefined, run.preError);
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- the pre-hook's own error, rethrown as it came
@@ -135,29 +177,68 @@ export async function beginOperatedBackup(o: { config: Config; docker: DockerCon
   }
   const consistency = await prepareConsistency(o.config, o.docker, o.emit, o.signal);
   return {
-    hooks: { beforeVolume: (volume, containers, signal) => consistency.beforeVolume(volume.name, containers.map((name) => ({ name })), signal) },
+    hooks: {
+      beforeVolume: (volume, containers, signal) =>
+        consistency.beforeVolume(
+          volume.name,
+          containers.map((name) => ({ name })),
+          signal,
+        ),
+    },
     finish: async (result) => {
       await consistency.releaseAll();
       const outcome = outcomeOf(result);
       const setupFailed = result.outcome === 'failed' && !result.value;
-      const done = await run.finish(setupFailed ? undefined : outcome, setupFailed ? new SetupFailure(result, outcome) : undefined);
+      const done = await run.finish(
+        setupFailed ? undefined : outcome,
+        setupFailed ? new SetupFailure(result, outcome) : undefined,
+      );
       return { ...done, result };
     },
   };
 }
 
 /** The engine could not even be opened: post-hooks and a `backup.unavailable` notification, then the caller rethrows. */
-export async function reportUnavailable(o: { config: Config; hostLabel: string; error: unknown; emit?: Emit; logger?: Logger }): Promise<AroundRunResult> {
-  return aroundRun({ config: o.config, host: o.hostLabel, storeDir: hostDir(o.config.backup.store, o.hostLabel), logger: o.logger, emit: o.emit }, async () => {
-    throw o.error;
-  });
+export async function reportUnavailable(o: {
+  config: Config;
+  hostLabel: string;
+  error: unknown;
+  emit?: Emit;
+  logger?: Logger;
+}): Promise<AroundRunResult> {
+  return aroundRun(
+    {
+      config: o.config,
+      host: o.hostLabel,
+      storeDir: hostDir(o.config.backup.store, o.hostLabel),
+      logger: o.logger,
+      emit: o.emit,
+    },
+    async () => {
+      throw o.error;
+    },
+  );
 }
 
 /** Label hooks for one run, after restarting what a run that died left stopped on this host. */
-async function prepareConsistency(config: Config, docker: DockerConnection, emit: Emit, signal?: AbortSignal): Promise<Consistency> {
+async function prepareConsistency(
+  config: Config,
+  docker: DockerConnection,
+  emit: Emit,
+  signal?: AbortSignal,
+): Promise<Consistency> {
   const journalPath = journalPathFor(hostDir(config.backup.store, docker.hostName));
-  await recoverStopped(docker.docker, journalPath, emit).catch((err) => emit({ type: 'log', level: 'warn', source: 'hooks', msg: `cannot check ${journalPath}: ${describeError(err)}` }));
-  return createConsistency({ docker: docker.docker, defaultTimeoutSec: config.hooks.timeout, emit, signal, journal: stoppedJournal(journalPath), localEngine: isLocalEngine(docker.target) });
+  await recoverStopped(docker.docker, journalPath, emit).catch((err) =>
+    emit({ type: 'log', level: 'warn', source: 'hooks', msg: `cannot check ${journalPath}: ${describeError(err)}` }),
+  );
+  return createConsistency({
+    docker: docker.docker,
+    defaultTimeoutSec: config.hooks.timeout,
+    emit,
+    signal,
+    journal: stoppedJournal(journalPath),
+    localEngine: isLocalEngine(docker.target),
+  });
 }
 
 /**
@@ -165,7 +246,11 @@ async function prepareConsistency(config: Config, docker: DockerConnection, emit
  * first (a failure rejects, after being reported), and `done` settles only after the post-hooks
  * and notifications.
  */
-export async function startOperatedBackup(request: BackupRequest, deps: { config: Config; docker: DockerConnection; emit: Emit; logger?: Logger }, start: StartBackup): Promise<JobHandle<BackupValue>> {
+export async function startOperatedBackup(
+  request: BackupRequest,
+  deps: { config: Config; docker: DockerConnection; emit: Emit; logger?: Logger },
+  start: StartBackup,
+): Promise<JobHandle<BackupValue>> {
   const ops = await beginOperatedBackup(deps);
   const job = start(request, { ...deps, hooks: ops.hooks });
   const done = job.done.then(async (result) => {

@@ -63,11 +63,18 @@ export function updateState(path: string, change: (s: ScheduleState) => void): P
   };
   const prev = queues.get(path) ?? Promise.resolve();
   const next = prev.then(run, run);
-  queues.set(path, next.catch(() => undefined));
+  queues.set(
+    path,
+    next.catch(() => undefined),
+  );
   return next;
 }
 
-export function patchSchedule(path: string, name: string, patch: (s: ScheduleRunState) => void): Promise<ScheduleState> {
+export function patchSchedule(
+  path: string,
+  name: string,
+  patch: (s: ScheduleRunState) => void,
+): Promise<ScheduleState> {
   return updateState(path, (state) => {
     const entry = (state.schedules[name] ??= {});
     patch(entry);
@@ -76,7 +83,12 @@ export function patchSchedule(path: string, name: string, patch: (s: ScheduleRun
 
 /** Is the daemon that wrote the state alive? By its identity (a recycled pid never passes); an
  * older file without one: its pid exists and it was seen within the last two heartbeats. */
-export function isDaemonAlive(d: NonNullable<ScheduleState['daemon']>, hostname: string, now = Date.now(), heartbeatMs = 30_000): boolean {
+export function isDaemonAlive(
+  d: NonNullable<ScheduleState['daemon']>,
+  hostname: string,
+  now = Date.now(),
+  heartbeatMs = 30_000,
+): boolean {
   const run = parseRunIdentity(d.run);
   if (run) return runLiveness(run) === 'alive';
   return runLiveness({ pid: d.pid, hostname }) === 'unknown' && now - Date.parse(d.lastSeen) <= 2 * heartbeatMs;

@@ -19,7 +19,7 @@ export function compactList(values: number[], all: number, pad = 2, name?: (v: n
   if (values.length === all) return '*';
   const show = name ?? ((v: number) => String(v).padStart(pad, '0'));
   const parts: string[] = [];
-  for (let i = 0; i < values.length; ) {
+  for (let i = 0; i < values.length;) {
     let j = i;
     while (j + 1 < values.length && values[j + 1] === values[j]! + 1) j++;
     if (j - i >= 2) parts.push(`${show(values[i]!)}..${show(values[j]!)}`);
@@ -34,14 +34,25 @@ export function cronToOnCalendar(expr: string, scheduleName = '?'): string {
   try {
     p = new CronPattern(expr);
   } catch (err) {
-    throw new BbackupError('CONFIG_INVALID', `schedule ${scheduleName}: cron "${expr}" is not valid: ${(err as Error).message}`);
+    throw new BbackupError(
+      'CONFIG_INVALID',
+      `schedule ${scheduleName}: cron "${expr}" is not valid: ${(err as Error).message}`,
+    );
   }
   const refuse = (why: string) => {
-    throw new BbackupError('USAGE', `schedule ${scheduleName}: cron "${expr}" cannot be written as a systemd OnCalendar: ${why}. Run it with \`bbackup daemon\` instead, or rewrite the expression.`);
+    throw new BbackupError(
+      'USAGE',
+      `schedule ${scheduleName}: cron "${expr}" cannot be written as a systemd OnCalendar: ${why}. Run it with \`bbackup daemon\` instead, or rewrite the expression.`,
+    );
   };
-  if (p.lastDayOfMonth || p.lastWeekday || p.nearestWeekdays.some((v) => v !== 0)) refuse('L and W have no systemd equivalent');
-  if (p.dayOfWeek.some((v) => v !== 0 && v !== ANY_OCCURRENCE)) refuse('#n (nth weekday of the month) has no systemd equivalent');
-  if (!p.starDOM && !p.starDOW) refuse('cron runs when day-of-month OR day-of-week matches, systemd only when both do; split it into two schedules');
+  if (p.lastDayOfMonth || p.lastWeekday || p.nearestWeekdays.some((v) => v !== 0))
+    refuse('L and W have no systemd equivalent');
+  if (p.dayOfWeek.some((v) => v !== 0 && v !== ANY_OCCURRENCE))
+    refuse('#n (nth weekday of the month) has no systemd equivalent');
+  if (!p.starDOM && !p.starDOW)
+    refuse(
+      'cron runs when day-of-month OR day-of-week matches, systemd only when both do; split it into two schedules',
+    );
   const weekdays = valuesOf(p.dayOfWeek);
   const dow = p.starDOW || weekdays.length === 7 ? '' : `${compactList(weekdays, 7, 0, (d) => DAY_NAMES[d]!)} `;
   const years = p.starYear ? '*' : compactList(valuesOf(p.year), -1, 4);

@@ -6,7 +6,11 @@ import { BbackupError } from '../errors.js';
 import { backupIdFor, PARTIAL_SUFFIX } from './layout.js';
 import { PRIVATE_DIR } from './private.js';
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 export async function allocateBackup(hostFolder: string, now: Date): Promise<{ id: string; partial: string }> {
   await mkdir(hostFolder, { recursive: true, mode: PRIVATE_DIR });
@@ -21,7 +25,12 @@ export async function allocateBackup(hostFolder: string, now: Date): Promise<{ i
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue;
-      throw new BbackupError('DISK', `cannot create ${partial}: ${(err as Error).message}`, { path: partial }, { cause: err });
+      throw new BbackupError(
+        'DISK',
+        `cannot create ${partial}: ${(err as Error).message}`,
+        { path: partial },
+        { cause: err },
+      );
     }
   }
   throw new BbackupError('CONFLICT', `too many backups started in the second ${base}`);

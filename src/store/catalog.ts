@@ -49,7 +49,10 @@ export function compareIds(a: string, b: string): number {
 export async function listHostFolders(store: string): Promise<string[]> {
   try {
     const entries = await readdir(store, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -64,7 +67,11 @@ export async function findBackup(store: string, host: string, id: string): Promi
   } catch (err) {
     if (!(err instanceof BbackupError) || err.code !== 'NOT_FOUND') throw err;
   }
-  throw new BbackupError('NOT_FOUND', `no backup ${id} for host ${host} in ${hostDir(store, host)} (bbackup list-backups shows what exists)`, { id, host });
+  throw new BbackupError(
+    'NOT_FOUND',
+    `no backup ${id} for host ${host} in ${hostDir(store, host)} (bbackup list-backups shows what exists)`,
+    { id, host },
+  );
 }
 
 /** Remove leftover `.partial` folders; call only while holding the host's lock. */

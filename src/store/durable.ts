@@ -35,7 +35,12 @@ export type SyncTree = (dir: string, signal: AbortSignal) => Promise<void>;
 /** syncfs(2) of the filesystem holding `dir`, through coreutils `sync -f` (Node has no syncfs). */
 export const syncFilesystem: SyncTree = async (dir, signal) => {
   signal.throwIfAborted();
-  const r = await execa('sync', ['-f', dir], { reject: false, stdin: 'ignore', cancelSignal: signal, forceKillAfterDelay: 5000 });
+  const r = await execa('sync', ['-f', dir], {
+    reject: false,
+    stdin: 'ignore',
+    cancelSignal: signal,
+    forceKillAfterDelay: 5000,
+  });
   if (r.isCanceled) signal.throwIfAborted();
   if (r.exitCode !== 0 || r.signal) {
     const why = lastLines(String(r.stderr ?? ''), 3) || r.message || `exit ${r.exitCode}`;
@@ -65,7 +70,8 @@ export const fsyncFile = (path: string): Promise<void> => fsyncPath(path, false)
 
 /** fsync every folder under `root` (deepest first) and `root` itself; files are the caller's. */
 export async function fsyncDirs(root: string): Promise<void> {
-  for (const e of await readdir(root, { withFileTypes: true })) if (e.isDirectory()) await fsyncDirs(join(root, e.name));
+  for (const e of await readdir(root, { withFileTypes: true }))
+    if (e.isDirectory()) await fsyncDirs(join(root, e.name));
   await fsyncDir(root);
 }
 

@@ -17,7 +17,9 @@ export const BACKUP_ID_RE = /^\d{8}T\d{6}Z(-\d+)?$/;
 export function safeSegment(name: string): string {
   if (name.length === 0) throw new BbackupError('USAGE', 'empty name cannot become a path');
   // UTF-8 bytes, so decodeURIComponent is the exact inverse (a bare char code was not, past ASCII)
-  const encoded = name.replace(/[^A-Za-z0-9_.-]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
+  const encoded = name.replace(/[^A-Za-z0-9_.-]/gu, (c) =>
+    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''),
+  );
   if (encoded === '.' || encoded === '..') return encoded.replace(/\./g, '%2e');
   return encoded;
 }
@@ -38,7 +40,8 @@ export function isSafeSegment(segment: string): boolean {
 
 export const hostDir = (store: string, host: string): string => join(store, safeSegment(host));
 export const backupDir = (store: string, host: string, id: string): string => join(hostDir(store, host), id);
-export const partialDir = (store: string, host: string, id: string): string => join(hostDir(store, host), id + PARTIAL_SUFFIX);
+export const partialDir = (store: string, host: string, id: string): string =>
+  join(hostDir(store, host), id + PARTIAL_SUFFIX);
 
 /** Paths inside one backup folder, relative (POSIX) as the manifest records them. */
 export const rel = {
@@ -57,7 +60,10 @@ export const rel = {
 
 /** The id for a backup started at `now`: 20261124T230501Z */
 export function backupIdFor(now: Date): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Time a backup id stands for. */

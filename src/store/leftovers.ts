@@ -17,7 +17,8 @@ import { REMOVING_PREFIX } from './remove-backup.js';
 
 export const PULL_PREFIX = '.pull-';
 
-const list = (dir: string) => readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+const list = (dir: string) =>
+  readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
 
 /** Remove leftovers of dead runs; call only while holding the host's lock. Returns the folders removed. */
 export async function removeLeftovers(hostFolder: string, now = Date.now()): Promise<string[]> {
@@ -32,7 +33,8 @@ export async function removeLeftovers(hostFolder: string, now = Date.now()): Pro
     }
   }
   for (const m of marks.filter((x) => !x.live)) await unlink(join(hostFolder, m.name)).catch(() => undefined);
-  const temporary = (n: string) => n.startsWith(`${LOCK}.`) || n.startsWith(`${GATE}.`) || (n.startsWith(READER_PREFIX) && n.endsWith('.tmp'));
+  const temporary = (n: string) =>
+    n.startsWith(`${LOCK}.`) || n.startsWith(`${GATE}.`) || (n.startsWith(READER_PREFIX) && n.endsWith('.tmp'));
   await removeOldTemporaries(hostFolder, names.filter(temporary), now);
   return removed;
 }

@@ -65,7 +65,9 @@ export async function createExclusive(path: string, content: string): Promise<Cr
 }
 
 /** What a lock name holds now, read through one handle so the content belongs to the inode seen. */
-export async function inspectLock(path: string): Promise<{ id: Required<FileId>; mtimeMs: number; text: string } | undefined> {
+export async function inspectLock(
+  path: string,
+): Promise<{ id: Required<FileId>; mtimeMs: number; text: string } | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -97,7 +99,11 @@ export async function holds(path: string, id: FileId): Promise<boolean> {
  * Remove `path` only if it is still the file `judged`. removed: it was and is gone; changed: the
  * name holds another file or none (nothing was removed); busy: another removal is under way.
  */
-export async function removeIfSame(path: string, judged: FileId, now = Date.now()): Promise<'removed' | 'changed' | 'busy'> {
+export async function removeIfSame(
+  path: string,
+  judged: FileId,
+  now = Date.now(),
+): Promise<'removed' | 'changed' | 'busy'> {
   const claim = path + CLAIM_SUFFIX;
   try {
     await link(path, claim);

@@ -75,7 +75,8 @@ export function isStale(h: Holder, now = Date.now(), staleAfterMs = STALE_AFTER_
 
 export function describeHolder(h: Holder): string {
   const beat = new Date(h.mtimeMs).toISOString();
-  if (h.pid === undefined || h.hostname === undefined) return `an unreadable lock file, last written ${beat} (taken over once it is ${STALE_AFTER_MS / 1000} s old)`;
+  if (h.pid === undefined || h.hostname === undefined)
+    return `an unreadable lock file, last written ${beat} (taken over once it is ${STALE_AFTER_MS / 1000} s old)`;
   return `pid ${h.pid} on ${h.hostname}, started ${h.started ?? '?'}, last heartbeat ${beat}`;
 }
 
@@ -104,7 +105,12 @@ export async function takeLock(path: string, o: TakeOptions): Promise<HeldLock> 
       try {
         created = await createExclusive(path, content);
       } catch (err) {
-        throw new BbackupError('DISK', `cannot create lock ${path}: ${(err as Error).message}`, { path }, { cause: err });
+        throw new BbackupError(
+          'DISK',
+          `cannot create lock ${path}: ${(err as Error).message}`,
+          { path },
+          { cause: err },
+        );
       }
       if (created) return held(path, info, created, o.heartbeatMs ?? HEARTBEAT_MS);
       continue; // another run created it first: look at it
@@ -132,7 +138,13 @@ function held(path: string, info: LockInfo, created: CreatedLock, heartbeatMs: n
     await created.handle.utimes(t, t).catch(() => undefined);
     if (lost.signal.aborted || (await holds(path, created.id).catch(() => true))) return;
     clearInterval(timer);
-    lost.abort(new BbackupError('LOCKED', `the lock ${path} was taken over by another run (this run was judged dead); stopping`, { path }));
+    lost.abort(
+      new BbackupError(
+        'LOCKED',
+        `the lock ${path} was taken over by another run (this run was judged dead); stopping`,
+        { path },
+      ),
+    );
   };
   const timer = setInterval(() => void beat(), heartbeatMs);
   timer.unref();
@@ -155,12 +167,20 @@ function held(path: string, info: LockInfo, created: CreatedLock, heartbeatMs: n
  * Take the lock of a host folder. With `wait`, poll until it is free or `signal` aborts; without,
  * a live holder fails the run with LOCKED (exit 3) naming it.
  */
-export async function acquireLock(hostFolder: string, opts: { wait?: boolean; signal?: AbortSignal; pollMs?: number } = {}): Promise<HeldLock> {
+export async function acquireLock(
+  hostFolder: string,
+  opts: { wait?: boolean; signal?: AbortSignal; pollMs?: number } = {},
+): Promise<HeldLock> {
   await mkdir(hostFolder, { recursive: true, mode: 0o700 });
   const path = join(hostFolder, LOCK);
   return takeLock(path, {
     ...opts,
     staleAfterMs: STALE_AFTER_MS,
-    locked: (h) => new BbackupError('LOCKED', `another bbackup run holds the store lock ${path}: ${describeHolder(h)}. Wait for it (--wait) or stop it.`, { path, holder: h }),
+    locked: (h) =>
+      new BbackupError(
+        'LOCKED',
+        `another bbackup run holds the store lock ${path}: ${describeHolder(h)}. Wait for it (--wait) or stop it.`,
+        { path, holder: h },
+      ),
   });
 }

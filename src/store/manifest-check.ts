@@ -26,7 +26,12 @@ function allowedPaths(item: ManifestItem): string[] {
       return EXTS.map((e) => rel.image(item.name, e));
     case 'project':
       // one flat folder of safe names: projects/<name>/<file>
-      return item.files.map((f) => String(f.path)).filter((p) => p.startsWith(`${rel.project(item.name)}/`) && isSafeSegment(p.slice(rel.project(item.name).length + 1)));
+      return item.files
+        .map((f) => String(f.path))
+        .filter(
+          (p) =>
+            p.startsWith(`${rel.project(item.name)}/`) && isSafeSegment(p.slice(rel.project(item.name).length + 1)),
+        );
     case 'volume':
       return item.format === 'tree' ? [rel.volumeIndex(item.name)] : EXTS.map((e) => rel.volumeArchive(item.name, e));
     case 'dump':
@@ -53,15 +58,24 @@ export function checkManifest(value: unknown, where: string, expect: { id?: stri
   for (const [i, item] of (m.items as unknown[]).entries()) {
     if (!isObject(item)) return bad(`item ${i} is not an object`);
     const it = item as Partial<ManifestItem> & Record<string, unknown>;
-    if (!['container', 'network', 'volume', 'image', 'project', 'dump', 'metadata'].includes(String(it.kind))) bad(`item ${i} has kind ${JSON.stringify(it.kind)}`);
+    if (!['container', 'network', 'volume', 'image', 'project', 'dump', 'metadata'].includes(String(it.kind)))
+      bad(`item ${i} has kind ${JSON.stringify(it.kind)}`);
     if (typeof it.name !== 'string' || it.name === '') bad(`item ${i} has no name`);
-    if (it.kind === 'volume' && it.format !== 'tree' && it.format !== 'archive') bad(`volume ${it.name} has format ${JSON.stringify(it.format)}`);
+    if (it.kind === 'volume' && it.format !== 'tree' && it.format !== 'archive')
+      bad(`volume ${it.name} has format ${JSON.stringify(it.format)}`);
     if (it.kind === 'volume' && !isSize(it.bytes)) bad(`volume ${it.name} has no byte count`);
     // a dump's fields choose the loader and where files go inside the restored container
     if (it.kind === 'dump') {
-      if (!DUMP_ENGINES.includes(it.engine as DumpItem['engine'])) bad(`dump ${it.name} has engine ${JSON.stringify(it.engine)}`);
-      if (!isSize(it.bytes) || typeof it.tool !== 'string' || typeof it.only !== 'boolean') bad(`dump ${it.name} has no byte count, tool or only flag`);
-      if (typeof it.dataDir !== 'string' || !it.dataDir.startsWith('/') || (it.path !== undefined && (typeof it.path !== 'string' || !it.path.startsWith('/')))) bad(`dump ${it.name}: its data folder and file must be absolute paths`);
+      if (!DUMP_ENGINES.includes(it.engine as DumpItem['engine']))
+        bad(`dump ${it.name} has engine ${JSON.stringify(it.engine)}`);
+      if (!isSize(it.bytes) || typeof it.tool !== 'string' || typeof it.only !== 'boolean')
+        bad(`dump ${it.name} has no byte count, tool or only flag`);
+      if (
+        typeof it.dataDir !== 'string' ||
+        !it.dataDir.startsWith('/') ||
+        (it.path !== undefined && (typeof it.path !== 'string' || !it.path.startsWith('/')))
+      )
+        bad(`dump ${it.name}: its data folder and file must be absolute paths`);
     }
     const key = `${it.kind} ${it.name}`;
     if (seenItems.has(key)) bad(`${key} is listed twice`);
@@ -71,8 +85,10 @@ export function checkManifest(value: unknown, where: string, expect: { id?: stri
     for (const f of it.files as unknown[]) {
       if (!isObject(f)) return bad(`${key} lists a file that is not an object`);
       const e = f as Partial<FileEntry>;
-      if (typeof e.path !== 'string' || !allowed.includes(e.path)) bad(`${key} lists the file ${JSON.stringify(e.path)}, which is not where the layout keeps its files`);
-      if (!isSize(e.size) || typeof e.sha256 !== 'string' || !SHA256.test(e.sha256)) bad(`${e.path}: size or sha256 missing or malformed`);
+      if (typeof e.path !== 'string' || !allowed.includes(e.path))
+        bad(`${key} lists the file ${JSON.stringify(e.path)}, which is not where the layout keeps its files`);
+      if (!isSize(e.size) || typeof e.sha256 !== 'string' || !SHA256.test(e.sha256))
+        bad(`${e.path}: size or sha256 missing or malformed`);
       if (seenPaths.has(e.path!)) bad(`${e.path} is listed twice`);
       seenPaths.add(e.path!);
     }

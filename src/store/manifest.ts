@@ -168,12 +168,14 @@ export async function readManifest(dir: string): Promise<Manifest> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BbackupError('NOT_FOUND', `${dir} is not a backup: it has no ${MANIFEST}`, { dir }, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new BbackupError('NOT_FOUND', `${dir} is not a backup: it has no ${MANIFEST}`, { dir }, { cause: err });
     throw err;
   }
   try {
     const m = JSON.parse(text) as Manifest;
-    if (m.format !== MANIFEST_FORMAT || !Array.isArray(m.items)) throw new Error(`unsupported manifest format ${String(m.format)}`);
+    if (m.format !== MANIFEST_FORMAT || !Array.isArray(m.items))
+      throw new Error(`unsupported manifest format ${String(m.format)}`);
     return m;
   } catch (err) {
     throw new BbackupError('INTEGRITY', `${path} is damaged: ${(err as Error).message}`, { dir }, { cause: err });

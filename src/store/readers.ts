@@ -71,16 +71,40 @@ export async function withReadersGate<T>(hostFolder: string, fn: () => Promise<T
  * Mark backup `backupId` of a host folder as in use until release(). Unless `mustExist` is false
  * (pull, which is about to create it), fails with NOT_FOUND when the backup is no longer there.
  */
-export async function registerReader(hostFolder: string, backupId: string, purpose: ReaderPurpose, o: { mustExist?: boolean; work?: string; signal?: AbortSignal } = {}): Promise<ReaderHandle> {
+export async function registerReader(
+  hostFolder: string,
+  backupId: string,
+  purpose: ReaderPurpose,
+  o: { mustExist?: boolean; work?: string; signal?: AbortSignal } = {},
+): Promise<ReaderHandle> {
   const run = currentRun();
-  const mark: ReaderMark = { version: 1, run, backup: backupId, purpose, started: new Date().toISOString(), work: o.work };
+  const mark: ReaderMark = {
+    version: 1,
+    run,
+    backup: backupId,
+    purpose,
+    started: new Date().toISOString(),
+    work: o.work,
+  };
   const path = join(hostFolder, `${READER_PREFIX}${run.runId}-${randomBytes(3).toString('hex')}.json`);
-  const handle = await withReadersGate(hostFolder, async () => {
-    if (o.mustExist !== false && !(await lstat(join(hostFolder, backupId, MANIFEST)).then(() => true, () => false))) {
-      throw new BbackupError('NOT_FOUND', `backup ${backupId} is no longer in ${hostFolder} (removed by rotation?)`, { id: backupId });
-    }
-    return writeMark(path, mark);
-  }, o.signal);
+  const handle = await withReadersGate(
+    hostFolder,
+    async () => {
+      if (
+        o.mustExist !== false &&
+        !(await lstat(join(hostFolder, backupId, MANIFEST)).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        throw new BbackupError('NOT_FOUND', `backup ${backupId} is no longer in ${hostFolder} (removed by rotation?)`, {
+          id: backupId,
+        });
+      }
+      return writeMark(path, mark);
+    },
+    o.signal,
+  );
   const timer = setInterval(() => {
     const t = new Date();
     void handle.utimes(t, t).catch(() => undefined);
@@ -141,7 +165,11 @@ export async function readMarks(hostFolder: string, now = Date.now()): Promise<M
     }
     const mark = parseMark(text);
     const liveness = mark ? runLiveness(mark.run) : 'unknown';
-    marks.push({ name, mark, live: liveness === 'alive' || (liveness === 'unknown' && now - mtimeMs <= STALE_AFTER_MS) });
+    marks.push({
+      name,
+      mark,
+      live: liveness === 'alive' || (liveness === 'unknown' && now - mtimeMs <= STALE_AFTER_MS),
+    });
   }
   return marks;
 }
@@ -151,20 +179,33 @@ function parseMark(text: string): ReaderMark | undefined {
     const v = JSON.parse(text) as Partial<ReaderMark>;
     const run = parseRunIdentity(v.run);
     if (!run || typeof v.backup !== 'string') return undefined;
-    return { version: 1, run, backup: v.backup, purpose: v.purpose ?? 'restore', started: String(v.started ?? ''), work: typeof v.work === 'string' ? v.work : undefined };
+    return {
+      version: 1,
+      run,
+      backup: v.backup,
+      purpose: v.purpose ?? 'restore',
+      started: String(v.started ?? ''),
+      work: typeof v.work === 'string' ? v.work : undefined,
+    };
   } catch {
     return undefined;
   }
 }
 
-export const describeReader = (m: ReaderMark): string => `${m.purpose} pid ${m.run.pid}${m.run.hostname === currentRun().hostname ? '' : ` on ${m.run.hostname}`}`;
+export const describeReader = (m: ReaderMark): string =>
+  `${m.purpose} pid ${m.run.pid}${m.run.hostname === currentRun().hostname ? '' : ` on ${m.run.hostname}`}`;
 
 /**
  * Register as a reader of the backup folder `dir` when it is a backup of the store `store`
  * (<store>/<host>/<id>); a folder elsewhere (a copy on a USB disk) is not rotated by us and gets
  * no mark (undefined).
  */
-export async function readerForDir(store: string, dir: string, purpose: ReaderPurpose, signal?: AbortSignal): Promise<ReaderHandle | undefined> {
+export async function readerForDir(
+  store: string,
+  dir: string,
+  purpose: ReaderPurpose,
+  signal?: AbortSignal,
+): Promise<ReaderHandle | undefined> {
   const full = resolve(dir);
   const hostFolder = dirname(full);
   if (dirname(hostFolder) !== resolve(store) || !BACKUP_ID_RE.test(basename(full))) return undefined;
@@ -172,7 +213,13 @@ export async function readerForDir(store: string, dir: string, purpose: ReaderPu
 }
 
 /** Run `fn` as a reader of the backup folder `dir` (see readerForDir). */
-export async function withBackupReader<T>(store: string, dir: string, purpose: ReaderPurpose, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function withBackupReader<T>(
+  store: string,
+  dir: string,
+  purpose: ReaderPurpose,
+  fn: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   const reader = await readerForDir(store, dir, purpose, signal);
   try {
     return await fn();

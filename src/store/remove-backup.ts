@@ -15,11 +15,15 @@ export async function removeLocalBackup(hostFolder: string, id: string, signal?:
   const doomed = join(hostFolder, `${REMOVING_PREFIX}${id}`);
   // Only lock holders make .removing-* folders: one here now is a dead holder's leftover.
   await rm(doomed, { recursive: true, force: true });
-  const users = await withReadersGate(hostFolder, async () => {
-    const using = (await readMarks(hostFolder)).filter((m) => m.live && m.mark?.backup === id);
-    if (using.length === 0) await rename(join(hostFolder, id), doomed);
-    return using;
-  }, signal);
+  const users = await withReadersGate(
+    hostFolder,
+    async () => {
+      const using = (await readMarks(hostFolder)).filter((m) => m.live && m.mark?.backup === id);
+      if (using.length === 0) await rename(join(hostFolder, id), doomed);
+      return using;
+    },
+    signal,
+  );
   if (users.length > 0) return { removed: false, inUseBy: users.map((u) => describeReader(u.mark!)).join(', ') };
   await rm(doomed, { recursive: true, force: true });
   return { removed: true };

@@ -70,7 +70,8 @@ export function groupKey(sel: GroupSelection): string {
 }
 
 const isStr = (x: unknown): x is string => typeof x === 'string';
-const obj = (x: unknown): Record<string, unknown> => (x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+const obj = (x: unknown): Record<string, unknown> =>
+  x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
 const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
 
 /** A group key read back from a manifest or a remote's retention.json: plain printable text only. */
@@ -87,10 +88,15 @@ export function manifestGroup(manifest: unknown): string {
   const m = obj(manifest);
   if (isGroupKey(m.group)) return m.group;
   const scopeRaw = obj(m.scope);
-  const scope: GroupScope = { containers: scopeRaw.containers !== false, volumes: scopeRaw.volumes !== false, networks: scopeRaw.networks !== false };
+  const scope: GroupScope = {
+    containers: scopeRaw.containers !== false,
+    volumes: scopeRaw.volumes !== false,
+    networks: scopeRaw.networks !== false,
+  };
   if (isStr(scopeRaw.backupSet) && scopeRaw.backupSet) return groupKey({ backupSet: scopeRaw.backupSet, scope });
   const names: Record<string, string[]> = { container: [], volume: [], network: [] };
-  for (const i of [...arr(m.items), ...arr(m.errors)].map(obj)) if (isStr(i.kind) && isStr(i.name) && names[i.kind]) names[i.kind]!.push(i.name);
+  for (const i of [...arr(m.items), ...arr(m.errors)].map(obj))
+    if (isStr(i.kind) && isStr(i.name) && names[i.kind]) names[i.kind]!.push(i.name);
   const held = listing([
     ['containers=', names.container],
     ['volumes=', names.volume],

@@ -88,7 +88,11 @@ export function isoWeek(t: Date): string {
 
 const RULES: Rule[] = [
   { name: 'last', unit: 'backup', period: (_t, id) => id },
-  { name: 'daily', unit: 'day', period: (t) => `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}` },
+  {
+    name: 'daily',
+    unit: 'day',
+    period: (t) => `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`,
+  },
   { name: 'weekly', unit: 'week', period: isoWeek },
   { name: 'monthly', unit: 'month', period: (t) => `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}` },
   { name: 'yearly', unit: 'year', period: (t) => String(t.getUTCFullYear()) },
@@ -102,7 +106,11 @@ export function hasKeepRules(p: RetentionPolicy): boolean {
 /** The backup a group would restore from: its newest complete one, else its newest. */
 const anchorOf = (group: readonly RetentionCandidate[]) => group.find((c) => c.complete) ?? group[0]!;
 
-export function planRetention(candidates: readonly RetentionCandidate[], policy: RetentionPolicy, o: PlanOptions = {}): RetentionPlan {
+export function planRetention(
+  candidates: readonly RetentionCandidate[],
+  policy: RetentionPolicy,
+  o: PlanOptions = {},
+): RetentionPlan {
   const now = (o.now ?? new Date()).getTime();
   const list = [...candidates].sort((a, b) => compareIds(b.id, a.id));
   const reasons = new Map<string, string[]>(list.map((c) => [c.id, c.note ? [c.note] : []]));
@@ -137,18 +145,27 @@ export function planRetention(candidates: readonly RetentionCandidate[], policy:
         const winner = rule.name === 'last' ? members[0]! : (members.find((m) => m.complete) ?? members[0]!);
         keep(winner, rule.name === 'last' ? 'last' : `${rule.name} ${period}`);
         const restics = members[0]!;
-        if (restics !== winner && !beaten.has(restics.id)) beaten.set(restics.id, `partial: ${rule.unit} has a complete backup`);
+        if (restics !== winner && !beaten.has(restics.id))
+          beaten.set(restics.id, `partial: ${rule.unit} has a complete backup`);
       }
     }
     const anchor = anchorOf(group);
     anchors.add(anchor.id);
-    if (!kept.has(anchor.id)) keep(anchor, anchor.complete ? 'newest complete of group' : 'newest of group (none complete)');
+    if (!kept.has(anchor.id))
+      keep(anchor, anchor.complete ? 'newest complete of group' : 'newest of group (none complete)');
   }
   for (const c of list) if (!kept.has(c.id)) reasons.get(c.id)!.push(beaten.get(c.id) ?? 'no keep rule matches');
 
   const plan: RetentionPlan = { decisions: [], remove: [] };
-  if (policy.maxBytes && policy.maxBytes > 0) applyQuota({ list, kept, anchors, reasons, max: policy.maxBytes, leftovers: o.leftovers, plan });
-  plan.decisions = list.map((c) => ({ id: c.id, group: c.groupLabel ?? c.group, complete: c.complete, keep: kept.has(c.id), reasons: reasons.get(c.id)! }));
+  if (policy.maxBytes && policy.maxBytes > 0)
+    applyQuota({ list, kept, anchors, reasons, max: policy.maxBytes, leftovers: o.leftovers, plan });
+  plan.decisions = list.map((c) => ({
+    id: c.id,
+    group: c.groupLabel ?? c.group,
+    complete: c.complete,
+    keep: kept.has(c.id),
+    reasons: reasons.get(c.id)!,
+  }));
   plan.remove = plan.decisions.filter((d) => !d.keep).map((d) => d.id);
   return plan;
 }

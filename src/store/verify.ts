@@ -29,7 +29,11 @@ export interface VerifyOptions {
   progress?: (bytes: number, total: number) => void;
 }
 
-const exists = (p: string) => lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 export async function verifyBackup(dir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const manifest = await readManifest(dir);
@@ -57,25 +61,50 @@ export async function verifyBackup(dir: string, opts: VerifyOptions = {}): Promi
 }
 
 function totalBytes(m: Manifest): number {
-  return m.items.reduce((s, i) => s + i.files.reduce((a, f) => a + f.size, 0) + (i.kind === 'volume' && i.format === 'tree' ? i.bytes : 0), 0);
+  return m.items.reduce(
+    (s, i) => s + i.files.reduce((a, f) => a + f.size, 0) + (i.kind === 'volume' && i.format === 'tree' ? i.bytes : 0),
+    0,
+  );
 }
 
-async function checkFile(dir: string, path: string, size: number | undefined, sha256: string | undefined, report: VerifyReport, tick: (n: number) => void, signal?: AbortSignal): Promise<void> {
+async function checkFile(
+  dir: string,
+  path: string,
+  size: number | undefined,
+  sha256: string | undefined,
+  report: VerifyReport,
+  tick: (n: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   signal?.throwIfAborted();
   let h: { sha256: string; size: number };
   try {
     h = await hashFile(join(dir, path), signal, tick);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return void report.problems.push({ path, problem: 'missing', detail: 'file is gone' });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return void report.problems.push({ path, problem: 'missing', detail: 'file is gone' });
     throw err;
   }
   report.files++;
-  if (size !== undefined && h.size !== size) report.problems.push({ path, problem: 'differs', detail: `size ${h.size}, expected ${size}` });
-  else if (sha256 !== undefined && h.sha256 !== sha256) report.problems.push({ path, problem: 'differs', detail: `sha256 ${h.sha256.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…` });
+  if (size !== undefined && h.size !== size)
+    report.problems.push({ path, problem: 'differs', detail: `size ${h.size}, expected ${size}` });
+  else if (sha256 !== undefined && h.sha256 !== sha256)
+    report.problems.push({
+      path,
+      problem: 'differs',
+      detail: `sha256 ${h.sha256.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…`,
+    });
 }
 
 /** Walk the stored tree and its index side by side (both in the same order). */
-async function checkTree(dir: string, tree: string, indexPath: string, report: VerifyReport, tick: (n: number) => void, signal?: AbortSignal): Promise<void> {
+async function checkTree(
+  dir: string,
+  tree: string,
+  indexPath: string,
+  report: VerifyReport,
+  tick: (n: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const root = join(dir, tree);
   const index = readIndex(indexPath);
   let expected = await index.next();
@@ -88,7 +117,11 @@ async function checkTree(dir: string, tree: string, indexPath: string, report: V
     const f = found && !found.done ? found.value : undefined;
     const order = e && f ? comparePaths(e.p, f[0]) : e ? -1 : 1;
     if (order < 0) {
-      report.problems.push({ path: at(e!.p), problem: 'missing', detail: `${e!.t === 'd' ? 'directory' : 'entry'} listed in the index is not in the backup` });
+      report.problems.push({
+        path: at(e!.p),
+        problem: 'missing',
+        detail: `${e!.t === 'd' ? 'directory' : 'entry'} listed in the index is not in the backup`,
+      });
       expected = await index.next();
     } else if (order > 0) {
       report.problems.push({ path: at(f![0]), problem: 'extra', detail: 'not listed in the index' });
@@ -100,7 +133,12 @@ async function checkTree(dir: string, tree: string, indexPath: string, report: V
       else if (t === 'f') await checkFile(dir, at(p), e!.size, e!.sha256, report, tick, signal);
       else if (t === 'l') {
         const target = await readlink(join(root, p));
-        if (target !== e!.link) report.problems.push({ path: at(p), problem: 'differs', detail: `symlink to ${target}, expected ${e!.link}` });
+        if (target !== e!.link)
+          report.problems.push({
+            path: at(p),
+            problem: 'differs',
+            detail: `symlink to ${target}, expected ${e!.link}`,
+          });
       }
       expected = await index.next();
       found = await disk!.next();

@@ -48,7 +48,11 @@ export function describeRemoteContract(name: string, make: () => Promise<RemoteF
 
     it('put then get returns the same bytes; list shows the size', async () => {
       const data = randomBytes(3 * 1024 * 1024 + 17);
-      const put = await r.put('c1/sub/file.bin', () => Readable.from([data.subarray(0, 1000), data.subarray(1000)]), o());
+      const put = await r.put(
+        'c1/sub/file.bin',
+        () => Readable.from([data.subarray(0, 1000), data.subarray(1000)]),
+        o(),
+      );
       expect(put).toMatchObject({ key: 'c1/sub/file.bin', size: data.length });
       expect((await readAll(await r.get('c1/sub/file.bin', o()))).equals(data)).toBe(true);
       const listed = await collect(r.list('c1', o()));
@@ -58,7 +62,10 @@ export function describeRemoteContract(name: string, make: () => Promise<RemoteF
     it('put reports progress through onProgress, ending at the bytes stored', async () => {
       const data = randomBytes(2 * 1024 * 1024);
       const seen: number[] = [];
-      const put = await r.put('c8/progress.bin', () => Readable.from([data]), { ...o(), onProgress: (b) => seen.push(b) });
+      const put = await r.put('c8/progress.bin', () => Readable.from([data]), {
+        ...o(),
+        onProgress: (b) => seen.push(b),
+      });
       expect(seen.length).toBeGreaterThan(0);
       expect(seen.at(-1)).toBe(put.size);
       expect([...seen].sort((a, b) => a - b)).toEqual(seen);
@@ -114,7 +121,10 @@ export function describeRemoteContract(name: string, make: () => Promise<RemoteF
       await r.put('h/1.partial/data/x.bin', () => Readable.from([Buffer.from('x')]), o());
       await r.put('h/1.partial/manifest.json', () => Readable.from([Buffer.from('{}')]), o());
       await r.renameDir('h/1.partial', 'h/1', o());
-      expect((await collect(r.list('h/1', o()))).map((e) => e.key).sort()).toEqual(['h/1/data/x.bin', 'h/1/manifest.json']);
+      expect((await collect(r.list('h/1', o()))).map((e) => e.key).sort()).toEqual([
+        'h/1/data/x.bin',
+        'h/1/manifest.json',
+      ]);
       expect(await collect(r.list('h/1.partial', o()))).toEqual([]);
     });
 

@@ -31,7 +31,10 @@ export async function makeFixtureBackup(o: FixtureOptions): Promise<{ dir: strin
     await writeFile(p, data);
     return { path: relPath, size: data.length, sha256: sha(data) };
   };
-  const inspect = await put(rel.containerInspect('web'), Buffer.from(JSON.stringify({ Name: '/web', Id: 'abc', Config: { Image: 'busybox' } })));
+  const inspect = await put(
+    rel.containerInspect('web'),
+    Buffer.from(JSON.stringify({ Name: '/web', Id: 'abc', Config: { Image: 'busybox' } })),
+  );
   const logs = await put(rel.containerLogs('web'), Buffer.from('2026-11-24T23:00:00Z hello\n'));
   const net = await put(rel.network('appnet'), Buffer.from(JSON.stringify({ Name: 'appnet', Driver: 'bridge' })));
   const tree = join(dir, rel.volumeTree('data'));
@@ -65,7 +68,19 @@ export async function makeFixtureBackup(o: FixtureOptions): Promise<{ dir: strin
     items: [
       { kind: 'container', name: 'web', id: 'abc', image: 'busybox', state: 'running', files: [inspect, logs] },
       { kind: 'network', name: 'appnet', id: 'n1', driver: 'bridge', files: [net] },
-      { kind: 'volume', name: 'data', driver: 'local', labels: {}, options: {}, usedBy: ['web'], format: 'tree', bytes: bigData.length + 20, fileCount: 2, files: [index], parent: o.linkTo },
+      {
+        kind: 'volume',
+        name: 'data',
+        driver: 'local',
+        labels: {},
+        options: {},
+        usedBy: ['web'],
+        format: 'tree',
+        bytes: bigData.length + 20,
+        fileCount: 2,
+        files: [index],
+        parent: o.linkTo,
+      },
       { kind: 'metadata', name: 'metadata', files: [meta] },
     ],
     errors: [],

@@ -15,7 +15,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string; cancelSignal?: AbortSignal } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string; cancelSignal?: AbortSignal } = {},
+): Promise<CliResult> {
   const options: Options = {
     cwd: opts.cwd ?? root,
     env: { NO_COLOR: '1', ...opts.env },
@@ -29,4 +32,8 @@ export async function runCli(args: string[], opts: { env?: Record<string, string
 }
 
 /** The argv prefix to spawn bbackup yourself (e.g. in a pty, or to send it signals). */
-export const cliCommand = (): { file: string; args: string[]; cwd: string } => ({ file: process.execPath, args: ['--import', tsx, bin], cwd: root });
+export const cliCommand = (): { file: string; args: string[]; cwd: string } => ({
+  file: process.execPath,
+  args: ['--import', tsx, bin],
+  cwd: root,
+});

@@ -11,7 +11,19 @@ import { execa } from 'execa';
 import { imageExists } from '../../src/docker/images.js';
 
 export const DB_IMAGE = 'bbackup-test-db:1';
-const PACKAGES = ['postgresql-15', 'mariadb-server-core', 'mariadb-client', 'redis-server', 'sqlite3', 'dash', 'coreutils', 'sed', 'grep', 'findutils', 'hostname'];
+const PACKAGES = [
+  'postgresql-15',
+  'mariadb-server-core',
+  'mariadb-client',
+  'redis-server',
+  'sqlite3',
+  'dash',
+  'coreutils',
+  'sed',
+  'grep',
+  'findutils',
+  'hostname',
+];
 // Removed after extraction: mmdebstrap's --dpkgopt=path-exclude filters every tar stream through
 // a Python script (mmtarfilter), which made the build ten times slower (302 s instead of 28 s).
 const DROP = ['usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/info', 'usr/share/lintian'];
@@ -33,15 +45,36 @@ async function build(docker: Docker, log: (msg: string) => void): Promise<void> 
   const root = join(work, 'root');
   try {
     log(`building ${DB_IMAGE} with mmdebstrap (a few minutes, once)`);
-    await execa('mmdebstrap', ['--variant=extract', '--mode=root', '--format=directory', '--quiet', `--include=${PACKAGES.join(',')}`, 'bookworm', root], { stdin: 'ignore' }).catch((err: Error) => {
+    await execa(
+      'mmdebstrap',
+      [
+        '--variant=extract',
+        '--mode=root',
+        '--format=directory',
+        '--quiet',
+        `--include=${PACKAGES.join(',')}`,
+        'bookworm',
+        root,
+      ],
+      { stdin: 'ignore' },
+    ).catch((err: Error) => {
       throw new Error(`mmdebstrap failed (install it with scripts/install-deps.sh): ${err.message}`);
     });
     for (const d of DROP) await rm(join(root, d), { recursive: true, force: true });
     await setUp(root);
     const tar = execa('tar', ['-C', root, '--numeric-owner', '-cf', '-', '.'], { stdout: 'pipe', buffer: false });
-    const changes = ['ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/sh"]', 'LABEL bbackup.image=test-db'];
-    const stream = await docker.importImage(tar.stdout as unknown as NodeJS.ReadableStream, { repo: DB_IMAGE.split(':')[0], tag: DB_IMAGE.split(':')[1], changes } as unknown as object);
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    const changes = [
+      'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'CMD ["/bin/sh"]',
+      'LABEL bbackup.image=test-db',
+    ];
+    const stream = await docker.importImage(
+      tar.stdout as unknown as NodeJS.ReadableStream,
+      { repo: DB_IMAGE.split(':')[0], tag: DB_IMAGE.split(':')[1], changes } as unknown as object,
+    );
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+    );
     await tar;
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -50,8 +83,28 @@ async function build(docker: Docker, log: (msg: string) => void): Promise<void> 
 
 /** Users, groups and the servers' folders. A named volume mounted on a folder starts with its owner and mode. */
 async function setUp(root: string): Promise<void> {
-  await writeFile(join(root, 'etc/passwd'), ['root:x:0:0:root:/root:/bin/sh', `postgres:x:${UID.postgres}:${UID.postgres}::/var/lib/postgresql:/bin/sh`, `mysql:x:${UID.mysql}:${UID.mysql}::/var/lib/mysql:/bin/sh`, `redis:x:${UID.redis}:${UID.redis}::/data:/bin/sh`, 'nobody:x:65534:65534::/nonexistent:/bin/sh', ''].join('\n'));
-  await writeFile(join(root, 'etc/group'), ['root:x:0:', `postgres:x:${UID.postgres}:`, `mysql:x:${UID.mysql}:`, `redis:x:${UID.redis}:`, 'nogroup:x:65534:', ''].join('\n'));
+  await writeFile(
+    join(root, 'etc/passwd'),
+    [
+      'root:x:0:0:root:/root:/bin/sh',
+      `postgres:x:${UID.postgres}:${UID.postgres}::/var/lib/postgresql:/bin/sh`,
+      `mysql:x:${UID.mysql}:${UID.mysql}::/var/lib/mysql:/bin/sh`,
+      `redis:x:${UID.redis}:${UID.redis}::/data:/bin/sh`,
+      'nobody:x:65534:65534::/nonexistent:/bin/sh',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    join(root, 'etc/group'),
+    [
+      'root:x:0:',
+      `postgres:x:${UID.postgres}:`,
+      `mysql:x:${UID.mysql}:`,
+      `redis:x:${UID.redis}:`,
+      'nogroup:x:65534:',
+      '',
+    ].join('\n'),
+  );
   const dirs: [string, number, number][] = [
     ['tmp', 0, 0o1777],
     ['root', 0, 0o700],

@@ -46,7 +46,12 @@ while true; do sqlite3 -cmd '.timeout 5000' /data/app.db "INSERT INTO t SELECT c
 };
 
 const USER: Record<Engine, string> = { postgres: 'postgres', mariadb: 'mysql', redis: 'redis', sqlite: 'root' };
-const DATA: Record<Engine, string> = { postgres: '/var/lib/postgresql/data', mariadb: '/var/lib/mysql', redis: '/data', sqlite: '/data' };
+const DATA: Record<Engine, string> = {
+  postgres: '/var/lib/postgresql/data',
+  mariadb: '/var/lib/mysql',
+  redis: '/data',
+  sqlite: '/data',
+};
 export const PASSWORD = 'pw-Zq7!x';
 
 export interface Server {
@@ -83,7 +88,16 @@ export function defaultEnv(engine: Engine): string[] {
 export async function startServer(docker: Docker, engine: Engine, o: ServerOptions = {}): Promise<Server> {
   const volume = await createTestVolume(docker, 'db');
   const name = o.name ?? testName('db');
-  const labels = { ...(engine === 'mariadb' ? { 'bbackup.dump': 'mariadb' } : engine === 'redis' ? { 'bbackup.dump': 'redis' } : engine === 'sqlite' ? { 'bbackup.dump': 'sqlite:/data/app.db' } : {}), ...o.labels };
+  const labels = {
+    ...(engine === 'mariadb'
+      ? { 'bbackup.dump': 'mariadb' }
+      : engine === 'redis'
+        ? { 'bbackup.dump': 'redis' }
+        : engine === 'sqlite'
+          ? { 'bbackup.dump': 'sqlite:/data/app.db' }
+          : {}),
+    ...o.labels,
+  };
   const c = await docker.createContainer({
     name,
     Image: DB_IMAGE,
@@ -104,7 +118,12 @@ export async function startServer(docker: Docker, engine: Engine, o: ServerOptio
 }
 
 /** Run SQL (or a redis command line) in the server's container; throws with the output on failure. */
-export async function query(docker: Docker, s: Pick<Server, 'name' | 'engine' | 'password'>, q: string, timeoutMs = 60_000): Promise<string> {
+export async function query(
+  docker: Docker,
+  s: Pick<Server, 'name' | 'engine' | 'password'>,
+  q: string,
+  timeoutMs = 60_000,
+): Promise<string> {
   const argv: Record<Engine, string[]> = {
     postgres: ['psql', '-qXtA', '-U', 'app', '-d', 'shop', '-v', 'ON_ERROR_STOP=1', '-c', q],
     mariadb: ['mariadb', '-uroot', '--batch', '--skip-column-names', 'shop', '-e', q],
@@ -112,9 +131,20 @@ export async function query(docker: Docker, s: Pick<Server, 'name' | 'engine' | 
     sqlite: ['sqlite3', '-cmd', '.timeout 5000', '/data/app.db', q],
   };
   const pw = s.password ?? PASSWORD;
-  const env = s.engine === 'postgres' ? [`PGPASSWORD=${pw}`] : s.engine === 'mariadb' ? [`MYSQL_PWD=${pw}`] : [`REDISCLI_AUTH=${pw}`];
-  const r = await captureExec(docker, s.name, { argv: argv[s.engine], env }, { signal: AbortSignal.timeout(timeoutMs), timeoutMs });
-  if (r.exitCode !== 0 || (s.engine === 'redis' && /^(ERR|NOAUTH|LOADING|WRONGPASS)/.test(r.stdout))) throw new Error(`${s.engine} query ${q} exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
+  const env =
+    s.engine === 'postgres'
+      ? [`PGPASSWORD=${pw}`]
+      : s.engine === 'mariadb'
+        ? [`MYSQL_PWD=${pw}`]
+        : [`REDISCLI_AUTH=${pw}`];
+  const r = await captureExec(
+    docker,
+    s.name,
+    { argv: argv[s.engine], env },
+    { signal: AbortSignal.timeout(timeoutMs), timeoutMs },
+  );
+  if (r.exitCode !== 0 || (s.engine === 'redis' && /^(ERR|NOAUTH|LOADING|WRONGPASS)/.test(r.stdout)))
+    throw new Error(`${s.engine} query ${q} exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
   return r.stdout.trim();
 }
 
@@ -128,7 +158,12 @@ export async function waitServer(docker: Docker, s: Pick<Server, 'name' | 'engin
     try {
       // Process 1 first: once it is the server (the entry script has exec'd it), an answer comes
       // from the real server, not from the temporary one that initialised the data.
-      const pid1 = await captureExec(docker, s.name, { argv: ['cat', '/proc/1/comm'] }, { signal: AbortSignal.timeout(10_000), timeoutMs: 10_000 });
+      const pid1 = await captureExec(
+        docker,
+        s.name,
+        { argv: ['cat', '/proc/1/comm'] },
+        { signal: AbortSignal.timeout(10_000), timeoutMs: 10_000 },
+      );
       if (s.engine !== 'sqlite' && pid1.stdout.trim() === 'sh') throw new Error('still initialising');
       const out = await query(docker, s, probe, 10_000);
       if (s.engine !== 'redis' || out === 'PONG') return;
@@ -150,14 +185,24 @@ export async function startWriter(docker: Docker, s: Server): Promise<{ alive():
     redis: `i=$(redis-cli --no-auth-warning LLEN l); while i=$((i+1)) && redis-cli --no-auth-warning RPUSH l $i >/dev/null; do :; done`,
   };
   if (s.engine === 'sqlite') return { alive: async () => (await docker.getContainer(s.name).inspect()).State.Running };
-  const env = s.engine === 'postgres' ? [`PGPASSWORD=${PASSWORD}`] : s.engine === 'mariadb' ? [`MYSQL_PWD=${PASSWORD}`] : [`REDISCLI_AUTH=${PASSWORD}`];
-  const exec = await docker.getContainer(s.name).exec({ Cmd: ['sh', '-c', loops[s.engine]], Env: env, AttachStdout: false, AttachStderr: false });
+  const env =
+    s.engine === 'postgres'
+      ? [`PGPASSWORD=${PASSWORD}`]
+      : s.engine === 'mariadb'
+        ? [`MYSQL_PWD=${PASSWORD}`]
+        : [`REDISCLI_AUTH=${PASSWORD}`];
+  const exec = await docker
+    .getContainer(s.name)
+    .exec({ Cmd: ['sh', '-c', loops[s.engine]], Env: env, AttachStdout: false, AttachStderr: false });
   await exec.start({ Detach: true });
   return { alive: async () => (await exec.inspect()).Running };
 }
 
 /** Ids (or list values) the server holds, as numbers: count, min, max. */
-export async function rowStats(docker: Docker, s: Pick<Server, 'name' | 'engine'>): Promise<{ count: number; min: number; max: number }> {
+export async function rowStats(
+  docker: Docker,
+  s: Pick<Server, 'name' | 'engine'>,
+): Promise<{ count: number; min: number; max: number }> {
   if (s.engine === 'redis') {
     const out = await query(docker, s, 'LRANGE l 0 -1');
     const xs = out ? out.split('\n').map(Number) : [];
@@ -165,13 +210,28 @@ export async function rowStats(docker: Docker, s: Pick<Server, 'name' | 'engine'
     return { count: contiguous ? xs.length : -1, min: xs[0] ?? 0, max: xs.at(-1) ?? 0 };
   }
   const sep = s.engine === 'postgres' || s.engine === 'sqlite' ? '|' : '\t';
-  const [count, min, max] = (await query(docker, s, 'SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM t')).split(sep).map(Number);
+  const [count, min, max] = (
+    await query(docker, s, 'SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM t')
+  )
+    .split(sep)
+    .map(Number);
   return { count: count!, min: min!, max: max! };
 }
 
 /** Create the table (and its first rows) the writer appends to. */
 export async function seed(docker: Docker, s: Server, rows: number): Promise<void> {
-  if (s.engine === 'postgres') await query(docker, s, `CREATE TABLE t (id int PRIMARY KEY, pad text); INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(1, ${rows}) g`);
-  else if (s.engine === 'mariadb') await query(docker, s, `CREATE TABLE t (id int PRIMARY KEY, pad text) ENGINE=InnoDB; INSERT INTO t SELECT seq, repeat('x', 100) FROM seq_1_to_${rows}`);
-  else if (s.engine === 'redis') await query(docker, s, `RPUSH l ${Array.from({ length: rows }, (_, i) => i + 1).join(' ')}`);
+  if (s.engine === 'postgres')
+    await query(
+      docker,
+      s,
+      `CREATE TABLE t (id int PRIMARY KEY, pad text); INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(1, ${rows}) g`,
+    );
+  else if (s.engine === 'mariadb')
+    await query(
+      docker,
+      s,
+      `CREATE TABLE t (id int PRIMARY KEY, pad text) ENGINE=InnoDB; INSERT INTO t SELECT seq, repeat('x', 100) FROM seq_1_to_${rows}`,
+    );
+  else if (s.engine === 'redis')
+    await query(docker, s, `RPUSH l ${Array.from({ length: rows }, (_, i) => i + 1).join(' ')}`);
 }

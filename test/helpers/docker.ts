@@ -10,23 +10,45 @@ export function testDocker(): Docker {
   return new Docker({ socketPath: address.replace(/^unix:\/\//, '') });
 }
 
-export const testLabels = (extra: Record<string, string> = {}): Record<string, string> => ({ [TEST_LABEL]: testRunId(), ...extra });
+export const testLabels = (extra: Record<string, string> = {}): Record<string, string> => ({
+  [TEST_LABEL]: testRunId(),
+  ...extra,
+});
 const labels = testLabels;
 
-export async function createTestVolume(docker: Docker, area: string, opts: { labels?: Record<string, string>; name?: string } = {}): Promise<string> {
+export async function createTestVolume(
+  docker: Docker,
+  area: string,
+  opts: { labels?: Record<string, string>; name?: string } = {},
+): Promise<string> {
   const name = opts.name ?? testName(area);
   await docker.createVolume({ Name: name, Labels: labels(opts.labels) });
   onTestFinished(async () => {
-    await docker.getVolume(name).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getVolume(name)
+      .remove({ force: true })
+      .catch(() => undefined);
   });
   return name;
 }
 
-export async function createTestNetwork(docker: Docker, area: string, opts: Partial<Docker.NetworkCreateOptions> = {}): Promise<string> {
+export async function createTestNetwork(
+  docker: Docker,
+  area: string,
+  opts: Partial<Docker.NetworkCreateOptions> = {},
+): Promise<string> {
   const name = opts.Name ?? testName(area);
-  await docker.createNetwork({ Internal: true, ...opts, Name: name, Labels: labels(opts.Labels as Record<string, string>) });
+  await docker.createNetwork({
+    Internal: true,
+    ...opts,
+    Name: name,
+    Labels: labels(opts.Labels as Record<string, string>),
+  });
   onTestFinished(async () => {
-    await docker.getNetwork(name).remove().catch(() => undefined);
+    await docker
+      .getNetwork(name)
+      .remove()
+      .catch(() => undefined);
   });
   return name;
 }
@@ -52,7 +74,12 @@ export async function runInBusybox(docker: Docker, script: string, binds: string
 }
 
 /** Create a long-running busybox container (removed after the test). */
-export async function createTestContainer(docker: Docker, area: string, opts: Partial<Docker.ContainerCreateOptions> = {}, start = true): Promise<string> {
+export async function createTestContainer(
+  docker: Docker,
+  area: string,
+  opts: Partial<Docker.ContainerCreateOptions> = {},
+  start = true,
+): Promise<string> {
   const name = opts.name ?? testName(area);
   const container = await docker.createContainer({
     Image: BUSYBOX_IMAGE,

@@ -43,7 +43,10 @@ export async function findOrStartEngine(): Promise<TestEngine> {
 }
 
 /** opts.tcpPort: also listen on tcp://127.0.0.1:PORT (plain HTTP, loopback only), as a "remote" engine. */
-export async function startPrivateEngine(prefix = 'bbackup-test-engine-', opts: { tcpPort?: number } = {}): Promise<TestEngine> {
+export async function startPrivateEngine(
+  prefix = 'bbackup-test-engine-',
+  opts: { tcpPort?: number } = {},
+): Promise<TestEngine> {
   const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
   if (!dockerd) throw new Error('dockerd is not installed: run scripts/install-deps.sh as root (installs docker.io)');
   // Short paths: unix socket paths are limited to 108 bytes.
@@ -55,12 +58,19 @@ export async function startPrivateEngine(prefix = 'bbackup-test-engine-', opts: 
   const child = spawn(
     dockerd,
     [
-      '--host', `unix://${socketPath}`,
+      '--host',
+      `unix://${socketPath}`,
       ...(opts.tcpPort ? ['--host', `tcp://127.0.0.1:${opts.tcpPort}`] : []),
-      '--data-root', dataRoot,
-      '--exec-root', join(dir, 'exec'),
-      '--pidfile', join(dir, 'd.pid'),
-      '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip6tables=false',
+      '--data-root',
+      dataRoot,
+      '--exec-root',
+      join(dir, 'exec'),
+      '--pidfile',
+      join(dir, 'd.pid'),
+      '--bridge=none',
+      '--iptables=false',
+      '--ip-masq=false',
+      '--ip6tables=false',
     ],
     { detached: true, stdio: ['ignore', log, log] },
   );
@@ -85,7 +95,9 @@ export async function startPrivateEngine(prefix = 'bbackup-test-engine-', opts: 
       if (child.exitCode === null) process.kill(child.pid, 'SIGKILL');
     }
     // containerd may still be closing its files for a moment after dockerd exits.
-    await rm(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 }).catch((err) => console.error(`could not remove ${dir}:`, err));
+    await rm(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 }).catch((err) =>
+      console.error(`could not remove ${dir}:`, err),
+    );
   };
   return { address: `unix://${socketPath}`, socketPath, stop, dataRoot };
 }

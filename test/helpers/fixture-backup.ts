@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { rel } from '../../src/store/layout.js';
-import { MANIFEST_FORMAT, type CompressionMethod, type FileEntry, type IndexEntry, type Manifest, type ManifestItem } from '../../src/store/manifest.js';
+import {
+  MANIFEST_FORMAT,
+  type CompressionMethod,
+  type FileEntry,
+  type IndexEntry,
+  type Manifest,
+  type ManifestItem,
+} from '../../src/store/manifest.js';
 
 export interface FixtureOptions {
   /** the backup folder to create */
@@ -50,7 +57,14 @@ export async function writeTreeIndex(root: string, out: string): Promise<{ bytes
     const path = relPath === '' ? root : join(root, relPath);
     const st = await lstat(path, { bigint: true });
     const t: IndexEntry['t'] = st.isFile() ? 'f' : st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'o';
-    const e: IndexEntry = { p: relPath, t, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtime: String(st.mtimeNs) };
+    const e: IndexEntry = {
+      p: relPath,
+      t,
+      mode: Number(st.mode & 0o7777n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      mtime: String(st.mtimeNs),
+    };
     if (t === 'f') {
       e.size = Number(st.size);
       e.sha256 = await sha256Of(path);
@@ -59,14 +73,18 @@ export async function writeTreeIndex(root: string, out: string): Promise<{ bytes
     }
     if (t === 'l') e.link = await readlink(path);
     lines.push(JSON.stringify(e));
-    if (t === 'd') for (const name of (await readdir(path)).sort()) await walk(relPath === '' ? name : `${relPath}/${name}`);
+    if (t === 'd')
+      for (const name of (await readdir(path)).sort()) await walk(relPath === '' ? name : `${relPath}/${name}`);
   };
   await walk('');
   await writeFile(out, lines.join('\n') + '\n');
   return { bytes, files };
 }
 
-export async function makeFixtureBackup(docker: Docker, o: FixtureOptions): Promise<{ dir: string; manifest: Manifest }> {
+export async function makeFixtureBackup(
+  docker: Docker,
+  o: FixtureOptions,
+): Promise<{ dir: string; manifest: Manifest }> {
   const { dir } = o;
   const format = o.format ?? 'tree';
   const compression = o.compression ?? 'zstd';
@@ -75,37 +93,99 @@ export async function makeFixtureBackup(docker: Docker, o: FixtureOptions): Prom
   const users = new Map<string, string[]>();
   for (const name of o.containers ?? []) {
     const inspect = (await docker.getContainer(name).inspect()) as Docker.ContainerInspectInfo;
-    for (const m of inspect.Mounts ?? []) if (m.Type === 'volume' && m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), name]);
+    for (const m of inspect.Mounts ?? [])
+      if (m.Type === 'volume' && m.Name) users.set(m.Name, [...(users.get(m.Name) ?? []), name]);
     const file = await writeJson(dir, rel.containerInspect(name), inspect);
-    items.push({ kind: 'container', name, id: inspect.Id, image: inspect.Config.Image, state: inspect.State.Status, files: [file] });
+    items.push({
+      kind: 'container',
+      name,
+      id: inspect.Id,
+      image: inspect.Config.Image,
+      state: inspect.State.Status,
+      files: [file],
+    });
   }
   for (const name of o.networks ?? []) {
     const inspect = (await docker.getNetwork(name).inspect()) as { Id: string; Driver: string };
-    items.push({ kind: 'network', name, id: inspect.Id, driver: inspect.Driver, files: [await writeJson(dir, rel.network(name), inspect)] });
+    items.push({
+      kind: 'network',
+      name,
+      id: inspect.Id,
+      driver: inspect.Driver,
+      files: [await writeJson(dir, rel.network(name), inspect)],
+    });
   }
   for (const name of o.volumes ?? []) {
-    const v = (await docker.getVolume(name).inspect()) as { Driver: string; Labels: Record<string, string> | null; Options: Record<string, string> | null; Mountpoint: string };
-    const base = { kind: 'volume' as const, name, driver: v.Driver, labels: v.Labels ?? {}, options: v.Options ?? {}, usedBy: users.get(name) ?? [] };
+    const v = (await docker.getVolume(name).inspect()) as {
+      Driver: string;
+      Labels: Record<string, string> | null;
+      Options: Record<string, string> | null;
+      Mountpoint: string;
+    };
+    const base = {
+      kind: 'volume' as const,
+      name,
+      driver: v.Driver,
+      labels: v.Labels ?? {},
+      options: v.Options ?? {},
+      usedBy: users.get(name) ?? [],
+    };
     if (format === 'tree') {
-      await execa('rsync', ['-aHAXS', '--numeric-ids', '--modify-window=-1', `${v.Mountpoint}/`, `${join(dir, rel.volumeTree(name))}/`]);
+      await execa('rsync', [
+        '-aHAXS',
+        '--numeric-ids',
+        '--modify-window=-1',
+        `${v.Mountpoint}/`,
+        `${join(dir, rel.volumeTree(name))}/`,
+      ]);
       const stats = await writeTreeIndex(join(dir, rel.volumeTree(name)), join(dir, rel.volumeIndex(name)));
-      items.push({ ...base, format, bytes: stats.bytes, fileCount: stats.files, files: [await fileEntry(dir, rel.volumeIndex(name))] });
+      items.push({
+        ...base,
+        format,
+        bytes: stats.bytes,
+        fileCount: stats.files,
+        files: [await fileEntry(dir, rel.volumeIndex(name))],
+      });
     } else {
       const relPath = rel.volumeArchive(name, EXT[compression]);
-      const args = ['-C', v.Mountpoint, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--sparse', '-cf'];
+      const args = [
+        '-C',
+        v.Mountpoint,
+        '--numeric-owner',
+        '--xattrs',
+        '--xattrs-include=*',
+        '--acls',
+        '--sparse',
+        '-cf',
+      ];
       const compress = compression === 'zstd' ? ['--zstd'] : compression === 'gzip' ? ['--gzip'] : [];
       await execa('tar', [...compress, ...args, join(dir, relPath), '.']);
       const { stdout } = await execa('du', ['-sb', '--apparent-size', v.Mountpoint]);
-      items.push({ ...base, format, compression, bytes: Number(stdout.split('\t')[0]), fileCount: 0, files: [await fileEntry(dir, relPath)] });
+      items.push({
+        ...base,
+        format,
+        compression,
+        bytes: Number(stdout.split('\t')[0]),
+        fileCount: 0,
+        files: [await fileEntry(dir, relPath)],
+      });
     }
   }
   const now = new Date().toISOString();
   const id = dir.split('/').pop()!;
   const manifest: Manifest = {
-    format: MANIFEST_FORMAT, id, host: o.host ?? 'test-host', created: now, finished: now,
-    tool: { name: 'bbackup', version: 'fixture' }, status: 'complete',
-    scope: { containers: true, volumes: true, networks: true }, compression: { method: compression, level: 3 },
-    encrypted: false, items, errors: [],
+    format: MANIFEST_FORMAT,
+    id,
+    host: o.host ?? 'test-host',
+    created: now,
+    finished: now,
+    tool: { name: 'bbackup', version: 'fixture' },
+    status: 'complete',
+    scope: { containers: true, volumes: true, networks: true },
+    compression: { method: compression, level: 3 },
+    encrypted: false,
+    items,
+    errors: [],
   };
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   return { dir, manifest };

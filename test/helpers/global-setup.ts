@@ -24,7 +24,9 @@ export async function setup(): Promise<void> {
 export async function teardown(): Promise<void> {
   if (!engine) return;
   const docker = new Docker({ socketPath: engine.socketPath });
-  await removeLabelled(docker, (run) => run === String(process.pid)).catch((err) => console.error('test cleanup failed:', err));
+  await removeLabelled(docker, (run) => run === String(process.pid)).catch((err) =>
+    console.error('test cleanup failed:', err),
+  );
   await engine.stop?.();
   if (engine.stop) delete process.env.BBACKUP_TEST_DOCKER_HOST;
   if (process.env.DOCKER_HOST === engine.address) delete process.env.DOCKER_HOST;
@@ -45,9 +47,23 @@ export async function removeLabelled(docker: Docker, matches: (run: string) => b
   const filters = { label: [TEST_LABEL] };
   const ours = (labels: Record<string, string> | undefined | null) => matches(labels?.[TEST_LABEL] ?? '');
   for (const c of await docker.listContainers({ all: true, filters })) {
-    if (ours(c.Labels)) await docker.getContainer(c.Id).remove({ force: true, v: false }).catch(() => undefined);
+    if (ours(c.Labels))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: false })
+        .catch(() => undefined);
   }
   const { Volumes } = await docker.listVolumes({ filters });
-  for (const v of Volumes ?? []) if (ours(v.Labels)) await docker.getVolume(v.Name).remove().catch(() => undefined);
-  for (const n of await docker.listNetworks({ filters })) if (ours(n.Labels)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  for (const v of Volumes ?? [])
+    if (ours(v.Labels))
+      await docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters }))
+    if (ours(n.Labels))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
 }

@@ -11,14 +11,21 @@ export interface Received {
   headers: IncomingMessage['headers'];
 }
 
-export async function httpSink(answer: (r: Received, n: number) => number = () => 200): Promise<{ url: string; received: Received[]; waitFor: (n: number) => Promise<void> }> {
+export async function httpSink(
+  answer: (r: Received, n: number) => number = () => 200,
+): Promise<{ url: string; received: Received[]; waitFor: (n: number) => Promise<void> }> {
   const received: Received[] = [];
   const waiters: (() => void)[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r = { method: req.method ?? '', path: req.url ?? '', body: Buffer.concat(chunks).toString('utf8'), headers: req.headers };
+      const r = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        body: Buffer.concat(chunks).toString('utf8'),
+        headers: req.headers,
+      };
       received.push(r);
       res.statusCode = answer(r, received.length);
       res.end('ok');

@@ -9,7 +9,10 @@ export async function makeLocalImage(docker: Docker, area: string): Promise<{ ta
   const tag = `${testName(area)}:1`;
   await buildImage(docker, { ...busyboxImageSpec(tag), labels: { [TEST_LABEL]: testRunId(), 'bbt.image': tag } });
   onTestFinished(async () => {
-    await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
   });
   const info = await docker.getImage(tag).inspect();
   return { tag, id: info.Id };

@@ -10,7 +10,9 @@ if (!process.env.BBT_TRACE_HOOK) {
 export async function resolve(spec, context, next) {
   const parent = context.parentURL ?? '';
   if (!/^(\.|\/|node:|file:|data:)/.test(spec) && parent.startsWith('file:') && !parent.includes('/node_modules/')) {
-    process.stderr.write(`IMPORT ${spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]}\n`);
+    process.stderr.write(
+      `IMPORT ${spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]}\n`,
+    );
   }
   return next(spec, context);
 }

@@ -28,15 +28,42 @@ export interface PtyApp {
   style(text: string): { bold: boolean; fg: number; palette: boolean } | undefined;
 }
 
-export const KEYS = { enter: '\r', escape: '\x1b', tab: '\t', shiftTab: '\x1b[Z', up: '\x1b[A', down: '\x1b[B', home: '\x1b[H', end: '\x1b[F', pageDown: '\x1b[6~', space: ' ', ctrlC: '\x03', backspace: '\x7f' } as const;
+export const KEYS = {
+  enter: '\r',
+  escape: '\x1b',
+  tab: '\t',
+  shiftTab: '\x1b[Z',
+  up: '\x1b[A',
+  down: '\x1b[B',
+  home: '\x1b[H',
+  end: '\x1b[F',
+  pageDown: '\x1b[6~',
+  space: ' ',
+  ctrlC: '\x03',
+  backspace: '\x7f',
+} as const;
 
 /** opts.command: another program to run in the terminal (default: bbackup from source), e.g. scripts/demo.sh. */
-export function spawnTui(args: string[], opts: { env?: Record<string, string | undefined>; cols?: number; rows?: number; command?: { file: string; args: string[]; cwd: string } } = {}): PtyApp {
+export function spawnTui(
+  args: string[],
+  opts: {
+    env?: Record<string, string | undefined>;
+    cols?: number;
+    rows?: number;
+    command?: { file: string; args: string[]; cwd: string };
+  } = {},
+): PtyApp {
   const cols = opts.cols ?? 120;
   const rows = opts.rows ?? 36;
   const { file, args: base, cwd } = opts.command ?? cliCommand();
   const term = new Terminal({ cols, rows, allowProposedApi: true });
-  const env = { ...process.env, TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', ...opts.env } as Record<string, string>;
+  const env = {
+    ...process.env,
+    TERM: 'xterm-256color',
+    NCURSES_NO_UTF8_ACS: '1',
+    LANG: 'C.UTF-8',
+    ...opts.env,
+  } as Record<string, string>;
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   const child = pty.spawn(file, [...base, ...args], { name: 'xterm-256color', cols, rows, cwd, env });
   let raw = '';

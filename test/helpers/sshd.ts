@@ -100,6 +100,7 @@ export async function startSshd(opts: { env?: Record<string, string> } = {}): Pr
         },
       };
     }
-    if (attempt >= 3) throw new Error(`sshd did not start: ${await readFile(join(dir, 'sshd.log'), 'utf8').catch(() => '')}`);
+    if (attempt >= 3)
+      throw new Error(`sshd did not start: ${await readFile(join(dir, 'sshd.log'), 'utf8').catch(() => '')}`);
   }
 }

@@ -57,12 +57,14 @@ export function entry(s: HeaderSpec): Buffer {
 
 /** "len key=value\n" records. */
 export function paxBody(records: [string, string][]): Buffer {
-  return Buffer.concat(records.map(([k, v]) => {
-    const rest = ` ${k}=${v}\n`;
-    let len = Buffer.byteLength(rest) + 1;
-    while (String(len).length + Buffer.byteLength(rest) !== len) len++;
-    return Buffer.from(`${len}${rest}`);
-  }));
+  return Buffer.concat(
+    records.map(([k, v]) => {
+      const rest = ` ${k}=${v}\n`;
+      let len = Buffer.byteLength(rest) + 1;
+      while (String(len).length + Buffer.byteLength(rest) !== len) len++;
+      return Buffer.from(`${len}${rest}`);
+    }),
+  );
 }
 
 /** A pax extended header ("x", or "g" for global) holding records, or a raw body. */
@@ -81,5 +83,6 @@ export const archive = (...parts: Buffer[]): Buffer => Buffer.concat([...parts, 
 
 export const dir = (name: string): Buffer => entry({ name, type: '5', mode: 0o755 });
 export const file = (name: string, data = 'x'): Buffer => entry({ name, data });
-export const symlink = (name: string, target: string): Buffer => entry({ name, type: '2', linkname: target, mode: 0o777 });
+export const symlink = (name: string, target: string): Buffer =>
+  entry({ name, type: '2', linkname: target, mode: 0o777 });
 export const hardlink = (name: string, target: string): Buffer => entry({ name, type: '1', linkname: target });

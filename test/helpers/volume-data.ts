@@ -69,9 +69,26 @@ export async function describeTree(root: string): Promise<Record<string, EntryDe
   const walk = async (rel: string): Promise<void> => {
     const path = rel ? join(root, rel) : root;
     const st = await lstat(path, { bigint: true });
-    const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : 'other';
-    const { stdout: xattrs } = await execa('getfattr', ['-h', '-d', '-m', '-', '--absolute-names', path], { reject: false });
-    const e: EntryDescription = { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), mtimeNs: rel ? String(st.mtimeNs) : '(root)', xattrs: xattrs.split('\n').slice(1).join('\n') };
+    const type = st.isFile()
+      ? 'file'
+      : st.isDirectory()
+        ? 'dir'
+        : st.isSymbolicLink()
+          ? 'symlink'
+          : st.isFIFO()
+            ? 'fifo'
+            : 'other';
+    const { stdout: xattrs } = await execa('getfattr', ['-h', '-d', '-m', '-', '--absolute-names', path], {
+      reject: false,
+    });
+    const e: EntryDescription = {
+      type,
+      mode: Number(st.mode),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      mtimeNs: rel ? String(st.mtimeNs) : '(root)',
+      xattrs: xattrs.split('\n').slice(1).join('\n'),
+    };
     if (type === 'file') {
       e.size = Number(st.size);
       e.sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');

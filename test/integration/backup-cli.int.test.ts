@@ -16,11 +16,17 @@ async function setup(extra = ''): Promise<{ store: string; cfg: string }> {
   const root = await tempDir();
   const store = join(root, 'store');
   const cfg = join(root, 'bbackup.yaml');
-  writeFileSync(cfg, `backup:\n  store: ${store}\n  volumes:\n    worker_image: ${WORKER_IMAGE}\n${extra}retention:\n  enabled: false\n`);
+  writeFileSync(
+    cfg,
+    `backup:\n  store: ${store}\n  volumes:\n    worker_image: ${WORKER_IMAGE}\n${extra}retention:\n  enabled: false\n`,
+  );
   return { store, cfg };
 }
 
-const listBackups = async (cfg: string) => JSON.parse((await runCli(['-c', cfg, '--json', 'list-backups'])).stdout) as { backups: { id: string; status: string; size: number; added: number; volumes: number }[] };
+const listBackups = async (cfg: string) =>
+  JSON.parse((await runCli(['-c', cfg, '--json', 'list-backups'])).stdout) as {
+    backups: { id: string; status: string; size: number; added: number; volumes: number }[];
+  };
 
 describe('signals', () => {
   let big: { name: string; mountpoint: string };
@@ -33,35 +39,55 @@ describe('signals', () => {
     for (const i of [1, 2, 3]) bigFile(`${big.mountpoint}/big${i}`, 150);
   });
   afterAll(async () => {
-    await testDocker().getVolume(big.name).remove({ force: true }).catch(() => undefined);
+    await testDocker()
+      .getVolume(big.name)
+      .remove({ force: true })
+      .catch(() => undefined);
   });
 
   it.each([
     ['SIGINT', 'worker'],
     ['SIGTERM', 'host'],
-  ] as const)('%s mid-backup (%s mode): exit 5, nothing listed, no helper left, next run succeeds', async (sig, mode) => {
-    const { store, cfg } = await setup(`    mode: ${mode}\n`);
-    const { file, args, cwd } = cliCommand();
-    const child = execa(file, [...args, '-c', cfg, 'backup', '--volumes-only', '--volumes', big.name], { cwd, reject: false, env: { NO_COLOR: '1' } });
-    // wait until the volume copy is under way inside <id>.partial
-    const deadline = Date.now() + 30_000;
-    const copying = () => existsSync(store) && readdirSync(store).some((h) => readdirSync(join(store, h)).some((n) => n.endsWith('.partial') && existsSync(join(store, h, n, 'volumes', big.name))));
-    while (!copying()) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`backup never started copying: ${child.exitCode}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    child.kill(sig);
-    const r = await child;
-    expect(r.exitCode, String(r.stderr)).toBe(5);
-    expect(String(r.stderr)).toMatch(/cancel/i);
-    expect((await listBackups(cfg)).backups).toEqual([]);
-    for (const h of readdirSync(store)) expect(readdirSync(join(store, h)).filter((n) => n !== '.lock')).toEqual([]);
-    const helpers = await testDocker().listContainers({ all: true, filters: { label: [`bbackup.owner=${hostname()}:${child.pid}`] } });
-    expect(helpers).toEqual([]);
-    const again = await runCli(['-c', cfg, 'backup', '--volumes-only', '--volumes', big.name]);
-    expect(again.exitCode, again.stderr).toBe(0);
-    expect((await listBackups(cfg)).backups).toHaveLength(1);
-  });
+  ] as const)(
+    '%s mid-backup (%s mode): exit 5, nothing listed, no helper left, next run succeeds',
+    async (sig, mode) => {
+      const { store, cfg } = await setup(`    mode: ${mode}\n`);
+      const { file, args, cwd } = cliCommand();
+      const child = execa(file, [...args, '-c', cfg, 'backup', '--volumes-only', '--volumes', big.name], {
+        cwd,
+        reject: false,
+        env: { NO_COLOR: '1' },
+      });
+      // wait until the volume copy is under way inside <id>.partial
+      const deadline = Date.now() + 30_000;
+      const copying = () =>
+        existsSync(store) &&
+        readdirSync(store).some((h) =>
+          readdirSync(join(store, h)).some(
+            (n) => n.endsWith('.partial') && existsSync(join(store, h, n, 'volumes', big.name)),
+          ),
+        );
+      while (!copying()) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`backup never started copying: ${child.exitCode}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      child.kill(sig);
+      const r = await child;
+      expect(r.exitCode, String(r.stderr)).toBe(5);
+      expect(String(r.stderr)).toMatch(/cancel/i);
+      expect((await listBackups(cfg)).backups).toEqual([]);
+      for (const h of readdirSync(store)) expect(readdirSync(join(store, h)).filter((n) => n !== '.lock')).toEqual([]);
+      const helpers = await testDocker().listContainers({
+        all: true,
+        filters: { label: [`bbackup.owner=${hostname()}:${child.pid}`] },
+      });
+      expect(helpers).toEqual([]);
+      const again = await runCli(['-c', cfg, 'backup', '--volumes-only', '--volumes', big.name]);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect((await listBackups(cfg)).backups).toHaveLength(1);
+    },
+  );
 });
 
 describe('commands', () => {
@@ -77,7 +103,12 @@ describe('commands', () => {
 
     const first = await runCli(['-c', cfg, '--json', 'backup', '--volumes-only', '--volumes', vol.name]);
     expect(first.exitCode, first.stderr).toBe(0);
-    const doc = JSON.parse(first.stdout) as { outcome: string; id: string; dir: string; items: { kind: string; name: string; files?: number }[] };
+    const doc = JSON.parse(first.stdout) as {
+      outcome: string;
+      id: string;
+      dir: string;
+      items: { kind: string; name: string; files?: number }[];
+    };
     expect(doc.outcome).toBe('ok');
     expect(doc.items).toContainEqual(expect.objectContaining({ kind: 'volume', name: vol.name, files: 20 }));
 
@@ -108,12 +139,18 @@ describe('commands', () => {
     // a live holder of the lock: a clear message naming it, exit 3
     const host = readdirSync(store)[0]!;
     const now = new Date().toISOString();
-    writeFileSync(join(store, host, '.lock'), JSON.stringify({ pid: process.pid, hostname: hostname(), started: now, heartbeat: now }));
+    writeFileSync(
+      join(store, host, '.lock'),
+      JSON.stringify({ pid: process.pid, hostname: hostname(), started: now, heartbeat: now }),
+    );
     const locked = await runCli(['-c', cfg, 'backup', '--volumes-only', '--volumes', vol.name]);
     expect(locked.exitCode).toBe(3);
     expect(locked.stderr).toContain(`pid ${process.pid} on ${hostname()}`);
     // a dead holder is stale: the run takes the lock over
-    writeFileSync(join(store, host, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, hostname: hostname(), started: now, heartbeat: now }));
+    writeFileSync(
+      join(store, host, '.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, hostname: hostname(), started: now, heartbeat: now }),
+    );
     const taken = await runCli(['-c', cfg, 'backup', '--volumes-only', '--volumes', vol.name]);
     expect(taken.exitCode, taken.stderr).toBe(0);
     expect(existsSync(join(store, host, '.lock'))).toBe(false);

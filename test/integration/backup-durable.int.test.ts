@@ -13,7 +13,11 @@ import { createTestVolume, testDocker } from '../helpers/docker.js';
 import { bigFile, connect, runBackup, sh, tempDir, testConfig, volumesOnly } from './backup-helpers.js';
 
 const docker = testDocker();
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 async function filledVolume(): Promise<string> {
   const name = await createTestVolume(docker, 'dur');
@@ -32,7 +36,11 @@ describe.each(['tree', 'archive'] as const)('the flush before completion (%s)', 
     const seen: { dir: string; entries: string[]; finalIds: string[] }[] = [];
     const { result } = await runBackup({ volumes: [volume], scope: volumesOnly }, config, {
       syncStore: async (dir, signal) => {
-        seen.push({ dir, entries: (await readdir(dir)).sort(), finalIds: (await readdir(host)).filter((n) => /^\d{8}T\d{6}Z(-\d+)?$/.test(n)) });
+        seen.push({
+          dir,
+          entries: (await readdir(dir)).sort(),
+          finalIds: (await readdir(host)).filter((n) => /^\d{8}T\d{6}Z(-\d+)?$/.test(n)),
+        });
         await syncFilesystem(dir, signal);
       },
     });
@@ -40,7 +48,9 @@ describe.each(['tree', 'archive'] as const)('the flush before completion (%s)', 
     if (result.value?.dryRun !== false) throw new Error('expected a backup');
     const { id, dir } = result.value;
     // once, on <id>.partial, with everything already written, and <id> not there yet
-    expect(seen).toEqual([{ dir: join(host, `${id}.partial`), entries: ['manifest.json', 'metadata.tar.zst', 'volumes'], finalIds: [] }]);
+    expect(seen).toEqual([
+      { dir: join(host, `${id}.partial`), entries: ['manifest.json', 'metadata.tar.zst', 'volumes'], finalIds: [] },
+    ]);
     expect(await exists(join(host, `${id}.partial`))).toBe(false);
     expect((await verifyBackup(dir)).problems).toEqual([]);
   });
@@ -63,7 +73,15 @@ describe('a flush that fails', () => {
       },
     });
     expect(result.outcome).toBe('failed');
-    expect(result.errors).toEqual([{ item: 'backup', code: 'DISK', message: expect.stringMatching(/^could not flush backup \d{8}T\d{6}Z to disk, so it was not completed: EIO: i\/o error, syncfs; the unfinished backup was removed, earlier backups are untouched$/) }]);
+    expect(result.errors).toEqual([
+      {
+        item: 'backup',
+        code: 'DISK',
+        message: expect.stringMatching(
+          /^could not flush backup \d{8}T\d{6}Z to disk, so it was not completed: EIO: i\/o error, syncfs; the unfinished backup was removed, earlier backups are untouched$/,
+        ),
+      },
+    ]);
     expect(events.find((e) => e.type === 'job.end')).toMatchObject({ outcome: 'failed' });
     expect((await readdir(host)).sort()).toEqual(before);
     expect((await verifyBackup(earlier.result.value.dir)).problems).toEqual([]);
@@ -71,6 +89,9 @@ describe('a flush that fails', () => {
 
   it('syncFilesystem itself reports a failing sync as DISK, naming the folder', async () => {
     const missing = join(await tempDir('bbt-dur-'), 'gone');
-    await expect(syncFilesystem(missing, AbortSignal.timeout(10_000))).rejects.toMatchObject({ code: 'DISK', message: expect.stringContaining(`could not flush ${missing} to disk (sync -f)`) });
+    await expect(syncFilesystem(missing, AbortSignal.timeout(10_000))).rejects.toMatchObject({
+      code: 'DISK',
+      message: expect.stringContaining(`could not flush ${missing} to disk (sync -f)`),
+    });
   });
 });

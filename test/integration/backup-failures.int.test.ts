@@ -19,7 +19,8 @@ function copyPids(needle: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
       const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1]);
-      if (cmd[0]?.endsWith('bbcopy') && cmd.some((a) => a.includes(needle)) && ppid === process.pid) pids.push(Number(d));
+      if (cmd[0]?.endsWith('bbcopy') && cmd.some((a) => a.includes(needle)) && ppid === process.pid)
+        pids.push(Number(d));
     } catch {
       /* exited meanwhile */
     }
@@ -50,32 +51,45 @@ describe('a failure in one item', () => {
 
     const docker = await connect(config);
     let killed = 0;
-    const job = startBackup({ volumes: [vol.name, keep.name], scope: volumesOnly }, {
-      config,
-      docker,
-      emit: (e) => {
-        if (e.type === 'item.start' && e.item === `volume ${vol.name}`) {
-          // freeze the job so the copy cannot finish before we kill it
-          job.pause();
-          void until(() => (copyPids(vol.name).length > 0 ? copyPids(vol.name) : undefined), 'bbcopy').then((pids) => {
-            killed = pids.length;
-            process.kill(Math.min(...pids), 'SIGKILL');
-            job.resume();
-          });
-        }
+    const job = startBackup(
+      { volumes: [vol.name, keep.name], scope: volumesOnly },
+      {
+        config,
+        docker,
+        emit: (e) => {
+          if (e.type === 'item.start' && e.item === `volume ${vol.name}`) {
+            // freeze the job so the copy cannot finish before we kill it
+            job.pause();
+            void until(() => (copyPids(vol.name).length > 0 ? copyPids(vol.name) : undefined), 'bbcopy').then(
+              (pids) => {
+                killed = pids.length;
+                process.kill(Math.min(...pids), 'SIGKILL');
+                job.resume();
+              },
+            );
+          }
+        },
       },
-    });
+    );
     const result = await job.done;
     expect(killed).toBeGreaterThan(0);
     expect(result.outcome).toBe('partial');
-    expect(result.errors).toEqual([expect.objectContaining({ item: `volume ${vol.name}`, code: 'TOOL_FAILED', message: expect.stringMatching(/bbcopy was killed \(SIGKILL\)/) })]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({
+        item: `volume ${vol.name}`,
+        code: 'TOOL_FAILED',
+        message: expect.stringMatching(/bbcopy was killed \(SIGKILL\)/),
+      }),
+    ]);
     if (result.value?.dryRun !== false) throw new Error('expected a backup');
     expect(result.value.manifest.status).toBe('partial');
     expect(result.value.manifest.items.map((i) => i.name)).toEqual([keep.name, 'metadata']);
     // the failed volume left nothing behind in the kept backup, and it verifies
     expect(readdirSync(join(result.value.dir, 'volumes')).sort()).toEqual([keep.name, `${keep.name}.index.jsonl`]);
     expect((await verifyBackup(result.value.dir)).problems).toEqual([]);
-    expect((await verifyBackup(earlier.result.value?.dryRun === false ? earlier.result.value.dir : '')).problems).toEqual([]);
+    expect(
+      (await verifyBackup(earlier.result.value?.dryRun === false ? earlier.result.value.dir : '')).problems,
+    ).toEqual([]);
   });
 
   it('container removed mid-run: that item fails as removed, the others are stored', async () => {
@@ -83,26 +97,42 @@ describe('a failure in one item', () => {
     const store = await tempDir();
     const vol = await makeVolume('bk-gone');
     sh(`echo data > '${vol.mountpoint}/f'`);
-    const stays = await createTestContainer(docker, 'bk-stays', { HostConfig: { NetworkMode: 'none', Binds: [`${vol.name}:/data`] } });
+    const stays = await createTestContainer(docker, 'bk-stays', {
+      HostConfig: { NetworkMode: 'none', Binds: [`${vol.name}:/data`] },
+    });
     const goes = await createTestContainer(docker, 'bk-goes');
     const config = testConfig(store);
     const conn = await connect(config);
-    const job = startBackup({ containers: [stays, goes] }, {
-      config,
-      docker: conn,
-      emit: (e) => {
-        if (e.type === 'job.start') {
-          job.pause();
-          void docker.getContainer(goes).remove({ force: true }).then(() => job.resume());
-        }
+    const job = startBackup(
+      { containers: [stays, goes] },
+      {
+        config,
+        docker: conn,
+        emit: (e) => {
+          if (e.type === 'job.start') {
+            job.pause();
+            void docker
+              .getContainer(goes)
+              .remove({ force: true })
+              .then(() => job.resume());
+          }
+        },
       },
-    });
+    );
     const result = await job.done;
     expect(result.outcome).toBe('partial');
-    expect(result.errors).toEqual([{ item: `container ${goes}`, code: 'NOT_FOUND', message: expect.stringContaining('no longer exists') }]);
+    expect(result.errors).toEqual([
+      { item: `container ${goes}`, code: 'NOT_FOUND', message: expect.stringContaining('no longer exists') },
+    ]);
     if (result.value?.dryRun !== false) throw new Error('expected a backup');
-    expect(result.value.manifest.items.filter((i) => i.kind !== 'image').map((i) => `${i.kind} ${i.name}`)).toEqual([`container ${stays}`, `volume ${vol.name}`, 'metadata metadata']);
-    expect(result.value.manifest.errors).toEqual([expect.objectContaining({ kind: 'container', name: goes, code: 'NOT_FOUND' })]);
+    expect(result.value.manifest.items.filter((i) => i.kind !== 'image').map((i) => `${i.kind} ${i.name}`)).toEqual([
+      `container ${stays}`,
+      `volume ${vol.name}`,
+      'metadata metadata',
+    ]);
+    expect(result.value.manifest.errors).toEqual([
+      expect.objectContaining({ kind: 'container', name: goes, code: 'NOT_FOUND' }),
+    ]);
   });
 });
 

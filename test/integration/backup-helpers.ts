@@ -25,7 +25,11 @@ export async function tempDir(prefix = 'bbt-bk-'): Promise<string> {
   return dir;
 }
 
-export function testConfig(store: string, backup: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Config {
+export function testConfig(
+  store: string,
+  backup: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Config {
   const volumes = (backup.volumes as Record<string, unknown> | undefined) ?? {};
   return parseConfigObject({
     backup: { store, ...backup, volumes: { worker_image: WORKER_IMAGE, ...volumes } },
@@ -35,7 +39,8 @@ export function testConfig(store: string, backup: Record<string, unknown> = {}, 
   });
 }
 
-export const engineSocket = (): string => (process.env.BBACKUP_TEST_DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+export const engineSocket = (): string =>
+  (process.env.BBACKUP_TEST_DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
 
 export async function connect(config: Config): Promise<DockerConnection> {
   return connectDocker(resolveDockerTarget(config, undefined, {}));
@@ -51,7 +56,10 @@ export async function makeVolume(area = 'bk'): Promise<{ name: string; mountpoin
 
 /** Run a shell script as root on the host (filling Mountpoints). */
 export function sh(script: string): string {
-  return execFileSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', env: { ...process.env, BASH_ENV: '' } });
+  return execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
+    encoding: 'utf8',
+    env: { ...process.env, BASH_ENV: '' },
+  });
 }
 
 export interface RunOutcome {
@@ -59,7 +67,11 @@ export interface RunOutcome {
   events: EngineEvent[];
 }
 
-export async function runBackup(request: BackupRequest, config: Config, extra: Partial<BackupDeps> = {}): Promise<RunOutcome> {
+export async function runBackup(
+  request: BackupRequest,
+  config: Config,
+  extra: Partial<BackupDeps> = {},
+): Promise<RunOutcome> {
   const docker = await connect(config);
   const events: EngineEvent[] = [];
   const job = startBackup(request, { config, docker, emit: (e) => events.push(e), ...extra });

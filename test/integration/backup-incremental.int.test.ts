@@ -42,14 +42,19 @@ it('second backup hard-links unchanged files, stores only the changes, inherits 
 
   const tree = (dir: string, p: string) => statSync(join(dir, 'volumes', vol.name, p));
   // unchanged: the very same inode as in the parent
-  for (const p of ['d0/f2.txt', 'd3/f99.txt', 'big1.bin', 'big3.bin']) expect(tree(secondDir, p).ino).toBe(tree(firstDir, p).ino);
+  for (const p of ['d0/f2.txt', 'd3/f99.txt', 'big1.bin', 'big3.bin'])
+    expect(tree(secondDir, p).ino).toBe(tree(firstDir, p).ino);
   // changed or new: a fresh copy
-  for (const p of ['d0/f1.txt', 'd2/f50.txt', 'd3/f100.txt', 'big4.bin']) expect(tree(secondDir, p).ino).not.toBe(tree(firstDir, p).ino);
+  for (const p of ['d0/f1.txt', 'd2/f50.txt', 'd3/f100.txt', 'big4.bin'])
+    expect(tree(secondDir, p).ino).not.toBe(tree(firstDir, p).ino);
   expect(() => tree(secondDir, 'd1/f7.txt')).toThrow();
   expect(tree(secondDir, 'd1/new.txt').size).toBe(4);
 
   // on disk, the second backup adds about one large file plus the small changes, not 64 MiB
-  const du = sh(`du -s -B1 '${firstDir}' '${secondDir}'`).trim().split('\n').map((l) => Number(l.split('\t')[0]));
+  const du = sh(`du -s -B1 '${firstDir}' '${secondDir}'`)
+    .trim()
+    .split('\n')
+    .map((l) => Number(l.split('\t')[0]));
   expect(du[0]).toBeGreaterThan(64 * 1024 * 1024);
   expect(du[1]).toBeLessThan(16 * 1024 * 1024 + 4 * 1024 * 1024);
   expect(du[1]).toBeGreaterThan(16 * 1024 * 1024);

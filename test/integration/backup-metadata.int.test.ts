@@ -42,7 +42,10 @@ describe.each(['host', 'worker'] as const)('tree snapshot in %s mode', (mode) =>
     const store = await tempDir();
     const vol = await makeVolume(`bk-meta-${mode}`);
     fillTricky(vol.mountpoint);
-    const { result } = await runBackup({ volumes: [vol.name], scope: volumesOnly }, testConfig(store, { volumes: { mode } }));
+    const { result } = await runBackup(
+      { volumes: [vol.name], scope: volumesOnly },
+      testConfig(store, { volumes: { mode } }),
+    );
     expect(result.errors).toEqual([]);
     if (result.value?.dryRun !== false) throw new Error('expected a backup');
     expect(result.value.plan.volumes[0]!.mode).toBe(mode);
@@ -75,7 +78,10 @@ describe.each([
     const store = await tempDir();
     const vol = await makeVolume(`bk-arch-${mode}`);
     fillTricky(vol.mountpoint);
-    const { result } = await runBackup({ volumes: [vol.name], scope: volumesOnly, compression: { method, level: 3 } }, testConfig(store, { volumes: { mode, format: 'archive' } }));
+    const { result } = await runBackup(
+      { volumes: [vol.name], scope: volumesOnly, compression: { method, level: 3 } },
+      testConfig(store, { volumes: { mode, format: 'archive' } }),
+    );
     expect(result.errors).toEqual([]);
     if (result.value?.dryRun !== false) throw new Error('expected a backup');
     const item = result.value.manifest.items.find((i): i is VolumeItem => i.kind === 'volume')!;

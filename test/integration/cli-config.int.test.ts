@@ -32,9 +32,21 @@ const writeConfig = (dir: string, text: string, name = 'bbackup-test.yaml'): str
 describe('bad config through the CLI', () => {
   it.each([
     { name: 'malformed YAML', text: 'backup:\n  store: /x\n   bad: indent\n', msg: /:2:\d+: malformed YAML: / },
-    { name: 'wrong type for a key', text: 'docker:\n  timeout: soon\n', msg: /:2:3: docker\.timeout: expected number, received string \(got "soon"\)/ },
-    { name: 'unknown key', text: 'logging:\n  levl: debug\n', msg: /:2:3: unknown key "levl" in logging \(did you mean "level"\?\)/ },
-    { name: 'unset ${ENV}', text: 'backup:\n  store: ${BBT_SURELY_UNSET}\n', msg: /:2:3: backup\.store uses \$\{BBT_SURELY_UNSET\} but that environment variable is not set/ },
+    {
+      name: 'wrong type for a key',
+      text: 'docker:\n  timeout: soon\n',
+      msg: /:2:3: docker\.timeout: expected number, received string \(got "soon"\)/,
+    },
+    {
+      name: 'unknown key',
+      text: 'logging:\n  levl: debug\n',
+      msg: /:2:3: unknown key "levl" in logging \(did you mean "level"\?\)/,
+    },
+    {
+      name: 'unset ${ENV}',
+      text: 'backup:\n  store: ${BBT_SURELY_UNSET}\n',
+      msg: /:2:3: backup\.store uses \$\{BBT_SURELY_UNSET\} but that environment variable is not set/,
+    },
   ])('$name: exit 2, file and line on stderr, nothing on stdout', async ({ text, msg }) => {
     const { dir, cwd, env } = isolated();
     const path = writeConfig(dir, text);
@@ -49,12 +61,23 @@ describe('bad config through the CLI', () => {
     const path = writeConfig(dir, 'docker:\n  sockt: /x\n');
     const r = await runCli(['--json', '-c', path, 'list-volumes'], { cwd, env });
     expect(r.exitCode).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'CONFIG_INVALID', message: expect.stringContaining(`${path}:2:3: unknown key "sockt"`), exitCode: 2 } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: {
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining(`${path}:2:3: unknown key "sockt"`),
+        exitCode: 2,
+      },
+    });
   });
 
   it.each([
     { via: '--config', args: ['-c', 'missing.yaml'], env: {}, label: '--config' },
-    { via: '$BBACKUP_CONFIG', args: [], env: { BBACKUP_CONFIG: '/nonexistent/bbackup.yaml' }, label: '$BBACKUP_CONFIG' },
+    {
+      via: '$BBACKUP_CONFIG',
+      args: [],
+      env: { BBACKUP_CONFIG: '/nonexistent/bbackup.yaml' },
+      label: '$BBACKUP_CONFIG',
+    },
   ])('a missing config path from $via: exit 2 and how to create one', async ({ args, env: extra, label }) => {
     const { cwd, env } = isolated();
     const r = await runCli([...args, 'list-networks'], { cwd, env: { ...env, ...extra } });
@@ -74,8 +97,14 @@ describe('bad config through the CLI', () => {
     const { dir, cwd, env } = isolated();
     const path = writeConfig(dir, 'docker: {socket: /nonexistent/docker.sock}\n');
     const r = await runCli(['-c', path, 'list-backup-sets'], { cwd, env });
-    expect(r).toMatchObject({ exitCode: 0, stdout: 'no backup sets configured (backup.backup_sets in the config)', stderr: '' });
-    expect(JSON.parse((await runCli(['-c', path, '--json', 'list-backup-sets'], { cwd, env })).stdout)).toEqual({ backup_sets: [] });
+    expect(r).toMatchObject({
+      exitCode: 0,
+      stdout: 'no backup sets configured (backup.backup_sets in the config)',
+      stderr: '',
+    });
+    expect(JSON.parse((await runCli(['-c', path, '--json', 'list-backup-sets'], { cwd, env })).stdout)).toEqual({
+      backup_sets: [],
+    });
   });
 
   it('an unknown command or option is a usage error (exit 1)', async () => {
@@ -146,9 +175,15 @@ describe('logging through the CLI', () => {
 
     const verbose = await runCli(['-v', '-c', path, 'list-containers'], { cwd, env });
     expect(verbose.exitCode).toBe(0);
-    expect(verbose.stderr).toMatch(/^bbackup: connected to Docker [\d.]+\S* ".+" at unix:\/\/.+ \(from docker\.socket\)$/);
+    expect(verbose.stderr).toMatch(
+      /^bbackup: connected to Docker [\d.]+\S* ".+" at unix:\/\/.+ \(from docker\.socket\)$/,
+    );
 
-    const broken = writeConfig(dir, `logging: {file: ${log}}\ndocker: {socket: ${join(dir, 'none.sock')}}\n`, 'broken.yaml');
+    const broken = writeConfig(
+      dir,
+      `logging: {file: ${log}}\ndocker: {socket: ${join(dir, 'none.sock')}}\n`,
+      'broken.yaml',
+    );
     expect((await runCli(['-c', broken, 'list-volumes'], { cwd, env })).exitCode).toBe(3);
 
     const lines = readFileSync(log, 'utf8').trim().split('\n');
@@ -157,14 +192,19 @@ describe('logging through the CLI', () => {
     expect(text).toMatch(/WARN +\[bbackup\] list-backup-sets: exit 1 after \d+ ms/);
     expect(text).toMatch(/DEBUG +\[bbackup\] connecting to the Docker engine at unix:\/\//);
     expect(text).toMatch(/INFO +\[bbackup\] list-containers: exit 0 after \d+ ms/);
-    expect(text).toMatch(/ERROR +\[bbackup\] cannot reach the Docker engine at unix:\/\/.*none\.sock \(from docker\.socket\): no such socket/);
+    expect(text).toMatch(
+      /ERROR +\[bbackup\] cannot reach the Docker engine at unix:\/\/.*none\.sock \(from docker\.socket\): no such socket/,
+    );
     for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\S+Z (DEBUG|INFO |WARN |ERROR) \[\w+\] /);
   });
 
   it('a log file that cannot be created does not stop the command', async () => {
     const { dir, cwd, env } = isolated();
     writeFileSync(join(dir, 'afile'), '');
-    const path = writeConfig(dir, `logging: {file: ${join(dir, 'afile', 'sub', 'x.log')}}\ndocker: {socket: ${engineSocket()}}\n`);
+    const path = writeConfig(
+      dir,
+      `logging: {file: ${join(dir, 'afile', 'sub', 'x.log')}}\ndocker: {socket: ${engineSocket()}}\n`,
+    );
     const r = await runCli(['-c', path, 'list-networks'], { cwd, env });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^NAME +DRIVER/);

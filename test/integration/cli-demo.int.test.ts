@@ -70,7 +70,17 @@ describe('npm run demo', () => {
       return;
     }
     expect(r.exitCode, r.all).toBe(0);
-    for (const name of ['bbdemo-web', 'bbdemo-db', 'bbdemo-nightly-job', 'bbdemo-sidecar', 'bbdemo-reports', 'bbdemo-db-data', 'bbdemo-media', 'bbdemo-net']) expect(r.stdout).toContain(name);
+    for (const name of [
+      'bbdemo-web',
+      'bbdemo-db',
+      'bbdemo-nightly-job',
+      'bbdemo-sidecar',
+      'bbdemo-reports',
+      'bbdemo-db-data',
+      'bbdemo-media',
+      'bbdemo-net',
+    ])
+      expect(r.stdout).toContain(name);
     expect(r.stdout).toMatch(/^bbdemo-db-data +local +2\d\.\d MB +bbdemo-db /m);
     expect(r.stdout).toMatch(/^bbdemo-media +local +2\d\d MB +bbdemo-web /m);
     expect(r.stdout).toMatch(/^bbdemo-nightly-job +exited /m);
@@ -88,55 +98,72 @@ describe('npm run demo', () => {
     expect(r.stdout).toMatch(/^shop-every-2-min +\*\/2 \* \* \* \* +set shop +\S+ \S+ +\S+ \S+ +ok /m);
     expect(r.stdout).toMatch(/^nightly-offsite +30 2 \* \* \* +set shop /m);
     // the failing pre-backup hook: a partial backup that says why, exit 4 as the demo expects
-    expect(r.all).toMatch(/volume bbdemo-reports-data: container bbdemo-reports: pre-hook \["flush-reports"\] exited 75\s+flush-reports: cannot flush/);
+    expect(r.all).toMatch(
+      /volume bbdemo-reports-data: container bbdemo-reports: pre-hook \["flush-reports"\] exited 75\s+flush-reports: cannot flush/,
+    );
     expect(r.stdout).toContain('(exit code 4, as expected)');
     expect(r.stdout).not.toMatch(/exit code \d+, expected/);
     expectNothingLeft(r.all!, startedBy(r.all!));
   }, 600_000);
 
-  it.runIf(asRoot)('on a terminal: first steps, then the TUI shows both remotes, pulls, lists two schedules and the failed hook; q leaves nothing', async () => {
-    const app = spawnTui([], {
-      command: { file: 'bash', args: ['scripts/demo.sh'], cwd: root },
-      cols: 160,
-      rows: 45,
-      // no scheduled run may take the store lock while the test drives the TUI (the overlay still shows next runs)
-      env: { DOCKER_HOST: undefined, BBACKUP_CONFIG: undefined, BBDEMO_OFTEN_CRON: '0 0 1 1 *' },
-    });
-    try {
-      await driveDemo(app);
-    } catch (err) {
-      // SIGTERM to the terminal's process group, as closing a terminal would, so the demo cleans up
-      try {
-        process.kill(-app.pid, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      await Promise.race([app.exited, sleep(60_000)]);
-      throw err;
-    }
-    const { exitCode } = await app.exited;
-    const output = app.raw();
-    expect(exitCode, output.slice(-3000)).toBe(0);
-    expectNothingLeft(output, startedBy(output));
-  }, 600_000);
-
-  it.runIf(asRoot)('Ctrl-C in the middle still stops the daemon and removes everything', async () => {
-    const child = execa('bash', ['scripts/demo.sh'], { cwd: root, env, stdin: 'ignore', reject: false, detached: true, all: true });
-    let seen = '';
-    await new Promise<void>((resolve) => {
-      child.all!.on('data', (d: Buffer) => {
-        seen += d.toString();
-        if (seen.includes('demo: image ')) resolve();
+  it.runIf(asRoot)(
+    'on a terminal: first steps, then the TUI shows both remotes, pulls, lists two schedules and the failed hook; q leaves nothing',
+    async () => {
+      const app = spawnTui([], {
+        command: { file: 'bash', args: ['scripts/demo.sh'], cwd: root },
+        cols: 160,
+        rows: 45,
+        // no scheduled run may take the store lock while the test drives the TUI (the overlay still shows next runs)
+        env: { DOCKER_HOST: undefined, BBACKUP_CONFIG: undefined, BBDEMO_OFTEN_CRON: '0 0 1 1 *' },
       });
-      void child.then(() => resolve());
-    });
-    process.kill(-child.pid!, 'SIGINT'); // the whole process group, as a terminal does
-    const r = await child;
-    expect(r.exitCode, r.all).toBe(130);
-    expect(r.all).toContain('demo: SIGINT: stopping');
-    expect(r.all).toContain('demo: sshd stopped');
-    expectNothingLeft(r.all!, startedBy(r.all!));
-  }, 300_000);
+      try {
+        await driveDemo(app);
+      } catch (err) {
+        // SIGTERM to the terminal's process group, as closing a terminal would, so the demo cleans up
+        try {
+          process.kill(-app.pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+        await Promise.race([app.exited, sleep(60_000)]);
+        throw err;
+      }
+      const { exitCode } = await app.exited;
+      const output = app.raw();
+      expect(exitCode, output.slice(-3000)).toBe(0);
+      expectNothingLeft(output, startedBy(output));
+    },
+    600_000,
+  );
+
+  it.runIf(asRoot)(
+    'Ctrl-C in the middle still stops the daemon and removes everything',
+    async () => {
+      const child = execa('bash', ['scripts/demo.sh'], {
+        cwd: root,
+        env,
+        stdin: 'ignore',
+        reject: false,
+        detached: true,
+        all: true,
+      });
+      let seen = '';
+      await new Promise<void>((resolve) => {
+        child.all!.on('data', (d: Buffer) => {
+          seen += d.toString();
+          if (seen.includes('demo: image ')) resolve();
+        });
+        void child.then(() => resolve());
+      });
+      process.kill(-child.pid!, 'SIGINT'); // the whole process group, as a terminal does
+      const r = await child;
+      expect(r.exitCode, r.all).toBe(130);
+      expect(r.all).toContain('demo: SIGINT: stopping');
+      expect(r.all).toContain('demo: sshd stopped');
+      expectNothingLeft(r.all!, startedBy(r.all!));
+    },
+    300_000,
+  );
 });
 
 async function press(app: PtyApp, ...keys: string[]): Promise<void> {
@@ -147,13 +174,21 @@ async function press(app: PtyApp, ...keys: string[]): Promise<void> {
 }
 
 async function driveDemo(app: PtyApp): Promise<void> {
-  const tour = await app.waitFor((t) => t.includes('Press Enter to open the TUI'), 'the first steps before the TUI', 300_000);
+  const tour = await app.waitFor(
+    (t) => t.includes('Press Enter to open the TUI'),
+    'the first steps before the TUI',
+    300_000,
+  );
   expect(tour).toContain(TOUR_TITLE);
   for (const s of TOUR) expect(tour).toContain(`  ${s.key}  ${s.what}`);
   const offsiteId = /dropping the local copy of (\d{8}T\d{6}Z)/.exec(app.raw())?.[1];
   expect(offsiteId, app.raw().slice(-3000)).toBeDefined();
   await press(app, KEYS.enter);
-  await app.waitFor((t) => t.includes('Containers') && t.includes('Errors') && t.includes('bbdemo-reports'), 'the dashboard', SLOW);
+  await app.waitFor(
+    (t) => t.includes('Containers') && t.includes('Errors') && t.includes('bbdemo-reports'),
+    'the dashboard',
+    SLOW,
+  );
 
   // remotes: the first one is listed on entry; Enter on the second lists its backups too
   await press(app, 'o');
@@ -165,19 +200,35 @@ async function driveDemo(app: PtyApp): Promise<void> {
   await app.waitFor((t) => new RegExp(`pull ${offsiteId} from offsite.*✓ done`).test(t), 'the pull to end', SLOW);
   // R on it opens the restore dialog, where each item gets a "restore as" name
   await press(app, 'r');
-  await app.waitFor((t) => t.includes(`Restore ${offsiteId}`) && t.includes('restore as') && t.includes('< Review and restore >'), 'the restore dialog', SLOW);
+  await app.waitFor(
+    (t) => t.includes(`Restore ${offsiteId}`) && t.includes('restore as') && t.includes('< Review and restore >'),
+    'the restore dialog',
+    SLOW,
+  );
   await press(app, KEYS.escape, 'l');
-  await app.waitFor((t) => t.includes(offsiteId!) && !t.includes('restore as'), `${offsiteId} in the local store`, SLOW);
+  await app.waitFor(
+    (t) => t.includes(offsiteId!) && !t.includes('restore as'),
+    `${offsiteId} in the local store`,
+    SLOW,
+  );
 
   // schedules: two, the daemon alive, the frequent one with a last result
   await press(app, 'c');
-  const schedules = await app.waitFor((t) => t.includes('shop-every-2-min') && t.includes('nightly-offsite') && /daemon pid \d+ running/.test(t), 'the schedules overlay', SLOW);
+  const schedules = await app.waitFor(
+    (t) => t.includes('shop-every-2-min') && t.includes('nightly-offsite') && /daemon pid \d+ running/.test(t),
+    'the schedules overlay',
+    SLOW,
+  );
   expect(schedules).toMatch(/last +ok at/);
   await press(app, KEYS.escape, 'd');
 
   // the set "reports": its pre-backup hook fails, the error pane says why, the backup ends partial
   await press(app, 't');
-  const picker = await app.waitFor((t) => t.includes('Backup sets from the config') && t.includes('< reports '), 'the set picker', SLOW);
+  const picker = await app.waitFor(
+    (t) => t.includes('Backup sets from the config') && t.includes('< reports '),
+    'the set picker',
+    SLOW,
+  );
   // the cursor starts on the first set: step down to "reports", wherever the picker lists it
   const sets = [...picker.matchAll(/< (\S+) +\d+ members/g)].map((m) => m[1]);
   expect(sets).toContain('reports');
@@ -186,7 +237,11 @@ async function driveDemo(app: PtyApp): Promise<void> {
   await press(app, 'b');
   await app.waitFor((t) => t.includes('< Start backup >'), 'the scope dialog', SLOW);
   await press(app, KEYS.end, KEYS.up, KEYS.enter);
-  const failed = await app.waitFor((t) => /ERROR .*pre-hook \["flush-reports"\] exited 75/.test(t) && /job backup-\S+ ended: partial/.test(t), 'the failed hook in the error pane and a partial backup', 120_000);
+  const failed = await app.waitFor(
+    (t) => /ERROR .*pre-hook \["flush-reports"\] exited 75/.test(t) && /job backup-\S+ ended: partial/.test(t),
+    'the failed hook in the error pane and a partial backup',
+    120_000,
+  );
   expect(failed).toMatch(/ERROR .*volume bbdemo-reports-data failed: container bbdemo-reports: pre-hook/);
 
   await press(app, 'q');

@@ -27,8 +27,18 @@ describe('connecting', () => {
   it.each([
     { via: 'docker.socket', yaml: `docker: {socket: ${engine().replace('unix://', '')}}\n`, args: [], env: {} },
     { via: 'DOCKER_HOST', yaml: unreachableSocket, args: [], env: { DOCKER_HOST: engine() } },
-    { via: '--host test', yaml: `${unreachableSocket}hosts:\n  test: {docker_host: "${engine()}"}\n`, args: ['--host', 'test'], env: { DOCKER_HOST: 'unix:///nonexistent/b.sock' } },
-    { via: 'default_host test', yaml: `${unreachableSocket}hosts:\n  test: {docker_host: "${engine()}"}\ndefault_host: test\n`, args: [], env: {} },
+    {
+      via: '--host test',
+      yaml: `${unreachableSocket}hosts:\n  test: {docker_host: "${engine()}"}\n`,
+      args: ['--host', 'test'],
+      env: { DOCKER_HOST: 'unix:///nonexistent/b.sock' },
+    },
+    {
+      via: 'default_host test',
+      yaml: `${unreachableSocket}hosts:\n  test: {docker_host: "${engine()}"}\ndefault_host: test\n`,
+      args: [],
+      env: {},
+    },
   ])('through $via', async ({ via, yaml, args, env: extra }) => {
     const { path, env } = setup(yaml);
     const r = await runCli(['-v', '-c', path, ...args, '--json', 'list-containers'], { env: { ...env, ...extra } });
@@ -40,14 +50,37 @@ describe('connecting', () => {
 
 describe('unreachable engine: exit 3 and where bbackup tried', () => {
   it.each([
-    { via: 'docker.socket', yaml: 'docker: {socket: $DIR/no.sock}\n', args: [], env: {}, at: 'unix://$DIR/no.sock', reason: 'no such socket' },
-    { via: 'DOCKER_HOST', yaml: '', args: [], env: { DOCKER_HOST: 'unix:///nonexistent/dh.sock' }, at: 'unix:///nonexistent/dh.sock', reason: 'no such socket' },
-    { via: '--host far', yaml: 'hosts:\n  far: {docker_host: "tcp://127.0.0.1:1"}\n', args: ['--host', 'far'], env: {}, at: 'tcp://127.0.0.1:1', reason: 'connection refused' },
+    {
+      via: 'docker.socket',
+      yaml: 'docker: {socket: $DIR/no.sock}\n',
+      args: [],
+      env: {},
+      at: 'unix://$DIR/no.sock',
+      reason: 'no such socket',
+    },
+    {
+      via: 'DOCKER_HOST',
+      yaml: '',
+      args: [],
+      env: { DOCKER_HOST: 'unix:///nonexistent/dh.sock' },
+      at: 'unix:///nonexistent/dh.sock',
+      reason: 'no such socket',
+    },
+    {
+      via: '--host far',
+      yaml: 'hosts:\n  far: {docker_host: "tcp://127.0.0.1:1"}\n',
+      args: ['--host', 'far'],
+      env: {},
+      at: 'tcp://127.0.0.1:1',
+      reason: 'connection refused',
+    },
   ])('through $via', async ({ via, yaml, args, env: extra, at, reason }) => {
     const { path, env, dir } = setup(yaml);
     const r = await runCli(['-c', path, ...args, 'list-volumes'], { env: { ...env, ...extra } });
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toContain(`bbackup: error: cannot reach the Docker engine at ${at.replace('$DIR', dir)} (from ${via}): ${reason}`);
+    expect(r.stderr).toContain(
+      `bbackup: error: cannot reach the Docker engine at ${at.replace('$DIR', dir)} (from ${via}): ${reason}`,
+    );
     expect(r.stderr).toMatch(/Is dockerd running\? Set docker\.socket, DOCKER_HOST or --host to point elsewhere\.$/);
     expect(r.stdout).toBe('');
   });
@@ -62,7 +95,9 @@ describe('unreachable engine: exit 3 and where bbackup tried', () => {
       const r = await runCli(['--json', '-c', path, 'list-networks'], { env });
       const seconds = (Date.now() - started) / 1000;
       expect(r.exitCode).toBe(3);
-      expect(r.stderr).toContain(`cannot reach the Docker engine at unix://${dir}/silent.sock (from docker.socket): docker info: no answer within 1s (docker.timeout)`);
+      expect(r.stderr).toContain(
+        `cannot reach the Docker engine at unix://${dir}/silent.sock (from docker.socket): docker info: no answer within 1s (docker.timeout)`,
+      );
       expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'DOCKER_UNREACHABLE', exitCode: 3 });
       expect(sockets.length).toBeGreaterThan(0);
       // Not a speed target: proves the 1 s from the config was used, not the 60 s default.

@@ -24,7 +24,8 @@ beforeAll(async () => {
   const agentSock = join(dir, 'agent.sock');
   const agent = execa('ssh-agent', ['-D', '-a', agentSock], { reject: false });
   stopAgent = () => void agent.kill('SIGTERM');
-  for (let i = 0; i < 100 && !(await stat(agentSock).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && !(await stat(agentSock).catch(() => undefined)); i++)
+    await new Promise((r) => setTimeout(r, 20));
   await execa('ssh-add', [sshd.clientKey], { env: { SSH_AUTH_SOCK: agentSock } });
   // HOME without a ~/.ssh/known_hosts: the default file does not exist
   env = { BBACKUP_CONFIG: undefined, DOCKER_HOST: undefined, SSH_AUTH_SOCK: agentSock, HOME: dir };
@@ -35,8 +36,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function listNetworks(host: Record<string, unknown>): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const config = await writeConfig(await tempDir('rsec-ssh-cfg'), { hosts: { far: { docker_host: `ssh://root@127.0.0.1:${sshd.port}`, ...host } } });
+async function listNetworks(
+  host: Record<string, unknown>,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const config = await writeConfig(await tempDir('rsec-ssh-cfg'), {
+    hosts: { far: { docker_host: `ssh://root@127.0.0.1:${sshd.port}`, ...host } },
+  });
   return runCli(['-c', config, '--host', 'far', 'list-networks'], { env });
 }
 
@@ -51,21 +56,29 @@ describe('ssh:// Docker host keys', () => {
     // No host key settings: ~/.ssh/known_hosts, which does not exist here. Through a hosts entry and through DOCKER_HOST.
     const dflt = await listNetworks({});
     expect(dflt.exitCode, dflt.stderr).toBe(3);
-    expect(dflt.stderr).toContain(`refused to talk to the Docker engine at ssh://root@127.0.0.1:${sshd.port} (from --host far): cannot read known_hosts ${join(dir, '.ssh/known_hosts')}`);
-    const viaEnv = await runCli(['-c', await writeConfig(await tempDir('rsec-ssh-cfg'), {}), 'list-networks'], { env: { ...env, DOCKER_HOST: `ssh://root@127.0.0.1:${sshd.port}` } });
+    expect(dflt.stderr).toContain(
+      `refused to talk to the Docker engine at ssh://root@127.0.0.1:${sshd.port} (from --host far): cannot read known_hosts ${join(dir, '.ssh/known_hosts')}`,
+    );
+    const viaEnv = await runCli(['-c', await writeConfig(await tempDir('rsec-ssh-cfg'), {}), 'list-networks'], {
+      env: { ...env, DOCKER_HOST: `ssh://root@127.0.0.1:${sshd.port}` },
+    });
     expect(viaEnv.exitCode, viaEnv.stderr).toBe(3);
     expect(viaEnv.stderr).toContain(`(from DOCKER_HOST): cannot read known_hosts ${join(dir, '.ssh/known_hosts')}`);
     const empty = join(dir, 'empty_known_hosts');
     await writeFile(empty, '');
     const r = await listNetworks({ known_hosts: empty });
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toContain(`refused to talk to the Docker engine at ssh://root@127.0.0.1:${sshd.port} (from --host far): host [127.0.0.1]:${sshd.port} is not in ${empty}; add its key (ssh-keyscan -p ${sshd.port} 127.0.0.1 >> ${empty}) or pin host_key in the config`);
+    expect(r.stderr).toContain(
+      `refused to talk to the Docker engine at ssh://root@127.0.0.1:${sshd.port} (from --host far): host [127.0.0.1]:${sshd.port} is not in ${empty}; add its key (ssh-keyscan -p ${sshd.port} 127.0.0.1 >> ${empty}) or pin host_key in the config`,
+    );
   });
 
   it('a different key for the host is a HOST KEY MISMATCH', async () => {
     const r = await listNetworks({ known_hosts: sshd.wrongKnownHosts });
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toContain(`HOST KEY MISMATCH for [127.0.0.1]:${sshd.port}: the key the server presented is not the one in ${sshd.wrongKnownHosts} (possible man-in-the-middle)`);
+    expect(r.stderr).toContain(
+      `HOST KEY MISMATCH for [127.0.0.1]:${sshd.port}: the key the server presented is not the one in ${sshd.wrongKnownHosts} (possible man-in-the-middle)`,
+    );
   });
 
   it('a pinned host_key works; a wrong pin is a mismatch; insecure_accept_any_host_key accepts anything', async () => {
@@ -74,7 +87,9 @@ describe('ssh:// Docker host keys', () => {
     const other = (await execa('cat', [sshd.wrongKnownHosts])).stdout.split(/\s+/).slice(1, 3).join(' ');
     const wrong = await listNetworks({ host_key: other });
     expect(wrong.exitCode).toBe(3);
-    expect(wrong.stderr).toContain(`HOST KEY MISMATCH for [127.0.0.1]:${sshd.port}: the server's key is not the pinned host_key`);
+    expect(wrong.stderr).toContain(
+      `HOST KEY MISMATCH for [127.0.0.1]:${sshd.port}: the server's key is not the pinned host_key`,
+    );
     const any = await listNetworks({ known_hosts: sshd.wrongKnownHosts, insecure_accept_any_host_key: true });
     expect(any.exitCode, any.stderr).toBe(0);
   });

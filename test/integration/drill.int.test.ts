@@ -13,7 +13,14 @@ import type { RunReport } from '../../src/notify/report.js';
 import { runCli } from '../helpers/cli.js';
 import { execa } from 'execa';
 import { currentRun } from '../../src/process-identity.js';
-import { createTestContainer, createTestNetwork, createTestVolume, runInBusybox, testDocker, testLabels } from '../helpers/docker.js';
+import {
+  createTestContainer,
+  createTestNetwork,
+  createTestVolume,
+  runInBusybox,
+  testDocker,
+  testLabels,
+} from '../helpers/docker.js';
 import { httpSink } from '../helpers/http-sink.js';
 
 let tmp: string;
@@ -31,18 +38,33 @@ async function config(extra = ''): Promise<{ path: string; store: string; env: R
   const store = join(dir, 'store');
   const path = join(dir, 'bbackup.yaml');
   const socket = process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '');
-  await writeFile(path, `docker: {socket: ${socket}}\nbackup:\n  store: ${store}\nlogging: {file: ${join(dir, 'bbackup.log')}}\n${extra}`);
+  await writeFile(
+    path,
+    `docker: {socket: ${socket}}\nbackup:\n  store: ${store}\nlogging: {file: ${join(dir, 'bbackup.log')}}\n${extra}`,
+  );
   return { path, store, env: { HOME: dir, BBACKUP_CONFIG: undefined, DOCKER_HOST: undefined } };
 }
 
 /** An application: a volume with data, an internal network, a container with a healthcheck and a probe. */
 async function app(): Promise<{ c: string; v: string; n: string }> {
   const v = await createTestVolume(docker, 'drill');
-  await runInBusybox(docker, 'echo hello > /data/greeting && mkdir -p /data/sub && seq 1 2000 > /data/sub/numbers && touch /data/ready', [`${v}:/data`]);
+  await runInBusybox(
+    docker,
+    'echo hello > /data/greeting && mkdir -p /data/sub && seq 1 2000 > /data/sub/numbers && touch /data/ready',
+    [`${v}:/data`],
+  );
   const n = await createTestNetwork(docker, 'drill');
   const c = await createTestContainer(docker, 'drill', {
-    Labels: { 'bbackup.drill.probe': '["sh","-c","grep -q hello /data/greeting"]', 'com.docker.compose.project': 'shop' },
-    Healthcheck: { Test: ['CMD', 'test', '-f', '/data/ready'], Interval: 500_000_000, Timeout: 2_000_000_000, Retries: 3 },
+    Labels: {
+      'bbackup.drill.probe': '["sh","-c","grep -q hello /data/greeting"]',
+      'com.docker.compose.project': 'shop',
+    },
+    Healthcheck: {
+      Test: ['CMD', 'test', '-f', '/data/ready'],
+      Interval: 500_000_000,
+      Timeout: 2_000_000_000,
+      Retries: 3,
+    },
     HostConfig: { NetworkMode: n, Binds: [`${v}:/data`], RestartPolicy: { Name: 'unless-stopped' } },
   });
   return { c, v, n };
@@ -52,16 +74,36 @@ async function app(): Promise<{ c: string; v: string; n: string }> {
 async function snapshot(o: { c: string; v: string; n: string }): Promise<unknown> {
   const c = await docker.getContainer(o.c).inspect();
   return {
-    container: { Id: c.Id, Created: c.Created, Config: c.Config, HostConfig: c.HostConfig, Mounts: c.Mounts, Networks: c.NetworkSettings.Networks, StartedAt: c.State.StartedAt, Running: c.State.Running, RestartCount: c.RestartCount },
+    container: {
+      Id: c.Id,
+      Created: c.Created,
+      Config: c.Config,
+      HostConfig: c.HostConfig,
+      Mounts: c.Mounts,
+      Networks: c.NetworkSettings.Networks,
+      StartedAt: c.State.StartedAt,
+      Running: c.State.Running,
+      RestartCount: c.RestartCount,
+    },
     volume: await docker.getVolume(o.v).inspect(),
     network: await docker.getNetwork(o.n).inspect(),
-    data: await runInBusybox(docker, 'cd /data && find . | sort && cat greeting && md5sum sub/numbers', [`${o.v}:/data:ro`]),
+    data: await runInBusybox(docker, 'cd /data && find . | sort && cat greeting && md5sum sub/numbers', [
+      `${o.v}:/data:ro`,
+    ]),
   };
 }
 
 async function leftovers(prefix: string): Promise<string[]> {
-  const [cs, vs, ns] = await Promise.all([docker.listContainers({ all: true }), docker.listVolumes(), docker.listNetworks()]);
-  return [...cs.flatMap((c) => c.Names.map((x) => x.replace(/^\//, ''))), ...(vs.Volumes ?? []).map((v) => v.Name), ...ns.map((n) => n.Name)].filter((x) => x.startsWith(prefix));
+  const [cs, vs, ns] = await Promise.all([
+    docker.listContainers({ all: true }),
+    docker.listVolumes(),
+    docker.listNetworks(),
+  ]);
+  return [
+    ...cs.flatMap((c) => c.Names.map((x) => x.replace(/^\//, ''))),
+    ...(vs.Volumes ?? []).map((v) => v.Name),
+    ...ns.map((n) => n.Name),
+  ].filter((x) => x.startsWith(prefix));
 }
 
 async function backup(cfg: { path: string; env: Record<string, string | undefined> }, c: string): Promise<string> {
@@ -83,8 +125,18 @@ describe('bbackup drill', () => {
     const report = JSON.parse(r.stdout) as DrillReport & { record: string };
     expect(report.outcome).toBe('passed');
     expect(report.backup_id).toBe(id);
-    expect(report.containers).toEqual([expect.objectContaining({ name: o.c, sandbox: `${report.sandbox.prefix}${o.c}`, state: 'healthy', ok: true, probe: expect.objectContaining({ exitCode: 0 }) })]);
-    expect(report.volumes).toEqual([expect.objectContaining({ name: o.v, verified: 'checked', ok: true, problems: [] })]);
+    expect(report.containers).toEqual([
+      expect.objectContaining({
+        name: o.c,
+        sandbox: `${report.sandbox.prefix}${o.c}`,
+        state: 'healthy',
+        ok: true,
+        probe: expect.objectContaining({ exitCode: 0 }),
+      }),
+    ]);
+    expect(report.volumes).toEqual([
+      expect.objectContaining({ name: o.v, verified: 'checked', ok: true, problems: [] }),
+    ]);
     expect(report.sandbox.prefix).toMatch(/^drill-\d{8}T\d{6}-[0-9a-f]{4}-$/);
     expect(report.sandbox.networks).toEqual([`${report.sandbox.prefix}${o.n}`]);
     expect(report.rto_seconds).toBeGreaterThan(0);
@@ -140,7 +192,14 @@ describe('bbackup drill', () => {
     await gone;
     const deadPid = gone.pid!;
     const leftover = `drill-20260101T000000-dead-${o.v}`;
-    await docker.createVolume({ Name: leftover, Labels: { ...testLabels(), 'bbackup.drill': '20260101T000000-dead', 'bbackup.drill.run': JSON.stringify({ ...currentRun(), pid: deadPid }) } });
+    await docker.createVolume({
+      Name: leftover,
+      Labels: {
+        ...testLabels(),
+        'bbackup.drill': '20260101T000000-dead',
+        'bbackup.drill.run': JSON.stringify({ ...currentRun(), pid: deadPid }),
+      },
+    });
 
     const r = await runCli(['-c', cfg.path, '--json', 'drill', id], { env: cfg.env });
     expect(r.exitCode, r.stderr).toBe(4);

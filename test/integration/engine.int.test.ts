@@ -15,7 +15,12 @@ describe('test engine', () => {
 
   it('runs the offline worker image with rsync, tar and zstd', async () => {
     const docker = testDocker();
-    const c = await docker.createContainer({ Image: WORKER_IMAGE, Cmd: ['sh', '-c', '/usr/bin/rsync --version | head -1; /bin/tar --version | head -1; /usr/bin/zstd -V'], Labels: testLabels(), HostConfig: { NetworkMode: 'none' } });
+    const c = await docker.createContainer({
+      Image: WORKER_IMAGE,
+      Cmd: ['sh', '-c', '/usr/bin/rsync --version | head -1; /bin/tar --version | head -1; /usr/bin/zstd -V'],
+      Labels: testLabels(),
+      HostConfig: { NetworkMode: 'none' },
+    });
     await c.start();
     await c.wait();
     const out = ((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).toString();
@@ -28,8 +33,16 @@ describe('test engine', () => {
 
   it('docker.timeout never cuts off a long call: wait() on a container that outlives the timeout', async () => {
     const socket = process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '');
-    const { docker } = await connectDocker(resolveDockerTarget(parseConfigObject({ docker: { socket, timeout: 0.5 } }), undefined, {}));
-    const c = await docker.createContainer({ name: testName('inv'), Image: BUSYBOX_IMAGE, Cmd: ['sleep', '2'], Labels: testLabels(), HostConfig: { NetworkMode: 'none' } });
+    const { docker } = await connectDocker(
+      resolveDockerTarget(parseConfigObject({ docker: { socket, timeout: 0.5 } }), undefined, {}),
+    );
+    const c = await docker.createContainer({
+      name: testName('inv'),
+      Image: BUSYBOX_IMAGE,
+      Cmd: ['sleep', '2'],
+      Labels: testLabels(),
+      HostConfig: { NetworkMode: 'none' },
+    });
     try {
       await c.start();
       // With dockerode's own `timeout` this promise never settled (the socket was destroyed after 0.5 s).

@@ -20,7 +20,11 @@ async function setup(area: string, extra: Record<string, unknown> = {}, store?: 
   const dir = await tempDir(area);
   const base = testName(`ops-${area}`);
   const volume = await createTestVolume(docker, `ops-${area}`);
-  await runInBusybox(docker, 'echo hello > /data/a.txt && mkdir -p /data/sub && head -c 100000 /dev/urandom > /data/sub/r.bin', [`${volume}:/data`]);
+  await runInBusybox(
+    docker,
+    'echo hello > /data/a.txt && mkdir -p /data/sub && head -c 100000 /dev/urandom > /data/sub/r.bin',
+    [`${volume}:/data`],
+  );
   const configFor = (containers: string[]) =>
     writeConfig(dir, {
       backup: { store: store ?? join(dir, 'store') },
@@ -33,7 +37,8 @@ async function setup(area: string, extra: Record<string, unknown> = {}, store?: 
   return { dir, base, volume, configFor };
 }
 
-const runSchedule = (config: string) => runCli(['-c', config, '--json', 'schedule', 'run', 'job'], { env: { BBACKUP_CONFIG: undefined } });
+const runSchedule = (config: string) =>
+  runCli(['-c', config, '--json', 'schedule', 'run', 'job'], { env: { BBACKUP_CONFIG: undefined } });
 
 describe('container labels around a backup', () => {
   it('stops a labelled running container during the copy, starts it after; a stopped one stays stopped; the pre-hook dump is in the backup', async () => {
@@ -47,7 +52,16 @@ describe('container labels around a backup', () => {
       },
       HostConfig: { Binds: [`${volume}:/data`] },
     });
-    const stopped = await createTestContainer(docker, 'x', { name: `${base}-b-stopped`, Labels: { 'bbackup.stop': 'true', 'bbackup.exec.pre': 'false' }, HostConfig: { Binds: [`${volume}:/data`] } }, false);
+    const stopped = await createTestContainer(
+      docker,
+      'x',
+      {
+        name: `${base}-b-stopped`,
+        Labels: { 'bbackup.stop': 'true', 'bbackup.exec.pre': 'false' },
+        HostConfig: { Binds: [`${volume}:/data`] },
+      },
+      false,
+    );
     const config = await configFor([running, stopped]);
     const watch = await watchEvents(docker, [running, stopped]);
 
@@ -58,7 +72,9 @@ describe('container labels around a backup', () => {
     expect(result.status).toBe('ok');
 
     // the running container went down and came back, once; the stopped one was never started
-    const seq = watch.events.filter((e) => e.name === running && ['exec_start', 'die', 'start'].includes(e.status)).map((e) => e.status);
+    const seq = watch.events
+      .filter((e) => e.name === running && ['exec_start', 'die', 'start'].includes(e.status))
+      .map((e) => e.status);
     expect(seq).toEqual(['exec_start', 'die', 'start', 'exec_start']);
     expect(watch.events.filter((e) => e.name === stopped).map((e) => e.status)).not.toContain('start');
     expect(await isRunning(docker, running)).toBe(true);
@@ -66,7 +82,10 @@ describe('container labels around a backup', () => {
 
     // the dump the pre-hook wrote is in the snapshot; the post-hook ran after the restart
     const id = (await docker.getContainer(running).inspect()).Config.Hostname;
-    const dump = await readFile(join(dir, 'store', result.host, result.backupId, 'volumes', volume, 'dump.sql'), 'utf8');
+    const dump = await readFile(
+      join(dir, 'store', result.host, result.backupId, 'volumes', volume, 'dump.sql'),
+      'utf8',
+    );
     expect(dump).toBe(`dump-of-${id}\n`);
     const post = await execa('docker', ['-H', ENGINE, 'exec', running, 'ls', '/tmp/post-hook-ran'], { reject: false });
     expect(post.exitCode, post.stderr).toBe(0);
@@ -80,7 +99,11 @@ describe('container labels around a backup', () => {
     try {
       const { base, volume, configFor } = await setup('fail', {}, mnt);
       await runInBusybox(docker, 'head -c 3000000 /dev/urandom > /data/big.bin', [`${volume}:/data`]);
-      const c = await createTestContainer(docker, 'x', { name: `${base}-a`, Labels: { 'bbackup.stop': 'true' }, HostConfig: { Binds: [`${volume}:/data`] } });
+      const c = await createTestContainer(docker, 'x', {
+        name: `${base}-a`,
+        Labels: { 'bbackup.stop': 'true' },
+        HostConfig: { Binds: [`${volume}:/data`] },
+      });
       const watch = await watchEvents(docker, [c]);
       const r = await runSchedule(await configFor([c]));
       watch.stop();
@@ -94,11 +117,23 @@ describe('container labels around a backup', () => {
 
     // cancel: SIGTERM while the labelled container is stopped and the next pre-hook is still busy
     const { base, volume, configFor } = await setup('cancel');
-    const a = await createTestContainer(docker, 'x', { name: `${base}-a-stop`, Labels: { 'bbackup.stop': 'true' }, HostConfig: { Binds: [`${volume}:/data`] } });
-    const b = await createTestContainer(docker, 'x', { name: `${base}-b-slow`, Labels: { 'bbackup.exec.pre': 'sleep 60' }, HostConfig: { Binds: [`${volume}:/data`] } });
+    const a = await createTestContainer(docker, 'x', {
+      name: `${base}-a-stop`,
+      Labels: { 'bbackup.stop': 'true' },
+      HostConfig: { Binds: [`${volume}:/data`] },
+    });
+    const b = await createTestContainer(docker, 'x', {
+      name: `${base}-b-slow`,
+      Labels: { 'bbackup.exec.pre': 'sleep 60' },
+      HostConfig: { Binds: [`${volume}:/data`] },
+    });
     const config = await configFor([a, b]);
     const cli = cliCommand();
-    const child = execa(cli.file, [...cli.args, '-c', config, 'schedule', 'run', 'job'], { cwd: cli.cwd, reject: false, env: { NO_COLOR: '1' } });
+    const child = execa(cli.file, [...cli.args, '-c', config, 'schedule', 'run', 'job'], {
+      cwd: cli.cwd,
+      reject: false,
+      env: { NO_COLOR: '1' },
+    });
     const deadline = Date.now() + 60_000;
     while (await isRunning(docker, a)) {
       if (Date.now() > deadline) throw new Error('the labelled container was never stopped');
@@ -111,9 +146,21 @@ describe('container labels around a backup', () => {
 
     // cancel while rsync copies the volume of the stopped container (execa children are running)
     const big = await setup('cancel-copy');
-    await runInBusybox(docker, 'dd if=/dev/zero of=/data/zeros bs=1M count=1500 2>/dev/null; head -c 50000000 /dev/urandom > /data/random', [`${big.volume}:/data`]);
-    const c = await createTestContainer(docker, 'x', { name: `${big.base}-a`, Labels: { 'bbackup.stop': 'true' }, HostConfig: { Binds: [`${big.volume}:/data`] } });
-    const copying = execa(cli.file, [...cli.args, '-c', await big.configFor([c]), 'schedule', 'run', 'job'], { cwd: cli.cwd, reject: false, env: { NO_COLOR: '1' } });
+    await runInBusybox(
+      docker,
+      'dd if=/dev/zero of=/data/zeros bs=1M count=1500 2>/dev/null; head -c 50000000 /dev/urandom > /data/random',
+      [`${big.volume}:/data`],
+    );
+    const c = await createTestContainer(docker, 'x', {
+      name: `${big.base}-a`,
+      Labels: { 'bbackup.stop': 'true' },
+      HostConfig: { Binds: [`${big.volume}:/data`] },
+    });
+    const copying = execa(cli.file, [...cli.args, '-c', await big.configFor([c]), 'schedule', 'run', 'job'], {
+      cwd: cli.cwd,
+      reject: false,
+      env: { NO_COLOR: '1' },
+    });
     while (await isRunning(docker, c)) await new Promise((res) => setTimeout(res, 50));
     await new Promise((res) => setTimeout(res, 400));
     copying.kill('SIGTERM');
@@ -126,7 +173,10 @@ describe('container labels around a backup', () => {
     const { base, volume, configFor } = await setup('prefail');
     const c = await createTestContainer(docker, 'x', {
       name: `${base}-a`,
-      Labels: { 'bbackup.stop': 'true', 'bbackup.exec.pre': '["sh","-c","echo cannot dump: disk on fire >&2; exit 7"]' },
+      Labels: {
+        'bbackup.stop': 'true',
+        'bbackup.exec.pre': '["sh","-c","echo cannot dump: disk on fire >&2; exit 7"]',
+      },
       HostConfig: { Binds: [`${volume}:/data`] },
     });
     const r = await runSchedule(await configFor([c]));
@@ -146,7 +196,9 @@ describe('container labels around a backup', () => {
     });
     const t = await runSchedule(await configFor([slow]));
     expect(t.exitCode, t.stderr).toBe(4);
-    expect(t.stderr, t.stderr).toMatch(/pre-hook \["sh","-c","echo dumping; exec sleep 120"\] timed out after 1 s\n\s*dumping/);
+    expect(t.stderr, t.stderr).toMatch(
+      /pre-hook \["sh","-c","echo dumping; exec sleep 120"\] timed out after 1 s\n\s*dumping/,
+    );
     const ps = await execa('docker', ['-H', ENGINE, 'exec', slow, 'ps'], { reject: false });
     expect(ps.stdout).not.toContain('sleep 120');
   });
@@ -154,7 +206,12 @@ describe('container labels around a backup', () => {
   it('global hooks run around `bbackup backup` with the run in their environment; the run is notified; a failing pre-hook stops the run', async () => {
     const { dir, volume, configFor } = await setup('global');
     const c = await createTestContainer(docker, 'ops-global', { HostConfig: { Binds: [`${volume}:/data`] } });
-    const reports: { event: string; status: string; backup_id: string | null; errors: { item: string; message: string }[] }[] = [];
+    const reports: {
+      event: string;
+      status: string;
+      backup_id: string | null;
+      errors: { item: string; message: string }[];
+    }[] = [];
     const server = createServer((req, res) => {
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString('utf8')));
@@ -166,10 +223,21 @@ describe('container labels around a backup', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const dump = (file: string) => ['sh', '-c', `env | grep ^BBACKUP_ | grep -v ^BBACKUP_REPORT | sort > ${join(dir, file)}`];
+    const dump = (file: string) => [
+      'sh',
+      '-c',
+      `env | grep ^BBACKUP_ | grep -v ^BBACKUP_REPORT | sort > ${join(dir, file)}`,
+    ];
     const config = await configFor([c]);
     const base = JSON.parse(await readFile(config, 'utf8')) as Record<string, unknown>;
-    await writeFile(config, JSON.stringify({ ...base, hooks: { pre: [dump('pre.env')], post: [dump('post.env'), ['true']] }, notifications: { webhooks: [{ url, on: 'always' }] } }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        ...base,
+        hooks: { pre: [dump('pre.env')], post: [dump('post.env'), ['true']] },
+        notifications: { webhooks: [{ url, on: 'always' }] },
+      }),
+    );
 
     const r = await runCli(['-c', config, '--json', 'backup', '-C', c], { env: { BBACKUP_CONFIG: undefined } });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -187,7 +255,14 @@ describe('container labels around a backup', () => {
     expect(reports.map((x) => [x.event, x.status, x.backup_id])).toEqual([['backup.finished', 'ok', id]]);
 
     // a failing pre-hook: nothing is backed up, post-hooks still run, the failure is reported
-    await writeFile(config, JSON.stringify({ ...base, hooks: { pre: [['sh', '-c', 'echo mount of /srv missing >&2; exit 2']], post: [dump('post2.env')] }, notifications: { webhooks: [{ url, on: 'failure' }] } }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        ...base,
+        hooks: { pre: [['sh', '-c', 'echo mount of /srv missing >&2; exit 2']], post: [dump('post2.env')] },
+        notifications: { webhooks: [{ url, on: 'failure' }] },
+      }),
+    );
     const f = await runCli(['-c', config, 'backup', '-C', c], { env: { BBACKUP_CONFIG: undefined } });
     expect(f.exitCode).toBe(3);
     expect(f.stderr).toContain('pre-hook ["sh","-c","echo mount of /srv missing >&2; exit 2"] exited 2');
@@ -201,11 +276,23 @@ describe('container labels around a backup', () => {
 
   it('a run killed outright (SIGKILL) while a container is stopped: the next run on that host starts it again', async () => {
     const { dir, base, volume, configFor } = await setup('crash');
-    const a = await createTestContainer(docker, 'x', { name: `${base}-a-stop`, Labels: { 'bbackup.stop': 'true' }, HostConfig: { Binds: [`${volume}:/data`] } });
-    const b = await createTestContainer(docker, 'x', { name: `${base}-b-slow`, Labels: { 'bbackup.exec.pre': 'sleep 60' }, HostConfig: { Binds: [`${volume}:/data`] } });
+    const a = await createTestContainer(docker, 'x', {
+      name: `${base}-a-stop`,
+      Labels: { 'bbackup.stop': 'true' },
+      HostConfig: { Binds: [`${volume}:/data`] },
+    });
+    const b = await createTestContainer(docker, 'x', {
+      name: `${base}-b-slow`,
+      Labels: { 'bbackup.exec.pre': 'sleep 60' },
+      HostConfig: { Binds: [`${volume}:/data`] },
+    });
     const config = await configFor([a, b]);
     const cli = cliCommand();
-    const child = execa(cli.file, [...cli.args, '-c', config, 'schedule', 'run', 'job'], { cwd: cli.cwd, reject: false, env: { NO_COLOR: '1' } });
+    const child = execa(cli.file, [...cli.args, '-c', config, 'schedule', 'run', 'job'], {
+      cwd: cli.cwd,
+      reject: false,
+      env: { NO_COLOR: '1' },
+    });
     const deadline = Date.now() + 60_000;
     while (await isRunning(docker, a)) {
       if (Date.now() > deadline) throw new Error('the labelled container was never stopped');
@@ -215,7 +302,9 @@ describe('container labels around a backup', () => {
     await child;
     expect(await isRunning(docker, a)).toBe(false);
     const host = (await docker.info()).Name as string;
-    const journal = JSON.parse(await readFile(join(dir, 'store', host, '.stopped-containers.json'), 'utf8')) as { stopped: { container: string }[] };
+    const journal = JSON.parse(await readFile(join(dir, 'store', host, '.stopped-containers.json'), 'utf8')) as {
+      stopped: { container: string }[];
+    };
     expect(journal.stopped.map((e) => e.container)).toEqual([a]);
 
     // the next run (of another container, on the same host) repairs it first
@@ -224,6 +313,8 @@ describe('container labels around a backup', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain(`container ${a} was stopped by a backup run that died`);
     expect(await isRunning(docker, a)).toBe(true);
-    expect(JSON.parse(await readFile(join(dir, 'store', host, '.stopped-containers.json'), 'utf8'))).toEqual({ stopped: [] });
+    expect(JSON.parse(await readFile(join(dir, 'store', host, '.stopped-containers.json'), 'utf8'))).toEqual({
+      stopped: [],
+    });
   });
 });

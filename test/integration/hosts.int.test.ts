@@ -28,7 +28,8 @@ afterAll(async () => {
   await beta?.stop?.();
 }, 60_000);
 
-const ids = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z(-\d+)?$/.test(n)).sort();
+const ids = async (dir: string) =>
+  (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z(-\d+)?$/.test(n)).sort();
 
 describe('several hosts', () => {
   it('backs up two engines into their own store folders; listings and retention are per host', async () => {
@@ -49,8 +50,12 @@ describe('several hosts', () => {
     const cb = await createTestContainer(betaDocker, 'ops-hosts', { HostConfig: { Binds: [`${vb}:/d`] } });
 
     // --host picks the engine: each sees only its own containers
-    const listA = JSON.parse((await run(['--host', 'alpha', '--json', 'list-containers'])).stdout) as { containers: { name: string }[] };
-    const listB = JSON.parse((await run(['--host', 'beta', '--json', 'list-containers'])).stdout) as { containers: { name: string }[] };
+    const listA = JSON.parse((await run(['--host', 'alpha', '--json', 'list-containers'])).stdout) as {
+      containers: { name: string }[];
+    };
+    const listB = JSON.parse((await run(['--host', 'beta', '--json', 'list-containers'])).stdout) as {
+      containers: { name: string }[];
+    };
     expect(listA.containers.map((c) => c.name)).toContain(ca);
     expect(listA.containers.map((c) => c.name)).not.toContain(cb);
     expect(listB.containers.map((c) => c.name)).toEqual([cb]);
@@ -63,7 +68,10 @@ describe('several hosts', () => {
     const idB1 = (JSON.parse(b1.stdout) as { id: string }).id;
     expect(await readFile(join(store, 'alpha', idA1, 'volumes', va, 'where'), 'utf8')).toBe('on-alpha\n');
     expect(await readFile(join(store, 'beta', idB1, 'volumes', vb, 'where'), 'utf8')).toBe('on-beta\n');
-    const mB = JSON.parse(await readFile(join(store, 'beta', idB1, 'manifest.json'), 'utf8')) as { host: string; items: { kind: string; name: string }[] };
+    const mB = JSON.parse(await readFile(join(store, 'beta', idB1, 'manifest.json'), 'utf8')) as {
+      host: string;
+      items: { kind: string; name: string }[];
+    };
     expect(mB.host).toBe('beta');
     expect(mB.items.filter((i) => i.kind === 'container').map((i) => i.name)).toEqual([cb]);
 
@@ -76,9 +84,13 @@ describe('several hosts', () => {
     expect(await ids(join(store, 'beta'))).toEqual([idB1]);
 
     // listings per host
-    const lb = JSON.parse((await run(['--host', 'beta', '--json', 'list-backups'])).stdout) as { backups: { id: string; host: string }[] };
+    const lb = JSON.parse((await run(['--host', 'beta', '--json', 'list-backups'])).stdout) as {
+      backups: { id: string; host: string }[];
+    };
     expect(lb.backups.map((b) => [b.host, b.id])).toEqual([['beta', idB1]]);
-    const all = JSON.parse((await run(['--json', 'list-backups'])).stdout) as { backups: { id: string; host: string }[] };
+    const all = JSON.parse((await run(['--json', 'list-backups'])).stdout) as {
+      backups: { id: string; host: string }[];
+    };
     expect(all.backups.map((b) => `${b.host}/${b.id}`).sort()).toEqual([`alpha/${idA2}`, `beta/${idB1}`].sort());
   });
 });

@@ -63,15 +63,25 @@ describe('images in a backup', () => {
     const root = await tempDir('bbt-img-');
     const cfg = join(root, 'bbackup.yaml');
     const store = join(root, 'store');
-    execFileSync('bash', ['-c', `printf 'backup:\\n  store: ${store}\\n  volumes:\\n    worker_image: ${WORKER_IMAGE}\\nretention:\\n  enabled: false\\ndocker:\\n  socket: ${process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '')}\\n' > ${cfg}`]);
+    execFileSync('bash', [
+      '-c',
+      `printf 'backup:\\n  store: ${store}\\n  volumes:\\n    worker_image: ${WORKER_IMAGE}\\nretention:\\n  enabled: false\\ndocker:\\n  socket: ${process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '')}\\n' > ${cfg}`,
+    ]);
     const r = await runCli(['-c', cfg, '--json', 'backup', '-C', c]);
     expect(r.exitCode, r.stderr).toBe(4);
-    const doc = JSON.parse(r.stdout) as { status: string; dir: string; items: { kind: string }[]; errors: { item: string; message: string }[] };
+    const doc = JSON.parse(r.stdout) as {
+      status: string;
+      dir: string;
+      items: { kind: string }[];
+      errors: { item: string; message: string }[];
+    };
     expect(doc.status).toBe('partial');
     expect(doc.items.filter((i) => i.kind === 'image')).toEqual([]);
     expect(doc.items.some((i) => i.kind === 'container')).toBe(true);
     expect(doc.errors).toHaveLength(1);
-    expect(doc.errors[0]!.message).toMatch(new RegExp(`image ${img.id.slice(0, 19)}.*used by ${c}.*could not be exported.*holds no copy`));
+    expect(doc.errors[0]!.message).toMatch(
+      new RegExp(`image ${img.id.slice(0, 19)}.*used by ${c}.*could not be exported.*holds no copy`),
+    );
     expect(existsSync(join(doc.dir, 'images')) ? readdirSync(join(doc.dir, 'images')) : []).toEqual([]);
   });
 
@@ -88,7 +98,9 @@ describe('images in a backup', () => {
     const out = await runBackup({ containers: [c] }, testConfig(store));
     expect(out.result.outcome).toBe('partial');
     expect(out.result.errors).toHaveLength(1);
-    expect(out.result.errors[0]!.message).toMatch(/was not saved: it needs up to [\d.]+ MiB and the store has [\d.]+ MiB free/);
+    expect(out.result.errors[0]!.message).toMatch(
+      /was not saved: it needs up to [\d.]+ MiB and the store has [\d.]+ MiB free/,
+    );
     if (out.result.value?.dryRun !== false) throw new Error('no backup');
     expect(imageItems(out.result.value.manifest.items)).toEqual([]);
     expect(out.result.value.manifest.errors.map((e) => e.kind)).toEqual(['image']);
@@ -103,17 +115,42 @@ describe('Compose project files', () => {
     const project = `bbtimgp${process.pid}`;
     writeFileSync(join(root, 'compose.yaml'), 'services: {}\n');
     const missing = join(root, 'gone', 'override.yaml');
-    const c = await createTestContainer(docker, 'img', {
-      Labels: { 'com.docker.compose.project': project, 'com.docker.compose.project.config_files': `${join(root, 'compose.yaml')},${missing}`, 'com.docker.compose.project.working_dir': root },
-    }, false);
+    const c = await createTestContainer(
+      docker,
+      'img',
+      {
+        Labels: {
+          'com.docker.compose.project': project,
+          'com.docker.compose.project.config_files': `${join(root, 'compose.yaml')},${missing}`,
+          'com.docker.compose.project.working_dir': root,
+        },
+      },
+      false,
+    );
     const cfg = join(root, 'bbackup.yaml');
-    writeFileSync(cfg, JSON.stringify({ backup: { store: join(root, 'store'), volumes: { worker_image: WORKER_IMAGE } }, retention: { enabled: false }, docker: { socket: process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '') } }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        backup: { store: join(root, 'store'), volumes: { worker_image: WORKER_IMAGE } },
+        retention: { enabled: false },
+        docker: { socket: process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '') },
+      }),
+    );
     const r = await runCli(['-c', cfg, '--json', 'backup', '-P', project]);
     expect(r.exitCode, r.stderr).toBe(4);
-    const doc = JSON.parse(r.stdout) as { dir: string; status: string; items: { kind: string; name: string }[]; errors: { item: string; message: string }[] };
+    const doc = JSON.parse(r.stdout) as {
+      dir: string;
+      status: string;
+      items: { kind: string; name: string }[];
+      errors: { item: string; message: string }[];
+    };
     expect(doc.status).toBe('partial');
-    expect(doc.items.map((i) => `${i.kind} ${i.name}`)).toEqual(expect.arrayContaining([`container ${c}`, `project ${project}`]));
-    expect(doc.errors.map((e) => e.message)).toEqual([expect.stringContaining(`compose file ${missing}: not found on this host`)]);
+    expect(doc.items.map((i) => `${i.kind} ${i.name}`)).toEqual(
+      expect.arrayContaining([`container ${c}`, `project ${project}`]),
+    );
+    expect(doc.errors.map((e) => e.message)).toEqual([
+      expect.stringContaining(`compose file ${missing}: not found on this host`),
+    ]);
     expect(readFileSync(join(doc.dir, 'projects', project, 'compose.yaml'), 'utf8')).toBe('services: {}\n');
     expect((await verifyBackup(doc.dir)).problems).toEqual([]);
   });
@@ -132,7 +169,14 @@ describe('restoring an image from the backup', () => {
     await docker.getContainer(c).remove({ force: true });
     await docker.getImage(img.id).remove({ force: true });
     const cfg = join(store, '..', 'restore.yaml');
-    writeFileSync(cfg, JSON.stringify({ backup: { store, volumes: { worker_image: WORKER_IMAGE } }, retention: { enabled: false }, docker: { socket: process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '') } }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        backup: { store, volumes: { worker_image: WORKER_IMAGE } },
+        retention: { enabled: false },
+        docker: { socket: process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '') },
+      }),
+    );
 
     const file = join(dir, item!.files[0]!.path);
     const good = readFileSync(file);
@@ -141,20 +185,57 @@ describe('restoring an image from the backup', () => {
     writeFileSync(file, bad);
     const refused = await runCli(['-c', cfg, 'restore', dir, '-C', c]);
     expect(refused.exitCode, refused.stderr).toBe(4);
-    expect(refused.stderr).toMatch(new RegExp(`images/${img.id.slice(7)}\\.tar\\.zst: sha256 .* differs from the manifest`));
-    expect(await docker.getImage(img.id).inspect().then(() => true, () => false)).toBe(false);
-    expect(await docker.getContainer(c).inspect().then(() => true, () => false)).toBe(false);
+    expect(refused.stderr).toMatch(
+      new RegExp(`images/${img.id.slice(7)}\\.tar\\.zst: sha256 .* differs from the manifest`),
+    );
+    expect(
+      await docker
+        .getImage(img.id)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        ),
+    ).toBe(false);
+    expect(
+      await docker
+        .getContainer(c)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        ),
+    ).toBe(false);
 
     // an archive that would tag another image on load (docker load applies RepoTags): refused even with --no-verify
     const x = join(store, '..', 'x');
     writeFileSync(file, good);
-    execFileSync('bash', ['-euc', `mkdir -p '${x}' && zstd -dcq '${file}' | tar -x -C '${x}' && sed -i 's/"RepoTags":null/"RepoTags":["bbt-img-victim:1"]/' '${x}/manifest.json' && (cd '${x}' && tar -c *) | zstd -q -o '${file}.new' && mv '${file}.new' '${file}'`]);
+    execFileSync('bash', [
+      '-euc',
+      `mkdir -p '${x}' && zstd -dcq '${file}' | tar -x -C '${x}' && sed -i 's/"RepoTags":null/"RepoTags":["bbt-img-victim:1"]/' '${x}/manifest.json' && (cd '${x}' && tar -c *) | zstd -q -o '${file}.new' && mv '${file}.new' '${file}'`,
+    ]);
     const tagged = await runCli(['-c', cfg, 'restore', dir, '-C', c, '--no-verify']);
     expect(tagged.exitCode, tagged.stderr).toBe(4);
     expect(tagged.stderr).toContain("was not made by bbackup's export (it carries tags bbt-img-victim:1)");
     expect(tagged.stderr).toContain('nothing was restored');
-    expect(await docker.getImage('bbt-img-victim:1').inspect().then(() => true, () => false)).toBe(false);
-    expect(await docker.getContainer(c).inspect().then(() => true, () => false)).toBe(false);
+    expect(
+      await docker
+        .getImage('bbt-img-victim:1')
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        ),
+    ).toBe(false);
+    expect(
+      await docker
+        .getContainer(c)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        ),
+    ).toBe(false);
 
     writeFileSync(file, good);
     const r = await runCli(['-c', cfg, 'restore', dir, '-C', c]);

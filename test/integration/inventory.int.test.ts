@@ -28,9 +28,18 @@ beforeAll(async () => {
   await docker.createVolume({ Name: names.data, Labels: testLabels({ role: 'data' }) });
   await docker.createVolume({ Name: names.empty, Labels: testLabels() });
   // 3 MiB of data in two files: the size column must see it.
-  await runInBusybox(docker, 'dd if=/dev/zero of=/v/a bs=1048576 count=2 2>/dev/null && dd if=/dev/urandom of=/v/b bs=1048576 count=1 2>/dev/null', [`${names.data}:/v`]);
+  await runInBusybox(
+    docker,
+    'dd if=/dev/zero of=/v/a bs=1048576 count=2 2>/dev/null && dd if=/dev/urandom of=/v/b bs=1048576 count=1 2>/dev/null',
+    [`${names.data}:/v`],
+  );
   const subnet = `10.213.${process.pid % 250}.0/24`;
-  await docker.createNetwork({ Name: names.net, Internal: true, Labels: testLabels(), IPAM: { Config: [{ Subnet: subnet }] } });
+  await docker.createNetwork({
+    Name: names.net,
+    Internal: true,
+    Labels: testLabels(),
+    IPAM: { Config: [{ Subnet: subnet }] },
+  });
   const running = await docker.createContainer({
     name: names.running,
     Image: BUSYBOX_IMAGE,
@@ -63,9 +72,20 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of [names.running, names.created]) await docker.getContainer(c).remove({ force: true }).catch(() => undefined);
-  for (const v of [names.data, names.empty]) await docker.getVolume(v).remove().catch(() => undefined);
-  await docker.getNetwork(names.net).remove().catch(() => undefined);
+  for (const c of [names.running, names.created])
+    await docker
+      .getContainer(c)
+      .remove({ force: true })
+      .catch(() => undefined);
+  for (const v of [names.data, names.empty])
+    await docker
+      .getVolume(v)
+      .remove()
+      .catch(() => undefined);
+  await docker
+    .getNetwork(names.net)
+    .remove()
+    .catch(() => undefined);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -106,7 +126,12 @@ describe('list-containers', () => {
     const { containers } = await json<{ containers: ContainerInfo[] }>('list-containers');
     const running = containers.find((c) => c.name === names.running)!;
     const created = containers.find((c) => c.name === names.created)!;
-    expect(running).toMatchObject({ state: 'running', image: BUSYBOX_IMAGE, networks: ['none'], labels: { 'com.example.app': 'web' } });
+    expect(running).toMatchObject({
+      state: 'running',
+      image: BUSYBOX_IMAGE,
+      networks: ['none'],
+      labels: { 'com.example.app': 'web' },
+    });
     expect(running.id).toMatch(/^[0-9a-f]{64}$/);
     expect(running.mounts).toEqual([{ type: 'volume', source: names.data, destination: '/data', readOnly: false }]);
     expect(created).toMatchObject({ state: 'created', networks: [names.net] });
@@ -121,7 +146,13 @@ describe('list-containers', () => {
     expect(r.exitCode).toBe(0);
     const rows = expectAligned(r.stdout, ['NAME', 'STATE', 'IMAGE', 'VOLUMES', 'NETWORKS', 'ID']);
     const row = rows.find((x) => x[0] === names.created)!;
-    expect(row.slice(0, 5)).toEqual([names.created, 'created', BUSYBOX_IMAGE, expect.stringContaining(names.empty), names.net]);
+    expect(row.slice(0, 5)).toEqual([
+      names.created,
+      'created',
+      BUSYBOX_IMAGE,
+      expect.stringContaining(names.empty),
+      names.net,
+    ]);
     expect(rows.find((x) => x[0] === names.running)?.[1]).toBe('running');
   });
 });
@@ -130,7 +161,11 @@ describe('list-volumes', () => {
   it('--json: driver, mountpoint, size and the containers that use each', async () => {
     const { volumes } = await json<{ volumes: VolumeInfo[] }>('list-volumes');
     const data = volumes.find((v) => v.name === names.data)!;
-    expect(data).toMatchObject({ driver: 'local', labels: { role: 'data' }, usedBy: [names.created, names.running].sort() });
+    expect(data).toMatchObject({
+      driver: 'local',
+      labels: { role: 'data' },
+      usedBy: [names.created, names.running].sort(),
+    });
     expect(data.mountpoint).toMatch(new RegExp(`/volumes/${names.data}/_data$`));
     expect(data.size).toBeGreaterThanOrEqual(3 * MiB);
     expect(data.size).toBeLessThan(4 * MiB);
@@ -139,7 +174,9 @@ describe('list-volumes', () => {
 
   it('text: sizes in human units; --no-size skips them', async () => {
     const r = await cli('list-volumes');
-    const row = expectAligned(r.stdout, ['NAME', 'DRIVER', 'SIZE', 'USED BY', 'MOUNTPOINT'], ['SIZE']).find((x) => x[0] === names.data)!;
+    const row = expectAligned(r.stdout, ['NAME', 'DRIVER', 'SIZE', 'USED BY', 'MOUNTPOINT'], ['SIZE']).find(
+      (x) => x[0] === names.data,
+    )!;
     expect(row[2]).toBe('3.0 MB');
     expect(row[3]).toBe([names.created, names.running].sort().join(','));
     const { volumes } = await json<{ volumes: VolumeInfo[] }>('list-volumes', '--no-size');
@@ -151,13 +188,21 @@ describe('list-networks', () => {
   it('--json: driver, subnet, internal and the containers attached (created ones too)', async () => {
     const { networks } = await json<{ networks: NetworkInfo[] }>('list-networks');
     const net = networks.find((n) => n.name === names.net)!;
-    expect(net).toMatchObject({ driver: 'bridge', internal: true, subnets: [`10.213.${process.pid % 250}.0/24`], containers: [names.created], builtin: false });
+    expect(net).toMatchObject({
+      driver: 'bridge',
+      internal: true,
+      subnets: [`10.213.${process.pid % 250}.0/24`],
+      containers: [names.created],
+      builtin: false,
+    });
     expect(networks.find((n) => n.name === 'none')).toMatchObject({ builtin: true });
   });
 
   it('text: an aligned table', async () => {
     const r = await cli('list-networks');
-    const row = expectAligned(r.stdout, ['NAME', 'DRIVER', 'SUBNET', 'INTERNAL', 'CONTAINERS']).find((x) => x[0] === names.net)!;
+    const row = expectAligned(r.stdout, ['NAME', 'DRIVER', 'SUBNET', 'INTERNAL', 'CONTAINERS']).find(
+      (x) => x[0] === names.net,
+    )!;
     expect(row).toEqual([names.net, 'bridge', `10.213.${process.pid % 250}.0/24`, 'yes', names.created]);
   });
 });
@@ -198,7 +243,10 @@ describe('list-backup-sets', () => {
     const r = await cli('list-backup-sets');
     expect(r.exitCode).toBe(1);
     const rows = expectAligned(r.stdout, ['SET', 'MEMBERS', 'DESCRIPTION']);
-    expect(rows[0]).toEqual(['broken', `container:${names.created} container:${names.missing}(missing) volume:${names.missing}(missing)`]);
+    expect(rows[0]).toEqual([
+      'broken',
+      `container:${names.created} container:${names.missing}(missing) volume:${names.missing}(missing)`,
+    ]);
     expect(rows[1]?.[0]).toBe('complete');
   });
 });

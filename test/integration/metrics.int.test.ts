@@ -29,7 +29,12 @@ describe('metrics', () => {
     await runInBusybox(docker, 'seq 1 5000 > /d/numbers && echo hi > /d/hi', [`${v}:/d`]);
     const c = await createTestContainer(docker, 'metrics', { HostConfig: { Binds: [`${v}:/data`] } });
     const store = join(dir, 'store');
-    const config = await writeConfig(dir, { docker: { socket: SOCKET }, backup: { store }, logging: { file: join(dir, 'bbackup.log') }, schedule: { nightly: { cron: '0 3 * * *', containers: [c] } } });
+    const config = await writeConfig(dir, {
+      docker: { socket: SOCKET },
+      backup: { store },
+      logging: { file: join(dir, 'bbackup.log') },
+      schedule: { nightly: { cron: '0 3 * * *', containers: [c] } },
+    });
     const env = { HOME: dir, BBACKUP_CONFIG: undefined, DOCKER_HOST: undefined };
     const b = await runCli(['-c', config, '--json', 'backup', '-C', c], { env });
     expect(b.exitCode, b.stderr).toBe(0);
@@ -38,9 +43,20 @@ describe('metrics', () => {
     const manifest = JSON.parse(await readFile(join(store, hostFolder, id, 'manifest.json'), 'utf8')) as Manifest;
     const vol = manifest.items.find((i): i is VolumeItem => i.kind === 'volume' && i.name === v)!;
     const drill: DrillReport = {
-      id: '20261202T010203-abcd', host: manifest.host, backup_id: id, backup_created: manifest.created, outcome: 'passed', schedule: null,
-      started: manifest.finished, finished: manifest.finished, rto_seconds: 4.5, rpo_seconds: 60,
-      containers: [{ name: c, sandbox: `drill-x-${c}`, state: 'healthy', ok: true, detail: '' }], volumes: [], errors: [], kept: false,
+      id: '20261202T010203-abcd',
+      host: manifest.host,
+      backup_id: id,
+      backup_created: manifest.created,
+      outcome: 'passed',
+      schedule: null,
+      started: manifest.finished,
+      finished: manifest.finished,
+      rto_seconds: 4.5,
+      rpo_seconds: 60,
+      containers: [{ name: c, sandbox: `drill-x-${c}`, state: 'healthy', ok: true, detail: '' }],
+      volumes: [],
+      errors: [],
+      kept: false,
       sandbox: { prefix: 'drill-x-', containers: [], volumes: [], networks: [] },
     };
     await writeDrillRecord(join(store, hostFolder), drill);
@@ -50,7 +66,9 @@ describe('metrics', () => {
       expect(value(families, 'bbackup_item_last_bytes', labels)).toBe(vol.bytes);
       expect(value(families, 'bbackup_item_last_files', labels)).toBe(vol.fileCount);
       expect(value(families, 'bbackup_item_last_result', labels)).toBe(1);
-      expect(value(families, 'bbackup_item_last_success_timestamp_seconds', labels)).toBe(Date.parse(manifest.finished) / 1000);
+      expect(value(families, 'bbackup_item_last_success_timestamp_seconds', labels)).toBe(
+        Date.parse(manifest.finished) / 1000,
+      );
       expect(value(families, 'bbackup_item_last_result', { kind: 'container', name: c })).toBe(1);
       expect(value(families, 'bbackup_backups', { host: manifest.host })).toBe(1);
       expect(value(families, 'bbackup_drill_last_passed', { container: c })).toBe(1);
@@ -73,7 +91,11 @@ describe('metrics', () => {
 
     // the daemon on a free loopback port
     const cli = cliCommand();
-    const daemon = execa(cli.file, [...cli.args, '-c', config, '-v', 'daemon', '--metrics', '127.0.0.1:0'], { cwd: cli.cwd, reject: false, env: { NO_COLOR: '1', ...env } });
+    const daemon = execa(cli.file, [...cli.args, '-c', config, '-v', 'daemon', '--metrics', '127.0.0.1:0'], {
+      cwd: cli.cwd,
+      reject: false,
+      env: { NO_COLOR: '1', ...env },
+    });
     onTestFinished(() => void daemon.kill('SIGKILL'));
     const url = await new Promise<string>((resolve, reject) => {
       let err = '';

@@ -38,7 +38,11 @@ async function smtpServer(): Promise<{ port: number; mails: Mail[]; logins: stri
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        mails.push({ from: String(session.envelope.mailFrom && session.envelope.mailFrom.address), to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        mails.push({
+          from: String(session.envelope.mailFrom && session.envelope.mailFrom.address),
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
         cb();
       });
     },
@@ -61,7 +65,11 @@ async function webhookServer(statuses: number[]): Promise<{ url: string; hits: H
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      hits.push({ at: Date.now(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as RunReport, headers: req.headers });
+      hits.push({
+        at: Date.now(),
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as RunReport,
+        headers: req.headers,
+      });
       res.statusCode = statuses[Math.min(hits.length - 1, statuses.length - 1)]!;
       res.end(res.statusCode >= 400 ? 'try later' : '');
     });
@@ -83,7 +91,15 @@ describe('notifications', () => {
       docker: { socket: SOCKET },
       notifications: {
         on: 'failure',
-        email: { smtp_host: '127.0.0.1', smtp_port: smtp.port, security: 'none', from: 'bbackup@test.local', to: ['ops@test.local'], username: 'u', password_file: join(dir, 'pw') },
+        email: {
+          smtp_host: '127.0.0.1',
+          smtp_port: smtp.port,
+          security: 'none',
+          from: 'bbackup@test.local',
+          to: ['ops@test.local'],
+          username: 'u',
+          password_file: join(dir, 'pw'),
+        },
         webhooks: [{ url: hook.url, headers: { authorization: 'Bearer t0k' } }],
       },
       schedule: { nightly: { cron: '0 3 * * *' } },
@@ -119,12 +135,20 @@ describe('notifications', () => {
       backup: { store: join(dir, 'store') },
       docker: { socket: SOCKET },
       notifications: {
-        email: { smtp_host: '127.0.0.1', smtp_port: smtp.port, security: 'none', from: 'bbackup@test.local', to: ['ops@test.local'] },
+        email: {
+          smtp_host: '127.0.0.1',
+          smtp_port: smtp.port,
+          security: 'none',
+          from: 'bbackup@test.local',
+          to: ['ops@test.local'],
+        },
         webhooks: [{ url: hook.url, on: 'always', retries: 3, timeout: 5 }],
       },
       schedule: { hourly: { cron: '0 * * * *', containers: [container] } },
     });
-    const r = await runCli(['-c', config, '--json', 'schedule', 'run', 'hourly'], { env: { BBACKUP_CONFIG: undefined } });
+    const r = await runCli(['-c', config, '--json', 'schedule', 'run', 'hourly'], {
+      env: { BBACKUP_CONFIG: undefined },
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { backupId: string; host: string };
 
@@ -134,7 +158,14 @@ describe('notifications', () => {
     expect(gaps[0]).toBeGreaterThanOrEqual(900);
     expect(gaps[1]).toBeGreaterThanOrEqual(1800);
     const body = hook.hits[2]!.body;
-    expect(body).toMatchObject({ event: 'backup.finished', status: 'ok', backup_id: result.backupId, host: result.host, schedule: 'hourly', errors: [] });
+    expect(body).toMatchObject({
+      event: 'backup.finished',
+      status: 'ok',
+      backup_id: result.backupId,
+      host: result.host,
+      schedule: 'hourly',
+      errors: [],
+    });
     expect(body.items.ok).toBeGreaterThanOrEqual(2); // the container and its volume
     expect(body.items.failed).toBe(0);
     expect(body.sizes.bytes).toBeGreaterThanOrEqual(50_003);
@@ -172,7 +203,9 @@ describe('notifications', () => {
       backup: { store: join(dir, 'store') },
       docker: { socket: SOCKET },
       // an SFTP server that is not there: nothing listens on port 1
-      remotes: { offsite: { type: 'sftp', host: '127.0.0.1', port: 1, user: 'backup', path: '/srv', password: 'x', retry: 0 } },
+      remotes: {
+        offsite: { type: 'sftp', host: '127.0.0.1', port: 1, user: 'backup', path: '/srv', password: 'x', retry: 0 },
+      },
       notifications: { on: 'failure', webhooks: [{ url: hook.url }] },
     });
     const r = await runCli(['-c', config, '--json', 'backup', '-C', container], { env: { BBACKUP_CONFIG: undefined } });
@@ -194,7 +227,13 @@ describe('notifications', () => {
       backup: { store: join(dir, 'store') },
       notifications: {
         on: 'failure',
-        email: { smtp_host: '127.0.0.1', smtp_port: smtp.port, security: 'none', from: 'bbackup@test.local', to: ['ops@test.local'] },
+        email: {
+          smtp_host: '127.0.0.1',
+          smtp_port: smtp.port,
+          security: 'none',
+          from: 'bbackup@test.local',
+          to: ['ops@test.local'],
+        },
         webhooks: [{ url: hook.url }, { url: `http://127.0.0.1:${closed}/nothing-listens`, retries: 0 }],
       },
     });

@@ -29,14 +29,24 @@ function checkStored(dir: string, manifest: Manifest): { files: number } {
   let files = 0;
   for (const item of manifest.items) {
     for (const f of item.files) {
-      expect({ path: f.path, size: statSync(join(dir, f.path)).size, sha256: sha256(join(dir, f.path)) }).toEqual({ path: f.path, size: f.size, sha256: f.sha256 });
+      expect({ path: f.path, size: statSync(join(dir, f.path)).size, sha256: sha256(join(dir, f.path)) }).toEqual({
+        path: f.path,
+        size: f.size,
+        sha256: f.sha256,
+      });
       files++;
     }
     if (item.kind !== 'volume' || item.format !== 'tree') continue;
-    const lines = readFileSync(join(dir, 'volumes', `${item.name}.index.jsonl`), 'utf8').split('\n').filter(Boolean);
+    const lines = readFileSync(join(dir, 'volumes', `${item.name}.index.jsonl`), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     for (const e of lines.map((l) => JSON.parse(l) as IndexEntry).filter((x) => x.t === 'f')) {
       const path = join(dir, 'volumes', item.name, e.p);
-      expect({ p: e.p, size: statSync(path).size, sha256: sha256(path) }).toEqual({ p: e.p, size: e.size, sha256: e.sha256 });
+      expect({ p: e.p, size: statSync(path).size, sha256: sha256(path) }).toEqual({
+        p: e.p,
+        size: e.size,
+        sha256: e.sha256,
+      });
       files++;
     }
   }
@@ -45,7 +55,10 @@ function checkStored(dir: string, manifest: Manifest): { files: number } {
 
 /** bbcopy's own account of a tree volume, from the engine's debug line. */
 function copyStats(events: EngineEvent[], volume: string): { files: number; hashed: number; linked: number } {
-  const line = events.find((e): e is Extract<EngineEvent, { type: 'log' }> => e.type === 'log' && e.msg.startsWith(`volume ${volume}: `) && e.msg.includes(' hashed '));
+  const line = events.find(
+    (e): e is Extract<EngineEvent, { type: 'log' }> =>
+      e.type === 'log' && e.msg.startsWith(`volume ${volume}: `) && e.msg.includes(' hashed '),
+  );
   const m = /: (\d+) files, hashed (\d+) .* linked (\d+) to the parent/.exec(line?.msg ?? '');
   if (!m) throw new Error(`no copy summary for ${volume} in the events`);
   return { files: Number(m[1]), hashed: Number(m[2]), linked: Number(m[3]) };
@@ -73,7 +86,9 @@ describe.each(['host', 'worker', 'stream'] as const)('one pass per byte in %s mo
     expect(f.hashed).toBe(mode === 'stream' ? 0 : f.files - 1);
 
     // change two files (one with the same size), add one
-    sh(`cd '${vol.mountpoint}' && printf 'same size B' > docs/deep/x && touch -d '2001-01-01' docs/deep/x && echo changed >> docs/n7.txt && echo new > added`);
+    sh(
+      `cd '${vol.mountpoint}' && printf 'same size B' > docs/deep/x && touch -d '2001-01-01' docs/deep/x && echo changed >> docs/n7.txt && echo new > added`,
+    );
     const inc = await runBackup({ volumes: [vol.name], scope: volumesOnly }, config);
     const second = backupValue(inc);
     expect(second.manifest.parent).toBe(first.manifest.id);
@@ -93,7 +108,10 @@ describe.each(['host', 'worker', 'stream'] as const)('one pass per byte in %s mo
     const store = await tempDir('bbt-spd-');
     const vol = await makeVolume(`spd-arch-${mode}`);
     fill(vol.mountpoint);
-    const r = await runBackup({ volumes: [vol.name], scope: volumesOnly }, testConfig(store, { volumes: { mode, format: 'archive' } }));
+    const r = await runBackup(
+      { volumes: [vol.name], scope: volumesOnly },
+      testConfig(store, { volumes: { mode, format: 'archive' } }),
+    );
     const v = backupValue(r);
     const item = v.manifest.items.find((x) => x.kind === 'volume')!;
     expect(item.files[0]!.path).toMatch(/\.tar\.zst$/);

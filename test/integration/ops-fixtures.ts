@@ -29,17 +29,31 @@ export interface DockerEvent {
 }
 
 /** Records container events (start, die, stop, exec_start ...) of the named containers until stopped. */
-export async function watchEvents(docker: Docker, names: string[]): Promise<{ events: DockerEvent[]; stop: () => void }> {
+export async function watchEvents(
+  docker: Docker,
+  names: string[],
+): Promise<{ events: DockerEvent[]; stop: () => void }> {
   const events: DockerEvent[] = [];
-  const stream = (await docker.getEvents({ filters: { type: ['container'], container: names } })) as NodeJS.ReadableStream & { destroy(): void };
+  const stream = (await docker.getEvents({
+    filters: { type: ['container'], container: names },
+  })) as NodeJS.ReadableStream & { destroy(): void };
   let rest = '';
   stream.on('data', (chunk: Buffer) => {
     const lines = (rest + chunk.toString('utf8')).split('\n');
     rest = lines.pop() ?? '';
     for (const line of lines) {
       if (!line.trim()) continue;
-      const e = JSON.parse(line) as { status?: string; Action?: string; Actor?: { Attributes?: { name?: string } }; timeNano?: number };
-      events.push({ status: (e.Action ?? e.status ?? '').split(':')[0]!, name: e.Actor?.Attributes?.name ?? '', time: Math.round((e.timeNano ?? 0) / 1e6) });
+      const e = JSON.parse(line) as {
+        status?: string;
+        Action?: string;
+        Actor?: { Attributes?: { name?: string } };
+        timeNano?: number;
+      };
+      events.push({
+        status: (e.Action ?? e.status ?? '').split(':')[0]!,
+        name: e.Actor?.Attributes?.name ?? '',
+        time: Math.round((e.timeNano ?? 0) / 1e6),
+      });
     }
   });
   stream.on('error', () => undefined);

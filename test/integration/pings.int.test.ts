@@ -16,12 +16,19 @@ describe('schedule pings', () => {
   it('start → success for a good run, start → failure with the error for a failed one; retried on 500; never failing the run', async () => {
     const dir = await tempDir('ping');
     // the first success ping gets a 500: it must be retried
-    const sink = await httpSink((r) => (r.path === '/uuid-ok/success' && !sinkSeen.has(r.path) ? (sinkSeen.add(r.path), 500) : 200));
+    const sink = await httpSink((r) =>
+      r.path === '/uuid-ok/success' && !sinkSeen.has(r.path) ? (sinkSeen.add(r.path), 500) : 200,
+    );
     const sinkSeen = new Set<string>();
     const v = await createTestVolume(docker, 'ping');
     await runInBusybox(docker, 'echo x > /d/x', [`${v}:/d`]);
     const c = await createTestContainer(docker, 'ping', { HostConfig: { Binds: [`${v}:/data`] } });
-    const ping = (key: string) => ({ start: `${sink.url}/${key}/start`, success: `${sink.url}/${key}/success`, failure: `${sink.url}/${key}/failure`, retries: 2 });
+    const ping = (key: string) => ({
+      start: `${sink.url}/${key}/start`,
+      success: `${sink.url}/${key}/success`,
+      failure: `${sink.url}/${key}/failure`,
+      retries: 2,
+    });
     const config = await writeConfig(dir, {
       docker: { socket: SOCKET },
       backup: { store: join(dir, 'store') },
@@ -30,7 +37,16 @@ describe('schedule pings', () => {
         good: { cron: '0 3 * * *', containers: [c], ping: ping('uuid-ok') },
         bad: { cron: '0 3 * * *', containers: [testName('ping-missing')], ping: ping('uuid-bad') },
         // a port nothing listens on: the pings fail, the run does not
-        deaf: { cron: '0 3 * * *', containers: [c], ping: { start: 'http://127.0.0.1:9/x/start', success: 'http://127.0.0.1:9/x/success', retries: 1, timeout: 2 } },
+        deaf: {
+          cron: '0 3 * * *',
+          containers: [c],
+          ping: {
+            start: 'http://127.0.0.1:9/x/start',
+            success: 'http://127.0.0.1:9/x/success',
+            retries: 1,
+            timeout: 2,
+          },
+        },
       },
     });
     const env = { HOME: dir, BBACKUP_CONFIG: undefined, DOCKER_HOST: undefined };

@@ -28,16 +28,30 @@ describeRemoteContract('local', async () => {
 
 describeRemoteContract('sftp (OpenSSH sshd)', async () => {
   const dir = await tmp();
-  const remote = new SftpRemote('box', { host: sshd.host, port: sshd.port, user: sshd.user, path: dir, keyFile: sshd.clientKey, knownHosts: sshd.knownHosts, insecureAcceptAnyHostKey: false });
+  const remote = new SftpRemote('box', {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    path: dir,
+    keyFile: sshd.clientKey,
+    knownHosts: sshd.knownHosts,
+    insecureAcceptAnyHostKey: false,
+  });
   return { remote, cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
 describeRemoteContract('rclone, local backend', async () => {
   const dir = await tmp();
-  return { remote: new RcloneRemote('rc-local', { remote: `bbtlocal:${dir}`, flags: [] }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    remote: new RcloneRemote('rc-local', { remote: `bbtlocal:${dir}`, flags: [] }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 });
 
 describeRemoteContract('rclone, sftp backend', async () => {
   const dir = await tmp();
-  return { remote: new RcloneRemote('rc-sftp', { remote: `bbtsftp:${dir}`, flags: [] }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    remote: new RcloneRemote('rc-sftp', { remote: `bbtsftp:${dir}`, flags: [] }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 });

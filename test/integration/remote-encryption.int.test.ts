@@ -42,7 +42,12 @@ describe('init-encryption', () => {
 
 describe('passphrase encryption', () => {
   it('uploads every file as .age and pulls back byte-identical; a wrong passphrase is refused', async () => {
-    const { dir, manifest } = await makeFixtureBackup({ store: join(tmp, 'store'), host: 'h1', id: '20261124T230501Z', bigBytes: 2 << 20 });
+    const { dir, manifest } = await makeFixtureBackup({
+      store: join(tmp, 'store'),
+      host: 'h1',
+      id: '20261124T230501Z',
+      bigBytes: 2 << 20,
+    });
     const config = parseConfigObject({
       backup: { store: join(tmp, 'pulled') },
       remotes: { nas: { type: 'local', path: join(tmp, 'nas') } },
@@ -54,13 +59,21 @@ describe('passphrase encryption', () => {
     await uploadBackup({ remote, backupDir: dir, manifest, level: 3, encrypted: true, signal });
     const files = await readdir(join(tmp, 'nas', 'h1', manifest.id), { recursive: true, withFileTypes: true });
     // every file but retention.json (status and a hashed group, for rotation without the key)
-    expect(files.filter((f) => f.isFile() && f.name !== 'retention.json').every((f) => f.name.endsWith('.age'))).toBe(true);
+    expect(files.filter((f) => f.isFile() && f.name !== 'retention.json').every((f) => f.name.endsWith('.age'))).toBe(
+      true,
+    );
     expect(files.filter((f) => f.isFile() && !f.name.endsWith('.age')).map((f) => f.name)).toEqual(['retention.json']);
     expect((await listRemoteBackups(remote, signal)).backups[0]).toMatchObject({ id: manifest.id, encrypted: true });
     // the age header says scrypt: a passphrase file, as `age -p` would make
-    expect((await readFile(join(tmp, 'nas', 'h1', manifest.id, 'manifest.json.age'))).toString('latin1')).toMatch(/-> scrypt /);
+    expect((await readFile(join(tmp, 'nas', 'h1', manifest.id, 'manifest.json.age'))).toString('latin1')).toMatch(
+      /-> scrypt /,
+    );
 
-    const wrong = parseConfigObject({ ...config, backup: { store: join(tmp, 'wrong') }, encryption: { enabled: false, passphrase: 'nope' } });
+    const wrong = parseConfigObject({
+      ...config,
+      backup: { store: join(tmp, 'wrong') },
+      encryption: { enabled: false, passphrase: 'nope' },
+    });
     await expect(pullBackup(wrong, 'nas', manifest.id, { signal })).rejects.toThrow(/remote nas|wrong key/);
     expect(await readdir(join(tmp, 'wrong', 'h1')).catch(() => [])).toEqual([]);
 
@@ -69,7 +82,13 @@ describe('passphrase encryption', () => {
   }, 300_000);
 
   it('refuses recipients and a passphrase together, and enabled with neither', () => {
-    expect(() => ageSpecFrom(parseConfigObject({ encryption: { enabled: true, recipients: ['age1xyz'], passphrase: 'p' } }).encryption)).toThrow(/either recipients or passphrase/);
-    expect(() => ageSpecFrom(parseConfigObject({ encryption: { enabled: true } }).encryption)).toThrow(/init-encryption/);
+    expect(() =>
+      ageSpecFrom(
+        parseConfigObject({ encryption: { enabled: true, recipients: ['age1xyz'], passphrase: 'p' } }).encryption,
+      ),
+    ).toThrow(/either recipients or passphrase/);
+    expect(() => ageSpecFrom(parseConfigObject({ encryption: { enabled: true } }).encryption)).toThrow(
+      /init-encryption/,
+    );
   });
 });

@@ -33,10 +33,15 @@ beforeAll(async () => {
   volume = testName('rm');
   await docker.createVolume({ Name: volume, Labels: testLabels() });
   // 3 MiB of random bytes: incompressible, so it cannot fit in 1 MiB
-  await execa('head', ['-c', String(3 << 20), '/dev/urandom'], { stdout: { file: join(await mountpointOf(docker, volume), 'random.bin') } });
+  await execa('head', ['-c', String(3 << 20), '/dev/urandom'], {
+    stdout: { file: join(await mountpointOf(docker, volume), 'random.bin') },
+  });
 });
 afterAll(async () => {
-  await docker?.getVolume(volume).remove({ force: true }).catch(() => undefined);
+  await docker
+    ?.getVolume(volume)
+    .remove({ force: true })
+    .catch(() => undefined);
   await execa('umount', [tiny]).catch(() => undefined);
   await sshd?.stop();
   await rm(tmp, { recursive: true, force: true });
@@ -45,7 +50,9 @@ afterAll(async () => {
 /** Every file under dir (recursively), to show a remote holds nothing half-written. */
 async function filesUnder(dir: string): Promise<string[]> {
   try {
-    return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name));
+    return (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((e) => !e.isDirectory())
+      .map((e) => join(e.parentPath, e.name));
   } catch {
     return [];
   }
@@ -73,9 +80,18 @@ describe('upload failures make the run partial, never a half backup', () => {
       'hostkey-rclone': { type: 'rclone', remote: `bbtbadhk:${join(tmp, 'hostkey-rclone')}`, retry: 0 },
       'full-local': { type: 'local', path: join(tiny, 'local'), retry: 0 },
       'full-sftp': { ...sftp, path: join(tiny, 'sftp') },
-      'cut-rclone': { type: 'rclone', remote: `bbtlocal:${join(tmp, 'cut')}`, flags: ['--max-transfer', '512K', '--cutoff-mode', 'hard'], retry: 0 },
+      'cut-rclone': {
+        type: 'rclone',
+        remote: `bbtlocal:${join(tmp, 'cut')}`,
+        flags: ['--max-transfer', '512K', '--cutoff-mode', 'hard'],
+        retry: 0,
+      },
     };
-    const cli = await configFile(join(tmp, 'c.yaml'), { backup: { store: join(tmp, 'store') }, remotes, retention: { enabled: false } });
+    const cli = await configFile(join(tmp, 'c.yaml'), {
+      backup: { store: join(tmp, 'store') },
+      remotes,
+      retention: { enabled: false },
+    });
     const r = await cli(['backup', '--volumes', volume]);
 
     expect(r.exitCode, r.stderr).toBe(4);
@@ -102,11 +118,14 @@ describe('upload failures make the run partial, never a half backup', () => {
     // the healthy remote got it whole
     expect(await readdir(join(tmp, 'healthy', host!))).toEqual(ids);
     // no failing remote holds anything: no backup, no .partial, no temp file
-    for (const dir of ['unreachable', 'wrong-key', 'hostkey-sftp', 'hostkey-rclone', 'cut']) expect(await filesUnder(join(tmp, dir)), dir).toEqual([]);
+    for (const dir of ['unreachable', 'wrong-key', 'hostkey-sftp', 'hostkey-rclone', 'cut'])
+      expect(await filesUnder(join(tmp, dir)), dir).toEqual([]);
     expect(await filesUnder(tiny)).toEqual([]);
 
     // the listing agrees
-    const listed = JSON.parse((await cli(['--json', 'list-remote-backups', '-r', 'full-local', '-r', 'cut-rclone', '-r', 'healthy'])).stdout) as { backups: { remote: string }[] };
+    const listed = JSON.parse(
+      (await cli(['--json', 'list-remote-backups', '-r', 'full-local', '-r', 'cut-rclone', '-r', 'healthy'])).stdout,
+    ) as { backups: { remote: string }[] };
     expect(listed.backups.map((b) => b.remote)).toEqual(['healthy']);
   });
 });
@@ -117,14 +136,33 @@ describe('an upload cut off mid-way', () => {
     const { SftpRemote } = await import('../../src/remote/sftp.js');
     const { uploadBackup } = await import('../../src/remote/upload-backup.js');
     const { listRemoteBackups } = await import('../../src/remote/list.js');
-    const { dir, manifest } = await makeFixtureBackup({ store: join(tmp, 'cut-store'), host: 'h1', id: '20261124T230501Z', bigBytes: 64 << 20 });
+    const { dir, manifest } = await makeFixtureBackup({
+      store: join(tmp, 'cut-store'),
+      host: 'h1',
+      id: '20261124T230501Z',
+      bigBytes: 64 << 20,
+    });
     const target = join(tmp, 'cut-sftp');
-    const remote = new SftpRemote('box', { host: sshd.host, port: sshd.port, user: sshd.user, path: target, keyFile: sshd.clientKey, knownHosts: sshd.knownHosts, insecureAcceptAnyHostKey: false });
+    const remote = new SftpRemote('box', {
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      path: target,
+      keyFile: sshd.clientKey,
+      knownHosts: sshd.knownHosts,
+      insecureAcceptAnyHostKey: false,
+    });
     const ac = new AbortController();
     const { bind } = await import('../../src/remote/with-progress.js');
     // cut the transfer once the big volume archive is a few MiB in
-    const cutting = { ...bind(remote), put: ((key, open, o) => remote.put(key, open, { ...o, onProgress: (b) => b > 4 << 20 && ac.abort() })) as typeof remote.put };
-    await expect(uploadBackup({ remote: cutting, backupDir: dir, manifest, level: 3, encrypted: false, signal: ac.signal })).rejects.toThrow();
+    const cutting = {
+      ...bind(remote),
+      put: ((key, open, o) =>
+        remote.put(key, open, { ...o, onProgress: (b) => b > 4 << 20 && ac.abort() })) as typeof remote.put,
+    };
+    await expect(
+      uploadBackup({ remote: cutting, backupDir: dir, manifest, level: 3, encrypted: false, signal: ac.signal }),
+    ).rejects.toThrow();
     const signal = AbortSignal.timeout(30_000);
     expect((await listRemoteBackups(remote, signal)).backups).toEqual([]);
     expect(await filesUnder(target)).toEqual([]);

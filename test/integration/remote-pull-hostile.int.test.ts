@@ -57,13 +57,58 @@ async function makeBackup(dir: string): Promise<Manifest> {
   const arch = join(dir, 'volumes', 'arch.tar.zst');
   await execa('zstd', ['-q', '-c'], { input: archive(file('x.txt', 'archived')), stdout: { file: arch } });
   const m: Manifest = {
-    format: 1, id: ID, host: HOST, created: '2026-12-01T10:10:10Z', finished: '2026-12-01T10:10:11Z', tool: { name: 'bbackup', version: 'test' }, status: 'complete',
-    scope: { containers: true, volumes: true, networks: true }, compression: { method: 'zstd', level: 3 }, encrypted: false, errors: [],
+    format: 1,
+    id: ID,
+    host: HOST,
+    created: '2026-12-01T10:10:10Z',
+    finished: '2026-12-01T10:10:11Z',
+    tool: { name: 'bbackup', version: 'test' },
+    status: 'complete',
+    scope: { containers: true, volumes: true, networks: true },
+    compression: { method: 'zstd', level: 3 },
+    encrypted: false,
+    errors: [],
     items: [
-      { kind: 'container', name: 'web', id: 'c1', image: 'x', state: 'exited', files: [await fileEntry(dir, 'containers/web/inspect.json'), await fileEntry(dir, 'containers/web/logs.txt')] },
-      { kind: 'network', name: 'net1', id: 'n1', driver: 'bridge', files: [await fileEntry(dir, 'networks/net1.json')] },
-      { kind: 'volume', name: 'data', driver: 'local', labels: {}, options: {}, usedBy: ['web'], format: 'tree', bytes: 70_005, fileCount: 3, files: [await fileEntry(dir, 'volumes/data.index.jsonl')] },
-      { kind: 'volume', name: 'arch', driver: 'local', labels: {}, options: {}, usedBy: [], format: 'archive', compression: 'zstd', bytes: 8, fileCount: 1, files: [await fileEntry(dir, 'volumes/arch.tar.zst')] },
+      {
+        kind: 'container',
+        name: 'web',
+        id: 'c1',
+        image: 'x',
+        state: 'exited',
+        files: [await fileEntry(dir, 'containers/web/inspect.json'), await fileEntry(dir, 'containers/web/logs.txt')],
+      },
+      {
+        kind: 'network',
+        name: 'net1',
+        id: 'n1',
+        driver: 'bridge',
+        files: [await fileEntry(dir, 'networks/net1.json')],
+      },
+      {
+        kind: 'volume',
+        name: 'data',
+        driver: 'local',
+        labels: {},
+        options: {},
+        usedBy: ['web'],
+        format: 'tree',
+        bytes: 70_005,
+        fileCount: 3,
+        files: [await fileEntry(dir, 'volumes/data.index.jsonl')],
+      },
+      {
+        kind: 'volume',
+        name: 'arch',
+        driver: 'local',
+        labels: {},
+        options: {},
+        usedBy: [],
+        format: 'archive',
+        compression: 'zstd',
+        bytes: 8,
+        fileCount: 1,
+        files: [await fileEntry(dir, 'volumes/arch.tar.zst')],
+      },
     ],
   };
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(m, null, 1));
@@ -78,7 +123,13 @@ beforeAll(async () => {
   await execa('age-keygen', ['-o', identity]);
   recipient = (await readFile(identity, 'utf8')).match(/public key: (age1\w+)/)![1]!;
   await upload(new LocalRemote('good', join(tmp, 'good')));
-  await upload(withEncryption(new LocalRemote('good-enc', join(tmp, 'good-enc')), { encrypt: { recipients: [recipient] }, decrypt: { recipients: [], identityFile: identity } }), true);
+  await upload(
+    withEncryption(new LocalRemote('good-enc', join(tmp, 'good-enc')), {
+      encrypt: { recipients: [recipient] },
+      decrypt: { recipients: [], identityFile: identity },
+    }),
+    true,
+  );
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -110,8 +161,16 @@ async function setup(from: 'good' | 'good-enc' = 'good'): Promise<Case> {
   const canary = join(base, 'canary');
   await mkdir(canary);
   const pull = (opts: { encryption?: Record<string, unknown> } = {}) => {
-    const config = parseConfigObject({ backup: { store }, remotes: { r: { type: 'local', path: root, retry: 0 } }, retention: { enabled: false }, encryption: opts.encryption ?? {} });
-    return pullBackup(config, 'r', ID, { store, signal: signal() }).then(() => undefined, (err: unknown) => err);
+    const config = parseConfigObject({
+      backup: { store },
+      remotes: { r: { type: 'local', path: root, retry: 0 } },
+      retention: { enabled: false },
+      encryption: opts.encryption ?? {},
+    });
+    return pullBackup(config, 'r', ID, { store, signal: signal() }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
   };
   return { root, folder: join(root, HOST, ID), store, canary, pull };
 }
@@ -148,7 +207,9 @@ describe('pull of a good backup', () => {
   it('encrypted remote with a plaintext retention sidecar next to it: pulled, the sidecar ignored', async () => {
     const c = await setup('good-enc');
     await writeFile(join(c.folder, 'retention.json'), '{"keep":"x"}');
-    expect(await c.pull({ encryption: { enabled: true, recipients: [recipient], identity_file: identity } })).toBeUndefined();
+    expect(
+      await c.pull({ encryption: { enabled: true, recipients: [recipient], identity_file: identity } }),
+    ).toBeUndefined();
     expect(await readdir(join(c.store, HOST, ID))).not.toContain('retention.json');
   });
 
@@ -159,13 +220,33 @@ describe('pull of a good backup', () => {
       const c = await setup();
       if (hostile) {
         await writeFile(join(c.folder, 'evil.txt'), 'pwned');
-        await editIndex(c, (files) => files.push({ path: '../../../canary/pwned', stored: 'evil.txt', size: 5, sha256: sha('pwned'), storedSize: 5 }));
+        await editIndex(c, (files) =>
+          files.push({
+            path: '../../../canary/pwned',
+            stored: 'evil.txt',
+            size: 5,
+            sha256: sha('pwned'),
+            storedSize: 5,
+          }),
+        );
       }
-      const config = parseConfigObject({ backup: { store: c.store }, remotes: { r: { type: 'rclone', remote: `bbtuntr:${c.root}`, retry: 0 } }, retention: { enabled: false } });
-      const err = await pullBackup(config, 'r', ID, { store: c.store, signal: signal() }).then(() => undefined, (e: unknown) => e);
+      const config = parseConfigObject({
+        backup: { store: c.store },
+        remotes: { r: { type: 'rclone', remote: `bbtuntr:${c.root}`, retry: 0 } },
+        retention: { enabled: false },
+      });
+      const err = await pullBackup(config, 'r', ID, { store: c.store, signal: signal() }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       if (!hostile) expect(err).toBeUndefined();
       else {
-        expect(err).toMatchObject({ code: 'INTEGRITY', message: expect.stringContaining('names the file "../../../canary/pwned", which is not a path of the backup layout') });
+        expect(err).toMatchObject({
+          code: 'INTEGRITY',
+          message: expect.stringContaining(
+            'names the file "../../../canary/pwned", which is not a path of the backup layout',
+          ),
+        });
         await expectContained(c);
       }
     }
@@ -178,7 +259,15 @@ describe('a hostile remote is refused, nothing lands outside the work folder', (
       name: 'an index path with ../ (stored under an innocent name)',
       tamper: async (c) => {
         await writeFile(join(c.folder, 'evil.txt'), 'pwned');
-        await editIndex(c, (files) => files.push({ path: '../../../canary/pwned', stored: 'evil.txt', size: 5, sha256: sha('pwned'), storedSize: 5 }));
+        await editIndex(c, (files) =>
+          files.push({
+            path: '../../../canary/pwned',
+            stored: 'evil.txt',
+            size: 5,
+            sha256: sha('pwned'),
+            storedSize: 5,
+          }),
+        );
       },
       reason: /"\.\.\/\.\.\/\.\.\/canary\/pwned", which is not a path of the backup layout/,
     },
@@ -186,19 +275,29 @@ describe('a hostile remote is refused, nothing lands outside the work folder', (
       name: 'an absolute index path',
       tamper: async (c) => {
         await writeFile(join(c.folder, 'evil.txt'), 'pwned');
-        await editIndex(c, (files) => files.push({ path: join(c.canary, 'pwned'), stored: 'evil.txt', size: 5, sha256: sha('pwned'), storedSize: 5 }));
+        await editIndex(c, (files) =>
+          files.push({
+            path: join(c.canary, 'pwned'),
+            stored: 'evil.txt',
+            size: 5,
+            sha256: sha('pwned'),
+            storedSize: 5,
+          }),
+        );
       },
       reason: /canary\/pwned", which is not a path of the backup layout/,
     },
     {
       name: 'a layout path stored under another key',
-      tamper: async (c) => editIndex(c, (files) => void (files.find((f) => f.path === 'networks/net1.json')!.stored = '../../other')),
+      tamper: async (c) =>
+        editIndex(c, (files) => void (files.find((f) => f.path === 'networks/net1.json')!.stored = '../../other')),
       reason: /stores "networks\/net1\.json" under another name/,
     },
     {
       name: 'unpackTo escaping the work folder',
       tamper: async (c) => editIndex(c, (files) => void (files.find((f) => f.unpackTo)!.unpackTo = '../../../canary')),
-      reason: /unpacks "volumes\/data\.tar\.zst" into "\.\.\/\.\.\/\.\.\/canary", which is not that volume's tree folder/,
+      reason:
+        /unpacks "volumes\/data\.tar\.zst" into "\.\.\/\.\.\/\.\.\/canary", which is not that volume's tree folder/,
     },
     {
       name: 'a packed tree holding ../x',
@@ -207,12 +306,20 @@ describe('a hostile remote is refused, nothing lands outside the work folder', (
     },
     {
       name: 'a packed tree with a symlink, then a file through it',
-      tamper: async (c) => replacePackedTree(c, archive(entry({ name: './', type: '5' }), tarSymlink('l', c.canary), file('l/pwned'))),
+      tamper: async (c) =>
+        replacePackedTree(c, archive(entry({ name: './', type: '5' }), tarSymlink('l', c.canary), file('l/pwned'))),
       reason: /entry "l\/pwned": goes through the symlink l/,
     },
     {
       name: 'a packed tree with a device node',
-      tamper: (c) => replacePackedTree(c, archive(entry({ name: './', type: '5' }), entry({ name: 'mem', type: '3', edit: (h) => h.write('0000001\0', 329, 'latin1') }))),
+      tamper: (c) =>
+        replacePackedTree(
+          c,
+          archive(
+            entry({ name: './', type: '5' }),
+            entry({ name: 'mem', type: '3', edit: (h) => h.write('0000001\0', 329, 'latin1') }),
+          ),
+        ),
       reason: /entry "mem": character device node/,
     },
     {
@@ -237,7 +344,12 @@ describe('a hostile remote is refused, nothing lands outside the work folder', (
       tamper: async (c) => {
         const bad = JSON.stringify({ Name: '/web', HostConfig: { Privileged: true } });
         await writeFile(join(c.folder, 'containers/web/inspect.json'), bad);
-        await editIndex(c, (files) => Object.assign(files.find((f) => f.path === 'containers/web/inspect.json')!, { size: bad.length, sha256: sha(bad), storedSize: bad.length }));
+        await editIndex(c, (files) =>
+          Object.assign(
+            files.find((f) => f.path === 'containers/web/inspect.json')!,
+            { size: bad.length, sha256: sha(bad), storedSize: bad.length },
+          ),
+        );
       },
       reason: /containers\/web\/inspect\.json does not match the manifest/,
     },
@@ -248,16 +360,27 @@ describe('a hostile remote is refused, nothing lands outside the work folder', (
         m.items[1]!.files[0]!.path = '../../../canary/x.json';
         const text = JSON.stringify(m);
         await writeFile(join(c.folder, 'manifest.json'), text);
-        await editIndex(c, (files) => Object.assign(files.find((f) => f.path === 'manifest.json')!, { size: text.length, sha256: sha(text) }));
+        await editIndex(c, (files) =>
+          Object.assign(
+            files.find((f) => f.path === 'manifest.json')!,
+            { size: text.length, sha256: sha(text) },
+          ),
+        );
       },
-      reason: /network net1 lists the file "\.\.\/\.\.\/\.\.\/canary\/x\.json", which is not where the layout keeps its files/,
+      reason:
+        /network net1 lists the file "\.\.\/\.\.\/\.\.\/canary\/x\.json", which is not where the layout keeps its files/,
     },
     {
       name: 'a manifest of another backup',
       tamper: async (c) => {
         const text = (await readFile(join(c.folder, 'manifest.json'), 'utf8')).replace(ID, '20200101T000000Z');
         await writeFile(join(c.folder, 'manifest.json'), text);
-        await editIndex(c, (files) => Object.assign(files.find((f) => f.path === 'manifest.json')!, { size: text.length, sha256: sha(text) }));
+        await editIndex(c, (files) =>
+          Object.assign(
+            files.find((f) => f.path === 'manifest.json')!,
+            { size: text.length, sha256: sha(text) },
+          ),
+        );
       },
       reason: /belongs to backup 20200101T000000Z/,
     },
@@ -283,18 +406,30 @@ describe('plaintext on an encrypted remote is refused', () => {
     await writeFile(join(c.folder, 'remote-index.json'), plain);
     await cp(join(tmp, 'good', HOST, ID), c.folder, { recursive: true, force: false, errorOnExist: false });
     const err = await c.pull({ encryption: encryption() });
-    expect(err).toMatchObject({ code: 'INTEGRITY', message: expect.stringMatching(/remote-index\.json is stored unencrypted but encryption is configured/) });
+    expect(err).toMatchObject({
+      code: 'INTEGRITY',
+      message: expect.stringMatching(/remote-index\.json is stored unencrypted but encryption is configured/),
+    });
     await expectContained(c);
   });
 
   it('an index encrypted with the (public) recipient that names plaintext files, pulled with just the identity', async () => {
     const c = await setup('good-enc');
-    const doc = JSON.parse(await readFile(join(tmp, 'good', HOST, ID, 'remote-index.json'), 'utf8')) as { files: { path: string; stored: string }[] };
+    const doc = JSON.parse(await readFile(join(tmp, 'good', HOST, ID, 'remote-index.json'), 'utf8')) as {
+      files: { path: string; stored: string }[];
+    };
     for (const f of doc.files) if (f.path === 'containers/web/inspect.json') f.stored = f.path;
-    await execa('age', ['-r', recipient, '-o', join(c.folder, 'remote-index.json.age')], { input: JSON.stringify(doc) });
+    await execa('age', ['-r', recipient, '-o', join(c.folder, 'remote-index.json.age')], {
+      input: JSON.stringify(doc),
+    });
     await cp(join(tmp, 'good', HOST, ID, 'containers/web/inspect.json'), join(c.folder, 'containers/web/inspect.json'));
     const err = await c.pull({ encryption: { identity_file: identity } });
-    expect(err).toMatchObject({ code: 'INTEGRITY', message: expect.stringMatching(/"containers\/web\/inspect\.json" is stored unencrypted, but this backup is encrypted/) });
+    expect(err).toMatchObject({
+      code: 'INTEGRITY',
+      message: expect.stringMatching(
+        /"containers\/web\/inspect\.json" is stored unencrypted, but this backup is encrypted/,
+      ),
+    });
     await expectContained(c);
   });
 });
@@ -306,13 +441,20 @@ describe('listing a remote with a folder bbackup cannot have made', () => {
     await writeFile(join(c.root, '%zz', ID, 'manifest.json'), '{}');
     const listing = await listRemoteBackups(new LocalRemote('r', c.root), signal());
     expect(listing.backups.map((b) => `${b.host}/${b.id}`)).toEqual([`${HOST}/${ID}`]);
-    expect(listing.skipped).toEqual([{ prefix: `%zz/${ID}`, reason: expect.stringContaining('not valid percent-encoding') }]);
+    expect(listing.skipped).toEqual([
+      { prefix: `%zz/${ID}`, reason: expect.stringContaining('not valid percent-encoding') },
+    ]);
     expect(listing.incomplete).toEqual([]); // never offered to rotation for removal
     const configPath = join(c.root, '..', 'c.yaml');
-    await writeFile(configPath, JSON.stringify({ backup: { store: c.store }, remotes: { r: { type: 'local', path: c.root } } }));
+    await writeFile(
+      configPath,
+      JSON.stringify({ backup: { store: c.store }, remotes: { r: { type: 'local', path: c.root } } }),
+    );
     const r = await runCli(['-c', configPath, 'list-remote-backups']);
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toMatch(/warning: remote r: skipped %zz\/20261201T101010Z: host folder name "%zz" is not valid percent-encoding/);
+    expect(r.stderr).toMatch(
+      /warning: remote r: skipped %zz\/20261201T101010Z: host folder name "%zz" is not valid percent-encoding/,
+    );
     expect(r.stdout).toContain(ID);
   });
 });

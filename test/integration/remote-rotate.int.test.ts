@@ -22,16 +22,26 @@ beforeAll(async () => {
   await docker.createVolume({ Name: volume, Labels: testLabels() });
 });
 afterAll(async () => {
-  await docker?.getVolume(volume).remove({ force: true }).catch(() => undefined);
+  await docker
+    ?.getVolume(volume)
+    .remove({ force: true })
+    .catch(() => undefined);
   await rm(tmp, { recursive: true, force: true });
 });
 
 interface RotateDoc {
   dryRun: boolean;
-  reports: { target: string; host: string; plan: { decisions: { id: string; keep: boolean; reasons: string[] }[]; remove: string[] }; removed: string[]; cleaned?: string[] }[];
+  reports: {
+    target: string;
+    host: string;
+    plan: { decisions: { id: string; keep: boolean; reasons: string[] }[]; remove: string[] };
+    removed: string[];
+    cleaned?: string[];
+  }[];
 }
 
-const ids = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z/.test(n)).sort();
+const ids = async (dir: string) =>
+  (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z/.test(n)).sort();
 
 describe('rotation after real backups', () => {
   it('rotate removes exactly what the dry run said, locally and on the remote', async () => {
@@ -49,7 +59,10 @@ describe('rotation after real backups', () => {
     expect(before).toHaveLength(4);
     expect(await ids(remote)).toEqual(before);
 
-    const policy = await configFile(join(tmp, 'b.yaml'), { ...base, retention: { last: 2, daily: 0, weekly: 0, monthly: 0, keep_within: 0 } });
+    const policy = await configFile(join(tmp, 'b.yaml'), {
+      ...base,
+      retention: { last: 2, daily: 0, weekly: 0, monthly: 0, keep_within: 0 },
+    });
     const dry = await policy(['--json', 'rotate', '--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
     const plan = JSON.parse(dry.stdout) as RotateDoc;
@@ -65,19 +78,24 @@ describe('rotation after real backups', () => {
     expect(await ids(remote)).toEqual(before);
     // the text form shows every backup with its action and reason
     const text = await policy(['rotate', '--dry-run']);
-    for (const id of before) expect(text.stdout).toMatch(new RegExp(`${id}\\s+(keep\\s+last|remove\\s+no keep rule matches)`));
+    for (const id of before)
+      expect(text.stdout).toMatch(new RegExp(`${id}\\s+(keep\\s+last|remove\\s+no keep rule matches)`));
 
     // a cut upload from long ago (left by a killed process) and a fresh one (maybe still running)
     await mkdir(join(remote, '20200101T000000Z.partial', 'volumes'), { recursive: true });
     await writeFile(join(remote, '20200101T000000Z.partial', 'volumes', 'x.tar.zst'), 'half');
-    const fresh = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}.partial`;
+    const fresh = `${new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}Z$/, 'Z')}.partial`;
     await mkdir(join(remote, fresh));
     await writeFile(join(remote, fresh, 'metadata.tar.zst'), 'half');
     const real = JSON.parse((await policy(['--json', 'rotate'])).stdout) as RotateDoc;
     expect(real.reports.find((r) => r.target === 'nas')?.cleaned).toEqual([`${host}/20200101T000000Z.partial`]);
     expect((await readdir(remote)).filter((n) => n.endsWith('.partial'))).toEqual([fresh]);
     await rm(join(remote, fresh), { recursive: true });
-    for (const r of real.reports) expect(r.removed.sort()).toEqual(plan.reports.find((p) => p.target === r.target)!.plan.remove.sort());
+    for (const r of real.reports)
+      expect(r.removed.sort()).toEqual(plan.reports.find((p) => p.target === r.target)!.plan.remove.sort());
     expect(await ids(local)).toEqual(before.slice(2));
     expect(await ids(remote)).toEqual(before.slice(2));
     expect((await readdir(local)).filter((n) => n.startsWith('.removing'))).toEqual([]);

@@ -26,12 +26,20 @@ beforeAll(async () => {
   docker = testDocker();
 });
 afterAll(async () => {
-  for (const v of volumes) await docker.getVolume(v).remove({ force: true }).catch(() => undefined);
+  for (const v of volumes)
+    await docker
+      .getVolume(v)
+      .remove({ force: true })
+      .catch(() => undefined);
   await sshd?.stop();
   await rm(tmp, { recursive: true, force: true });
 });
 
-const removeVolumeAfter = (name: string) => async () => docker.getVolume(name).remove({ force: true }).catch(() => undefined);
+const removeVolumeAfter = (name: string) => async () =>
+  docker
+    .getVolume(name)
+    .remove({ force: true })
+    .catch(() => undefined);
 
 describe('remote round trip (real backup engine, every remote kind)', () => {
   let volume: string;
@@ -46,7 +54,11 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     volumes.push(volume);
     await fillRichTree(await mountpointOf(docker, volume));
     original = await describeTree(await mountpointOf(docker, volume));
-    const cli = await configFile(join(tmp, 'plain.yaml'), { backup: { store: join(tmp, 'store') }, remotes: remotesSection(sshd, join(tmp, 'plain')), retention: { enabled: false } });
+    const cli = await configFile(join(tmp, 'plain.yaml'), {
+      backup: { store: join(tmp, 'store') },
+      remotes: remotesSection(sshd, join(tmp, 'plain')),
+      retention: { enabled: false },
+    });
     const r = await cli(['backup', '--volumes', volume]);
     expect(r.stderr + r.stdout).not.toMatch(/FAILED/);
     expect(r.exitCode).toBe(0);
@@ -56,16 +68,24 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     for (const kind of REMOTE_KINDS) {
       const files = await readdir(join(tmp, 'plain', kind, host!));
       expect(files).toEqual([id]);
-      expect((await readdir(join(tmp, 'plain', kind, host!, id!, 'volumes'))).sort()).toEqual([`${volume}.index.jsonl`, `${volume}.tar.zst`]);
+      expect((await readdir(join(tmp, 'plain', kind, host!, id!, 'volumes'))).sort()).toEqual([
+        `${volume}.index.jsonl`,
+        `${volume}.tar.zst`,
+      ]);
     }
   });
 
   it.each(REMOTE_KINDS)('%s: list, pull and restore give back the same volume', async (kind) => {
     expect(id, 'the backup test above must pass first').toBeDefined();
-    const cli = await configFile(join(tmp, `pull-${kind}.yaml`), { backup: { store: join(tmp, `store-${kind}`) }, remotes: remotesSection(sshd, join(tmp, 'plain'), [kind]) });
+    const cli = await configFile(join(tmp, `pull-${kind}.yaml`), {
+      backup: { store: join(tmp, `store-${kind}`) },
+      remotes: remotesSection(sshd, join(tmp, 'plain'), [kind]),
+    });
     const listed = await cli(['--json', 'list-remote-backups', '-r', kind]);
     expect(listed.exitCode).toBe(0);
-    const doc = JSON.parse(listed.stdout) as { backups: { id: string; host: string; encrypted: boolean; size: number }[] };
+    const doc = JSON.parse(listed.stdout) as {
+      backups: { id: string; host: string; encrypted: boolean; size: number }[];
+    };
     expect(doc.backups).toEqual([expect.objectContaining({ id, host, encrypted: false })]);
     expect(doc.backups[0]!.size).toBeGreaterThan(1000);
 
@@ -73,7 +93,9 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     expect(pulled.stderr).not.toMatch(/error/);
     expect(pulled.exitCode).toBe(0);
     const dir = join(tmp, `store-${kind}`, host, id);
-    expect(await readFile(join(dir, 'manifest.json'), 'utf8')).toBe(await readFile(join(tmp, 'store', host, id, 'manifest.json'), 'utf8'));
+    expect(await readFile(join(dir, 'manifest.json'), 'utf8')).toBe(
+      await readFile(join(tmp, 'store', host, id, 'manifest.json'), 'utf8'),
+    );
 
     const target = testName('rm');
     const restored = await cli(['restore', dir, '-V', volume, '-r', `${volume}:${target}`]);
@@ -88,7 +110,10 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
 
   it('restore --from-remote pulls (checked) and restores in one step', async () => {
     expect(id).toBeDefined();
-    const cli = await configFile(join(tmp, 'from-remote.yaml'), { backup: { store: join(tmp, 'store-from-remote') }, remotes: remotesSection(sshd, join(tmp, 'plain'), ['rclone-sftp']) });
+    const cli = await configFile(join(tmp, 'from-remote.yaml'), {
+      backup: { store: join(tmp, 'store-from-remote') },
+      remotes: remotesSection(sshd, join(tmp, 'plain'), ['rclone-sftp']),
+    });
     const target = testName('rm');
     try {
       const r = await cli(['restore', id, '--from-remote', 'rclone-sftp', '-V', volume, '-r', `${volume}:${target}`]);
@@ -117,14 +142,29 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     const encId = ids.at(-1)!;
     for (const kind of ['sftp', 'rclone-local']) {
       const folder = join(tmp, 'enc', kind, host, encId);
-      const stored = (await readdir(folder, { recursive: true })).filter((f) => !f.endsWith('volumes') && f.includes('.') && f !== 'retention.json');
+      const stored = (await readdir(folder, { recursive: true })).filter(
+        (f) => !f.endsWith('volumes') && f.includes('.') && f !== 'retention.json',
+      );
       expect(stored.every((f) => f.endsWith('.age'))).toBe(true);
       // the one plaintext file: status and a hashed group, for rotation without the identity
-      expect(JSON.parse(await readFile(join(folder, 'retention.json'), 'utf8'))).toEqual({ format: 1, id: encId, status: 'complete', group: expect.stringMatching(/^h:[0-9a-f]{16}$/) });
+      expect(JSON.parse(await readFile(join(folder, 'retention.json'), 'utf8'))).toEqual({
+        format: 1,
+        id: encId,
+        status: 'complete',
+        group: expect.stringMatching(/^h:[0-9a-f]{16}$/),
+      });
       // the standard tool, no bbackup involved
       const manifest = await execa('age', ['-d', '-i', key, join(folder, 'manifest.json.age')]);
-      expect(manifest.stdout.trim()).toBe((await readFile(join(tmp, 'store', host, encId, 'manifest.json'), 'utf8')).trim());
-      const listing = await execa('sh', ['-c', 'age -d -i "$1" "$2" | zstd -dc | tar -tf - | sort', 'sh', key, join(folder, 'volumes', `${volume}.tar.zst.age`)]);
+      expect(manifest.stdout.trim()).toBe(
+        (await readFile(join(tmp, 'store', host, encId, 'manifest.json'), 'utf8')).trim(),
+      );
+      const listing = await execa('sh', [
+        '-c',
+        'age -d -i "$1" "$2" | zstd -dc | tar -tf - | sort',
+        'sh',
+        key,
+        join(folder, 'volumes', `${volume}.tar.zst.age`),
+      ]);
       expect(listing.stdout).toContain('./etc/app.conf');
     }
     const list = await cli(['--json', 'list-remote-backups', '-r', 'sftp']);
@@ -140,7 +180,14 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     expect(pulled.exitCode).toBe(0);
     const target = testName('rm');
     try {
-      const restored = await pullCli(['restore', join(tmp, 'store-enc', host, encId), '-V', volume, '-r', `${volume}:${target}`]);
+      const restored = await pullCli([
+        'restore',
+        join(tmp, 'store-enc', host, encId),
+        '-V',
+        volume,
+        '-r',
+        `${volume}:${target}`,
+      ]);
       expect(restored.exitCode).toBe(0);
       expect(await describeTree(await mountpointOf(docker, target))).toEqual(original);
     } finally {

@@ -28,9 +28,27 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const item: VolumeItem = { kind: 'volume', name: 'v', driver: 'local', labels: {}, options: {}, usedBy: [], format: 'archive', compression: 'none', bytes: 1, fileCount: 1, files: [] };
+const item: VolumeItem = {
+  kind: 'volume',
+  name: 'v',
+  driver: 'local',
+  labels: {},
+  options: {},
+  usedBy: [],
+  format: 'archive',
+  compression: 'none',
+  bytes: 1,
+  fileCount: 1,
+  files: [],
+};
 const good = archive(entry({ name: './', type: '5', mode: 0o755 }), file('data.txt', 'checked'), symlink('l', '/etc'));
-const evil = archive(entry({ name: './', type: '5', mode: 0o755 }), file('data.txt', 'checked'), entry({ name: 'sda', type: '3', edit: (h) => h.write('0000010\0', 329, 'latin1') }), symlink('l', '/etc'), file('l/pwned', 'x'));
+const evil = archive(
+  entry({ name: './', type: '5', mode: 0o755 }),
+  file('data.txt', 'checked'),
+  entry({ name: 'sda', type: '3', edit: (h) => h.write('0000010\0', 329, 'latin1') }),
+  symlink('l', '/etc'),
+  file('l/pwned', 'x'),
+);
 
 async function restoreSwapped(mode: 'worker' | 'stream', swapTo: Buffer): Promise<{ error: unknown; volume: string }> {
   const source = join(tmp, `${mode}-${swapTo === good ? 'good' : 'evil'}.tar`);
@@ -40,17 +58,38 @@ async function restoreSwapped(mode: 'worker' | 'stream', swapTo: Buffer): Promis
   await writeFile(source, swapTo);
   const volume = await createTestVolume(docker, 'untr');
   cleanupAfter(docker, { volumes: [volume] });
-  const error = await fillVolume({ docker, item, source, volume, mode, workerImage: WORKER_IMAGE, helperLabels: testLabels(), signal: AbortSignal.timeout(300_000), onBytes: () => undefined, checkedSha256: first.sha256 }, undefined)
-    .then(() => undefined, (err: unknown) => err);
+  const error = await fillVolume(
+    {
+      docker,
+      item,
+      source,
+      volume,
+      mode,
+      workerImage: WORKER_IMAGE,
+      helperLabels: testLabels(),
+      signal: AbortSignal.timeout(300_000),
+      onBytes: () => undefined,
+      checkedSha256: first.sha256,
+    },
+    undefined,
+  ).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   return { error, volume };
 }
 
-const helpersLeft = async () => (await docker.listContainers({ all: true, filters: { label: [HELPER_LABEL, `${TEST_LABEL}=${testRunId()}`] } })).length;
+const helpersLeft = async () =>
+  (await docker.listContainers({ all: true, filters: { label: [HELPER_LABEL, `${TEST_LABEL}=${testRunId()}`] } }))
+    .length;
 
 describe.each(['worker', 'stream'] as const)('%s mode', (mode) => {
   it('an archive swapped after the check: refused by the gate, no device node, nothing through the symlink', async () => {
     const { error, volume } = await restoreSwapped(mode, evil);
-    expect(error).toMatchObject({ code: 'INTEGRITY', message: expect.stringMatching(/entry "sda": character device node/) });
+    expect(error).toMatchObject({
+      code: 'INTEGRITY',
+      message: expect.stringMatching(/entry "sda": character device node/),
+    });
     const mp = await mountpointOf(docker, volume);
     expect(await readdir(mp)).not.toContain('sda');
     expect(await readdir(mp)).not.toContain('pwned');

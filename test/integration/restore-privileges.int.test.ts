@@ -28,17 +28,27 @@ afterAll(async () => {
 });
 
 const SOCKET = process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '');
-const exists = (kind: 'container' | 'volume', name: string) => (kind === 'container' ? docker.getContainer(name) : docker.getVolume(name)).inspect().then(() => true, () => false);
+const exists = (kind: 'container' | 'volume', name: string) =>
+  (kind === 'container' ? docker.getContainer(name) : docker.getVolume(name)).inspect().then(
+    () => true,
+    () => false,
+  );
 
 async function setup(): Promise<{ config: string; store: string; env: Record<string, string | undefined> }> {
   const dir = await mkdtemp(join(tmp, 'cfg-'));
   const store = join(dir, 'store');
   const config = join(dir, 'bbackup.yaml');
-  await writeFile(config, `docker: {socket: ${SOCKET}}\nbackup: {store: ${store}}\nretention: {enabled: false}\nlogging: {file: ${join(dir, 'bbackup.log')}}\n`);
+  await writeFile(
+    config,
+    `docker: {socket: ${SOCKET}}\nbackup: {store: ${store}}\nretention: {enabled: false}\nlogging: {file: ${join(dir, 'bbackup.log')}}\n`,
+  );
   return { config, store, env: { HOME: dir, BBACKUP_CONFIG: undefined, DOCKER_HOST: undefined } };
 }
 
-async function backup(cfg: Awaited<ReturnType<typeof setup>>, containers: string[]): Promise<{ id: string; dir: string }> {
+async function backup(
+  cfg: Awaited<ReturnType<typeof setup>>,
+  containers: string[],
+): Promise<{ id: string; dir: string }> {
   const r = await runCli(['-c', cfg.config, '--json', 'backup', '-C', ...containers], { env: cfg.env });
   expect(r.exitCode, r.stderr).toBe(0);
   const id = (JSON.parse(r.stdout) as { id: string }).id;
@@ -47,10 +57,15 @@ async function backup(cfg: Awaited<ReturnType<typeof setup>>, containers: string
 }
 
 /** What someone with write access to a copied backup folder does: edit inspect.json, fix the manifest. */
-async function makePrivileged(dir: string, container: string, edit: (hc: Record<string, unknown>) => void): Promise<void> {
+async function makePrivileged(
+  dir: string,
+  container: string,
+  edit: (hc: Record<string, unknown>) => void,
+): Promise<void> {
   const rel = `containers/${container}/inspect.json`;
   const path = join(dir, rel);
-  const doc = JSON.parse(await readFile(path, 'utf8')) as { HostConfig: Record<string, unknown> }[] | { HostConfig: Record<string, unknown> };
+  const doc = JSON.parse(await readFile(path, 'utf8')) as
+    { HostConfig: Record<string, unknown> }[] | { HostConfig: Record<string, unknown> };
   edit((Array.isArray(doc) ? doc[0]! : doc).HostConfig);
   const text = JSON.stringify(doc);
   await writeFile(path, text);
@@ -70,8 +85,18 @@ describe('privileges in a backup', () => {
     const cfg = await setup();
     const v = await createTestVolume(docker, 'rsec');
     await writeFile(join(await mountpointOf(docker, v), 'data.txt'), 'volume data');
-    const plain = await createTestContainer(docker, 'rsec', { HostConfig: { NetworkMode: 'none', Binds: [`${v}:/data`] } }, false);
-    const agent = await createTestContainer(docker, 'rsec', { HostConfig: { NetworkMode: 'none', Binds: [`${SOCKET}:/var/run/docker.sock:ro`] } }, false);
+    const plain = await createTestContainer(
+      docker,
+      'rsec',
+      { HostConfig: { NetworkMode: 'none', Binds: [`${v}:/data`] } },
+      false,
+    );
+    const agent = await createTestContainer(
+      docker,
+      'rsec',
+      { HostConfig: { NetworkMode: 'none', Binds: [`${SOCKET}:/var/run/docker.sock:ro`] } },
+      false,
+    );
     const made = await backup(cfg, [plain, agent]);
 
     const hostDir = await mkdtemp(join(tmp, 'hostdir-'));
@@ -98,14 +123,20 @@ describe('privileges in a backup', () => {
     for (const p of privileges) expect(dry.stdout).toContain(`  ! ${p}`);
     expect(dry.stdout).toContain('This restore would be refused; nothing would be changed.');
     const json = await runCli([...args, '--dry-run', '--json'], { env: cfg.env });
-    const doc = JSON.parse(json.stdout) as { runnable: boolean; privileges: string[]; plan: { items: { kind: string; privileges: string[] }[] } };
+    const doc = JSON.parse(json.stdout) as {
+      runnable: boolean;
+      privileges: string[];
+      plan: { items: { kind: string; privileges: string[] }[] };
+    };
     expect(doc.runnable).toBe(false);
     expect(doc.privileges).toEqual(privileges);
     expect(doc.plan.items.find((i) => i.kind === 'volume')!.privileges).toEqual([]);
 
     const refused = await runCli(args, { env: cfg.env });
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toContain(`refused: restoring from backup ${made.id} would grant these privileges on this host; nothing was changed:`);
+    expect(refused.stderr).toContain(
+      `refused: restoring from backup ${made.id} would grant these privileges on this host; nothing was changed:`,
+    );
     for (const p of privileges) expect(refused.stderr).toContain(p);
     expect(refused.stderr).toContain('--allow-privileged');
     expect(await exists('container', c2)).toBe(false);
@@ -146,7 +177,10 @@ describe('restore ID and the current directory', () => {
     const c2 = testName('rsec');
     cleanupAfter(docker, { containers: [c2] });
 
-    const byId = await runCli(['-c', cfg.config, 'restore', lookalike, '-C', plain, '-r', `${plain}:${c2}`], { env: cfg.env, cwd });
+    const byId = await runCli(['-c', cfg.config, 'restore', lookalike, '-C', plain, '-r', `${plain}:${c2}`], {
+      env: cfg.env,
+      cwd,
+    });
     expect(byId.exitCode).toBe(1);
     expect(byId.stderr).toContain(`no backup ${lookalike} for host`);
     expect(byId.stderr).toContain(`a folder in the current directory is given as ./${lookalike}`);
@@ -157,12 +191,18 @@ describe('restore ID and the current directory', () => {
     expect(neither.stderr).toContain('"my-backup" is neither a backup id');
     expect(neither.stderr).toContain('give a folder as a path: ./my-backup');
 
-    const byPath = await runCli(['-c', cfg.config, 'restore', `./${lookalike}`, '-C', plain, '-r', `${plain}:${c2}`, '--dry-run'], { env: cfg.env, cwd });
+    const byPath = await runCli(
+      ['-c', cfg.config, 'restore', `./${lookalike}`, '-C', plain, '-r', `${plain}:${c2}`, '--dry-run'],
+      { env: cfg.env, cwd },
+    );
     expect(byPath.exitCode, byPath.stderr + byPath.stdout).toBe(0);
     expect(byPath.stdout).toContain(`Dry run: would restore from backup ${made.id} (host`);
     expect(byPath.stdout).toContain(join(cwd, lookalike));
 
-    const storeId = await runCli(['-c', cfg.config, 'restore', made.id, '-C', plain, '-r', `${plain}:${c2}`, '--dry-run'], { env: cfg.env, cwd });
+    const storeId = await runCli(
+      ['-c', cfg.config, 'restore', made.id, '-C', plain, '-r', `${plain}:${c2}`, '--dry-run'],
+      { env: cfg.env, cwd },
+    );
     expect(storeId.exitCode, storeId.stderr).toBe(0);
     expect(storeId.stdout).toContain(made.dir);
   });

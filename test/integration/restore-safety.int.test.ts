@@ -29,15 +29,23 @@ afterAll(async () => {
 
 const deps = () => ({ docker, localEngine: true, helperLabels: testLabels() });
 const refusal = async (p: Promise<unknown>): Promise<BbackupError> => {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(BbackupError);
   return err as BbackupError;
 };
 
 async function engineState(names: string[]) {
-  const containers = (await docker.listContainers({ all: true })).filter((c) => names.some((n) => c.Names.includes(`/${n}`)));
+  const containers = (await docker.listContainers({ all: true })).filter((c) =>
+    names.some((n) => c.Names.includes(`/${n}`)),
+  );
   const volumes = ((await docker.listVolumes()).Volumes ?? []).filter((v) => names.includes(v.Name));
-  return { containers: containers.map((c) => `${c.Names[0]} ${c.Id} ${c.State}`).sort(), volumes: volumes.map((v) => v.Name).sort() };
+  return {
+    containers: containers.map((c) => `${c.Names[0]} ${c.Id} ${c.State}`).sort(),
+    volumes: volumes.map((v) => v.Name).sort(),
+  };
 }
 
 describe('conflicts and --force', () => {
@@ -58,7 +66,9 @@ describe('conflicts and --force', () => {
     const err = await refusal(startRestore(request(dir, { all: true }), deps()).done);
     expect(err.code).toBe('CONFLICT');
     expect(err.exitCode).toBe(1);
-    expect(err.message).toContain(`volume ${v} already exists (use --force to replace it, or --rename ${v}:NEW to restore beside it)`);
+    expect(err.message).toContain(
+      `volume ${v} already exists (use --force to replace it, or --rename ${v}:NEW to restore beside it)`,
+    );
     expect(err.message).toContain(`container ${c} already exists`);
     expect(err.message).toContain('nothing was changed');
     expect(await engineState([c, v, w])).toEqual(state);
@@ -78,7 +88,9 @@ describe('conflicts and --force', () => {
     const after = await docker.getContainer(c).inspect();
     expect(after.Id).not.toBe(state.containers[0]!.split(' ')[1]);
     expect(after.State.Running).toBe(true);
-    expect(await readFile(join(await mountpointOf(docker, v), 'etc/app.conf'), 'utf8')).toContain('changed after backup');
+    expect(await readFile(join(await mountpointOf(docker, v), 'etc/app.conf'), 'utf8')).toContain(
+      'changed after backup',
+    );
     expect(r2.value!.plan.items.map((i) => `${i.action} ${i.kind}`)).toEqual(['reuse volume', 'replace container']);
   });
 });
@@ -89,10 +101,32 @@ async function archiveBackup(dir: string, volume: string, tarFile: string): Prom
   const rel = `volumes/${volume}.tar`;
   await execa('cp', [tarFile, join(dir, rel)]);
   const manifest: Manifest = {
-    format: 1, id: dir.split('/').pop()!, host: 'h', created: '', finished: '', tool: { name: 'bbackup', version: 't' }, status: 'complete',
-    scope: { containers: false, volumes: true, networks: false }, compression: { method: 'none', level: 0 }, encrypted: false, errors: [],
-    items: [{ kind: 'volume', name: volume, driver: 'local', labels: testLabels(), options: {}, usedBy: [], format: 'archive', compression: 'none', bytes: 10, fileCount: 3,
-      files: [{ path: rel, size: (await stat(join(dir, rel))).size, sha256: await sha256Of(join(dir, rel)) }] }],
+    format: 1,
+    id: dir.split('/').pop()!,
+    host: 'h',
+    created: '',
+    finished: '',
+    tool: { name: 'bbackup', version: 't' },
+    status: 'complete',
+    scope: { containers: false, volumes: true, networks: false },
+    compression: { method: 'none', level: 0 },
+    encrypted: false,
+    errors: [],
+    items: [
+      {
+        kind: 'volume',
+        name: volume,
+        driver: 'local',
+        labels: testLabels(),
+        options: {},
+        usedBy: [],
+        format: 'archive',
+        compression: 'none',
+        bytes: 10,
+        fileCount: 3,
+        files: [{ path: rel, size: (await stat(join(dir, rel))).size, sha256: await sha256Of(join(dir, rel)) }],
+      },
+    ],
   };
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
 }
@@ -123,12 +157,32 @@ describe('hostile archives', () => {
       const err = await refusal(startRestore(request(dir, { volumes: [name], verify }), deps()).done);
       expect(err.code).toBe('INTEGRITY');
       expect(err.message).toContain('could write outside their volume; nothing was restored');
-      expect(err.message).toContain(`volume ${name}: entry "link/pwned": goes through the symlink link (would write outside the target)`);
+      expect(err.message).toContain(
+        `volume ${name}: entry "link/pwned": goes through the symlink link (would write outside the target)`,
+      );
       expect(err.message).toContain(`volume ${name}: entry "../escaped.txt": path contains a ".." component`);
       expect(err.message).toMatch(new RegExp(`entry "${outside}/abs.txt": absolute path`));
-      expect(await docker.getVolume(name).inspect().then(() => true, () => false)).toBe(false);
-      expect(await stat(join(outside, 'pwned')).then(() => true, () => false)).toBe(false);
-      expect(await stat(join(outside, 'abs.txt')).then(() => true, () => false)).toBe(false);
+      expect(
+        await docker
+          .getVolume(name)
+          .inspect()
+          .then(
+            () => true,
+            () => false,
+          ),
+      ).toBe(false);
+      expect(
+        await stat(join(outside, 'pwned')).then(
+          () => true,
+          () => false,
+        ),
+      ).toBe(false);
+      expect(
+        await stat(join(outside, 'abs.txt')).then(
+          () => true,
+          () => false,
+        ),
+      ).toBe(false);
     }
   });
 });
@@ -150,7 +204,15 @@ describe('manifest mismatch', () => {
     expect(err.code).toBe('INTEGRITY');
     expect(err.message).toContain(`volume ${v}: etc/app.conf: content differs from the index (sha256)`);
     expect(err.message).toContain('--no-verify restores anyway');
-    expect(await docker.getVolume(v2).inspect().then(() => true, () => false)).toBe(false);
+    expect(
+      await docker
+        .getVolume(v2)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        ),
+    ).toBe(false);
     const r = await startRestore({ ...req, verify: false }, deps()).done;
     expect(r.outcome).toBe('ok');
     expect(await readFile(join(await mountpointOf(docker, v2), 'etc/app.conf'))).toEqual(bytes);
@@ -171,13 +233,27 @@ describe('manifest mismatch', () => {
     const [g2, b2] = [testName('rs'), testName('rs')];
     cleanupAfter(docker, { volumes: [g2, b2] });
     const events: { type: string; item?: string }[] = [];
-    const job = startRestore(request(dir, { volumes: [good, bad], renames: parseRenames([`${good}:${g2}`, `${bad}:${b2}`]) }), { ...deps(), emit: (e) => events.push(e) });
+    const job = startRestore(
+      request(dir, { volumes: [good, bad], renames: parseRenames([`${good}:${g2}`, `${bad}:${b2}`]) }),
+      { ...deps(), emit: (e) => events.push(e) },
+    );
     const err = await refusal(job.done);
-    expect(err.message).toMatch(/^refused: backup \S+ does not match its manifest; nothing was restored \(--no-verify restores anyway\)/);
+    expect(err.message).toMatch(
+      /^refused: backup \S+ does not match its manifest; nothing was restored \(--no-verify restores anyway\)/,
+    );
     expect(err.message).toContain(`volume ${bad}: data.bin: content differs from the index (sha256)`);
     // the check ran during the copy (the good volume was restored first), not before it
     expect(events.filter((e) => e.type === 'item.done').map((e) => e.item)).toContain(`volume ${g2}`);
-    for (const name of [g2, b2]) expect(await docker.getVolume(name).inspect().then(() => true, () => false)).toBe(false);
+    for (const name of [g2, b2])
+      expect(
+        await docker
+          .getVolume(name)
+          .inspect()
+          .then(
+            () => true,
+            () => false,
+          ),
+      ).toBe(false);
   });
 
   it('an archive whose sha256 differs from the manifest is refused', async () => {
@@ -188,7 +264,9 @@ describe('manifest mismatch', () => {
     const rel = (manifest.items[0] as { files: { path: string }[] }).files[0]!.path;
     await appendFile(join(dir, rel), 'trailing garbage');
     const err = await refusal(startRestore(request(dir, { volumes: [v], force: true }), deps()).done);
-    expect(err.message).toMatch(new RegExp(`${rel.replace(/\./g, '\\.')}: \\d+ bytes sha256 [0-9a-f]{12}…, the manifest says \\d+ bytes`));
+    expect(err.message).toMatch(
+      new RegExp(`${rel.replace(/\./g, '\\.')}: \\d+ bytes sha256 [0-9a-f]{12}…, the manifest says \\d+ bytes`),
+    );
     expect(await readFile(join(await mountpointOf(docker, v), 'f.txt'), 'utf8')).toBe('x'.repeat(10000));
   });
 });

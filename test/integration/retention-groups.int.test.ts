@@ -27,7 +27,11 @@ beforeAll(async () => {
   docker = testDocker();
 });
 afterAll(async () => {
-  for (const v of volumes) await docker?.getVolume(v).remove({ force: true }).catch(() => undefined);
+  for (const v of volumes)
+    await docker
+      ?.getVolume(v)
+      .remove({ force: true })
+      .catch(() => undefined);
   await rm(tmp, { recursive: true, force: true });
 });
 
@@ -50,7 +54,8 @@ interface RotateDoc {
   reports: { target: string; host: string; plan: { decisions: Decision[]; remove: string[] }; removed: string[] }[];
 }
 
-const ids = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z(-\d+)?$/.test(n)).sort();
+const ids = async (dir: string) =>
+  (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z(-\d+)?$/.test(n)).sort();
 const idOf = (stdout: string) => (JSON.parse(stdout) as { id: string }).id;
 const day = (id: string) => `${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}`;
 
@@ -60,7 +65,10 @@ describe('retention groups end to end', () => {
     const db = await volume('db\n');
     const store = join(tmp, 'store');
     const nas = join(tmp, 'nas');
-    const base = { backup: { store, backup_sets: { databases: { volumes: [db] } } }, remotes: { nas: { type: 'local', path: nas } } };
+    const base = {
+      backup: { store, backup_sets: { databases: { volumes: [db] } } },
+      remotes: { nas: { type: 'local', path: nas } },
+    };
     // the default retention policy, rotating after every backup
     const cli = await configFile(join(tmp, 'default.yaml'), base);
 
@@ -80,9 +88,18 @@ describe('retention groups end to end', () => {
     expect(await ids(remote)).toEqual([fullId, db1Id, db2Id].sort());
     // each manifest records its group; each remote copy has its retention.json
     const fullGroup = `volumes:${[app, db].sort().join(',')}`;
-    expect(JSON.parse(await readFile(join(local, fullId, 'manifest.json'), 'utf8'))).toMatchObject({ group: fullGroup });
-    expect(JSON.parse(await readFile(join(local, db1Id, 'manifest.json'), 'utf8'))).toMatchObject({ group: 'set:databases' });
-    expect(JSON.parse(await readFile(join(remote, db2Id, 'retention.json'), 'utf8'))).toEqual({ format: 1, id: db2Id, status: 'complete', group: 'set:databases' });
+    expect(JSON.parse(await readFile(join(local, fullId, 'manifest.json'), 'utf8'))).toMatchObject({
+      group: fullGroup,
+    });
+    expect(JSON.parse(await readFile(join(local, db1Id, 'manifest.json'), 'utf8'))).toMatchObject({
+      group: 'set:databases',
+    });
+    expect(JSON.parse(await readFile(join(remote, db2Id, 'retention.json'), 'utf8'))).toEqual({
+      format: 1,
+      id: db2Id,
+      status: 'complete',
+      group: 'set:databases',
+    });
 
     // Without keep_within and last, only the day rules decide: the full backup keeps its day in its
     // own group; of the two databases runs the newer one wins the day.
@@ -93,16 +110,29 @@ describe('retention groups end to end', () => {
     const sameDay = day(db1Id) === day(db2Id); // a run across midnight UTC keeps both: each is its day's newest
     for (const r of doc.reports) {
       const by = new Map(r.plan.decisions.map((d) => [d.id, d]));
-      expect(by.get(fullId)).toMatchObject({ group: fullGroup, keep: true, reasons: [`daily ${day(fullId)}`, expect.stringMatching(/^weekly /), expect.stringMatching(/^monthly /)] });
+      expect(by.get(fullId)).toMatchObject({
+        group: fullGroup,
+        keep: true,
+        reasons: [`daily ${day(fullId)}`, expect.stringMatching(/^weekly /), expect.stringMatching(/^monthly /)],
+      });
       expect(by.get(db2Id)).toMatchObject({ group: 'set:databases', keep: true });
-      expect(by.get(db1Id)).toMatchObject({ group: 'set:databases', keep: !sameDay, reasons: sameDay ? ['no keep rule matches'] : [`daily ${day(db1Id)}`] });
+      expect(by.get(db1Id)).toMatchObject({
+        group: 'set:databases',
+        keep: !sameDay,
+        reasons: sameDay ? ['no keep rule matches'] : [`daily ${day(db1Id)}`],
+      });
     }
     expect(doc.reports.map((r) => r.target).sort()).toEqual(['local', 'nas']);
     // the text form: where, host, group, id, action, reason
     const text = await strict(['rotate', '--dry-run']);
     expect(text.stdout.split('\n')[0]).toMatch(/^WHERE\s+HOST\s+GROUP\s+ID\s+ACTION\s+REASON/);
-    expect(text.stdout).toMatch(new RegExp(`local\\s+\\S+\\s+${fullGroup}\\s+${fullId}\\s+keep\\s+daily ${day(fullId)}`));
-    if (sameDay) expect(text.stdout).toMatch(new RegExp(`nas\\s+\\S+\\s+set:databases\\s+${db1Id}\\s+remove\\s+no keep rule matches`));
+    expect(text.stdout).toMatch(
+      new RegExp(`local\\s+\\S+\\s+${fullGroup}\\s+${fullId}\\s+keep\\s+daily ${day(fullId)}`),
+    );
+    if (sameDay)
+      expect(text.stdout).toMatch(
+        new RegExp(`nas\\s+\\S+\\s+set:databases\\s+${db1Id}\\s+remove\\s+no keep rule matches`),
+      );
 
     const real = await strict(['rotate']);
     expect(real.exitCode, real.stderr).toBe(0);
@@ -119,7 +149,12 @@ describe('retention groups end to end', () => {
     const vault = join(tmp, 'vault');
     const host = 'enc-host';
     // recipients only: this host can encrypt, never decrypt
-    const raw = { backup: { store }, remotes: { vault: { type: 'local', path: vault } }, encryption: { enabled: true, recipients: [recipient] }, retention: { keep_within: 0, last: 0, daily: 7 } };
+    const raw = {
+      backup: { store },
+      remotes: { vault: { type: 'local', path: vault } },
+      encryption: { enabled: true, recipients: [recipient] },
+      retention: { keep_within: 0, last: 0, daily: 7 },
+    };
     const config = parseConfigObject(raw, 'test', {});
     const remote = openRemote(config, 'vault');
     // one day: a complete backup at 03:00, a partial one at 23:00 (newest of the day); a backup of
@@ -135,15 +170,34 @@ describe('retention groups end to end', () => {
       await makeFixtureBackup({ store, host, id: old }),
     ];
     try {
-      for (const m of made) await uploadBackup({ remote, backupDir: m.dir, manifest: m.manifest, level: 3, encrypted: true, signal: AbortSignal.timeout(60_000) });
+      for (const m of made)
+        await uploadBackup({
+          remote,
+          backupDir: m.dir,
+          manifest: m.manifest,
+          level: 3,
+          encrypted: true,
+          signal: AbortSignal.timeout(60_000),
+        });
     } finally {
       await remote.close();
     }
     // retention.json is plaintext and names no group; everything else is encrypted
-    const info = JSON.parse(await readFile(join(vault, host, other, 'retention.json'), 'utf8')) as Record<string, unknown>;
+    const info = JSON.parse(await readFile(join(vault, host, other, 'retention.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(info).toEqual({ format: 1, id: other, status: 'complete', group: hashedGroup('set:databases') });
     expect(JSON.stringify(info)).not.toContain('databases');
-    expect((await readdir(join(vault, host, partial))).sort()).toEqual(['containers', 'manifest.json.age', 'metadata.tar.zst.age', 'networks', 'remote-index.json.age', 'retention.json', 'volumes']);
+    expect((await readdir(join(vault, host, partial))).sort()).toEqual([
+      'containers',
+      'manifest.json.age',
+      'metadata.tar.zst.age',
+      'networks',
+      'remote-index.json.age',
+      'retention.json',
+      'volumes',
+    ]);
     // the old upload has no retention.json; the local store has none of these backups any more
     await rm(join(vault, host, old, 'retention.json'));
     await rm(store, { recursive: true, force: true });
@@ -153,8 +207,17 @@ describe('retention groups end to end', () => {
     expect(dry.exitCode, dry.stderr).toBe(0);
     const [r] = (JSON.parse(dry.stdout) as RotateDoc).reports;
     const by = new Map(r!.plan.decisions.map((d) => [d.id, d]));
-    expect(by.get(complete)).toMatchObject({ complete: true, keep: true, group: hashedGroup('all'), reasons: ['daily 2026-10-01', 'weekly 2026-W40', 'monthly 2026-10'] });
-    expect(by.get(partial)).toMatchObject({ complete: false, keep: false, reasons: ['partial: day has a complete backup'] });
+    expect(by.get(complete)).toMatchObject({
+      complete: true,
+      keep: true,
+      group: hashedGroup('all'),
+      reasons: ['daily 2026-10-01', 'weekly 2026-W40', 'monthly 2026-10'],
+    });
+    expect(by.get(partial)).toMatchObject({
+      complete: false,
+      keep: false,
+      reasons: ['partial: day has a complete backup'],
+    });
     expect(by.get(other)).toMatchObject({ keep: true, group: hashedGroup('set:databases') });
     // a group of its own, taken as complete: whatever the rules say, it is its group's newest
     expect(by.get(old)).toMatchObject({ keep: true, group: 'unknown' });
@@ -170,7 +233,11 @@ describe('retention groups end to end', () => {
     const store = join(tmp, 'fb-store');
     const nas = join(tmp, 'fb-nas');
     const host = 'fb-host';
-    const raw = { backup: { store }, remotes: { nas: { type: 'local', path: nas } }, retention: { keep_within: 0, last: 0, daily: 7 } };
+    const raw = {
+      backup: { store },
+      remotes: { nas: { type: 'local', path: nas } },
+      retention: { keep_within: 0, last: 0, daily: 7 },
+    };
     const remote = openRemote(parseConfigObject(raw, 'test', {}), 'nas');
     const made = [
       await makeFixtureBackup({ store, host, id: '20261001T030000Z' }),
@@ -179,7 +246,15 @@ describe('retention groups end to end', () => {
       await makeFixtureBackup({ store, host, id: '20261002T230000Z', status: 'partial' }),
     ];
     try {
-      for (const m of made) await uploadBackup({ remote, backupDir: m.dir, manifest: m.manifest, level: 3, encrypted: false, signal: AbortSignal.timeout(60_000) });
+      for (const m of made)
+        await uploadBackup({
+          remote,
+          backupDir: m.dir,
+          manifest: m.manifest,
+          level: 3,
+          encrypted: false,
+          signal: AbortSignal.timeout(60_000),
+        });
     } finally {
       await remote.close();
     }
@@ -193,6 +268,8 @@ describe('retention groups end to end', () => {
     const [r] = (JSON.parse(dry.stdout) as RotateDoc).reports;
     expect(r!.plan.remove.sort()).toEqual(['20261001T230000Z', '20261002T230000Z']);
     // one group: both derive it from what the fixture holds
-    expect(new Set(r!.plan.decisions.map((d) => d.group))).toEqual(new Set(['items:containers=web+volumes=data+networks=appnet']));
+    expect(new Set(r!.plan.decisions.map((d) => d.group))).toEqual(
+      new Set(['items:containers=web+volumes=data+networks=appnet']),
+    );
   });
 });

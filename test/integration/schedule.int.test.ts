@@ -32,7 +32,8 @@ async function webhook(): Promise<{ url: string; reports: RunReport[] }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, reports };
 }
 
-const backupsIn = async (dir: string): Promise<string[]> => (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z(-\d+)?$/.test(n)).sort();
+const backupsIn = async (dir: string): Promise<string[]> =>
+  (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z(-\d+)?$/.test(n)).sort();
 
 interface LogLine {
   t: number;
@@ -52,7 +53,10 @@ describe('bbackup daemon', () => {
     const vf = await createTestVolume(docker, 'ops-daemon');
     await runInBusybox(docker, 'echo slow > /s/x && echo fast > /f/y', [`${vs}:/s`, `${vf}:/f`]);
     // the slow schedule's container takes 3 s to "dump" before each backup: longer than its 1 s period
-    const cs = await createTestContainer(docker, 'ops-daemon', { Labels: { 'bbackup.exec.pre': 'sleep 3' }, HostConfig: { Binds: [`${vs}:/data`] } });
+    const cs = await createTestContainer(docker, 'ops-daemon', {
+      Labels: { 'bbackup.exec.pre': 'sleep 3' },
+      HostConfig: { Binds: [`${vs}:/data`] },
+    });
     const cf = await createTestContainer(docker, 'ops-daemon', { HostConfig: { Binds: [`${vf}:/data`] } });
     const store = join(dir, 'store');
     // two host names for one engine: two store folders, two locks, so the schedules never wait for each other
@@ -71,10 +75,17 @@ describe('bbackup daemon', () => {
     // the last daemon was seen two hours ago: the hourly run is missed twice
     const lastSeen = new Date(Date.now() - 2 * 3600_000 - 60_000).toISOString();
     await mkdir(store, { recursive: true });
-    await writeFile(join(store, '.schedule-state.json'), JSON.stringify({ version: 1, daemon: { pid: 1, started: lastSeen, lastSeen }, schedules: {} }));
+    await writeFile(
+      join(store, '.schedule-state.json'),
+      JSON.stringify({ version: 1, daemon: { pid: 1, started: lastSeen, lastSeen }, schedules: {} }),
+    );
 
     const cli = cliCommand();
-    const daemon = execa(cli.file, [...cli.args, '-c', config, 'daemon'], { cwd: cli.cwd, reject: false, env: { NO_COLOR: '1' } });
+    const daemon = execa(cli.file, [...cli.args, '-c', config, 'daemon'], {
+      cwd: cli.cwd,
+      reject: false,
+      env: { NO_COLOR: '1' },
+    });
     onTestFinished(() => void daemon.kill('SIGKILL'));
     // Wait for what the test is about, however slow the machine: slow has run twice and skipped
     // three fire times, fast has finished four runs and one of them while slow was busy.
@@ -83,13 +94,22 @@ describe('bbackup daemon', () => {
     const count = (log: LogLine[], text: string) => log.filter((l) => l.msg.includes(text)).length;
     const fastDuringSlow = (log: LogLine[]) => {
       const windows = slowWindows(log);
-      return log.filter((l) => l.msg.includes('schedule fast: run ended ok') && windows.some(([a, b]) => l.t > a && l.t < b)).length;
+      return log.filter(
+        (l) => l.msg.includes('schedule fast: run ended ok') && windows.some(([a, b]) => l.t > a && l.t < b),
+      ).length;
     };
     const deadline = Date.now() + 150_000;
     for (;;) {
       const log = await readLog();
-      if (count(log, 'schedule slow: run ended') >= 2 && count(log, 'schedule slow: previous run still going') >= 3 && count(log, 'schedule fast: run ended ok') >= 4 && fastDuringSlow(log) >= 1) break;
-      if (Date.now() > deadline) throw new Error(`the schedules never got there; daemon log:\n${log.map((l) => l.msg).join('\n')}`);
+      if (
+        count(log, 'schedule slow: run ended') >= 2 &&
+        count(log, 'schedule slow: previous run still going') >= 3 &&
+        count(log, 'schedule fast: run ended ok') >= 4 &&
+        fastDuringSlow(log) >= 1
+      )
+        break;
+      if (Date.now() > deadline)
+        throw new Error(`the schedules never got there; daemon log:\n${log.map((l) => l.msg).join('\n')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     daemon.kill('SIGTERM');
@@ -104,8 +124,12 @@ describe('bbackup daemon', () => {
     expect(slow.runs).toBeGreaterThanOrEqual(2);
     expect(slow.skipped).toBeGreaterThanOrEqual(3);
     expect(count(log, 'schedule slow: previous run still going')).toBe(slow.skipped);
-    const slowEvents = log.filter((l) => /schedule slow: run (starts|ended)/.test(l.msg)).map((l) => (l.msg.includes('run starts') ? 'start' : 'end'));
-    slowEvents.forEach((e, i) => expect(e, `slow event ${i}: ${slowEvents.join(',')}`).toBe(i % 2 === 0 ? 'start' : 'end'));
+    const slowEvents = log
+      .filter((l) => /schedule slow: run (starts|ended)/.test(l.msg))
+      .map((l) => (l.msg.includes('run starts') ? 'start' : 'end'));
+    slowEvents.forEach((e, i) =>
+      expect(e, `slow event ${i}: ${slowEvents.join(',')}`).toBe(i % 2 === 0 ? 'start' : 'end'),
+    );
     // fast ran on its own clock, also while slow was busy
     expect(fast.runs).toBeGreaterThanOrEqual(4);
     expect(fastDuringSlow(log)).toBeGreaterThanOrEqual(1);
@@ -116,13 +140,18 @@ describe('bbackup daemon', () => {
     expect(state.schedules.hourly!.missed).toBe(2);
     const missed = hook.reports.filter((x) => x.event === 'schedule.missed' && x.schedule === 'hourly');
     expect(missed).toHaveLength(1);
-    expect(missed[0]!.errors[0]!.message).toMatch(/^2 scheduled run\(s\) between .* did not happen: the daemon was not running/);
+    expect(missed[0]!.errors[0]!.message).toMatch(
+      /^2 scheduled run\(s\) between .* did not happen: the daemon was not running/,
+    );
     expect(state.daemon?.pid).toBe(daemon.pid);
 
     // `schedule list` shows the next run and the last result
     const list = await runCli(['-c', config, '--json', 'schedule', 'list'], { env: { BBACKUP_CONFIG: undefined } });
     expect(list.exitCode, list.stderr).toBe(0);
-    const doc = JSON.parse(list.stdout) as { daemon: { alive: boolean }; schedules: { name: string; next: string[]; last: { lastStatus?: string; lastBackupId?: string } }[] };
+    const doc = JSON.parse(list.stdout) as {
+      daemon: { alive: boolean };
+      schedules: { name: string; next: string[]; last: { lastStatus?: string; lastBackupId?: string } }[];
+    };
     expect(doc.daemon.alive).toBe(false);
     const f = doc.schedules.find((s) => s.name === 'fast')!;
     expect(Date.parse(f.next[0]!)).toBeGreaterThan(Date.now() - 1000);
@@ -153,10 +182,15 @@ describe('daemon reload', () => {
     const dir = await tempDir('reload');
     const store = join(dir, 'store');
     // runs that fail fast (the container does not exist) are runs all the same
-    const cfg = (schedule: Record<string, unknown>) => writeConfig(dir, { backup: { store }, logging: { level: 'info', file: join(dir, 'daemon.log') }, schedule });
+    const cfg = (schedule: Record<string, unknown>) =>
+      writeConfig(dir, { backup: { store }, logging: { level: 'info', file: join(dir, 'daemon.log') }, schedule });
     const config = await cfg({ old: { cron: '* * * * * *', containers: ['bbt-ops-reload-none'] } });
     const cli = cliCommand();
-    const daemon = execa(cli.file, [...cli.args, '-c', config, 'daemon'], { cwd: cli.cwd, reject: false, env: { NO_COLOR: '1' } });
+    const daemon = execa(cli.file, [...cli.args, '-c', config, 'daemon'], {
+      cwd: cli.cwd,
+      reject: false,
+      env: { NO_COLOR: '1' },
+    });
     onTestFinished(() => void daemon.kill('SIGKILL'));
     const logText = () => readFile(join(dir, 'daemon.log'), 'utf8').catch(() => '');
     const waitFor = async (re: RegExp) => {
@@ -197,11 +231,22 @@ describe('schedule install-systemd', () => {
       },
     });
     const units = join(dir, 'units');
-    const r = await runCli(['-c', config, '--json', 'schedule', 'install-systemd', '--dir', units, '--name', 'bbt-ops'], { env: { BBACKUP_CONFIG: undefined } });
+    const r = await runCli(
+      ['-c', config, '--json', 'schedule', 'install-systemd', '--dir', units, '--name', 'bbt-ops'],
+      { env: { BBACKUP_CONFIG: undefined } },
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     const files = (await readdir(units)).sort();
-    expect(files).toEqual(['bbt-ops-nightly.service', 'bbt-ops-nightly.timer', 'bbt-ops-weekdays.service', 'bbt-ops-weekdays.timer']);
-    const verify = await execa('systemd-analyze', ['verify', ...files.map((f) => join(units, f))], { reject: false, all: true });
+    expect(files).toEqual([
+      'bbt-ops-nightly.service',
+      'bbt-ops-nightly.timer',
+      'bbt-ops-weekdays.service',
+      'bbt-ops-weekdays.timer',
+    ]);
+    const verify = await execa('systemd-analyze', ['verify', ...files.map((f) => join(units, f))], {
+      reject: false,
+      all: true,
+    });
     expect(verify.exitCode, String(verify.all)).toBe(0);
     expect(String(verify.all)).not.toMatch(/bbt-ops-/);
     const timer = await readFile(join(units, 'bbt-ops-weekdays.timer'), 'utf8');
@@ -211,7 +256,10 @@ describe('schedule install-systemd', () => {
     expect(service).toMatch(new RegExp(`^ExecStart=.* --config ${config} schedule run nightly$`, 'm'));
 
     // the daemon's own unit
-    const d = await runCli(['-c', config, 'schedule', 'install-systemd', '--dir', units, '--name', 'bbt-ops', '--daemon'], { env: { BBACKUP_CONFIG: undefined } });
+    const d = await runCli(
+      ['-c', config, 'schedule', 'install-systemd', '--dir', units, '--name', 'bbt-ops', '--daemon'],
+      { env: { BBACKUP_CONFIG: undefined } },
+    );
     expect(d.exitCode, d.stderr).toBe(0);
     const daemonUnit = join(units, 'bbt-ops-daemon.service');
     const vd = await execa('systemd-analyze', ['verify', daemonUnit], { reject: false, all: true });

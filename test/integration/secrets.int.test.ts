@@ -24,7 +24,10 @@ async function listen(server: Server): Promise<number> {
 }
 
 /** An HTTP endpoint answering `status` with `body(url)`; records what it received. */
-async function httpServer(status: number, body: (url: string) => string): Promise<{ port: number; hits: { url: string; body: string }[] }> {
+async function httpServer(
+  status: number,
+  body: (url: string) => string,
+): Promise<{ port: number; hits: { url: string; body: string }[] }> {
   const hits: { url: string; body: string }[] = [];
   const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -74,7 +77,13 @@ describe('secrets', () => {
       logging: { file: log, level: 'debug' },
       notifications: {
         on: 'failure',
-        email: { smtp_host: '127.0.0.1', smtp_port: smtp.port, security: 'none', from: 'bbackup@test.local', to: ['ops@test.local'] },
+        email: {
+          smtp_host: '127.0.0.1',
+          smtp_port: smtp.port,
+          security: 'none',
+          from: 'bbackup@test.local',
+          to: ['ops@test.local'],
+        },
         webhooks: [{ url: hookUrl, retries: 0 }, { url: `http://127.0.0.1:${good.port}/hook` }],
       },
       // A pre-hook whose failure quotes the webhook URL: the run's error holds the token.
@@ -87,10 +96,18 @@ describe('secrets', () => {
     expect(good.hits).toHaveLength(1);
     expect(smtp.mails).toHaveLength(1);
     const logText = await readFile(log, 'utf8');
-    expect(logText).toContain(`webhook http://127.0.0.1:${bad.port}/…: could not send backup.finished (failed): failed after 1 attempt(s): HTTP 401: invalid_token …; you asked for /services/T0001/B0001/…?token=…`);
+    expect(logText).toContain(
+      `webhook http://127.0.0.1:${bad.port}/…: could not send backup.finished (failed): failed after 1 attempt(s): HTTP 401: invalid_token …; you asked for /services/T0001/B0001/…?token=…`,
+    );
     expect(good.hits[0]!.body).toContain('pre-hook');
     expect(smtp.mails[0]).toContain('pre-hook');
-    const everything = { stdout: r.stdout, stderr: r.stderr, log: logText, webhook: good.hits[0]!.body, mail: smtp.mails[0]! };
+    const everything = {
+      stdout: r.stdout,
+      stderr: r.stderr,
+      log: logText,
+      webhook: good.hits[0]!.body,
+      mail: smtp.mails[0]!,
+    };
     for (const [where, text] of Object.entries(everything)) {
       expect(text, where).not.toContain(pathToken);
       expect(text, where).not.toContain(queryToken);
@@ -115,12 +132,25 @@ describe('secrets', () => {
       backup: { store: join(dir, 'store') },
       docker: { socket: SOCKET },
       logging: { file: join(dir, 'bbackup.log'), level: 'debug' },
-      remotes: { off: { type: 'rclone', remote: `:sftp,host=127.0.0.1,port=${port},user=u:backups`, flags: [`--sftp-pass=${obscured}`, '--s3-secret-access-key', s3Secret, '--fast-list'], retry: 0 } },
+      remotes: {
+        off: {
+          type: 'rclone',
+          remote: `:sftp,host=127.0.0.1,port=${port},user=u:backups`,
+          flags: [`--sftp-pass=${obscured}`, '--s3-secret-access-key', s3Secret, '--fast-list'],
+          retry: 0,
+        },
+      },
     });
     const { file, args, cwd } = cliCommand();
-    const cli = execa(file, [...args, '-c', config, 'list-remote-backups', '-r', 'off'], { cwd, env: { NO_COLOR: '1', BBACKUP_CONFIG: undefined, RCLONE_CONFIG: '' }, reject: false });
+    const cli = execa(file, [...args, '-c', config, 'list-remote-backups', '-r', 'off'], {
+      cwd,
+      env: { NO_COLOR: '1', BBACKUP_CONFIG: undefined, RCLONE_CONFIG: '' },
+      reject: false,
+    });
     onTestFinished(() => void cli.kill('SIGKILL'));
-    const rclone = await waitForProcess((cmd) => cmd[0]!.endsWith('rclone') && cmd.some((a) => a.includes(`port=${port}`)));
+    const rclone = await waitForProcess(
+      (cmd) => cmd[0]!.endsWith('rclone') && cmd.some((a) => a.includes(`port=${port}`)),
+    );
     onTestFinished(() => {
       try {
         process.kill(rclone.pid, 'SIGKILL');
@@ -142,21 +172,31 @@ describe('secrets', () => {
 
   it('a config error on a secret key does not echo the value', async () => {
     const dir = await tempDir('rsec-config');
-    const config = await writeConfig(dir, { notifications: { email: { smtp_host: 'h', from: 'a@b', to: ['c@d'], password: 31415926535 } } });
+    const config = await writeConfig(dir, {
+      notifications: { email: { smtp_host: 'h', from: 'a@b', to: ['c@d'], password: 31415926535 } },
+    });
     const r = await runCli(['-c', config, 'list-backups'], { env: { BBACKUP_CONFIG: undefined } });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('notifications.email.password: expected string, received number (value not shown: it is a secret)');
+    expect(r.stderr).toContain(
+      'notifications.email.password: expected string, received number (value not shown: it is a secret)',
+    );
     expect(r.stderr).not.toContain('31415926535');
   });
 });
 
 /** Poll /proc until a process matches (its argv); our own process tree only holds it while it runs. */
-async function waitForProcess(match: (cmd: string[]) => boolean, timeoutMs = 60_000): Promise<{ pid: number; cmd: string[] }> {
+async function waitForProcess(
+  match: (cmd: string[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<{ pid: number; cmd: string[] }> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     for (const entry of await readdir('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
-      const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').then((t) => t.split('\0').filter(Boolean), () => [] as string[]);
+      const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').then(
+        (t) => t.split('\0').filter(Boolean),
+        () => [] as string[],
+      );
       if (cmd.length > 0 && match(cmd)) return { pid: Number(entry), cmd };
     }
     if (Date.now() > end) throw new Error('the process did not appear');

@@ -44,9 +44,17 @@ describe.each([
   it('stores no device node, counts it in the manifest, and keeps the backup private', async () => {
     const store = join(await tempDir('bbt-dur-'), 'store');
     const volume = await hostileVolume();
-    const container = await createTestContainer(docker, 'dur', { Env: ['DB_PASSWORD=hunter2'], HostConfig: { Binds: [`${volume}:/v`] } }, false);
+    const container = await createTestContainer(
+      docker,
+      'dur',
+      { Env: ['DB_PASSWORD=hunter2'], HostConfig: { Binds: [`${volume}:/v`] } },
+      false,
+    );
     const config = testConfig(store, { volumes: { mode: volumeMode, format } });
-    const { result, events } = await runBackup({ containers: [container], scope: { containers: true, volumes: true, networks: false } }, config);
+    const { result, events } = await runBackup(
+      { containers: [container], scope: { containers: true, volumes: true, networks: false } },
+      config,
+    );
     expect(result.errors).toEqual([]);
     if (result.value?.dryRun !== false) throw new Error('expected a backup');
     const { dir, manifest } = result.value;
@@ -65,14 +73,20 @@ describe.each([
     // the ones left out are counted and named: manifest, warning, item detail
     expect(item.skippedDevices).toBe(3);
     expect([...item.skippedDevicePaths!].sort()).toEqual(DEVICES);
-    const warn = events.find((e): e is Extract<EngineEvent, { type: 'log' }> => e.type === 'log' && e.level === 'warn' && e.msg.includes('device node'));
+    const warn = events.find(
+      (e): e is Extract<EngineEvent, { type: 'log' }> =>
+        e.type === 'log' && e.level === 'warn' && e.msg.includes('device node'),
+    );
     expect(warn?.msg).toMatch(/left out 3 device nodes \(.*loop0.*\)/);
-    const done = events.find((e): e is Extract<EngineEvent, { type: 'item.done' }> => e.type === 'item.done' && e.item === `volume ${volume}`);
+    const done = events.find(
+      (e): e is Extract<EngineEvent, { type: 'item.done' }> => e.type === 'item.done' && e.item === `volume ${volume}`,
+    );
     expect(done?.detail).toBe('3 device nodes left out');
 
     // private: every folder on the way is 0700, what bbackup writes 0600
     const host = hostDirOf(store, manifest.host);
-    for (const d of [store, host, dir, join(dir, 'containers'), join(dir, 'volumes')]) expect(`${d} ${await mode(d)}`).toBe(`${d} 700`);
+    for (const d of [store, host, dir, join(dir, 'containers'), join(dir, 'volumes')])
+      expect(`${d} ${await mode(d)}`).toBe(`${d} 700`);
     const files = [...manifest.items.flatMap((i) => i.files.map((f) => f.path)), 'manifest.json'];
     expect(files).toContain(`containers/${container}/inspect.json`);
     for (const f of files) expect(`${f} ${await mode(join(dir, f))}`).toBe(`${f} 600`);
@@ -88,7 +102,9 @@ function storedListing(dir: string, item: VolumeItem): string[] {
     const root = join(dir, 'volumes', item.name);
     return sh(`cd '${root}' && find . -mindepth 1 -printf '%M %U/%G %P\\n'`).split('\n').filter(Boolean);
   }
-  const out = execFileSync('tar', ['--zstd', '--numeric-owner', '-tvf', join(dir, item.files[0]!.path)], { encoding: 'utf8' });
+  const out = execFileSync('tar', ['--zstd', '--numeric-owner', '-tvf', join(dir, item.files[0]!.path)], {
+    encoding: 'utf8',
+  });
   return out
     .split('\n')
     .filter(Boolean)
@@ -102,31 +118,53 @@ describe('a store made by an older version', () => {
     const tmp = await tempDir('bbt-dur-');
     const store = join(tmp, 'store');
     const volume = await createTestVolume(docker, 'dur');
-    const config = testConfig(store, { volumes: { mode: 'host', format: 'tree' } }, { remotes: { usb: { type: 'local', path: join(tmp, 'usb'), retry: 0 } } });
+    const config = testConfig(
+      store,
+      { volumes: { mode: 'host', format: 'tree' } },
+      { remotes: { usb: { type: 'local', path: join(tmp, 'usb'), retry: 0 } } },
+    );
     const host = hostDirOf(store, (await connect(config)).hostName);
     // what an older bbackup left: world-readable folders and an old backup inside
     await mkdir(join(host, '20200101T000000Z', 'containers'), { recursive: true, mode: 0o755 });
-    sh(`chmod 0755 '${store}' '${host}' && umask 022 && printf '{}' > '${host}/20200101T000000Z/containers/inspect.json'`);
+    sh(
+      `chmod 0755 '${store}' '${host}' && umask 022 && printf '{}' > '${host}/20200101T000000Z/containers/inspect.json'`,
+    );
     expect(await mode(store)).toBe('755');
 
-    const { result, events } = await runBackup({ volumes: [volume], scope: { containers: false, volumes: true, networks: false }, remotes: ['usb'] }, config);
+    const { result, events } = await runBackup(
+      { volumes: [volume], scope: { containers: false, volumes: true, networks: false }, remotes: ['usb'] },
+      config,
+    );
     expect(result.errors).toEqual([]);
     if (result.value?.dryRun !== false) throw new Error('expected a backup');
     expect([await mode(store), await mode(host)]).toEqual(['700', '700']);
-    const infos = events.filter((e): e is Extract<EngineEvent, { type: 'log' }> => e.type === 'log' && e.level === 'info').map((e) => e.msg);
-    expect(infos).toContain(`made ${store} private (mode 0755 -> 0700): backups hold container secrets and volume files only root may read`);
-    expect(infos).toContain(`made ${host} private (mode 0755 -> 0700): backups hold container secrets and volume files only root may read`);
+    const infos = events
+      .filter((e): e is Extract<EngineEvent, { type: 'log' }> => e.type === 'log' && e.level === 'info')
+      .map((e) => e.msg);
+    expect(infos).toContain(
+      `made ${store} private (mode 0755 -> 0700): backups hold container secrets and volume files only root may read`,
+    );
+    expect(infos).toContain(
+      `made ${host} private (mode 0755 -> 0700): backups hold container secrets and volume files only root may read`,
+    );
 
     // the local remote: folders 0700, files 0600
-    const remoteListing = sh(`cd '${join(tmp, 'usb')}' && find . -mindepth 1 -printf '%y %m %P\\n'`).split('\n').filter(Boolean);
+    const remoteListing = sh(`cd '${join(tmp, 'usb')}' && find . -mindepth 1 -printf '%y %m %P\\n'`)
+      .split('\n')
+      .filter(Boolean);
     expect(remoteListing.length).toBeGreaterThan(3);
     for (const l of remoteListing) expect(l).toMatch(/^(d 700|f 600) /);
 
     // pulled into a fresh store: private as well
     const pulledStore = join(tmp, 'pulled');
-    const pulled = await pullBackup(config, 'usb', result.value.id, { store: pulledStore, signal: AbortSignal.timeout(60_000) });
-    for (const d of [pulledStore, hostDirOf(pulledStore, result.value.manifest.host), pulled]) expect(`${d} ${await mode(d)}`).toBe(`${d} 700`);
+    const pulled = await pullBackup(config, 'usb', result.value.id, {
+      store: pulledStore,
+      signal: AbortSignal.timeout(60_000),
+    });
+    for (const d of [pulledStore, hostDirOf(pulledStore, result.value.manifest.host), pulled])
+      expect(`${d} ${await mode(d)}`).toBe(`${d} 700`);
     const manifest = JSON.parse(sh(`cat '${pulled}/manifest.json'`)) as Manifest;
-    for (const f of [...manifest.items.flatMap((i) => i.files.map((x) => x.path)), 'manifest.json']) expect(`${f} ${await mode(join(pulled, f))}`).toBe(`${f} 600`);
+    for (const f of [...manifest.items.flatMap((i) => i.files.map((x) => x.path)), 'manifest.json'])
+      expect(`${f} ${await mode(join(pulled, f))}`).toBe(`${f} 600`);
   });
 });

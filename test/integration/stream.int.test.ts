@@ -29,9 +29,16 @@ const FILL = [
 ].join(' && ');
 
 async function backupStream(config: string, volume: string): Promise<{ id: string; dir: string }> {
-  const r = await runCli(['-c', config, '--host', 'far', '--json', 'backup', '--volumes', volume], { env: { BBACKUP_CONFIG: undefined } });
+  const r = await runCli(['-c', config, '--host', 'far', '--json', 'backup', '--volumes', volume], {
+    env: { BBACKUP_CONFIG: undefined },
+  });
   expect(`${r.exitCode}\n${r.stderr}`).toBe('0\n');
-  const doc = JSON.parse(r.stdout) as { id?: string; backupId?: string; dir?: string; backup?: { id: string; dir: string } };
+  const doc = JSON.parse(r.stdout) as {
+    id?: string;
+    backupId?: string;
+    dir?: string;
+    backup?: { id: string; dir: string };
+  };
   const id = doc.id ?? doc.backupId ?? doc.backup?.id;
   expect(id, r.stdout).toBeTruthy();
   return { id: id!, dir: doc.dir ?? doc.backup?.dir ?? '' };
@@ -39,9 +46,14 @@ async function backupStream(config: string, volume: string): Promise<{ id: strin
 
 async function restoreAs(config: string, id: string, from: string, to: string): Promise<void> {
   onTestFinished(async () => {
-    await docker.getVolume(to).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getVolume(to)
+      .remove({ force: true })
+      .catch(() => undefined);
   });
-  const r = await runCli(['-c', config, '--host', 'far', 'restore', id, '-V', from, '--rename', `${from}:${to}`], { env: { BBACKUP_CONFIG: undefined } });
+  const r = await runCli(['-c', config, '--host', 'far', 'restore', id, '-V', from, '--rename', `${from}:${to}`], {
+    env: { BBACKUP_CONFIG: undefined },
+  });
   expect(r.exitCode, r.stderr + r.stdout).toBe(0);
 }
 
@@ -68,9 +80,15 @@ describe('stream volume mode', () => {
     // second run after a change: unchanged files are hard links to the first snapshot
     await runInBusybox(docker, 'echo changed > /v/hello2.txt && echo more >> /v/deep/er/still/n.txt', [`${volume}:/v`]);
     const second = await backupStream(config, volume);
-    const [a, b] = await Promise.all([stat(join(tree(first.id), 'random.bin')), stat(join(tree(second.id), 'random.bin'))]);
+    const [a, b] = await Promise.all([
+      stat(join(tree(first.id), 'random.bin')),
+      stat(join(tree(second.id), 'random.bin')),
+    ]);
     expect(b.ino).toBe(a.ino);
-    const [n1, n2] = await Promise.all([stat(join(tree(first.id), 'deep/er/still/n.txt')), stat(join(tree(second.id), 'deep/er/still/n.txt'))]);
+    const [n1, n2] = await Promise.all([
+      stat(join(tree(first.id), 'deep/er/still/n.txt')),
+      stat(join(tree(second.id), 'deep/er/still/n.txt')),
+    ]);
     expect(n2.ino).not.toBe(n1.ino);
     const log = await readFile(join(dir, 'bbackup.log'), 'utf8');
     expect(log).toMatch(/stream helper \w+ \(created, never started\) serves volume/);
@@ -80,7 +98,9 @@ describe('stream volume mode', () => {
     const helperStarts = events.events.filter((e) => e.name.startsWith('bbackup-stream-') && e.status === 'start');
     expect(events.events.some((e) => e.name.startsWith('bbackup-stream-') && e.status === 'create')).toBe(true);
     expect(helperStarts).toEqual([]);
-    expect(await docker.listContainers({ all: true, filters: { label: ['bbackup.helper=1'], name: ['bbackup-stream-'] } })).toEqual([]);
+    expect(
+      await docker.listContainers({ all: true, filters: { label: ['bbackup.helper=1'], name: ['bbackup-stream-'] } }),
+    ).toEqual([]);
 
     const restored = testName('ops-stream-restored');
     await restoreAs(config, second.id, volume, restored);
@@ -98,7 +118,9 @@ describe('stream volume mode', () => {
     const volume = await createTestVolume(docker, 'ops-stream');
     await runInBusybox(docker, FILL, [`${volume}:/v`]);
     const { id } = await backupStream(config, volume);
-    const manifest = JSON.parse(await readFile(join(store, 'far', id, 'manifest.json'), 'utf8')) as { items: { kind: string; name: string; format?: string; files: { path: string }[] }[] };
+    const manifest = JSON.parse(await readFile(join(store, 'far', id, 'manifest.json'), 'utf8')) as {
+      items: { kind: string; name: string; format?: string; files: { path: string }[] }[];
+    };
     const item = manifest.items.find((i) => i.kind === 'volume' && i.name === volume)!;
     expect(item.format).toBe('archive');
     expect(item.files[0]!.path).toMatch(/^volumes\/.*\.tar\.zst$/);
@@ -120,7 +142,9 @@ describe('stream mode failures', () => {
       });
       const volume = await createTestVolume(docker, 'ops-stream');
       await runInBusybox(docker, 'head -c 3000000 /dev/urandom > /v/big.bin', [`${volume}:/v`]);
-      const r = await runCli(['-c', config, '--host', 'far', 'backup', '--volumes', volume], { env: { BBACKUP_CONFIG: undefined } });
+      const r = await runCli(['-c', config, '--host', 'far', 'backup', '--volumes', volume], {
+        env: { BBACKUP_CONFIG: undefined },
+      });
       expect([3, 4]).toContain(r.exitCode);
       expect(r.stderr, r.stderr).toMatch(/no space left/i);
       expect(r.stderr).not.toMatch(/EPIPE/);
@@ -159,13 +183,23 @@ describe('a remote engine over tcp://', () => {
     const volume = await createTestVolume(far, 'ops-tcp');
     await runInBusybox(far, FILL, [`${volume}:/v`]);
     const { id } = await backupStream(config, volume);
-    expect(await readFile(join(store, 'far', id, 'volumes', volume, 'deep', 'er', 'still', 'n.txt'), 'utf8')).toBe('nested\n');
-    expect(await readFile(join(dir, 'bbackup.log'), 'utf8')).toMatch(/stream helper \w+ \(created, never started\) serves volume/);
+    expect(await readFile(join(store, 'far', id, 'volumes', volume, 'deep', 'er', 'still', 'n.txt'), 'utf8')).toBe(
+      'nested\n',
+    );
+    expect(await readFile(join(dir, 'bbackup.log'), 'utf8')).toMatch(
+      /stream helper \w+ \(created, never started\) serves volume/,
+    );
     const restored = testName('ops-tcp-restored');
     onTestFinished(async () => {
-      await far.getVolume(restored).remove({ force: true }).catch(() => undefined);
+      await far
+        .getVolume(restored)
+        .remove({ force: true })
+        .catch(() => undefined);
     });
-    const r = await runCli(['-c', config, '--host', 'far', 'restore', id, '-V', volume, '--rename', `${volume}:${restored}`], { env: { BBACKUP_CONFIG: undefined } });
+    const r = await runCli(
+      ['-c', config, '--host', 'far', 'restore', id, '-V', volume, '--rename', `${volume}:${restored}`],
+      { env: { BBACKUP_CONFIG: undefined } },
+    );
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain('stream');
     expect(await volumeFingerprint(far, restored)).toBe(await volumeFingerprint(far, volume));
@@ -193,7 +227,8 @@ describe('a remote engine over ssh://', () => {
     const agentSock = join(dir, 'agent.sock');
     const agent = execa('ssh-agent', ['-D', '-a', agentSock], { reject: false });
     onTestFinished(() => void agent.kill('SIGTERM'));
-    for (let i = 0; i < 100 && !(await stat(agentSock).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && !(await stat(agentSock).catch(() => undefined)); i++)
+      await new Promise((r) => setTimeout(r, 20));
     await execa('ssh-add', [sshd.clientKey], { env: { SSH_AUTH_SOCK: agentSock } });
     const store = join(dir, 'store');
     const config = await writeConfig(dir, {
@@ -208,12 +243,20 @@ describe('a remote engine over ssh://', () => {
     const b = await runCli(['-c', config, '--host', 'viassh', '--json', 'backup', '--volumes', volume], { env });
     expect(b.exitCode, b.stderr).toBe(0);
     const { id } = JSON.parse(b.stdout) as { id: string };
-    expect(await readFile(join(dir, 'bbackup.log'), 'utf8')).toMatch(/stream helper \w+ \(created, never started\) serves volume/);
+    expect(await readFile(join(dir, 'bbackup.log'), 'utf8')).toMatch(
+      /stream helper \w+ \(created, never started\) serves volume/,
+    );
     const restored = testName('ops-ssh-restored');
     onTestFinished(async () => {
-      await docker.getVolume(restored).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getVolume(restored)
+        .remove({ force: true })
+        .catch(() => undefined);
     });
-    const r = await runCli(['-c', config, '--host', 'viassh', 'restore', id, '-V', volume, '--rename', `${volume}:${restored}`], { env });
+    const r = await runCli(
+      ['-c', config, '--host', 'viassh', 'restore', id, '-V', volume, '--rename', `${volume}:${restored}`],
+      { env },
+    );
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(await volumeFingerprint(docker, restored)).toBe(await volumeFingerprint(docker, volume));
   });

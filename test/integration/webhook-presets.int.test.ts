@@ -25,13 +25,20 @@ describe('webhook presets', () => {
     expect(JSON.parse(by('json').body)).toMatchObject({ event: 'notify.test', status: 'ok', host: 'default' });
     expect((JSON.parse(by('slack').body) as { text: string }).text).toMatch(title);
     expect((JSON.parse(by('discord').body) as { content: string }).content).toMatch(title);
-    const teams = JSON.parse(by('teams').body) as { type: string; attachments: { contentType: string; content: { type: string; body: { text: string }[] } }[] };
+    const teams = JSON.parse(by('teams').body) as {
+      type: string;
+      attachments: { contentType: string; content: { type: string; body: { text: string }[] } }[];
+    };
     expect(teams.type).toBe('message');
     expect(teams.attachments[0]!.contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(teams.attachments[0]!.content.body[0]!.text).toMatch(title);
     expect(by('ntfy').headers['content-type']).toMatch(/^text\/plain/);
     expect(by('ntfy').headers.title).toMatch(title);
     expect(by('ntfy').body).toContain('host default');
-    expect(JSON.parse(by('gotify').body)).toMatchObject({ title: expect.stringMatching(title), priority: 4, message: expect.stringContaining('host default') });
+    expect(JSON.parse(by('gotify').body)).toMatchObject({
+      title: expect.stringMatching(title),
+      priority: 4,
+      message: expect.stringContaining('host default'),
+    });
   }, 300_000);
 });

@@ -31,9 +31,23 @@ export async function makeWorld(opts: { bigMB: number; remoteEnabled?: boolean }
   const [v1, v2, v3] = [`${prefix}-v1`, `${prefix}-v2`, `${prefix}-v3`];
   for (const name of [v1, v2, v3]) await createTestVolume(docker, 'tui', { name });
   const mb = opts.bigMB;
-  await runInBusybox(docker, `head -c ${mb}000000 /dev/urandom > /a/big && echo small > /b/small.txt && mkdir -p /b/sub && echo nested > /b/sub/n.txt && head -c ${mb}000000 /dev/urandom > /c/big`, [`${v1}:/a`, `${v2}:/b`, `${v3}:/c`]);
-  const c1 = await createTestContainer(docker, 'tui', { name: `${prefix}-c1`, HostConfig: { NetworkMode: 'none', Binds: [`${v1}:/data`] } }, false);
-  const c2 = await createTestContainer(docker, 'tui', { name: `${prefix}-c2`, HostConfig: { NetworkMode: 'none', Binds: [`${v2}:/data`] } }, false);
+  await runInBusybox(
+    docker,
+    `head -c ${mb}000000 /dev/urandom > /a/big && echo small > /b/small.txt && mkdir -p /b/sub && echo nested > /b/sub/n.txt && head -c ${mb}000000 /dev/urandom > /c/big`,
+    [`${v1}:/a`, `${v2}:/b`, `${v3}:/c`],
+  );
+  const c1 = await createTestContainer(
+    docker,
+    'tui',
+    { name: `${prefix}-c1`, HostConfig: { NetworkMode: 'none', Binds: [`${v1}:/data`] } },
+    false,
+  );
+  const c2 = await createTestContainer(
+    docker,
+    'tui',
+    { name: `${prefix}-c2`, HostConfig: { NetworkMode: 'none', Binds: [`${v2}:/data`] } },
+    false,
+  );
   const store = join(dir, 'store');
   const remote = join(dir, 'remote');
   const config = join(dir, 'bbackup.yaml');
@@ -77,6 +91,5 @@ export async function filterPane(app: PtyApp, text: string): Promise<void> {
   await app.waitFor((t) => t.includes(`/${text}/`), `the filter ${text} in the pane title`);
   await press(app, KEYS.enter);
 }
-
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -11,8 +11,17 @@ import { filterPane, makeWorld, press } from './fixture.js';
 
 it('follows Docker, the config file and the store while open', async () => {
   const w = await makeWorld({ bigMB: 1 });
-  await writeFile(w.config, `${await readFile(w.config, 'utf8')}schedule:\n  nightly: { cron: '0 3 * * *', backup_set: web }\n`);
-  await writeFile(w.config, (await readFile(w.config, 'utf8')).replace(/^backup:\n/m, `backup:\n  backup_sets:\n    web: { containers: [${w.c2}] }\n`));
+  await writeFile(
+    w.config,
+    `${await readFile(w.config, 'utf8')}schedule:\n  nightly: { cron: '0 3 * * *', backup_set: web }\n`,
+  );
+  await writeFile(
+    w.config,
+    (await readFile(w.config, 'utf8')).replace(
+      /^backup:\n/m,
+      `backup:\n  backup_sets:\n    web: { containers: [${w.c2}] }\n`,
+    ),
+  );
   const app = spawnTui(['-c', w.config], { cols: 120, rows: 36 });
   await app.waitFor((t) => t.includes('Containers') && t.includes('Q quit') && t.includes(w.c1), 'the dashboard');
 
@@ -21,17 +30,30 @@ it('follows Docker, the config file and the store while open', async () => {
   await app.waitFor((t) => t.includes('Backup sets') && t.includes('web  1 members'), 'the backup set pick');
   await press(app, KEYS.enter);
   await filterPane(app, w.prefix);
-  await app.waitFor((t) => t.includes(`[x] ${w.c2}`) && t.includes(`[ ] ${w.c1}`) && t.includes('backup set web selected'), 'the set selected');
+  await app.waitFor(
+    (t) => t.includes(`[x] ${w.c2}`) && t.includes(`[ ] ${w.c1}`) && t.includes('backup set web selected'),
+    'the set selected',
+  );
 
   // C: the schedules with their next runs and last result
   await press(app, 'c');
-  await app.waitFor((t) => t.includes('Schedules') && t.includes('nightly  0 3 * * *  set web') && /next +\d{4}-/.test(t) && t.includes('never ran'), 'the schedules overview');
+  await app.waitFor(
+    (t) =>
+      t.includes('Schedules') &&
+      t.includes('nightly  0 3 * * *  set web') &&
+      /next +\d{4}-/.test(t) &&
+      t.includes('never ran'),
+    'the schedules overview',
+  );
   await press(app, KEYS.escape);
   await app.waitFor((t) => !t.includes('never ran'), 'schedules closed');
 
   // Enter shows the details of the row under the cursor; Esc closes them
   await press(app, KEYS.down, KEYS.enter);
-  await app.waitFor((t) => t.includes(`container   ${w.c2}`) && t.includes(`volume ${w.v2} -> /data`), 'the container details');
+  await app.waitFor(
+    (t) => t.includes(`container   ${w.c2}`) && t.includes(`volume ${w.v2} -> /data`),
+    'the container details',
+  );
   await press(app, KEYS.escape);
   await app.waitFor((t) => !t.includes(`volume ${w.v2} -> /data`), 'details closed');
 
@@ -41,7 +63,12 @@ it('follows Docker, the config file and the store while open', async () => {
   const late = `${w.prefix}-late`;
   const docker = testDocker();
   await docker.createVolume({ Name: late, Labels: testLabels() });
-  onTestFinished(() => docker.getVolume(late).remove({ force: true }).catch(() => undefined));
+  onTestFinished(() =>
+    docker
+      .getVolume(late)
+      .remove({ force: true })
+      .catch(() => undefined),
+  );
   await app.waitFor((t) => t.includes(late), 'the new volume from a Docker event');
 
   // a bad edit is reported; the last good config stays (the set is still there)
@@ -68,7 +95,11 @@ it('follows Docker, the config file and the store while open', async () => {
 
   // the log viewer: this run's events and the log file, filterable
   await press(app, 'g');
-  await app.waitFor((t) => t.includes('This run') && t.includes('Log file') && t.includes(`verify ${id}`) && /INFO +\[bbackup\]/.test(t), 'events and the log file');
+  await app.waitFor(
+    (t) =>
+      t.includes('This run') && t.includes('Log file') && t.includes(`verify ${id}`) && /INFO +\[bbackup\]/.test(t),
+    'events and the log file',
+  );
   await filterPane(app, 'config not');
   const filtered = await app.waitFor((t) => t.includes('This run /config not/'), 'the filtered events');
   expect(filtered).toContain('config not reloaded');

@@ -20,8 +20,16 @@ async function backupWithCli(w: TuiWorld): Promise<string> {
 function removeAfter(kind: 'container' | 'volume', name: string): void {
   const docker = testDocker();
   onTestFinished(async () => {
-    if (kind === 'container') await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
-    else await docker.getVolume(name).remove({ force: true }).catch(() => undefined);
+    if (kind === 'container')
+      await docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch(() => undefined);
+    else
+      await docker
+        .getVolume(name)
+        .remove({ force: true })
+        .catch(() => undefined);
   });
 }
 
@@ -31,16 +39,25 @@ async function restoreRenamed(app: PtyApp, w: TuiWorld): Promise<{ c: string; v:
   const v = `${w.v2}r`;
   removeAfter('container', c);
   removeAfter('volume', v);
-  await app.waitFor((t) => t.includes(`container ${w.c2}`) && t.includes('< Review and restore >'), 'the restore dialog');
+  await app.waitFor(
+    (t) => t.includes(`container ${w.c2}`) && t.includes('< Review and restore >'),
+    'the restore dialog',
+  );
   // cursor: container toggle -> its "restore as" field
   await press(app, KEYS.down, KEYS.enter);
   app.write(c);
   await press(app, KEYS.enter, KEYS.down, KEYS.down, KEYS.enter);
   app.write(v);
   await press(app, KEYS.enter);
-  await app.waitFor((t) => t.includes(`restore as: ${c}`) && t.includes(`restore as: ${v}`), 'both new names in the dialog');
+  await app.waitFor(
+    (t) => t.includes(`restore as: ${c}`) && t.includes(`restore as: ${v}`),
+    'both new names in the dialog',
+  );
   await press(app, KEYS.end, KEYS.up, KEYS.enter);
-  const confirm = await app.waitFor((t) => t.includes('Will be created:') && t.includes('Enter/y yes'), 'the confirmation');
+  const confirm = await app.waitFor(
+    (t) => t.includes('Will be created:') && t.includes('Enter/y yes'),
+    'the confirmation',
+  );
   expect(confirm).toContain(`container ${c} (from ${w.c2})`);
   expect(confirm).toContain(`volume ${v} (from ${w.v2})`);
   expect(confirm).not.toContain('replaced');
@@ -60,9 +77,15 @@ it('browses a local backup (items, files of a volume) and restores it under new 
   await press(app, 'l');
   await app.waitFor((t) => t.includes('Backups') && t.includes(id) && t.includes('complete'), 'the backup listed');
   await press(app, KEYS.enter);
-  await app.waitFor((t) => t.includes(`Contents of ${id}`) && t.includes(`container ${w.c2}`) && t.includes(`volume    ${w.v2}`), 'the items of the backup');
+  await app.waitFor(
+    (t) => t.includes(`Contents of ${id}`) && t.includes(`container ${w.c2}`) && t.includes(`volume    ${w.v2}`),
+    'the items of the backup',
+  );
   await press(app, KEYS.down, KEYS.enter);
-  await app.waitFor((t) => t.includes(`volume ${w.v2}:`) && t.includes('Esc back') && /volumes\/\S+\.tar\.gz/.test(t), 'the files of the volume');
+  await app.waitFor(
+    (t) => t.includes(`volume ${w.v2}:`) && t.includes('Esc back') && /volumes\/\S+\.tar\.gz/.test(t),
+    'the files of the volume',
+  );
   await press(app, KEYS.escape);
   await app.waitFor((t) => t.includes(`container ${w.c2}`) && !t.includes('Esc back'), 'back to the items');
   await press(app, 'r');

@@ -12,19 +12,38 @@ import { makeWorld, press } from './fixture.js';
 it('shows the privileges highlighted and restores only after they are allowed in their own step', async () => {
   const docker = testDocker();
   const w = await makeWorld({ bigMB: 1 });
-  const agent = await createTestContainer(docker, 'rsec', { HostConfig: { NetworkMode: 'none', CapAdd: ['NET_ADMIN'] } }, false);
+  const agent = await createTestContainer(
+    docker,
+    'rsec',
+    { HostConfig: { NetworkMode: 'none', CapAdd: ['NET_ADMIN'] } },
+    false,
+  );
   const backup = await runCli(['-c', w.config, 'backup', '-C', agent]);
   expect(backup.exitCode, backup.stderr).toBe(0);
   const target = testName('rsec');
   cleanupAfter(docker, { containers: [target] });
-  const exists = () => docker.getContainer(target).inspect().then(() => true, () => false);
+  const exists = () =>
+    docker
+      .getContainer(target)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      );
 
-  const app = spawnTui(['-c', w.config], { cols: 120, rows: 36, env: { NO_COLOR: undefined, BBACKUP_NO_COLOR: undefined } });
+  const app = spawnTui(['-c', w.config], {
+    cols: 120,
+    rows: 36,
+    env: { NO_COLOR: undefined, BBACKUP_NO_COLOR: undefined },
+  });
   await app.waitFor((t) => t.includes('Containers') && t.includes('Q quit'), 'the dashboard');
   await press(app, 'l');
   await app.waitFor((t) => t.includes('Backups') && t.includes('complete'), 'the backup listed');
   await press(app, 'r');
-  await app.waitFor((t) => t.includes(`container ${agent}`) && t.includes('< Review and restore >'), 'the restore dialog');
+  await app.waitFor(
+    (t) => t.includes(`container ${agent}`) && t.includes('< Review and restore >'),
+    'the restore dialog',
+  );
   await press(app, KEYS.down, KEYS.enter);
   app.write(target);
   await press(app, KEYS.enter);
@@ -32,7 +51,10 @@ it('shows the privileges highlighted and restores only after they are allowed in
 
   const review = async () => {
     await press(app, KEYS.end, KEYS.up, KEYS.enter);
-    const plan = await app.waitFor((t) => t.includes('Will be created:') && t.includes('PRIVILEGES on this host (1):'), 'the confirmation with the privileges');
+    const plan = await app.waitFor(
+      (t) => t.includes('Will be created:') && t.includes('PRIVILEGES on this host (1):'),
+      'the confirmation with the privileges',
+    );
     expect(plan).toContain(`! container ${target}: capability NET_ADMIN`);
     // highlighted: bold red
     for (const text of ['PRIVILEGES on this host', `! container ${target}: capability NET_ADMIN`]) {
@@ -41,7 +63,10 @@ it('shows the privileges highlighted and restores only after they are allowed in
       expect([1, 9]).toContain(style!.fg);
     }
     await press(app, KEYS.enter);
-    const step = await app.waitFor((t) => t.includes('Allow privileges on this host?') && t.includes('A allow these and restore'), 'the extra privilege step');
+    const step = await app.waitFor(
+      (t) => t.includes('Allow privileges on this host?') && t.includes('A allow these and restore'),
+      'the extra privilege step',
+    );
     expect(step).toContain(`! container ${target}: capability NET_ADMIN`);
   };
 
@@ -49,7 +74,10 @@ it('shows the privileges highlighted and restores only after they are allowed in
   // Enter is not the key that allows: had it started the restore, the dialog would have closed
   // (that happens before the job starts) and n would not bring us back to it.
   await press(app, KEYS.enter, 'n');
-  await app.waitFor((t) => !t.includes('Allow privileges on this host?') && t.includes('< Review and restore >'), 'back in the restore dialog');
+  await app.waitFor(
+    (t) => !t.includes('Allow privileges on this host?') && t.includes('< Review and restore >'),
+    'back in the restore dialog',
+  );
   expect(await exists()).toBe(false);
 
   await review();

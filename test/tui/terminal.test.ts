@@ -19,24 +19,38 @@ async function plainConfig(): Promise<string> {
   return join(dir, 'c.yaml');
 }
 
-const dashboardReady = (t: string) => t.includes('Containers') && t.includes('Errors') && t.includes('Overall') && t.includes('Q quit');
+const dashboardReady = (t: string) =>
+  t.includes('Containers') && t.includes('Errors') && t.includes('Overall') && t.includes('Q quit');
 
 it('at 80x24 with NO_COLOR: help opens with H and ?, Esc closes it and never quits; resize redraws; q exits clean', async () => {
   const app = spawnTui(['-c', await plainConfig()], { cols: 80, rows: 24, env: { NO_COLOR: '1' } });
   await app.waitFor(dashboardReady, 'the dashboard at 80x24');
   await press(app, 'h');
   // the first steps on top, then this screen's keys; the rest is a scroll away at 80x24
-  await app.waitFor((t) => t.includes('Help') && t.includes('First steps') && t.includes('F pulls one here') && t.includes('back up the selection'), 'the help overlay');
+  await app.waitFor(
+    (t) =>
+      t.includes('Help') &&
+      t.includes('First steps') &&
+      t.includes('F pulls one here') &&
+      t.includes('back up the selection'),
+    'the help overlay',
+  );
   await press(app, KEYS.pageDown, KEYS.pageDown);
   await app.waitFor((t) => t.includes('quit (asks first while jobs run'), 'the global keys further down');
   await press(app, KEYS.escape);
-  await app.waitFor((t) => !t.includes('quit (asks first while jobs run') && !t.includes('First steps'), 'help closed by Esc');
+  await app.waitFor(
+    (t) => !t.includes('quit (asks first while jobs run') && !t.includes('First steps'),
+    'help closed by Esc',
+  );
   await press(app, '?');
   await app.waitFor((t) => t.includes('First steps'), 'help again with ?');
   await press(app, KEYS.escape, KEYS.escape, KEYS.escape);
   await app.waitFor((t) => !t.includes('First steps') && dashboardReady(t), 'Esc on the dashboard leaves it open');
   app.resize(100, 30);
-  await app.waitFor((t) => t.split('\n')[29]?.includes('Q quit') === true && (t.split('\n')[0]?.trimEnd().length ?? 0) > 80, 'a redraw at 100x30');
+  await app.waitFor(
+    (t) => t.split('\n')[29]?.includes('Q quit') === true && (t.split('\n')[0]?.trimEnd().length ?? 0) > 80,
+    'a redraw at 100x30',
+  );
   await press(app, 'q');
   expect((await app.exited).exitCode).toBe(0);
   expect(app.bufferType()).toBe('normal');
@@ -46,7 +60,11 @@ it('at 80x24 with NO_COLOR: help opens with H and ?, Esc closes it and never qui
 });
 
 it('falls back to ASCII borders and gauges without a UTF-8 locale', async () => {
-  const app = spawnTui(['-c', await plainConfig()], { cols: 80, rows: 24, env: { LANG: 'C', LC_ALL: 'C', BBACKUP_ASCII: '1' } });
+  const app = spawnTui(['-c', await plainConfig()], {
+    cols: 80,
+    rows: 24,
+    env: { LANG: 'C', LC_ALL: 'C', BBACKUP_ASCII: '1' },
+  });
   const t = await app.waitFor(dashboardReady, 'the dashboard in ASCII');
   expect(t).not.toMatch(/[┌─│└]/);
   expect(t).toMatch(/[+|-]/);
@@ -122,7 +140,10 @@ it('a crash still restores the terminal and says what happened (exit 3)', async 
   expect(exitCode).toBe(3);
   expect(app.bufferType()).toBe('normal');
   expect(app.cursorHidden()).toBe(false);
-  const text = app.lines().map((l) => l.trimEnd()).join(''); // the message wraps at 80 columns
+  const text = app
+    .lines()
+    .map((l) => l.trimEnd())
+    .join(''); // the message wraps at 80 columns
   expect(text).toContain('internal error in the TUI');
   expect(text).toContain('crash requested by BBACKUP_TUI_TEST_CRASH');
 });

@@ -30,11 +30,24 @@ type Node =
   | { kind: 'fifo'; path: string };
 
 const nameChar = fc.constantFrom(...'abcxyz019_-. é€'.split(''));
-const segment = fc.string({ unit: nameChar, minLength: 1, maxLength: 12 }).filter((s) => s !== '.' && s !== '..' && s.trim() === s);
-const longSegment = fc.string({ unit: nameChar, minLength: 60, maxLength: 120 }).filter((s) => s.trim() === s && !/^\.+$/.test(s));
+const segment = fc
+  .string({ unit: nameChar, minLength: 1, maxLength: 12 })
+  .filter((s) => s !== '.' && s !== '..' && s.trim() === s);
+const longSegment = fc
+  .string({ unit: nameChar, minLength: 60, maxLength: 120 })
+  .filter((s) => s.trim() === s && !/^\.+$/.test(s));
 
 /** Steps that grow a tree; each picks among what exists so far. */
-const steps = fc.array(fc.record({ op: fc.constantFrom('dir', 'file', 'file', 'symlink', 'hardlink', 'fifo'), pick: fc.nat(), name: fc.oneof({ weight: 5, arbitrary: segment }, { weight: 1, arbitrary: longSegment }), data: fc.string({ maxLength: 40 }), target: fc.string({ unit: fc.constantFrom(...'ab/.é'.split('')), maxLength: 20 }) }), { minLength: 1, maxLength: 25 });
+const steps = fc.array(
+  fc.record({
+    op: fc.constantFrom('dir', 'file', 'file', 'symlink', 'hardlink', 'fifo'),
+    pick: fc.nat(),
+    name: fc.oneof({ weight: 5, arbitrary: segment }, { weight: 1, arbitrary: longSegment }),
+    data: fc.string({ maxLength: 40 }),
+    target: fc.string({ unit: fc.constantFrom(...'ab/.é'.split('')), maxLength: 20 }),
+  }),
+  { minLength: 1, maxLength: 25 },
+);
 
 function buildTree(ops: { op: string; pick: number; name: string; data: string; target: string }[]): Node[] {
   const dirs = [''];
@@ -68,11 +81,18 @@ function encode(n: Node, style: number): Buffer {
   const name = long ? 'placeholder' : n.path;
   const link = n.kind === 'symlink' || n.kind === 'hardlink' ? n.target : undefined;
   const longLink = link !== undefined && Buffer.byteLength(link) > 99;
-  const spec = n.kind === 'dir' ? { name, type: '5' } : n.kind === 'file' ? { name, data: n.data } : n.kind === 'fifo' ? { name, type: '6' } : { name, type: n.kind === 'symlink' ? '2' : '1', linkname: longLink ? 'x' : link };
+  const spec =
+    n.kind === 'dir'
+      ? { name, type: '5' }
+      : n.kind === 'file'
+        ? { name, data: n.data }
+        : n.kind === 'fifo'
+          ? { name, type: '6' }
+          : { name, type: n.kind === 'symlink' ? '2' : '1', linkname: longLink ? 'x' : link };
   const pre: Buffer[] = [];
   const records: [string, string][] = [];
-  if (long) (style % 2 === 0 ? records.push(['path', n.path]) : pre.push(longName(n.path)));
-  if (longLink) (style % 2 === 0 ? records.push(['linkpath', link!]) : pre.push(longName(link!, 'K')));
+  if (long) style % 2 === 0 ? records.push(['path', n.path]) : pre.push(longName(n.path));
+  if (longLink) style % 2 === 0 ? records.push(['linkpath', link!]) : pre.push(longName(link!, 'K'));
   if (records.length > 0) pre.unshift(pax(records));
   return Buffer.concat([...pre, entry(spec)]);
 }
@@ -96,22 +116,79 @@ const fresh = (k: number) => `fresh${k}`;
 const escapes = fc.constantFrom('../x', 'a/../../x', '/etc/passwd', '/', './../x', 'a/./../../x');
 const tricks: fc.Arbitrary<{ what: string; bytes: Buffer }> = fc.oneof(
   escapes.map((p) => ({ what: `header name ${p}`, bytes: entry({ name: p, data: 'x' }) })),
-  escapes.map((p) => ({ what: `pax path ${p}`, bytes: Buffer.concat([pax([['path', p]]), entry({ name: 'harmless', data: 'x' })]) })),
-  escapes.map((p) => ({ what: `long name ${p}`, bytes: Buffer.concat([longName(p), entry({ name: 'harmless', data: 'x' })]) })),
+  escapes.map((p) => ({
+    what: `pax path ${p}`,
+    bytes: Buffer.concat([pax([['path', p]]), entry({ name: 'harmless', data: 'x' })]),
+  })),
+  escapes.map((p) => ({
+    what: `long name ${p}`,
+    bytes: Buffer.concat([longName(p), entry({ name: 'harmless', data: 'x' })]),
+  })),
   escapes.map((p) => ({ what: `hard link to ${p}`, bytes: entry({ name: fresh(1), type: '1', linkname: p }) })),
-  escapes.map((p) => ({ what: `long link hard link to ${p}`, bytes: Buffer.concat([longName(p, 'K'), entry({ name: fresh(1), type: '1', linkname: 'x' })]) })),
-  fc.constantFrom('/etc', '.', 'a', '../..').map((t) => ({ what: `symlink -> ${t} then a file through it`, bytes: Buffer.concat([entry({ name: fresh(2), type: '2', linkname: t }), entry({ name: `${fresh(2)}/f`, data: 'x' })]) })),
-  fc.constantFrom('5', '0', '1').map((t) => ({ what: `symlink replaced by type ${t}`, bytes: Buffer.concat([entry({ name: fresh(3), type: '2', linkname: '/etc' }), entry({ name: fresh(3), type: t, linkname: t === '1' ? fresh(3) : undefined })]) })),
-  fc.constant({ what: 'hard link to a symlink then through it', bytes: Buffer.concat([entry({ name: fresh(4), type: '2', linkname: '/etc' }), entry({ name: fresh(5), type: '1', linkname: fresh(4) }), entry({ name: `${fresh(5)}/passwd`, data: 'x' })]) }),
-  fc.constant({ what: 'hard link to a later entry', bytes: Buffer.concat([entry({ name: fresh(6), type: '1', linkname: fresh(7) }), entry({ name: fresh(7), data: 'x' })]) }),
+  escapes.map((p) => ({
+    what: `long link hard link to ${p}`,
+    bytes: Buffer.concat([longName(p, 'K'), entry({ name: fresh(1), type: '1', linkname: 'x' })]),
+  })),
+  fc.constantFrom('/etc', '.', 'a', '../..').map((t) => ({
+    what: `symlink -> ${t} then a file through it`,
+    bytes: Buffer.concat([
+      entry({ name: fresh(2), type: '2', linkname: t }),
+      entry({ name: `${fresh(2)}/f`, data: 'x' }),
+    ]),
+  })),
+  fc.constantFrom('5', '0', '1').map((t) => ({
+    what: `symlink replaced by type ${t}`,
+    bytes: Buffer.concat([
+      entry({ name: fresh(3), type: '2', linkname: '/etc' }),
+      entry({ name: fresh(3), type: t, linkname: t === '1' ? fresh(3) : undefined }),
+    ]),
+  })),
+  fc.constant({
+    what: 'hard link to a symlink then through it',
+    bytes: Buffer.concat([
+      entry({ name: fresh(4), type: '2', linkname: '/etc' }),
+      entry({ name: fresh(5), type: '1', linkname: fresh(4) }),
+      entry({ name: `${fresh(5)}/passwd`, data: 'x' }),
+    ]),
+  }),
+  fc.constant({
+    what: 'hard link to a later entry',
+    bytes: Buffer.concat([
+      entry({ name: fresh(6), type: '1', linkname: fresh(7) }),
+      entry({ name: fresh(7), data: 'x' }),
+    ]),
+  }),
   fc.constantFrom('3', '4').map((t) => ({ what: `device type ${t}`, bytes: entry({ name: fresh(8), type: t }) })),
-  fc.constantFrom('path', 'linkpath', 'size', 'uid', 'GNU.sparse.name', 'mtime').map((k) => ({ what: `global header setting ${k}`, bytes: pax([[k, k === 'size' || k === 'uid' || k === 'mtime' ? '1' : '../x']], 'g') })),
-  fc.constant({ what: 'two pax headers', bytes: Buffer.concat([pax([['path', 'ok']]), pax([['mtime', '1']]), entry({ name: '../x', data: 'x' })]) }),
-  fc.integer({ min: -3, max: 3 }).filter((d) => d !== 0).map((d) => ({ what: `checksum off by ${d}`, bytes: entry({ name: fresh(9), data: 'x', badChecksum: d }) })),
-  fc.constantFrom('1e3', '-1', '+5', ' 5', '5 ', '0x10', '').map((v) => ({ what: `pax size ${JSON.stringify(v)}`, bytes: Buffer.concat([pax([['size', v]]), entry({ name: fresh(10), data: 'x' })]) })),
-  fc.constantFrom('2', '5', '6', '1').map((t) => ({ what: `type ${t} carrying data`, bytes: entry({ name: fresh(11), type: t, linkname: 'x', data: header({ name: '../x' }) }) })),
-  fc.constantFrom('GNU.dumpdir', 'GNU.volume.label', 'GNU.sparse.numblocks', 'SCHILY.devmajor', 'X.unknown').map((k) => ({ what: `pax key ${k}`, bytes: Buffer.concat([pax([[k, '1']]), entry({ name: fresh(12), type: '5' })]) })),
-  fc.constant({ what: 'a lone zero block', bytes: Buffer.concat([Buffer.alloc(512), entry({ name: '../x', data: 'x' })]) }),
+  fc.constantFrom('path', 'linkpath', 'size', 'uid', 'GNU.sparse.name', 'mtime').map((k) => ({
+    what: `global header setting ${k}`,
+    bytes: pax([[k, k === 'size' || k === 'uid' || k === 'mtime' ? '1' : '../x']], 'g'),
+  })),
+  fc.constant({
+    what: 'two pax headers',
+    bytes: Buffer.concat([pax([['path', 'ok']]), pax([['mtime', '1']]), entry({ name: '../x', data: 'x' })]),
+  }),
+  fc
+    .integer({ min: -3, max: 3 })
+    .filter((d) => d !== 0)
+    .map((d) => ({ what: `checksum off by ${d}`, bytes: entry({ name: fresh(9), data: 'x', badChecksum: d }) })),
+  fc.constantFrom('1e3', '-1', '+5', ' 5', '5 ', '0x10', '').map((v) => ({
+    what: `pax size ${JSON.stringify(v)}`,
+    bytes: Buffer.concat([pax([['size', v]]), entry({ name: fresh(10), data: 'x' })]),
+  })),
+  fc.constantFrom('2', '5', '6', '1').map((t) => ({
+    what: `type ${t} carrying data`,
+    bytes: entry({ name: fresh(11), type: t, linkname: 'x', data: header({ name: '../x' }) }),
+  })),
+  fc
+    .constantFrom('GNU.dumpdir', 'GNU.volume.label', 'GNU.sparse.numblocks', 'SCHILY.devmajor', 'X.unknown')
+    .map((k) => ({
+      what: `pax key ${k}`,
+      bytes: Buffer.concat([pax([[k, '1']]), entry({ name: fresh(12), type: '5' })]),
+    })),
+  fc.constant({
+    what: 'a lone zero block',
+    bytes: Buffer.concat([Buffer.alloc(512), entry({ name: '../x', data: 'x' })]),
+  }),
 );
 
 describe('fuzzing the archive scanner (seeded)', () => {
@@ -170,7 +247,9 @@ describe('fuzzing the archive scanner (seeded)', () => {
           else await execa('mkfifo', [p]);
         }
         await chmod(root, 0o755);
-        const { stdout } = await execa('tar', ['-C', root, `--format=${posix ? 'posix' : 'gnu'}`, '-cf', '-', '.'], { encoding: 'buffer' });
+        const { stdout } = await execa('tar', ['-C', root, `--format=${posix ? 'posix' : 'gnu'}`, '-cf', '-', '.'], {
+          encoding: 'buffer',
+        });
         const tar = Buffer.from(stdout);
         const r = scan(tar);
         expect(r.problems).toEqual([]);

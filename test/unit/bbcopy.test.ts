@@ -3,7 +3,21 @@
 // the parent, the stream's hash list (adopt), the restore check, device nodes, and the sink.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,12 +46,30 @@ function bbcopy(args: string[], input?: Buffer): Run {
   const r = spawnSync(bbcopyPath(), args, { input, encoding: 'utf8' });
   const lines = r.stdout.split('\n').filter(Boolean);
   const s = lines.find((l) => l.startsWith('S '));
-  return { code: r.status ?? -1, lines, summary: s ? (JSON.parse(s.slice(2)) as Record<string, number>) : {}, stderr: r.stderr };
+  return {
+    code: r.status ?? -1,
+    lines,
+    summary: s ? (JSON.parse(s.slice(2)) as Record<string, number>) : {},
+    stderr: r.stderr,
+  };
 }
-const readIndex = (p: string) => readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as IndexEntry);
+const readIndex = (p: string) =>
+  readFileSync(p, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as IndexEntry);
 const copy = (src: string, dst: string, index: string, parent?: [string, string]) => {
   mkdirSync(dst, { recursive: true });
-  return bbcopy(['copy', '--source', src, '--target', dst, '--index', index, ...(parent ? ['--parent-root', parent[0], '--parent-index', parent[1]] : [])]);
+  return bbcopy([
+    'copy',
+    '--source',
+    src,
+    '--target',
+    dst,
+    '--index',
+    index,
+    ...(parent ? ['--parent-root', parent[0], '--parent-index', parent[1]] : []),
+  ]);
 };
 
 describe('comparePaths (the index order)', () => {
@@ -63,13 +95,35 @@ describe('bbcopy copy', () => {
     expect(r.code, r.stderr).toBe(0);
     const text = readFileSync(join(base, 'i.jsonl'), 'utf8');
     const entries = readIndex(join(base, 'i.jsonl'));
-    expect(entries.map((e) => `${e.t} ${e.p}`)).toEqual(['d ', 'd a', 'd a/b', 'f a/b/f', 'l a/l', 'd a-c', 'f q"uote\\back\nline\u0001']);
+    expect(entries.map((e) => `${e.t} ${e.p}`)).toEqual([
+      'd ',
+      'd a',
+      'd a/b',
+      'f a/b/f',
+      'l a/l',
+      'd a-c',
+      'f q"uote\\back\nline\u0001',
+    ]);
     // byte for byte what JSON.stringify writes for the same entries (the Node index's format)
     expect(text).toBe(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
-    expect(entries.find((e) => e.p === 'a/b/f')).toEqual({ p: 'a/b/f', t: 'f', mode: 0o4750, uid: 1234, gid: 5678, mtime: '1614834367123456789', size: 5, sha256: sha('hello') });
+    expect(entries.find((e) => e.p === 'a/b/f')).toEqual({
+      p: 'a/b/f',
+      t: 'f',
+      mode: 0o4750,
+      uid: 1234,
+      gid: 5678,
+      mtime: '1614834367123456789',
+      size: 5,
+      sha256: sha('hello'),
+    });
     expect(entries.find((e) => e.p === 'a/l')!.link).toBe('b/f');
     const st = lstatSync(join(base, 'dst/a/b/f'), { bigint: true });
-    expect([Number(st.mode & 0o7777n), Number(st.uid), Number(st.gid), String(st.mtimeNs)]).toEqual([0o4750, 1234, 5678, '1614834367123456789']);
+    expect([Number(st.mode & 0o7777n), Number(st.uid), Number(st.gid), String(st.mtimeNs)]).toEqual([
+      0o4750,
+      1234,
+      5678,
+      '1614834367123456789',
+    ]);
     expect(readFileSync(join(base, 'dst', 'q"uote\\back\nline\u0001'), 'utf8')).toBe('odd name');
     expect(r.summary).toMatchObject({ files: 2, bytes: 13, hashed: 2, hashedBytes: 13, linked: 0 });
     expect((statSync(join(base, 'i.jsonl')).mode & 0o777).toString(8)).toBe('600');
@@ -121,7 +175,11 @@ describe('bbcopy copy', () => {
     for (const n of ['changed', 'touched', 'attrs']) expect(ino('c', n)).not.toBe(ino('p', n));
     const entries = readIndex(join(base, 'c.jsonl'));
     for (const e of entries.filter((x) => x.t === 'f')) expect(e.sha256).toBe(sha(readFileSync(join(base, 'c', e.p))));
-    expect(execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'user.new', join(base, 'c/d/attrs')], { encoding: 'utf8' })).toBe('1');
+    expect(
+      execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'user.new', join(base, 'c/d/attrs')], {
+        encoding: 'utf8',
+      }),
+    ).toBe('1');
   });
 
   it('does not trust a parent whose copy no longer matches its index, nor an index it cannot read', () => {
@@ -162,13 +220,36 @@ describe('bbcopy adopt (a tree extracted from the stream)', () => {
     writeFileSync(join(t, 'c'), 'gamma');
     execFileSync('mknod', [join(t, 'dev0'), 'c', '1', '3']);
     // the list: right for a, a wrong size for c (so c is read), b missing (read)
-    writeFileSync(join(base, 'h.jsonl'), `${JSON.stringify({ p: 'a', size: 5, sha256: sha('alpha') })}\n${JSON.stringify({ p: 'c', size: 99, sha256: sha('x') })}\n`);
-    const r = bbcopy(['adopt', '--target', t, '--index', join(base, 'i.jsonl'), '--hashes', join(base, 'h.jsonl'), '--parent-root', join(base, 'p'), '--parent-index', join(base, 'p.jsonl')]);
+    writeFileSync(
+      join(base, 'h.jsonl'),
+      `${JSON.stringify({ p: 'a', size: 5, sha256: sha('alpha') })}\n${JSON.stringify({ p: 'c', size: 99, sha256: sha('x') })}\n`,
+    );
+    const r = bbcopy([
+      'adopt',
+      '--target',
+      t,
+      '--index',
+      join(base, 'i.jsonl'),
+      '--hashes',
+      join(base, 'h.jsonl'),
+      '--parent-root',
+      join(base, 'p'),
+      '--parent-index',
+      join(base, 'p.jsonl'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.summary).toMatchObject({ files: 3, hashed: 2, linked: 2, devices: 1 });
     expect(statSync(join(t, 'a')).ino).toBe(statSync(join(base, 'p/a')).ino);
     expect(readdirSync(t).sort()).toEqual(['a', 'b', 'c']);
-    expect(readIndex(join(base, 'i.jsonl')).filter((e) => e.t === 'f').map((e) => [e.p, e.sha256])).toEqual([['a', sha('alpha')], ['b', sha('beta')], ['c', sha('gamma')]]);
+    expect(
+      readIndex(join(base, 'i.jsonl'))
+        .filter((e) => e.t === 'f')
+        .map((e) => [e.p, e.sha256]),
+    ).toEqual([
+      ['a', sha('alpha')],
+      ['b', sha('beta')],
+      ['c', sha('gamma')],
+    ]);
   });
 });
 
@@ -181,19 +262,42 @@ describe('bbcopy restore', () => {
     writeFileSync(join(src, 'd/b'), 'beta');
     linkSync(join(src, 'd/a'), join(src, 'd/a2'));
     expect(copy(src, join(base, 'snap'), join(base, 'i.jsonl')).code).toBe(0);
-    const ok = bbcopy(['restore', '--source', join(base, 'snap'), '--target', join(base, 'v1'), '--expect', join(base, 'i.jsonl')].map(String), undefined);
+    const ok = bbcopy(
+      ['restore', '--source', join(base, 'snap'), '--target', join(base, 'v1'), '--expect', join(base, 'i.jsonl')].map(
+        String,
+      ),
+      undefined,
+    );
     expect(ok.code).toBe(1); // the target must exist
     mkdirSync(join(base, 'v1'));
-    const good = bbcopy(['restore', '--source', join(base, 'snap'), '--target', join(base, 'v1'), '--expect', join(base, 'i.jsonl')]);
+    const good = bbcopy([
+      'restore',
+      '--source',
+      join(base, 'snap'),
+      '--target',
+      join(base, 'v1'),
+      '--expect',
+      join(base, 'i.jsonl'),
+    ]);
     expect(good.code, good.stderr).toBe(0);
     expect(statSync(join(base, 'v1/d/a2')).ino).toBe(statSync(join(base, 'v1/d/a')).ino);
     writeFileSync(join(base, 'snap/d/b'), 'BETA'); // same size, other bytes
     rmSync(join(base, 'snap/d/a2'));
     writeFileSync(join(base, 'snap/extra'), '');
     mkdirSync(join(base, 'v2'));
-    const bad = bbcopy(['restore', '--source', join(base, 'snap'), '--target', join(base, 'v2'), '--expect', join(base, 'i.jsonl')]);
+    const bad = bbcopy([
+      'restore',
+      '--source',
+      join(base, 'snap'),
+      '--target',
+      join(base, 'v2'),
+      '--expect',
+      join(base, 'i.jsonl'),
+    ]);
     expect(bad.code).toBe(3);
-    const problems = bad.lines.filter((l) => l.startsWith('X ')).map((l) => JSON.parse(l.slice(2)) as { p: string; problem: string });
+    const problems = bad.lines
+      .filter((l) => l.startsWith('X '))
+      .map((l) => JSON.parse(l.slice(2)) as { p: string; problem: string });
     expect(problems).toEqual([
       { p: 'd/a2', problem: 'missing from the snapshot' },
       { p: 'd/b', problem: 'content differs from the index (sha256)' },

@@ -13,10 +13,14 @@ describe('assets/config.schema.json', () => {
   });
 
   it('lists every top-level section, forbids unknown keys and knows the *_file secret keys', () => {
-    const schema = buildJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown> }>; additionalProperties: unknown };
+    const schema = buildJsonSchema() as {
+      properties: Record<string, { properties?: Record<string, unknown> }>;
+      additionalProperties: unknown;
+    };
     expect(Object.keys(schema.properties)).toEqual(Object.keys(configSchema.def.innerType.shape));
     expect(schema.additionalProperties).toBe(false);
-    const email = (schema.properties.notifications!.properties!.email as { properties: Record<string, unknown> }).properties;
+    const email = (schema.properties.notifications!.properties!.email as { properties: Record<string, unknown> })
+      .properties;
     expect(email).toHaveProperty('password');
     expect(email).toHaveProperty('password_file');
   });
@@ -32,11 +36,14 @@ describe('assets/config.example.yaml', () => {
   });
 
   it('writes out every section (so every one is documented in place)', () => {
-    for (const section of Object.keys(configSchema.def.innerType.shape)) expect(text).toMatch(new RegExp(`^#? ?${section}:`, 'm'));
+    for (const section of Object.keys(configSchema.def.innerType.shape))
+      expect(text).toMatch(new RegExp(`^#? ?${section}:`, 'm'));
   });
 
   it('points editors at the schema; init-config rewrites that to the installed absolute path', () => {
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./config.schema.json');
-    expect(exampleConfigText().split('\n')[0]).toBe(`# yaml-language-server: $schema=file://${assetPath('config.schema.json')}`);
+    expect(exampleConfigText().split('\n')[0]).toBe(
+      `# yaml-language-server: $schema=file://${assetPath('config.schema.json')}`,
+    );
   });
 });

@@ -1,6 +1,16 @@
 // The one outcome -> exit code rule and the one error -> code conversion (src/errors.ts).
 import { describe, expect, it } from 'vitest';
-import { assertNever, BbackupError, errorCodeOf, exitCodeFor, exitCodeOf, failedWith, toErrorInfo, type Ending, type ErrorCode } from '../../src/errors.js';
+import {
+  assertNever,
+  BbackupError,
+  errorCodeOf,
+  exitCodeFor,
+  exitCodeOf,
+  failedWith,
+  toErrorInfo,
+  type Ending,
+  type ErrorCode,
+} from '../../src/errors.js';
 
 describe('exitCodeFor', () => {
   it.each<[string, Ending | Ending['outcome'], number]>([
@@ -13,7 +23,11 @@ describe('exitCodeFor', () => {
     ['failed, config', failedWith('CONFIG_INVALID'), 2],
     ['failed, Docker', failedWith('DOCKER_FAILED'), 3],
     ['failed, lock held', failedWith('LOCKED'), 3],
-    ['failed, the first error decides', { outcome: 'failed', errors: [{ code: 'CONFIG_INVALID' }, { code: 'DISK' }] }, 2],
+    [
+      'failed, the first error decides',
+      { outcome: 'failed', errors: [{ code: 'CONFIG_INVALID' }, { code: 'DISK' }] },
+      2,
+    ],
     ['an ok outcome ignores errors listed with it', { outcome: 'ok', errors: [{ code: 'DISK' }] }, 0],
     ['partial stays 4 whatever failed', { outcome: 'partial', errors: [{ code: 'CONFIG_INVALID' }] }, 4],
   ])('%s', (_name, ending, code) => {
@@ -42,7 +56,10 @@ describe('errorCodeOf / toErrorInfo / exitCodeOf', () => {
   });
 
   it('toErrorInfo keeps the message a user should read', () => {
-    expect(toErrorInfo(new BbackupError('NOT_FOUND', 'no backup 20260101T000000Z in /srv/store'))).toEqual({ code: 'NOT_FOUND', message: 'no backup 20260101T000000Z in /srv/store' });
+    expect(toErrorInfo(new BbackupError('NOT_FOUND', 'no backup 20260101T000000Z in /srv/store'))).toEqual({
+      code: 'NOT_FOUND',
+      message: 'no backup 20260101T000000Z in /srv/store',
+    });
   });
 
   it('assertNever throws an INTERNAL error naming what was not handled', () => {

@@ -27,8 +27,16 @@ describe('parseCommandLabel', () => {
 
 describe('parseBoolLabel', () => {
   it.each([
-    ['true', true], ['TRUE', true], ['yes', true], ['1', true], ['on', true],
-    ['false', false], ['no', false], ['0', false], ['', false], [undefined, false],
+    ['true', true],
+    ['TRUE', true],
+    ['yes', true],
+    ['1', true],
+    ['on', true],
+    ['false', false],
+    ['no', false],
+    ['0', false],
+    ['', false],
+    [undefined, false],
   ] as const)('%s -> %s', (value, expected) => {
     expect(parseBoolLabel(value, 'bbackup.stop')).toBe(expected);
   });
@@ -40,14 +48,22 @@ describe('parseBoolLabel', () => {
 describe('containerHooks', () => {
   it('reads every label', () => {
     expect(
-      containerHooks('db', { 'bbackup.stop': 'true', 'bbackup.exec.pre': '["pg_dump","-f","/d"]', 'bbackup.exec.post': 'rm /d', 'bbackup.exec.timeout': '30', other: 'x' }),
+      containerHooks('db', {
+        'bbackup.stop': 'true',
+        'bbackup.exec.pre': '["pg_dump","-f","/d"]',
+        'bbackup.exec.post': 'rm /d',
+        'bbackup.exec.timeout': '30',
+        other: 'x',
+      }),
     ).toEqual({ stop: true, pre: ['pg_dump', '-f', '/d'], post: ['rm', '/d'], timeout: 30 });
   });
   it('no labels, no hooks', () => {
     expect(containerHooks('web', null)).toEqual({ stop: false });
   });
   it('names the container and label on a bad value', () => {
-    expect(() => containerHooks('db', { 'bbackup.exec.timeout': '-1' })).toThrow(/container db: label bbackup.exec.timeout/);
+    expect(() => containerHooks('db', { 'bbackup.exec.timeout': '-1' })).toThrow(
+      /container db: label bbackup.exec.timeout/,
+    );
     expect(() => containerHooks('db', { 'bbackup.stop': 'sure' })).toThrow(/container db: label bbackup.stop/);
   });
 });
@@ -55,10 +71,32 @@ describe('containerHooks', () => {
 describe('hookEnv', () => {
   it('pre has the host and schedule, post adds the outcome', () => {
     const ctx = { host: 'prod-1', storeDir: '/b/prod-1', schedule: 'nightly' };
-    expect(hookEnv('pre', ctx)).toEqual({ BBACKUP_EVENT: 'pre', BBACKUP_HOST: 'prod-1', BBACKUP_STORE: '/b/prod-1', BBACKUP_SCHEDULE: 'nightly' });
-    const report = buildReport({ host: 'prod-1', status: 'partial', backupId: '20261125T010203Z', started: new Date(Date.now() - 5000), items: { total: 3, ok: 2, failed: 1 }, sizes: { bytes: 42 }, errors: [{ item: 'volume v', code: 'TOOL_FAILED', message: 'x' }] });
+    expect(hookEnv('pre', ctx)).toEqual({
+      BBACKUP_EVENT: 'pre',
+      BBACKUP_HOST: 'prod-1',
+      BBACKUP_STORE: '/b/prod-1',
+      BBACKUP_SCHEDULE: 'nightly',
+    });
+    const report = buildReport({
+      host: 'prod-1',
+      status: 'partial',
+      backupId: '20261125T010203Z',
+      started: new Date(Date.now() - 5000),
+      items: { total: 3, ok: 2, failed: 1 },
+      sizes: { bytes: 42 },
+      errors: [{ item: 'volume v', code: 'TOOL_FAILED', message: 'x' }],
+    });
     const env = hookEnv('post', ctx, report, '/b/prod-1/20261125T010203Z');
-    expect(env).toMatchObject({ BBACKUP_EVENT: 'post', BBACKUP_STATUS: 'partial', BBACKUP_BACKUP_ID: '20261125T010203Z', BBACKUP_BACKUP_DIR: '/b/prod-1/20261125T010203Z', BBACKUP_ITEMS_OK: '2', BBACKUP_ITEMS_FAILED: '1', BBACKUP_BYTES: '42', BBACKUP_ERRORS: '1' });
+    expect(env).toMatchObject({
+      BBACKUP_EVENT: 'post',
+      BBACKUP_STATUS: 'partial',
+      BBACKUP_BACKUP_ID: '20261125T010203Z',
+      BBACKUP_BACKUP_DIR: '/b/prod-1/20261125T010203Z',
+      BBACKUP_ITEMS_OK: '2',
+      BBACKUP_ITEMS_FAILED: '1',
+      BBACKUP_BYTES: '42',
+      BBACKUP_ERRORS: '1',
+    });
     expect(JSON.parse(env.BBACKUP_REPORT!).backup_id).toBe('20261125T010203Z');
   });
 });

@@ -43,27 +43,48 @@ describe('startJob', () => {
 
   it('a step that throws ends failed with the error`s code under the step`s item; job.start is sent for it', async () => {
     const c = collect();
-    const job = startJob({ kind: 'backup', title: 'backup', item: 'backup', run: () => Promise.reject(new BbackupError('LOCKED', 'the store is locked by pid 7')) }, { emit: c.emit });
-    await expect(job.done).resolves.toEqual({ outcome: 'failed', errors: [{ item: 'backup', code: 'LOCKED', message: 'the store is locked by pid 7' }] });
+    const job = startJob(
+      {
+        kind: 'backup',
+        title: 'backup',
+        item: 'backup',
+        run: () => Promise.reject(new BbackupError('LOCKED', 'the store is locked by pid 7')),
+      },
+      { emit: c.emit },
+    );
+    await expect(job.done).resolves.toEqual({
+      outcome: 'failed',
+      errors: [{ item: 'backup', code: 'LOCKED', message: 'the store is locked by pid 7' }],
+    });
     expect(c.types()).toEqual(['job.start', 'job.end']);
     expect(c.events[1]).toMatchObject({ outcome: 'failed', summary: 'the store is locked by pid 7' });
   });
 
   it('an error that is not ours is INTERNAL, never a free-form code', async () => {
-    const job = startJob({ kind: 'rotate', title: 'rotate', run: () => Promise.reject(new TypeError('x is undefined')) });
+    const job = startJob({
+      kind: 'rotate',
+      title: 'rotate',
+      run: () => Promise.reject(new TypeError('x is undefined')),
+    });
     expect((await job.done).errors[0]?.code).toBe('INTERNAL');
   });
 
   it('a rejecting step rejects done after job.end, with its own error', async () => {
     const c = collect();
     const err = new BbackupError('CONFLICT', 'container web exists');
-    const job = startJob({ kind: 'restore', title: 'restore', rejects: true, run: () => Promise.reject(err) }, { emit: c.emit });
+    const job = startJob(
+      { kind: 'restore', title: 'restore', rejects: true, run: () => Promise.reject(err) },
+      { emit: c.emit },
+    );
     await expect(job.done).rejects.toBe(err);
     expect(c.types()).toEqual(['job.start', 'job.end']);
   });
 
   it.each([
-    ['the caller`s signal (SIGINT in the CLI)', (job: { cancel(): void }, abort: AbortController) => (void job, abort.abort())],
+    [
+      'the caller`s signal (SIGINT in the CLI)',
+      (job: { cancel(): void }, abort: AbortController) => (void job, abort.abort()),
+    ],
     ['cancel()', (job: { cancel(): void }) => job.cancel()],
   ])('%s cancels: the step sees its signal abort and the job ends cancelled', async (_name, stop) => {
     const c = collect();
@@ -85,7 +106,10 @@ describe('startJob', () => {
     await running.p;
     stop(job, abort);
     // cancelled even though the step rejects: a cancel is an outcome, not an error
-    await expect(job.done).resolves.toEqual({ outcome: 'cancelled', errors: [{ item: 'backup', code: 'CANCELLED', message: 'backup cancelled' }] });
+    await expect(job.done).resolves.toEqual({
+      outcome: 'cancelled',
+      errors: [{ item: 'backup', code: 'CANCELLED', message: 'backup cancelled' }],
+    });
     expect(c.events.at(-1)).toMatchObject({ type: 'job.end', outcome: 'cancelled' });
   });
 
@@ -122,7 +146,11 @@ describe('startJob', () => {
     expect(passedGate).toBe(true);
     expect(c.types()).toEqual(['job.paused', 'job.resumed', 'job.start', 'job.end']);
 
-    const one = startJob<void>({ kind: 'pull', title: 'pull', run: (x) => new Promise((_r, reject) => x.signal.addEventListener('abort', () => reject(x.signal.reason))) });
+    const one = startJob<void>({
+      kind: 'pull',
+      title: 'pull',
+      run: (x) => new Promise((_r, reject) => x.signal.addEventListener('abort', () => reject(x.signal.reason))),
+    });
     one.skip();
     expect((await one.done).outcome).toBe('cancelled');
   });
@@ -130,12 +158,24 @@ describe('startJob', () => {
   it('a step that cannot pause says so and keeps running', async () => {
     const c = collect();
     const go = latch();
-    const job = startJob({ kind: 'verify', title: 'verify', pausable: false, run: async () => (await go.p, { outcome: 'ok', errors: [] }) }, { emit: c.emit });
+    const job = startJob(
+      {
+        kind: 'verify',
+        title: 'verify',
+        pausable: false,
+        run: async () => (await go.p, { outcome: 'ok', errors: [] }),
+      },
+      { emit: c.emit },
+    );
     job.pause();
     expect(job.paused).toBe(false);
     go.open();
     await job.done;
-    expect(c.events[0]).toMatchObject({ type: 'log', level: 'info', msg: expect.stringMatching(/verify cannot pause/) });
+    expect(c.events[0]).toMatchObject({
+      type: 'log',
+      level: 'info',
+      msg: expect.stringMatching(/verify cannot pause/),
+    });
   });
 
   it('progress gets rate and ETA and is throttled at the job`s emit; the last one is not lost', async () => {

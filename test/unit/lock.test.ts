@@ -26,13 +26,23 @@ const deadPid = (): number => Number(execFileSync('sh', ['-c', 'echo $$'], { enc
 const me = (): RunIdentity => currentRun();
 const bump = (t: string | undefined) => String(Number(t ?? '0') + 1);
 const lockJson = (run: Partial<RunIdentity> & { pid: number }, started = new Date().toISOString()) =>
-  JSON.stringify({ version: 2, run: { runId: 'other', hostname: hostname(), ...run }, pid: run.pid, hostname: run.hostname ?? hostname(), started });
+  JSON.stringify({
+    version: 2,
+    run: { runId: 'other', hostname: hostname(), ...run },
+    pid: run.pid,
+    hostname: run.hostname ?? hostname(),
+    started,
+  });
 
 describe('run identity', () => {
   it.each<[string, () => Partial<RunIdentity> & { pid: number; hostname: string }, string]>([
     ['this process', () => me(), 'alive'],
     ['this pid with another start time (recycled)', () => ({ ...me(), startTime: bump(me().startTime) }), 'dead'],
-    ['pid 1 with another start time (daemon as pid 1 after a container restart)', () => ({ ...me(), pid: 1, startTime: bump(readStartTime(1)) }), 'dead'],
+    [
+      'pid 1 with another start time (daemon as pid 1 after a container restart)',
+      () => ({ ...me(), pid: 1, startTime: bump(readStartTime(1)) }),
+      'dead',
+    ],
     ['a pid that has exited', () => ({ ...me(), pid: deadPid() }), 'dead'],
     ['another boot of this machine', () => ({ ...me(), bootId: 'not-this-boot' }), 'dead'],
     ['another machine', () => ({ ...me(), hostname: 'elsewhere' }), 'unknown'],
@@ -55,9 +65,17 @@ describe('scheduler daemon alive?', () => {
   const seen = (ago: number) => new Date(now - ago).toISOString();
   it.each<[string, () => { pid: number; started: string; lastSeen: string; run?: RunIdentity }, boolean]>([
     ['its identity is this process', () => ({ pid: process.pid, started: '', lastSeen: seen(0), run: me() }), true],
-    ['pid 1 of a restarted container', () => ({ pid: 1, started: '', lastSeen: seen(0), run: { ...me(), pid: 1, startTime: bump(readStartTime(1)) } }), false],
+    [
+      'pid 1 of a restarted container',
+      () => ({ pid: 1, started: '', lastSeen: seen(0), run: { ...me(), pid: 1, startTime: bump(readStartTime(1)) } }),
+      false,
+    ],
     ['older file, pid exists, seen lately', () => ({ pid: process.pid, started: '', lastSeen: seen(1000) }), true],
-    ['older file, pid exists, silent for long', () => ({ pid: process.pid, started: '', lastSeen: seen(3600_000) }), false],
+    [
+      'older file, pid exists, silent for long',
+      () => ({ pid: process.pid, started: '', lastSeen: seen(3600_000) }),
+      false,
+    ],
     ['older file, pid gone', () => ({ pid: deadPid(), started: '', lastSeen: seen(0) }), false],
   ])('%s: %s', (_name, d, alive) => {
     expect(isDaemonAlive(d(), hostname(), now)).toBe(alive);
@@ -75,8 +93,18 @@ describe('stale?', () => {
     ['garbage, fresh', '{"pid": 12', 0, false],
     ['empty, fresh', '', 0, false],
     ['garbage, old', '{"pid": 12', STALE_AFTER_MS + 1000, true],
-    ['older bbackup, live pid, fresh', JSON.stringify({ pid: process.pid, hostname: hostname(), started: '', heartbeat: '' }), 0, false],
-    ['older bbackup, dead pid', JSON.stringify({ pid: deadPid(), hostname: hostname(), started: '', heartbeat: '' }), 0, true],
+    [
+      'older bbackup, live pid, fresh',
+      JSON.stringify({ pid: process.pid, hostname: hostname(), started: '', heartbeat: '' }),
+      0,
+      false,
+    ],
+    [
+      'older bbackup, dead pid',
+      JSON.stringify({ pid: deadPid(), hostname: hostname(), started: '', heartbeat: '' }),
+      0,
+      true,
+    ],
   ])('%s', (_name, text, age, stale) => {
     expect(isStale(parseHolder(text, now - age), now)).toBe(stale);
   });
@@ -87,8 +115,14 @@ describe('store lock', () => {
     const host = await tmp();
     const lock = await acquireLock(host);
     const info = JSON.parse(await readFile(join(host, '.lock'), 'utf8'));
-    expect(info).toMatchObject({ pid: process.pid, hostname: hostname(), run: { runId: me().runId, startTime: me().startTime, bootId: me().bootId } });
-    await expect(acquireLock(host)).rejects.toThrow(new RegExp(`another bbackup run holds the store lock .* pid ${process.pid} on ${hostname()}`));
+    expect(info).toMatchObject({
+      pid: process.pid,
+      hostname: hostname(),
+      run: { runId: me().runId, startTime: me().startTime, bootId: me().bootId },
+    });
+    await expect(acquireLock(host)).rejects.toThrow(
+      new RegExp(`another bbackup run holds the store lock .* pid ${process.pid} on ${hostname()}`),
+    );
     await lock.release();
     expect(await readdir(host)).toEqual([]);
     const again = await acquireLock(host);
@@ -126,7 +160,10 @@ describe('store lock', () => {
 
   it.each<[string, () => Partial<RunIdentity> & { pid: number }]>([
     ['a dead pid', () => ({ ...me(), runId: 'dead', pid: deadPid() })],
-    ['pid 1 with another start time', () => ({ ...me(), runId: 'old-daemon', pid: 1, startTime: bump(readStartTime(1)) })],
+    [
+      'pid 1 with another start time',
+      () => ({ ...me(), runId: 'old-daemon', pid: 1, startTime: bump(readStartTime(1)) }),
+    ],
     ['this very pid with another start time', () => ({ ...me(), runId: 'recycled', startTime: bump(me().startTime) })],
     ['another boot', () => ({ ...me(), runId: 'before-reboot', bootId: 'another-boot' })],
   ])('a lock held by %s is taken over at once', async (_name, run) => {
@@ -152,7 +189,8 @@ describe('store lock', () => {
     const text = await readFile(path, 'utf8');
     const old = new Date(Date.now() - 60_000);
     await utimes(path, old, old);
-    for (let i = 0; i < 500 && (await stat(path)).mtimeMs < before.mtimeMs - 1000; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 500 && (await stat(path)).mtimeMs < before.mtimeMs - 1000; i++)
+      await new Promise((r) => setTimeout(r, 5));
     const after = await stat(path);
     expect(after.ino).toBe(before.ino);
     expect(after.mtimeMs).toBeGreaterThan(old.getTime() + 1000);
@@ -166,7 +204,8 @@ describe('store lock', () => {
     const lock = await takeLock(path, { heartbeatMs: 5, locked: () => new Error('held') });
     await rm(path);
     await writeFile(path, lockJson({ ...me(), hostname: 'elsewhere' }));
-    if (!lock.lost.aborted) await new Promise((resolve) => lock.lost.addEventListener('abort', resolve, { once: true }));
+    if (!lock.lost.aborted)
+      await new Promise((resolve) => lock.lost.addEventListener('abort', resolve, { once: true }));
     expect(String(lock.lost.reason)).toMatch(/taken over/);
     await lock.release();
     expect(await readFile(path, 'utf8')).toContain('elsewhere'); // release never removes another's lock

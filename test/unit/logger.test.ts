@@ -59,7 +59,9 @@ describe('log levels', () => {
   });
 
   it('engine events become log lines (progress does not)', () => {
-    expect(describeEvent({ type: 'item.failed', jobId: 'j', item: 'volume a', error: { message: 'boom' } } as never)).toEqual({ level: 'error', msg: 'job j volume a failed: boom' });
+    expect(
+      describeEvent({ type: 'item.failed', jobId: 'j', item: 'volume a', error: { message: 'boom' } } as never),
+    ).toEqual({ level: 'error', msg: 'job j volume a failed: boom' });
     expect(describeEvent({ type: 'item.progress', jobId: 'j', item: 'a', bytes: 1 } as never)).toBeUndefined();
   });
 

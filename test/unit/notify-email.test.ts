@@ -17,14 +17,30 @@ let cert: Buffer;
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'bbt-ops-tls-'));
   try {
-    await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')]);
+    await execa('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      join(dir, 'k.pem'),
+      '-out',
+      join(dir, 'c.pem'),
+    ]);
     [key, cert] = await Promise.all([readFile(join(dir, 'k.pem')), readFile(join(dir, 'c.pem'))]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });
 
-async function smtp(options: SMTPServerOptions): Promise<{ port: number; received: { secure: boolean; text: string }[] }> {
+async function smtp(
+  options: SMTPServerOptions,
+): Promise<{ port: number; received: { secure: boolean; text: string }[] }> {
   const received: { secure: boolean; text: string }[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -45,13 +61,29 @@ async function smtp(options: SMTPServerOptions): Promise<{ port: number; receive
   return { port: (server.server.address() as AddressInfo).port, received };
 }
 
-const report = buildReport({ host: 'prod-1', status: 'failed', started: new Date(), errors: [{ item: 'run', code: 'DISK', message: 'store full' }] });
-const cfg = (port: number, over: Partial<EmailConfig>): EmailConfig => ({ enabled: true, smtp_host: '127.0.0.1', smtp_port: port, security: 'starttls', tls_reject_unauthorized: true, from: 'b@test.local', to: ['ops@test.local'], ...over });
+const report = buildReport({
+  host: 'prod-1',
+  status: 'failed',
+  started: new Date(),
+  errors: [{ item: 'run', code: 'DISK', message: 'store full' }],
+});
+const cfg = (port: number, over: Partial<EmailConfig>): EmailConfig => ({
+  enabled: true,
+  smtp_host: '127.0.0.1',
+  smtp_port: port,
+  security: 'starttls',
+  tls_reject_unauthorized: true,
+  from: 'b@test.local',
+  to: ['ops@test.local'],
+  ...over,
+});
 
 describe('email security', () => {
   it('starttls upgrades the connection; a self-signed certificate is refused unless tls_reject_unauthorized is false', async () => {
     const s = await smtp({ key, cert });
-    await expect(sendEmail(cfg(s.port, {}), report)).rejects.toThrow(/email via 127\.0\.0\.1:\d+ \(starttls\) failed: .*(self[- ]signed|certificate)/i);
+    await expect(sendEmail(cfg(s.port, {}), report)).rejects.toThrow(
+      /email via 127\.0\.0\.1:\d+ \(starttls\) failed: .*(self[- ]signed|certificate)/i,
+    );
     expect(s.received).toHaveLength(0);
     await sendEmail(cfg(s.port, { tls_reject_unauthorized: false }), report);
     expect(s.received).toHaveLength(1);

@@ -21,7 +21,9 @@ describe('shouldNotify', () => {
 it('a failed upload is a failure even though the local backup is only partial', () => {
   const errors = [{ item: 'upload offsite', code: 'REMOTE_IO', message: 'connection refused' }];
   expect(shouldNotify('failure', { status: 'partial', errors })).toBe(true);
-  expect(shouldNotify('failure', { status: 'partial', errors: [{ item: 'volume v', code: 'TOOL_FAILED', message: 'x' }] })).toBe(false);
+  expect(
+    shouldNotify('failure', { status: 'partial', errors: [{ item: 'volume v', code: 'TOOL_FAILED', message: 'x' }] }),
+  ).toBe(false);
 });
 
 describe('report', () => {
@@ -35,8 +37,29 @@ describe('report', () => {
     errors: [{ item: 'volume pgdata', code: 'TOOL_FAILED', message: 'rsync exited 23\nsome/file: Permission denied' }],
   });
   it('has every documented field', () => {
-    expect(Object.keys(report).sort()).toEqual(['backup_id', 'duration', 'errors', 'event', 'finished', 'host', 'items', 'machine', 'schedule', 'sizes', 'started', 'status'].sort());
-    expect(report).toMatchObject({ event: 'backup.finished', backup_id: null, duration: 62.3, items: { total: 0, ok: 0, failed: 0, skipped: 0 }, sizes: { bytes: 0, files: 0 } });
+    expect(Object.keys(report).sort()).toEqual(
+      [
+        'backup_id',
+        'duration',
+        'errors',
+        'event',
+        'finished',
+        'host',
+        'items',
+        'machine',
+        'schedule',
+        'sizes',
+        'started',
+        'status',
+      ].sort(),
+    );
+    expect(report).toMatchObject({
+      event: 'backup.finished',
+      backup_id: null,
+      duration: 62.3,
+      items: { total: 0, ok: 0, failed: 0, skipped: 0 },
+      sizes: { bytes: 0, files: 0 },
+    });
   });
   it('subject and text name the failure', () => {
     expect(reportSubject(report)).toBe('[bbackup] FAILED: backup on prod-1 (schedule nightly)');
@@ -50,7 +73,14 @@ describe('report', () => {
 });
 
 describe('email transport options', () => {
-  const base = { enabled: true, smtp_host: 'mail', smtp_port: 587, tls_reject_unauthorized: true, from: 'a@x', to: ['b@x'] };
+  const base = {
+    enabled: true,
+    smtp_host: 'mail',
+    smtp_port: 587,
+    tls_reject_unauthorized: true,
+    from: 'a@x',
+    to: ['b@x'],
+  };
   it.each([
     { security: 'starttls', secure: false, requireTLS: true, ignoreTLS: false },
     { security: 'tls', secure: true, requireTLS: false, ignoreTLS: false },
@@ -59,7 +89,13 @@ describe('email transport options', () => {
     expect(transportOptions({ ...base, security })).toMatchObject(expected);
   });
   it('credentials and certificate checking', () => {
-    const o = transportOptions({ ...base, security: 'tls', tls_reject_unauthorized: false, username: 'u', password: 'p' });
+    const o = transportOptions({
+      ...base,
+      security: 'tls',
+      tls_reject_unauthorized: false,
+      username: 'u',
+      password: 'p',
+    });
     expect(o.auth).toEqual({ user: 'u', pass: 'p' });
     expect(o.tls).toEqual({ rejectUnauthorized: false });
     expect(transportOptions({ ...base, security: 'tls' }).auth).toBeUndefined();
@@ -69,7 +105,9 @@ describe('email transport options', () => {
 describe('displayUrl', () => {
   it('shows scheme and host only: credentials, path and query may hold tokens', () => {
     expect(displayUrl('https://user:secret@hooks.example.com/x/y?token=abc')).toBe('https://hooks.example.com/…');
-    expect(displayUrl('https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX')).toBe('https://hooks.slack.com/…');
+    expect(displayUrl('https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX')).toBe(
+      'https://hooks.slack.com/…',
+    );
     expect(displayUrl('http://127.0.0.1:8080/hook')).toBe('http://127.0.0.1:8080/…');
     expect(displayUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
   });

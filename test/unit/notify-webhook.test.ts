@@ -19,7 +19,14 @@ async function server(handle: (n: number, res: ServerResponse) => void): Promise
   return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/x?token=secret`, count: () => n };
 }
 
-const cfg = (url: string, over: Partial<{ retries: number; timeout: number }> = {}) => ({ url, format: 'json' as const, headers: {}, timeout: 2, retries: 3, ...over });
+const cfg = (url: string, over: Partial<{ retries: number; timeout: number }> = {}) => ({
+  url,
+  format: 'json' as const,
+  headers: {},
+  timeout: 2,
+  retries: 3,
+  ...over,
+});
 
 describe('sendWebhook', () => {
   it('does not retry a 4xx other than 408/429, and names the status without the token', async () => {
@@ -27,7 +34,9 @@ describe('sendWebhook', () => {
       res.statusCode = 404;
       res.end('no such hook');
     });
-    await expect(sendWebhook(cfg(s.url), report, { backoffMs: 10 })).rejects.toThrow(/webhook http:\/\/127\.0\.0\.1:\d+\/… failed after 1 attempt\(s\) \(not retried: the request itself was refused\): HTTP 404: no such hook/);
+    await expect(sendWebhook(cfg(s.url), report, { backoffMs: 10 })).rejects.toThrow(
+      /webhook http:\/\/127\.0\.0\.1:\d+\/… failed after 1 attempt\(s\) \(not retried: the request itself was refused\): HTTP 404: no such hook/,
+    );
     expect(s.count()).toBe(1);
   });
 
@@ -45,7 +54,9 @@ describe('sendWebhook', () => {
   it('an endpoint that never answers times out on every attempt', async () => {
     const s = await server(() => undefined);
     const started = Date.now();
-    await expect(sendWebhook(cfg(s.url, { retries: 1, timeout: 0.3 }), report, { backoffMs: 10 })).rejects.toThrow(/failed after 2 attempt\(s\): no answer within 0.3 s/);
+    await expect(sendWebhook(cfg(s.url, { retries: 1, timeout: 0.3 }), report, { backoffMs: 10 })).rejects.toThrow(
+      /failed after 2 attempt\(s\): no answer within 0.3 s/,
+    );
     expect(s.count()).toBe(2);
     expect(Date.now() - started).toBeLessThan(5000);
   });
@@ -56,7 +67,11 @@ describe('sendWebhook', () => {
       res.end();
     });
     const abort = new AbortController();
-    const p = sendWebhook(cfg(s.url, { retries: 5 }), report, { backoffMs: 200, signal: abort.signal, onRetry: () => abort.abort(new Error('shutting down')) });
+    const p = sendWebhook(cfg(s.url, { retries: 5 }), report, {
+      backoffMs: 200,
+      signal: abort.signal,
+      onRetry: () => abort.abort(new Error('shutting down')),
+    });
     await expect(p).rejects.toThrow('shutting down');
     expect(s.count()).toBe(1);
   });

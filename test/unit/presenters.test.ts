@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerInfo, VolumeInfo } from '../../src/docker/inventory.js';
 import type { Manifest } from '../../src/store/manifest.js';
 import { restoreConfirmLines, itemRowText } from '../../screens/presenters/backups.js';
-import { barChart, headerLine, helpLines, noticeLine, rateSeries, rateTitle, scheduleLines, statusLine } from '../../screens/presenters/chrome.js';
+import {
+  barChart,
+  headerLine,
+  helpLines,
+  noticeLine,
+  rateSeries,
+  rateTitle,
+  scheduleLines,
+  statusLine,
+} from '../../screens/presenters/chrome.js';
 import { clip, fit, gaugeBar, idTime, percent } from '../../screens/presenters/format.js';
 import { formLines, formValues, type FormRow } from '../../screens/presenters/form.js';
 import { containerRow, detailLines, matchesFilter, volumeRow } from '../../screens/presenters/inventory.js';
@@ -54,7 +63,17 @@ describe('format', () => {
 });
 
 describe('inventory rows', () => {
-  const c: ContainerInfo = { name: 'web', id: 'x', image: 'nginx:1', state: 'running', status: 'Up', created: '', mounts: [], networks: [], labels: {} };
+  const c: ContainerInfo = {
+    name: 'web',
+    id: 'x',
+    image: 'nginx:1',
+    state: 'running',
+    status: 'Up',
+    created: '',
+    mounts: [],
+    networks: [],
+    labels: {},
+  };
   const v: VolumeInfo = { name: 'data', driver: 'local', mountpoint: '/m', size: 1536, labels: {}, usedBy: ['web'] };
   it('marks the selection and colours the state', () => {
     expect(strip(containerRow(c, true, 60, uni))).toMatch(/^\[x\] web +running +nginx:1/);
@@ -62,10 +81,16 @@ describe('inventory rows', () => {
     expect(containerRow(c, false, 40, uni)).toContain('{green-fg}');
     expect(containerRow(c, false, 40, ascii)).not.toContain('{green-fg}');
   });
-  it('shows a volume size and its users', () => expect(strip(volumeRow(v, false, 50, uni))).toMatch(/data +1\.5 KB +web/));
-  it('escapes tags in names', () => expect(containerRow({ ...c, image: 'x{bold}' }, false, 60, ascii)).toContain('x{open}bold{close}'));
+  it('shows a volume size and its users', () =>
+    expect(strip(volumeRow(v, false, 50, uni))).toMatch(/data +1\.5 KB +web/));
+  it('escapes tags in names', () =>
+    expect(containerRow({ ...c, image: 'x{bold}' }, false, 60, ascii)).toContain('x{open}bold{close}'));
   it('details list mounts, networks and labels', () => {
-    const lines = detailLines({ ...c, mounts: [{ type: 'volume', source: 'data', destination: '/d', readOnly: true }], labels: { a: 'b' } });
+    const lines = detailLines({
+      ...c,
+      mounts: [{ type: 'volume', source: 'data', destination: '/d', readOnly: true }],
+      labels: { a: 'b' },
+    });
     expect(lines).toContain('  volume data -> /d (ro)');
     expect(lines).toContain('  a=b');
     expect(detailLines(v)).toContain('used by     web');
@@ -93,7 +118,16 @@ describe('jobs', () => {
     expect(strip(jobLines(job({ paused: true }), 80, uni)[0]!)).toContain('PAUSED');
   });
   it('lists running items first with a gauge, then queued, then finished', () => {
-    const lines = jobLines(job({ items: [...job().items, { name: 'volume c', kind: 'volume', state: 'skipped', bytes: 0, detail: 'skipped by user' }] }), 80, uni).map(strip);
+    const lines = jobLines(
+      job({
+        items: [
+          ...job().items,
+          { name: 'volume c', kind: 'volume', state: 'skipped', bytes: 0, detail: 'skipped by user' },
+        ],
+      }),
+      80,
+      uni,
+    ).map(strip);
     expect(lines[1]).toMatch(/volume a .*█.* 50%/);
     expect(lines[2]).toMatch(/volume b +queued/);
     expect(lines[3]).toMatch(/volume c +↷ skipped skipped by user/);
@@ -110,9 +144,16 @@ describe('jobs', () => {
 });
 
 describe('chrome', () => {
-  const state = initialState(parseConfigObject({}), { name: 'prod-1', docker: '20.10', store: '/var/backups', freePercent: 62 });
+  const state = initialState(parseConfigObject({}), {
+    name: 'prod-1',
+    docker: '20.10',
+    store: '/var/backups',
+    freePercent: 62,
+  });
   it('header names host, docker, store and free space', () => {
-    expect(strip(headerLine(state, 'dashboard', Date.UTC(2026, 0, 1, 12, 0), 120, uni))).toMatch(/host prod-1 · docker 20\.10 · store \/var\/backups \(62% free\)/);
+    expect(strip(headerLine(state, 'dashboard', Date.UTC(2026, 0, 1, 12, 0), 120, uni))).toMatch(
+      /host prod-1 · docker 20\.10 · store \/var\/backups \(62% free\)/,
+    );
   });
   it('status line keeps to the width and starts with the screen keys', () => {
     const s = strip(statusLine('dashboard', 60, uni));
@@ -165,10 +206,31 @@ describe('chrome', () => {
   });
   it('schedules: next runs and the last result', () => {
     const lines = scheduleLines(
-      { statePath: '/s', daemon: null, schedules: [{ name: 'nightly', enabled: true, cron: '0 3 * * *', host: null, what: 'set db', next: ['2026-11-26T03:00:00.000Z'], last: { lastStatus: 'failed' as never, lastEnd: 'T', lastError: 'disk full' }, inProgress: false }] },
+      {
+        statePath: '/s',
+        daemon: null,
+        schedules: [
+          {
+            name: 'nightly',
+            enabled: true,
+            cron: '0 3 * * *',
+            host: null,
+            what: 'set db',
+            next: ['2026-11-26T03:00:00.000Z'],
+            last: { lastStatus: 'failed' as never, lastEnd: 'T', lastError: 'disk full' },
+            inProgress: false,
+          },
+        ],
+      },
       ascii,
     ).map(strip);
-    expect(lines).toEqual(['no daemon has run (bbackup daemon, or the systemd timers)', '', 'nightly  0 3 * * *  set db', '  next  2026-11-26T03:00:00.000Z', '  last  failed at T: disk full']);
+    expect(lines).toEqual([
+      'no daemon has run (bbackup daemon, or the systemd timers)',
+      '',
+      'nightly  0 3 * * *  set db',
+      '  next  2026-11-26T03:00:00.000Z',
+      '  last  failed at T: disk full',
+    ]);
   });
   it('bar chart draws columns scaled to the peak', () => {
     expect(barChart([1, 2], 3, 2, false)).toEqual(['  #', ' ##']);
@@ -184,7 +246,8 @@ describe('forms', () => {
     { type: 'text', id: 'as', label: 'restore as', value: '', placeholder: 'web' },
     { type: 'button', id: 'go', label: 'Start' },
   ];
-  it('values of toggles, choices and texts', () => expect(formValues(rows)).toEqual({ volumes: true, mode: 'full', as: '' }));
+  it('values of toggles, choices and texts', () =>
+    expect(formValues(rows)).toEqual({ volumes: true, mode: 'full', as: '' }));
   it('draws the cursor row inverse and a field being edited with a caret', () => {
     const lines = formLines(rows, 3, true, ascii);
     expect(lines[3]).toBe('{inverse}  restore as: _{/inverse}');
@@ -208,31 +271,82 @@ describe('restore dialog and confirmation', () => {
     encrypted: false,
     items: [
       { kind: 'container', name: 'web', id: 'c', image: 'nginx', state: 'running', files: [] },
-      { kind: 'volume', name: 'data', driver: 'local', labels: {}, options: {}, usedBy: ['web'], format: 'tree', bytes: 10, fileCount: 1, files: [] },
+      {
+        kind: 'volume',
+        name: 'data',
+        driver: 'local',
+        labels: {},
+        options: {},
+        usedBy: ['web'],
+        format: 'tree',
+        bytes: 10,
+        fileCount: 1,
+        files: [],
+      },
       { kind: 'metadata', name: 'metadata', files: [] },
     ],
     errors: [],
   };
   it('one toggle and one name per item, force off, start on', () => {
     const rows = restoreRows(m);
-    expect(rows.filter((r) => r.type === 'toggle').map((r) => (r as { id: string }).id)).toEqual(['container:web', 'volume:data', 'force', 'start']);
+    expect(rows.filter((r) => r.type === 'toggle').map((r) => (r as { id: string }).id)).toEqual([
+      'container:web',
+      'volume:data',
+      'force',
+      'start',
+    ]);
   });
   it('builds the request with per-kind renames, leaving unticked items out', () => {
-    const req = restoreRequest(m, { 'container:web': true, 'as:container:web': 'web2', 'volume:data': false, 'as:volume:data': 'x', force: false, start: true });
-    expect(req).toMatchObject({ id: m.id, containers: ['web'], volumes: [], renames: { container: { web: 'web2' }, volume: {} }, force: false, start: true });
+    const req = restoreRequest(m, {
+      'container:web': true,
+      'as:container:web': 'web2',
+      'volume:data': false,
+      'as:volume:data': 'x',
+      force: false,
+      start: true,
+    });
+    expect(req).toMatchObject({
+      id: m.id,
+      containers: ['web'],
+      volumes: [],
+      renames: { container: { web: 'web2' }, volume: {} },
+      force: false,
+      start: true,
+    });
   });
   it('the confirmation lists exactly what is created and what replaced', () => {
-    expect(restoreConfirmLines({ create: ['volume a'], replace: ['container b'], reuse: [], conflicts: [], problems: [], privileges: [] }, true, ascii)).toEqual([
-      'Will be created:',
-      '  volume a',
-      'Will be REPLACED (removed, then restored):',
-      '  container b',
-    ]);
-    expect(restoreConfirmLines({ create: [], replace: [], reuse: [], conflicts: [], problems: [], privileges: [] }, false, ascii)).toEqual(['Nothing to restore.']);
+    expect(
+      restoreConfirmLines(
+        { create: ['volume a'], replace: ['container b'], reuse: [], conflicts: [], problems: [], privileges: [] },
+        true,
+        ascii,
+      ),
+    ).toEqual(['Will be created:', '  volume a', 'Will be REPLACED (removed, then restored):', '  container b']);
+    expect(
+      restoreConfirmLines(
+        { create: [], replace: [], reuse: [], conflicts: [], problems: [], privileges: [] },
+        false,
+        ascii,
+      ),
+    ).toEqual(['Nothing to restore.']);
   });
   it('privileges are listed last, highlighted, with text from the backup escaped', () => {
-    const lines = restoreConfirmLines({ create: ['container c'], replace: [], reuse: [], conflicts: [], problems: [], privileges: ['container c: host path /{red-fg}x mounted at /x'] }, false, uni);
-    expect(lines.slice(2)).toEqual(['{bold}{red-fg}PRIVILEGES on this host (1):{/red-fg}{/bold}', '{bold}{red-fg}  ! container c: host path /{open}red-fg{close}x mounted at /x{/red-fg}{/bold}']);
+    const lines = restoreConfirmLines(
+      {
+        create: ['container c'],
+        replace: [],
+        reuse: [],
+        conflicts: [],
+        problems: [],
+        privileges: ['container c: host path /{red-fg}x mounted at /x'],
+      },
+      false,
+      uni,
+    );
+    expect(lines.slice(2)).toEqual([
+      '{bold}{red-fg}PRIVILEGES on this host (1):{/red-fg}{/bold}',
+      '{bold}{red-fg}  ! container c: host path /{open}red-fg{close}x mounted at /x{/red-fg}{/bold}',
+    ]);
   });
   it('item rows say what each item is', () => {
     expect(itemRowText(m.items[1]!, 200)).toMatch(/^volume +data +10 B +1 files +tree +used by web/);

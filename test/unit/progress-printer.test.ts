@@ -44,9 +44,18 @@ describe('backup flags', () => {
   const scope = { containers: true, volumes: true, networks: true };
   const base = { networks: true, upload: true };
   it.each([
-    [{ ...base, configOnly: true }, { containers: true, volumes: false, networks: true }],
-    [{ ...base, volumesOnly: true }, { containers: false, volumes: true, networks: false }],
-    [{ ...base, networks: false }, { containers: true, volumes: true, networks: false }],
+    [
+      { ...base, configOnly: true },
+      { containers: true, volumes: false, networks: true },
+    ],
+    [
+      { ...base, volumesOnly: true },
+      { containers: false, volumes: true, networks: false },
+    ],
+    [
+      { ...base, networks: false },
+      { containers: true, volumes: true, networks: false },
+    ],
     [base, undefined],
   ])('%j -> scope %j', (flags, expected) => expect(requestFromFlags(flags, scope).scope).toEqual(expected));
   it('--no-upload means no remotes; --level alone keeps the configured method', () => {
@@ -63,5 +72,7 @@ describe('backup flags', () => {
     ['failed', [{ item: 'backup', code: 'NOT_FOUND', message: '' }], 1],
     ['failed', [{ item: 'backup', code: 'PARTIAL', message: '' }], 4],
     ['failed', [{ item: 'backup', code: 'INTERNAL', message: '' }], 3],
-  ] as const)('outcome %s %j -> exit %i', (outcome, errors, code) => expect(exitCodeFor({ outcome, errors: [...errors] })).toBe(code));
+  ] as const)('outcome %s %j -> exit %i', (outcome, errors, code) =>
+    expect(exitCodeFor({ outcome, errors: [...errors] })).toBe(code),
+  );
 });

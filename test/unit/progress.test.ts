@@ -85,7 +85,10 @@ describe('throttleProgress', () => {
 
 describe('progress line', () => {
   it('draws a bar with percent, amounts, rate and ETA within the width', () => {
-    const line = renderProgressLine({ item: 'volume pgdata', bytes: 512 * 1024 * 1024, total: 1024 * 1024 * 1024, rate: 48.2 * 1024 * 1024, eta: 12 }, 100);
+    const line = renderProgressLine(
+      { item: 'volume pgdata', bytes: 512 * 1024 * 1024, total: 1024 * 1024 * 1024, rate: 48.2 * 1024 * 1024, eta: 12 },
+      100,
+    );
     expect(line).toMatch(/^volume pgdata\s+█+░+  50%  512 MB \/ 1.0 GB  48.2 MB\/s  ETA 0:12$/);
     expect(line.length).toBeLessThanOrEqual(100);
   });

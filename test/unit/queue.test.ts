@@ -12,7 +12,10 @@ function controllable(item: string, log: string[]) {
     item,
     run: async (ctx) => {
       log.push(`start ${item}`);
-      ctx.suspendable({ suspend: () => void log.push(`suspend ${item}`), resume: () => void log.push(`resume ${item}`) });
+      ctx.suspendable({
+        suspend: () => void log.push(`suspend ${item}`),
+        resume: () => void log.push(`resume ${item}`),
+      });
       await new Promise<void>((resolve, reject) => {
         ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
         void released.then(resolve);

@@ -26,7 +26,20 @@ afterEach(async () => {
 });
 
 const deadPid = (): number => Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
-const manifest = (id: string): Manifest => ({ format: 1, id, host: 'h', created: '', finished: '', tool: { name: 'bbackup', version: '0' }, status: 'complete', scope: { containers: true, volumes: true, networks: true }, compression: { method: 'zstd', level: 3 }, encrypted: false, items: [], errors: [] });
+const manifest = (id: string): Manifest => ({
+  format: 1,
+  id,
+  host: 'h',
+  created: '',
+  finished: '',
+  tool: { name: 'bbackup', version: '0' },
+  status: 'complete',
+  scope: { containers: true, volumes: true, networks: true },
+  compression: { method: 'zstd', level: 3 },
+  encrypted: false,
+  items: [],
+  errors: [],
+});
 
 async function backupIn(host: string, id: string): Promise<string> {
   const dir = join(host, id);
@@ -36,7 +49,12 @@ async function backupIn(host: string, id: string): Promise<string> {
 }
 
 /** A mark as another run would have left it. */
-async function markOf(host: string, run: RunIdentity, backup: string, o: { work?: string; ageMs?: number } = {}): Promise<void> {
+async function markOf(
+  host: string,
+  run: RunIdentity,
+  backup: string,
+  o: { work?: string; ageMs?: number } = {},
+): Promise<void> {
   await mkdir(host, { recursive: true });
   const path = join(host, `${READER_PREFIX}${run.runId}-x.json`);
   await writeFile(path, JSON.stringify({ version: 1, run, backup, purpose: 'restore', started: '', work: o.work }));
@@ -65,7 +83,12 @@ describe('removing a backup', () => {
     ['a dead run', () => ({ ...currentRun(), runId: 'dead', pid: deadPid() }), 0, true],
     ['a recycled pid', () => ({ ...currentRun(), runId: 'recycled', startTime: '1' }), 0, true],
     ['a run on another machine, fresh', () => ({ ...currentRun(), runId: 'far', hostname: 'elsewhere' }), 0, false],
-    ['a run on another machine, silent', () => ({ ...currentRun(), runId: 'far', hostname: 'elsewhere' }), STALE_AFTER_MS + 5000, true],
+    [
+      'a run on another machine, silent',
+      () => ({ ...currentRun(), runId: 'far', hostname: 'elsewhere' }),
+      STALE_AFTER_MS + 5000,
+      true,
+    ],
   ])('a mark of %s: removed=%s', async (_n, run, ageMs, removed) => {
     const host = await tmp();
     await backupIn(host, A);
@@ -85,12 +108,21 @@ describe('removing a backup', () => {
     const host = await tmp();
     await backupIn(host, A);
     await backupIn(host, B);
-    const policy = policyFrom(parseConfigObject({ retention: { last: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0 } }).retention);
-    const r = await withBackupReader(host.slice(0, host.lastIndexOf('/')), join(host, A), 'restore', () => rotateLocal(host, 'h', policy, { dryRun: false, signal: new AbortController().signal }));
+    const policy = policyFrom(
+      parseConfigObject({ retention: { last: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0 } }).retention,
+    );
+    const r = await withBackupReader(host.slice(0, host.lastIndexOf('/')), join(host, A), 'restore', () =>
+      rotateLocal(host, 'h', policy, { dryRun: false, signal: new AbortController().signal }),
+    );
     expect(r.removed).toEqual([]);
-    expect(r.plan.decisions.find((d) => d.id === A)).toMatchObject({ keep: true, reasons: [`in use by restore pid ${process.pid}`] });
+    expect(r.plan.decisions.find((d) => d.id === A)).toMatchObject({
+      keep: true,
+      reasons: [`in use by restore pid ${process.pid}`],
+    });
     expect(r.plan.remove).toEqual([]);
-    expect((await rotateLocal(host, 'h', policy, { dryRun: false, signal: new AbortController().signal })).removed).toEqual([A]);
+    expect(
+      (await rotateLocal(host, 'h', policy, { dryRun: false, signal: new AbortController().signal })).removed,
+    ).toEqual([A]);
   });
 
   it('only backups of the store get a mark', async () => {
@@ -108,15 +140,18 @@ describe('removing a backup', () => {
 });
 
 describe('leftovers of killed runs', () => {
-  it('removes .removing-*, dead pulls\' work folders and dead marks; never a live run\'s', async () => {
+  it("removes .removing-*, dead pulls' work folders and dead marks; never a live run's", async () => {
     const host = await tmp();
     await backupIn(host, A);
-    for (const n of [`.removing-${B}`, '.pull-live-aaaaaa', '.pull-dead-bbbbbb', '.pull-nomark-cccccc']) await mkdir(join(host, n, 'x'), { recursive: true });
+    for (const n of [`.removing-${B}`, '.pull-live-aaaaaa', '.pull-dead-bbbbbb', '.pull-nomark-cccccc'])
+      await mkdir(join(host, n, 'x'), { recursive: true });
     const live = await registerReader(host, 'live', 'pull', { mustExist: false, work: '.pull-live-aaaaaa' });
     await markOf(host, { ...currentRun(), runId: 'dead', pid: deadPid() }, 'dead', { work: '.pull-dead-bbbbbb' });
     const removed = await removeLeftovers(host);
     expect(removed.sort()).toEqual([`.removing-${B}`, '.pull-dead-bbbbbb', '.pull-nomark-cccccc'].sort());
-    expect((await readdir(host)).filter((n) => !n.startsWith(READER_PREFIX)).sort()).toEqual(['.pull-live-aaaaaa', A].sort());
+    expect((await readdir(host)).filter((n) => !n.startsWith(READER_PREFIX)).sort()).toEqual(
+      ['.pull-live-aaaaaa', A].sort(),
+    );
     expect((await readMarks(host)).map((m) => m.mark?.work)).toEqual(['.pull-live-aaaaaa']);
     await live.release();
   });

@@ -19,28 +19,56 @@ describe('redactText', () => {
   const config = parseConfigObject({
     remotes: {
       s: { type: 'sftp', host: 'h', user: 'u', path: '/p', password: 'sftp-pw-1', key_passphrase: 'kp-secret' },
-      r: { type: 'rclone', remote: 'x:y', flags: ['--s3-secret-access-key', 'AKIASECRETVALUE', '--sftp-pass=obscured123', '--fast-list'] },
+      r: {
+        type: 'rclone',
+        remote: 'x:y',
+        flags: ['--s3-secret-access-key', 'AKIASECRETVALUE', '--sftp-pass=obscured123', '--fast-list'],
+      },
     },
     encryption: { passphrase: 'age-passphrase' },
     notifications: {
       email: { smtp_host: 'h', from: 'a@b', to: ['c@d'], username: 'u', password: 'smtp-pw-9' },
-      webhooks: [{ url: 'https://hooks.slack.com/services/T0001/B0001/XyZsecretTOKEN42?auth=q7secretquery', headers: { Authorization: 'Bearer hdr-token-77' } }],
+      webhooks: [
+        {
+          url: 'https://hooks.slack.com/services/T0001/B0001/XyZsecretTOKEN42?auth=q7secretquery',
+          headers: { Authorization: 'Bearer hdr-token-77' },
+        },
+      ],
     },
   });
   it('every secret value of the config is a secret, and the parts of a webhook url that look like tokens', () => {
     const s = configSecrets(config);
-    for (const v of ['sftp-pw-1', 'kp-secret', 'AKIASECRETVALUE', 'obscured123', 'age-passphrase', 'smtp-pw-9', 'Bearer hdr-token-77', 'hdr-token-77', 'XyZsecretTOKEN42', 'q7secretquery']) expect(s).toContain(v);
+    for (const v of [
+      'sftp-pw-1',
+      'kp-secret',
+      'AKIASECRETVALUE',
+      'obscured123',
+      'age-passphrase',
+      'smtp-pw-9',
+      'Bearer hdr-token-77',
+      'hdr-token-77',
+      'XyZsecretTOKEN42',
+      'q7secretquery',
+    ])
+      expect(s).toContain(v);
     expect(s).not.toContain('services');
-    expect(configSecrets(parseConfigObject({ notifications: { webhooks: [{ url: 'https://hooks.example.com/bbackup' }] } }))).toEqual(['https://hooks.example.com/bbackup']);
+    expect(
+      configSecrets(parseConfigObject({ notifications: { webhooks: [{ url: 'https://hooks.example.com/bbackup' }] } })),
+    ).toEqual(['https://hooks.example.com/bbackup']);
     expect(s).not.toContain('--fast-list');
   });
   it('masks them wherever they appear, and the path and query of any URL', () => {
-    const text = 'HTTP 401: invalid token XyZsecretTOKEN42 (auth q7secretquery); login smtp-pw-9 failed; see https://docs.example.com/errors/401?id=5.';
-    expect(redactText(text, configSecrets(config))).toBe('HTTP 401: invalid token … (auth …); login … failed; see https://docs.example.com/….');
+    const text =
+      'HTTP 401: invalid token XyZsecretTOKEN42 (auth q7secretquery); login smtp-pw-9 failed; see https://docs.example.com/errors/401?id=5.';
+    expect(redactText(text, configSecrets(config))).toBe(
+      'HTTP 401: invalid token … (auth …); login … failed; see https://docs.example.com/….',
+    );
     expect(redactText('webhook http://127.0.0.1:9/…: failed', [])).toBe('webhook http://127.0.0.1:9/…: failed');
   });
   it('secret-looking key=value options', () => {
-    expect(redactParams('type=cifs,o=username=u,password=hunter2,vers=3')).toBe('type=cifs,o=username=u,password=…,vers=3');
+    expect(redactParams('type=cifs,o=username=u,password=hunter2,vers=3')).toBe(
+      'type=cifs,o=username=u,password=…,vers=3',
+    );
   });
 });
 
@@ -59,11 +87,17 @@ describe('rclone flags that carry credentials travel in the environment', () => 
     expect(rcloneEnv(s)).toEqual({ RCLONE_CONFIG: '/etc/rclone.conf', ...env });
   });
   it('a secret flag given twice is refused, without its values', () => {
-    expect(() => splitFlags(['--header=A: 1', '--header=B: 2'])).toThrow(/^rclone flag --header is given twice; .*\(RCLONE_HEADER\), which holds one value$/);
+    expect(() => splitFlags(['--header=A: 1', '--header=B: 2'])).toThrow(
+      /^rclone flag --header is given twice; .*\(RCLONE_HEADER\), which holds one value$/,
+    );
   });
   it('a credential in the remote string is refused, without echoing it', () => {
-    expect(() => assertNoSecretInRemote('nas', ':sftp,host=h,user=u,pass=Hunter22:backups')).toThrow(/^remote nas: the rclone remote string carries a credential \(pass=…\)/);
-    expect(() => assertNoSecretInRemote('nas', 'mys3,secret_access_key=Hunter22:bucket')).toThrow(/RCLONE_CONFIG_<REMOTE>_SECRET_ACCESS_KEY/);
+    expect(() => assertNoSecretInRemote('nas', ':sftp,host=h,user=u,pass=Hunter22:backups')).toThrow(
+      /^remote nas: the rclone remote string carries a credential \(pass=…\)/,
+    );
+    expect(() => assertNoSecretInRemote('nas', 'mys3,secret_access_key=Hunter22:bucket')).toThrow(
+      /RCLONE_CONFIG_<REMOTE>_SECRET_ACCESS_KEY/,
+    );
     try {
       assertNoSecretInRemote('nas', ':sftp,pass=Hunter22:x');
     } catch (err) {

@@ -26,9 +26,24 @@ describe('verifyHostKey', () => {
     { name: 'plain [host]:port entry', text: `[10.0.0.7]:2222 ssh-ed25519 ${b64}\n`, ok: true },
     { name: 'hashed entry', text: `${hashed('[10.0.0.7]:2222')} ssh-ed25519 ${b64}\n`, ok: true },
     { name: 'comma list and wildcard', text: `foo,[10.0.0.*]:2222 ssh-ed25519 ${b64}\n`, ok: true },
-    { name: 'port 22 form does not match port 2222', text: `10.0.0.7 ssh-ed25519 ${b64}\n`, ok: false, reason: /not in .*ssh-keyscan -p 2222/ },
-    { name: 'a different key is a mismatch', text: `[10.0.0.7]:2222 ssh-ed25519 ${other.toString('base64')}\n`, ok: false, reason: /HOST KEY MISMATCH/ },
-    { name: 'revoked key', text: `@revoked [10.0.0.7]:2222 ssh-ed25519 ${b64}\n[10.0.0.7]:2222 ssh-ed25519 ${b64}\n`, ok: false, reason: /@revoked/ },
+    {
+      name: 'port 22 form does not match port 2222',
+      text: `10.0.0.7 ssh-ed25519 ${b64}\n`,
+      ok: false,
+      reason: /not in .*ssh-keyscan -p 2222/,
+    },
+    {
+      name: 'a different key is a mismatch',
+      text: `[10.0.0.7]:2222 ssh-ed25519 ${other.toString('base64')}\n`,
+      ok: false,
+      reason: /HOST KEY MISMATCH/,
+    },
+    {
+      name: 'revoked key',
+      text: `@revoked [10.0.0.7]:2222 ssh-ed25519 ${b64}\n[10.0.0.7]:2222 ssh-ed25519 ${b64}\n`,
+      ok: false,
+      reason: /@revoked/,
+    },
     { name: 'negated pattern', text: `![10.0.0.7]:2222,* ssh-ed25519 ${b64}\n`, ok: false },
   ])('known_hosts: $name', ({ text, ok, reason }) => {
     const v = verifyHostKey({ ...base, knownHostsFile: file(text) }, key);
@@ -38,7 +53,12 @@ describe('verifyHostKey', () => {
 
   it('pinned host_key wins over known_hosts, and a wrong pin is refused', () => {
     expect(verifyHostKey({ ...base, pinned: `ssh-ed25519 ${b64}` }, key).ok).toBe(true);
-    expect(verifyHostKey({ ...base, pinned: `ssh-ed25519 ${b64}` }, other)).toMatchObject({ ok: false, reason: expect.stringMatching(/^HOST KEY MISMATCH for \[10\.0\.0\.7\]:2222: the server's key is not the pinned host_key/) });
+    expect(verifyHostKey({ ...base, pinned: `ssh-ed25519 ${b64}` }, other)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(
+        /^HOST KEY MISMATCH for \[10\.0\.0\.7\]:2222: the server's key is not the pinned host_key/,
+      ),
+    });
   });
 
   it('never accepts blindly: no file and no pin is refused; only insecure_accept_any_host_key accepts', () => {
@@ -51,11 +71,31 @@ describe('verifyHostKey', () => {
 describe('classifyRclone', () => {
   const line = (msg: string) => JSON.stringify({ level: 'error', msg });
   it.each([
-    { stderr: line('couldn\'t connect SSH: ssh: handshake failed: knownhosts: key mismatch'), code: 'REMOTE_AUTH', retryable: false, text: /host key mismatch/ },
-    { stderr: line('Failed to copy: write /x: no space left on device'), code: 'DISK', retryable: false, text: /disk full/ },
+    {
+      stderr: line("couldn't connect SSH: ssh: handshake failed: knownhosts: key mismatch"),
+      code: 'REMOTE_AUTH',
+      retryable: false,
+      text: /host key mismatch/,
+    },
+    {
+      stderr: line('Failed to copy: write /x: no space left on device'),
+      code: 'DISK',
+      retryable: false,
+      text: /disk full/,
+    },
     { stderr: line('directory not found'), code: 'NOT_FOUND', retryable: false, text: /not found/ },
-    { stderr: line('dial tcp 127.0.0.1:1: connect: connection refused'), code: 'REMOTE_IO', retryable: true, text: /cannot reach/ },
-    { stderr: '2026/11/25 20:00:00 Failed to create file system for "nope:": didn\'t find section in config file', code: 'CONFIG_INVALID', retryable: false, text: /no such remote/ },
+    {
+      stderr: line('dial tcp 127.0.0.1:1: connect: connection refused'),
+      code: 'REMOTE_IO',
+      retryable: true,
+      text: /cannot reach/,
+    },
+    {
+      stderr: '2026/11/25 20:00:00 Failed to create file system for "nope:": didn\'t find section in config file',
+      code: 'CONFIG_INVALID',
+      retryable: false,
+      text: /no such remote/,
+    },
   ])('$code from "$stderr"', ({ stderr, code, retryable, text }) => {
     const e = classifyRclone('offsite', 'writing x', stderr);
     expect(e.code).toBe(code);

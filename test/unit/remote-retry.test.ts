@@ -46,9 +46,11 @@ describe('withRetry', () => {
     expect(events.filter((e) => e.type === 'log' && e.level === 'warn')).toHaveLength(2);
   });
 
-  it('gives up after the configured retries with the remote\'s error', async () => {
+  it("gives up after the configured retries with the remote's error", async () => {
     const r = withRetry(flaky(5).remote, { retries: 1, delayMs: 1 }, () => undefined);
-    await expect(r.put('k', () => Readable.from([Buffer.from('x')]), { signal: signal() })).rejects.toThrow(/remote flaky: connection reset/);
+    await expect(r.put('k', () => Readable.from([Buffer.from('x')]), { signal: signal() })).rejects.toThrow(
+      /remote flaky: connection reset/,
+    );
   });
 
   it('never retries a permanent error (auth, host key, full disk)', async () => {

@@ -19,9 +19,25 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const item: VolumeItem = { kind: 'volume', name: 'v', driver: 'local', labels: {}, options: {}, usedBy: [], format: 'archive', compression: 'none', bytes: 1, fileCount: 1, files: [] };
+const item: VolumeItem = {
+  kind: 'volume',
+  name: 'v',
+  driver: 'local',
+  labels: {},
+  options: {},
+  usedBy: [],
+  format: 'archive',
+  compression: 'none',
+  bytes: 1,
+  fileCount: 1,
+  files: [],
+};
 
-async function swapAndRestore(name: string, checked: Buffer, swapped: Buffer): Promise<{ error: unknown; target: string }> {
+async function swapAndRestore(
+  name: string,
+  checked: Buffer,
+  swapped: Buffer,
+): Promise<{ error: unknown; target: string }> {
   const source = join(tmp, `${name}.tar`);
   await writeFile(source, checked);
   const first = await checkArchive(source, 'none');
@@ -29,8 +45,21 @@ async function swapAndRestore(name: string, checked: Buffer, swapped: Buffer): P
   await writeFile(source, swapped); // after the check, before the extraction
   const target = join(tmp, `${name}-volume`);
   await mkdir(target);
-  const o: FillOptions = { docker: testDocker(), item, source, volume: 'v', mode: 'host', workerImage: 'unused', signal: AbortSignal.timeout(60_000), onBytes: () => undefined, checkedSha256: first.sha256 };
-  const error = await fillVolume(o, target).then(() => undefined, (err: unknown) => err);
+  const o: FillOptions = {
+    docker: testDocker(),
+    item,
+    source,
+    volume: 'v',
+    mode: 'host',
+    workerImage: 'unused',
+    signal: AbortSignal.timeout(60_000),
+    onBytes: () => undefined,
+    checkedSha256: first.sha256,
+  };
+  const error = await fillVolume(o, target).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   return { error, target };
 }
 
@@ -39,15 +68,27 @@ describe('an archive swapped after the preflight', () => {
     const outside = join(tmp, 'outside');
     await mkdir(outside);
     const good = archive(file('data.txt', 'checked'));
-    const evil = archive(file('data.txt', 'checked'), entry({ name: 'sda', type: '3', edit: (h) => h.write('0000010\0', 329, 'latin1') }), symlink('l', outside), file('l/pwned', 'x'));
+    const evil = archive(
+      file('data.txt', 'checked'),
+      entry({ name: 'sda', type: '3', edit: (h) => h.write('0000010\0', 329, 'latin1') }),
+      symlink('l', outside),
+      file('l/pwned', 'x'),
+    );
     const { error, target } = await swapAndRestore('device', good, evil);
-    expect(error).toMatchObject({ code: 'INTEGRITY', message: expect.stringMatching(/entry "sda": character device node/) });
+    expect(error).toMatchObject({
+      code: 'INTEGRITY',
+      message: expect.stringMatching(/entry "sda": character device node/),
+    });
     expect(await readdir(target)).toEqual(['data.txt']);
     expect(await readdir(outside)).toEqual([]);
   });
 
   it('with the same entries but other bytes: the restore fails naming the changed file', async () => {
-    const { error } = await swapAndRestore('bytes', archive(file('data.txt', 'checked')), archive(file('data.txt', 'CHANGED')));
+    const { error } = await swapAndRestore(
+      'bytes',
+      archive(file('data.txt', 'checked')),
+      archive(file('data.txt', 'CHANGED')),
+    );
     expect(error).toMatchObject({ code: 'INTEGRITY', message: expect.stringMatching(/changed after it was checked/) });
   });
 

@@ -35,19 +35,27 @@ async function goodTree(): Promise<string> {
 }
 
 describe('checkArchive on real archives', () => {
-  it.each(['none', 'zstd', 'gzip'] as const)('accepts a normal volume archive (%s): links, long names, sparse, xattrs', async (method) => {
-    const src = await goodTree();
-    const file = join(tmp, `good.tar${method === 'zstd' ? '.zst' : method === 'gzip' ? '.gz' : ''}`);
-    if (method === 'none') await execa('tar', ['-C', src, ...TAR, '-cf', file, '.']);
-    else await execa('tar', ['-C', src, ...TAR, '-cf', '-', '.']).pipe(method === 'zstd' ? 'zstd' : 'gzip', ['-q', '-c'], { stdout: { file } });
-    const r = await checkArchive(file, method);
-    expect(r.problems).toEqual([]);
-    expect(r.complete).toBe(true);
-    expect(r.entries).toBeGreaterThanOrEqual(9);
-    expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
-    const { stdout } = await execa('sha256sum', [file]);
-    expect(r.sha256).toBe(stdout.split(' ')[0]);
-  });
+  it.each(['none', 'zstd', 'gzip'] as const)(
+    'accepts a normal volume archive (%s): links, long names, sparse, xattrs',
+    async (method) => {
+      const src = await goodTree();
+      const file = join(tmp, `good.tar${method === 'zstd' ? '.zst' : method === 'gzip' ? '.gz' : ''}`);
+      if (method === 'none') await execa('tar', ['-C', src, ...TAR, '-cf', file, '.']);
+      else
+        await execa('tar', ['-C', src, ...TAR, '-cf', '-', '.']).pipe(
+          method === 'zstd' ? 'zstd' : 'gzip',
+          ['-q', '-c'],
+          { stdout: { file } },
+        );
+      const r = await checkArchive(file, method);
+      expect(r.problems).toEqual([]);
+      expect(r.complete).toBe(true);
+      expect(r.entries).toBeGreaterThanOrEqual(9);
+      expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
+      const { stdout } = await execa('sha256sum', [file]);
+      expect(r.sha256).toBe(stdout.split(' ')[0]);
+    },
+  );
 
   it('refuses ../ entries, absolute paths, writing through a symlink, devices and outside hard links, naming each', async () => {
     const evil = join(tmp, 'evil');
@@ -93,17 +101,48 @@ describe('entry rules', () => {
   });
 
   it.each([
-    { name: 'hard link to an earlier file', entries: [['f', '0', ''], ['h', '1', 'f']], bad: undefined },
+    {
+      name: 'hard link to an earlier file',
+      entries: [
+        ['f', '0', ''],
+        ['h', '1', 'f'],
+      ],
+      bad: undefined,
+    },
     { name: 'hard link to nothing earlier', entries: [['h', '1', 'etc/shadow']], bad: 'not an earlier file' },
     { name: 'hard link with ..', entries: [['h', '1', '../x']], bad: '".."' },
-    { name: 'hard link through a symlink', entries: [['l', '2', '/etc'], ['h', '1', 'l/passwd']], bad: 'goes through the symlink l' },
-    { name: 'symlink replaced by a directory', entries: [['l', '2', '/etc'], ['l', '5', '']], bad: 'replaces the symlink' },
-    { name: 'nested below a symlinked dir', entries: [['d', '5', ''], ['d/l', '2', '../..'], ['d/l/x/y', '0', '']], bad: 'goes through the symlink d/l' },
+    {
+      name: 'hard link through a symlink',
+      entries: [
+        ['l', '2', '/etc'],
+        ['h', '1', 'l/passwd'],
+      ],
+      bad: 'goes through the symlink l',
+    },
+    {
+      name: 'symlink replaced by a directory',
+      entries: [
+        ['l', '2', '/etc'],
+        ['l', '5', ''],
+      ],
+      bad: 'replaces the symlink',
+    },
+    {
+      name: 'nested below a symlinked dir',
+      entries: [
+        ['d', '5', ''],
+        ['d/l', '2', '../..'],
+        ['d/l/x/y', '0', ''],
+      ],
+      bad: 'goes through the symlink d/l',
+    },
     { name: 'block device', entries: [['sda', '4', '']], bad: 'block device' },
     { name: 'fifo is fine', entries: [['p', '6', '']], bad: undefined },
   ])('$name', ({ entries, bad }) => {
     const state = fresh();
-    const problems = entries.map(([path, type, linkpath]) => checkEntry({ path: path!, type: type!, linkpath: linkpath! }, state)).filter(Boolean);
+    const problems = entries
+      .map(([path, type, linkpath]) => checkEntry({ path: path!, type: type!, linkpath: linkpath! }, state))
+      .filter(Boolean);
     if (bad === undefined) expect(problems).toEqual([]);
     else expect(problems[0]?.reason).toContain(bad);
   });

@@ -19,12 +19,26 @@ const b = (iso: string, group: string, extra: Partial<RetentionCandidate> = {}):
   const time = new Date(iso);
   return { id: backupIdFor(time), time, complete: true, group, ...extra };
 };
-const keptIds = (cs: RetentionCandidate[], p: RetentionPolicy, now: string) => new Set(planRetention(cs, p, { now: new Date(now) }).decisions.filter((d) => d.keep).map((d) => d.id));
-const reasonsOf = (cs: RetentionCandidate[], p: RetentionPolicy, now: string, c: RetentionCandidate) => planRetention(cs, p, { now: new Date(now) }).decisions.find((d) => d.id === c.id)!.reasons;
+const keptIds = (cs: RetentionCandidate[], p: RetentionPolicy, now: string) =>
+  new Set(
+    planRetention(cs, p, { now: new Date(now) })
+      .decisions.filter((d) => d.keep)
+      .map((d) => d.id),
+  );
+const reasonsOf = (cs: RetentionCandidate[], p: RetentionPolicy, now: string, c: RetentionCandidate) =>
+  planRetention(cs, p, { now: new Date(now) }).decisions.find((d) => d.id === c.id)!.reasons;
 
 describe('defaults', () => {
   it('last 3, daily 7, weekly 4, monthly 6, keep_within 24h', () => {
-    expect(DEFAULT).toMatchObject({ last: 3, daily: 7, weekly: 4, monthly: 6, yearly: 0, keepWithinMs: 24 * H, keepWithinLabel: '24h' });
+    expect(DEFAULT).toMatchObject({
+      last: 3,
+      daily: 7,
+      weekly: 4,
+      monthly: 6,
+      yearly: 0,
+      keepWithinMs: 24 * H,
+      keepWithinLabel: '24h',
+    });
     expect(DEFAULT.maxBytes).toBeUndefined();
   });
 });
@@ -42,9 +56,16 @@ describe("the issue's scenario: full backup at 02:00, -s databases at 03:00 and 
     expect(keptIds(h, DEFAULT, now).has(full.id)).toBe(true);
   });
   it('default policy keeps it while `-s databases` runs go on for days (last 3 alone would not)', () => {
-    const later = [b('2026-11-25T03:00:00Z', 'set:databases'), b('2026-11-25T23:00:00Z', 'set:databases'), b('2026-11-26T03:00:00Z', 'set:databases')];
+    const later = [
+      b('2026-11-25T03:00:00Z', 'set:databases'),
+      b('2026-11-25T23:00:00Z', 'set:databases'),
+      b('2026-11-26T03:00:00Z', 'set:databases'),
+    ];
     const plan = planRetention([...h, ...later], DEFAULT, { now: new Date('2026-11-26T04:00:00Z') });
-    expect(plan.decisions.find((d) => d.id === full.id)).toMatchObject({ keep: true, reasons: ['last', 'daily 2026-11-24', 'weekly 2026-W48', 'monthly 2026-11'] });
+    expect(plan.decisions.find((d) => d.id === full.id)).toMatchObject({
+      keep: true,
+      reasons: ['last', 'daily 2026-11-24', 'weekly 2026-W48', 'monthly 2026-11'],
+    });
     expect(plan.remove).toEqual([db1.id]);
   });
   it('with only daily rules the full backup still keeps its day (its group has no other backup)', () => {
@@ -67,12 +88,57 @@ describe('a complete backup wins its period over a partial one', () => {
   const olderComplete = b('2026-11-23T03:00:00Z', 'all');
   const now = '2026-12-10T00:00:00Z';
   it.each([
-    { name: 'partial newer in the same day loses to the complete one', h: [complete, partialLate], policy: { ...NONE, daily: 7 }, keep: [complete], reasons: [[partialLate, ['partial: day has a complete backup']], [complete, ['daily 2026-11-24']]] as const },
-    { name: 'a day with only a partial keeps the partial', h: [onlyPartialDay, complete], policy: { ...NONE, daily: 7 }, keep: [onlyPartialDay, complete], reasons: [[onlyPartialDay, ['daily 2026-11-23']]] as const },
-    { name: 'a day with both keeps the complete, even when it is older', h: [olderComplete, onlyPartialDay, complete, partialLate], policy: { ...NONE, daily: 7 }, keep: [olderComplete, complete], reasons: [[onlyPartialDay, ['partial: day has a complete backup']]] as const },
-    { name: 'weekly rule: same preference, named by its period', h: [olderComplete, partialLate], policy: { ...NONE, weekly: 1 }, keep: [olderComplete], reasons: [[partialLate, ['partial: week has a complete backup']], [olderComplete, ['weekly 2026-W48']]] as const },
-    { name: 'last counts every backup, partial or not (restic)', h: [complete, partialLate], policy: { ...NONE, last: 1 }, keep: [complete, partialLate], reasons: [[partialLate, ['last']], [complete, ['newest complete of group']]] as const },
-    { name: 'a partial of another group does not compete', h: [complete, b(`${day}T23:00:00Z`, 'set:db', { complete: false })], policy: { ...NONE, daily: 7 }, keep: [complete, b(`${day}T23:00:00Z`, 'set:db')], reasons: [] },
+    {
+      name: 'partial newer in the same day loses to the complete one',
+      h: [complete, partialLate],
+      policy: { ...NONE, daily: 7 },
+      keep: [complete],
+      reasons: [
+        [partialLate, ['partial: day has a complete backup']],
+        [complete, ['daily 2026-11-24']],
+      ] as const,
+    },
+    {
+      name: 'a day with only a partial keeps the partial',
+      h: [onlyPartialDay, complete],
+      policy: { ...NONE, daily: 7 },
+      keep: [onlyPartialDay, complete],
+      reasons: [[onlyPartialDay, ['daily 2026-11-23']]] as const,
+    },
+    {
+      name: 'a day with both keeps the complete, even when it is older',
+      h: [olderComplete, onlyPartialDay, complete, partialLate],
+      policy: { ...NONE, daily: 7 },
+      keep: [olderComplete, complete],
+      reasons: [[onlyPartialDay, ['partial: day has a complete backup']]] as const,
+    },
+    {
+      name: 'weekly rule: same preference, named by its period',
+      h: [olderComplete, partialLate],
+      policy: { ...NONE, weekly: 1 },
+      keep: [olderComplete],
+      reasons: [
+        [partialLate, ['partial: week has a complete backup']],
+        [olderComplete, ['weekly 2026-W48']],
+      ] as const,
+    },
+    {
+      name: 'last counts every backup, partial or not (restic)',
+      h: [complete, partialLate],
+      policy: { ...NONE, last: 1 },
+      keep: [complete, partialLate],
+      reasons: [
+        [partialLate, ['last']],
+        [complete, ['newest complete of group']],
+      ] as const,
+    },
+    {
+      name: 'a partial of another group does not compete',
+      h: [complete, b(`${day}T23:00:00Z`, 'set:db', { complete: false })],
+      policy: { ...NONE, daily: 7 },
+      keep: [complete, b(`${day}T23:00:00Z`, 'set:db')],
+      reasons: [],
+    },
   ])('$name', ({ h, policy, keep, reasons }) => {
     expect(keptIds(h, policy, now)).toEqual(new Set(keep.map((c) => c.id)));
     for (const [c, why] of reasons) expect(reasonsOf(h, policy, now, c)).toEqual(why);
@@ -84,10 +150,34 @@ describe('a second manual backup on the same day', () => {
   const afternoon = b('2026-11-24T14:00:00Z', 'all');
   const h = [morning, afternoon];
   it.each([
-    { name: 'default policy keeps both (within 24h and last 3)', policy: DEFAULT, now: '2026-11-24T15:00:00Z', kept: true, why: ['within 24h', 'last'] },
-    { name: 'default policy keeps both days later (last 3)', policy: DEFAULT, now: '2026-11-28T15:00:00Z', kept: true, why: ['last'] },
-    { name: 'keep_within alone keeps it while young', policy: { ...NONE, daily: 7, keepWithinMs: 24 * H, keepWithinLabel: '24h' }, now: '2026-11-24T15:00:00Z', kept: true, why: ['within 24h'] },
-    { name: 'the old defaults (last 0, no keep_within) removed it', policy: { ...NONE, daily: 7, weekly: 4, monthly: 6 }, now: '2026-11-24T15:00:00Z', kept: false, why: ['no keep rule matches'] },
+    {
+      name: 'default policy keeps both (within 24h and last 3)',
+      policy: DEFAULT,
+      now: '2026-11-24T15:00:00Z',
+      kept: true,
+      why: ['within 24h', 'last'],
+    },
+    {
+      name: 'default policy keeps both days later (last 3)',
+      policy: DEFAULT,
+      now: '2026-11-28T15:00:00Z',
+      kept: true,
+      why: ['last'],
+    },
+    {
+      name: 'keep_within alone keeps it while young',
+      policy: { ...NONE, daily: 7, keepWithinMs: 24 * H, keepWithinLabel: '24h' },
+      now: '2026-11-24T15:00:00Z',
+      kept: true,
+      why: ['within 24h'],
+    },
+    {
+      name: 'the old defaults (last 0, no keep_within) removed it',
+      policy: { ...NONE, daily: 7, weekly: 4, monthly: 6 },
+      now: '2026-11-24T15:00:00Z',
+      kept: false,
+      why: ['no keep rule matches'],
+    },
   ])('$name', ({ policy, now, kept, why }) => {
     expect(keptIds(h, policy, now).has(morning.id)).toBe(kept);
     expect(reasonsOf(h, policy, now, morning)).toEqual(why);
@@ -153,9 +243,18 @@ describe('quota', () => {
   });
 
   it('removes oldest first across groups, also within keep_within (the quota is the hard limit)', () => {
-    const plan = planRetention([a1, a2, d1, d2], { ...DEFAULT, keepWithinMs: 30 * 24 * H, keepWithinLabel: '30d', maxBytes: 3 * GB }, { now });
+    const plan = planRetention(
+      [a1, a2, d1, d2],
+      { ...DEFAULT, keepWithinMs: 30 * 24 * H, keepWithinLabel: '30d', maxBytes: 3 * GB },
+      { now },
+    );
     expect(plan.remove).toEqual([a1.id]);
-    expect(plan.decisions.find((d) => d.id === a1.id)!.reasons).toEqual(['within 30d', 'last', 'daily 2026-11-20', expect.stringMatching(/^over quota: 4\.00 GB > 3\.00 GB, oldest first \(frees 1\.00 GB\)$/)]);
+    expect(plan.decisions.find((d) => d.id === a1.id)!.reasons).toEqual([
+      'within 30d',
+      'last',
+      'daily 2026-11-20',
+      expect.stringMatching(/^over quota: 4\.00 GB > 3\.00 GB, oldest first \(frees 1\.00 GB\)$/),
+    ]);
     expect(plan.overQuota).toBe(false);
   });
 
@@ -174,7 +273,10 @@ describe('quota', () => {
   });
 
   it('leftover folders count in the total and are never freed, even when a removed backup shares their files', () => {
-    const leftovers = new Map([['left', 2 * GB], ['a1', 1 * GB]]); // a .removing- folder hard-linked to a1
+    const leftovers = new Map([
+      ['left', 2 * GB],
+      ['a1', 1 * GB],
+    ]); // a .removing- folder hard-linked to a1
     const plan = planRetention([a1, a2], { ...NONE, last: 5, maxBytes: 3.5 * GB }, { now, leftovers });
     expect(plan.bytesBefore).toBe(4 * GB);
     expect(plan.leftoverBytes).toBe(3 * GB);
@@ -196,14 +298,18 @@ describe('group keys', () => {
     { sel: { backupSet: 'databases', scope: all }, key: 'set:databases' },
     { sel: { schedule: 'nightly', backupSet: 'databases', scope: all }, key: 'schedule:nightly' },
     { sel: { containers: ['web', 'db', 'web'], scope: all }, key: 'containers:db,web' },
-    { sel: { containers: ['db'], volumes: ['extra'], scope: { ...all, networks: false } }, key: 'containers:db+volumes:extra/no-networks' },
+    {
+      sel: { containers: ['db'], volumes: ['extra'], scope: { ...all, networks: false } },
+      key: 'containers:db+volumes:extra/no-networks',
+    },
     { sel: { volumes: ['b', 'a'], scope: all }, key: 'volumes:a,b' },
   ])('$key', ({ sel, key }) => {
     expect(groupKey(sel)).toBe(key);
   });
 
   it('a long selection keeps a readable head and stays distinct', () => {
-    const many = (last: string) => groupKey({ containers: [...Array.from({ length: 20 }, (_, i) => `container-${i}`), last], scope: all });
+    const many = (last: string) =>
+      groupKey({ containers: [...Array.from({ length: 20 }, (_, i) => `container-${i}`), last], scope: all });
     expect(many('x').length).toBeLessThanOrEqual(60);
     expect(many('x')).toMatch(/^containers:container-0,container-1.*…#[0-9a-f]{12}$/);
     expect(many('x')).not.toBe(many('y'));
@@ -212,7 +318,21 @@ describe('group keys', () => {
   it('a plain backup of everything is "all" whatever the engine holds that day', () => {
     const cfg = parseConfigObject({}, 'x', {});
     const env = { host: 'h', hostDir: '/s/h', backups: [], localEngine: true, mountpointReadable: () => true };
-    const inv = (names: string[]): Inventory => ({ containers: names.map((n) => ({ name: n, id: n, image: 'i', state: 'running', status: '', created: '', labels: {}, networks: [], mounts: [] })), volumes: [], networks: [] });
+    const inv = (names: string[]): Inventory => ({
+      containers: names.map((n) => ({
+        name: n,
+        id: n,
+        image: 'i',
+        state: 'running',
+        status: '',
+        created: '',
+        labels: {},
+        networks: [],
+        mounts: [],
+      })),
+      volumes: [],
+      networks: [],
+    });
     expect(planBackup({}, inv(['a', 'b']), cfg, env).group).toBe('all');
     expect(planBackup({}, inv(['a', 'c', 'd']), cfg, env).group).toBe('all');
     expect(planBackup({ containers: ['c', 'a'] }, inv(['a', 'c']), cfg, env).group).toBe('containers:a,c');
@@ -245,17 +365,50 @@ describe('groups of manifests written before groups were recorded', () => {
   });
   it.each([
     { name: 'the group it records', m: legacy({ group: 'schedule:nightly' }), key: 'schedule:nightly' },
-    { name: 'backup set', m: legacy({ scope: { containers: true, volumes: true, networks: true, backupSet: 'databases' } }), key: 'set:databases' },
-    { name: 'backup set, config only', m: legacy({ scope: { containers: true, volumes: false, networks: true, backupSet: 'databases' } }), key: 'set:databases/config-only' },
-    { name: 'items, sorted by kind and name', m: legacy({}), key: 'items:containers=db,web+volumes=pgdata+networks=appnet' },
-    { name: 'a partial one counts what failed too', m: legacy({ status: 'partial', items: [{ kind: 'container', name: 'web' }, { kind: 'container', name: 'db' }, { kind: 'network', name: 'appnet' }], errors: [{ kind: 'volume', name: 'pgdata', code: 'X', message: 'x' }] }), key: 'items:containers=db,web+volumes=pgdata+networks=appnet' },
-    { name: 'volumes only', m: legacy({ scope: { containers: false, volumes: true, networks: false }, items: [{ kind: 'volume', name: 'pgdata' }] }), key: 'items:volumes=pgdata/volumes-only' },
+    {
+      name: 'backup set',
+      m: legacy({ scope: { containers: true, volumes: true, networks: true, backupSet: 'databases' } }),
+      key: 'set:databases',
+    },
+    {
+      name: 'backup set, config only',
+      m: legacy({ scope: { containers: true, volumes: false, networks: true, backupSet: 'databases' } }),
+      key: 'set:databases/config-only',
+    },
+    {
+      name: 'items, sorted by kind and name',
+      m: legacy({}),
+      key: 'items:containers=db,web+volumes=pgdata+networks=appnet',
+    },
+    {
+      name: 'a partial one counts what failed too',
+      m: legacy({
+        status: 'partial',
+        items: [
+          { kind: 'container', name: 'web' },
+          { kind: 'container', name: 'db' },
+          { kind: 'network', name: 'appnet' },
+        ],
+        errors: [{ kind: 'volume', name: 'pgdata', code: 'X', message: 'x' }],
+      }),
+      key: 'items:containers=db,web+volumes=pgdata+networks=appnet',
+    },
+    {
+      name: 'volumes only',
+      m: legacy({
+        scope: { containers: false, volumes: true, networks: false },
+        items: [{ kind: 'volume', name: 'pgdata' }],
+      }),
+      key: 'items:volumes=pgdata/volumes-only',
+    },
     { name: 'garbage from a remote', m: { group: 7, scope: 'x', items: 'y' }, key: 'items:none' },
     { name: 'not even an object', m: null, key: 'items:none' },
   ])('$name', ({ m, key }) => {
     expect(manifestGroup(m)).toBe(key);
   });
   it('a set backup from before and one from now land in the same group', () => {
-    expect(manifestGroup(legacy({ scope: { containers: true, volumes: true, networks: true, backupSet: 'databases' } }))).toBe(groupKey({ backupSet: 'databases', scope: { containers: true, volumes: true, networks: true } }));
+    expect(
+      manifestGroup(legacy({ scope: { containers: true, volumes: true, networks: true, backupSet: 'databases' } })),
+    ).toBe(groupKey({ backupSet: 'databases', scope: { containers: true, volumes: true, networks: true } }));
   });
 });

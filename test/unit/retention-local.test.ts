@@ -43,7 +43,12 @@ describe('local rotation with hard-linked snapshots', () => {
 
   it('a quota the snapshots fit only when links count once removes nothing', async () => {
     const folder = await history('h-fit');
-    const r = await rotateLocal(folder, 'h-fit', { ...NONE, daily: 7, maxBytes: 10 * MiB }, { dryRun: false, signal: AbortSignal.timeout(30_000) });
+    const r = await rotateLocal(
+      folder,
+      'h-fit',
+      { ...NONE, daily: 7, maxBytes: 10 * MiB },
+      { dryRun: false, signal: AbortSignal.timeout(30_000) },
+    );
     expect(r.removed).toEqual([]);
     expect(r.plan.bytesBefore).toBeLessThan(10 * MiB); // the 20 MiB .partial is not counted
   });
@@ -76,6 +81,11 @@ describe('local rotation with hard-linked snapshots', () => {
     expect(r.plan.bytesBefore).toBeGreaterThan(20 * MiB);
     expect(r.removed.sort()).toEqual([ids[0], ids[1]]); // oldest first; the newest stays
     expect(r.plan.overQuota).toBe(true);
-    expect((await readdir(folder)).sort()).toEqual(['.pull-20261102T030000Z-abcdef', '.removing-20261101T030000Z', ids[2], '20261123T030000Z.partial']);
+    expect((await readdir(folder)).sort()).toEqual([
+      '.pull-20261102T030000Z-abcdef',
+      '.removing-20261101T030000Z',
+      ids[2],
+      '20261123T030000Z.partial',
+    ]);
   });
 });

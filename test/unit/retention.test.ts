@@ -15,13 +15,24 @@ describe('planRetention: keep rules (restic)', () => {
     { name: 'keeps the newest N (last)', policy: { ...NONE, last: 2 }, history: three, remove: [three[0]!.id] },
     { name: 'nothing to prune', policy: { ...NONE, last: 5 }, history: three, remove: [] },
     { name: 'no rules keeps everything', policy: NONE, history: three, remove: [] },
-    { name: 'daily 1 keeps only the newest', policy: { ...NONE, daily: 1 }, history: three, remove: ids(three.slice(0, 2)) },
+    {
+      name: 'daily 1 keeps only the newest',
+      policy: { ...NONE, daily: 1 },
+      history: three,
+      remove: ids(three.slice(0, 2)),
+    },
   ])('$name', ({ policy, history, remove }) => {
     expect(planRetention(history, policy).remove.sort()).toEqual([...remove].sort());
   });
 
   it('several per day: daily keeps the newest of each day', () => {
-    const h = [at('2026-11-21T01:00:00Z'), at('2026-11-21T13:00:00Z'), at('2026-11-22T01:00:00Z'), at('2026-11-22T02:00:00Z'), at('2026-11-22T23:59:59Z')];
+    const h = [
+      at('2026-11-21T01:00:00Z'),
+      at('2026-11-21T13:00:00Z'),
+      at('2026-11-22T01:00:00Z'),
+      at('2026-11-22T02:00:00Z'),
+      at('2026-11-22T23:59:59Z'),
+    ];
     const plan = planRetention(h, { ...NONE, daily: 2 });
     expect(plan.decisions.filter((d) => d.keep).map((d) => d.id)).toEqual([h[4]!.id, h[1]!.id]);
     expect(plan.decisions.find((d) => d.id === h[1]!.id)!.reasons).toEqual(['daily 2026-11-21']);
@@ -29,7 +40,12 @@ describe('planRetention: keep rules (restic)', () => {
   });
 
   it('gaps: N counts periods that have a backup, not calendar periods', () => {
-    const h = [at('2026-11-01T03:00:00Z'), at('2026-11-10T03:00:00Z'), at('2026-11-11T03:00:00Z'), at('2026-11-20T03:00:00Z')];
+    const h = [
+      at('2026-11-01T03:00:00Z'),
+      at('2026-11-10T03:00:00Z'),
+      at('2026-11-11T03:00:00Z'),
+      at('2026-11-20T03:00:00Z'),
+    ];
     const plan = planRetention(h, { ...NONE, daily: 3 });
     expect(plan.remove).toEqual([h[0]!.id]);
   });
@@ -37,12 +53,21 @@ describe('planRetention: keep rules (restic)', () => {
   it('a backup kept by several rules lists every reason', () => {
     const h = [at('2026-10-31T03:00:00Z'), at('2026-11-22T03:00:00Z')];
     const plan = planRetention(h, { ...NONE, daily: 1, weekly: 1, monthly: 2, yearly: 1 });
-    expect(plan.decisions[0]!.reasons).toEqual(['daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026']);
+    expect(plan.decisions[0]!.reasons).toEqual([
+      'daily 2026-11-22',
+      'weekly 2026-W47',
+      'monthly 2026-11',
+      'yearly 2026',
+    ]);
     expect(plan.decisions[1]!.reasons).toEqual(['monthly 2026-10']);
   });
 
   it('never removes the newest complete backup', () => {
-    const h = [at('2026-11-20T03:00:00Z'), at('2026-11-21T03:00:00Z', { complete: false }), at('2026-11-22T03:00:00Z', { complete: false })];
+    const h = [
+      at('2026-11-20T03:00:00Z'),
+      at('2026-11-21T03:00:00Z', { complete: false }),
+      at('2026-11-22T03:00:00Z', { complete: false }),
+    ];
     const plan = planRetention(h, { ...NONE, last: 1 });
     expect(plan.remove).toEqual([h[1]!.id]);
     expect(plan.decisions.find((d) => d.id === h[0]!.id)!.reasons).toEqual(['newest complete of group']);
@@ -71,12 +96,17 @@ describe('planRetention: generated histories', () => {
   // deterministic pseudo-random: irregular times, gaps of days, bursts of several a day
   function history(seed: number, count: number): RetentionCandidate[] {
     let x = seed;
-    const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     let t = Date.UTC(2024, 0, 1);
     const out: RetentionCandidate[] = [];
     for (let i = 0; i < count; i++) {
       const r = rnd();
-      t += r < 0.5 ? 3_600_000 * (1 + Math.floor(rnd() * 5)) : r < 0.9 ? 86_400_000 : 86_400_000 * (2 + Math.floor(rnd() * 20));
+      t +=
+        r < 0.5
+          ? 3_600_000 * (1 + Math.floor(rnd() * 5))
+          : r < 0.9
+            ? 86_400_000
+            : 86_400_000 * (2 + Math.floor(rnd() * 20));
       out.push(at(new Date(t).toISOString()));
     }
     return out;
@@ -105,7 +135,13 @@ describe('planRetention: generated histories', () => {
 describe('planRetention: storage quota', () => {
   const GB = 1e9;
   // Three incremental snapshots: one shared 1 GB file (hard link, same inode) + 0.1 GB of their own each.
-  const snap = (iso: string, own: string) => at(iso, { objects: new Map([['dev:shared', 1 * GB], [`dev:${own}`, 0.1 * GB]]) });
+  const snap = (iso: string, own: string) =>
+    at(iso, {
+      objects: new Map([
+        ['dev:shared', 1 * GB],
+        [`dev:${own}`, 0.1 * GB],
+      ]),
+    });
   const h = [snap('2026-11-20T03:00:00Z', 'a'), snap('2026-11-21T03:00:00Z', 'b'), snap('2026-11-22T03:00:00Z', 'c')];
 
   it('counts hard-linked files once and removes oldest first until under quota', () => {

@@ -21,7 +21,11 @@ describe('daemon', () => {
     dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
     const config = parseConfigObject({
       backup: { store: dir },
-      schedule: { slow: { cron: '* * * * * *' }, fast: { cron: '* * * * * *' }, off: { cron: '* * * * * *', enabled: false } },
+      schedule: {
+        slow: { cron: '* * * * * *' },
+        fast: { cron: '* * * * * *' },
+        off: { cron: '* * * * * *', enabled: false },
+      },
     });
     const records: LogRecord[] = [];
     const logger = createLogger(config.logging, { sinks: [(r) => records.push(r)] });
@@ -34,7 +38,13 @@ describe('daemon', () => {
       return { status: name === 'slow' ? 'partial' : 'ok', backupId: `id-${name}-${starts[name]!.length}` };
     };
     const abort = new AbortController();
-    const daemon = await startDaemon({ config, run, statePath: join(dir, '.schedule-state.json'), logger, signal: abort.signal });
+    const daemon = await startDaemon({
+      config,
+      run,
+      statePath: join(dir, '.schedule-state.json'),
+      logger,
+      signal: abort.signal,
+    });
     await wait(5600);
     abort.abort();
     await daemon.done;
@@ -65,8 +75,14 @@ describe('daemon', () => {
     dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
     const statePath = join(dir, '.schedule-state.json');
     const lastSeen = new Date(Date.now() - 3 * 3600_000).toISOString();
-    await writeFile(statePath, JSON.stringify({ version: 1, daemon: { pid: 1, started: lastSeen, lastSeen }, schedules: {} }));
-    const config = parseConfigObject({ backup: { store: dir }, schedule: { hourly: { cron: '0 * * * *' }, yearly: { cron: '0 0 1 1 *' } } });
+    await writeFile(
+      statePath,
+      JSON.stringify({ version: 1, daemon: { pid: 1, started: lastSeen, lastSeen }, schedules: {} }),
+    );
+    const config = parseConfigObject({
+      backup: { store: dir },
+      schedule: { hourly: { cron: '0 * * * *' }, yearly: { cron: '0 0 1 1 *' } },
+    });
     const records: LogRecord[] = [];
     const logger = createLogger(config.logging, { sinks: [(r) => records.push(r)] });
     const missed: [string, number][] = [];
@@ -82,7 +98,11 @@ describe('daemon', () => {
     abort.abort();
     await daemon.done;
     expect(missed).toEqual([['hourly', 3]]);
-    expect(records.some((r) => r.level === 'warn' && r.msg.includes('schedule hourly: 3 run(s) were missed while the daemon was down'))).toBe(true);
+    expect(
+      records.some(
+        (r) => r.level === 'warn' && r.msg.includes('schedule hourly: 3 run(s) were missed while the daemon was down'),
+      ),
+    ).toBe(true);
     const state = JSON.parse(await readFile(statePath, 'utf8'));
     expect(state.schedules.hourly.missed).toBe(3);
     expect(state.schedules.yearly).toBeUndefined();
@@ -93,28 +113,58 @@ describe('daemon', () => {
     dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
     const config = parseConfigObject({ backup: { store: dir }, schedule: { bad: { cron: '99 * * * *' } } });
     const logger = createLogger(config.logging);
-    await expect(startDaemon({ config, run: async () => ({ status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: new AbortController().signal })).rejects.toThrow(/schedule bad: cron "99 \* \* \* \*" is not valid/);
+    await expect(
+      startDaemon({
+        config,
+        run: async () => ({ status: 'ok' }),
+        statePath: join(dir, 's.json'),
+        logger,
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toThrow(/schedule bad: cron "99 \* \* \* \*" is not valid/);
   });
 
   it('refuses schedules that name a host, set or remote that does not exist', async () => {
     dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
     const config = parseConfigObject({
       backup: { store: dir },
-      schedule: { a: { cron: '0 3 * * *', host: 'nope' }, b: { cron: '0 3 * * *', backup_set: 'missing', remotes: ['gone'] }, c: { cron: '0 3 * * *', host: 'nope', enabled: false } },
+      schedule: {
+        a: { cron: '0 3 * * *', host: 'nope' },
+        b: { cron: '0 3 * * *', backup_set: 'missing', remotes: ['gone'] },
+        c: { cron: '0 3 * * *', host: 'nope', enabled: false },
+      },
     });
     const logger = createLogger(config.logging);
-    const start = startDaemon({ config, run: async () => ({ status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: new AbortController().signal });
-    await expect(start).rejects.toThrow('schedule a: host "nope" is not in the hosts: section (none configured)\nschedule b: backup set "missing" is not in backup.backup_sets\nschedule b: remote "gone" is not in the remotes: section');
+    const start = startDaemon({
+      config,
+      run: async () => ({ status: 'ok' }),
+      statePath: join(dir, 's.json'),
+      logger,
+      signal: new AbortController().signal,
+    });
+    await expect(start).rejects.toThrow(
+      'schedule a: host "nope" is not in the hosts: section (none configured)\nschedule b: backup set "missing" is not in backup.backup_sets\nschedule b: remote "gone" is not in the remotes: section',
+    );
   });
 
   it('jitter delays the start of a run by a random part of jitter_seconds', async () => {
     dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
-    const config = parseConfigObject({ backup: { store: dir }, schedule: { j: { cron: '* * * * * *', jitter_seconds: 4 } } });
+    const config = parseConfigObject({
+      backup: { store: dir },
+      schedule: { j: { cron: '* * * * * *', jitter_seconds: 4 } },
+    });
     const logger = createLogger(config.logging);
     const fired: number[] = [];
     const abort = new AbortController();
     const t0 = Date.now();
-    const daemon = await startDaemon({ config, run: async () => (fired.push(Date.now() - t0), { status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: abort.signal, random: () => 0.5 });
+    const daemon = await startDaemon({
+      config,
+      run: async () => (fired.push(Date.now() - t0), { status: 'ok' }),
+      statePath: join(dir, 's.json'),
+      logger,
+      signal: abort.signal,
+      random: () => 0.5,
+    });
     await wait(3500);
     // first fire at ~1 s, plus 2 s of jitter; the next fires were skipped while it waited
     expect(fired.length).toBe(1);
@@ -128,11 +178,21 @@ describe('daemon', () => {
 
   it('a stop during the jitter wait ends at once and runs nothing', async () => {
     dir = await mkdtemp(join(tmpdir(), 'bbt-ops-daemon-'));
-    const config = parseConfigObject({ backup: { store: dir }, schedule: { j: { cron: '* * * * * *', jitter_seconds: 30 } } });
+    const config = parseConfigObject({
+      backup: { store: dir },
+      schedule: { j: { cron: '* * * * * *', jitter_seconds: 30 } },
+    });
     const logger = createLogger(config.logging);
     let runs = 0;
     const abort = new AbortController();
-    const daemon = await startDaemon({ config, run: async () => (runs++, { status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: abort.signal, random: () => 0.9 });
+    const daemon = await startDaemon({
+      config,
+      run: async () => (runs++, { status: 'ok' }),
+      statePath: join(dir, 's.json'),
+      logger,
+      signal: abort.signal,
+      random: () => 0.9,
+    });
     await wait(1500);
     const t = Date.now();
     abort.abort();
@@ -147,10 +207,21 @@ describe('daemon', () => {
     const logger = createLogger(make({}).logging);
     const runs: string[] = [];
     const abort = new AbortController();
-    const daemon = await startDaemon({ config: make({ a: { cron: '* * * * * *' }, keep: { cron: '* * * * * *' } }), run: async (name) => (runs.push(name), { status: 'ok' }), statePath: join(dir, 's.json'), logger, signal: abort.signal });
+    const daemon = await startDaemon({
+      config: make({ a: { cron: '* * * * * *' }, keep: { cron: '* * * * * *' } }),
+      run: async (name) => (runs.push(name), { status: 'ok' }),
+      statePath: join(dir, 's.json'),
+      logger,
+      signal: abort.signal,
+    });
     await wait(1500);
-    expect(() => daemon.reload(make({ a: { cron: '* * * * * *', host: 'nope' } }))).toThrow(/reload refused, the old schedules stay: schedule a: host "nope"/);
-    expect(daemon.reload(make({ b: { cron: '* * * * * *' }, keep: { cron: '* * * * * *' } })).sort()).toEqual(['a', 'b']);
+    expect(() => daemon.reload(make({ a: { cron: '* * * * * *', host: 'nope' } }))).toThrow(
+      /reload refused, the old schedules stay: schedule a: host "nope"/,
+    );
+    expect(daemon.reload(make({ b: { cron: '* * * * * *' }, keep: { cron: '* * * * * *' } })).sort()).toEqual([
+      'a',
+      'b',
+    ]);
     const mark = runs.length;
     await wait(2200);
     abort.abort();

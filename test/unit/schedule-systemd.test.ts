@@ -34,24 +34,44 @@ describe('cronToOnCalendar', () => {
   });
 
   // systemd's own parser agrees that the next elapse equals croner's next run, for each form.
-  it.each(['0 3 * * *', '30 2 * * 1-5', '*/15 * * * *', '0 0 1 */3 *', '0 22 1-7 * *', '*/5 * * * * *', '0 4 * * SAT,SUN'])(
-    'systemd-analyze calendar agrees with croner: %s',
-    async (cron) => {
-      const r = await execa('systemd-analyze', ['calendar', '--iterations=3', cronToOnCalendar(cron)], { env: { TZ: 'UTC', LC_ALL: 'C' } });
-      const got = [...r.stdout.matchAll(/(?:Next elapse|Iter\. #\d):\s+\w{3} (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC/g)].map((m) => m[1]);
-      const first = got[0]!;
-      const expected = nextRuns(cron, 3, new Date(new Date(`${first.replace(' ', 'T')}Z`).getTime() - 1000)).map((d) => d.toISOString().replace('T', ' ').slice(0, 19));
-      expect(got).toEqual(expected);
-    },
-  );
+  it.each([
+    '0 3 * * *',
+    '30 2 * * 1-5',
+    '*/15 * * * *',
+    '0 0 1 */3 *',
+    '0 22 1-7 * *',
+    '*/5 * * * * *',
+    '0 4 * * SAT,SUN',
+  ])('systemd-analyze calendar agrees with croner: %s', async (cron) => {
+    const r = await execa('systemd-analyze', ['calendar', '--iterations=3', cronToOnCalendar(cron)], {
+      env: { TZ: 'UTC', LC_ALL: 'C' },
+    });
+    const got = [
+      ...r.stdout.matchAll(/(?:Next elapse|Iter\. #\d):\s+\w{3} (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC/g),
+    ].map((m) => m[1]);
+    const first = got[0]!;
+    const expected = nextRuns(cron, 3, new Date(new Date(`${first.replace(' ', 'T')}Z`).getTime() - 1000)).map((d) =>
+      d.toISOString().replace('T', ' ').slice(0, 19),
+    );
+    expect(got).toEqual(expected);
+  });
 });
 
 describe('units', () => {
-  const o = { unitName: 'bbackup-nightly', scheduleName: 'nightly', cron: '0 3 * * *', command: ['/usr/bin/node', '/opt/bb/dist/src/cli/bin.js'], configPath: '/etc/bbackup/config.yaml', jitterSeconds: 600 };
+  const o = {
+    unitName: 'bbackup-nightly',
+    scheduleName: 'nightly',
+    cron: '0 3 * * *',
+    command: ['/usr/bin/node', '/opt/bb/dist/src/cli/bin.js'],
+    configPath: '/etc/bbackup/config.yaml',
+    jitterSeconds: 600,
+  };
   it('service runs `schedule run` once', () => {
     const s = serviceUnit(o);
     expect(s).toContain('Type=oneshot');
-    expect(s).toContain('ExecStart=/usr/bin/node /opt/bb/dist/src/cli/bin.js --config /etc/bbackup/config.yaml schedule run nightly');
+    expect(s).toContain(
+      'ExecStart=/usr/bin/node /opt/bb/dist/src/cli/bin.js --config /etc/bbackup/config.yaml schedule run nightly',
+    );
   });
   it('timer is persistent with jitter', () => {
     const t = timerUnit(o);

@@ -28,16 +28,34 @@ describe('commandWord: the command a run needs', () => {
 
 /** The npm packages bbackup's own modules import for `bbackup ...args` (and its exit status). */
 function packagesFor(args: string[]): { packages: Set<string>; status: number | null; stdout: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'test/helpers/import-trace.mjs'), join(root, 'src/cli/bin.ts'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, BBACKUP_CONFIG: join(root, 'no-such-config.yaml'), DOCKER_HOST: 'unix:///nonexistent.sock' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', join(root, 'test/helpers/import-trace.mjs'), join(root, 'src/cli/bin.ts'), ...args],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        BBACKUP_CONFIG: join(root, 'no-such-config.yaml'),
+        DOCKER_HOST: 'unix:///nonexistent.sock',
+      },
+    },
+  );
   const packages = new Set([...r.stderr.matchAll(/^IMPORT (\S+)$/gm)].map((m) => m[1]!));
   return { packages, status: r.status, stdout: r.stdout };
 }
 
-const HEAVY = ['dockerode', 'ssh2-sftp-client', 'ssh2', 'nodemailer', 'age-encryption', 'blessed', 'blessed-contrib', 'execa', 'chokidar'];
+const HEAVY = [
+  'dockerode',
+  'ssh2-sftp-client',
+  'ssh2',
+  'nodemailer',
+  'age-encryption',
+  'blessed',
+  'blessed-contrib',
+  'execa',
+  'chokidar',
+];
 
 describe('start-up imports', () => {
   it('--version loads no npm package at all', () => {
@@ -47,16 +65,20 @@ describe('start-up imports', () => {
     expect([...r.packages]).toEqual([]);
   });
 
-  it.each([['list-containers'], ['init-config'], ['list-backups']])('%s --help loads none of the heavy libraries', (cmd) => {
-    const r = packagesFor([cmd, '--help']);
-    expect(r.status).toBe(0);
-    expect(r.packages.has('commander')).toBe(true); // the trace works
-    expect(HEAVY.filter((p) => r.packages.has(p))).toEqual([]);
-  });
+  it.each([['list-containers'], ['init-config'], ['list-backups']])(
+    '%s --help loads none of the heavy libraries',
+    (cmd) => {
+      const r = packagesFor([cmd, '--help']);
+      expect(r.status).toBe(0);
+      expect(r.packages.has('commander')).toBe(true); // the trace works
+      expect(HEAVY.filter((p) => r.packages.has(p))).toEqual([]);
+    },
+  );
 
   it('--help still lists every command', () => {
     const r = packagesFor(['--help']);
     expect(r.status).toBe(0);
-    for (const c of ['list-containers', 'backup', 'restore', 'verify', 'pull', 'schedule', 'init-encryption', 'tui']) expect(r.stdout).toContain(c);
+    for (const c of ['list-containers', 'backup', 'restore', 'verify', 'pull', 'schedule', 'init-encryption', 'tui'])
+      expect(r.stdout).toContain(c);
   });
 });

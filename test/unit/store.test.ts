@@ -17,7 +17,20 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-const manifest = (id: string): Manifest => ({ format: 1, id, host: 'h', created: '', finished: '', tool: { name: 'bbackup', version: '0' }, status: 'complete', scope: { containers: true, volumes: true, networks: true }, compression: { method: 'zstd', level: 3 }, encrypted: false, items: [], errors: [] });
+const manifest = (id: string): Manifest => ({
+  format: 1,
+  id,
+  host: 'h',
+  created: '',
+  finished: '',
+  tool: { name: 'bbackup', version: '0' },
+  status: 'complete',
+  scope: { containers: true, volumes: true, networks: true },
+  compression: { method: 'zstd', level: 3 },
+  encrypted: false,
+  items: [],
+  errors: [],
+});
 
 describe('backup ids', () => {
   it.each([
@@ -54,7 +67,12 @@ describe('catalog', () => {
     await mkdir(join(host, '20260104T000000Z.partial'));
     await mkdir(join(host, 'not-a-backup'));
     const list = await listBackups(host);
-    expect(list.map((b) => b.id)).toEqual(['20260101T000000Z', '20260101T000000Z-2', '20260102T000000Z', '20260103T000000Z']);
+    expect(list.map((b) => b.id)).toEqual([
+      '20260101T000000Z',
+      '20260101T000000Z-2',
+      '20260102T000000Z',
+      '20260103T000000Z',
+    ]);
     expect(list[3]!.damaged).toMatch(/damaged/);
     expect(await removePartials(host)).toEqual(['20260104T000000Z.partial']);
     expect((await readdir(host)).sort()).not.toContain('20260104T000000Z.partial');

@@ -16,7 +16,8 @@ import { TarDeviceFilter, type MemberHash } from '../../src/backup/tar-device-fi
 const root = mkdtempSync(join(tmpdir(), 'bbt-dur-tar-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const sh = (script: string, cwd = root) => execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8' });
+const sh = (script: string, cwd = root) =>
+  execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8' });
 const LONG = `${'deep-folder-name-'.repeat(5)}/${'x'.repeat(60)}`;
 
 /** A volume-like folder with everything the filter must keep, and four device nodes. */
@@ -42,7 +43,11 @@ const listing = (archive: Buffer) =>
     .map((l) => l.replace(/\s+/g, ' '))
     .sort();
 
-async function filter(archive: Buffer, chunk: number, onMember?: (m: MemberHash) => void): Promise<{ out: Buffer; f: TarDeviceFilter }> {
+async function filter(
+  archive: Buffer,
+  chunk: number,
+  onMember?: (m: MemberHash) => void,
+): Promise<{ out: Buffer; f: TarDeviceFilter }> {
   const parts: Buffer[] = [];
   for (let i = 0; i < archive.length; i += chunk) parts.push(archive.subarray(i, i + chunk));
   const f = new TarDeviceFilter('test volume', onMember);
@@ -67,29 +72,54 @@ describe('tar device filter', () => {
       const { out, f } = await filter(archive, chunk);
       expect(listing(out)).toEqual(listing(archive).filter((l) => !isDevice(l)));
       expect(f.skipped.count).toBe(5);
-      expect([...f.skipped.paths].sort()).toEqual([LONG, 'loop0', 'sub/null0', 'sub/null0-again', 'ünïcode-dev'].sort());
+      expect([...f.skipped.paths].sort()).toEqual(
+        [LONG, 'loop0', 'sub/null0', 'sub/null0-again', 'ünïcode-dev'].sort(),
+      );
       // what is left extracts cleanly and keeps sparse data, links, xattrs, ACLs and setuid
       const dest = join(root, `x-${format}-${chunk}`);
       sh(`mkdir '${dest}'`);
-      execFileSync('tar', ['-C', dest, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '-xpf', '-'], { input: out });
-      const probe = sh(`cd '${dest}'; find . \\( -type c -o -type b \\) | wc -l; stat -c '%h %a' file suid; getfattr -n user.color --only-values attrs; echo; cmp sparse '${src}/sparse' && echo same; cmp inner.tar '${src}/inner.tar' && echo inner; stat -c %F fifo`);
+      execFileSync('tar', ['-C', dest, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '-xpf', '-'], {
+        input: out,
+      });
+      const probe = sh(
+        `cd '${dest}'; find . \\( -type c -o -type b \\) | wc -l; stat -c '%h %a' file suid; getfattr -n user.color --only-values attrs; echo; cmp sparse '${src}/sparse' && echo same; cmp inner.tar '${src}/inner.tar' && echo inner; stat -c %F fifo`,
+      );
       expect(probe.split('\n')).toEqual(['0', '2 644', '1 4755', 'blue', 'same', 'inner', 'fifo', '']);
     });
   }
 
-  it.each([1, 511, 4096, 1 << 20])('hashes each regular file as it passes (stream mode, posix format, chunk %i), sparse members excepted', async (chunk) => {
-    sh(`rm -rf h && mkdir -p h && cd h && printf 'hello' > a && : > empty && ln a a-hard && mkdir -p '${LONG.split('/')[0]}' && head -c 100000 /dev/urandom > '${LONG}' && truncate -s 3M holes && printf x >> holes && ln -sf a sym`);
-    const archive = execFileSync('tar', ['-C', join(root, 'h'), '--format=posix', '--sparse', '-cf', '-', '.'], { maxBuffer: 1 << 28 });
-    const seen: MemberHash[] = [];
-    const { out } = await filter(archive, chunk, (m) => seen.push(m));
-    expect(out.equals(archive)).toBe(true);
-    const sha = (p: string) => createHash('sha256').update(readFileSync(join(root, 'h', p))).digest('hex');
-    expect(seen.map((m) => m.path).sort()).toEqual([LONG, 'a', 'empty'].sort());
-    for (const m of seen) expect(m).toEqual({ path: m.path, size: readFileSync(join(root, 'h', m.path)).length, sha256: sha(m.path) });
-  });
+  it.each([1, 511, 4096, 1 << 20])(
+    'hashes each regular file as it passes (stream mode, posix format, chunk %i), sparse members excepted',
+    async (chunk) => {
+      sh(
+        `rm -rf h && mkdir -p h && cd h && printf 'hello' > a && : > empty && ln a a-hard && mkdir -p '${LONG.split('/')[0]}' && head -c 100000 /dev/urandom > '${LONG}' && truncate -s 3M holes && printf x >> holes && ln -sf a sym`,
+      );
+      const archive = execFileSync('tar', ['-C', join(root, 'h'), '--format=posix', '--sparse', '-cf', '-', '.'], {
+        maxBuffer: 1 << 28,
+      });
+      const seen: MemberHash[] = [];
+      const { out } = await filter(archive, chunk, (m) => seen.push(m));
+      expect(out.equals(archive)).toBe(true);
+      const sha = (p: string) =>
+        createHash('sha256')
+          .update(readFileSync(join(root, 'h', p)))
+          .digest('hex');
+      expect(seen.map((m) => m.path).sort()).toEqual([LONG, 'a', 'empty'].sort());
+      for (const m of seen)
+        expect(m).toEqual({ path: m.path, size: readFileSync(join(root, 'h', m.path)).length, sha256: sha(m.path) });
+    },
+  );
 
   it('reads a pax size= that overrides the header (as Docker writes files over 8 GiB)', async () => {
-    const entries = [paxHeader({ size: '5' }), header('big', '0', 0), pad(Buffer.from('12345')), header('dev', '3', 0), header('after', '0', 3), pad(Buffer.from('abc')), Buffer.alloc(1024)];
+    const entries = [
+      paxHeader({ size: '5' }),
+      header('big', '0', 0),
+      pad(Buffer.from('12345')),
+      header('dev', '3', 0),
+      header('after', '0', 3),
+      pad(Buffer.from('abc')),
+      Buffer.alloc(1024),
+    ];
     const archive = Buffer.concat(entries);
     expect(listing(archive).map((l) => l.split(' ').at(-1))).toEqual(['after', 'big', 'dev']);
     const { out, f } = await filter(archive, 100);

@@ -44,7 +44,8 @@ describe('applyEvent', () => {
   });
   it('log events reach the log and warnings the error pane, capped', () => {
     const s = fresh();
-    for (let i = 0; i < MAX_NOTICES + 5; i++) applyEvent(s, { type: 'log', level: 'warn', source: 'x', msg: `m${i}` }, i);
+    for (let i = 0; i < MAX_NOTICES + 5; i++)
+      applyEvent(s, { type: 'log', level: 'warn', source: 'x', msg: `m${i}` }, i);
     expect(s.notices).toHaveLength(MAX_NOTICES);
     expect(s.notices.at(-1)!.msg).toContain(`m${MAX_NOTICES + 4}`);
     expect(s.log).toHaveLength(MAX_NOTICES + 5);
@@ -71,7 +72,12 @@ describe('render scheduler', () => {
   afterEach(() => vi.useRealTimers());
   it('coalesces data changes into one render per 200 ms and is silent when idle', () => {
     let renders = 0;
-    const s = createRenderScheduler(() => renders++, 200, () => Date.now(), 30);
+    const s = createRenderScheduler(
+      () => renders++,
+      200,
+      () => Date.now(),
+      30,
+    );
     for (let i = 0; i < 50; i++) s.request();
     vi.advanceTimersByTime(0);
     expect(renders).toBe(1);
@@ -89,7 +95,12 @@ describe('render scheduler', () => {
   });
   it('a key press is drawn within 30 ms even when a data render is pending later', () => {
     let renders = 0;
-    const s = createRenderScheduler(() => renders++, 200, () => Date.now(), 30);
+    const s = createRenderScheduler(
+      () => renders++,
+      200,
+      () => Date.now(),
+      30,
+    );
     s.flush();
     s.request(); // due in 200 ms
     vi.advanceTimersByTime(5);
@@ -117,11 +128,12 @@ describe('keymap', () => {
   });
   it('no key is bound twice in one scope', () => {
     const seen = new Set<string>();
-    for (const b of BINDINGS) for (const k of b.keys) {
-      const id = `${b.scope}:${k}`;
-      expect(seen.has(id), id).toBe(false);
-      seen.add(id);
-    }
+    for (const b of BINDINGS)
+      for (const k of b.keys) {
+        const id = `${b.scope}:${k}`;
+        expect(seen.has(id), id).toBe(false);
+        seen.add(id);
+      }
   });
   it('a screen key that is also global means the screen one (r vs nothing, space only on the dashboard)', () => {
     expect(findBinding('space', 'backups', true)).toBeUndefined();

@@ -31,9 +31,13 @@ export const hostReader: VolumeReader = {
     const { summary, exitCode } = await runBbcopy<TreeSummary>(
       copyArgs({ source: volume.mountpoint, target, index: req.index, parent: req.parent }),
       { signal: ctx.signal, suspendable: ctx.suspendable, what: `volume ${volume.name}` },
-      { progress: (bytes) => ctx.progress(bytes, volume.estimatedBytes), device: (path) => noteDevice(skippedDevices, path) },
+      {
+        progress: (bytes) => ctx.progress(bytes, volume.estimatedBytes),
+        device: (path) => noteDevice(skippedDevices, path),
+      },
     );
-    if (exitCode === 24) ctx.log('warn', `volume ${volume.name}: ${summary.vanished} entries vanished while they were copied`);
+    if (exitCode === 24)
+      ctx.log('warn', `volume ${volume.name}: ${summary.vanished} entries vanished while they were copied`);
     return { summary, skippedDevices };
   },
 
@@ -42,7 +46,10 @@ export const hostReader: VolumeReader = {
     // execa would wait for a stream we never read. With -vv and the archive on stdout, GNU tar
     // lists what it stores on stderr, one line per member: device lines are counted (see
     // ArchiveStream.deviceEntries), "tar: " lines are its diagnostics.
-    const proc = spawn('tar', ['-vv', ...tarCreateArgs(volume.mountpoint)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('tar', ['-vv', ...tarCreateArgs(volume.mountpoint)], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const listing = tarListing();
     proc.stderr.setEncoding('utf8').on('data', listing.write);
     const stderrDone = once(proc.stderr, 'end').catch(() => undefined);
@@ -59,8 +66,14 @@ export const hostReader: VolumeReader = {
         const stderr = listing.end();
         ctx.signal.throwIfAborted();
         // GNU tar exits 1 when a file changed while it was read: stored, but warn.
-        if (r.code === 1) ctx.log('warn', `volume ${volume.name}: ${stderr.trim() || 'files changed while tar read them'}`);
-        else if (r.code !== 0) throw toolError('tar', `volume ${volume.name}`, { exitCode: r.code ?? undefined, signal: r.signal ?? undefined, stderr });
+        if (r.code === 1)
+          ctx.log('warn', `volume ${volume.name}: ${stderr.trim() || 'files changed while tar read them'}`);
+        else if (r.code !== 0)
+          throw toolError('tar', `volume ${volume.name}`, {
+            exitCode: r.code ?? undefined,
+            signal: r.signal ?? undefined,
+            stderr,
+          });
       } finally {
         unhook();
         unregister();

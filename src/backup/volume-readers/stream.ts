@@ -27,7 +27,19 @@ import { helperName, ownerLabels } from '../../docker/helpers.js';
 const SOURCE = '/source';
 
 /** GNU tar extracting a Docker archive as root: owners by number, modes, xattrs kept. */
-export const tarExtractArgs = (dir: string): string[] => ['-x', '-f', '-', '-C', dir, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--xattrs-include=*', '--delay-directory-restore'];
+export const tarExtractArgs = (dir: string): string[] => [
+  '-x',
+  '-f',
+  '-',
+  '-C',
+  dir,
+  '--numeric-owner',
+  '--same-owner',
+  '--same-permissions',
+  '--xattrs',
+  '--xattrs-include=*',
+  '--delay-directory-restore',
+];
 
 /** Counts bytes for progress and holds them while the job is paused. */
 function meter(ctx: ReadContext, total?: number): { transform: Transform; unregister: () => void } {
@@ -57,7 +69,11 @@ function meter(ctx: ReadContext, total?: number): { transform: Transform; unregi
   return { transform, unregister };
 }
 
-async function openArchive(deps: ReaderDeps, volume: PlannedVolume, ctx: ReadContext): Promise<{ stream: Readable; cleanup: () => Promise<void> }> {
+async function openArchive(
+  deps: ReaderDeps,
+  volume: PlannedVolume,
+  ctx: ReadContext,
+): Promise<{ stream: Readable; cleanup: () => Promise<void> }> {
   const docker = deps.docker.docker;
   await ensureImage(docker, workerImageSpec(deps.workerImage));
   ctx.signal.throwIfAborted();
@@ -69,16 +85,26 @@ async function openArchive(deps: ReaderDeps, volume: PlannedVolume, ctx: ReadCon
       Cmd: ['/bin/true'],
       Labels: ownerLabels(),
       NetworkDisabled: true,
-      HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume.name, Target: SOURCE, ReadOnly: true }] },
+      HostConfig: {
+        NetworkMode: 'none',
+        Mounts: [{ Type: 'volume', Source: volume.name, Target: SOURCE, ReadOnly: true }],
+      },
     });
   } catch (err) {
     throw dockerError(err, `stream helper for volume ${volume.name}`, ctx.signal);
   }
-  const cleanup = () => container.remove({ force: true }).then(() => undefined, () => undefined);
+  const cleanup = () =>
+    container.remove({ force: true }).then(
+      () => undefined,
+      () => undefined,
+    );
   try {
     // "/source/." archives the folder's contents as ./path members, like tar -C /source .
     const stream = (await container.getArchive({ path: `${SOURCE}/.` })) as unknown as Readable;
-    ctx.log('debug', `stream helper ${container.id.slice(0, 12)} (created, never started) serves volume ${volume.name}`);
+    ctx.log(
+      'debug',
+      `stream helper ${container.id.slice(0, 12)} (created, never started) serves volume ${volume.name}`,
+    );
     return { stream, cleanup };
   } catch (err) {
     await cleanup();
@@ -121,7 +147,14 @@ export function streamReader(deps: ReaderDeps): VolumeReader {
         const { transform, unregister } = meter(ctx, volume.estimatedBytes);
         // device nodes never reach tar -x (README "Device nodes")
         const devices = new TarDeviceFilter(`volume ${volume.name}`, hashes.add);
-        const tar = execa('tar', tarExtractArgs(target), { reject: false, stdin: 'pipe', stdout: 'ignore', stderr: 'pipe', cancelSignal: ctx.signal, forceKillAfterDelay: 3000 });
+        const tar = execa('tar', tarExtractArgs(target), {
+          reject: false,
+          stdin: 'pipe',
+          stdout: 'ignore',
+          stderr: 'pipe',
+          cancelSignal: ctx.signal,
+          forceKillAfterDelay: 3000,
+        });
         try {
           await Promise.all([pipeline(stream, transform, devices, tar.stdin!, { signal: ctx.signal }), tar]);
         } catch (err) {
@@ -163,11 +196,24 @@ export function streamReader(deps: ReaderDeps): VolumeReader {
  * tar's error, as DISK when the store filled up: GNU tar reports a full disk on extraction as a
  * short write ("Wrote only N of M bytes") without the words toolError() looks for.
  */
-async function extractError(volume: string, dest: string, r: { exitCode?: number; signal?: string; stderr?: unknown }): Promise<BbackupError> {
+async function extractError(
+  volume: string,
+  dest: string,
+  r: { exitCode?: number; signal?: string; stderr?: unknown },
+): Promise<BbackupError> {
   const stderr = String(r.stderr ?? '');
   if (/Wrote only \d+ of \d+ bytes/.test(stderr)) {
     const fs = await statfs(dest).catch(() => undefined);
-    if (fs && fs.bavail * fs.bsize < 1 << 20) return new BbackupError('DISK', `no space left on the store while extracting volume ${volume} (tar): ${lastLines(stderr, 2)}`, { tool: 'tar', stderr });
+    if (fs && fs.bavail * fs.bsize < 1 << 20)
+      return new BbackupError(
+        'DISK',
+        `no space left on the store while extracting volume ${volume} (tar): ${lastLines(stderr, 2)}`,
+        { tool: 'tar', stderr },
+      );
   }
-  return toolError('tar', `volume ${volume} (extracting the stream)`, { exitCode: r.exitCode, signal: r.signal, stderr });
+  return toolError('tar', `volume ${volume} (extracting the stream)`, {
+    exitCode: r.exitCode,
+    signal: r.signal,
+    stderr,
+  });
 }

@@ -67,8 +67,19 @@ async function runHelper(deps: ReaderDeps, volume: string, cmd: string[], ctx: R
     throw dockerError(err, `helper container for volume ${volume}`, ctx.signal);
   }
   ctx.log('debug', `helper ${container.id.slice(0, 12)} runs ${cmd[0]} for volume ${volume}`);
-  const unregister = ctx.suspendable({ suspend: () => container.pause().then(() => undefined), resume: () => container.unpause().then(() => undefined).catch(() => undefined) });
-  const onAbort = () => void container.unpause().catch(() => undefined).then(() => container.kill().catch(() => undefined));
+  const unregister = ctx.suspendable({
+    suspend: () => container.pause().then(() => undefined),
+    resume: () =>
+      container
+        .unpause()
+        .then(() => undefined)
+        .catch(() => undefined),
+  });
+  const onAbort = () =>
+    void container
+      .unpause()
+      .catch(() => undefined)
+      .then(() => container.kill().catch(() => undefined));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   if (ctx.signal.aborted) onAbort();
   const finished = (async () => {
@@ -112,19 +123,35 @@ export function workerReader(deps: ReaderDeps): VolumeReader {
     mode: 'worker',
     async snapshot(req: SnapshotRequest, ctx: ReadContext): Promise<SnapshotResult> {
       await mkdir(req.target, { recursive: true });
-      const parent = req.parent ? { root: inStore(deps, req.parent.root), index: inStore(deps, req.parent.index) } : undefined;
-      const args = copyArgs({ source: SOURCE, target: inStore(deps, req.target), index: inStore(deps, req.index), parent });
+      const parent = req.parent
+        ? { root: inStore(deps, req.parent.root), index: inStore(deps, req.parent.index) }
+        : undefined;
+      const args = copyArgs({
+        source: SOURCE,
+        target: inStore(deps, req.target),
+        index: inStore(deps, req.index),
+        parent,
+      });
       const helper = await runHelper(deps, req.volume.name, [BBCOPY_IN_IMAGE, ...args], ctx);
       const skippedDevices = noSkippedDevices();
-      const out = bbcopyOutput<TreeSummary>({ progress: (bytes) => ctx.progress(bytes, req.volume.estimatedBytes), device: (path) => noteDevice(skippedDevices, path) });
+      const out = bbcopyOutput<TreeSummary>({
+        progress: (bytes) => ctx.progress(bytes, req.volume.estimatedBytes),
+        device: (path) => noteDevice(skippedDevices, path),
+      });
       helper.stdout.setEncoding('utf8').on('data', (t: string) => out.write(t));
       const stderr = collect(helper.stderr);
       const code = await helper.finished;
       await helper.drained;
       out.end();
       ctx.signal.throwIfAborted();
-      if (!out.summary || (code !== 0 && code !== 24)) throw toolError('bbcopy', `volume ${req.volume.name}`, { exitCode: code, signal: code === 137 ? 'SIGKILL' : undefined, stderr: stderr() });
-      if (code === 24) ctx.log('warn', `volume ${req.volume.name}: ${out.summary.vanished} entries vanished while they were copied`);
+      if (!out.summary || (code !== 0 && code !== 24))
+        throw toolError('bbcopy', `volume ${req.volume.name}`, {
+          exitCode: code,
+          signal: code === 137 ? 'SIGKILL' : undefined,
+          stderr: stderr(),
+        });
+      if (code === 24)
+        ctx.log('warn', `volume ${req.volume.name}: ${out.summary.vanished} entries vanished while they were copied`);
       return { summary: out.summary, skippedDevices };
     },
     async archive(volume, ctx): Promise<ArchiveStream> {
@@ -132,8 +159,14 @@ export function workerReader(deps: ReaderDeps): VolumeReader {
       const stderr = collect(helper.stderr);
       const done = helper.finished.then((code) => {
         ctx.signal.throwIfAborted();
-        if (code === 1) ctx.log('warn', `volume ${volume.name}: ${stderr().trim() || 'files changed while tar read them'}`);
-        else if (code !== 0) throw toolError('tar', `volume ${volume.name}`, { exitCode: code, signal: code === 137 ? 'SIGKILL' : undefined, stderr: stderr() });
+        if (code === 1)
+          ctx.log('warn', `volume ${volume.name}: ${stderr().trim() || 'files changed while tar read them'}`);
+        else if (code !== 0)
+          throw toolError('tar', `volume ${volume.name}`, {
+            exitCode: code,
+            signal: code === 137 ? 'SIGKILL' : undefined,
+            stderr: stderr(),
+          });
       });
       return { stream: helper.stdout, done };
     },

@@ -39,14 +39,29 @@ export function register(program: Command, action: Action): void {
     .option('-C, --containers <names...>', 'only these containers (default: all, or the backup set)')
     .option('--volumes <names...>', 'also these volumes (alone: only these volumes)')
     .option('-s, --backup-set <name>', 'a backup set from the config')
-    .option('-P, --project <names...>', 'Compose projects: their containers (label com.docker.compose.project), volumes, networks and compose files')
-    .addOption(new Option('--images <which>', 'images saved with the containers (default: config backup.images, local)').choices(['none', 'local', 'all']))
+    .option(
+      '-P, --project <names...>',
+      'Compose projects: their containers (label com.docker.compose.project), volumes, networks and compose files',
+    )
+    .addOption(
+      new Option('--images <which>', 'images saved with the containers (default: config backup.images, local)').choices(
+        ['none', 'local', 'all'],
+      ),
+    )
     .option('--config-only', 'container definitions, logs and networks; no volume data')
     .option('--volumes-only', 'volume data only')
     .option('--no-networks', 'leave networks out')
-    .addOption(new Option('--full', 'copy every volume afresh (no hard links to the previous backup)').conflicts('incremental'))
+    .addOption(
+      new Option('--full', 'copy every volume afresh (no hard links to the previous backup)').conflicts('incremental'),
+    )
     .option('--incremental', 'hard-link unchanged files to the previous backup (default)')
-    .addOption(new Option('--compression <method>', 'for the metadata archive and archive-format volumes').choices(['zstd', 'gzip', 'none']))
+    .addOption(
+      new Option('--compression <method>', 'for the metadata archive and archive-format volumes').choices([
+        'zstd',
+        'gzip',
+        'none',
+      ]),
+    )
     .option('--level <n>', 'compression level (zstd 1-19, gzip 1-9)')
     .option('-r, --remote <names...>', 'upload to these remotes afterwards (default: every enabled remote)')
     .option('--no-upload', 'do not upload to any remote')
@@ -55,8 +70,13 @@ export function register(program: Command, action: Action): void {
     .action(action(backupCommand));
 }
 
-export function requestFromFlags(f: BackupFlags, defaults: BackupScope, defaultMethod: 'zstd' | 'gzip' | 'none' = 'zstd'): BackupRequest {
-  if (f.configOnly && f.volumesOnly) throw new BbackupError('USAGE', '--config-only and --volumes-only exclude each other');
+export function requestFromFlags(
+  f: BackupFlags,
+  defaults: BackupScope,
+  defaultMethod: 'zstd' | 'gzip' | 'none' = 'zstd',
+): BackupRequest {
+  if (f.configOnly && f.volumesOnly)
+    throw new BbackupError('USAGE', '--config-only and --volumes-only exclude each other');
   let scope: BackupScope | undefined;
   if (f.configOnly) scope = { containers: true, volumes: false, networks: f.networks };
   else if (f.volumesOnly) scope = { containers: false, volumes: true, networks: false };
@@ -64,7 +84,8 @@ export function requestFromFlags(f: BackupFlags, defaults: BackupScope, defaultM
   let level: number | undefined;
   if (f.level !== undefined) {
     level = Number(f.level);
-    if (!Number.isInteger(level) || level < 1 || level > 19) throw new BbackupError('USAGE', `--level must be a whole number 1-19, got "${f.level}"`);
+    if (!Number.isInteger(level) || level < 1 || level > 19)
+      throw new BbackupError('USAGE', `--level must be a whole number 1-19, got "${f.level}"`);
   }
   return {
     containers: f.containers,
@@ -85,18 +106,36 @@ async function backupCommand(ctx: CliContext, flags: BackupFlags): Promise<JobRe
   const config = ctx.config;
   const request = requestFromFlags(flags, config.backup.default_scope, config.backup.compression.method);
   const docker = await ctx.docker().catch(async (error: unknown) => {
-    if (!request.dryRun) await reportUnavailable({ config, hostLabel: ctx.opts.host ?? config.default_host ?? config.docker.socket, error, logger: ctx.logger });
+    if (!request.dryRun)
+      await reportUnavailable({
+        config,
+        hostLabel: ctx.opts.host ?? config.default_host ?? config.docker.socket,
+        error,
+        logger: ctx.logger,
+      });
     throw error;
   });
   const live = !ctx.opts.json && !ctx.opts.quiet && ctx.io.stdout.isTTY === true;
-  const printer = textPrinter({ out: ctx.io.stdout, live, quiet: ctx.opts.json || ctx.opts.quiet || request.dryRun === true });
+  const printer = textPrinter({
+    out: ctx.io.stdout,
+    live,
+    quiet: ctx.opts.json || ctx.opts.quiet || request.dryRun === true,
+  });
   const started = Date.now();
   // operations (issue 7): global pre-hooks, container label hooks; post-hooks and notifications after
-  const ops = request.dryRun ? undefined : await beginOperatedBackup({ config, docker, emit: ctx.logger.emit, logger: ctx.logger });
-  const interrupt = onInterrupt({ onSignal: (sig, n) => n === 1 && ctx.io.stderr.write(`bbackup: ${sig}: cancelling the backup and cleaning up…\n`) });
+  const ops = request.dryRun
+    ? undefined
+    : await beginOperatedBackup({ config, docker, emit: ctx.logger.emit, logger: ctx.logger });
+  const interrupt = onInterrupt({
+    onSignal: (sig, n) => n === 1 && ctx.io.stderr.write(`bbackup: ${sig}: cancelling the backup and cleaning up…\n`),
+  });
   let result: JobResult<BackupValue>;
   try {
-    const job = startBackup(request, { config, docker, emit: fanOut(ctx.logger.emit, printer.emit), logger: ctx.logger, hooks: ops?.hooks }, { signal: interrupt.signal });
+    const job = startBackup(
+      request,
+      { config, docker, emit: fanOut(ctx.logger.emit, printer.emit), logger: ctx.logger, hooks: ops?.hooks },
+      { signal: interrupt.signal },
+    );
     result = await job.done;
     await ops?.finish(result);
   } finally {
@@ -108,7 +147,8 @@ async function backupCommand(ctx: CliContext, flags: BackupFlags): Promise<JobRe
   else if (result.value?.dryRun) ctx.io.stdout.write(`${formatPlan(result.value.plan)}\n`);
   else {
     const text = formatSummary(result, seconds);
-    if (text) (result.outcome === 'ok' ? ctx.print.bind(ctx) : (t: string) => ctx.io.stderr.write(`${t}\n`))(ctx.redact(text));
+    if (text)
+      (result.outcome === 'ok' ? ctx.print.bind(ctx) : (t: string) => ctx.io.stderr.write(`${t}\n`))(ctx.redact(text));
   }
   return result;
 }

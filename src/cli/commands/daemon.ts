@@ -25,12 +25,16 @@ import { onInterrupt } from '../signals.js';
 export function register(program: Command, action: Action): void {
   program
     .command('daemon')
-    .description('run the schedules of the config (schedule: section) until stopped; SIGINT/SIGTERM cancel running backups cleanly')
+    .description(
+      'run the schedules of the config (schedule: section) until stopped; SIGINT/SIGTERM cancel running backups cleanly',
+    )
     .option('--metrics <address:port>', 'serve Prometheus metrics at http://ADDRESS:PORT/metrics (e.g. 127.0.0.1:9469)')
     .action(action(daemonCommand));
   program
     .command('notify-test')
-    .description('send a test notification to every configured email and webhook (whatever their levels) and say which arrived')
+    .description(
+      'send a test notification to every configured email and webhook (whatever their levels) and say which arrived',
+    )
     .action(action(notifyTestCommand));
 }
 
@@ -39,9 +43,12 @@ async function notifyTestCommand(ctx: CliContext): Promise<Outcome> {
   const host = ctx.opts.host ?? config.default_host ?? 'default';
   const report = buildReport({ event: 'notify.test', host, status: 'ok', started: new Date() });
   const deliveries = await notifyRun(config, report, { logger: ctx.logger, all: true });
-  if (deliveries.length === 0) throw new BbackupError('USAGE', 'no notifiers are configured (notifications.email, notifications.webhooks)');
+  if (deliveries.length === 0)
+    throw new BbackupError('USAGE', 'no notifiers are configured (notifications.email, notifications.webhooks)');
   if (ctx.opts.json) ctx.printJson({ deliveries });
-  else for (const d of deliveries) ctx.print(`${d.ok ? 'ok    ' : 'FAILED'}  ${d.channel}${d.error ? `: ${d.error}` : ''}`);
+  else
+    for (const d of deliveries)
+      ctx.print(`${d.ok ? 'ok    ' : 'FAILED'}  ${d.channel}${d.error ? `: ${d.error}` : ''}`);
   return deliveries.every((d) => d.ok) ? 'ok' : 'failed';
 }
 
@@ -63,25 +70,68 @@ export function scheduleRunner(ctx: CliContext, currentConfig: () => Config = ()
       signal,
     });
     const r = run.report;
-    return { status: r.status, backupId: r.backup_id ?? undefined, host: r.host, error: r.errors.length ? r.errors.map((e) => `${e.item}: ${e.message}`).join('; ') : undefined };
+    return {
+      status: r.status,
+      backupId: r.backup_id ?? undefined,
+      host: r.host,
+      error: r.errors.length ? r.errors.map((e) => `${e.item}: ${e.message}`).join('; ') : undefined,
+    };
   };
 }
 
 /** A `drill: true` schedule: a restore drill of the newest complete backup of its scope. */
-async function scheduledDrill(ctx: CliContext, config: Config, target: DockerTarget, name: string, schedule: ScheduleConfig, signal: AbortSignal): Promise<ScheduleRunResult> {
+async function scheduledDrill(
+  ctx: CliContext,
+  config: Config,
+  target: DockerTarget,
+  name: string,
+  schedule: ScheduleConfig,
+  signal: AbortSignal,
+): Promise<ScheduleRunResult> {
   const conn = await connectDocker(target);
   const store = expandHome(config.backup.store);
   const hostFolder = hostDir(store, conn.hostName);
-  const chosen = await chooseDrillBackup(hostFolder, { containers: schedule.containers ?? [], backupSet: schedule.backup_set });
+  const chosen = await chooseDrillBackup(hostFolder, {
+    containers: schedule.containers ?? [],
+    backupSet: schedule.backup_set,
+  });
   const result = await startDrill(
-    { backupDir: chosen.dir, containers: schedule.containers ?? [], keep: false, upSeconds: 10, timeoutSeconds: 300, allowPrivileged: false, schedule: name },
-    { docker: conn.docker, config, hostFolder, store, logger: ctx.logger, emit: ctx.logger.emit, localEngine: isLocalEngine(conn.target), volumeMode: conn.target.volumeMode ?? config.backup.volumes.mode, workerImage: config.backup.volumes.worker_image },
+    {
+      backupDir: chosen.dir,
+      containers: schedule.containers ?? [],
+      keep: false,
+      upSeconds: 10,
+      timeoutSeconds: 300,
+      allowPrivileged: false,
+      schedule: name,
+    },
+    {
+      docker: conn.docker,
+      config,
+      hostFolder,
+      store,
+      logger: ctx.logger,
+      emit: ctx.logger.emit,
+      localEngine: isLocalEngine(conn.target),
+      volumeMode: conn.target.volumeMode ?? config.backup.volumes.mode,
+      workerImage: config.backup.volumes.worker_image,
+    },
     { signal },
   ).done;
-  if (!result.value) return { status: result.outcome, host: conn.hostName, error: result.errors.map((e) => e.message).join('; ') || undefined };
+  if (!result.value)
+    return {
+      status: result.outcome,
+      host: conn.hostName,
+      error: result.errors.map((e) => e.message).join('; ') || undefined,
+    };
   const report = result.value.report;
   const status = report.outcome === 'passed' ? 'ok' : report.outcome;
-  return { status, backupId: report.backup_id, host: conn.hostName, error: report.errors.length ? report.errors.map((e) => `${e.item}: ${e.message}`).join('; ') : undefined };
+  return {
+    status,
+    backupId: report.backup_id,
+    host: conn.hostName,
+    error: report.errors.length ? report.errors.map((e) => `${e.item}: ${e.message}`).join('; ') : undefined,
+  };
 }
 
 async function daemonCommand(ctx: CliContext, opts: { metrics?: string }): Promise<Outcome> {
@@ -101,18 +151,35 @@ async function daemonCommand(ctx: CliContext, opts: { metrics?: string }): Promi
       onMissed: async (name, schedule, missed) => {
         const host = schedule.host ?? ctx.opts.host ?? config.default_host ?? 'default';
         const message = `${missed.more ? 'more than ' : ''}${missed.count} scheduled run(s) between ${missed.first?.toISOString()} and ${missed.last?.toISOString()} did not happen: the daemon was not running`;
-        await notifyRun(config, buildReport({ event: 'schedule.missed', host, schedule: name, status: 'failed', started: missed.first ?? new Date(), finished: new Date(), errors: [{ item: `schedule ${name}`, code: 'MISSED', message }] }), { logger: ctx.logger });
+        await notifyRun(
+          config,
+          buildReport({
+            event: 'schedule.missed',
+            host,
+            schedule: name,
+            status: 'failed',
+            started: missed.first ?? new Date(),
+            finished: new Date(),
+            errors: [{ item: `schedule ${name}`, code: 'MISSED', message }],
+          }),
+          { logger: ctx.logger },
+        );
       },
     });
-    ctx.logger.info(`daemon running (pid ${process.pid}) with ${Object.values(config.schedule).filter((s) => s.enabled).length} schedule(s); state in ${statePathFor(config)}`);
+    ctx.logger.info(
+      `daemon running (pid ${process.pid}) with ${Object.values(config.schedule).filter((s) => s.enabled).length} schedule(s); state in ${statePathFor(config)}`,
+    );
     // SIGHUP (systemctl reload) re-reads the config file; a bad file is refused and the old schedules stay.
     onHup = () => {
       try {
         const fresh = loadConfig(ctx.opts.config, ctx.io.env).config;
         const changed = daemon.reload(fresh);
-        if (statePathFor(fresh) !== statePathFor(current)) ctx.logger.warn('backup.store changed: the daemon keeps its state file until it is restarted');
+        if (statePathFor(fresh) !== statePathFor(current))
+          ctx.logger.warn('backup.store changed: the daemon keeps its state file until it is restarted');
         current = fresh;
-        ctx.logger.info(`config reloaded; ${changed.length ? `re-armed: ${changed.join(', ')}` : 'no schedule changed'}`);
+        ctx.logger.info(
+          `config reloaded; ${changed.length ? `re-armed: ${changed.join(', ')}` : 'no schedule changed'}`,
+        );
       } catch (err) {
         ctx.logger.error(`config reload failed, nothing changed: ${describeError(err)}`);
       }
@@ -131,13 +198,25 @@ async function daemonCommand(ctx: CliContext, opts: { metrics?: string }): Promi
 /** `schedule run NAME`: one run now, recorded like the daemon's. Exit 0 ok, 4 partial, 5 cancelled, else 3. */
 export async function runScheduleOnce(ctx: CliContext, name: string): Promise<Outcome | Ending> {
   const schedule = ctx.config.schedule[name];
-  if (!schedule) throw new BbackupError('USAGE', `unknown schedule "${name}"; configured: ${Object.keys(ctx.config.schedule).join(', ') || 'none'}`);
+  if (!schedule)
+    throw new BbackupError(
+      'USAGE',
+      `unknown schedule "${name}"; configured: ${Object.keys(ctx.config.schedule).join(', ') || 'none'}`,
+    );
   const stop = onInterrupt();
   try {
-    const result = await runRecorded(statePathFor(ctx.config), name, schedule, scheduleRunner(ctx), stop.signal, ctx.logger.child('schedule'));
+    const result = await runRecorded(
+      statePathFor(ctx.config),
+      name,
+      schedule,
+      scheduleRunner(ctx),
+      stop.signal,
+      ctx.logger.child('schedule'),
+    );
     if (ctx.opts.json) ctx.printJson({ schedule: name, ...result });
     else ctx.print(`schedule ${name}: ${result.status}${result.backupId ? ` (backup ${result.backupId})` : ''}`);
-    if (result.error) ctx.io.stderr.write(`bbackup: ${result.status === 'ok' ? 'warning' : 'error'}: ${ctx.redact(result.error)}\n`);
+    if (result.error)
+      ctx.io.stderr.write(`bbackup: ${result.status === 'ok' ? 'warning' : 'error'}: ${ctx.redact(result.error)}\n`);
     // failed without a code: a scheduled run that failed is a system failure (exit 3), whatever stopped it
     return result.status;
   } catch (err) {

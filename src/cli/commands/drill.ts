@@ -27,21 +27,35 @@ interface DrillFlags {
   allowPrivileged?: boolean;
 }
 
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 export function register(program: Command, action: Action): void {
   program
     .command('drill')
-    .description('restore drill: restore a backup into an isolated sandbox, start it, wait for health, check the data, remove the sandbox')
+    .description(
+      'restore drill: restore a backup into an isolated sandbox, start it, wait for health, check the data, remove the sandbox',
+    )
     .argument('[backup]', 'backup id or folder (default: the newest complete backup of the scope)')
     .option('-C, --containers <names...>', 'containers to drill (with their volumes and networks)', list)
     .option('-s, --backup-set <name>', 'drill the newest backup of this backup set')
-    .option('--keep', 'leave the sandbox for inspection (remove it with docker rm/volume rm/network rm; every object is named drill-<id>-*)')
+    .option(
+      '--keep',
+      'leave the sandbox for inspection (remove it with docker rm/volume rm/network rm; every object is named drill-<id>-*)',
+    )
     .option('--from-remote <name>', 'pull backup ID from this remote into the local store first')
     .option('--up <seconds>', 'a container without a healthcheck must stay up this long', '10')
     .option('--timeout <seconds>', 'how long to wait for a container to become healthy', '120')
     .option('--allow-privileged', 'drill containers that need privileges on this host (as restore --allow-privileged)')
-    .addHelpText('after', '\nSandbox: objects are named drill-<id>-<name>, default/host networking becomes none, user networks are internal,\nno ports are published, restart policy is no, host paths are mounted read-only. Originals are never touched.\nA container label bbackup.drill.probe=\'["cmd","arg"]\' is run with docker exec once the container is up.\n\nExamples:\n  bbackup drill -C db\n  bbackup drill 20261124T230501Z --keep\n  bbackup --json drill -s databases')
+    .addHelpText(
+      'after',
+      '\nSandbox: objects are named drill-<id>-<name>, default/host networking becomes none, user networks are internal,\nno ports are published, restart policy is no, host paths are mounted read-only. Originals are never touched.\nA container label bbackup.drill.probe=\'["cmd","arg"]\' is run with docker exec once the container is up.\n\nExamples:\n  bbackup drill -C db\n  bbackup drill 20261124T230501Z --keep\n  bbackup --json drill -s databases',
+    )
     .action(action(drillCommand));
 }
 
@@ -54,7 +68,8 @@ const seconds = (v: string, flag: string): number => {
 async function drillCommand(ctx: CliContext, ref: string | undefined, flags: DrillFlags): Promise<Outcome | Ending> {
   const upSeconds = seconds(flags.up, '--up');
   const timeoutSeconds = seconds(flags.timeout, '--timeout');
-  if (flags.fromRemote && !ref) throw new BbackupError('USAGE', '--from-remote needs a backup id (see bbackup list-remote-backups)');
+  if (flags.fromRemote && !ref)
+    throw new BbackupError('USAGE', '--from-remote needs a backup id (see bbackup list-remote-backups)');
   const conn = await ctx.docker();
   const store = expandHome(ctx.config.backup.store);
   const hostFolder = hostDir(store, conn.hostName);
@@ -68,11 +83,24 @@ async function drillCommand(ctx: CliContext, ref: string | undefined, flags: Dri
   const text = textPrinter({ out: ctx.io.stdout, live: !quiet && ctx.io.stdout.isTTY === true, quiet });
   const result = await withInterrupt((signal) =>
     startDrill(
-      { backupDir, containers, keep: flags.keep ?? false, upSeconds, timeoutSeconds, allowPrivileged: flags.allowPrivileged ?? false },
       {
-        docker: conn.docker, config: ctx.config, hostFolder, store, logger: ctx.logger,
+        backupDir,
+        containers,
+        keep: flags.keep ?? false,
+        upSeconds,
+        timeoutSeconds,
+        allowPrivileged: flags.allowPrivileged ?? false,
+      },
+      {
+        docker: conn.docker,
+        config: ctx.config,
+        hostFolder,
+        store,
+        logger: ctx.logger,
         emit: fanOut(ctx.logger.emit, text.emit),
-        localEngine: isLocalEngine(conn.target), volumeMode: conn.target.volumeMode ?? ctx.config.backup.volumes.mode, workerImage: ctx.config.backup.volumes.worker_image,
+        localEngine: isLocalEngine(conn.target),
+        volumeMode: conn.target.volumeMode ?? ctx.config.backup.volumes.mode,
+        workerImage: ctx.config.backup.volumes.worker_image,
       },
       { signal },
     ).done.finally(() => text.close()),
@@ -87,10 +115,20 @@ async function drillCommand(ctx: CliContext, ref: string | undefined, flags: Dri
 
 export function describeDrill(r: DrillReport): string {
   const lines = [`drill ${r.id} of backup ${r.backup_id}: ${r.outcome.toUpperCase()}`];
-  for (const c of r.containers) lines.push(`  ${c.ok ? 'ok    ' : 'FAILED'} container ${c.name.padEnd(20)} ${c.state}${c.detail ? `: ${c.detail}` : ''}`);
-  for (const v of r.volumes) lines.push(`  ${v.ok ? 'ok    ' : 'FAILED'} volume    ${v.name.padEnd(20)} ${v.verified === 'checked' ? 'matches the backup index' : v.verified === 'archive' ? 'archive checksum matched' : 'not checked'}`);
+  for (const c of r.containers)
+    lines.push(
+      `  ${c.ok ? 'ok    ' : 'FAILED'} container ${c.name.padEnd(20)} ${c.state}${c.detail ? `: ${c.detail}` : ''}`,
+    );
+  for (const v of r.volumes)
+    lines.push(
+      `  ${v.ok ? 'ok    ' : 'FAILED'} volume    ${v.name.padEnd(20)} ${v.verified === 'checked' ? 'matches the backup index' : v.verified === 'archive' ? 'archive checksum matched' : 'not checked'}`,
+    );
   for (const e of r.errors) lines.push(`  error: ${e.item}: ${e.message}`);
   lines.push(`  RTO ${r.rto_seconds === null ? '-' : `${r.rto_seconds} s`} · RPO ${r.rpo_seconds} s (age of the data)`);
-  lines.push(r.kept ? `  sandbox kept: ${[...r.sandbox.containers, ...r.sandbox.volumes, ...r.sandbox.networks].join(', ') || '(empty)'}` : '  sandbox removed');
+  lines.push(
+    r.kept
+      ? `  sandbox kept: ${[...r.sandbox.containers, ...r.sandbox.volumes, ...r.sandbox.networks].join(', ') || '(empty)'}`
+      : '  sandbox removed',
+  );
   return lines.join('\n');
 }

@@ -11,7 +11,10 @@ interface CommandModule {
 }
 
 export const COMMAND_MODULES: CommandModule[] = [
-  { names: ['list-containers', 'list-volumes', 'list-networks', 'list-backup-sets'], load: () => import('./inventory.js') },
+  {
+    names: ['list-containers', 'list-volumes', 'list-networks', 'list-backup-sets'],
+    load: () => import('./inventory.js'),
+  },
   { names: ['init-config'], load: () => import('./init-config.js') },
   { names: ['daemon', 'notify-test'], load: () => import('./daemon.js') },
   { names: ['schedule'], load: () => import('./schedule.js') },

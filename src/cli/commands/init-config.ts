@@ -25,13 +25,18 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv, uid: number | undefine
 /** The example with its schema reference pointing at the installed schema, so editors complete it. */
 export function exampleConfigText(): string {
   const text = readFileSync(assetPath('config.example.yaml'), 'utf8');
-  return text.replace(/^# yaml-language-server: \$schema=.*$/m, `# yaml-language-server: $schema=file://${assetPath('config.schema.json')}`);
+  return text.replace(
+    /^# yaml-language-server: \$schema=.*$/m,
+    `# yaml-language-server: $schema=file://${assetPath('config.schema.json')}`,
+  );
 }
 
 export function register(program: Command, action: Action): void {
   program
     .command('init-config')
-    .description(`write a commented example config (default: ${SYSTEM_CONFIG} as root, else ~/.config/bbackup/config.yaml)`)
+    .description(
+      `write a commented example config (default: ${SYSTEM_CONFIG} as root, else ~/.config/bbackup/config.yaml)`,
+    )
     .option('--path <path>', 'where to write it')
     .option('--force', 'overwrite an existing file', false)
     .action(action(initConfigCommand));
@@ -46,7 +51,11 @@ async function initConfigCommand(ctx: CliContext, opts: { path?: string; force: 
     writeFileSync(path, exampleConfigText(), { mode: 0o600, flag: opts.force ? 'w' : 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new BbackupError('CONFLICT', `${path} already exists; not overwriting it (use --force to replace it with the example)`, { path });
+      throw new BbackupError(
+        'CONFLICT',
+        `${path} already exists; not overwriting it (use --force to replace it with the example)`,
+        { path },
+      );
     }
     throw new BbackupError('DISK', `cannot write ${path}: ${(err as Error).message}`, { path }, { cause: err });
   }
@@ -56,7 +65,11 @@ async function initConfigCommand(ctx: CliContext, opts: { path?: string; force: 
   if (ctx.opts.json) ctx.printJson({ path, onSearchPath: found });
   else {
     ctx.print(`wrote ${path} (mode 0600)`);
-    ctx.print(found ? 'bbackup finds it without -c; edit it, then check it with: bbackup list-backup-sets' : `use it with: bbackup -c ${path} ... (or export BBACKUP_CONFIG=${path})`);
+    ctx.print(
+      found
+        ? 'bbackup finds it without -c; edit it, then check it with: bbackup list-backup-sets'
+        : `use it with: bbackup -c ${path} ... (or export BBACKUP_CONFIG=${path})`,
+    );
   }
   return 'ok';
 }

@@ -18,7 +18,10 @@ export function register(program: Command, action: Action): void {
     .description('named volumes with size and the containers that use them')
     .option('--no-size', 'skip computing sizes (faster on big engines)')
     .action(action(listVolumesCommand));
-  program.command('list-networks').description('networks with driver, subnet and attached containers').action(action(listNetworksCommand));
+  program
+    .command('list-networks')
+    .description('networks with driver, subnet and attached containers')
+    .action(action(listNetworksCommand));
   program
     .command('list-backup-sets')
     .description('backup sets from the config, each member checked against the engine')
@@ -34,7 +37,14 @@ async function listContainersCommand(ctx: CliContext): Promise<Outcome> {
         { header: 'NAME', value: (c) => c.name },
         { header: 'STATE', value: (c) => c.state },
         { header: 'IMAGE', value: (c) => c.image },
-        { header: 'VOLUMES', value: (c) => c.mounts.filter((m) => m.type === 'volume').map((m) => m.source).join(',') || '-' },
+        {
+          header: 'VOLUMES',
+          value: (c) =>
+            c.mounts
+              .filter((m) => m.type === 'volume')
+              .map((m) => m.source)
+              .join(',') || '-',
+        },
         { header: 'NETWORKS', value: (c) => c.networks.join(',') || '-' },
         { header: 'ID', value: (c) => c.id.slice(0, 12) },
       ]),
@@ -83,14 +93,19 @@ async function listBackupSetsCommand(ctx: CliContext): Promise<Outcome | Ending>
   }
   const inventory = await ctx.timed('read inventory', ({ docker }) => readInventory(docker, { sizes: false }));
   const sets = resolveBackupSets(config, inventory);
-  const missing = sets.flatMap((s) => s.members.filter((m) => m.missing).map((m) => `backup set ${s.name}: ${m.kind} ${m.name} does not exist`));
+  const missing = sets.flatMap((s) =>
+    s.members.filter((m) => m.missing).map((m) => `backup set ${s.name}: ${m.kind} ${m.name} does not exist`),
+  );
   for (const line of missing) ctx.logger.warn(line);
   if (ctx.opts.json) ctx.printJson({ backup_sets: sets });
   else
     ctx.print(
       formatTable(sets, [
         { header: 'SET', value: (s) => s.name },
-        { header: 'MEMBERS', value: (s) => s.members.map((m) => `${m.kind}:${m.name}${m.missing ? '(missing)' : ''}`).join(' ') },
+        {
+          header: 'MEMBERS',
+          value: (s) => s.members.map((m) => `${m.kind}:${m.name}${m.missing ? '(missing)' : ''}`).join(' '),
+        },
         { header: 'DESCRIPTION', value: (s) => s.description ?? '' },
       ]),
     );

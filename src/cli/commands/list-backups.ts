@@ -39,7 +39,8 @@ export async function backupRows(store: string, hostName?: string): Promise<Back
   const rows: BackupRow[] = [];
   for (const folder of folders) {
     const seen = new Set<string>();
-    for (const entry of await listBackups(folder)) rows.push(await rowFor(entry, fromSafeSegment(folder.split('/').pop()!), seen));
+    for (const entry of await listBackups(folder))
+      rows.push(await rowFor(entry, fromSafeSegment(folder.split('/').pop()!), seen));
   }
   return rows;
 }

@@ -10,8 +10,13 @@ import type { Action } from '../run.js';
 export function register(program: Command, action: Action): void {
   program
     .command('metrics')
-    .description('Prometheus metrics of the store, drills and schedules: on stdout, or into a .prom file for node_exporter\'s textfile collector')
-    .option('--textfile <path>', 'write here (atomically: a temporary file renamed over it), e.g. /var/lib/node_exporter/textfile/bbackup.prom')
+    .description(
+      "Prometheus metrics of the store, drills and schedules: on stdout, or into a .prom file for node_exporter's textfile collector",
+    )
+    .option(
+      '--textfile <path>',
+      'write here (atomically: a temporary file renamed over it), e.g. /var/lib/node_exporter/textfile/bbackup.prom',
+    )
     .addHelpText('after', '\nThe daemon serves the same at /metrics: bbackup daemon --metrics 127.0.0.1:9469')
     .action(action(metricsCommand));
 }

@@ -87,7 +87,16 @@ async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promis
 async function pullCommand(ctx: CliContext, remoteName: string, id: string): Promise<Outcome> {
   const p = printer(ctx);
   try {
-    const { dir } = await withInterrupt((signal) => startPull(ctx.config, remoteName, id, { store: expandHome(ctx.config.backup.store), host: ctx.opts.host, emit: p.emit }, { signal }).done).then(pulled);
+    const { dir } = await withInterrupt(
+      (signal) =>
+        startPull(
+          ctx.config,
+          remoteName,
+          id,
+          { store: expandHome(ctx.config.backup.store), host: ctx.opts.host, emit: p.emit },
+          { signal },
+        ).done,
+    ).then(pulled);
     p.close();
     if (ctx.opts.json) ctx.printJson({ pulled: { remote: remoteName, id, dir } });
     else ctx.print(`pulled ${id} from ${remoteName} into ${dir}`);
@@ -97,16 +106,34 @@ async function pullCommand(ctx: CliContext, remoteName: string, id: string): Pro
   }
 }
 
-async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: string[] }): Promise<JobResult<RotateValue>> {
+async function rotateCommand(
+  ctx: CliContext,
+  opts: { dryRun: boolean; remote?: string[] },
+): Promise<JobResult<RotateValue>> {
   const p = printer(ctx);
-  const result = await withInterrupt((signal) =>
-    startRotate({ config: ctx.config, store: expandHome(ctx.config.backup.store), dryRun: opts.dryRun, remotes: opts.remote, hosts: ctx.opts.host ? [ctx.opts.host] : undefined }, { emit: p.emit, signal }).done,
+  const result = await withInterrupt(
+    (signal) =>
+      startRotate(
+        {
+          config: ctx.config,
+          store: expandHome(ctx.config.backup.store),
+          dryRun: opts.dryRun,
+          remotes: opts.remote,
+          hosts: ctx.opts.host ? [ctx.opts.host] : undefined,
+        },
+        { emit: p.emit, signal },
+      ).done,
   ).finally(() => p.close());
   const { reports, failures } = result.value ?? { reports: [], failures: [] };
   for (const f of failures) ctx.io.stderr.write(`bbackup: error: ${ctx.redact(f.error)}\n`);
   if (result.outcome === 'cancelled') return result;
   const rows = reports.flatMap((r) => r.plan.decisions.map((d) => ({ target: r.target, host: r.host, ...d })));
-  if (ctx.opts.json) ctx.printJson({ dryRun: opts.dryRun, reports, failures: failures.map((f) => ({ ...f, error: ctx.redact(f.error) })) });
+  if (ctx.opts.json)
+    ctx.printJson({
+      dryRun: opts.dryRun,
+      reports,
+      failures: failures.map((f) => ({ ...f, error: ctx.redact(f.error) })),
+    });
   else {
     if (rows.length === 0) ctx.print('no backups to rotate');
     else
@@ -120,8 +147,15 @@ async function rotateCommand(ctx: CliContext, opts: { dryRun: boolean; remote?: 
           { header: 'REASON', value: (r) => r.reasons.join('; ') },
         ]),
       );
-    for (const r of reports) for (const c of r.cleaned ?? []) ctx.print(`${opts.dryRun ? 'would remove' : 'removed'} ${r.target}: ${c} (an upload cut off more than a day ago)`);
-    for (const r of reports.filter((x) => x.plan.overQuota)) ctx.print(`warning: ${r.target} ${r.host} stays over max_storage_gb: what the quota may not remove (each group's newest complete backup${r.plan.leftoverBytes ? `, ${formatBytes(r.plan.leftoverBytes)} of leftovers .removing-*/.pull-*` : ''}) exceeds it`);
+    for (const r of reports)
+      for (const c of r.cleaned ?? [])
+        ctx.print(
+          `${opts.dryRun ? 'would remove' : 'removed'} ${r.target}: ${c} (an upload cut off more than a day ago)`,
+        );
+    for (const r of reports.filter((x) => x.plan.overQuota))
+      ctx.print(
+        `warning: ${r.target} ${r.host} stays over max_storage_gb: what the quota may not remove (each group's newest complete backup${r.plan.leftoverBytes ? `, ${formatBytes(r.plan.leftoverBytes)} of leftovers .removing-*/.pull-*` : ''}) exceeds it`,
+      );
   }
   return result;
 }

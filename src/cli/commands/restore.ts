@@ -36,35 +36,67 @@ interface RestoreFlags {
   composeDir?: string;
 }
 
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 export function register(program: Command, action: Action): void {
   program
     .command('restore')
-    .description('restore containers, volumes and networks from a backup (an id in the store, or a backup folder anywhere)')
+    .description(
+      'restore containers, volumes and networks from a backup (an id in the store, or a backup folder anywhere)',
+    )
     .argument('<backup>', 'backup id (see list-backups) or path to a backup folder')
     .option('-C, --containers <names...>', 'containers to restore (with the volumes and networks they use)', list)
     .option('-V, --volumes <names...>', 'volumes to restore', list)
     .option('-N, --networks <names...>', 'networks to restore', list)
     .option('--all', 'everything the backup holds')
-    .option('-r, --rename <old:new...>', 'restore under another name (KIND:OLD:NEW for one kind only); applies everywhere the name is used', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '-r, --rename <old:new...>',
+      'restore under another name (KIND:OLD:NEW for one kind only); applies everywhere the name is used',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--force', 'replace existing objects that were named (never the ones only used by a restored container)')
     .option('--no-start', 'leave containers that were running at backup time stopped')
     .option('--dry-run', 'print the plan and every conflict; change nothing')
-    .option('--no-verify', 'restore even if files do not match the manifest (archives are still checked for unsafe entries)')
-    .option('--compose-dir <dir>', 'write the Compose projects\' files (compose files, .env) to DIR/<project>/ so `docker compose up` works there')
+    .option(
+      '--no-verify',
+      'restore even if files do not match the manifest (archives are still checked for unsafe entries)',
+    )
+    .option(
+      '--compose-dir <dir>',
+      "write the Compose projects' files (compose files, .env) to DIR/<project>/ so `docker compose up` works there",
+    )
     .option('--no-dump', 'do not load database dumps: restore the volumes from their file copy only')
-    .option('--dump-wait <seconds>', 'how long a restored database server may take to accept connections before its dump is loaded (default 300)')
-    .option('--from-remote <name>', 'pull backup ID from this remote into the local store first (kept there), then restore')
-    .option('--allow-privileged', 'restore containers, volumes and networks that need privileges on this host (privileged mode, capabilities, devices, host paths, host namespaces, security options off); --dry-run lists them')
-    .addHelpText('after', '\nA backup id is looked up in the store only; give a folder as a path (./NAME, /mnt/usb/...).\n\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run')
+    .option(
+      '--dump-wait <seconds>',
+      'how long a restored database server may take to accept connections before its dump is loaded (default 300)',
+    )
+    .option(
+      '--from-remote <name>',
+      'pull backup ID from this remote into the local store first (kept there), then restore',
+    )
+    .option(
+      '--allow-privileged',
+      'restore containers, volumes and networks that need privileges on this host (privileged mode, capabilities, devices, host paths, host namespaces, security options off); --dry-run lists them',
+    )
+    .addHelpText(
+      'after',
+      '\nA backup id is looked up in the store only; give a folder as a path (./NAME, /mnt/usb/...).\n\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run',
+    )
     .action(action(restoreCommand));
 }
 
 async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags): Promise<Ending> {
   const conn = await ctx.docker();
   const store = expandHome(ctx.config.backup.store);
-  const backupDir = flags.fromRemote ? await pull(ctx, flags.fromRemote, ref, store) : await locateBackup(ref, store, conn.hostName);
+  const backupDir = flags.fromRemote
+    ? await pull(ctx, flags.fromRemote, ref, store)
+    : await locateBackup(ref, store, conn.hostName);
   const manifest = await readManifest(backupDir);
   const request: RestoreRequest = {
     backupDir,
@@ -86,13 +118,17 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
   const privilegesAllowed = privilegesAccepted(plan, request.allowPrivileged);
   const runnable = plan.conflicts.length === 0 && plan.missingImages.length === 0 && privilegesAllowed;
   if (flags.dryRun) {
-    if (ctx.opts.json) ctx.printJson({ dryRun: true, runnable, privileges, privilegesAllowed, plan: { ...plan, manifest: undefined } });
+    if (ctx.opts.json)
+      ctx.printJson({ dryRun: true, runnable, privileges, privilegesAllowed, plan: { ...plan, manifest: undefined } });
     else ctx.print(describePlan(plan, { dryRun: true, allowPrivileged: request.allowPrivileged }));
-    return runnable ? { outcome: 'ok' } : failedWith(!privilegesAllowed ? 'USAGE' : plan.missingImages.length > 0 ? 'NOT_FOUND' : 'CONFLICT');
+    return runnable
+      ? { outcome: 'ok' }
+      : failedWith(!privilegesAllowed ? 'USAGE' : plan.missingImages.length > 0 ? 'NOT_FOUND' : 'CONFLICT');
   }
   // throws when refused: every privilege not allowed, conflict or missing image listed, nothing changed
   if (!runnable) assertRunnable(plan, request.allowPrivileged);
-  if (!ctx.opts.json && !ctx.opts.quiet) ctx.print(describePlan(plan, { dryRun: false, allowPrivileged: request.allowPrivileged }));
+  if (!ctx.opts.json && !ctx.opts.quiet)
+    ctx.print(describePlan(plan, { dryRun: false, allowPrivileged: request.allowPrivileged }));
   // Items and live bars (on a terminal) through the shared text printer; warnings and the summary through ours.
   const quiet = ctx.opts.json || ctx.opts.quiet;
   const text = textPrinter({ out: ctx.io.stdout, live: !quiet && ctx.io.stdout.isTTY === true, quiet });
@@ -112,19 +148,35 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     );
     return job.done.finally(() => text.close());
   });
-  if (ctx.opts.json) ctx.printJson({ backup: plan.backupId, outcome: result.outcome, restored: result.value?.restored ?? [], errors: result.errors });
+  if (ctx.opts.json)
+    ctx.printJson({
+      backup: plan.backupId,
+      outcome: result.outcome,
+      restored: result.value?.restored ?? [],
+      errors: result.errors,
+    });
   return result;
 }
 
 /** --from-remote: the backup is pulled (checked, decrypted) into the local store, or reused if already there. */
 export async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
-  const { dir } = await withInterrupt((signal) => startPull(ctx.config, remote, id, { store, host: ctx.opts.host, emit: ctx.logger.emit, ifExists: 'reuse' }, { signal }).done).then(pulled);
+  const { dir } = await withInterrupt(
+    (signal) =>
+      startPull(
+        ctx.config,
+        remote,
+        id,
+        { store, host: ctx.opts.host, emit: ctx.logger.emit, ifExists: 'reuse' },
+        { signal },
+      ).done,
+  ).then(pulled);
   if (!ctx.opts.json) ctx.print(`backup ${id} from remote ${remote} is in ${dir}`);
   return dir;
 }
 
 function seconds(v: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new BbackupError('USAGE', `--dump-wait must be a positive number of seconds, got "${v}"`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new BbackupError('USAGE', `--dump-wait must be a positive number of seconds, got "${v}"`);
   return n;
 }

@@ -13,7 +13,9 @@ import { formatTable } from '../output.js';
 import type { Action } from '../run.js';
 
 export function register(program: Command, action: Action): void {
-  const schedule = program.command('schedule').description('scheduled backups: list them, install systemd timers, run one now');
+  const schedule = program
+    .command('schedule')
+    .description('scheduled backups: list them, install systemd timers, run one now');
   schedule
     .command('list')
     .description('every schedule with its next runs and the result of its last run')
@@ -62,7 +64,11 @@ async function listCommand(ctx: CliContext, opts: { next: string }): Promise<Out
   const errors = rows.filter((r) => r.last.lastError).map((r) => `  ${r.name}: ${r.last.lastError}`);
   if (errors.length) ctx.print(`last errors:\n${errors.join('\n')}`);
   const d = overview.daemon;
-  ctx.print(d ? `daemon: pid ${d.pid} ${d.alive ? 'running' : 'not running'}, last seen ${localTime(d.lastSeen)}` : 'daemon: never started');
+  ctx.print(
+    d
+      ? `daemon: pid ${d.pid} ${d.alive ? 'running' : 'not running'}, last seen ${localTime(d.lastSeen)}`
+      : 'daemon: never started',
+  );
   return 'ok';
 }
 
@@ -81,11 +87,22 @@ function selfCommand(exec?: string): string[] {
   return ['/usr/bin/env', 'bbackup'];
 }
 
-async function installCommand(ctx: CliContext, opts: { dir: string; name: string; schedule?: string[]; exec?: string; daemon?: boolean }): Promise<Outcome> {
+async function installCommand(
+  ctx: CliContext,
+  opts: { dir: string; name: string; schedule?: string[]; exec?: string; daemon?: boolean },
+): Promise<Outcome> {
   if (opts.daemon) {
-    const path = await installDaemonUnit({ configPath: ctx.loadedConfig.source.path, dir: resolve(opts.dir), prefix: opts.name, command: selfCommand(opts.exec) });
+    const path = await installDaemonUnit({
+      configPath: ctx.loadedConfig.source.path,
+      dir: resolve(opts.dir),
+      prefix: opts.name,
+      command: selfCommand(opts.exec),
+    });
     if (ctx.opts.json) ctx.printJson({ units: [{ unit: `${opts.name}-daemon`, service: path }] });
-    else ctx.print(`${path}\nenable with: systemctl daemon-reload && systemctl enable --now ${opts.name}-daemon.service  (reload the config: systemctl reload ${opts.name}-daemon)`);
+    else
+      ctx.print(
+        `${path}\nenable with: systemctl daemon-reload && systemctl enable --now ${opts.name}-daemon.service  (reload the config: systemctl reload ${opts.name}-daemon)`,
+      );
     return 'ok';
   }
   const written = await installSystemdUnits({
@@ -98,8 +115,11 @@ async function installCommand(ctx: CliContext, opts: { dir: string; name: string
   });
   if (ctx.opts.json) ctx.printJson({ units: written });
   else {
-    for (const w of written) ctx.print(`schedule ${w.schedule}: ${w.service}\n${' '.repeat(10 + w.schedule.length)}${w.timer}`);
-    ctx.print(`enable with: systemctl daemon-reload && systemctl enable --now ${written.map((w) => `${w.unit}.timer`).join(' ')}`);
+    for (const w of written)
+      ctx.print(`schedule ${w.schedule}: ${w.service}\n${' '.repeat(10 + w.schedule.length)}${w.timer}`);
+    ctx.print(
+      `enable with: systemctl daemon-reload && systemctl enable --now ${written.map((w) => `${w.unit}.timer`).join(' ')}`,
+    );
   }
   return 'ok';
 }

@@ -17,16 +17,24 @@ import { withInterrupt } from '../signals.js';
 export function register(program: Command, action: Action): void {
   program
     .command('verify [id]')
-    .description('re-read a backup (id or folder; default: the newest of each host) and check every byte against its manifest')
+    .description(
+      're-read a backup (id or folder; default: the newest of each host) and check every byte against its manifest',
+    )
     .option('--all', 'every backup in the store (or of --host)')
     .action(action(verifyCommand));
 }
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 async function backupFolders(ctx: CliContext, id: string | undefined, all: boolean): Promise<string[]> {
   const store = ctx.config.backup.store;
-  const hostFolders = ctx.opts.host ? [hostDir(store, ctx.opts.host)] : (await listHostFolders(store)).map((f) => join(store, f));
+  const hostFolders = ctx.opts.host
+    ? [hostDir(store, ctx.opts.host)]
+    : (await listHostFolders(store)).map((f) => join(store, f));
   if (id !== undefined && !BACKUP_ID_RE.test(id)) {
     if (await exists(join(id, MANIFEST))) return [id];
     throw new BbackupError('NOT_FOUND', `${id} is neither a backup id nor a backup folder (no ${MANIFEST} in it)`);
@@ -38,7 +46,8 @@ async function backupFolders(ctx: CliContext, id: string | undefined, all: boole
     else if (all) found.push(...entries.map((e) => e.dir));
     else if (entries.length > 0) found.push(entries.at(-1)!.dir);
   }
-  if (found.length === 0) throw new BbackupError('NOT_FOUND', id ? `no backup ${id} in ${store}` : `no backups in ${store}`);
+  if (found.length === 0)
+    throw new BbackupError('NOT_FOUND', id ? `no backup ${id} in ${store}` : `no backups in ${store}`);
   return found;
 }
 
@@ -46,10 +55,15 @@ async function verifyCommand(ctx: CliContext, id: string | undefined, opts: { al
   const dirs = await backupFolders(ctx, id, opts.all === true);
   const print = (r: VerifyEntry) => {
     if ('error' in r) return ctx.print(`FAILED ${r.dir}: ${r.error}`);
-    ctx.print(`${r.problems.length === 0 ? 'ok    ' : 'FAILED'} ${r.id}  ${r.files} files, ${formatBytes(r.bytes)} read${r.problems.length ? `, ${r.problems.length} problem(s)` : ''}`);
+    ctx.print(
+      `${r.problems.length === 0 ? 'ok    ' : 'FAILED'} ${r.id}  ${r.files} files, ${formatBytes(r.bytes)} read${r.problems.length ? `, ${r.problems.length} problem(s)` : ''}`,
+    );
     for (const p of r.problems) ctx.print(`  ${p.problem.padEnd(8)} ${p.path}: ${p.detail}`);
   };
-  const result = await withInterrupt((signal) => startVerify(expandHome(ctx.config.backup.store), dirs, { emit: ctx.logger.emit, signal, onReport: print }).done);
+  const result = await withInterrupt(
+    (signal) =>
+      startVerify(expandHome(ctx.config.backup.store), dirs, { emit: ctx.logger.emit, signal, onReport: print }).done,
+  );
   if (result.outcome === 'cancelled') throw new BbackupError('CANCELLED', 'verify cancelled');
   const { reports, bad } = result.value!;
   if (ctx.opts.json) ctx.printJson({ ok: bad === 0, verified: reports });

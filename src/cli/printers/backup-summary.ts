@@ -16,10 +16,27 @@ interface PlanRow {
 
 export function planRows(plan: BackupPlan): PlanRow[] {
   return [
-    ...plan.containers.map((c) => ({ kind: 'container', name: c.name, how: `inspect + logs (${c.state})`, parent: '-' })),
+    ...plan.containers.map((c) => ({
+      kind: 'container',
+      name: c.name,
+      how: `inspect + logs (${c.state})`,
+      parent: '-',
+    })),
     ...plan.networks.map((n) => ({ kind: 'network', name: n.name, how: `inspect (${n.driver})`, parent: '-' })),
-    ...plan.images.map((i) => ({ kind: 'image', name: i.tags[0] ?? i.id.slice(0, 19), how: `engine export (used by ${i.usedBy.join(', ')})`, size: i.bytes, parent: '-' })),
-    ...plan.volumes.map((v) => ({ kind: 'volume', name: v.name, how: `${v.format} via ${v.mode}`, size: v.estimatedBytes, parent: v.parent ?? (v.format === 'tree' ? 'none (full copy)' : '-') })),
+    ...plan.images.map((i) => ({
+      kind: 'image',
+      name: i.tags[0] ?? i.id.slice(0, 19),
+      how: `engine export (used by ${i.usedBy.join(', ')})`,
+      size: i.bytes,
+      parent: '-',
+    })),
+    ...plan.volumes.map((v) => ({
+      kind: 'volume',
+      name: v.name,
+      how: `${v.format} via ${v.mode}`,
+      size: v.estimatedBytes,
+      parent: v.parent ?? (v.format === 'tree' ? 'none (full copy)' : '-'),
+    })),
     ...(plan.dumps ?? []).map((d) => ({ kind: 'dump', name: d.container, how: describeDump(d), parent: '-' })),
   ];
 }
@@ -34,7 +51,13 @@ export function formatPlan(plan: BackupPlan): string {
     { header: 'PARENT', value: (r) => r.parent },
   ]);
   const warnings = [...plan.imageNotes.map((n) => `note: ${n}`), ...plan.warnings.map((w) => `warning: ${w}`)];
-  return [head, table, `estimated volume data: ${formatBytes(plan.estimatedBytes)}`, `retention group: ${plan.group}`, ...warnings].join('\n');
+  return [
+    head,
+    table,
+    `estimated volume data: ${formatBytes(plan.estimatedBytes)}`,
+    `retention group: ${plan.group}`,
+    ...warnings,
+  ].join('\n');
 }
 
 export function summaryDocument(result: JobResult<BackupValue>, seconds: number): Record<string, unknown> {
@@ -49,7 +72,14 @@ export function summaryDocument(result: JobResult<BackupValue>, seconds: number)
     group: v?.manifest.group,
     parent: v?.manifest.parent,
     seconds: Math.round(seconds * 10) / 10,
-    items: v?.manifest.items.map((i) => ({ kind: i.kind, name: i.name, ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}), ...(i.kind === 'image' ? { tags: i.tags, bytes: i.bytes, linkedFrom: i.linkedFrom } : {}), ...(i.kind === 'dump' ? { engine: i.engine, tool: i.tool, bytes: i.bytes, file: i.files[0]?.path } : {}) })) ?? [],
+    items:
+      v?.manifest.items.map((i) => ({
+        kind: i.kind,
+        name: i.name,
+        ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}),
+        ...(i.kind === 'image' ? { tags: i.tags, bytes: i.bytes, linkedFrom: i.linkedFrom } : {}),
+        ...(i.kind === 'dump' ? { engine: i.engine, tool: i.tool, bytes: i.bytes, file: i.files[0]?.path } : {}),
+      })) ?? [],
     errors: result.errors,
     uploads: v?.post?.uploads,
   };
@@ -60,10 +90,17 @@ export function formatSummary(result: JobResult<BackupValue>, seconds: number): 
   const lines: string[] = [];
   if (v && !v.dryRun) {
     const volumeBytes = v.manifest.items.reduce((s, i) => s + (i.kind === 'volume' ? i.bytes : 0), 0);
-    lines.push(`backup ${v.id} ${v.manifest.status}: ${v.manifest.items.length - 1} items, ${formatBytes(volumeBytes)} of volume data in ${formatDuration(seconds)}`, `  ${v.dir}`);
+    lines.push(
+      `backup ${v.id} ${v.manifest.status}: ${v.manifest.items.length - 1} items, ${formatBytes(volumeBytes)} of volume data in ${formatDuration(seconds)}`,
+      `  ${v.dir}`,
+    );
   }
   if (result.outcome === 'cancelled') lines.push('backup cancelled: nothing was kept from this run');
   else if (result.outcome === 'failed') lines.push(`backup failed: ${result.errors.map((e) => e.message).join('; ')}`);
-  else if (result.outcome === 'partial') lines.push(`finished with ${result.errors.length} problem(s):`, ...result.errors.map((e) => `  ${e.item}: ${e.message}`));
+  else if (result.outcome === 'partial')
+    lines.push(
+      `finished with ${result.errors.length} problem(s):`,
+      ...result.errors.map((e) => `  ${e.item}: ${e.message}`),
+    );
   return lines.join('\n');
 }

@@ -24,5 +24,7 @@ export function renderProgressLine(s: ProgressState, columns = 80): string {
   const label = s.item.length > 24 ? `${s.item.slice(0, 23)}…` : s.item.padEnd(24);
   const fixed = `${label} ${pct}  ${amount}${rate}${eta}`;
   const barWidth = Math.max(0, Math.min(30, columns - fixed.length - 2));
-  return known && barWidth >= 5 ? `${label} ${progressBar(s.bytes / s.total!, barWidth)} ${pct}  ${amount}${rate}${eta}` : fixed;
+  return known && barWidth >= 5
+    ? `${label} ${progressBar(s.bytes / s.total!, barWidth)} ${pct}  ${amount}${rate}${eta}`
+    : fixed;
 }

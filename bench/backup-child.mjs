@@ -1,6 +1,7 @@
 // One bbackup backup in its own process from the BUILT engine (dist/, as the installed CLI runs),
 // engine only, no printer, so the bench reads this process's own peak RSS (worker threads
-// included; rsync/tar/zstd are separate processes). Prints {seconds, maxRssMb, outcome, id}.
+// included; rsync/tar/zstd are separate processes). Prints {seconds, maxRssMb, outcome, id, phases}:
+// phases are where the copy engine spent its time (its debug log line), plus the job's start-up and the rest.
 import { parseConfigObject } from '../dist/src/config/load.js';
 import { connectDocker, resolveDockerTarget } from '../dist/src/docker/client.js';
 import { startBackup } from '../dist/src/jobs/backup-job.js';
@@ -10,8 +11,17 @@ const config = parseConfigObject({
   backup: { store, volumes: { mode: 'host', format } },
   retention: { enabled: false },
 });
-const docker = await connectDocker(resolveDockerTarget(config, undefined, {}));
+const docker = await connectDocker(resolveDockerTarget(config, undefined, process.env));
 const t0 = process.hrtime.bigint();
+let engine = {};
+let volumeStart = 0;
+let volumeEnd = 0;
+const emit = (e) => {
+  const m = e.type === 'log' ? /bbcopy (?:sink )?ms (\{.*\})/.exec(e.msg) : null;
+  if (m) engine = JSON.parse(m[1]);
+  if (e.type === 'item.start' && e.kind === 'volume') volumeStart = process.hrtime.bigint();
+  if (e.type === 'item.done' || e.type === 'item.failed') volumeEnd = process.hrtime.bigint();
+};
 const job = startBackup(
   {
     volumes: [volume],
@@ -19,7 +29,7 @@ const job = startBackup(
     full: full === 'full',
     remotes: [],
   },
-  { config, docker, emit: () => undefined },
+  { config, docker, emit },
 );
 const r = await job.done;
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -27,7 +37,14 @@ if (r.outcome !== 'ok') {
   process.stderr.write(`backup ${r.outcome}: ${JSON.stringify(r.errors)}\n`);
   process.exit(3);
 }
+const ms = (a, b) => (a && b ? Number(b - a) / 1e6 : undefined);
+const phases = {
+  startMs: ms(t0, volumeStart),
+  volumeMs: ms(volumeStart, volumeEnd),
+  afterMs: ms(volumeEnd || undefined, process.hrtime.bigint()),
+  ...engine,
+};
 process.stdout.write(
-  `${JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, outcome: r.outcome, id: r.value.id })}\n`,
+  `${JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, outcome: r.outcome, id: r.value.id, phases })}\n`,
 );
 process.exit(0);

@@ -3,6 +3,7 @@
 // prints is shown as progress). Fields: bench, case, value (what bbackup took or used), baseline
 // (the bare tool, when there is one), ratio, target (text), pass.
 import { execFileSync, spawnSync } from 'node:child_process';
+import Docker from 'dockerode';
 
 export interface BenchRow {
   bench: string;
@@ -49,3 +50,17 @@ export function timedShell(script: string): number {
 }
 
 export const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** The middle of the runs (issue 12: each case 3 times, the median reported). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The engine the benches use: DOCKER_HOST (scripts/bench.sh sets it), else the system socket. */
+export function benchDocker(): Docker {
+  const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  if (!host.startsWith('unix://')) throw new Error(`bench: needs a local engine (unix://), not ${host}`);
+  return new Docker({ socketPath: host.slice('unix://'.length) });
+}

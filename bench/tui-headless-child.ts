@@ -7,7 +7,7 @@ import { startBackup } from '../src/jobs/backup-job.js';
 
 const [configPath, container] = process.argv.slice(2) as [string, string];
 const { config } = loadConfig(configPath);
-const docker = await connectDocker(resolveDockerTarget(config, undefined, {}));
+const docker = await connectDocker(resolveDockerTarget(config, undefined, process.env));
 let started = 0;
 let ended = 0;
 const emit = (e: EngineEvent) => {

@@ -9,15 +9,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Docker from 'dockerode';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
 import { generate } from './generate.js';
-import { report, round, say } from './lib.js';
+import { benchDocker, report, round, say } from './lib.js';
 
 const root = process.cwd();
 const bin = join(root, 'src/cli/bin.ts');
-const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+const docker = benchDocker();
 const CLK_TCK = 100;
 
 /** utime+stime ticks of a process and all its descendants. */

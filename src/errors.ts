@@ -23,7 +23,10 @@ export type ErrorCode =
   /** anything that is not one of ours: a bug or an unexpected system fault */
   | 'INTERNAL'
   | 'INTEGRITY'
+  /** a restore drill did not pass (the application did not come up, or its data differs) */
+  | 'DRILL_FAILED'
   | 'PARTIAL'
+  | 'DUMP_FAILED'
   /** an item the user skipped */
   | 'SKIPPED'
   | 'CANCELLED';
@@ -45,7 +48,10 @@ const EXIT: Record<ErrorCode, number> = {
   MISSED: 3,
   INTERNAL: 3,
   INTEGRITY: 4,
+  DRILL_FAILED: 4,
   PARTIAL: 4,
+  // a database dump could not be taken or loaded; everything else of the item is intact
+  DUMP_FAILED: 4,
   SKIPPED: 4,
   CANCELLED: 5,
 };

@@ -5,8 +5,9 @@ import type { ErrorInfo } from './errors.js';
 
 export type { ErrorInfo };
 
-export type JobKind = 'backup' | 'restore' | 'verify' | 'upload' | 'pull' | 'rotate';
-export type ItemKind = 'container' | 'network' | 'volume' | 'metadata' | 'upload' | 'download' | 'file';
+export type JobKind = 'backup' | 'restore' | 'verify' | 'upload' | 'pull' | 'rotate' | 'drill';
+export type ItemKind =
+  'container' | 'network' | 'volume' | 'image' | 'project' | 'dump' | 'metadata' | 'upload' | 'download' | 'file';
 export type Outcome = 'ok' | 'partial' | 'failed' | 'cancelled';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -1,21 +1,14 @@
 // The TUI's engine: the public API of src/ behind the TuiEngine interface. Every job is one of the
 // engine's own (src/jobs: backup, restore, verify, pull), run by the same runner as in the CLI.
+// Their modules are imported when a job starts, not before the first paint (README "Speed").
 import { join } from 'node:path';
 import { readIndex } from '../../src/backup/tree-index.js';
 import { watchDockerEvents } from '../../src/docker/events.js';
 import { BbackupError } from '../../src/errors.js';
-import { startBackup } from '../../src/jobs/backup-job.js';
-import { startPull } from '../../src/jobs/pull-job.js';
-import { startVerify } from '../../src/jobs/verify-job.js';
-import { startOperatedBackup } from '../../src/schedule/run-backup.js';
 import { expandHome } from '../../src/config/locate.js';
 import type { Config } from '../../src/config/schema.js';
 import { isLocalEngine, type DockerConnection } from '../../src/docker/client.js';
 import { readInventory } from '../../src/docker/inventory.js';
-import { listRemoteBackups } from '../../src/remote/list.js';
-import { openRemote } from '../../src/remote/open.js';
-import { planRestore } from '../../src/restore/plan.js';
-import { startRestore } from '../../src/restore/restore-job.js';
 import { privilegeLines, type RestoreRequest as EngineRestoreRequest } from '../../src/restore/types.js';
 import { backupDir, hostDir } from '../../src/store/layout.js';
 import { listBackups } from '../../src/store/catalog.js';
@@ -45,6 +38,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     renames: r.renames,
     force: r.force,
     start: r.start,
+    dump: r.dump !== false,
     verify: true,
     allowPrivileged: r.allowPrivileged ?? false,
   });
@@ -60,8 +54,12 @@ export function createEngine(deps: EngineDeps): TuiEngine {
     readInventory: (opts) => readInventory(connection.docker, opts),
     watchDocker: (onChange, onError) => watchDockerEvents(connection.docker, onChange, onError),
     // operations (issue 7): global hooks, container label hooks and notifications around the job
-    startBackup: async (req, emit) =>
-      startOperatedBackup(
+    startBackup: async (req, emit) => {
+      const [{ startOperatedBackup }, { startBackup }] = await Promise.all([
+        import('../../src/schedule/run-backup.js'),
+        import('../../src/jobs/backup-job.js'),
+      ]);
+      return startOperatedBackup(
         {
           containers: req.containers,
           volumes: req.volumes,
@@ -77,7 +75,8 @@ export function createEngine(deps: EngineDeps): TuiEngine {
           logger: deps.logger,
         },
         startBackup,
-      ),
+      );
+    },
     // newest first; a backup whose manifest cannot be read is not listed (verify reports it)
     listBackups: async () =>
       (await listBackups(hostDir(storeRoot(), connection.hostName)))
@@ -90,14 +89,19 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       if (!index) throw new BbackupError('NOT_FOUND', `backup ${m.id} holds no tree index of volume ${volume}`);
       return readIndex(join(backupDir(storeRoot(), m.host, m.id), index.path));
     },
-    startVerify: async (id, emit) => startVerify(storeRoot(), [dirOf(id)], { emit }),
+    startVerify: async (id, emit) =>
+      (await import('../../src/jobs/verify-job.js')).startVerify(storeRoot(), [dirOf(id)], { emit }),
     previewRestore: async (r) => {
       const req = restoreRequest(r);
+      const { planRestore } = await import('../../src/restore/plan.js');
       const plan = await planRestore(req.backupDir, await readManifest(req.backupDir), req, connection.docker);
       const line = (i: (typeof plan.items)[number]) =>
         `${i.kind} ${i.target}${i.target !== i.source ? ` (from ${i.source})` : ''}${i.detail ? `: ${i.detail}` : ''}`;
       return {
-        create: plan.items.filter((i) => i.action === 'create').map(line),
+        create: [
+          ...plan.images.map((i) => `image ${i.tags[0] ?? i.id.slice(0, 19)}: loaded from the backup`),
+          ...plan.items.filter((i) => i.action === 'create').map(line),
+        ],
         replace: plan.items.filter((i) => i.action === 'replace').map(line),
         reuse: plan.items.filter((i) => i.action === 'reuse').map(line),
         conflicts: plan.conflicts.map((c) => c.message),
@@ -106,7 +110,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       };
     },
     startRestore: async (r, emit) =>
-      startRestore(restoreRequest(r), {
+      (await import('../../src/restore/restore-job.js')).startRestore(restoreRequest(r), {
         docker: connection.docker,
         emit,
         localEngine: isLocalEngine(connection.target),
@@ -119,25 +123,31 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         .filter(([, r]) => r.enabled)
         .map(([n]) => n),
     listRemoteBackups: async (name, signal) => {
+      const [{ openRemote }, { listRemoteBackups }] = await Promise.all([
+        import('../../src/remote/open.js'),
+        import('../../src/remote/list.js'),
+      ]);
       const remote = openRemote(cfg(), name);
       try {
         const { backups } = await listRemoteBackups(remote, signal);
-        return backups
-          .reverse()
-          .map((b) => ({
-            remote: name,
-            id: b.id,
-            host: b.host,
-            created: b.time,
-            size: b.size,
-            encrypted: b.encrypted,
-          }));
+        return backups.reverse().map((b) => ({
+          remote: name,
+          id: b.id,
+          host: b.host,
+          created: b.time,
+          size: b.size,
+          encrypted: b.encrypted,
+        }));
       } finally {
         await remote.close();
       }
     },
     startPull: async (remote, id, emit) =>
-      startPull(cfg(), remote, id, { store: storeRoot(), host: connection.hostName, emit }),
+      (await import('../../src/jobs/pull-job.js')).startPull(cfg(), remote, id, {
+        store: storeRoot(),
+        host: connection.hostName,
+        emit,
+      }),
     close: async () => undefined,
   };
 }

@@ -27,6 +27,8 @@ export interface RestoreRequest {
   renames: { container: Record<string, string>; volume: Record<string, string>; network: Record<string, string> };
   force: boolean;
   start: boolean;
+  /** load database dumps (default true) */
+  dump?: boolean;
   /** the privilege lines the operator confirmed (RestorePreview.privileges); the restore is refused if it needs others */
   allowPrivileged?: string[];
 }

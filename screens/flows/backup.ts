@@ -5,6 +5,7 @@ import type { FormRow, FormValues } from '../presenters/form.js';
 import type { BackupRequest } from '../engine/types.js';
 import type { Selection } from '../state/types.js';
 import type { Tui } from '../tui.js';
+import { dumpText } from '../presenters/inventory.js';
 
 type Kind = keyof Selection;
 const PANE_KINDS: (Kind | undefined)[] = ['containers', 'volumes', 'networks'];
@@ -88,6 +89,7 @@ export function backupDialog(app: Tui): void {
     ...(['containers', 'volumes', 'networks'] as Kind[])
       .filter((k) => sel[k].size)
       .map((k): FormRow => ({ type: 'info', text: `${k}: ${names(k)}` })),
+    ...dumpRows(app),
     { type: 'heading', text: 'Scope' },
     {
       type: 'toggle',
@@ -160,4 +162,15 @@ async function startBackup(app: Tui, req: BackupRequest): Promise<void> {
       app.refreshInventory(true);
     },
   );
+}
+
+/** Which selected containers get a database dump (taken with the volumes). */
+export function dumpRows(app: Pick<Tui, 'state'>): FormRow[] {
+  const dumps = app.state.inventory.containers
+    .filter((c) => app.state.selection.containers.has(c.name))
+    .flatMap((c) => {
+      const text = dumpText(c);
+      return text ? [`${c.name} ${text}`] : [];
+    });
+  return dumps.length ? [{ type: 'info', text: `database dumps (with volumes): ${dumps.join('; ')}` }] : [];
 }

@@ -25,6 +25,16 @@ export function restoreRows(m: Manifest): FormRow[] {
     { type: 'heading', text: 'Options' },
     { type: 'toggle', id: 'force', label: 'force: replace what exists under the target names', value: false },
     { type: 'toggle', id: 'start', label: 'start containers that were running at backup time', value: true },
+    ...(m.items.some((i) => i.kind === 'dump')
+      ? [
+          {
+            type: 'toggle',
+            id: 'dump',
+            label: 'load database dumps into restored servers (off: volume files only)',
+            value: true,
+          } as FormRow,
+        ]
+      : []),
     { type: 'button', id: 'review', label: 'Review and restore' },
     { type: 'button', id: 'cancel', label: 'Cancel' },
   );
@@ -40,9 +50,17 @@ export function restoreRequest(m: Manifest, v: FormValues): RestoreRequest {
     renames: { container: {}, volume: {}, network: {} },
     force: v.force === true,
     start: v.start === true,
+    dump: v.dump !== false,
   };
   for (const i of m.items) {
-    if (i.kind === 'metadata' || v[`${i.kind}:${i.name}`] !== true) continue;
+    if (
+      i.kind === 'metadata' ||
+      i.kind === 'image' ||
+      i.kind === 'project' ||
+      i.kind === 'dump' ||
+      v[`${i.kind}:${i.name}`] !== true
+    )
+      continue;
     ({ container: req.containers, volume: req.volumes, network: req.networks })[i.kind].push(i.name);
     const as = String(v[`as:${i.kind}:${i.name}`] ?? '').trim();
     if (as && as !== i.name) req.renames[i.kind][i.name] = as;

@@ -32,6 +32,18 @@ export function itemRowText(i: ManifestItem, width: number): string {
       );
     case 'network':
       return clip(`network   ${i.name}  ${i.driver}`, width);
+    case 'image':
+      return clip(
+        `image     ${i.tags[0] ?? i.name.slice(0, 19)}  ${formatBytes(i.bytes)}${i.linkedFrom ? ` (linked to ${i.linkedFrom})` : ''}${i.usedBy.length ? `  used by ${i.usedBy.join(',')}` : ''}`,
+        width,
+      );
+    case 'project':
+      return clip(`project   ${i.name}  ${i.files.length} files${i.workingDir ? ` from ${i.workingDir}` : ''}`, width);
+    case 'dump':
+      return clip(
+        `dump      ${i.name}  ${i.engine} by ${i.tool}  ${formatBytes(i.bytes)}${i.only ? '  (data volume not copied)' : ''}`,
+        width,
+      );
     case 'metadata':
       return clip(`metadata  ${i.files.map((f) => f.path).join(', ')}`, width);
   }

@@ -1,5 +1,7 @@
 // Rows of the containers, volumes and networks panes: (record, selected) -> one line.
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../../src/docker/inventory.js';
+import { detectDump } from '../../src/dump/detect.js';
+import { describeError } from '../../src/errors.js';
 import { esc, type Theme } from '../theme.js';
 import { clip, fit, formatBytes } from './format.js';
 
@@ -55,6 +57,7 @@ export function detailLines(row: ContainerInfo | VolumeInfo | NetworkInfo): stri
       kv('state', `${row.state} (${row.status})`),
       kv('created', row.created),
       kv('networks', row.networks.join(', ') || '-'),
+      kv('dump', dumpText(row) ?? '-'),
       'mounts',
       ...(row.mounts.length
         ? row.mounts.map((m) => `  ${esc(`${m.type} ${m.source} -> ${m.destination}${m.readOnly ? ' (ro)' : ''}`)}`)
@@ -84,4 +87,18 @@ export function detailLines(row: ContainerInfo | VolumeInfo | NetworkInfo): stri
     kv('containers', row.containers.join(', ') || '-'),
     kv('builtin', row.builtin ? 'yes (never backed up)' : 'no'),
   ];
+}
+
+/**
+ * The dump a container gets, from its labels and image (the lists carry no environment: a server
+ * recognised only by its environment shows here as "-" and still gets its dump in the backup).
+ */
+export function dumpText(c: Pick<ContainerInfo, 'name' | 'image' | 'labels' | 'state'>): string | undefined {
+  try {
+    const d = detectDump({ name: c.name, image: c.image, labels: c.labels });
+    if (!d) return undefined;
+    return `${d.engine}${d.path ? ` ${d.path}` : ''} (${d.detectedBy}${d.only ? ', dump only' : ''})${c.state === 'running' ? '' : ', not running: skipped'}`;
+  } catch (err) {
+    return `refused: ${describeError(err)}`;
+  }
 }

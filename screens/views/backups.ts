@@ -130,7 +130,7 @@ export class BackupsView implements View {
   }
 
   private showItems(m: Manifest): void {
-    const order = { container: 0, volume: 1, network: 2, metadata: 3 } as const;
+    const order = { container: 0, dump: 1, volume: 2, network: 3, image: 4, project: 5, metadata: 6 } as const;
     const items = [...m.items].sort((a, b) => order[a.kind] - order[b.kind] || a.name.localeCompare(b.name));
     const errs = m.errors.map((e): ContentRow => ({
       key: `err:${e.kind}:${e.name}`,

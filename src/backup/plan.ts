@@ -7,7 +7,10 @@ import type { Inventory, VolumeInfo } from '../docker/inventory.js';
 import { BbackupError } from '../errors.js';
 import type { CatalogEntry } from '../store/catalog.js';
 import type { CompressionMethod, VolumeItem } from '../store/manifest.js';
+import { planDumps } from '../dump/plan-dumps.js';
 import { groupKey } from '../store/retention-group.js';
+import { planImages, type ImageFacts } from './image-plan.js';
+import { planProjects, projectContainers, projectOf } from './project-plan.js';
 import type { BackupPlan, BackupRequest, BackupScope, PlannedVolume, VolumeMode } from './types.js';
 
 export interface PlanEnv {
@@ -23,6 +26,10 @@ export interface PlanEnv {
   volumeMode?: Config['backup']['volumes']['mode'];
   /** may this process read the Mountpoint? (only asked in mode auto on a local engine) */
   mountpointReadable?: (mountpoint: string) => boolean;
+  /** per image id of the selected containers, what the engine says (readImageFacts); absent = not asked */
+  images?: Map<string, ImageFacts>;
+  /** containers' Config.Env (kept in memory only): lets dumps be detected by environment */
+  containerEnv?: ReadonlyMap<string, string[]>;
 }
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -40,14 +47,18 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     );
   }
   const scope: BackupScope = request.scope ?? set?.scope ?? config.backup.default_scope;
+  const projects = request.projects ?? [];
   const everything =
     request.containers === undefined &&
     set === undefined &&
     request.volumes === undefined &&
-    request.networks === undefined;
+    request.networks === undefined &&
+    projects.length === 0;
 
   const wantedContainers = new Set([...(request.containers ?? []), ...(set?.containers ?? [])]);
   requireExisting('container', wantedContainers, inventory.containers);
+  projectContainers(projects, inventory.containers).forEach((c) => wantedContainers.add(c.name));
+  const ofProject = (labels: Record<string, string>) => projects.includes(projectOf(labels) ?? '');
   const selected = [...inventory.containers].sort(byName).filter((c) => everything || wantedContainers.has(c.name));
 
   const volumeNames = new Set<string>();
@@ -55,6 +66,7 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     const extra = [...(request.volumes ?? []), ...(set?.volumes ?? [])];
     requireExisting('volume', new Set(extra), inventory.volumes);
     if (everything) inventory.volumes.forEach((v) => volumeNames.add(v.name));
+    inventory.volumes.filter((v) => ofProject(v.labels)).forEach((v) => volumeNames.add(v.name));
     for (const c of selected) for (const m of c.mounts) if (m.type === 'volume') volumeNames.add(m.source);
     extra.forEach((v) => volumeNames.add(v));
   }
@@ -64,6 +76,7 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     requireExisting('network', new Set(extra), inventory.networks);
     if (config.backup.networks === 'all') inventory.networks.forEach((n) => networkNames.add(n.name));
     for (const c of selected) c.networks.forEach((n) => networkNames.add(n));
+    inventory.networks.filter((n) => ofProject(n.labels)).forEach((n) => networkNames.add(n.name));
     extra.forEach((n) => networkNames.add(n));
   }
 
@@ -75,9 +88,12 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
       : DEFAULT_LEVEL[compressionMethod]);
   const full = request.full === true || !config.incremental.enabled;
 
+  const dumpPlan = scope.volumes
+    ? planDumps(selected, env.containerEnv, new Set([...(request.volumes ?? []), ...(set?.volumes ?? [])]))
+    : { dumps: [], replaced: new Map<string, string>() };
   const volumes = [...inventory.volumes]
     .sort(byName)
-    .filter((v) => volumeNames.has(v.name))
+    .filter((v) => volumeNames.has(v.name) && !dumpPlan.replaced.has(v.name))
     .map((v) => planVolume(v, config, env, full));
   for (const name of volumeNames)
     if (!inventory.volumes.some((v) => v.name === name))
@@ -99,7 +115,12 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
       }))
     : [];
 
-  if (containers.length + volumes.length + networks.length === 0)
+  const imagesMode = request.images ?? config.backup.images;
+  const { images, notes } = scope.containers
+    ? planImages(selected, imagesMode, env.images ?? new Map())
+    : { images: [], notes: [] };
+
+  if (containers.length + volumes.length + networks.length + dumpPlan.dumps.length === 0)
     warnings.push('nothing to back up: the selection and scope leave no container, volume or network');
   const parents = volumes
     .map((v) => v.parent)
@@ -113,6 +134,7 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     group: groupKey({
       schedule: request.schedule,
       backupSet: request.backupSet,
+      projects: request.projects,
       containers: request.containers,
       volumes: request.volumes,
       networks: request.networks,
@@ -123,6 +145,10 @@ export function planBackup(request: BackupRequest, inventory: Inventory, config:
     containers,
     networks,
     volumes,
+    projects: scope.containers ? planProjects(projects, selected) : [],
+    images,
+    imageNotes: notes,
+    dumps: dumpPlan.dumps,
     parent: parents.at(-1),
     estimatedBytes: volumes.reduce((sum, v) => sum + (v.estimatedBytes ?? 0), 0),
     warnings,

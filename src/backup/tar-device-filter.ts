@@ -10,6 +10,11 @@
 // pax 'x' records (their size= overrides the header's), GNU 'L'/'K' long names, old GNU sparse
 // 'S' headers with extension blocks, 'g' global records (passed on). A header whose checksum is
 // wrong means the framing was lost: the stream fails rather than pass on what it cannot judge.
+//
+// With onMember, it also hashes each regular file's data as it passes (stream mode: the tree's
+// index then needs no second read of the files; src/backup/volume-readers/stream.ts). Sparse
+// members (GNU formats) are not hashed here: their stored bytes are not the file's content.
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BbackupError } from '../errors.js';
 import { noSkippedDevices, noteDevice, type SkippedDevices } from './devices.js';
@@ -64,7 +69,19 @@ interface Pax {
   path?: string;
   linkpath?: string;
   size?: number;
+  /** GNU sparse file in pax form: the data is a map plus chunks */
+  sparse?: boolean;
 }
+
+/** A regular file's content as it passed: its path in the volume, size and sha256. */
+export interface MemberHash {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** tar entry types of regular files with contiguous data */
+const REGULAR = new Set(['0', '\0', '7']);
 
 function parsePax(data: Buffer): Pax {
   const out: Pax = {};
@@ -80,6 +97,7 @@ function parsePax(data: Buffer): Pax {
     if (key === 'path') out.path = rec.slice(eq + 1);
     else if (key === 'linkpath') out.linkpath = rec.slice(eq + 1);
     else if (key === 'size') out.size = Number(rec.slice(eq + 1));
+    else if (key.startsWith('GNU.sparse.')) out.sparse = true;
     i += len;
   }
   return out;
@@ -108,8 +126,13 @@ export class TarDeviceFilter extends Transform {
   private longLink?: string;
   /** every device dropped so far: a hard link to one of them goes too */
   private devices = new Set<string>();
+  /** the regular file whose data is passing, when members are hashed */
+  private member?: { path: string; size: number; left: number; hash: Hash };
 
-  constructor(private readonly what: string) {
+  constructor(
+    private readonly what: string,
+    private readonly onMember?: (m: MemberHash) => void,
+  ) {
     super({ highWaterMark: 1 << 20 });
   }
 
@@ -140,6 +163,7 @@ export class TarDeviceFilter extends Transform {
       }
       if (this.state === 'pass') {
         const n = Math.min(this.left, chunk.length - off);
+        if (this.member) this.hashData(chunk.subarray(off, off + Math.min(n, this.member.left)));
         this.push(chunk.subarray(off, off + n));
         off += n;
         this.offset += n;
@@ -223,11 +247,24 @@ export class TarDeviceFilter extends Transform {
       return;
     }
     this.dataSize = type === 'g' ? size : NO_DATA.has(type) ? 0 : (this.pax.size ?? size);
+    if (this.onMember && REGULAR.has(type) && !this.pax.sparse) {
+      this.member = { path: this.entryPath(h), size: this.dataSize, left: this.dataSize, hash: createHash('sha256') };
+      if (this.dataSize === 0) this.hashData(Buffer.alloc(0));
+    }
     this.flushHeld();
     this.push(h);
     // old GNU sparse: extension blocks follow the header while "isextended" is set
     if (type === 'S' && h[482] !== 0) this.state = 'sparse';
     else this.startData();
+  }
+
+  private hashData(part: Buffer): void {
+    const m = this.member!;
+    m.hash.update(part);
+    m.left -= part.length;
+    if (m.left > 0) return;
+    this.member = undefined;
+    this.onMember!({ path: m.path, size: m.size, sha256: m.hash.digest('hex') });
   }
 
   private startData(): void {

@@ -3,6 +3,8 @@
 // finished job hands back (BackupValue). Plain serialisable records only.
 import type { CompressionMethod, Manifest } from '../store/manifest.js';
 import type { PostBackupResult } from '../jobs/post-backup.js';
+import type { ImagesMode, PlannedImage } from './image-plan.js';
+import type { PlannedDump } from '../dump/types.js';
 
 export type VolumeMode = 'host' | 'worker' | 'stream';
 export type VolumeFormat = 'tree' | 'archive';
@@ -19,6 +21,9 @@ export interface BackupScope {
 export interface BackupRequest {
   /** container names; undefined (and no backupSet) = every container on the engine */
   containers?: string[];
+  /** Compose projects: containers labelled com.docker.compose.project=NAME, the project's volumes
+   * and networks (by the same label) and its compose files */
+  projects?: string[];
   /** a backup set from config backup.backup_sets; its containers/volumes/networks are added */
   backupSet?: string;
   /** the schedule that made this run (its retention group) */
@@ -38,6 +43,8 @@ export interface BackupRequest {
   remotes?: string[];
   /** plan only: nothing is written, no lock is taken */
   dryRun?: boolean;
+  /** which images to save; undefined = config backup.images */
+  images?: ImagesMode;
   /** wait for another run's lock instead of failing with LOCKED */
   wait?: boolean;
 }
@@ -50,6 +57,14 @@ export interface PlannedContainer {
   /** named volumes it mounts (in the plan or not) */
   volumes: string[];
   networks: string[];
+}
+
+export interface PlannedProject {
+  name: string;
+  /** com.docker.compose.project.working_dir */
+  workingDir?: string;
+  /** absolute paths: the config_files label's entries, plus .env in the working dir and env files named by labels */
+  files: string[];
 }
 
 export interface PlannedNetwork {
@@ -86,6 +101,14 @@ export interface BackupPlan {
   containers: PlannedContainer[];
   networks: PlannedNetwork[];
   volumes: PlannedVolume[];
+  /** Compose projects whose compose files are copied (projects/<name>/) */
+  projects: PlannedProject[];
+  /** images saved with the containers (config backup.images) */
+  images: PlannedImage[];
+  /** why an image of a selected container is not saved (e.g. a registry holds it) */
+  imageNotes: string[];
+  /** database dumps of the selected containers (src/dump/), with the volume scope */
+  dumps: PlannedDump[];
   /** the newest parent any volume uses (recorded in the manifest) */
   parent?: string;
   /** sum of the known volume estimates */

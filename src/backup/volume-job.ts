@@ -11,7 +11,7 @@ import { compressToFile, extensionFor, type WrittenFile } from './compress.js';
 import { addSkipped, describeSkipped, noSkippedDevices, type SkippedDevices } from './devices.js';
 import { fileEntry } from './hash.js';
 import { TarDeviceFilter } from './tar-device-filter.js';
-import { writeTreeIndex } from './tree-index.js';
+import { phasesOf } from './bbcopy.js';
 import type { BackupHooks, PlannedVolume } from './types.js';
 import type { ReadContext, VolumeReader } from './volume-readers/types.js';
 
@@ -112,25 +112,21 @@ async function snapshotTree(volume: PlannedVolume, env: VolumeJobEnv, written: s
     else env.ctx.log('warn', `volume ${volume.name}: parent ${volume.parent} has no snapshot on disk; copying in full`);
   }
   await mkdir(join(env.folder, 'volumes'), { recursive: true, mode: PRIVATE_DIR });
-  const snap = await env.reader.snapshot({ volume, target, linkDest: parent?.root }, env.ctx);
-  const index = await writeTreeIndex(target, join(env.folder, indexRel), {
-    parent,
-    signal: env.ctx.signal,
-    beforeFile: env.gate,
-  });
+  // one pass: the reader copies, hashes and indexes (bbcopy), linking unchanged files to the parent
+  const snap = await env.reader.snapshot({ volume, target, index: join(env.folder, indexRel), parent }, env.ctx);
+  const s = snap.summary;
   env.ctx.log(
     'debug',
-    `volume ${volume.name}: ${index.fileCount} files, hashed ${index.hashed} (${index.hashedBytes} bytes), inherited ${index.fileCount - index.hashed}`,
+    `volume ${volume.name}: ${s.files} files, hashed ${s.hashed} (${s.hashedBytes} bytes), linked ${s.linked} to the parent; bbcopy ms ${JSON.stringify(phasesOf(s))}`,
   );
   const devices = noSkippedDevices();
   addSkipped(devices, snap.skippedDevices);
-  addSkipped(devices, index.skippedDevices);
   return {
     ...itemBase(volume, env, devices),
     format: 'tree',
     parent: parent ? volume.parent : undefined,
-    bytes: index.bytes,
-    fileCount: index.fileCount,
+    bytes: s.bytes,
+    fileCount: s.files,
     files: [await fileEntry(env.folder, indexRel, env.ctx.signal)],
   };
 }
@@ -150,6 +146,12 @@ async function storeArchive(volume: PlannedVolume, env: VolumeJobEnv, written: s
     );
     stored = await writeArchive(volume, env, path, true);
   }
+  const ph = stored.file.phases;
+  if (ph)
+    env.ctx.log(
+      'debug',
+      `volume ${volume.name}: archive ${stored.file.size} bytes; bbcopy sink ms ${JSON.stringify(phasesOf(ph))}`,
+    );
   return {
     ...itemBase(volume, env, stored.devices),
     format: 'archive',

@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, failedWith } from '../errors.js';
 import { version } from '../version.js';
-import { COMMAND_MODULES } from './commands/index.js';
+import { registrarsFor } from './commands/index.js';
 import type { CliIO, GlobalOptions } from './context.js';
 import { makeAction, type RunState } from './run.js';
 
@@ -31,7 +31,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return { config: o.config, host: o.host, json: o.json, quiet: o.quiet, verbose: o.verbose };
   };
   const action = makeAction(io, globals, state);
-  for (const register of COMMAND_MODULES) register(program, action);
+  for (const register of await registrarsFor(argv)) register(program, action);
   program.commands.forEach((c) => c.exitOverride());
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -65,6 +65,12 @@ const backup = z
       })
       .prefault({}),
     networks: z.enum(['used', 'all']).default('used').describe('which networks a backup with networks saves'),
+    images: z
+      .enum(['none', 'local', 'all'])
+      .default('local')
+      .describe(
+        'images of the selected containers saved with the backup: local = those no registry can give back (no RepoDigests)',
+      ),
   })
   .prefault({});
 
@@ -193,6 +199,10 @@ const notifications = z
       .array(
         z.strictObject({
           url: z.url(),
+          format: z
+            .enum(['json', 'slack', 'discord', 'teams', 'ntfy', 'gotify'])
+            .default('json')
+            .describe("json: the run report itself; the others: a message in that service's own webhook format"),
           headers: z.record(z.string(), z.string()).default({}),
           timeout: z.number().positive().default(10).describe('seconds'),
           retries: z.int().min(0).max(10).default(3),
@@ -216,6 +226,23 @@ const schedule = z.record(
     jitter_seconds: z.int().min(0).default(0),
     host: z.string().optional(),
     enabled: z.boolean().default(true),
+    drill: z
+      .boolean()
+      .default(false)
+      .describe('run a restore drill of the newest backup of this scope (src/drill) instead of a backup'),
+    ping: z
+      .strictObject({
+        start: z.url().optional().describe('hit when the run starts'),
+        success: z.url().optional().describe('hit when the run ends ok'),
+        failure: z
+          .url()
+          .optional()
+          .describe('hit when the run ends partial, failed or cancelled; the body carries the error'),
+        retries: z.int().min(0).max(10).default(2),
+        timeout: z.number().positive().default(10).describe('seconds per attempt'),
+      })
+      .optional()
+      .describe('health-check pings (Healthchecks.io, Uptime Kuma, Cronitor); never fail the run'),
   }),
 );
 

@@ -2,7 +2,6 @@
 // when it is installed (about 10x faster than the JS implementation, RECIPES §7); a passphrase
 // (scrypt) goes through the age-encryption library, because the CLI reads passphrases only from a
 // terminal. Either way the output is standard age: `age -d` decrypts it. Memory stays flat.
-import { Decrypter, Encrypter } from 'age-encryption';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -106,6 +105,7 @@ export function encryptStream(input: Readable, spec: AgeSpec, signal?: AbortSign
   return viaWeb(
     input,
     async (web) => {
+      const { Encrypter } = await import('age-encryption'); // loaded on first use, not at start-up
       const e = new Encrypter();
       if (spec.passphrase) e.setPassphrase(spec.passphrase);
       else for (const r of spec.recipients) e.addRecipient(r);
@@ -136,6 +136,7 @@ export function decryptStream(input: Readable, spec: AgeSpec, signal?: AbortSign
   return viaWeb(
     input,
     async (web) => {
+      const { Decrypter } = await import('age-encryption');
       const d = new Decrypter();
       if (spec.passphrase) d.addPassphrase(spec.passphrase);
       if (spec.identityFile)

@@ -1,6 +1,5 @@
 // `init-encryption`: a new X25519 identity in the age-keygen file format, written 0600 and never
 // over an existing file (losing a key loses every backup encrypted to it).
-import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { BbackupError } from '../errors.js';
@@ -11,6 +10,7 @@ export interface NewIdentity {
 }
 
 export async function writeNewIdentity(path: string): Promise<NewIdentity> {
+  const { generateX25519Identity, identityToRecipient } = await import('age-encryption'); // not at start-up
   const identity = await generateX25519Identity();
   const recipient = await identityToRecipient(identity);
   const text = `# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`;

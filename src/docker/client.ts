@@ -1,7 +1,7 @@
 // Connecting to a Docker engine: through a `hosts` entry (--host), DOCKER_HOST, or docker.socket,
 // in that order. A failure says where we tried and how the target was chosen.
 import { readFileSync } from 'node:fs';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { expandHome } from '../config/locate.js';
 import type { Config, HostConfig } from '../config/schema.js';
 import { BbackupError } from '../errors.js';
@@ -145,7 +145,9 @@ export const isLocalEngine = (target: DockerTarget): boolean =>
 
 export async function connectDocker(target: DockerTarget): Promise<DockerConnection> {
   let hostKeyProblem: string | undefined;
-  const docker = new Docker(dockerOptions(target, (p) => (hostKeyProblem = p)));
+  // loaded here, not at start-up: commands that never talk to Docker do not pay for it
+  const { default: DockerClass } = await import('dockerode');
+  const docker = new DockerClass(dockerOptions(target, (p) => (hostKeyProblem = p)));
   try {
     const info = (await withDockerTimeout(target, 'docker info', docker.info())) as {
       Name: string;

@@ -16,6 +16,8 @@ export interface ContainerInfo {
   name: string;
   id: string;
   image: string;
+  /** sha256:<hex> of the image it was created from */
+  imageId?: string;
   state: string;
   status: string;
   created: string;
@@ -67,6 +69,7 @@ export async function listContainers(docker: Docker): Promise<ContainerInfo[]> {
       name: stripSlash(c.Names[0] ?? c.Id.slice(0, 12)),
       id: c.Id,
       image: c.Image,
+      imageId: c.ImageID,
       state: c.State,
       status: c.Status,
       created: new Date(c.Created * 1000).toISOString(),

@@ -4,9 +4,11 @@
 import { accessSync, constants } from 'node:fs';
 import type { BackupRequest, BackupHooks, BackupPlan, BackupValue } from '../backup/types.js';
 import { planBackup } from '../backup/plan.js';
+import { readImageFacts } from '../backup/image-plan.js';
 import type { Config } from '../config/schema.js';
 import { isLocalEngine, type DockerConnection } from '../docker/client.js';
 import { readInventory } from '../docker/inventory.js';
+import { readContainerEnv } from '../dump/container-env.js';
 import type { Emit } from '../events.js';
 import type { Logger } from '../log/logger.js';
 import { listBackups } from '../store/catalog.js';
@@ -55,7 +57,14 @@ export async function loadBackupPlan(
     readInventory(docker.docker, { sizes: opts.sizes ?? true }),
     listBackups(hostDir),
   ]);
+  const images = await readImageFacts(
+    docker.docker,
+    inventory.containers.flatMap((c) => (c.imageId ? [c.imageId] : [])),
+  );
+  const containerEnv = await readContainerEnv(docker.docker, inventory.containers);
   return planBackup(request, inventory, config, {
+    images,
+    containerEnv,
     host: docker.hostName,
     hostDir,
     backups: backups.filter((b) => b.manifest),

@@ -10,6 +10,10 @@ import { writeMetadataArchive } from '../backup/metadata.js';
 import { saveNetwork } from '../backup/networks.js';
 import type { BackupPlan, BackupRequest, BackupValue } from '../backup/types.js';
 import { backupVolume } from '../backup/volume-job.js';
+import { saveImage } from '../backup/image-job.js';
+import { saveProject } from '../backup/project-job.js';
+import { listBackups } from '../store/catalog.js';
+import { NotRunning } from '../dump/run-dump.js';
 import { createReader } from '../backup/volume-readers/index.js';
 import { removeStaleHelpers } from '../backup/volume-readers/worker.js';
 import { dockerError } from '../docker/errors.js';
@@ -25,7 +29,9 @@ import { writeManifest } from '../store/write-manifest.js';
 import { version } from '../version.js';
 import type { BackupDeps } from './backup-job.js';
 import { runPostBackup } from './post-backup.js';
+import { dumpTasks } from './dump-tasks.js';
 import type { JobContext, StepEnd } from './job.js';
+import { byteCounter } from './progress.js';
 import type { Task, TaskOutcome, WorkQueue } from './queue.js';
 import type { JobError } from './types.js';
 
@@ -41,7 +47,7 @@ export interface RunEnv {
 /** A manifest's item error, with a code of ours (the manifest itself stores any string it reads back). */
 type RunError = ItemError & { code: ErrorCode };
 
-interface Planned {
+export interface Planned {
   item: string;
   kind: ItemKind;
   name: string;
@@ -49,7 +55,15 @@ interface Planned {
   task: Task;
 }
 
-const KIND_ORDER: Record<ManifestItem['kind'], number> = { container: 0, network: 1, volume: 2, metadata: 3 };
+const KIND_ORDER: Record<ManifestItem['kind'], number> = {
+  container: 0,
+  network: 1,
+  image: 2,
+  project: 3,
+  volume: 4,
+  dump: 5,
+  metadata: 6,
+};
 
 /** Throws when the run fails; the job runner (job.ts) reports it. */
 export async function runBackupItems(env: RunEnv): Promise<StepEnd<BackupValue>> {
@@ -106,6 +120,9 @@ export async function runBackupItems(env: RunEnv): Promise<StepEnd<BackupValue>>
       else if (o.status === 'skipped') {
         errors.push({ kind, name: p.name, code: 'SKIPPED', message: 'skipped by user' });
         emit({ type: 'item.skipped', jobId, item: o.item, reason: 'skipped by user' });
+      } else if (o.status === 'failed' && o.error instanceof NotRunning) {
+        // a stopped server's files are at rest and its volumes are copied: a skip, not a failure
+        emit({ type: 'item.skipped', jobId, item: o.item, reason: o.error.message });
       } else if (o.status === 'failed') {
         const error = toErrorInfo(o.error);
         errors.push({ kind, name: p.name, ...error });
@@ -244,6 +261,64 @@ function planItems(
       task: { item, run: async (t) => void items.push(await saveNetwork(docker, n.name, partial, t.signal)) },
     });
   }
+  for (const p of plan.projects) {
+    const item = `project ${p.name}`;
+    out.push({
+      item,
+      kind: 'project',
+      name: p.name,
+      task: {
+        item,
+        run: async (t) => {
+          const saved = await saveProject(p, partial, t.signal);
+          items.push(saved.item);
+          done.bytes.set(
+            item,
+            saved.item.files.reduce((a, f) => a + f.size, 0),
+          );
+          for (const problem of saved.problems) {
+            const message = `compose file ${problem}; the project's other files, containers, volumes and networks are backed up`;
+            errors.push({ kind: 'project', name: p.name, code: 'NOT_FOUND', message });
+            emit({ type: 'log', jobId, level: 'warn', source: 'backup', msg: `project ${p.name}: ${message}` });
+          }
+        },
+      },
+    });
+  }
+  const earlier = once(async () => (await listBackups(env.hostDir)).filter((b) => b.manifest));
+  for (const img of plan.images) {
+    const item = `image ${img.tags[0] ?? img.id.slice(7, 19)}`;
+    out.push({
+      item,
+      kind: 'image',
+      name: img.id,
+      total: img.bytes,
+      task: {
+        item,
+        run: async (t) => {
+          const progress = byteCounter(emit, jobId, item, img.bytes);
+          let seen = 0;
+          const saved = await saveImage(img, {
+            docker,
+            folder: partial,
+            hostDir: env.hostDir,
+            backups: await earlier(),
+            compression: plan.compression,
+            signal: t.signal,
+            onBytes: (total) => {
+              progress.add(total - seen);
+              seen = total;
+            },
+            log: (msg) => emit({ type: 'log', jobId, level: 'warn', source: 'backup', msg }),
+          });
+          items.push(saved);
+          done.bytes.set(item, saved.files[0]?.size ?? 0);
+          if (saved.linkedFrom) done.details.set(item, `unchanged: linked to backup ${saved.linkedFrom}`);
+        },
+      },
+    });
+  }
+  out.push(...dumpTasks(env, plan, partial, items, done.bytes));
   const readerDeps = {
     docker: deps.docker,
     workerImage: config.backup.volumes.worker_image,
@@ -340,8 +415,13 @@ async function postBackup(env: RunEnv, backupDir: string, manifest: Manifest): P
   }
 }
 
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
+
 function summarize(m: Manifest, errors: number): string {
   const count = (k: ManifestItem['kind']) => m.items.filter((i) => i.kind === k).length;
   const bytes = m.items.reduce((s, i) => s + (i.kind === 'volume' ? i.bytes : 0), 0);
-  return `${count('container')} containers, ${count('volume')} volumes (${bytes} bytes), ${count('network')} networks${errors ? `, ${errors} problems` : ''}`;
+  return `${count('container')} containers, ${count('volume')} volumes (${bytes} bytes), ${count('network')} networks${count('dump') ? `, ${count('dump')} database dumps` : ''}${errors ? `, ${errors} problems` : ''}`;
 }

@@ -77,6 +77,13 @@ export function configSecrets(config: Config): string[] {
       add(v.replace(/^\s*(Bearer|Basic|Token)\s+/i, ''));
     }
   }
+  // ping URLs carry the check's key in their path (Healthchecks' UUID, Uptime Kuma's push token)
+  for (const s of Object.values(config.schedule)) {
+    for (const url of [s.ping?.start, s.ping?.success, s.ping?.failure]) {
+      add(url);
+      for (const part of url ? urlSecrets(url) : []) add(part);
+    }
+  }
   return [...out].sort((a, b) => b.length - a.length);
 }
 

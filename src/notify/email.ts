@@ -1,7 +1,6 @@
 // Email notifier over SMTP (nodemailer). security: starttls = plain connect then STARTTLS, which
 // is REQUIRED (a server that does not offer it is an error, never a silent plain-text fallback);
 // tls = TLS from the first byte (port 465); none = no encryption at all (a relay on localhost).
-import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Config } from '../config/schema.js';
 import { BbackupError } from '../errors.js';
@@ -28,6 +27,7 @@ export async function sendEmail(
   cfg: EmailConfig,
   report: RunReport,
 ): Promise<{ messageId: string; accepted: string[] }> {
+  const { default: nodemailer } = await import('nodemailer'); // loaded on first use, not at start-up
   const transport = nodemailer.createTransport(transportOptions(cfg));
   try {
     const info = await transport.sendMail({

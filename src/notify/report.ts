@@ -9,8 +9,9 @@ import type { Config } from '../config/schema.js';
  * backup.unavailable  the run could not start: the store, the Docker engine or a remote could not be opened
  * schedule.missed     the daemon was down when a scheduled run was due
  * notify.test         `bbackup notify-test`: checks that every notifier delivers (sent whatever the levels)
+ * drill.finished      a restore drill ended (status ok = passed; `drill` holds its RTO and RPO)
  */
-export type RunEvent = 'backup.finished' | 'backup.unavailable' | 'schedule.missed' | 'notify.test';
+export type RunEvent = 'backup.finished' | 'backup.unavailable' | 'schedule.missed' | 'notify.test' | 'drill.finished';
 export type RunStatus = 'ok' | 'partial' | 'failed' | 'cancelled';
 export type NotifyLevel = Config['notifications']['on'];
 
@@ -32,6 +33,8 @@ export interface RunReport {
   items: { total: number; ok: number; failed: number; skipped: number };
   sizes: { bytes: number; files: number };
   errors: { item: string; code: string; message: string }[];
+  /** drill.finished only */
+  drill?: { id: string; rto_seconds: number | null; rpo_seconds: number };
 }
 
 export interface ReportInput {
@@ -45,6 +48,7 @@ export interface ReportInput {
   items?: Partial<RunReport['items']>;
   sizes?: Partial<RunReport['sizes']>;
   errors?: RunReport['errors'];
+  drill?: RunReport['drill'];
 }
 
 export function buildReport(input: ReportInput): RunReport {
@@ -63,6 +67,7 @@ export function buildReport(input: ReportInput): RunReport {
     items,
     sizes: { bytes: 0, files: 0, ...input.sizes },
     errors: input.errors ?? [],
+    ...(input.drill ? { drill: input.drill } : {}),
   };
 }
 
@@ -101,6 +106,8 @@ const STATUS_WORD: Record<RunStatus, string> = {
 
 export function reportSubject(r: RunReport): string {
   if (r.event === 'notify.test') return `[bbackup] test notification from ${r.machine} for ${r.host}`;
+  if (r.event === 'drill.finished')
+    return `[bbackup] ${r.status === 'ok' ? 'PASSED' : STATUS_WORD[r.status]}: restore drill of ${r.backup_id ?? '-'} on ${r.host}${r.schedule ? ` (schedule ${r.schedule})` : ''}`;
   const what =
     r.event === 'schedule.missed'
       ? 'missed scheduled backup'
@@ -130,5 +137,9 @@ export function reportText(r: RunReport): string {
     `stored:    ${r.sizes.bytes} bytes in ${r.sizes.files} files`,
   );
   if (r.schedule) lines.push(`schedule:  ${r.schedule}`);
+  if (r.drill)
+    lines.push(
+      `drill:     ${r.drill.id}, recovered in ${r.drill.rto_seconds ?? '-'} s, data ${r.drill.rpo_seconds} s old`,
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,4 @@
-// Webhook notifier: the RunReport as a JSON POST, retried with exponential back-off. A 2xx answer
+// Webhook notifier: the RunReport POSTed in the service's format (webhook-format.ts), retried with exponential back-off. A 2xx answer
 // is success; 408, 429 and 5xx answers and network errors/timeouts are retried; other 4xx answers
 // mean the request itself is wrong, so retrying would only repeat the mistake.
 import type { Config } from '../config/schema.js';
@@ -6,6 +6,7 @@ import { BbackupError } from '../errors.js';
 import { isAbortError } from '../errors.js';
 import { redactText, redactUrl, urlSecrets } from '../log/redact.js';
 import type { RunReport } from './report.js';
+import { formatWebhook } from './webhook-format.js';
 
 export type WebhookConfig = Config['notifications']['webhooks'][number];
 
@@ -34,7 +35,7 @@ export async function sendWebhook(
   report: RunReport,
   opts: WebhookOptions = {},
 ): Promise<WebhookResult> {
-  const body = JSON.stringify(report);
+  const { body, headers } = formatWebhook(cfg.format, report);
   const attempts = cfg.retries + 1;
   let delay = opts.backoffMs ?? 1000;
   let lastError = '';
@@ -50,7 +51,7 @@ export async function sendWebhook(
     try {
       const res = await fetch(cfg.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...cfg.headers },
+        headers: { ...headers, 'user-agent': USER_AGENT, ...cfg.headers },
         body,
         signal,
         redirect: 'follow',

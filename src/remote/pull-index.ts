@@ -27,6 +27,10 @@ export function isLayoutPath(path: string): boolean {
     return isSafeSegment(p[1]!) && (p[2] === 'inspect.json' || p[2] === 'logs.txt');
   if (p.length !== 2) return false;
   if (p[0] === 'networks') return p[1]!.endsWith('.json') && isSafeSegment(p[1]!.slice(0, -'.json'.length));
+  if (p[0] === 'dumps')
+    return ['postgres', 'mysql', 'mariadb', 'mongodb', 'redis', 'sqlite'].some(
+      (e) => p[1]!.endsWith(`.${e}.zst`) && isSafeSegment(p[1]!.slice(0, -`.${e}.zst`.length)),
+    );
   if (p[0] !== 'volumes') return false;
   return ['.tar', '.tar.zst', '.tar.gz', '.index.jsonl'].some(
     (suffix) => p[1]!.endsWith(suffix) && isSafeSegment(p[1]!.slice(0, -suffix.length)),

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import SftpClient from 'ssh2-sftp-client';
+import type SftpClient from 'ssh2-sftp-client';
 import { BbackupError, isAbortError } from '../errors.js';
 import { RemoteError } from './errors.js';
 import { verifyHostKey, type HostKeyPolicy } from './host-key.js';
@@ -58,7 +58,8 @@ export class SftpRemote implements Remote {
 
   private async open(): Promise<SftpClient> {
     const quiet = () => undefined; // the library logs to stdout by default, which would break --json
-    const c = new SftpClient('bbackup', { error: quiet, end: quiet, close: quiet });
+    const { default: Client } = await import('ssh2-sftp-client'); // loaded on first use, not at start-up
+    const c = new Client('bbackup', { error: quiet, end: quiet, close: quiet });
     const policy: HostKeyPolicy = {
       host: this.s.host,
       port: this.s.port,

@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { dockerError } from '../docker/errors.js';
 import { buildContainerSpec, type SpecContext } from './container-spec.js';
 import type { ContainerConfig, ContainerInspect } from './inspect-types.js';
+import type { Sandbox } from './types.js';
 
 export async function imageConfig(docker: Docker, ref: string): Promise<ContainerConfig | undefined> {
   try {
@@ -23,9 +24,11 @@ export async function createContainer(
   docker: Docker,
   inspect: ContainerInspect,
   ctx: Omit<SpecContext, 'image'>,
+  sandbox?: Sandbox,
 ): Promise<CreatedContainer> {
   const image = await imageConfig(docker, ctx.imageRef);
   const spec = buildContainerSpec(inspect, { ...ctx, image });
+  sandbox?.container(spec);
   let container: Docker.Container;
   try {
     container = await docker.createContainer(spec.create as unknown as Docker.ContainerCreateOptions);

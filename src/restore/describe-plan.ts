@@ -36,8 +36,24 @@ export function describePlan(
   const notes = plan.items.flatMap((i) => i.notes.map((n) => `  ${i.kind} ${i.target}: ${n}`));
   if (notes.length) out.push('Notes:', ...notes);
   if (plan.warnings.length) out.push('Warnings:', ...plan.warnings.map((w) => `  ${w}`));
+  if (plan.projectFiles.length)
+    out.push(
+      'Compose files (--compose-dir):',
+      ...plan.projectFiles.map((p) => `  project ${p.project}: ${p.files.length} files to ${p.dir}`),
+    );
+  if (plan.images.length)
+    out.push(
+      `Images loaded from the backup (${plan.images.length}):`,
+      ...plan.images.map(
+        (i) =>
+          `  ${i.tags.join(', ') || '(untagged)'} ${i.id.slice(0, 19)}, ${size(i.bytes)}, for ${i.usedBy.join(', ')}`,
+      ),
+    );
   if (plan.missingImages.length)
-    out.push(`Missing images (${plan.missingImages.length}):`, ...plan.missingImages.map((p) => `  ${p.message}`));
+    out.push(
+      `Missing images (${plan.missingImages.length}, not in the backup: pull them first):`,
+      ...plan.missingImages.map((p) => `  ${p.message}`),
+    );
   if (plan.conflicts.length)
     out.push(`Conflicts (${plan.conflicts.length}):`, ...plan.conflicts.map((p) => `  ${p.message}`));
   const privileges = privilegeLines(plan);

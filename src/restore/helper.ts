@@ -68,10 +68,10 @@ async function createHelper(
 
 const remove = (c: Docker.Container) => c.remove({ force: true }).catch(() => undefined);
 
-/** Run a command in a helper and wait; stderr/stdout go into the error on failure. */
+/** Run a command in a helper and wait; stderr/stdout go into the error on failure (an exit code not in okExit, default [0]). */
 export async function runHelper(
   docker: Docker,
-  o: HelperOptions & { cmd: string[] },
+  o: HelperOptions & { cmd: string[]; okExit?: number[] },
   signal?: AbortSignal,
 ): Promise<string> {
   const c = await createHelper(docker, o);
@@ -82,7 +82,7 @@ export async function runHelper(
     const { StatusCode } = (await c.wait()) as { StatusCode: number };
     const out = demuxLogs((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
     if (signal?.aborted) throw new BbackupError('CANCELLED', 'cancelled');
-    if (StatusCode !== 0) {
+    if (!(o.okExit ?? [0]).includes(StatusCode)) {
       throw new BbackupError(
         'TOOL_FAILED',
         `${o.cmd[0]} in the helper container exited ${StatusCode}: ${lastLines(out, 10)}`,

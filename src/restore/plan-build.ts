@@ -2,12 +2,13 @@
 // of the engine, decide what is created, replaced, reused or in the way. No I/O, so every rule is a
 // table test (test/unit/restore-plan.test.ts).
 import { BbackupError } from '../errors.js';
-import type { ContainerItem, Manifest, NetworkItem, VolumeItem } from '../store/manifest.js';
+import type { ContainerItem, ImageItem, Manifest, NetworkItem, VolumeItem } from '../store/manifest.js';
 import { buildNetworkSpec } from './network.js';
+import { planProjectFiles } from './project-files.js';
 import { containerPrivileges, networkPrivileges, volumePrivileges, type PrivilegeContext } from './privileges.js';
 import { renamed } from './renames.js';
 import type { ContainerInspect, NetworkInspect } from './inspect-types.js';
-import type { PlanItem, PlanProblem, Renames, RestoreKind, RestorePlan, RestoreRequest } from './types.js';
+import type { PlanImage, PlanItem, PlanProblem, Renames, RestoreKind, RestorePlan, RestoreRequest } from './types.js';
 
 export interface EngineSnapshot {
   containers: Map<string, { state: string }>;
@@ -23,7 +24,7 @@ export type ImageState = 'present' | 'id' | 'missing';
 export interface PlanInput {
   backupDir: string;
   manifest: Manifest;
-  request: Pick<RestoreRequest, 'containers' | 'volumes' | 'networks' | 'all' | 'force' | 'start'>;
+  request: Pick<RestoreRequest, 'containers' | 'volumes' | 'networks' | 'all' | 'force' | 'start' | 'composeDir'>;
   /** already checked against the manifest (checkRenames) */
   renames: Renames;
   /** saved inspect of the selected containers */
@@ -76,6 +77,7 @@ export function buildPlan(input: PlanInput): RestorePlan {
   const conflicts: PlanProblem[] = [];
   const warnings: string[] = [];
   const missingImages: PlanProblem[] = [];
+  const images: PlanImage[] = [];
   const wantV = new Map<string, 'selected' | 'dependency'>(selV.map((v) => [v.name, 'selected']));
   const wantN = new Map<string, 'selected' | 'dependency'>(selN.map((n) => [n.name, 'selected']));
   for (const c of selC) {
@@ -216,7 +218,22 @@ export function buildPlan(input: PlanInput): RestorePlan {
     const inspect = input.inspects.get(c.name)!;
     const image = inspect.Config.Image ?? c.image;
     const state = input.images.get(c.name) ?? 'missing';
-    if (state === 'missing')
+    const saved =
+      state === 'missing'
+        ? manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === inspect.Image)
+        : undefined;
+    if (saved) {
+      const known = images.find((i) => i.id === saved.name);
+      if (known) known.usedBy.push(target);
+      else
+        images.push({
+          id: saved.name,
+          tags: saved.tags,
+          usedBy: [target],
+          bytes: saved.files.reduce((a, f) => a + f.size, 0),
+        });
+      d.notes.push(`image ${image} is loaded from the backup first`);
+    } else if (state === 'missing')
       missingImages.push({
         kind: 'image',
         name: image,
@@ -233,13 +250,22 @@ export function buildPlan(input: PlanInput): RestorePlan {
       ...d,
       detail: `${image}${start ? ', started' : RUNNING.has(c.state) ? ', not started (--no-start)' : `, left ${c.state}`}`,
       bytes: 0,
-      container: { image, imageRef: state === 'id' ? inspect.Image : image, start },
+      container: {
+        image,
+        imageRef: state === 'id' || (saved && !saved.tags.includes(image)) ? inspect.Image : image,
+        start,
+      },
       privileges: containerPrivileges(inspect, privilegeCtx),
     });
   }
   if (manifest.status !== 'complete')
     warnings.push(
       `backup ${manifest.id} is partial: ${manifest.errors.map((e) => `${e.kind} ${e.name}: ${e.message}`).join('; ') || 'some items were not saved'}`,
+    );
+  const projectFiles = input.request.composeDir ? planProjectFiles(manifest, input.request.composeDir) : [];
+  if (input.request.composeDir && projectFiles.length === 0)
+    warnings.push(
+      `--compose-dir: backup ${manifest.id} holds no Compose project files (back up with -P NAME to keep them)`,
     );
   return {
     backupDir: input.backupDir,
@@ -249,6 +275,8 @@ export function buildPlan(input: PlanInput): RestorePlan {
     renames,
     items,
     conflicts,
+    projectFiles,
+    images,
     missingImages,
     warnings,
   };

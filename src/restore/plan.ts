@@ -9,6 +9,7 @@ import { readManifest, type Manifest } from '../store/manifest.js';
 import { listContainers, listNetworks, listVolumes } from '../docker/inventory.js';
 import { buildPlan, type EngineSnapshot, type ImageState } from './plan-build.js';
 import { checkRenames } from './renames.js';
+import { attachDumps } from '../dump/restore-plan.js';
 import type { ContainerInspect, NetworkInspect } from './inspect-types.js';
 import type { RestorePlan, RestoreRequest } from './types.js';
 
@@ -95,15 +96,11 @@ export async function planRestore(
       ),
     );
   }
-  return buildPlan({
-    backupDir,
-    manifest,
-    request,
-    renames,
+  const engine = await snapshotEngine(docker);
+  return attachDumps(buildPlan({ backupDir, manifest, request, renames, inspects, networks, engine, images }), {
+    dump: request.dump !== false,
     inspects,
-    networks,
-    engine: await snapshotEngine(docker),
-    images,
+    engine,
   });
 }
 

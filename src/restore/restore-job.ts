@@ -4,7 +4,7 @@
 // containers are created in that order.
 import type Docker from 'dockerode';
 import { ensureImage, workerImageSpec } from '../docker/images.js';
-import { BbackupError, isAbortError, toErrorInfo } from '../errors.js';
+import { BbackupError, describeError, isAbortError, toErrorInfo } from '../errors.js';
 import type { Emit, ItemKind, Outcome } from '../events.js';
 import { SkipSignal, startJob, type JobContext, type JobStep, type StepEnd } from '../jobs/job.js';
 import { byteCounter } from '../jobs/progress.js';
@@ -14,14 +14,20 @@ import { readerForDir } from '../store/readers.js';
 import { removeContainer } from './container.js';
 import { removeStaleHelpers } from './helper.js';
 import { planRestore } from './plan.js';
-import { preflight, preflightBytes } from './preflight.js';
+import { CopyMismatch } from './fill-tree.js';
+import { checkedOnCopy, mismatchRefusal, preflight, preflightBytes } from './preflight.js';
 import { runItem, type RunContext } from './run-item.js';
+import { loadImage } from './image.js';
+import { writeProjectFiles } from './project-files.js';
+import type { ImageItem } from '../store/manifest.js';
 import {
   privilegeLines,
   privilegesAccepted,
+  type PlanImage,
   type PlanItem,
   type RestorePlan,
   type RestoreRequest,
+  type Sandbox,
   type VolumeMode,
 } from './types.js';
 
@@ -38,6 +44,8 @@ export interface RestoreDeps {
   plan?: RestorePlan;
   /** the local store: a backup of it is marked in use for the whole restore, so rotation keeps it */
   store?: string;
+  /** a drill's sandbox (renames come in the request; this isolates what is created) */
+  sandbox?: Sandbox;
 }
 
 export interface RestoreValue {
@@ -108,6 +116,23 @@ export function startRestore(
   return startJob(step, { emit: deps.emit, signal: o.signal });
 }
 
+/** Removes what a restore created (never what it reused), newest first; returns what could not be removed. */
+async function undoCreated(docker: Docker, created: RestoreValue['restored']): Promise<string[]> {
+  const left: string[] = [];
+  for (const c of [...created].reverse()) {
+    const gone =
+      c.kind === 'container'
+        ? removeContainer(docker, c.target)
+        : c.kind === 'volume'
+          ? docker.getVolume(c.target).remove({ force: true })
+          : docker.getNetwork(c.target).remove();
+    await Promise.resolve(gone).catch((err: unknown) =>
+      left.push(`${c.kind} ${c.target} was created and could not be removed again: ${describeError(err)}`),
+    );
+  }
+  return left;
+}
+
 async function restore(
   request: RestoreRequest,
   deps: RestoreDeps,
@@ -119,17 +144,23 @@ async function restore(
     deps.plan ?? (await planRestore(request.backupDir, await readManifest(request.backupDir), request, deps.docker));
   assertRunnable(plan, request.allowPrivileged);
   const work = plan.items;
-  job.start(`restore ${plan.backupId}`, work.length + 1);
+  const imageName = (i: PlanImage) => `image ${i.tags[0] ?? i.id.slice(0, 19)}`;
+  job.start(`restore ${plan.backupId}`, work.length + plan.images.length + plan.projectFiles.length + 1);
   const verifyItem = 'verify backup';
-  const total = preflightBytes(plan, request.verify);
+  const place = { verify: request.verify, localEngine: deps.localEngine, volumeMode: deps.volumeMode ?? 'auto' };
+  const onCopy = (i: PlanItem) => checkedOnCopy(plan, i, place);
+  const total = preflightBytes(plan, request.verify, onCopy);
   emit({ type: 'item.queued', jobId, item: verifyItem, kind: 'file', total });
+  for (const i of plan.images) emit({ type: 'item.queued', jobId, item: imageName(i), kind: 'image', total: i.bytes });
+  for (const p of plan.projectFiles)
+    emit({ type: 'item.queued', jobId, item: `project ${p.project}`, kind: 'project' });
   for (const i of work)
     emit({ type: 'item.queued', jobId, item: itemName(i), kind: i.kind as ItemKind, total: i.bytes || undefined });
 
   emit({ type: 'item.start', jobId, item: verifyItem, kind: 'file', total });
   const progress = byteCounter(emit, jobId, verifyItem, total);
   try {
-    await preflight(plan, { verify: request.verify, signal, onBytes: progress.add });
+    await preflight(plan, { verify: request.verify, signal, onBytes: progress.add, onCopy });
     emit({
       type: 'item.done',
       jobId,
@@ -159,11 +190,15 @@ async function restore(
       await ensureImage(deps.docker, workerImageSpec(deps.workerImage ?? 'bbackup-worker:local'));
     }),
     failed: new Set(),
+    checkOnCopy: onCopy,
+    sandbox: deps.sandbox,
+    rolledBack: new Set(),
   };
   const errors: JobError[] = [];
   const restored: RestoreValue['restored'] = [];
   let cancelled = false;
   let skipped = 0;
+  let loadedImages = 0;
   // Containers replaced with --force go first: their volumes and networks may be replaced too.
   for (const item of work.filter((i) => i.kind === 'container' && i.action === 'replace')) {
     emit({
@@ -179,7 +214,52 @@ async function restore(
       emit({ type: 'item.failed', jobId, item: itemName(item), error: toErrorInfo(err) });
     });
   }
+  // Images before any container: a container whose image could not be loaded is skipped (run-item's blockedBy).
+  for (const img of plan.images) {
+    const name = imageName(img);
+    try {
+      await job.gate.wait(signal);
+    } catch {
+      cancelled = true;
+      break;
+    }
+    emit({ type: 'item.start', jobId, item: name, kind: 'image', total: img.bytes });
+    try {
+      const item = plan.manifest.items.find((i): i is ImageItem => i.kind === 'image' && i.name === img.id)!;
+      const { tagged } = await loadImage(deps.docker, item, plan.backupDir, signal);
+      emit({
+        type: 'item.done',
+        jobId,
+        item: name,
+        bytes: img.bytes,
+        detail: `loaded${tagged.length ? `, tagged ${tagged.join(', ')}` : ''}`,
+      });
+      loadedImages++;
+    } catch (err) {
+      ctx.failed.add(`image ${img.id}`);
+      if (signal.aborted) {
+        cancelled = true;
+        emit({ type: 'item.failed', jobId, item: name, error: { code: 'CANCELLED', message: 'cancelled' } });
+        break;
+      }
+      errors.push({ item: name, ...toErrorInfo(err) });
+      emit({ type: 'item.failed', jobId, item: name, error: toErrorInfo(err) });
+    }
+  }
+  for (const p of plan.projectFiles) {
+    if (cancelled) break;
+    const name = `project ${p.project}`;
+    emit({ type: 'item.start', jobId, item: name, kind: 'project' });
+    try {
+      await writeProjectFiles(plan.backupDir, p, request.force);
+      emit({ type: 'item.done', jobId, item: name, bytes: 0, detail: `${p.files.length} files in ${p.dir}` });
+    } catch (err) {
+      errors.push({ item: name, ...toErrorInfo(err) });
+      emit({ type: 'item.failed', jobId, item: name, error: toErrorInfo(err) });
+    }
+  }
   for (const item of work) {
+    if (cancelled) break;
     const name = itemName(item);
     if (ctx.failed.has(name)) continue;
     try {
@@ -211,6 +291,16 @@ async function restore(
         emit({ type: 'item.skipped', jobId, item: name, reason: 'skipped by user' });
         continue;
       }
+      if (err instanceof CopyMismatch) {
+        // bbcopy found the backup damaged while it copied (preflight.ts, checkedOnCopy): undo
+        // what this restore created, so the outcome is the preflight's: refused, nothing changed.
+        emit({ type: 'item.failed', jobId, item: name, error: toErrorInfo(err) });
+        const created = restored.filter((r) =>
+          work.some((i) => i.kind === r.kind && i.target === r.target && i.action === 'create'),
+        );
+        const undone = await undoCreated(deps.docker, created);
+        throw mismatchRefusal(plan, [...err.problems, ...undone]);
+      }
       errors.push({ item: name, ...toErrorInfo(err) });
       emit({ type: 'item.failed', jobId, item: name, error: toErrorInfo(err) });
     } finally {
@@ -218,6 +308,8 @@ async function restore(
       setCurrent(undefined);
     }
   }
+  // volumes made empty for a dump that did not load were removed again: not restored
+  for (let i = restored.length - 1; i >= 0; i--) if (ctx.rolledBack?.has(itemName(restored[i]!))) restored.splice(i, 1);
   // Anything not restored (failed, or skipped by the user or for a missing dependency) makes it partial.
   const outcome: Outcome = cancelled
     ? 'cancelled'
@@ -226,7 +318,7 @@ async function restore(
       : restored.length > 0 || errors.length === 0
         ? 'partial'
         : 'failed';
-  const summary = `${restored.length} of ${work.length} restored${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;
+  const summary = `${restored.length} of ${work.length} restored${plan.images.length ? `, ${loadedImages} of ${plan.images.length} images loaded` : ''}${errors.length ? `, ${errors.length} failed` : ''}${skipped ? `, ${skipped} skipped` : ''}${cancelled ? ', cancelled' : ''}`;
   return { outcome, errors, value: { backupId: plan.backupId, plan, restored }, summary, backupId: plan.backupId };
 }
 

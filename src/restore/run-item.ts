@@ -16,8 +16,9 @@ import { readJson, unwrap } from './plan.js';
 import { usedNetworks, usedVolumes } from './plan-build.js';
 import { archiveEntry, checkedSha256, volumeItem } from './preflight.js';
 import { renameLookup, renamed } from './renames.js';
-import type { PlanItem, RestorePlan, RestoreRequest, VolumeMode } from './types.js';
+import type { PlanItem, RestorePlan, RestoreRequest, Sandbox, VolumeMode } from './types.js';
 import { chooseMode, fillVolume, sourcePath } from './volume.js';
+import { loadContainerDump } from './load-dump-item.js';
 
 export interface RunContext {
   plan: RestorePlan;
@@ -32,7 +33,13 @@ export interface RunContext {
   ensureWorker: () => Promise<void>;
   /** item names ("volume x") that failed: containers needing them are skipped */
   failed: Set<string>;
+  /** tree volumes the copy checks against their index (the preflight did not) */
+  checkOnCopy?: (item: PlanItem) => boolean;
+  /** item names restored, then removed again (a volume made empty for a dump that did not load) */
+  rolledBack?: Set<string>;
   signal?: AbortSignal;
+  /** a drill's sandbox: rewrites what is created (src/drill/sandbox.ts); absent for a real restore */
+  sandbox?: Sandbox;
 }
 
 export async function runItem(
@@ -82,6 +89,7 @@ async function restoreNetwork(item: PlanItem, ctx: RunContext): Promise<void> {
   assertNoNewPrivileges(item, networkPrivileges(saved));
   const spec = buildNetworkSpec(saved, item.target, new Map());
   if (!item.network?.fixedSubnet) delete (spec.create.IPAM as { Config?: unknown }).Config;
+  ctx.sandbox?.network(spec.create);
   await docker.createNetwork(spec.create as unknown as Docker.NetworkCreateOptions).catch((err) => {
     throw dockerError(err, `could not create network ${item.target}`);
   });
@@ -109,12 +117,20 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
       Name: item.target,
       Driver: v.driver || 'local',
       DriverOpts: v.options ?? {},
-      Labels: v.labels ?? {},
+      Labels: ctx.sandbox?.labels(v.labels ?? {}) ?? v.labels ?? {},
     })
     .catch((err) => {
       throw dockerError(err, `could not create volume ${item.target}`);
     });
   const name = `volume ${item.target}`;
+  if (item.dumpFills)
+    return void ctx.emit({
+      type: 'item.done',
+      jobId: ctx.jobId,
+      item: name,
+      bytes: 0,
+      detail: `empty, for the dump of container ${item.dumpFills}`,
+    });
   const progress = byteCounter(ctx.emit, ctx.jobId, name, v.bytes || undefined);
   try {
     const { Mountpoint } = (await docker.getVolume(item.target).inspect()) as { Mountpoint?: string };
@@ -122,6 +138,12 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
     if (mode !== 'host') await ctx.ensureWorker();
     const relPath = v.format === 'tree' ? rel.volumeTree(v.name) : archiveEntry(v)?.path;
     if (!relPath) throw new BbackupError('INTEGRITY', `volume ${v.name}: the manifest lists no archive file`);
+    const expectIndex = ctx.checkOnCopy?.(item) ? sourcePath(ctx.plan.backupDir, rel.volumeIndex(v.name)) : undefined;
+    if (expectIndex && mode === 'stream')
+      throw new BbackupError(
+        'INTEGRITY',
+        `volume ${item.target}: not checked before the restore, and stream mode cannot check it while copying; restore with volumes.mode host or worker`,
+      );
     await fillVolume(
       {
         docker,
@@ -133,6 +155,7 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
         helperLabels: ctx.helperLabels,
         signal: ctx.signal,
         onBytes: progress.add,
+        expectIndex,
         checkedSha256: checkedSha256(ctx.plan, relPath),
       },
       Mountpoint,
@@ -174,16 +197,31 @@ async function restoreContainer(
     const why = target !== n ? `network renamed to ${target}` : planned?.network?.dropStaticIp;
     if (why) dropStaticIp.set(n, why);
   }
-  const created = await createContainer(docker, inspect, {
-    target: item.target,
-    rename: renameLookup(plan.renames),
-    imageRef: item.container!.imageRef,
-    restoredVolumes: new Set(plan.items.filter((i) => i.kind === 'volume').map((i) => i.source)),
-    dropStaticIp,
-    idToName,
-  });
+  const created = await createContainer(
+    docker,
+    inspect,
+    {
+      target: item.target,
+      rename: renameLookup(plan.renames),
+      imageRef: item.container!.imageRef,
+      restoredVolumes: new Set(plan.items.filter((i) => i.kind === 'volume').map((i) => i.source)),
+      dropStaticIp,
+      idToName,
+    },
+    ctx.sandbox,
+  );
   for (const note of created.notes)
     ctx.emit({ type: 'log', jobId: ctx.jobId, level: 'info', source: 'restore', msg: `${name}: ${note}` });
+  if (item.dump) {
+    const loaded = await loadContainerDump(item, ctx, created.id);
+    return void ctx.emit({
+      type: 'item.done',
+      jobId: ctx.jobId,
+      item: name,
+      bytes: loaded.bytes,
+      detail: `created${item.container!.start ? ' and started' : ''}; ${loaded.detail}`,
+    });
+  }
   if (item.container!.start) await startContainer(docker, created.id, item.target);
   ctx.emit({
     type: 'item.done',
@@ -209,10 +247,11 @@ function assertNoNewPrivileges(item: PlanItem, now: string[]): void {
   }
 }
 
-/** The first volume or network this container needs that failed to restore. */
+/** The first image, volume or network this container needs that failed to restore. */
 async function blockedBy(item: PlanItem, ctx: RunContext): Promise<string | undefined> {
   const inspect = await savedInspect(ctx, item.source);
   const needs = [
+    ...(inspect.Image ? [`image ${inspect.Image}`] : []),
     ...usedVolumes(inspect).map((v) => `volume ${renamed(ctx.plan.renames, 'volume', v)}`),
     ...usedNetworks(inspect).map((n) => `network ${renamed(ctx.plan.renames, 'network', n)}`),
   ];

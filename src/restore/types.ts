@@ -1,6 +1,9 @@
 // The restore vocabulary: what the user asks for, and the plan computed from it before anything on
 // the engine is touched. Plain data, so the CLI, --json and the TUI can all show the same plan.
 import type { Manifest } from '../store/manifest.js';
+import type { PlanProjectFiles } from './project-files.js';
+import type { ContainerSpec } from './container-spec.js';
+import type { PlannedLoad } from '../dump/types.js';
 
 export type RestoreKind = 'container' | 'volume' | 'network';
 
@@ -29,6 +32,12 @@ export interface RestoreRequest {
   start: boolean;
   /** check sizes and sha256 of what is restored against the manifest first */
   verify: boolean;
+  /** write the Compose projects' files (compose files, .env) to DIR/<project>/ */
+  composeDir?: string;
+  /** load containers' database dumps (default true; false = --no-dump: files only) */
+  dump?: boolean;
+  /** seconds to wait for a restored database server to accept connections (default 300) */
+  dumpWait?: number;
   /**
    * Privileges the operator accepted (src/restore/privileges.ts): true = whatever the plan lists
    * (--allow-privileged); a list = exactly these plan lines (what the TUI showed and was confirmed);
@@ -64,6 +73,10 @@ export interface PlanItem {
   /** what creating it grants on the host (privileged mode, host paths, capabilities, ...); [] for none */
   privileges: string[];
   container?: { image: string; imageRef: string; start: boolean };
+  /** container: its database dump is loaded (src/dump/restore-plan.ts) */
+  dump?: PlannedLoad;
+  /** volume: created empty, the dump of this (target) container fills it */
+  dumpFills?: string;
   network?: { fixedSubnet: boolean; dropStaticIp?: string };
 }
 
@@ -71,6 +84,16 @@ export interface PlanProblem {
   kind: RestoreKind | 'image' | 'backup';
   name: string;
   message: string;
+}
+
+export interface PlanImage {
+  /** sha256:<hex>, as in the manifest */
+  id: string;
+  tags: string[];
+  /** target names of the containers that need it */
+  usedBy: string[];
+  /** compressed bytes to read */
+  bytes: number;
 }
 
 export interface RestorePlan {
@@ -83,7 +106,11 @@ export interface RestorePlan {
   items: PlanItem[];
   /** objects in the way (without --force), or in the way in a way --force cannot fix */
   conflicts: PlanProblem[];
-  /** images the containers need that the engine does not have, with the command that fetches them */
+  /** --compose-dir: the projects' files and where they go */
+  projectFiles: PlanProjectFiles[];
+  /** images the engine lacks that this backup holds: loaded before the containers are created */
+  images: PlanImage[];
+  /** images the containers need that neither the engine nor the backup has: they must be pulled first */
   missingImages: PlanProblem[];
   /** warnings that do not stop the restore */
   warnings: string[];
@@ -104,3 +131,14 @@ export function privilegesAccepted(
 }
 
 export const itemKey = (kind: RestoreKind, name: string): string => `${kind}:${name}`;
+
+/**
+ * How a drill isolates what it restores (src/drill/sandbox.ts): each hook rewrites, in place, the
+ * create options of an object just before the engine is asked to make it.
+ */
+export interface Sandbox {
+  container(spec: ContainerSpec): void;
+  network(create: Record<string, unknown>): void;
+  /** the labels a restored volume gets */
+  labels(saved: Record<string, string>): Record<string, string>;
+}

@@ -1,19 +1,22 @@
 // Refilling a freshly created volume from a backup, in one of three ways (DESIGN §4):
-//   host   - rsync / GNU tar on this machine straight into the volume's Mountpoint (fastest)
+//   host   - bbcopy / GNU tar on this machine straight into the volume's Mountpoint (fastest)
 //   worker - the same tools inside a helper container that mounts the volume and the backup
 //   stream - the engine's archive API (putArchive) on a created helper; works for remote engines
 // Archives are only extracted after checkArchive() passed every entry, and then through the same
 // scanner as a gate (checkedTar): in every mode tar or the engine reads the approved stream from
 // here, never the file itself, and a second read that differs from the first fails the restore.
+// A tree is checked against its index either before (preflight) or while bbcopy copies it
+// (expectIndex; src/restore/fill-tree.ts).
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { execa, type Result, type ResultPromise } from 'execa';
+import { execa, type Result } from 'execa';
 import { BbackupError, lastLines } from '../errors.js';
 import type { VolumeItem } from '../store/manifest.js';
 import { checkedTar, compressionOf } from './archive-check.js';
-import { pipeIntoHelper, putIntoHelper, runHelper } from './helper.js';
+import { fillTreeHost, fillTreeWorker, type TreeFill } from './fill-tree.js';
+import { pipeIntoHelper, putIntoHelper } from './helper.js';
 import type { VolumeMode } from './types.js';
 
 export interface FillOptions {
@@ -23,6 +26,8 @@ export interface FillOptions {
   source: string;
   /** the volume to fill (already created, empty) */
   volume: string;
+  /** tree: the snapshot's index, when the copy checks every entry against it (one read) */
+  expectIndex?: string;
   mode: Exclude<VolumeMode, 'auto'>;
   workerImage: string;
   helperLabels?: Record<string, string>;
@@ -32,18 +37,6 @@ export interface FillOptions {
   checkedSha256?: string;
 }
 
-// -H hard links, -A ACLs, -X xattrs, -S sparse; numeric ids because the host's user names mean
-// nothing to the container. Device nodes are never created in a volume (as for archives).
-// --modify-window=-1: without it rsync 3.5 compares times to the second and leaves a fresh dir,
-// symlink or fifo with the time of the restore when it was saved in the same second (verified).
-const RSYNC = [
-  '-aHAXS',
-  '--numeric-ids',
-  '--modify-window=-1',
-  '--no-devices',
-  '--info=progress2',
-  '--no-inc-recursive',
-];
 const TAR_X = [
   '-x',
   '-f',
@@ -86,40 +79,23 @@ export async function fillVolume(o: FillOptions, mountpoint: string | undefined)
         'DOCKER_FAILED',
         `volume ${o.volume} has no Mountpoint on this machine; use volumes.mode worker or stream`,
       );
-    return tree ? rsyncHost(o, mountpoint) : untarHost(o, mountpoint);
+    return tree ? fillTreeHost(treeFill(o), mountpoint) : untarHost(o, mountpoint);
   }
-  if (o.mode === 'worker') return tree ? rsyncWorker(o) : untarWorker(o);
+  if (o.mode === 'worker')
+    return tree
+      ? fillTreeWorker(treeFill(o), o.docker, { image: o.workerImage, labels: o.helperLabels })
+      : untarWorker(o);
   return putStream(o, tree ? tarTree(o) : archiveTar(o));
 }
 
-async function rsyncHost(o: FillOptions, mountpoint: string): Promise<void> {
-  const child = execa('rsync', [...RSYNC, `${o.source}/`, `${mountpoint}/`], {
-    cancelSignal: o.signal,
-    forceKillAfterDelay: 3000,
-    reject: false,
-    stderr: 'pipe',
-    buffer: { stdout: false },
-  });
-  await followRsync(child, o.onBytes);
-  await settle(child, 'rsync', o.volume);
-}
-
-async function rsyncWorker(o: FillOptions): Promise<void> {
-  await runHelper(
-    o.docker,
-    {
-      image: o.workerImage,
-      labels: o.helperLabels,
-      mounts: [
-        { type: 'bind', source: o.source, target: '/backup', readOnly: true },
-        { type: 'volume', source: o.volume, target: '/target' },
-      ],
-      cmd: ['/usr/bin/rsync', ...RSYNC.filter((a) => !a.startsWith('--info')), '/backup/', '/target/'],
-    },
-    o.signal,
-  );
-  o.onBytes(o.item.bytes);
-}
+const treeFill = (o: FillOptions): TreeFill => ({
+  source: o.source,
+  expect: o.expectIndex,
+  volume: o.volume,
+  sourceName: o.item.name,
+  signal: o.signal,
+  onBytes: o.onBytes,
+});
 
 async function untarHost(o: FillOptions, mountpoint: string): Promise<void> {
   const p = archiveTar(o);
@@ -232,23 +208,6 @@ function counter(onBytes: (n: number) => void): Transform {
       done(null, chunk);
     },
   });
-}
-
-/** rsync --info=progress2 prints "  1,234,567  45%  10.00MB/s ..." lines separated by \r. */
-async function followRsync(child: ResultPromise, onBytes: (n: number) => void): Promise<void> {
-  let last = 0;
-  let rest = '';
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    const parts = (rest + chunk.toString('latin1')).split(/[\r\n]/);
-    rest = parts.pop() ?? '';
-    for (const line of parts) {
-      const m = /^\s*([\d,]+)\s+\d+%/.exec(line);
-      if (!m) continue;
-      const total = Number(m[1]!.replace(/,/g, ''));
-      if (total > last) onBytes(total - last);
-      last = Math.max(last, total);
-    }
-  }
 }
 
 async function settle(child: PromiseLike<Result>, tool: string, volume: string): Promise<void> {

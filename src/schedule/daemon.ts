@@ -9,6 +9,7 @@ import { BbackupError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { RunStatus } from '../notify/report.js';
 import { currentRun } from '../process-identity.js';
+import { sendPing } from '../notify/ping.js';
 import { missedRuns, scheduleProblems, type Missed } from './cron.js';
 import { patchSchedule, readState, updateState } from './state.js';
 
@@ -207,11 +208,21 @@ export async function runRecorded(
     e.lastStart = start;
     delete e.lastEnd;
   }).catch((err) => log.warn(`cannot write ${statePath}: ${describeError(err)}`));
+  if (schedule.ping) await sendPing(schedule.ping, 'start', `schedule ${name} started at ${start}`, { logger: log });
   let result: ScheduleRunResult;
   try {
     result = await run(name, schedule, signal);
   } catch (err) {
     result = { status: 'failed', error: describeError(err) };
+  }
+  if (schedule.ping) {
+    const summary = `schedule ${name}: ${result.status}${result.backupId ? ` (backup ${result.backupId})` : ''}${result.host ? ` on ${result.host}` : ''}`;
+    await sendPing(
+      schedule.ping,
+      result.status === 'ok' ? 'success' : 'failure',
+      result.error ? `${summary}\n${result.error}` : summary,
+      { logger: log },
+    );
   }
   const level = result.status === 'ok' ? 'info' : 'error';
   log[level](

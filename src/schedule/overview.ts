@@ -39,11 +39,13 @@ export async function scheduleOverview(
       enabled: s.enabled,
       cron: s.cron,
       host: s.host ?? config.default_host ?? null,
-      what: s.backup_set
-        ? `set ${s.backup_set}`
-        : s.containers
-          ? `containers ${s.containers.join(',')}`
-          : 'default scope',
+      what:
+        (s.drill ? 'drill of ' : '') +
+        (s.backup_set
+          ? `set ${s.backup_set}`
+          : s.containers
+            ? `containers ${s.containers.join(',')}`
+            : 'default scope'),
       next: s.enabled ? nextRuns(s.cron, Math.max(1, opts.next ?? 1), now, name).map((d) => d.toISOString()) : [],
       last,
       inProgress: last.lastStart !== undefined && last.lastEnd === undefined,

@@ -53,6 +53,9 @@ export const rel = {
   volumeTree: (name: string) => `volumes/${safeSegment(name)}`,
   volumeArchive: (name: string, ext: string) => `volumes/${safeSegment(name)}.tar${ext}`,
   volumeIndex: (name: string) => `volumes/${safeSegment(name)}.index.jsonl`,
+  image: (id: string, ext: string) => `images/${safeSegment(id.replace(/^sha256:/, ''))}.tar${ext}`,
+  project: (name: string) => `projects/${safeSegment(name)}`,
+  dump: (container: string, engine: string) => `dumps/${safeSegment(container)}.${engine}.zst`,
 };
 
 /** The id for a backup started at `now`: 20261124T230501Z */

@@ -3,11 +3,12 @@
 // sitting exactly where the layout puts that item's files (no "..", no absolute path, no file of
 // one item posing as another's). Returns the manifest, or throws INTEGRITY naming what is wrong.
 import { BbackupError } from '../errors.js';
-import { BACKUP_ID_RE, rel } from './layout.js';
-import { MANIFEST_FORMAT, type FileEntry, type Manifest, type ManifestItem } from './manifest.js';
+import { BACKUP_ID_RE, isSafeSegment, rel } from './layout.js';
+import { MANIFEST_FORMAT, type DumpItem, type FileEntry, type Manifest, type ManifestItem } from './manifest.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const EXTS = ['', '.zst', '.gz'];
+const DUMP_ENGINES: readonly DumpItem['engine'][] = ['postgres', 'mysql', 'mariadb', 'mongodb', 'redis', 'sqlite'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -21,8 +22,20 @@ function allowedPaths(item: ManifestItem): string[] {
       return [rel.network(item.name)];
     case 'metadata':
       return EXTS.map((e) => rel.metadata(e));
+    case 'image':
+      return EXTS.map((e) => rel.image(item.name, e));
+    case 'project':
+      // one flat folder of safe names: projects/<name>/<file>
+      return item.files
+        .map((f) => String(f.path))
+        .filter(
+          (p) =>
+            p.startsWith(`${rel.project(item.name)}/`) && isSafeSegment(p.slice(rel.project(item.name).length + 1)),
+        );
     case 'volume':
       return item.format === 'tree' ? [rel.volumeIndex(item.name)] : EXTS.map((e) => rel.volumeArchive(item.name, e));
+    case 'dump':
+      return [rel.dump(item.name, item.engine)];
   }
 }
 
@@ -45,12 +58,25 @@ export function checkManifest(value: unknown, where: string, expect: { id?: stri
   for (const [i, item] of (m.items as unknown[]).entries()) {
     if (!isObject(item)) return bad(`item ${i} is not an object`);
     const it = item as Partial<ManifestItem> & Record<string, unknown>;
-    if (!['container', 'network', 'volume', 'metadata'].includes(String(it.kind)))
+    if (!['container', 'network', 'volume', 'image', 'project', 'dump', 'metadata'].includes(String(it.kind)))
       bad(`item ${i} has kind ${JSON.stringify(it.kind)}`);
     if (typeof it.name !== 'string' || it.name === '') bad(`item ${i} has no name`);
     if (it.kind === 'volume' && it.format !== 'tree' && it.format !== 'archive')
       bad(`volume ${it.name} has format ${JSON.stringify(it.format)}`);
     if (it.kind === 'volume' && !isSize(it.bytes)) bad(`volume ${it.name} has no byte count`);
+    // a dump's fields choose the loader and where files go inside the restored container
+    if (it.kind === 'dump') {
+      if (!DUMP_ENGINES.includes(it.engine as DumpItem['engine']))
+        bad(`dump ${it.name} has engine ${JSON.stringify(it.engine)}`);
+      if (!isSize(it.bytes) || typeof it.tool !== 'string' || typeof it.only !== 'boolean')
+        bad(`dump ${it.name} has no byte count, tool or only flag`);
+      if (
+        typeof it.dataDir !== 'string' ||
+        !it.dataDir.startsWith('/') ||
+        (it.path !== undefined && (typeof it.path !== 'string' || !it.path.startsWith('/')))
+      )
+        bad(`dump ${it.name}: its data folder and file must be absolute paths`);
+    }
     const key = `${it.kind} ${it.name}`;
     if (seenItems.has(key)) bad(`${key} is listed twice`);
     seenItems.add(key);

@@ -78,13 +78,62 @@ export interface IndexEntry {
   link?: string;
 }
 
+/** A Docker image saved with the engine's export (docker save), compressed; stored once per id across backups. */
+export interface ImageItem {
+  kind: 'image';
+  /** the image id, sha256:<hex> */
+  name: string;
+  /** repo:tag names it had at backup time (given back after a load) */
+  tags: string[];
+  /** containers of this backup that use it */
+  usedBy: string[];
+  /** the engine's size of the image (uncompressed) */
+  bytes: number;
+  compression: CompressionMethod;
+  /** id of the earlier backup whose file this one is a hard link to */
+  linkedFrom?: string;
+  /** images/<hex>.tar.zst */
+  files: FileEntry[];
+}
+
+/** A Compose project's files (compose files, .env) as they were on the host, under projects/<name>/. */
+export interface ProjectItem {
+  kind: 'project';
+  name: string;
+  /** com.docker.compose.project.working_dir at backup time */
+  workingDir?: string;
+  /** stored file (relative path, as in files) -> where it was on the host */
+  sources: { path: string; original: string }[];
+  files: FileEntry[];
+}
+
 export interface MetadataItem {
   kind: 'metadata';
   name: 'metadata';
   files: FileEntry[];
 }
 
-export type ManifestItem = ContainerItem | NetworkItem | VolumeItem | MetadataItem;
+/** A database dump taken inside a container (src/dump/): dumps/<container>.<engine>.zst */
+export interface DumpItem {
+  kind: 'dump';
+  /** the container it was taken from */
+  name: string;
+  engine: 'postgres' | 'mysql' | 'mariadb' | 'mongodb' | 'redis' | 'sqlite';
+  /** what wrote it: pg_dumpall, mariadb-dump, redis-cli BGSAVE, sqlite3 .backup, ... */
+  tool: string;
+  /** redis, sqlite: the file inside the container the server reads (put back before it starts) */
+  path?: string;
+  /** where the server keeps its data inside the container; a volume there is refilled by the dump on restore */
+  dataDir: string;
+  /** bbackup.dump.only: the data volume was not copied */
+  only: boolean;
+  /** uncompressed bytes of the dump */
+  bytes: number;
+  /** the zstd-compressed dump */
+  files: FileEntry[];
+}
+
+export type ManifestItem = ContainerItem | NetworkItem | VolumeItem | ImageItem | ProjectItem | DumpItem | MetadataItem;
 
 export interface ItemError {
   kind: ManifestItem['kind'];

@@ -19,6 +19,8 @@ export interface GroupScope {
 export interface GroupSelection {
   schedule?: string;
   backupSet?: string;
+  /** Compose projects (-P) */
+  projects?: readonly string[];
   containers?: readonly string[];
   volumes?: readonly string[];
   networks?: readonly string[];
@@ -59,6 +61,7 @@ export function groupKey(sel: GroupSelection): string {
   if (sel.schedule) return bounded(`schedule:${sel.schedule}${suffix}`);
   if (sel.backupSet) return bounded(`set:${sel.backupSet}${suffix}`);
   const explicit = listing([
+    ['project:', sel.projects],
     ['containers:', sel.containers],
     ['volumes:', sel.volumes],
     ['networks:', sel.networks],

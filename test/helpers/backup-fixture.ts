@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chown, lchown, link, mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeTreeIndex } from '../../src/backup/tree-index.js';
+import { writeTreeIndex } from './tree-index.js';
 import { backupDir, rel } from '../../src/store/layout.js';
 import { MANIFEST_FORMAT, type Manifest } from '../../src/store/manifest.js';
 

@@ -1,5 +1,5 @@
-// The job API the TUI and the scheduler drive: same-second ids, pause (running rsync really
-// stops), skip of the running item, hooks around each volume (their restore always runs),
+// The job API the TUI and the scheduler drive: same-second ids, pause (the running copy engine
+// really stops), skip of the running item, hooks around each volume (their restore always runs),
 // leftover helpers of dead runs cleaned (never a live run's), throttled progress with a rate.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -11,14 +11,15 @@ import { BUSYBOX_IMAGE } from '../helpers/names.js';
 import { createTestContainer, createTestNetwork, testDocker, testLabels } from '../helpers/docker.js';
 import { bigFile, connect, makeVolume, runBackup, sh, tempDir, testConfig, volumesOnly } from './backup-helpers.js';
 
-function rsyncChildren(): number[] {
+/** bbcopy (the copy engine) processes started by this process. */
+function copyChildren(): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .filter((d) => {
       try {
         const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
         return (
-          cmd.startsWith('rsync\0') &&
+          cmd.split('\0')[0]!.endsWith('/bbcopy') &&
           /PPid:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1] === String(process.pid)
         );
       } catch {
@@ -49,7 +50,7 @@ describe('backup job', () => {
     expect(ids[2]).toBe('20261125T200000Z-3');
   });
 
-  it('pause stops the running rsync and resume finishes the backup; progress is throttled and has a rate', async () => {
+  it('pause stops the running copy engine and resume finishes the backup; progress is throttled and has a rate', async () => {
     const store = await tempDir();
     const vol = await makeVolume('bk-pause');
     bigFile(`${vol.mountpoint}/big`, 300);
@@ -67,7 +68,7 @@ describe('backup job', () => {
             job.pause();
             void (async () => {
               await sleep(200);
-              const pids = rsyncChildren();
+              const pids = copyChildren();
               stoppedSeen = pids.length > 0 && pids.every((p) => procState(p) === 'T');
               job.resume();
             })();
@@ -162,7 +163,15 @@ describe('backup job', () => {
       Internal: true,
     });
     const items = result.value.manifest.items.map((i) => `${i.kind} ${i.name}`);
-    expect(items).toEqual([`container ${onNet}`, `container ${talker}`, `network ${net}`, 'metadata metadata']);
+    // the test busybox image was built here (no RepoDigests): backup.images local saves it too
+    const busybox = (await testDocker().getImage(BUSYBOX_IMAGE).inspect()).Id;
+    expect(items).toEqual([
+      `container ${onNet}`,
+      `container ${talker}`,
+      `network ${net}`,
+      `image ${busybox}`,
+      'metadata metadata',
+    ]);
     // the metadata archive holds the definitions and a manifest copy
     const listing = sh(`tar --zstd -tf '${dir}/metadata.tar.zst'`);
     expect(listing).toContain(`containers/${talker}/logs.txt`);

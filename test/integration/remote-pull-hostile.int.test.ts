@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeTreeIndex } from '../../src/backup/tree-index.js';
+import { writeTreeIndex } from '../helpers/tree-index.js';
 import { parseConfigObject } from '../../src/config/load.js';
 import { withEncryption } from '../../src/crypto/with-encryption.js';
 import { listRemoteBackups } from '../../src/remote/list.js';

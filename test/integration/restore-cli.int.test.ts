@@ -218,7 +218,7 @@ describe('restore command line', () => {
 
     const dry = await runCli(['-c', cfg.path, 'restore', dir, '--all', '--dry-run'], { env: cfg.env });
     expect(dry.exitCode).toBe(1);
-    expect(dry.stdout).toContain('Missing images (1):');
+    expect(dry.stdout).toContain('Missing images (1, not in the backup: pull them first):');
     expect(dry.stdout).toContain(`Conflicts (2):`);
     expect(dry.stdout).toContain('This restore would be refused; nothing would be changed.');
 

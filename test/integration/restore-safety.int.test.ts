@@ -218,6 +218,44 @@ describe('manifest mismatch', () => {
     expect(await readFile(join(await mountpointOf(docker, v2), 'etc/app.conf'))).toEqual(bytes);
   });
 
+  it('found while copying (new volumes are checked in the same pass): what the restore created is removed again', async () => {
+    // two volumes; the one restored first is intact, the second has a changed byte
+    const good = await createTestVolume(docker, 'rs');
+    const bad = await createTestVolume(docker, 'rs');
+    await writeFile(join(await mountpointOf(docker, good), 'fine.txt'), 'fine');
+    await fillRichTree(await mountpointOf(docker, bad));
+    const dir = join(tmp, '20261125T203500Z');
+    await makeFixtureBackup(docker, { dir, volumes: [good, bad] });
+    const file = join(dir, 'volumes', bad, 'data.bin');
+    const bytes = await readFile(file);
+    bytes[100] = bytes[100]! ^ 0x01;
+    await writeFile(file, bytes);
+    const [g2, b2] = [testName('rs'), testName('rs')];
+    cleanupAfter(docker, { volumes: [g2, b2] });
+    const events: { type: string; item?: string }[] = [];
+    const job = startRestore(
+      request(dir, { volumes: [good, bad], renames: parseRenames([`${good}:${g2}`, `${bad}:${b2}`]) }),
+      { ...deps(), emit: (e) => events.push(e) },
+    );
+    const err = await refusal(job.done);
+    expect(err.message).toMatch(
+      /^refused: backup \S+ does not match its manifest; nothing was restored \(--no-verify restores anyway\)/,
+    );
+    expect(err.message).toContain(`volume ${bad}: data.bin: content differs from the index (sha256)`);
+    // the check ran during the copy (the good volume was restored first), not before it
+    expect(events.filter((e) => e.type === 'item.done').map((e) => e.item)).toContain(`volume ${g2}`);
+    for (const name of [g2, b2])
+      expect(
+        await docker
+          .getVolume(name)
+          .inspect()
+          .then(
+            () => true,
+            () => false,
+          ),
+      ).toBe(false);
+  });
+
   it('an archive whose sha256 differs from the manifest is refused', async () => {
     const v = await createTestVolume(docker, 'rs');
     await writeFile(join(await mountpointOf(docker, v), 'f.txt'), 'x'.repeat(10000));

@@ -129,24 +129,20 @@ const tricks: fc.Arbitrary<{ what: string; bytes: Buffer }> = fc.oneof(
     what: `long link hard link to ${p}`,
     bytes: Buffer.concat([longName(p, 'K'), entry({ name: fresh(1), type: '1', linkname: 'x' })]),
   })),
-  fc
-    .constantFrom('/etc', '.', 'a', '../..')
-    .map((t) => ({
-      what: `symlink -> ${t} then a file through it`,
-      bytes: Buffer.concat([
-        entry({ name: fresh(2), type: '2', linkname: t }),
-        entry({ name: `${fresh(2)}/f`, data: 'x' }),
-      ]),
-    })),
-  fc
-    .constantFrom('5', '0', '1')
-    .map((t) => ({
-      what: `symlink replaced by type ${t}`,
-      bytes: Buffer.concat([
-        entry({ name: fresh(3), type: '2', linkname: '/etc' }),
-        entry({ name: fresh(3), type: t, linkname: t === '1' ? fresh(3) : undefined }),
-      ]),
-    })),
+  fc.constantFrom('/etc', '.', 'a', '../..').map((t) => ({
+    what: `symlink -> ${t} then a file through it`,
+    bytes: Buffer.concat([
+      entry({ name: fresh(2), type: '2', linkname: t }),
+      entry({ name: `${fresh(2)}/f`, data: 'x' }),
+    ]),
+  })),
+  fc.constantFrom('5', '0', '1').map((t) => ({
+    what: `symlink replaced by type ${t}`,
+    bytes: Buffer.concat([
+      entry({ name: fresh(3), type: '2', linkname: '/etc' }),
+      entry({ name: fresh(3), type: t, linkname: t === '1' ? fresh(3) : undefined }),
+    ]),
+  })),
   fc.constant({
     what: 'hard link to a symlink then through it',
     bytes: Buffer.concat([
@@ -163,12 +159,10 @@ const tricks: fc.Arbitrary<{ what: string; bytes: Buffer }> = fc.oneof(
     ]),
   }),
   fc.constantFrom('3', '4').map((t) => ({ what: `device type ${t}`, bytes: entry({ name: fresh(8), type: t }) })),
-  fc
-    .constantFrom('path', 'linkpath', 'size', 'uid', 'GNU.sparse.name', 'mtime')
-    .map((k) => ({
-      what: `global header setting ${k}`,
-      bytes: pax([[k, k === 'size' || k === 'uid' || k === 'mtime' ? '1' : '../x']], 'g'),
-    })),
+  fc.constantFrom('path', 'linkpath', 'size', 'uid', 'GNU.sparse.name', 'mtime').map((k) => ({
+    what: `global header setting ${k}`,
+    bytes: pax([[k, k === 'size' || k === 'uid' || k === 'mtime' ? '1' : '../x']], 'g'),
+  })),
   fc.constant({
     what: 'two pax headers',
     bytes: Buffer.concat([pax([['path', 'ok']]), pax([['mtime', '1']]), entry({ name: '../x', data: 'x' })]),
@@ -177,18 +171,14 @@ const tricks: fc.Arbitrary<{ what: string; bytes: Buffer }> = fc.oneof(
     .integer({ min: -3, max: 3 })
     .filter((d) => d !== 0)
     .map((d) => ({ what: `checksum off by ${d}`, bytes: entry({ name: fresh(9), data: 'x', badChecksum: d }) })),
-  fc
-    .constantFrom('1e3', '-1', '+5', ' 5', '5 ', '0x10', '')
-    .map((v) => ({
-      what: `pax size ${JSON.stringify(v)}`,
-      bytes: Buffer.concat([pax([['size', v]]), entry({ name: fresh(10), data: 'x' })]),
-    })),
-  fc
-    .constantFrom('2', '5', '6', '1')
-    .map((t) => ({
-      what: `type ${t} carrying data`,
-      bytes: entry({ name: fresh(11), type: t, linkname: 'x', data: header({ name: '../x' }) }),
-    })),
+  fc.constantFrom('1e3', '-1', '+5', ' 5', '5 ', '0x10', '').map((v) => ({
+    what: `pax size ${JSON.stringify(v)}`,
+    bytes: Buffer.concat([pax([['size', v]]), entry({ name: fresh(10), data: 'x' })]),
+  })),
+  fc.constantFrom('2', '5', '6', '1').map((t) => ({
+    what: `type ${t} carrying data`,
+    bytes: entry({ name: fresh(11), type: t, linkname: 'x', data: header({ name: '../x' }) }),
+  })),
   fc
     .constantFrom('GNU.dumpdir', 'GNU.volume.label', 'GNU.sparse.numblocks', 'SCHILY.devmajor', 'X.unknown')
     .map((k) => ({

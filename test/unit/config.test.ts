@@ -39,6 +39,7 @@ describe('defaults', () => {
         volumes: { mode: 'auto', format: 'tree', worker_image: 'bbackup-worker:local', concurrency: 2 },
         logs: { lines: 1000 },
         networks: 'used',
+        images: 'local',
       },
       incremental: { enabled: true },
       remotes: {},

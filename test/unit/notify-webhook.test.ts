@@ -21,6 +21,7 @@ async function server(handle: (n: number, res: ServerResponse) => void): Promise
 
 const cfg = (url: string, over: Partial<{ retries: number; timeout: number }> = {}) => ({
   url,
+  format: 'json' as const,
   headers: {},
   timeout: 2,
   retries: 3,

@@ -34,6 +34,9 @@ describe('layout paths', () => {
     'volumes/x.tar.tar.zst',
     'retention.json',
     'remote-index.json',
+    'dumps/db.postgres.zst',
+    'dumps/my.db.sqlite.zst',
+    'dumps/caf%c3%a9.redis.zst',
   ])('accepts %s', (p) => expect(isLayoutPath(p)).toBe(true));
   it.each([
     '../x',
@@ -53,6 +56,11 @@ describe('layout paths', () => {
     'manifest.json/',
     './manifest.json',
     '',
+    'dumps/db.oracle.zst',
+    'dumps/db.postgres',
+    'dumps/.postgres.zst',
+    'dumps/../x.postgres.zst',
+    'dumps/a/b.redis.zst',
   ])('refuses %j', (p) => expect(isLayoutPath(p)).toBe(false));
 });
 
@@ -116,6 +124,16 @@ describe('manifests from elsewhere', () => {
         bytes: 1,
         files: [{ path: 'volumes/db.tar.zst', size: 1, sha256: sha }],
       },
+      {
+        kind: 'dump',
+        name: 'pg',
+        engine: 'postgres',
+        tool: 'pg_dumpall',
+        dataDir: '/var/lib/postgresql/data',
+        only: false,
+        bytes: 1,
+        files: [{ path: 'dumps/pg.postgres.zst', size: 1, sha256: sha }],
+      },
     ],
   });
   it('a good one passes', () =>
@@ -139,6 +157,18 @@ describe('manifests from elsewhere', () => {
     },
     { edit: (m: ReturnType<typeof base>) => void m.items.push(m.items[0]!), bad: /listed twice/ },
     { edit: (m: ReturnType<typeof base>) => void (m.id = '../x'), bad: /not a backup id/ },
+    {
+      edit: (m: ReturnType<typeof base>) => void ((m.items[2] as Record<string, unknown>).engine = 'oracle'),
+      bad: /engine "oracle"/,
+    },
+    {
+      edit: (m: ReturnType<typeof base>) => void (m.items[2]!.files[0]!.path = 'dumps/pg.redis.zst'),
+      bad: /not where the layout keeps its files/,
+    },
+    {
+      edit: (m: ReturnType<typeof base>) => void ((m.items[2] as Record<string, unknown>).dataDir = 'data'),
+      bad: /must be absolute paths/,
+    },
     { edit: (m: ReturnType<typeof base>) => void (m.host = 'other'), bad: /belongs to host other/ },
   ])('refuses: $bad', ({ edit, bad }) => {
     const m = base();

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TarDeviceFilter } from '../../src/backup/tar-device-filter.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { TarDeviceFilter, type MemberHash } from '../../src/backup/tar-device-filter.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bbt-dur-tar-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -41,10 +43,14 @@ const listing = (archive: Buffer) =>
     .map((l) => l.replace(/\s+/g, ' '))
     .sort();
 
-async function filter(archive: Buffer, chunk: number): Promise<{ out: Buffer; f: TarDeviceFilter }> {
+async function filter(
+  archive: Buffer,
+  chunk: number,
+  onMember?: (m: MemberHash) => void,
+): Promise<{ out: Buffer; f: TarDeviceFilter }> {
   const parts: Buffer[] = [];
   for (let i = 0; i < archive.length; i += chunk) parts.push(archive.subarray(i, i + chunk));
-  const f = new TarDeviceFilter('test volume');
+  const f = new TarDeviceFilter('test volume', onMember);
   const out: Buffer[] = [];
   Readable.from(parts).pipe(f);
   for await (const c of f) out.push(c as Buffer);
@@ -81,6 +87,28 @@ describe('tar device filter', () => {
       expect(probe.split('\n')).toEqual(['0', '2 644', '1 4755', 'blue', 'same', 'inner', 'fifo', '']);
     });
   }
+
+  it.each([1, 511, 4096, 1 << 20])(
+    'hashes each regular file as it passes (stream mode, posix format, chunk %i), sparse members excepted',
+    async (chunk) => {
+      sh(
+        `rm -rf h && mkdir -p h && cd h && printf 'hello' > a && : > empty && ln a a-hard && mkdir -p '${LONG.split('/')[0]}' && head -c 100000 /dev/urandom > '${LONG}' && truncate -s 3M holes && printf x >> holes && ln -sf a sym`,
+      );
+      const archive = execFileSync('tar', ['-C', join(root, 'h'), '--format=posix', '--sparse', '-cf', '-', '.'], {
+        maxBuffer: 1 << 28,
+      });
+      const seen: MemberHash[] = [];
+      const { out } = await filter(archive, chunk, (m) => seen.push(m));
+      expect(out.equals(archive)).toBe(true);
+      const sha = (p: string) =>
+        createHash('sha256')
+          .update(readFileSync(join(root, 'h', p)))
+          .digest('hex');
+      expect(seen.map((m) => m.path).sort()).toEqual([LONG, 'a', 'empty'].sort());
+      for (const m of seen)
+        expect(m).toEqual({ path: m.path, size: readFileSync(join(root, 'h', m.path)).length, sha256: sha(m.path) });
+    },
+  );
 
   it('reads a pax size= that overrides the header (as Docker writes files over 8 GiB)', async () => {
     const entries = [

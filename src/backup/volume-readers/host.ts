@@ -1,52 +1,14 @@
 // host mode: bbackup runs as root on the Docker host and reads the volume's Mountpoint directly.
-// The fastest way: no container, rsync/tar straight from the daemon's volume folder.
+// The fastest way: no container, bbcopy/tar straight from the daemon's volume folder.
 import { mkdir } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { execa } from 'execa';
-import { progressParser, RSYNC_OK, rsyncSnapshotArgs, tarCreateArgs, toolError } from '../rsync.js';
+import { copyArgs, runBbcopy, type TreeSummary } from '../bbcopy.js';
+import { tarCreateArgs, toolError } from '../rsync.js';
 import { noSkippedDevices, noteDevice } from '../devices.js';
-import type { ArchiveStream, ReadContext, SnapshotRequest, Suspendable, VolumeReader } from './types.js';
-
-const KILL_AFTER_MS = 3000;
-
-/** SIGSTOP/SIGCONT the tool's whole process group (rsync runs as 2-3 processes). */
-function groupSuspender(proc: { pid?: number }): Suspendable {
-  const signal = (sig: NodeJS.Signals) => {
-    if (proc.pid) {
-      try {
-        process.kill(-proc.pid, sig);
-      } catch {
-        /* already gone */
-      }
-    }
-  };
-  return { suspend: () => signal('SIGSTOP'), resume: () => signal('SIGCONT') };
-}
-
-function killGroupOnAbort(proc: { pid?: number }, signal: AbortSignal): () => void {
-  const onAbort = () => {
-    if (!proc.pid) return;
-    for (const sig of ['SIGCONT', 'SIGTERM'] as const) {
-      try {
-        process.kill(-proc.pid, sig);
-      } catch {
-        /* gone */
-      }
-    }
-    setTimeout(() => {
-      try {
-        if (proc.pid) process.kill(-proc.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, KILL_AFTER_MS).unref();
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  if (signal.aborted) onAbort();
-  return () => signal.removeEventListener('abort', onAbort);
-}
+import { groupSuspender, killGroupOnAbort } from '../process-group.js';
+import type { ArchiveStream, ReadContext, SnapshotRequest, SnapshotResult, VolumeReader } from './types.js';
 
 /** rchar of a process: every byte it has read (file data, for tar). */
 function readCounter(pid: number | undefined): number | undefined {
@@ -62,43 +24,21 @@ function readCounter(pid: number | undefined): number | undefined {
 export const hostReader: VolumeReader = {
   mode: 'host',
 
-  async snapshot(req: SnapshotRequest, ctx: ReadContext) {
-    const { volume, target, linkDest } = req;
+  async snapshot(req: SnapshotRequest, ctx: ReadContext): Promise<SnapshotResult> {
+    const { volume, target } = req;
     await mkdir(target, { recursive: true });
-    // detached: own process group, so pause/cancel reach every rsync process and a terminal's
-    // Ctrl-C reaches only bbackup, which then stops rsync itself.
-    const proc = execa('rsync', rsyncSnapshotArgs(volume.mountpoint, target, linkDest), {
-      reject: false,
-      detached: true,
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: { stdout: false, stderr: true },
-      maxBuffer: { stderr: 1 << 20 },
-    });
-    const unregister = ctx.suspendable(groupSuspender(proc));
-    const unhook = killGroupOnAbort(proc, ctx.signal);
     const skippedDevices = noSkippedDevices();
-    const parse = progressParser(
-      (bytes, total) => ctx.progress(bytes, volume.estimatedBytes ?? total),
-      (path) => noteDevice(skippedDevices, path),
+    const { summary, exitCode } = await runBbcopy<TreeSummary>(
+      copyArgs({ source: volume.mountpoint, target, index: req.index, parent: req.parent }),
+      { signal: ctx.signal, suspendable: ctx.suspendable, what: `volume ${volume.name}` },
+      {
+        progress: (bytes) => ctx.progress(bytes, volume.estimatedBytes),
+        device: (path) => noteDevice(skippedDevices, path),
+      },
     );
-    proc.stdout!.setEncoding('utf8').on('data', parse);
-    try {
-      const r = await proc;
-      ctx.signal.throwIfAborted();
-      if (r.exitCode === 24) ctx.log('warn', `volume ${volume.name}: some files vanished while rsync copied them`);
-      if (r.exitCode === undefined || !RSYNC_OK.has(r.exitCode) || r.signal)
-        throw toolError('rsync', `volume ${volume.name}`, {
-          exitCode: r.exitCode,
-          signal: r.signal,
-          stderr: String(r.stderr ?? ''),
-        });
-      return { skippedDevices };
-    } finally {
-      unhook();
-      unregister();
-    }
+    if (exitCode === 24)
+      ctx.log('warn', `volume ${volume.name}: ${summary.vanished} entries vanished while they were copied`);
+    return { summary, skippedDevices };
   },
 
   async archive(volume, ctx): Promise<ArchiveStream> {

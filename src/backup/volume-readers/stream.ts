@@ -2,9 +2,9 @@
 // ssh://). The volume is mounted read-only into a helper container that is created and NEVER
 // started (no process runs, no network), and the daemon's archive API streams its contents as a
 // tar. Archive format stores that stream as it is; tree format extracts it with the local GNU tar
-// (numeric owners, modes, xattrs) and, when there is a parent snapshot, hard-links unchanged files
-// to it with a local rsync --link-dest pass (the extracted copy is a scratch folder then, so an
-// incremental stream backup briefly needs the volume's size twice on the store).
+// (numeric owners, modes, xattrs) straight into the snapshot folder, hashing every file as the
+// stream passes; then bbcopy indexes the tree with those hashes and, when there is a parent
+// snapshot, replaces each file equal to the parent's (metadata and content) by a hard link to it.
 // Pause holds the byte stream (backpressure reaches the daemon); helpers carry the worker's labels,
 // so leftovers of a crashed run are cleaned the same way.
 import { mkdir, rm, statfs } from 'node:fs/promises';
@@ -15,10 +15,13 @@ import type Docker from 'dockerode';
 import { ensureImage, workerImageSpec } from '../../docker/images.js';
 import { BbackupError, lastLines } from '../../errors.js';
 import { dockerError } from '../../docker/errors.js';
-import { RSYNC_OK, rsyncSnapshotArgs, toolError } from '../rsync.js';
+import { adoptArgs, runBbcopy, type TreeSummary } from '../bbcopy.js';
+import { noteDevice } from '../devices.js';
+import { toolError } from '../rsync.js';
+import { hashListWriter } from '../stream-hashes.js';
 import { TarDeviceFilter } from '../tar-device-filter.js';
 import type { PlannedVolume } from '../types.js';
-import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, VolumeReader } from './types.js';
+import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, SnapshotResult, VolumeReader } from './types.js';
 import { helperName, ownerLabels } from '../../docker/helpers.js';
 
 const SOURCE = '/source';
@@ -133,16 +136,18 @@ export function streamReader(deps: ReaderDeps): VolumeReader {
       return { stream: transform, done };
     },
 
-    async snapshot(req: SnapshotRequest, ctx: ReadContext) {
-      const { volume, target, linkDest } = req;
-      const dest = linkDest ? `${target}.stream-extract` : target;
-      await mkdir(dest, { recursive: true });
+    async snapshot(req: SnapshotRequest, ctx: ReadContext): Promise<SnapshotResult> {
+      const { volume, target } = req;
+      await mkdir(target, { recursive: true });
+      // sha256 of every file as the stream passes: the index needs no second read
+      const hashesPath = `${req.index}.stream-hashes`;
       try {
+        const hashes = hashListWriter(hashesPath);
         const { stream, cleanup } = await openArchive(deps, volume, ctx);
         const { transform, unregister } = meter(ctx, volume.estimatedBytes);
         // device nodes never reach tar -x (README "Device nodes")
-        const devices = new TarDeviceFilter(`volume ${volume.name}`);
-        const tar = execa('tar', tarExtractArgs(dest), {
+        const devices = new TarDeviceFilter(`volume ${volume.name}`, hashes.add);
+        const tar = execa('tar', tarExtractArgs(target), {
           reject: false,
           stdin: 'pipe',
           stdout: 'ignore',
@@ -161,33 +166,27 @@ export function streamReader(deps: ReaderDeps): VolumeReader {
           }
           // tar dying first breaks the pipe: then tar's own error is the one that explains it.
           const t = await tar;
-          if (!ctx.signal.aborted && t.exitCode !== 0) throw await extractError(volume.name, dest, t);
+          if (!ctx.signal.aborted && t.exitCode !== 0) throw await extractError(volume.name, target, t);
           throw dockerError(err, `streaming volume ${volume.name}`, ctx.signal);
         } finally {
           unregister();
           await cleanup();
+          hashes.close();
         }
         const r = await tar;
         ctx.signal.throwIfAborted();
-        if (r.exitCode !== 0) throw await extractError(volume.name, dest, r);
+        if (r.exitCode !== 0) throw await extractError(volume.name, target, r);
         const skippedDevices = devices.skipped;
-        if (!linkDest) return { skippedDevices };
-        await mkdir(target, { recursive: true });
-        const rs = await execa(
-          'rsync',
-          rsyncSnapshotArgs(dest, target, linkDest).filter((a) => !a.startsWith('--info')),
-          { reject: false, stdin: 'ignore', cancelSignal: ctx.signal, forceKillAfterDelay: 3000 },
+        // The extracted tree is the snapshot: bbcopy indexes it with the stream's hashes and
+        // replaces files equal to the parent's (metadata and sha256) by hard links to them.
+        const { summary } = await runBbcopy<TreeSummary>(
+          adoptArgs({ target, index: req.index, hashes: hashesPath, parent: req.parent }),
+          { signal: ctx.signal, suspendable: ctx.suspendable, what: `volume ${volume.name}` },
+          { device: (path) => noteDevice(skippedDevices, path) },
         );
-        ctx.signal.throwIfAborted();
-        if (rs.exitCode === undefined || !RSYNC_OK.has(rs.exitCode))
-          throw toolError('rsync', `volume ${volume.name} (linking to the parent)`, {
-            exitCode: rs.exitCode,
-            signal: rs.signal,
-            stderr: String(rs.stderr ?? ''),
-          });
-        return { skippedDevices };
+        return { summary, skippedDevices };
       } finally {
-        if (linkDest) await rm(dest, { recursive: true, force: true });
+        await rm(hashesPath, { force: true });
       }
     },
   };

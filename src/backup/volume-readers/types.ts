@@ -1,9 +1,10 @@
-// How a volume's bytes are read (DESIGN §4). One small interface, several ways: host (rsync on
-// the Mountpoint), worker (rsync/tar inside a helper container), stream (the daemon's archive
+// How a volume's bytes are read (DESIGN §4). One small interface, several ways: host (bbcopy on
+// the Mountpoint), worker (bbcopy/tar inside a helper container), stream (the daemon's archive
 // API, for remote engines; src/backup/volume-readers/stream.ts). The backup job picks one per
 // volume from the plan's `mode` and never knows which it got.
 import type { Readable } from 'node:stream';
 import type { DockerConnection } from '../../docker/client.js';
+import type { TreeSummary } from '../bbcopy.js';
 import type { SkippedDevices } from '../devices.js';
 import type { PlannedVolume, VolumeMode } from '../types.js';
 
@@ -28,17 +29,15 @@ export interface SnapshotRequest {
   volume: PlannedVolume;
   /** absolute folder to create and fill (inside the backup's .partial folder) */
   target: string;
-  /** absolute folder of the parent snapshot of this volume; unchanged files become hard links to it */
-  linkDest?: string;
+  /** absolute path of the index to write (volumes/<name>.index.jsonl) */
+  index: string;
+  /** the parent snapshot and its index: unchanged files become hard links to it and inherit its hashes */
+  parent?: { root: string; index: string };
 }
 
 export interface SnapshotResult {
-  /**
-   * paths (relative to the volume root, POSIX) of the regular files that were copied, not
-   * hard-linked, when the reader knows it (rsync itemizes); undefined = unknown, the index then
-   * decides by inode against the parent.
-   */
-  copied?: Set<string>;
+  /** what the copy engine counted: files, bytes, files hashed / linked, and where its time went */
+  summary: TreeSummary;
   /** device nodes the reader left out (README "Device nodes"); undefined = none */
   skippedDevices?: SkippedDevices;
 }
@@ -65,7 +64,10 @@ export interface ArchiveStream {
 
 export interface VolumeReader {
   readonly mode: VolumeMode;
-  /** Copy the volume as a plain tree into `target`, keeping owners, modes, times, links, xattrs, ACLs. */
+  /**
+   * Copy the volume as a plain tree into `target`, keeping owners, modes, times, links, xattrs,
+   * ACLs, and write its index (every file's sha256 taken from the bytes as they were copied).
+   */
   snapshot(req: SnapshotRequest, ctx: ReadContext): Promise<SnapshotResult>;
   /** Stream the volume as an uncompressed tar; the caller leaves device nodes out, compresses and stores it. */
   archive(volume: PlannedVolume, ctx: ReadContext): Promise<ArchiveStream>;

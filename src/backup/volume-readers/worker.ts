@@ -1,4 +1,4 @@
-// worker mode: rsync (or tar) runs inside a helper container that mounts the volume read-only
+// worker mode: bbcopy (or tar) runs inside a helper container that mounts the volume read-only
 // and the store read-write, with no network. Works whenever the engine is local, even when this
 // process cannot read the daemon's data root. Helpers are labelled with their owner run
 // (docker/helpers.ts) and ALWAYS removed; leftovers of dead runs are removed at the next start.
@@ -12,9 +12,10 @@ import { BbackupError } from '../../errors.js';
 import { helperName, ownerLabels } from '../../docker/helpers.js';
 import { demuxTransform } from '../demux.js';
 import { dockerError } from '../../docker/errors.js';
-import { progressParser, RSYNC_OK, rsyncSnapshotArgs, tarCreateArgs, toolError } from '../rsync.js';
+import { BBCOPY_IN_IMAGE, bbcopyOutput, copyArgs, type TreeSummary } from '../bbcopy.js';
+import { tarCreateArgs, toolError } from '../rsync.js';
 import { noSkippedDevices, noteDevice } from '../devices.js';
-import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, VolumeReader } from './types.js';
+import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, SnapshotResult, VolumeReader } from './types.js';
 
 export { HELPER_LABEL, OWNER_LABEL, ownerId, removeStaleHelpers } from '../../docker/helpers.js';
 const SOURCE = '/source';
@@ -26,7 +27,11 @@ interface Helper {
   stderr: PassThrough;
   /** exit code of the tool; the container is removed afterwards, whatever happened */
   finished: Promise<number>;
+  /** stdout has ended (every byte the tool wrote is in), or the engine never said so within a while */
+  drained: Promise<void>;
 }
+
+const DRAIN_GRACE_MS = 10_000;
 
 /** Create, attach and start a helper running `cmd`; it is removed when it ends or the signal aborts. */
 async function runHelper(deps: ReaderDeps, volume: string, cmd: string[], ctx: ReadContext): Promise<Helper> {
@@ -87,7 +92,16 @@ async function runHelper(deps: ReaderDeps, volume: string, cmd: string[], ctx: R
       await remove();
     }
   })();
-  return { container, stdout, stderr, finished };
+  // The exit status and the output travel on different connections: wait for both.
+  const ended = new Promise<void>((resolve) => {
+    stdout.once('end', resolve);
+    stdout.once('close', resolve);
+  });
+  const drained = finished.then(
+    () => Promise.race([ended, new Promise<void>((r) => setTimeout(r, DRAIN_GRACE_MS).unref())]),
+    () => undefined,
+  );
+  return { container, stdout, stderr, finished, drained };
 }
 
 function collect(stream: PassThrough, limit = 64 * 1024): () => string {
@@ -107,33 +121,38 @@ const inStore = (deps: ReaderDeps, path: string): string => {
 export function workerReader(deps: ReaderDeps): VolumeReader {
   return {
     mode: 'worker',
-    async snapshot(req: SnapshotRequest, ctx: ReadContext) {
+    async snapshot(req: SnapshotRequest, ctx: ReadContext): Promise<SnapshotResult> {
       await mkdir(req.target, { recursive: true });
-      const args = rsyncSnapshotArgs(
-        SOURCE,
-        inStore(deps, req.target),
-        req.linkDest ? inStore(deps, req.linkDest) : undefined,
-      );
-      const helper = await runHelper(deps, req.volume.name, ['/usr/bin/rsync', ...args], ctx);
+      const parent = req.parent
+        ? { root: inStore(deps, req.parent.root), index: inStore(deps, req.parent.index) }
+        : undefined;
+      const args = copyArgs({
+        source: SOURCE,
+        target: inStore(deps, req.target),
+        index: inStore(deps, req.index),
+        parent,
+      });
+      const helper = await runHelper(deps, req.volume.name, [BBCOPY_IN_IMAGE, ...args], ctx);
       const skippedDevices = noSkippedDevices();
-      helper.stdout.setEncoding('utf8').on(
-        'data',
-        progressParser(
-          (bytes, total) => ctx.progress(bytes, req.volume.estimatedBytes ?? total),
-          (path) => noteDevice(skippedDevices, path),
-        ),
-      );
+      const out = bbcopyOutput<TreeSummary>({
+        progress: (bytes) => ctx.progress(bytes, req.volume.estimatedBytes),
+        device: (path) => noteDevice(skippedDevices, path),
+      });
+      helper.stdout.setEncoding('utf8').on('data', (t: string) => out.write(t));
       const stderr = collect(helper.stderr);
       const code = await helper.finished;
+      await helper.drained;
+      out.end();
       ctx.signal.throwIfAborted();
-      if (code === 24) ctx.log('warn', `volume ${req.volume.name}: some files vanished while rsync copied them`);
-      if (!RSYNC_OK.has(code))
-        throw toolError('rsync', `volume ${req.volume.name}`, {
+      if (!out.summary || (code !== 0 && code !== 24))
+        throw toolError('bbcopy', `volume ${req.volume.name}`, {
           exitCode: code,
           signal: code === 137 ? 'SIGKILL' : undefined,
           stderr: stderr(),
         });
-      return { skippedDevices };
+      if (code === 24)
+        ctx.log('warn', `volume ${req.volume.name}: ${out.summary.vanished} entries vanished while they were copied`);
+      return { summary: out.summary, skippedDevices };
     },
     async archive(volume, ctx): Promise<ArchiveStream> {
       const helper = await runHelper(deps, volume.name, ['/bin/tar', ...tarCreateArgs(SOURCE)], ctx);

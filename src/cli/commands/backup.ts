@@ -28,6 +28,8 @@ interface BackupFlags {
   upload: boolean;
   dryRun?: boolean;
   wait?: boolean;
+  images?: 'none' | 'local' | 'all';
+  project?: string[];
 }
 
 export function register(program: Command, action: Action): void {
@@ -37,6 +39,15 @@ export function register(program: Command, action: Action): void {
     .option('-C, --containers <names...>', 'only these containers (default: all, or the backup set)')
     .option('--volumes <names...>', 'also these volumes (alone: only these volumes)')
     .option('-s, --backup-set <name>', 'a backup set from the config')
+    .option(
+      '-P, --project <names...>',
+      'Compose projects: their containers (label com.docker.compose.project), volumes, networks and compose files',
+    )
+    .addOption(
+      new Option('--images <which>', 'images saved with the containers (default: config backup.images, local)').choices(
+        ['none', 'local', 'all'],
+      ),
+    )
     .option('--config-only', 'container definitions, logs and networks; no volume data')
     .option('--volumes-only', 'volume data only')
     .option('--no-networks', 'leave networks out')
@@ -80,6 +91,8 @@ export function requestFromFlags(
     containers: f.containers,
     volumes: f.volumes,
     backupSet: f.backupSet,
+    projects: f.project,
+    images: f.images,
     scope,
     full: f.full === true,
     compression: f.compression || level !== undefined ? { method: f.compression ?? defaultMethod, level } : undefined,

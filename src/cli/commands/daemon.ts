@@ -2,14 +2,19 @@
 // runner that `schedule run` (systemd) shares, so both paths back up, hook and notify alike.
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
-import { connectDocker, resolveDockerTarget } from '../../docker/client.js';
+import type { Config, ScheduleConfig } from '../../config/schema.js';
+import { connectDocker, isLocalEngine, resolveDockerTarget, type DockerTarget } from '../../docker/client.js';
+import { expandHome } from '../../config/locate.js';
+import { chooseDrillBackup } from '../../drill/choose.js';
+import { startDrill } from '../../jobs/drill-job.js';
+import { hostDir } from '../../store/layout.js';
+import { serveMetrics } from '../../metrics/server.js';
 import { describeError, errorCodeOf, failedWith, type Ending } from '../../errors.js';
 import type { Outcome } from '../../events.js';
 import { startBackup } from '../../jobs/backup-job.js';
 import { notifyRun } from '../../notify/notify.js';
 import { buildReport } from '../../notify/report.js';
-import { runRecorded, startDaemon, type ScheduleRunner } from '../../schedule/daemon.js';
+import { runRecorded, startDaemon, type ScheduleRunner, type ScheduleRunResult } from '../../schedule/daemon.js';
 import { runOperatedBackup, scheduleRequest } from '../../schedule/run-backup.js';
 import { statePathFor } from '../../schedule/state.js';
 import { BbackupError } from '../../errors.js';
@@ -23,6 +28,7 @@ export function register(program: Command, action: Action): void {
     .description(
       'run the schedules of the config (schedule: section) until stopped; SIGINT/SIGTERM cancel running backups cleanly',
     )
+    .option('--metrics <address:port>', 'serve Prometheus metrics at http://ADDRESS:PORT/metrics (e.g. 127.0.0.1:9469)')
     .action(action(daemonCommand));
   program
     .command('notify-test')
@@ -51,6 +57,7 @@ export function scheduleRunner(ctx: CliContext, currentConfig: () => Config = ()
   return async (name, schedule, signal) => {
     const config = currentConfig();
     const target = resolveDockerTarget(config, schedule.host ?? ctx.opts.host, ctx.io.env);
+    if (schedule.drill) return scheduledDrill(ctx, config, target, name, schedule, signal);
     const run = await runOperatedBackup({
       config,
       request: scheduleRequest(schedule, name),
@@ -72,11 +79,68 @@ export function scheduleRunner(ctx: CliContext, currentConfig: () => Config = ()
   };
 }
 
-async function daemonCommand(ctx: CliContext): Promise<Outcome> {
+/** A `drill: true` schedule: a restore drill of the newest complete backup of its scope. */
+async function scheduledDrill(
+  ctx: CliContext,
+  config: Config,
+  target: DockerTarget,
+  name: string,
+  schedule: ScheduleConfig,
+  signal: AbortSignal,
+): Promise<ScheduleRunResult> {
+  const conn = await connectDocker(target);
+  const store = expandHome(config.backup.store);
+  const hostFolder = hostDir(store, conn.hostName);
+  const chosen = await chooseDrillBackup(hostFolder, {
+    containers: schedule.containers ?? [],
+    backupSet: schedule.backup_set,
+  });
+  const result = await startDrill(
+    {
+      backupDir: chosen.dir,
+      containers: schedule.containers ?? [],
+      keep: false,
+      upSeconds: 10,
+      timeoutSeconds: 300,
+      allowPrivileged: false,
+      schedule: name,
+    },
+    {
+      docker: conn.docker,
+      config,
+      hostFolder,
+      store,
+      logger: ctx.logger,
+      emit: ctx.logger.emit,
+      localEngine: isLocalEngine(conn.target),
+      volumeMode: conn.target.volumeMode ?? config.backup.volumes.mode,
+      workerImage: config.backup.volumes.worker_image,
+    },
+    { signal },
+  ).done;
+  if (!result.value)
+    return {
+      status: result.outcome,
+      host: conn.hostName,
+      error: result.errors.map((e) => e.message).join('; ') || undefined,
+    };
+  const report = result.value.report;
+  const status = report.outcome === 'passed' ? 'ok' : report.outcome;
+  return {
+    status,
+    backupId: report.backup_id,
+    host: conn.hostName,
+    error: report.errors.length ? report.errors.map((e) => `${e.item}: ${e.message}`).join('; ') : undefined,
+  };
+}
+
+async function daemonCommand(ctx: CliContext, opts: { metrics?: string }): Promise<Outcome> {
   const config = ctx.config;
   let current = config;
   const stop = onInterrupt();
   let onHup: (() => void) | undefined;
+  const metrics = opts.metrics ? await serveMetrics(opts.metrics, () => current, ctx.logger) : undefined;
+  if (metrics) ctx.logger.info(`metrics served on ${metrics.address} (GET /metrics)`); // an URL would be masked in the log
   try {
     const daemon = await startDaemon({
       config,
@@ -126,6 +190,7 @@ async function daemonCommand(ctx: CliContext): Promise<Outcome> {
     return 'ok';
   } finally {
     if (onHup) process.off('SIGHUP', onHup);
+    await metrics?.close();
     stop.dispose();
   }
 }

@@ -1,9 +1,10 @@
 // restore ID|PATH: bring back containers, volumes and networks from a backup. Thin: build the
 // request, plan, print the plan (--dry-run stops there), run the job, return its result.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isLocalEngine } from '../../docker/client.js';
 import { expandHome } from '../../config/locate.js';
-import { failedWith, type Ending } from '../../errors.js';
+import { BbackupError, failedWith, type Ending } from '../../errors.js';
 import { fanOut } from '../../events.js';
 import { pulled, startPull } from '../../jobs/pull-job.js';
 import { locateBackup, planRestore } from '../../restore/plan.js';
@@ -29,7 +30,10 @@ interface RestoreFlags {
   dryRun?: boolean;
   verify: boolean;
   fromRemote?: string;
+  dump: boolean;
+  dumpWait?: string;
   allowPrivileged?: boolean;
+  composeDir?: string;
 }
 
 const list = (v: string, prev: string[] = []) => [
@@ -64,6 +68,15 @@ export function register(program: Command, action: Action): void {
       'restore even if files do not match the manifest (archives are still checked for unsafe entries)',
     )
     .option(
+      '--compose-dir <dir>',
+      "write the Compose projects' files (compose files, .env) to DIR/<project>/ so `docker compose up` works there",
+    )
+    .option('--no-dump', 'do not load database dumps: restore the volumes from their file copy only')
+    .option(
+      '--dump-wait <seconds>',
+      'how long a restored database server may take to accept connections before its dump is loaded (default 300)',
+    )
+    .option(
       '--from-remote <name>',
       'pull backup ID from this remote into the local store first (kept there), then restore',
     )
@@ -95,7 +108,10 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     force: flags.force ?? false,
     start: flags.start,
     verify: flags.verify,
+    dump: flags.dump,
+    dumpWait: flags.dumpWait === undefined ? undefined : seconds(flags.dumpWait),
     allowPrivileged: flags.allowPrivileged ?? false,
+    ...(flags.composeDir ? { composeDir: resolve(expandHome(flags.composeDir)) } : {}),
   };
   const plan = await planRestore(backupDir, manifest, request, conn.docker);
   const privileges = privilegeLines(plan);
@@ -143,7 +159,7 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
 }
 
 /** --from-remote: the backup is pulled (checked, decrypted) into the local store, or reused if already there. */
-async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
+export async function pull(ctx: CliContext, remote: string, id: string, store: string): Promise<string> {
   const { dir } = await withInterrupt(
     (signal) =>
       startPull(
@@ -156,4 +172,11 @@ async function pull(ctx: CliContext, remote: string, id: string, store: string):
   ).then(pulled);
   if (!ctx.opts.json) ctx.print(`backup ${id} from remote ${remote} is in ${dir}`);
   return dir;
+}
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new BbackupError('USAGE', `--dump-wait must be a positive number of seconds, got "${v}"`);
+  return n;
 }

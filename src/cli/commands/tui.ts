@@ -19,6 +19,9 @@ async function tuiCommand(ctx: CliContext): Promise<Ending> {
   if (!open)
     throw new BbackupError('USAGE', 'the TUI is not available here; use a command (bbackup --help lists them)');
   const { stdout, stderr, env } = ctx.io;
+  // Connecting to Docker and loading the front end overlap: the first paint waits for both (its
+  // error, if any, is reported where the TUI awaits the same promise).
+  if (stdout.isTTY && process.stdin.isTTY) ctx.docker().catch(() => undefined);
   return withInterrupt(
     (stop) => open({ stdout, stderr, env, loaded: ctx.loadedConfig, docker: () => ctx.docker(), stop }),
     { signals: ['SIGINT', 'SIGTERM', 'SIGHUP'] },

@@ -2,6 +2,7 @@
 // the closing text lines.
 import type { BackupPlan, BackupValue } from '../../backup/types.js';
 import type { JobResult } from '../../jobs/types.js';
+import { describeDump } from '../../dump/plan-dumps.js';
 import { formatBytes, formatDuration } from '../../format/units.js';
 import { formatTable } from '../output.js';
 
@@ -22,6 +23,13 @@ export function planRows(plan: BackupPlan): PlanRow[] {
       parent: '-',
     })),
     ...plan.networks.map((n) => ({ kind: 'network', name: n.name, how: `inspect (${n.driver})`, parent: '-' })),
+    ...plan.images.map((i) => ({
+      kind: 'image',
+      name: i.tags[0] ?? i.id.slice(0, 19),
+      how: `engine export (used by ${i.usedBy.join(', ')})`,
+      size: i.bytes,
+      parent: '-',
+    })),
     ...plan.volumes.map((v) => ({
       kind: 'volume',
       name: v.name,
@@ -29,6 +37,7 @@ export function planRows(plan: BackupPlan): PlanRow[] {
       size: v.estimatedBytes,
       parent: v.parent ?? (v.format === 'tree' ? 'none (full copy)' : '-'),
     })),
+    ...(plan.dumps ?? []).map((d) => ({ kind: 'dump', name: d.container, how: describeDump(d), parent: '-' })),
   ];
 }
 
@@ -41,7 +50,7 @@ export function formatPlan(plan: BackupPlan): string {
     { header: 'SIZE', value: (r) => (r.size === undefined ? '-' : formatBytes(r.size)), align: 'right' },
     { header: 'PARENT', value: (r) => r.parent },
   ]);
-  const warnings = plan.warnings.map((w) => `warning: ${w}`);
+  const warnings = [...plan.imageNotes.map((n) => `note: ${n}`), ...plan.warnings.map((w) => `warning: ${w}`)];
   return [
     head,
     table,
@@ -68,6 +77,8 @@ export function summaryDocument(result: JobResult<BackupValue>, seconds: number)
         kind: i.kind,
         name: i.name,
         ...(i.kind === 'volume' ? { bytes: i.bytes, files: i.fileCount, format: i.format, parent: i.parent } : {}),
+        ...(i.kind === 'image' ? { tags: i.tags, bytes: i.bytes, linkedFrom: i.linkedFrom } : {}),
+        ...(i.kind === 'dump' ? { engine: i.engine, tool: i.tool, bytes: i.bytes, file: i.files[0]?.path } : {}),
       })) ?? [],
     errors: result.errors,
     uploads: v?.post?.uploads,

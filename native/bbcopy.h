@@ -1,0 +1,154 @@
+/*
+ * bbcopy: bbackup's copy engine (README "The copy engine"). One pass per byte: every regular file
+ * is read once, and the bytes read are hashed (sha256, OpenSSL) and written in the same pass.
+ * Shared declarations of the few modules it is made of.
+ */
+#ifndef BBCOPY_H
+#define BBCOPY_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+/* ---- buf.c: growable byte strings, errors ---- */
+typedef struct {
+  char *s;
+  size_t len, cap;
+} buf_t;
+
+void buf_reserve(buf_t *b, size_t extra);
+void buf_set(buf_t *b, const char *s, size_t n);
+void buf_add(buf_t *b, const char *s, size_t n);
+void buf_addc(buf_t *b, char c);
+void buf_adds(buf_t *b, const char *s);
+void buf_addf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(buf_t *b);
+
+/* Fatal error: "bbcopy: <message>" on stderr, exit 1. */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Fatal error from errno: "bbcopy: <what> <path>: <strerror>". */
+void die_errno(const char *what, const char *path) __attribute__((noreturn));
+void *xmalloc(size_t n);
+char *xstrdup(const char *s);
+
+/* ---- json.c: the index line format (IndexEntry in src/store/manifest.ts) ---- */
+typedef struct {
+  buf_t p;         /* path inside the volume, "" = root */
+  char t;          /* 'f' 'd' 'l' 'o', or 0 when the line has no "t" (hash lists) */
+  long long mode, uid, gid;
+  bool has_meta;   /* mode, uid and gid were all present */
+  char mtime[32];  /* decimal nanoseconds; "" when absent */
+  long long size;
+  bool has_size;
+  char sha256[65]; /* lower-case hex; "" when absent */
+  buf_t link;
+  bool has_link;
+} entry_t;
+
+/* Appends s (n bytes) as a JSON string; returns -1 (and appends nothing) when s is not UTF-8. */
+int json_string(buf_t *out, const char *s, size_t n);
+/* Parses one line; 0 on success, -1 when it is not an index entry. */
+int json_parse_entry(const char *line, size_t n, entry_t *e);
+void entry_free(entry_t *e);
+
+/* ---- order.c: the order of index lines (comparePaths in src/backup/tree-index.ts) ---- */
+int name_cmp(const char *a, const char *b);
+int path_cmp(const char *a, const char *b);
+
+/* ---- ireader.c: an index file (or hash list) read line by line, in order ---- */
+typedef struct {
+  FILE *f;
+  char *line;
+  size_t cap;
+  entry_t cur;
+  bool have;   /* cur holds an entry */
+  bool broken; /* a line could not be parsed: the rest of the file is ignored */
+  long long lineno;
+  const char *path;
+  buf_t prev; /* path of the entry before cur, to check the order */
+} ireader_t;
+
+void ireader_open(ireader_t *r, const char *path);
+/* Reads the next entry into cur; false at the end (or when the file is broken). */
+bool ireader_next(ireader_t *r);
+/* Skips entries ordered before path; true when cur is exactly path. */
+bool ireader_seek(ireader_t *r, const char *path);
+void ireader_close(ireader_t *r);
+
+/* ---- hash.c ---- */
+typedef struct hasher hasher_t;
+hasher_t *hasher_new(void);
+void hasher_start(hasher_t *h);
+void hasher_update(hasher_t *h, const void *p, size_t n);
+/* Writes 64 hex digits and a NUL into out. */
+void hasher_hex(hasher_t *h, char out[65]);
+void hasher_zeros(hasher_t *h, uint64_t n);
+
+/* ---- clock.c: phase timings reported in the summary line ---- */
+enum phase { PH_WALK, PH_READ, PH_HASH, PH_WRITE, PH_META, PH_INDEX, PH_COUNT };
+extern uint64_t phase_ns[PH_COUNT];
+uint64_t now_ns(void);
+#define TIMED(ph, stmt)                    \
+  do {                                     \
+    uint64_t t0_ = now_ns();               \
+    stmt;                                  \
+    phase_ns[ph] += now_ns() - t0_;        \
+  } while (0)
+const char *phase_name(int ph);
+
+/* ---- progress.c: the stdout protocol read by src/backup/bbcopy.ts ---- */
+void progress_bytes(uint64_t total);
+void report_path(char kind, const char *rel); /* D device skipped, V vanished, X problem */
+void report_problem(const char *rel, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_flush(void);
+
+/* ---- tree.c ---- */
+enum tree_mode {
+  TREE_COPY,    /* source -> empty target, index written, unchanged files linked to the parent */
+  TREE_ADOPT,   /* a tree already in place (extracted from a stream): index it, link unchanged files */
+  TREE_RESTORE, /* snapshot -> empty volume, every entry checked against the snapshot's index */
+};
+
+typedef struct {
+  enum tree_mode mode;
+  const char *source, *target;
+  const char *index_out;    /* COPY, ADOPT */
+  const char *parent_root;  /* COPY, ADOPT: the parent snapshot ... */
+  const char *parent_index; /* ... and its index */
+  const char *hashes;       /* ADOPT: sha256 of files already known (from the stream) */
+  const char *expect;       /* RESTORE: the snapshot's index; NULL = copy without checking */
+} tree_opts_t;
+
+typedef struct {
+  uint64_t entries, files, bytes, hashed, hashed_bytes, linked, devices, vanished, problems;
+} tree_stats_t;
+
+int run_tree(const tree_opts_t *o, tree_stats_t *st);
+
+/* ---- sink.c: stdin -> file, hashed on the way ---- */
+int run_sink(const char *out);
+
+/* ---- linkmap.c: inodes seen more than once (hard links inside the tree) ---- */
+typedef struct {
+  uint64_t dev, ino;
+  uint64_t rel;              /* offset of the first path (in the target) in the map's string arena */
+  unsigned char sha256[32];
+  bool used, relinked;       /* relinked (ADOPT): the first path now points at the parent's inode */
+} link_rec_t;
+link_rec_t *linkmap_find(dev_t dev, ino_t ino);
+link_rec_t *linkmap_add(dev_t dev, ino_t ino, const char *rel, const char *sha256_hex);
+const char *linkmap_rel(const link_rec_t *r);
+void linkmap_sha(const link_rec_t *r, char out[65]);
+
+/* ---- xattr.c ---- */
+/* Copies every extended attribute (xattrs, ACLs as system.posix_acl_*) of src to dst. fd -1 = use the path (no follow). */
+void xattr_copy(int sfd, const char *spath, int dfd, const char *dpath);
+/* true when both have the same extended attributes (names and values). */
+bool xattr_equal(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,84 @@
+// Start-up loads only what a command uses (issue 12, README "Speed"): which command module a run
+// needs, and, for real, which npm packages the CLI imports for --version, list-containers --help
+// and init-config --help (traced by test/helpers/import-trace.mjs). No Docker is contacted.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { commandWord } from '../../src/cli/commands/index.js';
+
+const root = join(import.meta.dirname, '../..');
+
+describe('commandWord: the command a run needs', () => {
+  it.each([
+    [[], 'tui'],
+    [['--json'], 'tui'],
+    [['list-containers'], 'list-containers'],
+    [['-c', 'x.yaml', 'backup', '-V', 'v'], 'backup'],
+    [['--config', 'list-volumes', 'list-containers'], 'list-containers'],
+    [['--host', 'h1', '-q', 'restore', 'id'], 'restore'],
+    [['--config=x.yaml', 'verify'], 'verify'],
+    [['--help'], undefined],
+    [['-h', 'backup'], undefined],
+    [['backup', '--help'], 'backup'],
+    [['--', 'backup'], undefined],
+  ] as [string[], string | undefined][])('%j -> %s', (argv, word) => {
+    expect(commandWord(argv)).toBe(word);
+  });
+});
+
+/** The npm packages bbackup's own modules import for `bbackup ...args` (and its exit status). */
+function packagesFor(args: string[]): { packages: Set<string>; status: number | null; stdout: string } {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', join(root, 'test/helpers/import-trace.mjs'), join(root, 'src/cli/bin.ts'), ...args],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        BBACKUP_CONFIG: join(root, 'no-such-config.yaml'),
+        DOCKER_HOST: 'unix:///nonexistent.sock',
+      },
+    },
+  );
+  const packages = new Set([...r.stderr.matchAll(/^IMPORT (\S+)$/gm)].map((m) => m[1]!));
+  return { packages, status: r.status, stdout: r.stdout };
+}
+
+const HEAVY = [
+  'dockerode',
+  'ssh2-sftp-client',
+  'ssh2',
+  'nodemailer',
+  'age-encryption',
+  'blessed',
+  'blessed-contrib',
+  'execa',
+  'chokidar',
+];
+
+describe('start-up imports', () => {
+  it('--version loads no npm package at all', () => {
+    const r = packagesFor(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect([...r.packages]).toEqual([]);
+  });
+
+  it.each([['list-containers'], ['init-config'], ['list-backups']])(
+    '%s --help loads none of the heavy libraries',
+    (cmd) => {
+      const r = packagesFor([cmd, '--help']);
+      expect(r.status).toBe(0);
+      expect(r.packages.has('commander')).toBe(true); // the trace works
+      expect(HEAVY.filter((p) => r.packages.has(p))).toEqual([]);
+    },
+  );
+
+  it('--help still lists every command', () => {
+    const r = packagesFor(['--help']);
+    expect(r.status).toBe(0);
+    for (const c of ['list-containers', 'backup', 'restore', 'verify', 'pull', 'schedule', 'init-encryption', 'tui'])
+      expect(r.stdout).toContain(c);
+  });
+});

@@ -392,9 +392,12 @@ describe.each(REPO_KINDS)('repository on %s', (kind) => {
         await change(st.mp, 20);
         const two = await cli(['backup', '-s', 'a']); // rotation after it removes the first, and sweeps
         expect(two.exitCode, two.stderr).toBe(0);
+        // retention (last 1) rotates the local store as well: only the second backup is left there
         const encIds = await ids(join(tmp, kind, 'store-enc', st.host));
+        expect(encIds).toHaveLength(1);
+        const newest = encIds[0]!;
         const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000));
-        expect(listed.backups.map((b) => [b.id, b.encrypted])).toEqual([[encIds[1], true]]);
+        expect(listed.backups.map((b) => [b.id, b.encrypted])).toEqual([[newest, true]]);
         const plaintext = (await collect(remote.list('', { signal: AbortSignal.timeout(60_000) })))
           .map((e) => e.key)
           .filter((k) => !k.endsWith('.age'));
@@ -408,11 +411,11 @@ describe.each(REPO_KINDS)('repository on %s', (kind) => {
           backup: { store: join(tmp, kind, 'store-enc-pulled') },
           encryption: { enabled: false, identity_file: key },
         });
-        const pulled = await pullCli(['pull', kind, encIds[1]!]);
+        const pulled = await pullCli(['pull', kind, newest]);
         expect(pulled.exitCode, pulled.stderr).toBe(0);
-        expect(
-          await describeTree(join(tmp, kind, 'store-enc-pulled', st.host, encIds[1]!, 'volumes', st.volume)),
-        ).toEqual(await describeTree(join(tmp, kind, 'store-enc', st.host, encIds[1]!, 'volumes', st.volume)));
+        expect(await describeTree(join(tmp, kind, 'store-enc-pulled', st.host, newest, 'volumes', st.volume))).toEqual(
+          await describeTree(join(tmp, kind, 'store-enc', st.host, newest, 'volumes', st.volume)),
+        );
       } finally {
         await remote.close();
       }

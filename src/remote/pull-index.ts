@@ -25,7 +25,9 @@ export function isLayoutPath(path: string): boolean {
   const p = path.split('/');
   if (p.length === 3 && p[0] === 'containers')
     return isSafeSegment(p[1]!) && (p[2] === 'inspect.json' || p[2] === 'logs.txt');
+  if (p.length === 3 && p[0] === 'projects') return isSafeSegment(p[1]!) && isSafeSegment(p[2]!);
   if (p.length !== 2) return false;
+  if (p[0] === 'images') return /^[0-9a-f]{64}\.tar(\.zst|\.gz)?$/.test(p[1]!);
   if (p[0] === 'networks') return p[1]!.endsWith('.json') && isSafeSegment(p[1]!.slice(0, -'.json'.length));
   if (p[0] === 'dumps')
     return ['postgres', 'mysql', 'mariadb', 'mongodb', 'redis', 'sqlite'].some(

@@ -183,7 +183,8 @@ describe('a store that fills up during a dump', () => {
         const path = join(tmp, 'full.yaml');
         await writeFile(path, (await readFile(cfg.path, 'utf8')).replace(`store: ${cfg.store}`, `store: ${store}`));
         // Before the fix the tool stayed blocked on its full pipe and the backup never ended.
-        const r = await runCli(['-c', path, 'backup', '-C', s.name], { env: cfg.env });
+        // images: none, so the store fills up with the dump, not with the server's image
+        const r = await runCli(['-c', path, 'backup', '--images', 'none', '-C', s.name], { env: cfg.env });
         expect(r.exitCode, r.stderr + r.stdout).toBe(3);
         expect(r.stderr).toMatch(/no space left on the store while writing the postgres dump of container/);
         const host = (await readdir(store)).filter((d) => !d.startsWith('.'));

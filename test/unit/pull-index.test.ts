@@ -37,6 +37,10 @@ describe('layout paths', () => {
     'dumps/db.postgres.zst',
     'dumps/my.db.sqlite.zst',
     'dumps/caf%c3%a9.redis.zst',
+    'images/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.tar.zst',
+    'images/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.tar',
+    'projects/shop/compose.yaml',
+    'projects/shop/.env',
   ])('accepts %s', (p) => expect(isLayoutPath(p)).toBe(true));
   it.each([
     '../x',
@@ -61,6 +65,12 @@ describe('layout paths', () => {
     'dumps/.postgres.zst',
     'dumps/../x.postgres.zst',
     'dumps/a/b.redis.zst',
+    'images/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.tar.xz',
+    'images/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.tar.zst',
+    'images/../aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.tar.zst',
+    'projects/shop/..',
+    'projects/../compose.yaml',
+    'projects/shop/sub/compose.yaml',
   ])('refuses %j', (p) => expect(isLayoutPath(p)).toBe(false));
 });
 

@@ -69,7 +69,7 @@ it('selects two containers and a volume, backs them up, pauses, resumes and skip
   expect(end).toMatch(new RegExp(`volume ${w.v3} +✓ done`));
   expect(end).toMatch(new RegExp(`volume ${w.v2} +✓ done`));
 
-  const hostDirs = await readdir(w.store);
+  const hostDirs = (await readdir(w.store)).filter((n) => !n.startsWith('.'));
   const ids = (await readdir(join(w.store, hostDirs[0]!))).filter((n) => /^\d{8}T\d{6}Z/.test(n));
   expect(ids).toHaveLength(1);
   const manifest = JSON.parse(await readFile(join(w.store, hostDirs[0]!, ids[0]!, 'manifest.json'), 'utf8')) as {

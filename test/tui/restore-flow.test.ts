@@ -11,7 +11,7 @@ import { makeWorld, press, type TuiWorld } from './fixture.js';
 async function backupWithCli(w: TuiWorld): Promise<string> {
   const r = await runCli(['-c', w.config, 'backup', '-C', w.c2]);
   expect(r.exitCode, r.stderr).toBe(0);
-  const host = (await readdir(w.store))[0]!;
+  const host = (await readdir(w.store)).find((n) => !n.startsWith('.'))!;
   const ids = (await readdir(join(w.store, host))).filter((n) => /^\d{8}T\d{6}Z/.test(n));
   expect(ids).toHaveLength(1);
   return ids[0]!;
@@ -98,7 +98,7 @@ it('lists a local remote, pulls a backup with progress and restores it', async (
   const w = await makeWorld({ bigMB: 1, remoteEnabled: true });
   const id = await backupWithCli(w);
   expect((await readdir(w.remote, { recursive: true })).some((p) => String(p).includes(id))).toBe(true);
-  const host = (await readdir(w.store))[0]!;
+  const host = (await readdir(w.store)).find((n) => !n.startsWith('.'))!;
   await rm(join(w.store, host, id), { recursive: true }); // only the remote holds it now
   const app = spawnTui(['-c', w.config], { cols: 120, rows: 36 });
   await app.waitFor((t) => t.includes('Containers') && t.includes('Q quit'), 'the dashboard');

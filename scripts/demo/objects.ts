@@ -112,7 +112,8 @@ export async function createDemoObjects(
     run(
       DEMO.containers.db,
       {
-        Labels: { app: 'shop', tier: 'db' },
+        // PGDATA alone would make bbackup dump it with pg_dumpall; this stand-in is busybox, so it says no
+        Labels: { app: 'shop', tier: 'db', 'bbackup.dump': 'none' },
         Env: ['PGDATA=/var/lib/db'],
         HostConfig: { NetworkMode: 'none', Binds: [`${DEMO.volumes.db}:/var/lib/db`] },
       },

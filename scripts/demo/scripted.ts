@@ -18,7 +18,10 @@ export interface Seeded {
 
 /** The newest backup id in the store's one host folder. */
 async function newestBackup(store: string): Promise<{ hostDir: string; id: string }> {
-  const hosts = (await readdir(store, { withFileTypes: true })).filter((d) => d.isDirectory());
+  // dot folders (.remotes: the remote repositories' cache) are not hosts
+  const hosts = (await readdir(store, { withFileTypes: true })).filter(
+    (d) => d.isDirectory() && !d.name.startsWith('.'),
+  );
   if (hosts.length !== 1) throw new Error(`expected one host folder in ${store}, found ${hosts.length}`);
   const hostDir = join(store, hosts[0]!.name);
   const id = (await listBackups(hostDir)).at(-1)?.id;

@@ -76,12 +76,29 @@ export async function compressToFile(
   opts.signal.addEventListener('abort', onAbort, { once: true });
   const feed = direct ? Promise.resolve() : pipeline(counted, child.stdin!, { signal: opts.signal });
   try {
-    const [sink, code] = await Promise.all([
-      runBbcopy<SinkSummary>(sinkArgs(outPath), { signal: opts.signal, stdin: child.stdout!, what: opts.what }, {}),
+    // Wait for all three, then blame the sink first: when the store fills up, bbcopy's DISK error is
+    // the cause, and the compressor's EPIPE that follows it only an echo. A failure anywhere stops
+    // the compressor and the input, so the other two always settle.
+    const stop = (err: unknown) => {
+      child.kill('SIGKILL');
+      counted.destroy(); // a producer that has gone quiet must not keep the feed open
+      throw err;
+    };
+    const [sinkR, codeR, feedR] = await Promise.allSettled([
+      runBbcopy<SinkSummary>(
+        sinkArgs(outPath),
+        { signal: opts.signal, stdin: child.stdout!, what: opts.what },
+        {},
+      ).catch(stop),
       exited,
-      feed,
+      feed.catch(stop),
     ]);
     opts.signal.throwIfAborted();
+    if (sinkR.status === 'rejected') throw sinkR.reason;
+    if (codeR.status === 'rejected') throw codeR.reason;
+    if (feedR.status === 'rejected') throw feedR.reason;
+    const sink = sinkR.value;
+    const code = codeR.value;
     if (code !== 0)
       throw new BbackupError(
         'TOOL_FAILED',

@@ -144,6 +144,7 @@ async function storeArchive(volume: PlannedVolume, env: VolumeJobEnv, written: s
       'debug',
       `volume ${volume.name}: tar stored ${stored.devicesInStream} device nodes; reading it again without them`,
     );
+    await rm(path, { force: true }); // bbcopy sink creates the file exclusively
     stored = await writeArchive(volume, env, path, true);
   }
   const ph = stored.file.phases;

@@ -1,20 +1,18 @@
 // The screen manager: one blessed screen, the views, the modal stack, the key dispatcher (driven
-// by BINDINGS), and the single render pass. Engine work goes through TuiEngine only.
+// by BINDINGS, screens/keys.ts) and the single render pass. Engine work goes through TuiEngine only.
 import type { Readable, Writable } from 'node:stream';
 import blessed from 'blessed';
 import type { Emit } from '../src/events.js';
 import type { JobHandle } from '../src/jobs/types.js';
 import type { LogLevel } from '../src/events.js';
-import type { Actions, ScreenId } from './actions.js';
 import type { TuiEngine } from './engine/types.js';
-import { findBinding } from './keys.js';
 import type { Modal } from './dialogs/modal.js';
 import { headerLine, statusLine } from './presenters/chrome.js';
 import { createRenderScheduler, type RenderScheduler } from './scheduler.js';
 import { addNotice, addRateSample, applyEvent, pruneJobs, runningJobs, totalBytes } from './state/reduce.js';
 import type { TuiState } from './state/types.js';
 import type { Theme } from './theme.js';
-import type { View } from './views/view.js';
+import type { ScreenId, View } from './views/view.js';
 
 export interface AppOptions {
   engine: TuiEngine;
@@ -41,10 +39,11 @@ export function keyName(ch: string | undefined, key: KeyEvent): string {
   return `${key.ctrl ? 'C-' : ''}${key.meta ? 'M-' : ''}${key.shift && key.name ? 'S-' : ''}${base}`;
 }
 
-export abstract class AppBase implements Actions {
+export abstract class AppBase {
   readonly screen: blessed.Widgets.Screen;
   readonly scheduler: RenderScheduler;
-  readonly engine: TuiEngine;
+  /** the engine of the host shown; the host switcher replaces it (flows/hosts.ts) */
+  engine: TuiEngine;
   readonly state: TuiState;
   readonly theme: Theme;
   readonly handles = new Map<string, JobHandle>();
@@ -157,18 +156,11 @@ export abstract class AppBase implements Actions {
 
   private dispatch(full: string, ch: string | undefined, name: string | undefined): void {
     if (name === 'return') return; // blessed sends 'enter' too
-    const top = this.modals[this.modals.length - 1];
-    if (top) {
-      if (!top.handleKey(full, ch) && full === 'escape') this.closeModal(top);
-      this.scheduler.requestSoon();
-      return;
-    }
-    const v = this.view();
-    const binding = findBinding(full, this.current, v.panes.length > 0);
-    if (!binding) return;
-    binding.run(this, full);
-    this.scheduler.requestSoon();
+    if (this.runKey(full, ch)) this.scheduler.requestSoon();
   }
+
+  /** Runs the key's binding (screens/keys.ts) on the top dialog, else on the screen; true when one ran. */
+  protected abstract runKey(full: string, ch: string | undefined): boolean;
 
   openModal(m: Modal): void {
     this.modals.push(m);
@@ -240,27 +232,4 @@ export abstract class AppBase implements Actions {
     if (this.clockTimer) clearTimeout(this.clockTimer);
     this.scheduler.stop();
   }
-
-  abstract quit(): void;
-  abstract toggleHelp(): void;
-  abstract back(): void;
-  abstract togglePause(): void;
-  abstract skip(): void;
-  abstract cancelJob(): void;
-  abstract focusNext(): void;
-  abstract focusPrev(): void;
-  abstract focusIndex(index: number): void;
-  abstract show(screen: ScreenId): void;
-  abstract move(delta: number): void;
-  abstract filter(): void;
-  abstract open(): void;
-  abstract toggleSelect(): void;
-  abstract selectAll(): void;
-  abstract pickBackupSet(): void;
-  abstract backupDialog(): void;
-  abstract restoreDialog(): void;
-  abstract verify(): void;
-  abstract pull(): void;
-  abstract refresh(): void;
-  abstract schedules(): void;
 }

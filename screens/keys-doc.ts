@@ -12,6 +12,11 @@ const SCOPE_TITLES: Record<Scope, string> = {
   backups: 'backups screen',
   remotes: 'remotes screen',
   log: 'log viewer',
+  form: 'a form dialog (backup, restore, sets, hosts)',
+  confirm: 'a yes/no question',
+  allow: 'the privilege step of a restore',
+  overlay: 'help, details, schedules',
+  prompt: 'the / filter line',
 };
 
 export function keysMarkdown(): string {

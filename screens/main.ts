@@ -1,15 +1,14 @@
 // Entry of the TUI, loaded lazily by the bin entry (src/cli/bin.ts) for `bbackup` and `bbackup tui`:
 // connect, build the app, guard the terminal against signals and crashes, and say how it ended.
 // It knows the CLI only through TuiLaunch, which the CLI's launch object matches (checked in bin.ts).
-import { statfs } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { dirname } from 'node:path';
 import type { LoadedConfig } from '../src/config/load.js';
 import { expandHome } from '../src/config/locate.js';
 import type { DockerConnection } from '../src/docker/client.js';
 import { BbackupError, failedWith, type Ending } from '../src/errors.js';
 import { createLogger } from '../src/log/logger.js';
 import { redactorFor } from '../src/log/redact.js';
+import { hostInfo } from './engine/host-info.js';
 import { createEngine } from './engine/real.js';
 import { initialState } from './state/types.js';
 import { themeFromEnv } from './theme.js';
@@ -34,11 +33,7 @@ export async function runTui(launch: TuiLaunch): Promise<Ending> {
   const config = loaded.config;
   const engine = createEngine({ config: () => state.config, connection: await launch.docker() });
   const store = expandHome(config.backup.store);
-  const state = initialState(
-    config,
-    { name: engine.hostName, docker: engine.serverVersion, store, freePercent: await freePercent(store) },
-    loaded.source.path,
-  );
+  const state = initialState(config, await hostInfo(engine, store), loaded.source.path);
   // The TUI owns the terminal: log lines go to the file and the error pane, never to stderr.
   const logger = createLogger(config.logging, { consoleLevel: 'error', redact: redactorFor(config) });
   const app = new Tui({
@@ -78,16 +73,4 @@ export async function runTui(launch: TuiLaunch): Promise<Ending> {
 function stopReason(reason: unknown): string {
   const sig = (reason as { context?: { signal?: unknown } } | undefined)?.context?.signal;
   return typeof sig === 'string' ? sig : 'stopped';
-}
-
-/** Free space of the filesystem holding the store (or its nearest existing parent). */
-async function freePercent(path: string): Promise<number | undefined> {
-  for (let p = path; ; p = dirname(p)) {
-    try {
-      const s = await statfs(p);
-      return s.blocks > 0 ? Math.round((s.bavail / s.blocks) * 100) : undefined;
-    } catch {
-      if (dirname(p) === p) return undefined;
-    }
-  }
 }

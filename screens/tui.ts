@@ -1,22 +1,22 @@
-// The TUI application: navigation and lifecycle (start, quit, signals, crash). The work flows
-// (backup, restore, verify, pull) live in flows/*.ts.
+// The TUI application: navigation and lifecycle (start, quit, signals, crash), and the key
+// dispatch over the one key table (screens/keys.ts), whose handlers call the methods here or the
+// work flows (backup, restore, verify, pull, hosts) in flows/*.ts.
 import { writeFileSync } from 'node:fs';
 import type { Ending } from '../src/errors.js';
 import type { Outcome } from '../src/events.js';
 import { AppBase, type AppOptions } from './app.js';
-import type { ScreenId } from './actions.js';
 import { ConfirmModal, PromptModal, TextModal } from './dialogs/modal.js';
-import { backupDialog, pickBackupSet, selectAll, toggleSelect } from './flows/backup.js';
-import { restoreDialog, verifyBackup } from './flows/restore.js';
-import { pullRemote } from './flows/remote.js';
-import { cancelJob, schedules, skip, togglePause } from './flows/jobs.js';
+import { findBinding, runDialogKey } from './keys.js';
 import { helpLines } from './presenters/chrome.js';
 import { startFeeds, type Feeds } from './state/feeds.js';
+import type { TuiEngine } from './engine/types.js';
 import { runningJobs } from './state/reduce.js';
+import { emptyInventory, type TuiState } from './state/types.js';
 import { BackupsView } from './views/backups.js';
 import { DashboardView } from './views/dashboard.js';
 import { LogView } from './views/log.js';
 import { RemotesView } from './views/remotes.js';
+import type { ScreenId } from './views/view.js';
 
 export interface TuiOptions extends AppOptions {
   configPath?: string;
@@ -47,7 +47,6 @@ export class Tui extends AppBase {
         this.screen,
         title,
         () => [...lines, '', 'Esc closes'],
-        ['escape', 'enter', 'q'],
         () => this.closeModal(modal),
         this.theme,
       );
@@ -59,6 +58,39 @@ export class Tui extends AppBase {
   /** Runs until the user quits or a signal arrives; resolves with how it ended (ok, or cancelled jobs). */
   run(): Promise<Ending> {
     this.layout();
+    this.startFeeds();
+    this.backups.reload();
+    this.scheduler.flush();
+    // Test-only knob (test/tui/terminal.test.ts): an uncaught error after the first paint, to show
+    // that a crash still leaves the terminal usable.
+    if (this.opts.env.BBACKUP_TUI_TEST_CRASH)
+      setTimeout(() => {
+        throw new Error('crash requested by BBACKUP_TUI_TEST_CRASH');
+      }, 500);
+    return new Promise((resolve) => (this.finish = resolve));
+  }
+
+  /** the environment the TUI was started with (host addresses may come from it) */
+  get env(): NodeJS.ProcessEnv {
+    return this.opts.env;
+  }
+
+  /** Shows another host: its engine (inventory, events, jobs) and its store folder; the selection starts empty. */
+  async switchEngine(engine: TuiEngine, host: TuiState['host']): Promise<void> {
+    await this.feeds?.stop().catch(() => undefined);
+    const old = this.engine;
+    this.engine = engine;
+    await old.close().catch(() => undefined);
+    this.state.host = host;
+    this.state.inventory = emptyInventory();
+    this.state.inventoryAt = undefined;
+    for (const set of Object.values(this.state.selection)) set.clear();
+    this.startFeeds();
+    this.backups.reload();
+    this.request();
+  }
+
+  private startFeeds(): void {
     this.feeds = startFeeds(this.engine, this.opts.configPath, this.opts.env, {
       inventory: (inv) => {
         this.state.inventory = inv;
@@ -73,15 +105,6 @@ export class Tui extends AppBase {
       error: (msg) => this.notify('error', msg),
       info: (msg) => this.notify('info', msg),
     });
-    this.backups.reload();
-    this.scheduler.flush();
-    // Test-only knob (test/tui/terminal.test.ts): an uncaught error after the first paint, to show
-    // that a crash still leaves the terminal usable.
-    if (this.opts.env.BBACKUP_TUI_TEST_CRASH)
-      setTimeout(() => {
-        throw new Error('crash requested by BBACKUP_TUI_TEST_CRASH');
-      }, 500);
-    return new Promise((resolve) => (this.finish = resolve));
   }
 
   /** A signal or a crash: cancel jobs, restore the terminal, report how it ended. */
@@ -163,7 +186,6 @@ export class Tui extends AppBase {
       this.screen,
       `Help ${this.theme.glyphs.sep} ${screen}`,
       () => helpLines(screen, this.theme),
-      ['escape', 'h', 'S-h', '?', 'f1', 'q'],
       () => {
         this.closeModal(modal);
       },
@@ -177,26 +199,21 @@ export class Tui extends AppBase {
     if (this.current !== 'dashboard') this.show('dashboard');
   }
 
-  togglePause(): void {
-    togglePause(this);
+  protected runKey(full: string, ch: string | undefined): boolean {
+    const top = this.modals[this.modals.length - 1];
+    if (top) {
+      top.typed?.(full, ch) || runDialogKey(top.target, full);
+      return true;
+    }
+    const binding = findBinding(full, this.current, this.view().panes.length > 0);
+    binding?.run(this, full);
+    return binding !== undefined;
   }
 
-  skip(): void {
-    skip(this);
-  }
-
-  cancelJob(): void {
-    cancelJob(this);
-  }
-
-  focusNext(): void {
+  /** Focus the pane `by` steps on (Tab: 1, Shift-Tab: -1), wrapping around. */
+  focusBy(by: number): void {
     const v = this.view();
-    if (v.panes.length) v.focus = (v.focus + 1) % v.panes.length;
-  }
-
-  focusPrev(): void {
-    const v = this.view();
-    if (v.panes.length) v.focus = (v.focus + v.panes.length - 1) % v.panes.length;
+    if (v.panes.length) v.focus = (v.focus + v.panes.length + by) % v.panes.length;
   }
 
   focusIndex(index: number): void {
@@ -238,35 +255,6 @@ export class Tui extends AppBase {
 
   open(): void {
     this.view().open();
-  }
-
-  toggleSelect(): void {
-    toggleSelect(this);
-  }
-  selectAll(): void {
-    selectAll(this);
-  }
-  pickBackupSet(): void {
-    pickBackupSet(this);
-  }
-  backupDialog(): void {
-    backupDialog(this);
-  }
-  restoreDialog(): void {
-    restoreDialog(this, this.current === 'remotes' ? 'remote' : 'local');
-  }
-  verify(): void {
-    verifyBackup(this);
-  }
-  pull(): void {
-    pullRemote(this);
-  }
-  refresh(): void {
-    if (this.current === 'remotes') this.remotes.reload();
-    else this.backups.reload();
-  }
-  schedules(): void {
-    schedules(this);
   }
 
   refreshInventory(sizes = true): void {

@@ -1,12 +1,16 @@
-// Modals sit on top of a screen and get every key first (the app's dispatcher asks the top one).
+// Modals sit on top of a screen and get every key first: the app's dispatcher runs the bindings of
+// the top one's scope (screens/keys.ts) and offers it the keys no binding took (typed text).
 // Each draws its text from a pure presenter; the box only places it.
 import blessed from 'blessed';
+import { dialogHints, type DialogTarget } from '../keys.js';
 import type { Theme } from '../theme.js';
 
 export interface Modal {
   readonly name: string;
-  /** true when the key was used; Esc closes the modal unless it used Esc itself */
-  handleKey(full: string, ch: string | undefined): boolean;
+  /** the dialog and the scope of its keys in the key table */
+  readonly target: DialogTarget;
+  /** typed text, asked before the key table; true when the key was used */
+  typed?(full: string, ch: string | undefined): boolean;
   draw(): void;
   destroy(): void;
 }
@@ -42,8 +46,13 @@ export function sizeBox(
   box.left = Math.max(0, Math.floor((cols - Number(box.width)) / 2));
 }
 
-/** Scrollable read-only text (help overlay, details). Closes on Esc or the keys given. */
+/** A printable character of a key press (typed into a text field), or undefined. */
+export const printable = (ch: string | undefined): string | undefined =>
+  ch && ch.length === 1 && ch >= ' ' && ch !== '\x7f' ? ch : undefined;
+
+/** Scrollable read-only text (help overlay, details, schedules); keys: the 'overlay' scope. */
 export class TextModal implements Modal {
+  readonly target: DialogTarget = { scope: 'overlay', dialog: this };
   private readonly box: blessed.Widgets.BoxElement;
   private top = 0;
   constructor(
@@ -51,22 +60,16 @@ export class TextModal implements Modal {
     private readonly screen: blessed.Widgets.Screen,
     title: string,
     private readonly lines: () => string[],
-    private readonly closeKeys: string[],
     private readonly onClose: () => void,
     theme: Theme,
   ) {
     this.box = modalBox(screen, title, theme);
   }
-  handleKey(full: string): boolean {
-    if (this.closeKeys.includes(full)) {
-      this.onClose();
-      return true;
-    }
-    if (full === 'down' || full === 'j') this.top++;
-    else if (full === 'up' || full === 'k') this.top = Math.max(0, this.top - 1);
-    else if (full === 'pagedown' || full === 'space') this.top += 10;
-    else if (full === 'pageup') this.top = Math.max(0, this.top - 10);
-    return true;
+  scroll(by: number): void {
+    this.top = Math.max(0, this.top + by);
+  }
+  close(): void {
+    this.onClose();
   }
   draw(): void {
     const lines = this.lines();
@@ -81,28 +84,30 @@ export class TextModal implements Modal {
   }
 }
 
-/** Yes/no question. Enter or y confirms (or only the keys given); n or Esc declines. */
+/**
+ * Yes/no question; keys: the 'confirm' scope (Enter or y yes, Esc or n no), or 'allow' for a step
+ * that must not be accepted by an Enter meant for the step before (A allows).
+ */
 export class ConfirmModal implements Modal {
   readonly name = 'confirm';
+  readonly target: DialogTarget;
   private readonly box: blessed.Widgets.BoxElement;
   constructor(
     private readonly screen: blessed.Widgets.Screen,
     title: string,
     private readonly lines: string[],
-    private readonly answer: (yes: boolean) => void,
+    private readonly onAnswer: (yes: boolean) => void,
     private readonly theme: Theme,
-    private readonly yes: { keys: string[]; label: string } = { keys: ['y', 'S-y', 'enter'], label: 'Enter/y yes' },
+    private readonly scope: 'confirm' | 'allow' = 'confirm',
   ) {
+    this.target = { scope, dialog: this };
     this.box = modalBox(screen, title, theme);
   }
-  handleKey(full: string): boolean {
-    if (this.yes.keys.includes(full)) this.answer(true);
-    else if (full === 'n' || full === 'S-n' || full === 'escape') this.answer(false);
-    return true;
+  answer(yes: boolean): void {
+    this.onAnswer(yes);
   }
   draw(): void {
-    const [key, ...words] = this.yes.label.split(' ');
-    const lines = [...this.lines, '', `${this.theme.bold(key!)} ${words.join(' ')}   ${this.theme.bold('Esc/n')} no`];
+    const lines = [...this.lines, '', dialogHints(this.scope, this.theme.bold)];
     sizeBox(this.box, this.screen, lines);
     this.box.setContent(lines.join('\n'));
     this.box.setFront();
@@ -112,9 +117,10 @@ export class ConfirmModal implements Modal {
   }
 }
 
-/** One line of text input at the bottom (the / filter). Enter accepts, Esc cancels. */
+/** One line of text input at the bottom (the / filter); keys: the 'prompt' scope. */
 export class PromptModal implements Modal {
   readonly name = 'prompt';
+  readonly target: DialogTarget = { scope: 'prompt', dialog: this };
   private readonly box: blessed.Widgets.BoxElement;
   constructor(
     screen: blessed.Widgets.Screen,
@@ -125,20 +131,27 @@ export class PromptModal implements Modal {
   ) {
     this.box = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: false });
   }
-  handleKey(full: string, ch: string | undefined): boolean {
-    if (full === 'enter') this.onDone(this.value);
-    else if (full === 'escape') this.onDone(undefined);
-    else if (full === 'backspace') this.set(this.value.slice(0, -1));
-    else if (full === 'C-u') this.set('');
-    else if (ch && ch.length === 1 && ch >= ' ' && ch !== '\x7f') this.set(this.value + ch);
-    return true;
+  typed(_full: string, ch: string | undefined): boolean {
+    const c = printable(ch);
+    if (c !== undefined) this.set(this.value + c);
+    return c !== undefined;
+  }
+  /** keep: true keeps the text, false drops it */
+  done(keep: boolean): void {
+    this.onDone(keep ? this.value : undefined);
+  }
+  erase(): void {
+    this.set(this.value.slice(0, -1));
+  }
+  clear(): void {
+    this.set('');
   }
   private set(v: string): void {
     this.value = v;
     this.onChange(v);
   }
   draw(): void {
-    this.box.setContent(`${this.label}${this.value}_  (Enter keep, Esc clear)`);
+    this.box.setContent(`${this.label}${this.value}_  (${dialogHints('prompt', undefined, ', ')})`);
     this.box.setFront();
   }
   destroy(): void {

@@ -65,7 +65,6 @@ export function pickBackupSet(app: Tui): void {
     },
     () => app.closeModal(modal),
     app.theme,
-    'Enter select  Esc cancel',
   );
   app.openModal(modal);
 }
@@ -137,6 +136,7 @@ export function backupDialog(app: Tui): void {
     },
     () => app.closeModal(modal),
     app.theme,
+    'start',
   );
   app.openModal(modal);
 }

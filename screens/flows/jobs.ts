@@ -42,7 +42,6 @@ export function schedules(app: Tui): void {
         app.screen,
         'Schedules',
         () => scheduleLines(o, app.theme),
-        ['escape', 'c', 'S-c', 'q'],
         () => app.closeModal(modal),
         app.theme,
       );

@@ -17,7 +17,7 @@ export function restoreRows(m: Manifest): FormRow[] {
         id: `as:${kind}:${i.name}`,
         label: '    restore as',
         value: '',
-        placeholder: `${i.name} (Enter to rename)`,
+        placeholder: `${i.name} (type a new name to rename)`,
       });
     }
   }

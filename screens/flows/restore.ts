@@ -37,7 +37,7 @@ async function openRestore(app: Tui, id: string): Promise<void> {
     },
     () => app.closeModal(modal),
     app.theme,
-    'Space toggle  Enter edit name/press  Esc cancel',
+    'review',
   );
   app.openModal(modal);
 }
@@ -70,7 +70,7 @@ async function confirmRestore(app: Tui, req: RestoreRequest, closeForm: () => vo
       app.closeModal(confirm);
       if (!yes || blocked) return;
       if (preview.privileges.length === 0) return start([]);
-      // Its own step, with its own key: an Enter meant for the plan never accepts privileges.
+      // Its own step, with its own key (the 'allow' scope): an Enter meant for the plan never accepts privileges.
       const allow = new ConfirmModal(
         app.screen,
         'Allow privileges on this host?',
@@ -80,7 +80,7 @@ async function confirmRestore(app: Tui, req: RestoreRequest, closeForm: () => vo
           if (ok) start(preview.privileges);
         },
         app.theme,
-        { keys: ['a', 'S-a'], label: 'A allow these and restore' },
+        'allow',
       );
       app.openModal(allow);
     },

@@ -1,10 +1,10 @@
 // The header, the status line of keys, the help overlay and the rate chart's series.
 import type { ScheduleOverview } from '../../src/schedule/overview.js';
-import type { ScreenId } from '../actions.js';
-import { bindingsFor, type Binding } from '../keys.js';
+import { BINDINGS, bindingsFor, type Binding, type DialogScope } from '../keys.js';
 import type { Notice, TuiState } from '../state/types.js';
 import { esc, type Theme } from '../theme.js';
 import { TOUR, TOUR_TITLE } from '../tour.js';
+import type { ScreenId } from '../views/view.js';
 import { clip, clock, formatBytes, formatRate } from './format.js';
 
 const SCREEN_TITLES: Record<ScreenId, string> = {
@@ -37,10 +37,19 @@ export function statusLine(screen: ScreenId, width: number, t: Theme, table?: re
   return ` ${parts.join('  ')}`;
 }
 
-/** The first steps (screens/tour.ts), then every key of the screen: label column and what it does. */
-export function helpLines(screen: ScreenId, t: Theme, table?: readonly Binding[]): string[] {
+const DIALOG_TITLES: Record<DialogScope, string> = {
+  form: 'In a form dialog (backup, restore, sets, hosts)',
+  confirm: 'In a yes/no question',
+  allow: 'In the privilege step of a restore',
+  overlay: 'In this help and other text on top',
+  prompt: 'In the / filter line',
+};
+
+/** The first steps (screens/tour.ts), every key of the screen, then the dialogs' keys: label column and what it does. */
+export function helpLines(screen: ScreenId, t: Theme, table: readonly Binding[] = BINDINGS): string[] {
   const rows = bindingsFor(screen, table);
-  const w = Math.max(...rows.map((b) => b.label.length));
+  const dialogs = Object.keys(DIALOG_TITLES) as DialogScope[];
+  const w = Math.max(...[...rows, ...table.filter((b) => dialogs.some((d) => d === b.scope))].map((b) => b.label.length));
   const section = (title: string, list: Binding[]) =>
     list.length ? [t.bold(title), ...list.map((b) => `  ${esc(b.label.padEnd(w))}  ${esc(b.help)}`), ''] : [];
   return [
@@ -58,6 +67,12 @@ export function helpLines(screen: ScreenId, t: Theme, table?: readonly Binding[]
     ...section(
       'Everywhere',
       rows.filter((b) => b.scope === 'global'),
+    ),
+    ...dialogs.flatMap((d) =>
+      section(
+        DIALOG_TITLES[d],
+        table.filter((b) => b.scope === d),
+      ),
     ),
     t.paint('gray', 'Esc, H or ? closes this help'),
   ];

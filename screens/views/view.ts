@@ -1,9 +1,11 @@
 // A screen of the TUI: panes in focus order, laid out in the area between header and status line.
 import type blessed from 'blessed';
-import type { ScreenId } from '../actions.js';
 import type { TuiState } from '../state/types.js';
 import type { Theme } from '../theme.js';
 import type { PaneLike, Rect } from '../widgets/pane.js';
+
+/** The screens of the TUI; a key binding's scope can be one of them (screens/keys.ts). */
+export type ScreenId = 'dashboard' | 'backups' | 'remotes' | 'log';
 
 export interface View {
   readonly id: ScreenId;

@@ -22,6 +22,8 @@ export interface GlobalOptions {
   json: boolean;
   quiet: boolean;
   verbose: boolean;
+  /** false with --no-color: the TUI draws without colour (as with NO_COLOR) */
+  color: boolean;
 }
 
 export interface CliIO {

@@ -1,6 +1,6 @@
 // bbackup's command line (DESIGN §5). Thin: parse, build options, call the engine; each command
 // returns how it ended and src/errors.ts decides the exit code.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { exitCodeFor, failedWith } from '../errors.js';
 import { version } from '../version.js';
 import { registrarsFor } from './commands/index.js';
@@ -22,13 +22,20 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     .option('--json', 'print one JSON document on stdout and nothing else there', false)
     .option('-q, --quiet', 'print only errors', false)
     .option('-v, --verbose', 'print informational messages too', false)
-    .addOption(new Option('--no-color', 'no colours (also NO_COLOR)').hideHelp())
+    .option('--no-color', 'no colours in the TUI (also NO_COLOR); command output has none anyway')
     .showHelpAfterError('(run bbackup --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   const globals = (): GlobalOptions => {
-    const o = program.opts<{ config?: string; host?: string; json: boolean; quiet: boolean; verbose: boolean }>();
-    return { config: o.config, host: o.host, json: o.json, quiet: o.quiet, verbose: o.verbose };
+    const o = program.opts<{
+      config?: string;
+      host?: string;
+      json: boolean;
+      quiet: boolean;
+      verbose: boolean;
+      color: boolean;
+    }>();
+    return { config: o.config, host: o.host, json: o.json, quiet: o.quiet, verbose: o.verbose, color: o.color };
   };
   const action = makeAction(io, globals, state);
   for (const register of await registrarsFor(argv)) register(program, action);

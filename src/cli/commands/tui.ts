@@ -18,7 +18,9 @@ async function tuiCommand(ctx: CliContext): Promise<Ending> {
   const open = ctx.io.tui;
   if (!open)
     throw new BbackupError('USAGE', 'the TUI is not available here; use a command (bbackup --help lists them)');
-  const { stdout, stderr, env } = ctx.io;
+  const { stdout, stderr } = ctx.io;
+  // --no-color is NO_COLOR for the TUI (https://no-color.org): the theme reads only the environment.
+  const env = ctx.opts.color ? ctx.io.env : { ...ctx.io.env, NO_COLOR: '1' };
   // Connecting to Docker and loading the front end overlap: the first paint waits for both (its
   // error, if any, is reported where the TUI awaits the same promise).
   if (stdout.isTTY && process.stdin.isTTY) ctx.docker().catch(() => undefined);

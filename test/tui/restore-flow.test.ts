@@ -43,17 +43,18 @@ async function restoreRenamed(app: PtyApp, w: TuiWorld): Promise<{ c: string; v:
     (t) => t.includes(`container ${w.c2}`) && t.includes('< Review and restore >'),
     'the restore dialog',
   );
-  // cursor: container toggle -> its "restore as" field
-  await press(app, KEYS.down, KEYS.enter);
+  // the cursor opens on the default button; Home: the container's box, Down: its "restore as"
+  // field, which takes typed letters; two down: the volume's field
+  await press(app, KEYS.home, KEYS.down);
   app.write(c);
-  await press(app, KEYS.enter, KEYS.down, KEYS.down, KEYS.enter);
+  await press(app, KEYS.down, KEYS.down);
   app.write(v);
-  await press(app, KEYS.enter);
   await app.waitFor(
     (t) => t.includes(`restore as: ${c}`) && t.includes(`restore as: ${v}`),
     'both new names in the dialog',
   );
-  await press(app, KEYS.end, KEYS.up, KEYS.enter);
+  // Enter in a text field confirms the dialog with the name typed (Review and restore)
+  await press(app, KEYS.enter);
   const confirm = await app.waitFor(
     (t) => t.includes('Will be created:') && t.includes('Enter/y yes'),
     'the confirmation',

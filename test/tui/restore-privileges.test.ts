@@ -44,9 +44,8 @@ it('shows the privileges highlighted and restores only after they are allowed in
     (t) => t.includes(`container ${agent}`) && t.includes('< Review and restore >'),
     'the restore dialog',
   );
-  await press(app, KEYS.down, KEYS.enter);
+  await press(app, KEYS.home, KEYS.down);
   app.write(target);
-  await press(app, KEYS.enter);
   await app.waitFor((t) => t.includes(`restore as: ${target}`), 'the new name');
 
   const review = async () => {

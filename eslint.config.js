@@ -49,6 +49,7 @@ export default defineConfig([
       ],
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
       // The one place the process ends: src/cli/bin.ts (below).
       'no-restricted-properties': [
         'error',

@@ -15,13 +15,11 @@ export function switchHostDialog(app: Tui): void {
   const current = app.state.host.name;
   const rows: FormRow[] = [
     { type: 'heading', text: 'Docker hosts from the config: Enter switches to the one under the cursor' },
-    ...hosts.map(
-      ([name, h]): FormRow => ({
-        type: 'button',
-        id: name,
-        label: `${name}${name === current ? ' (shown now)' : ''}  ${h.docker_host}`,
-      }),
-    ),
+    ...hosts.map(([name, h]): FormRow => ({
+      type: 'button',
+      id: name,
+      label: `${name}${name === current ? ' (shown now)' : ''}  ${h.docker_host}`,
+    })),
   ];
   const modal = new FormModal(
     'hosts',
@@ -41,7 +39,8 @@ export function switchHostDialog(app: Tui): void {
 
 async function switchHost(app: Tui, name: string): Promise<void> {
   // A running job belongs to its engine; switching under it would hide it and its controls.
-  if (app.handles.size > 0) return app.notify('warn', `not switching to ${name}: finish or cancel the running jobs first`);
+  if (app.handles.size > 0)
+    return app.notify('warn', `not switching to ${name}: finish or cancel the running jobs first`);
   app.notify('info', `connecting to host ${name}`);
   try {
     const config = app.state.config;

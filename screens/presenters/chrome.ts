@@ -49,7 +49,9 @@ const DIALOG_TITLES: Record<DialogScope, string> = {
 export function helpLines(screen: ScreenId, t: Theme, table: readonly Binding[] = BINDINGS): string[] {
   const rows = bindingsFor(screen, table);
   const dialogs = Object.keys(DIALOG_TITLES) as DialogScope[];
-  const w = Math.max(...[...rows, ...table.filter((b) => dialogs.some((d) => d === b.scope))].map((b) => b.label.length));
+  const w = Math.max(
+    ...[...rows, ...table.filter((b) => dialogs.some((d) => d === b.scope))].map((b) => b.label.length),
+  );
   const section = (title: string, list: Binding[]) =>
     list.length ? [t.bold(title), ...list.map((b) => `  ${esc(b.label.padEnd(w))}  ${esc(b.help)}`), ''] : [];
   return [

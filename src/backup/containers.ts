@@ -35,14 +35,14 @@ export async function saveContainer(
   if (logLines > 0) {
     let raw: Buffer;
     try {
-      raw = (await container.logs({
+      raw = await container.logs({
         stdout: true,
         stderr: true,
         timestamps: true,
         tail: logLines,
         follow: false,
         abortSignal: signal,
-      } as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer;
+      } as Docker.ContainerLogsOptions & { follow: false });
     } catch (err) {
       throw dockerError(err, `logs of container ${name}`, signal);
     }

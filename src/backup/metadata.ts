@@ -29,7 +29,7 @@ export async function writeMetadataArchive(
   // Both settle before we return: when the compressor fails first, tar's own rejection (EPIPE,
   // cancel) must still be awaited, or it surfaces later as an unhandled rejection.
   const [written] = await Promise.all([
-    compressToFile(tar.stdout!, join(folder, path), compression, { signal, what: 'the metadata archive' }),
+    compressToFile(tar.stdout, join(folder, path), compression, { signal, what: 'the metadata archive' }),
     tar,
   ]);
   return { path, size: written.size, sha256: written.sha256 };

@@ -6,7 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Config } from '../config/schema.js';
 import { expandHome } from '../config/locate.js';
 import { BbackupError } from '../errors.js';
@@ -157,7 +156,7 @@ function viaWeb(
   (async () => {
     const web = Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>;
     const result = await run(web);
-    await pipeline(Readable.fromWeb(result as unknown as WebReadableStream<Uint8Array>), out);
+    await pipeline(Readable.fromWeb(result), out);
   })().catch((err: unknown) => {
     const msg = (err as Error).message ?? String(err);
     const wrongKey = /no identity matched|incorrect passphrase|failed to decrypt|invalid/i.test(msg);

@@ -107,7 +107,7 @@ export function dockerOptions(
         ca: read(tls?.ca),
         cert: read(tls?.cert),
         key: read(tls?.key),
-      } as Docker.DockerOptions;
+      };
     }
     case 'ssh:': {
       const port = Number(url.port || 22);
@@ -129,7 +129,7 @@ export function dockerOptions(
         port,
         username: url.username || undefined,
         sshOptions: { agent: process.env.SSH_AUTH_SOCK, hostVerifier },
-      } as Docker.DockerOptions;
+      };
     }
     default:
       throw new BbackupError(

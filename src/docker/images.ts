@@ -88,7 +88,7 @@ export async function ensureImage(docker: Docker, spec: ImageSpec): Promise<void
   let p = byTag.get(spec.tag);
   if (!p) {
     p = buildImage(docker, { ...spec, labels: { ...spec.labels, [RECIPE_LABEL]: recipe } }).finally(() =>
-      byTag!.delete(spec.tag),
+      byTag.delete(spec.tag),
     );
     byTag.set(spec.tag, p);
   }
@@ -118,10 +118,7 @@ export async function buildImage(docker: Docker, spec: ImageSpec): Promise<void>
       'CMD ["/bin/sh"]',
       ...Object.entries(spec.labels ?? {}).map(([k, v]) => `LABEL ${k}=${v}`),
     ];
-    const stream = await docker.importImage(
-      tar.stdout as unknown as NodeJS.ReadableStream,
-      { repo, tag, changes } as unknown as object,
-    );
+    const stream = await docker.importImage(tar.stdout, { repo, tag, changes } as unknown as object);
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
     );

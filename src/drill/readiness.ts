@@ -100,7 +100,7 @@ async function waitUp(docker: Docker, name: string, o: ReadinessOptions): Promis
 
 async function lastLogs(docker: Docker, name: string): Promise<string> {
   try {
-    const buf = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: 5 })) as unknown as Buffer;
+    const buf = await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: 5 });
     const text = demux(buf).trim();
     return text ? `; last output: ${tail(text)}` : '';
   } catch {

@@ -78,7 +78,7 @@ export async function startExec(
   if (o.stdin) {
     // The tool may exit before reading everything (an error): the write side then fails with EPIPE.
     o.stdin.on('error', (err) => socket.destroy(err));
-    o.stdin.pipe(socket as unknown as NodeJS.WritableStream);
+    o.stdin.pipe(socket);
     socket.on('error', () => o.stdin?.unpipe());
   }
   // reason: the reader is told why (a cancel); without one the reader has gone already

@@ -79,7 +79,7 @@ export async function runDbHelper(docker: Docker, o: DbHelperOptions): Promise<R
   }
   if (o.stdin) {
     o.stdin.on('error', () => socket.destroy());
-    o.stdin.pipe(socket as unknown as NodeJS.WritableStream);
+    o.stdin.pipe(socket);
   }
   const onAbort = () => void container.kill().catch(() => undefined);
   o.signal.addEventListener('abort', onAbort, { once: true });

@@ -74,9 +74,9 @@ export async function waitReady(
       // Process 1 is read before the probe: a probe answered by the image's temporary init server
       // must not count as the real server's answer if the entrypoint execs the server meanwhile.
       const main = await mainProcess(ctx);
-      const p = await probe(ctx, engine).catch((err: unknown) => {
+      const p = await probe(ctx, engine).catch((err: unknown): Probe => {
         if (err instanceof BbackupError && err.code === 'DUMP_FAILED') throw err; // the tool is missing: waiting will not help
-        return { ready: false, said: describeError(err) } as Probe;
+        return { ready: false, said: describeError(err) };
       });
       said = p.said;
       const settled = health === 'healthy' || SERVERS.has(main);
@@ -107,9 +107,7 @@ async function mainProcess(ctx: EngineCtx): Promise<string> {
 
 async function logTail(docker: Docker, id: string): Promise<string> {
   try {
-    const raw = (await docker
-      .getContainer(id)
-      .logs({ stdout: true, stderr: true, tail: 10, follow: false })) as unknown as Buffer;
+    const raw = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 10, follow: false });
     return demuxLogs(raw).toString('utf8').trimEnd() || '(no output)';
   } catch {
     return '(log not readable)';

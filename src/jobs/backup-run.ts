@@ -378,10 +378,7 @@ async function inspectVolume(
   signal: AbortSignal,
 ): Promise<{ Labels?: Record<string, string> | null; Options?: Record<string, string> | null }> {
   try {
-    return (await docker.getVolume(name).inspect()) as {
-      Labels?: Record<string, string> | null;
-      Options?: Record<string, string> | null;
-    };
+    return await docker.getVolume(name).inspect();
   } catch (err) {
     throw dockerError(err, `volume ${name}`, signal);
   }

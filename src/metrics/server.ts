@@ -36,9 +36,7 @@ export async function serveMetrics(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
-      reject(
-        new BbackupError('USAGE', `--metrics ${spec}: cannot listen: ${(err as Error).message}`, {}, { cause: err }),
-      ),
+      reject(new BbackupError('USAGE', `--metrics ${spec}: cannot listen: ${err.message}`, {}, { cause: err })),
     );
     server.listen(port, host, resolve);
   });

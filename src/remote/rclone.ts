@@ -94,13 +94,13 @@ export class RcloneRemote implements Remote {
       buffer: false,
     });
     const stderr: string[] = [];
-    createInterface({ input: child.stderr! }).on('line', (line) => {
+    createInterface({ input: child.stderr }).on('line', (line) => {
       stderr.push(line);
       if (stderr.length > 200) stderr.shift();
       this.onLogLine(line, o.onProgress);
     });
-    child.stdin!.on('error', () => undefined); // rclone died: its exit status tells why
-    const feeding = pipeline(open(), meter, child.stdin!, { signal: o.signal });
+    child.stdin.on('error', () => undefined); // rclone died: its exit status tells why
+    const feeding = pipeline(open(), meter, child.stdin, { signal: o.signal });
     try {
       await Promise.all([child, feeding]);
     } catch (err) {

@@ -237,9 +237,7 @@ export class SftpRemote implements Remote {
     } catch (err) {
       throw this.classify(`reading ${key}`, err);
     }
-    const stream = c.createReadStream(path, { highWaterMark: 1 << 20 } as Parameters<
-      SftpClient['createReadStream']
-    >[1]);
+    const stream = c.createReadStream(path, { highWaterMark: 1 << 20 });
     const out = new PassThrough({ highWaterMark: 1 << 20 });
     const unwatch = this.watch(o.signal);
     pipeline(stream, out)

@@ -125,7 +125,7 @@ export function checkedTar(file: string, o: CheckedTarOptions): CheckedTar {
       })
     : undefined;
   // execa drops unbuffered output nobody reads yet: attach the gate now.
-  const tarBytes = child ? (child.stdout as Readable) : source;
+  const tarBytes = child ? child.stdout : source;
   let readError: Error | undefined;
   source.on('error', (err) => {
     readError = err;

@@ -80,7 +80,7 @@ export async function runHelper(
   try {
     await c.start();
     const { StatusCode } = (await c.wait()) as { StatusCode: number };
-    const out = demuxLogs((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
+    const out = demuxLogs(await c.logs({ stdout: true, stderr: true })).toString('utf8');
     if (signal?.aborted) throw new BbackupError('CANCELLED', 'cancelled');
     if (!(o.okExit ?? [0]).includes(StatusCode)) {
       throw new BbackupError(
@@ -137,7 +137,7 @@ export async function pipeIntoHelper(
     const { StatusCode } = (await c.wait()) as { StatusCode: number };
     input.unpipe(stdio);
     stdio.destroy();
-    const out = demuxLogs((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
+    const out = demuxLogs(await c.logs({ stdout: true, stderr: true })).toString('utf8');
     if (signal?.aborted) throw new BbackupError('CANCELLED', 'cancelled');
     if (StatusCode !== 0)
       throw new BbackupError(
@@ -160,7 +160,7 @@ export async function putIntoHelper(docker: Docker, o: HelperOptions, path: stri
   const c = await createHelper(docker, o);
   try {
     if (cut.signal.aborted) throw new BbackupError('CANCELLED', 'the input failed before the helper started');
-    await c.putArchive(tar as unknown as NodeJS.ReadableStream, { path, abortSignal: cut.signal });
+    await c.putArchive(tar, { path, abortSignal: cut.signal });
   } finally {
     await remove(c);
   }

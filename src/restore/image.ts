@@ -6,7 +6,6 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { BbackupError, describeError, lastLines } from '../errors.js';
@@ -40,11 +39,8 @@ export async function loadImage(
       })
     : undefined;
   try {
-    const input = proc ? (proc.stdout as Readable) : createReadStream(path);
-    const stream = (await docker.loadImage(
-      input as unknown as NodeJS.ReadableStream,
-      { quiet: true } as object,
-    )) as unknown as NodeJS.ReadableStream;
+    const input = proc ? proc.stdout : createReadStream(path);
+    const stream = await docker.loadImage(input, { quiet: true } as object);
     const messages: { error?: string; errorDetail?: { message?: string } }[] = [];
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(stream, (err: Error | null, out: typeof messages) =>

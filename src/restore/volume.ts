@@ -175,7 +175,7 @@ function tarTree(o: FillOptions): Producer {
     },
   );
   return {
-    stream: (child.stdout as Readable).pipe(counter(o.onBytes)),
+    stream: child.stdout.pipe(counter(o.onBytes)),
     done: settle(child, 'tar', o.volume),
     consumerExited: () => undefined,
     producerFirst: false,

@@ -156,7 +156,7 @@ export function streamReader(deps: ReaderDeps): VolumeReader {
           forceKillAfterDelay: 3000,
         });
         try {
-          await Promise.all([pipeline(stream, transform, devices, tar.stdin!, { signal: ctx.signal }), tar]);
+          await Promise.all([pipeline(stream, transform, devices, tar.stdin, { signal: ctx.signal }), tar]);
         } catch (err) {
           if (err instanceof BbackupError && !ctx.signal.aborted) {
             // the device filter could not follow the stream: stop tar before it extracts more

@@ -139,7 +139,7 @@ export function parseInfo(doc: unknown, id: string): SnapshotInfo | undefined {
       id,
       host: String(d.host ?? ''),
       status: d.status,
-      group: d.group as string,
+      group: d.group,
       encrypted: d.encrypted === true,
       uploaded: String(d.uploaded ?? ''),
       size: num(d.size),

@@ -1,6 +1,7 @@
 // ESLint: the architecture's rules as checks (README "Architecture"), and the type-aware rules that
-// catch lost promises. Type-aware rules run on the product (src/, screens/) only: they need the
-// type checker, which `npm run typecheck` runs over everything anyway, and lint must stay fast.
+// catch lost promises. Type-aware rules run on the product (src/, screens/) only, with the one
+// program of tsconfig.build.json (src, screens, types): they need the type checker, which
+// `npm run typecheck` runs over everything anyway, and lint must stay fast (scripts/lint.sh).
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import { defineConfig } from 'eslint/config';
@@ -36,7 +37,7 @@ export default defineConfig([
   },
   {
     files: ['src/**/*.ts', 'screens/**/*.ts'],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { project: './tsconfig.build.json', tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],

@@ -12,7 +12,7 @@ const RULES = new Set(['no-restricted-imports', 'no-restricted-properties']);
 const eslint = new ESLint({
   cwd: root,
   ruleFilter: ({ ruleId }) => RULES.has(ruleId),
-  overrideConfig: { languageOptions: { parserOptions: { projectService: false } } },
+  overrideConfig: { languageOptions: { parserOptions: { project: null, projectService: false } } },
 });
 
 async function lint(fixture: string, as: string): Promise<{ ruleId: string | null; message: string }[]> {

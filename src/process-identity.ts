@@ -94,9 +94,6 @@ export function runLiveness(id: Pick<RunIdentity, 'pid' | 'hostname'> & Partial<
   return now === id.startTime ? 'alive' : 'dead';
 }
 
-export const isRunAlive = (id: Pick<RunIdentity, 'pid' | 'hostname'> & Partial<RunIdentity>): boolean =>
-  runLiveness(id) === 'alive';
-
 /** A run identity read back from a file or a label: only the fields with the right types. */
 export function parseRunIdentity(value: unknown): RunIdentity | undefined {
   if (typeof value !== 'object' || value === null) return undefined;

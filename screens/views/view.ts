@@ -1,7 +1,6 @@
 // A screen of the TUI: panes in focus order, laid out in the area between header and status line.
 import type blessed from 'blessed';
 import type { TuiState } from '../state/types.js';
-import type { Theme } from '../theme.js';
 import type { PaneLike, Rect } from '../widgets/pane.js';
 
 /** The screens of the TUI; a key binding's scope can be one of them (screens/keys.ts). */
@@ -24,9 +23,4 @@ export interface View {
   enter?(): void;
   /** after the cursor moved */
   onMove?(): void;
-}
-
-export interface ViewContext {
-  screen: blessed.Widgets.Screen;
-  theme: Theme;
 }

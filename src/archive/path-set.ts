@@ -35,8 +35,6 @@ export function prefixHashes(path: string): PathHash[] {
   return out;
 }
 
-export const pathHash = (path: string): PathHash => prefixHashes(path).at(-1)!;
-
 export class PathSet {
   private keys = new Uint32Array(2 * 1024);
   private count = 0;

@@ -1,7 +1,7 @@
 // sha256 in-process (OpenSSL with SHA-NI: ~5x faster than sha256sum), streamed so memory stays flat.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileEntry } from '../store/manifest.js';
 
@@ -40,8 +40,4 @@ export async function hashFile(
 export async function fileEntry(backupFolder: string, relPath: string, signal?: AbortSignal): Promise<FileEntry> {
   const { sha256, size } = await hashFile(join(backupFolder, relPath), signal);
   return { path: relPath, size, sha256 };
-}
-
-export async function fileSize(path: string): Promise<number> {
-  return (await stat(path)).size;
 }

@@ -300,6 +300,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type RemoteConfig = Config['remotes'][string];
 export type BackupSetConfig = Config['backup']['backup_sets'][string];
-export type ScopeConfig = Config['backup']['default_scope'];
 export type ScheduleConfig = Config['schedule'][string];
 export type HostConfig = Config['hosts'][string];

@@ -2,7 +2,6 @@
 // can be printed as a table, written as JSON and rendered by the TUI.
 import type Docker from 'dockerode';
 import type { BackupSetConfig, Config } from '../config/schema.js';
-import { BbackupError } from '../errors.js';
 
 export interface MountInfo {
   type: 'volume' | 'bind' | 'tmpfs' | 'npipe' | string;
@@ -171,31 +170,4 @@ export function resolveBackupSet(name: string, set: BackupSetConfig, inv: Invent
     ...set.networks.map((n) => ({ kind: 'network' as const, name: n, missing: !has(inv.networks, n) })),
   ];
   return { name, description: set.description, members, missing: members.filter((m) => m.missing).length };
-}
-
-/** The members of a set, refusing unknown set names and (unless allowed) missing members. */
-export function requireBackupSet(
-  config: Config,
-  inv: Inventory,
-  name: string,
-  allowMissing = false,
-): ResolvedBackupSet {
-  const set = config.backup.backup_sets[name];
-  if (!set) {
-    const known = Object.keys(config.backup.backup_sets);
-    throw new BbackupError(
-      'USAGE',
-      `unknown backup set "${name}"; ${known.length ? `configured sets: ${known.join(', ')}` : 'no backup_sets are configured'}`,
-    );
-  }
-  const resolved = resolveBackupSet(name, set, inv);
-  if (!allowMissing && resolved.missing > 0) {
-    const missing = resolved.members.filter((m) => m.missing).map((m) => `${m.kind} ${m.name}`);
-    throw new BbackupError(
-      'NOT_FOUND',
-      `backup set "${name}" names what does not exist on this engine: ${missing.join(', ')}`,
-      { set: name, missing },
-    );
-  }
-  return resolved;
 }

@@ -35,9 +35,6 @@ export interface PlannedDump extends DumpTarget {
   error?: string;
 }
 
-/** Path of a dump inside a backup folder: dumps/<container>.<engine>.zst */
-export const DUMP_DIR = 'dumps';
-
 /** How a restored container gets its dump back (attached to its restore plan item). */
 export interface PlannedLoad {
   engine: DumpEngine;

@@ -79,13 +79,6 @@ export interface Remote {
   close(): Promise<void>;
 }
 
-/** Join key segments with "/", dropping empty ones. */
-export const joinKey = (...parts: string[]): string =>
-  parts
-    .filter((p) => p.length > 0)
-    .join('/')
-    .replace(/\/+/g, '/');
-
 export const isManifestKey = (key: string): boolean => /(^|\/)manifest\.json(\.age)?$/.test(key);
 
 export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {

@@ -8,7 +8,7 @@ import { helperName, ownerLabels } from '../docker/helpers.js';
 import { demuxLogs } from '../docker/logs.js';
 import { BbackupError, lastLines } from '../errors.js';
 
-export { HELPER_LABEL, OWNER_LABEL, removeStaleHelpers } from '../docker/helpers.js';
+export { HELPER_LABEL, removeStaleHelpers } from '../docker/helpers.js';
 
 export interface HelperMount {
   type: 'bind' | 'volume';

@@ -101,5 +101,3 @@ export interface NetworkInspect {
   Labels?: Record<string, string> | null;
   Containers?: Record<string, { Name: string }> | null;
 }
-
-export const containerName = (inspect: ContainerInspect): string => inspect.Name.replace(/^\//, '');

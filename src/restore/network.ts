@@ -1,6 +1,5 @@
 // Networks: create options from a saved `docker network inspect`, and the subnet check that keeps a
 // renamed copy (or any restore) from asking for an address range another network already holds.
-import type Docker from 'dockerode';
 import type { NetworkInspect } from './inspect-types.js';
 
 export interface NetworkSpec {
@@ -35,15 +34,6 @@ export function buildNetworkSpec(
     Labels: saved.Labels ?? {},
   };
   return { create, fixedSubnet: !clash && configs.length > 0, clash };
-}
-
-/** The subnets each network on the engine holds. */
-export async function engineSubnets(docker: Docker): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const n of await docker.listNetworks()) {
-    for (const c of n.IPAM?.Config ?? []) if (c.Subnet) out.set(c.Subnet, n.Name);
-  }
-  return out;
 }
 
 /** "10.0.0.0/16 (held by net-a)" when `subnet` overlaps one in `taken`. */

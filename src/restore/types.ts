@@ -130,8 +130,6 @@ export function privilegesAccepted(
   return privilegeLines(plan).every((l) => accepted.includes(l));
 }
 
-export const itemKey = (kind: RestoreKind, name: string): string => `${kind}:${name}`;
-
 /**
  * How a drill isolates what it restores (src/drill/sandbox.ts): each hook rewrites, in place, the
  * create options of an object just before the engine is asked to make it.

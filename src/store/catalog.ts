@@ -2,8 +2,7 @@
 // never listed, never parents, and are removed by the next run that holds the lock.
 import { opendir, readdir, rm, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BbackupError } from '../errors.js';
-import { BACKUP_ID_RE, PARTIAL_SUFFIX, backupDir, hostDir } from './layout.js';
+import { BACKUP_ID_RE, PARTIAL_SUFFIX } from './layout.js';
 import { readManifest, type Manifest } from './manifest.js';
 
 export interface CatalogEntry {
@@ -57,21 +56,6 @@ export async function listHostFolders(store: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-}
-
-/** Find a backup by id in the host's folder (or any host's folder when it is unique there). */
-export async function findBackup(store: string, host: string, id: string): Promise<CatalogEntry> {
-  const dir = backupDir(store, host, id);
-  try {
-    return { id, dir, manifest: await readManifest(dir) };
-  } catch (err) {
-    if (!(err instanceof BbackupError) || err.code !== 'NOT_FOUND') throw err;
-  }
-  throw new BbackupError(
-    'NOT_FOUND',
-    `no backup ${id} for host ${host} in ${hostDir(store, host)} (bbackup list-backups shows what exists)`,
-    { id, host },
-  );
 }
 
 /** Remove leftover `.partial` folders; call only while holding the host's lock. */

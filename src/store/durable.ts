@@ -65,9 +65,6 @@ async function fsyncPath(path: string, dir: boolean): Promise<void> {
 /** fsync(2) a folder: its entries (names created, renamed, removed in it) reach the disk. */
 export const fsyncDir = (dir: string): Promise<void> => fsyncPath(dir, true);
 
-/** fsync(2) a file's data and metadata. */
-export const fsyncFile = (path: string): Promise<void> => fsyncPath(path, false);
-
 /** fsync every folder under `root` (deepest first) and `root` itself; files are the caller's. */
 export async function fsyncDirs(root: string): Promise<void> {
   for (const e of await readdir(root, { withFileTypes: true }))

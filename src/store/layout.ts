@@ -40,8 +40,6 @@ export function isSafeSegment(segment: string): boolean {
 
 export const hostDir = (store: string, host: string): string => join(store, safeSegment(host));
 export const backupDir = (store: string, host: string, id: string): string => join(hostDir(store, host), id);
-export const partialDir = (store: string, host: string, id: string): string =>
-  join(hostDir(store, host), id + PARTIAL_SUFFIX);
 
 /** Paths inside one backup folder, relative (POSIX) as the manifest records them. */
 export const rel = {

@@ -17,7 +17,7 @@ import { tarCreateArgs, toolError } from '../rsync.js';
 import { noSkippedDevices, noteDevice } from '../devices.js';
 import type { ArchiveStream, ReadContext, ReaderDeps, SnapshotRequest, SnapshotResult, VolumeReader } from './types.js';
 
-export { HELPER_LABEL, OWNER_LABEL, ownerId, removeStaleHelpers } from '../../docker/helpers.js';
+export { removeStaleHelpers } from '../../docker/helpers.js';
 const SOURCE = '/source';
 const STORE = '/store';
 

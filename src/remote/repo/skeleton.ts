@@ -7,7 +7,7 @@
 // and attributes into a scratch folder (empty files), and tar archives that, names sorted and
 // atime/ctime left out, so an unchanged tree gives the same bytes (one object, sent once).
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, readdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { TarGate } from '../../archive/tar-gate.js';
@@ -124,7 +124,3 @@ async function pruneSpecial(dir: string, signal: AbortSignal): Promise<void> {
     else if (!e.isFile()) await unlink(p);
   }
 }
-
-/** Is path an existing directory (not a symlink to one)? */
-export const isDir = async (path: string): Promise<boolean> =>
-  (await lstat(path).catch(() => undefined))?.isDirectory() === true;

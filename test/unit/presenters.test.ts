@@ -168,6 +168,14 @@ describe('chrome', () => {
     expect(text).toContain('quit (asks first');
     expect(text).not.toContain('back up the selection');
   });
+  it("help lists the dialogs' keys from the table (Enter confirms, Space toggles, Tab moves)", () => {
+    const text = helpLines('dashboard', ascii).map(strip).join('\n');
+    expect(text).toContain('In a form dialog');
+    expect(text).toMatch(/Enter +confirm: press the focused button, else the default one/);
+    expect(text).toMatch(/Space +tick \/ untick the focused box/);
+    expect(text).toMatch(/Tab Down j +next field/);
+    expect(text).toMatch(/A +allow the privileges listed and restore \(Enter does not\)/);
+  });
   it('help starts with the first steps the demo prints, one list for both', () => {
     const help = helpLines('backups', ascii).map(strip);
     expect(help[0]).toBe(TOUR_TITLE);

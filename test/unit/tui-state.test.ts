@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EngineEvent } from '../../src/events.js';
 import { parseConfigObject } from '../../src/config/load.js';
-import { BINDINGS, bindingsFor, findBinding } from '../../screens/keys.js';
+import { BINDINGS, bindingsFor, dialogHints, findBinding, type DialogScope } from '../../screens/keys.js';
 import { keysMarkdown, README_BEGIN, README_END } from '../../screens/keys-doc.js';
 import { createRenderScheduler } from '../../screens/scheduler.js';
 import { addRateSample, applyEvent, pruneJobs, runningJobs, totalBytes } from '../../screens/state/reduce.js';
@@ -138,6 +138,20 @@ describe('keymap', () => {
   it('a screen key that is also global means the screen one (r vs nothing, space only on the dashboard)', () => {
     expect(findBinding('space', 'backups', true)).toBeUndefined();
     expect(bindingsFor('dashboard')[0]!.scope).toBe('dashboard');
+  });
+  const DIALOGS: DialogScope[] = ['form', 'confirm', 'allow', 'overlay', 'prompt'];
+  it.each(DIALOGS)('the %s dialog has its keys in the table, Esc among them (no dialog traps the user)', (scope) => {
+    const keys = BINDINGS.filter((b) => b.scope === scope).flatMap((b) => b.keys);
+    expect(keys).toContain('escape');
+  });
+  it('form: Enter confirms, Space toggles, Tab and S-tab move; allow: Enter is not bound', () => {
+    const form = (k: string) => BINDINGS.find((b) => b.scope === 'form' && b.keys.includes(k))?.help;
+    expect(form('enter')).toMatch(/^confirm/);
+    expect(form('space')).toMatch(/^tick/);
+    expect(form('tab')).toMatch(/^next field/);
+    expect(form('S-tab')).toMatch(/^previous field/);
+    expect(BINDINGS.some((b) => b.scope === 'allow' && b.keys.includes('enter'))).toBe(false);
+    expect(dialogHints('confirm')).toBe('Enter/y yes   Esc/n no');
   });
   it('names keys the way BINDINGS spells them', () => {
     expect(keyName('\r', { name: 'enter' })).toBe('enter');

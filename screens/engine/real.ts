@@ -142,6 +142,21 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         await remote.close();
       }
     },
+    remoteStats: async (name, signal) => {
+      const { statsOfRemote } = await import('../../src/jobs/remote-stats.js');
+      const s = await statsOfRemote(cfg(), name, {
+        store: storeRoot(),
+        hostDir: hostDir(storeRoot(), connection.hostName),
+        signal,
+      });
+      return {
+        backups: s.backups,
+        stored: s.stored,
+        logical: s.logical,
+        dedupRatio: s.dedupRatio,
+        wouldAdd: s.wouldAdd,
+      };
+    },
     startPull: async (remote, id, emit) =>
       (await import('../../src/jobs/pull-job.js')).startPull(cfg(), remote, id, {
         store: storeRoot(),

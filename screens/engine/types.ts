@@ -4,7 +4,7 @@ import type { Inventory } from '../../src/docker/inventory.js';
 import type { Emit } from '../../src/events.js';
 import type { JobHandle } from '../../src/jobs/types.js';
 import type { IndexEntry, Manifest } from '../../src/store/manifest.js';
-import type { BackupRow, RemoteRow } from '../state/types.js';
+import type { BackupRow, RemoteRow, RemoteStatsData } from '../state/types.js';
 
 export interface BackupRequest {
   containers: string[];
@@ -64,6 +64,8 @@ export interface TuiEngine {
   startRestore(req: RestoreRequest, emit: Emit): Promise<JobHandle>;
   remoteNames(): string[];
   listRemoteBackups(remote: string, signal: AbortSignal): Promise<RemoteRow[]>;
+  /** backups, stored bytes, dedup ratio and what the newest local backup would add */
+  remoteStats(remote: string, signal: AbortSignal): Promise<RemoteStatsData>;
   startPull(remote: string, id: string, emit: Emit): Promise<JobHandle>;
   close(): Promise<void>;
 }

@@ -62,6 +62,20 @@ export interface RemoteRow {
   status?: string;
 }
 
+/** A remote's figures (src/remote/repo/stats.ts), as the engine computed them. */
+export interface RemoteStatsData {
+  backups: number;
+  /** bytes stored on the remote */
+  stored: number;
+  /** bytes its backups restore to */
+  logical: number;
+  dedupRatio?: number;
+  /** what the newest local backup would send (plaintext bytes the remote lacks, of its total) */
+  wouldAdd?: { bytes: number; of: number; backup: string; sent: boolean };
+}
+
+export type RemoteStatsEntry = { loading: true } | { error: string } | { stats: RemoteStatsData };
+
 export interface Selection {
   containers: Set<string>;
   volumes: Set<string>;
@@ -87,6 +101,8 @@ export interface TuiState {
   remotes: RemoteRow[];
   remotesError?: string;
   remotesLoading?: boolean;
+  /** per remote name: its figures for the remotes screen */
+  remoteStats: Record<string, RemoteStatsEntry>;
 }
 
 export const MAX_NOTICES = 200;
@@ -110,5 +126,6 @@ export function initialState(config: Config, host: TuiState['host'], configPath?
     rates: [],
     backups: [],
     remotes: [],
+    remoteStats: {},
   };
 }

@@ -17,6 +17,7 @@ import { clip, fit, gaugeBar, idTime, percent } from '../../screens/presenters/f
 import { formLines, formValues, type FormRow } from '../../screens/presenters/form.js';
 import { containerRow, detailLines, matchesFilter, volumeRow } from '../../screens/presenters/inventory.js';
 import { jobLines, jobTotals, overallLine } from '../../screens/presenters/jobs.js';
+import { remoteStatsText } from '../../screens/presenters/remotes.js';
 import { initialState, type JobView } from '../../screens/state/types.js';
 import { parseConfigObject } from '../../src/config/load.js';
 import { makeTheme } from '../../screens/theme.js';
@@ -350,5 +351,29 @@ describe('restore dialog and confirmation', () => {
   });
   it('item rows say what each item is', () => {
     expect(itemRowText(m.items[1]!, 200)).toMatch(/^volume +data +10 B +1 files +tree +used by web/);
+  });
+});
+
+describe('remote figures', () => {
+  it.each([
+    [undefined, ''],
+    [{ loading: true as const }, 'counting...'],
+    [{ error: 'no route' }, 'figures unavailable: no route'],
+    [{ stats: { backups: 1, stored: 2048, logical: 2048, dedupRatio: 1 } }, '1 backup, 2.0 KB stored, dedup 1.00x'],
+    [
+      {
+        stats: {
+          backups: 2,
+          stored: 3 * 1024 ** 2,
+          logical: 6 * 1024 ** 2,
+          dedupRatio: 2,
+          wouldAdd: { bytes: 30 * 1024, of: 3 * 1024 ** 2, backup: 'x', sent: false },
+        },
+      },
+      '2 backups, 3.0 MB stored, dedup 2.00x, new backup adds ~30.0 KB of 3.0 MB',
+    ],
+    [{ stats: { backups: 0, stored: 0, logical: 0 } }, '0 backups, 0 B stored, dedup -'],
+  ])('%j', (entry, text) => {
+    expect(remoteStatsText(entry)).toBe(text);
   });
 });

@@ -2,6 +2,7 @@
 // events and file watchers (see feeds.ts) and read by pure presenters.
 import type { Config } from '../../src/config/schema.js';
 import type { Inventory } from '../../src/docker/inventory.js';
+import type { LastDrill } from '../../src/drill/record.js';
 import type { ItemKind, JobKind, LogLevel, Outcome } from '../../src/events.js';
 
 export type ItemState = 'queued' | 'running' | 'done' | 'failed' | 'skipped';
@@ -103,6 +104,8 @@ export interface TuiState {
   remotesLoading?: boolean;
   /** per remote name: its figures for the remotes screen */
   remoteStats: Record<string, RemoteStatsEntry>;
+  /** container name (as backed up) -> its last restore drill */
+  drills: Map<string, LastDrill>;
 }
 
 export const MAX_NOTICES = 200;
@@ -127,5 +130,6 @@ export function initialState(config: Config, host: TuiState['host'], configPath?
     backups: [],
     remotes: [],
     remoteStats: {},
+    drills: new Map(),
   };
 }

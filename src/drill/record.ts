@@ -1,6 +1,6 @@
 // Drill records in the store: <store>/<host>/.drills/<drill id>.json, one per drill, private like
-// the rest of the store and written atomically (temporary name, then rename), so a reader (`bbackup
-// metrics`) never sees half a record. The catalog ignores dot folders.
+// the rest of the store and written atomically (temporary name, then rename), so a reader (the TUI,
+// `bbackup metrics`) never sees half a record. The catalog ignores dot folders.
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makePrivateDir, PRIVATE_FILE } from '../store/private.js';
@@ -32,6 +32,29 @@ export async function readDrillRecords(hostFolder: string): Promise<DrillReport[
       if (typeof r.id === 'string' && typeof r.outcome === 'string' && Array.isArray(r.containers)) out.push(r);
     } catch {
       /* a damaged record is no proof: skipped */
+    }
+  }
+  return out;
+}
+
+export interface LastDrill {
+  outcome: DrillReport['outcome'];
+  finished: string;
+  drill: string;
+  backup: string;
+}
+
+/** Per container (name in the backup): the result of its newest drill (passed only when the whole drill passed). */
+export function lastDrillByContainer(records: readonly DrillReport[]): Map<string, LastDrill> {
+  const out = new Map<string, LastDrill>();
+  for (const r of records) {
+    for (const c of r.containers) {
+      out.set(c.name, {
+        outcome: r.outcome === 'cancelled' ? 'cancelled' : c.ok && r.outcome === 'passed' ? 'passed' : 'failed',
+        finished: r.finished,
+        drill: r.id,
+        backup: r.backup_id,
+      });
     }
   }
   return out;

@@ -1,10 +1,19 @@
-// Each snapshot's share of a remote's stored bytes (objects shared by snapshots carry one key),
-// for the quota's rotation (src/jobs/rotate.ts).
-import type { RemoteBackup } from '../list.js';
-import type { Remote } from '../types.js';
+// What a remote holds, in numbers: backups, bytes stored, bytes the backups restore to (their
+// ratio is what deduplication saves), and what the newest local backup would add if sent now
+// (its objects the remote lacks). Also each snapshot's share of the stored bytes, for the quota.
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { listBackups } from '../../store/catalog.js';
+import { rel } from '../../store/layout.js';
+import type { Manifest } from '../../store/manifest.js';
+import { listRemoteBackups, type RemoteBackup } from '../list.js';
+import { collect, type Remote } from '../types.js';
 import { MAX_REFS, SNAP } from './format.js';
 import { eachLimit, readJson } from './io.js';
+import { resolveNaming, type Naming } from './naming.js';
 import { loadObjectIndex, type ObjectIndex } from './packs.js';
+import { parseIndexLine } from './plan-upload.js';
 import { openRepo } from './repo.js';
 import { parseRefs } from './snapshot.js';
 
@@ -41,4 +50,86 @@ export async function snapshotShares(
     out.set(b.prefix, own);
   });
   return out;
+}
+
+export interface RemoteStats {
+  backups: number;
+  /** of those, in remote format 1 (not deduplicated) */
+  format1: number;
+  /** bytes stored on the remote (everything listed) */
+  stored: number;
+  /** bytes the backups restore to, added up */
+  logical: number;
+  /** logical / stored */
+  dedupRatio?: number;
+  /** what the newest local backup would send (plaintext bytes), when it can be told */
+  wouldAdd?: { bytes: number; of: number; backup: string; sent: boolean };
+}
+
+export interface StatsOptions {
+  store: string;
+  /** this host's folder in the store: its newest backup is the "new backup" */
+  hostDir?: string;
+  encrypted: boolean;
+  canDecrypt: boolean;
+  signal: AbortSignal;
+}
+
+export async function remoteStats(remote: Remote, o: StatsOptions): Promise<RemoteStats> {
+  const listing = await listRemoteBackups(remote, o.signal, undefined, { details: true });
+  const stored = (await collect(remote.list('', { signal: o.signal }))).reduce((a, e) => a + e.size, 0);
+  const logical = listing.backups.reduce((a, b) => a + b.size, 0);
+  const stats: RemoteStats = {
+    backups: listing.backups.length,
+    format1: listing.backups.filter((b) => b.format === 1).length,
+    stored,
+    logical,
+    dedupRatio: stored > 0 && logical > 0 ? logical / stored : undefined,
+  };
+  const newest = o.hostDir ? (await listBackups(o.hostDir)).filter((e) => e.manifest).at(-1) : undefined;
+  if (!newest?.manifest) return stats;
+  const sent = listing.backups.some((b) => b.format === 2 && b.id === newest.id && b.host === newest.manifest!.host);
+  const repo = listing.repo ? await openRepo(remote, o.store, { create: false, signal: o.signal }) : undefined;
+  const naming = repo
+    ? await resolveNaming(repo, { encrypted: o.encrypted, canDecrypt: o.canDecrypt, create: false, signal: o.signal })
+    : undefined;
+  const present =
+    repo && naming
+      ? (await loadObjectIndex(repo, { signal: o.signal, only: o.encrypted ? 'encrypted' : 'plaintext' })).objects
+      : new Map<string, unknown>();
+  const { total, missing } = await newObjects(newest.dir, newest.manifest, naming, present);
+  stats.wouldAdd = { bytes: missing, of: total, backup: newest.id, sent };
+  return stats;
+}
+
+/** Plaintext bytes of a local backup's distinct contents, and of those the remote lacks (no naming: all). */
+async function newObjects(
+  dir: string,
+  manifest: Manifest,
+  naming: Naming | undefined,
+  present: Map<string, unknown>,
+): Promise<{ total: number; missing: number }> {
+  const seen = new Set<string>();
+  let total = 0;
+  let missing = 0;
+  const add = (sha: string, size: number) => {
+    if (seen.has(sha)) return;
+    seen.add(sha);
+    total += size;
+    if (!naming || !present.has(naming.objectId(sha))) missing += size;
+  };
+  for (const item of manifest.items) {
+    for (const f of item.files) add(f.sha256, f.size);
+    if (item.kind !== 'volume' || item.format !== 'tree') continue;
+    const where = join(dir, rel.volumeIndex(item.name));
+    for await (const line of createInterface({
+      input: createReadStream(where, { encoding: 'utf8' }),
+      crlfDelay: Infinity,
+    })) {
+      if (!line) continue;
+      const e = parseIndexLine(line, where);
+      if (e.t === 'f' && e.size) add(e.sha256!, e.size);
+    }
+  }
+  return { total, missing };
 }

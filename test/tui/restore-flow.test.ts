@@ -104,7 +104,7 @@ it('lists a local remote, pulls a backup with progress and restores it', async (
   const app = spawnTui(['-c', w.config], { cols: 120, rows: 36 });
   await app.waitFor((t) => t.includes('Containers') && t.includes('Q quit'), 'the dashboard');
   await press(app, 'o');
-  await app.waitFor((t) => t.includes('nas  local') && t.includes(id), 'the remote and its backup');
+  await app.waitFor((t) => /nas +local/.test(t) && t.includes(id), 'the remote and its backup');
   await press(app, '2', 'f');
   await app.waitFor((t) => new RegExp(`pull ${id} from nas.*✓ done`).test(t), 'the pull done', 60_000);
   await press(app, 'l');

@@ -20,6 +20,7 @@ import { describeTree, fillRichTree, mountpointOf, type EntryDescription } from 
 import { configFile } from './remote-helpers.js';
 
 const SCRIPT = join(import.meta.dirname, '..', '..', 'tools', 'extract-remote.sh');
+const JQ_RECIPE = join(import.meta.dirname, '..', '..', 'tools', 'docker-run-from-inspect.jq');
 /** everything the script may call; nothing else is in its PATH */
 export const STOCK_TOOLS = [
   'sh',
@@ -79,6 +80,46 @@ export async function extract(args: string[], path: string) {
   return execa(join(path, 'sh'), [SCRIPT, ...args], { env: { PATH: path }, extendEnv: false, reject: false });
 }
 
+/**
+ * README "Without bbackup": the container the jq recipe's `docker run` makes (as `docker create`,
+ * under a new name) has the definition of the one backed up.
+ */
+async function recreate(inspectJson: string, original: string): Promise<void> {
+  const name = testName('fmt');
+  const renamed = await execa('jq', [`.Name = "/${name}"`, inspectJson]);
+  const cmd = await execa('jq', ['-r', '-f', JQ_RECIPE], { input: renamed.stdout });
+  expect(cmd.stdout).toMatch(/^'docker' 'run' '-d' /);
+  const host = process.env.BBACKUP_TEST_DOCKER_HOST!;
+  const made = await execa('sh', ['-c', `set -- ${cmd.stdout}; shift 3; docker -H "$H" create "$@"`], {
+    env: { H: host },
+    reject: false,
+  });
+  expect(made.exitCode, made.stderr).toBe(0);
+  try {
+    const pick = (i: Docker.ContainerInspectInfo) => ({
+      Env: [...(i.Config.Env ?? [])].sort(), // a set: the engine does not promise its order
+      Labels: i.Config.Labels,
+      User: i.Config.User,
+      WorkingDir: i.Config.WorkingDir,
+      // `docker run --entrypoint` takes one word: the rest moves to the command, the argv stays the same
+      argv: [...[i.Config.Entrypoint ?? []].flat(), ...(i.Config.Cmd ?? [])],
+      Image: i.Config.Image,
+      Mounts: i.Mounts.map((m) => [m.Type, m.Name ?? m.Source, m.Destination, m.RW]).sort(),
+      Restart: i.HostConfig.RestartPolicy,
+      Ports: i.HostConfig.PortBindings as unknown,
+      Network: i.HostConfig.NetworkMode,
+    });
+    expect(pick(await docker.getContainer(name).inspect())).toEqual(
+      pick(await docker.getContainer(original).inspect()),
+    );
+  } finally {
+    await docker
+      .getContainer(name)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+}
+
 /** A tree as the comparison sees it: sparse files come back dense (the script writes with cat). */
 async function treeOf(root: string): Promise<Record<string, EntryDescription>> {
   const t = await describeTree(root);
@@ -96,7 +137,19 @@ describe.each([
     const container = await createTestContainer(
       docker,
       'fmt',
-      { HostConfig: { NetworkMode: 'none', Binds: [`${volume}:/data`] }, Env: ['A=1'] },
+      {
+        HostConfig: {
+          NetworkMode: 'none',
+          Binds: [`${volume}:/data`, `${tmp}:/host:ro`],
+          RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 },
+          PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '18080' }] },
+        },
+        Env: ['A=1', 'B=two words'],
+        User: '1000:1000',
+        WorkingDir: '/data',
+        Entrypoint: ['sh', '-c'],
+        Cmd: ['sleep 1; echo "$A"'],
+      },
       false,
     );
     const root = join(tmp, `${format}-${encrypted}`);
@@ -150,6 +203,7 @@ describe.each([
         Config: { Env: string[] };
       };
       expect(inspect.Config.Env).toContain('A=1');
+      if (remoteFormat === '2') await recreate(join(out, 'containers', container, 'inspect.json'), container);
       if (format === 'tree') {
         expect(await treeOf(join(out, 'volumes', volume))).toEqual(await treeOf(mp));
       } else {

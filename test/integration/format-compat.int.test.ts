@@ -4,7 +4,7 @@
 // format 1, encrypted and not) lists, verifies and pulls byte-identical; the stock-tools script
 // rebuilds each backup. The fixtures are tars because git keeps no owners, empty folders or xattrs.
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -153,5 +153,40 @@ describe.each(REMOTES)('the remote $name of 2026-12-02', (remote) => {
           await describeTree(join(backupDir(id), 'volumes', fx.volume)),
         );
     }
+  });
+});
+
+describe('a newer format than this version knows', () => {
+  it('is refused with what to do, by bbackup and by the script, and nothing is read', async () => {
+    const copy = join(tmp, 'remote-2-newer');
+    await unpack('remote-2.tar', copy);
+    const repo = JSON.parse(await readFile(join(copy, 'bbackup-repo.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(copy, 'bbackup-repo.json'), `${JSON.stringify({ ...repo, format: 3 })}\n`);
+    const cli = await configFile(join(tmp, 'newer.yaml'), {
+      backup: { store: join(tmp, 'pulled-newer') },
+      remotes: { r: { type: 'local', path: copy, retry: 0 } },
+      retention: { enabled: false },
+    });
+    const listed = await cli(['list-remote-backups', '-r', 'r']);
+    expect(listed.exitCode).not.toBe(0); // 3: list reports each remote's failure as a system error
+    expect(listed.stderr).toMatch(/newer bbackup \(remote format 3\).*upgrade bbackup/);
+    const pulled = await cli(['--host', fx.host, 'pull', 'r', fx.tree]);
+    expect(pulled.exitCode).toBe(1);
+    expect(pulled.stderr).toMatch(/upgrade bbackup/);
+    const there = await readdir(join(tmp, 'pulled-newer', fx.host)).catch(() => [] as string[]);
+    expect(there.filter((n) => !n.startsWith('.'))).toEqual([]);
+    const x = await execa('sh', [SCRIPT, copy, fx.tree, join(tmp, 'extracted-newer')], { reject: false });
+    expect(x.exitCode).toBe(1);
+    expect(x.stderr).toMatch(/bbackup-repo.json is format 3; this script reads up to format 2/);
+
+    const store = join(tmp, 'store-newer');
+    await unpack('store.tar', store);
+    const m = join(store, fx.host, fx.tree, 'manifest.json');
+    const doc = JSON.parse(await readFile(m, 'utf8')) as Record<string, unknown>;
+    await writeFile(m, `${JSON.stringify({ ...doc, format: 2 })}\n`);
+    const local = await configFile(join(tmp, 'newer-local.yaml'), { backup: { store }, retention: { enabled: false } });
+    const verified = await local(['verify', join(store, fx.host, fx.tree)]);
+    expect(verified.exitCode).not.toBe(0); // 4: verify reports what it could not check
+    expect(verified.stdout + verified.stderr).toMatch(/newer bbackup \(format 2\).*upgrade bbackup/);
   });
 });

@@ -1,5 +1,6 @@
 // The escape hatch (tools/extract-remote.sh, docs/FORMAT.md): backups made by the real engine and
-// uploaded by bbackup (repository format 2, and format 1 through the old uploader), encrypted and
+// uploaded by bbackup (repository format 2 to a local folder and to S3 through rclone, fetched back
+// with `rclone copy`; format 1 through the old uploader), encrypted and
 // not, tree and archive volumes, rebuilt by the script with a PATH that holds only the stock tools
 // (sh, age, zstd, tar, jq and a few coreutils): no Node, no bbackup. The rebuilt tree must equal the
 // source volume (content, owners, modes, nanosecond mtimes, xattrs, hard links), the archive and
@@ -16,6 +17,7 @@ import { uploadBackup } from '../../src/remote/upload-backup.js';
 import { readManifest } from '../../src/store/manifest.js';
 import { createTestContainer, testDocker, testLabels } from '../helpers/docker.js';
 import { testName } from '../helpers/names.js';
+import { S3_BUCKET, startS3, type S3Server } from '../helpers/s3.js';
 import { describeTree, fillRichTree, mountpointOf, type EntryDescription } from '../helpers/volume-data.js';
 import { configFile } from './remote-helpers.js';
 
@@ -48,7 +50,9 @@ let mp: string;
 let bin: string;
 let identity: string;
 let recipient: string;
+let s3: S3Server;
 beforeAll(async () => {
+  s3 = await startS3();
   tmp = await mkdtemp(join(tmpdir(), 'bbt-fmt-'));
   docker = testDocker();
   volume = testName('fmt');
@@ -68,6 +72,7 @@ beforeAll(async () => {
   recipient = (await execa('age-keygen', ['-y', identity])).stdout.trim();
 });
 afterAll(async () => {
+  await s3?.stop();
   await docker
     ?.getVolume(volume)
     .remove({ force: true })
@@ -133,7 +138,7 @@ describe.each([
   { encrypted: false, format: 'archive' },
   { encrypted: true, format: 'archive' },
 ] as const)('extract-remote.sh, $format volume, encrypted $encrypted', ({ encrypted, format }) => {
-  it('rebuilds the backup from a format 2 remote and a format 1 remote with stock tools only', async () => {
+  it('rebuilds the backup from a format 2 remote (a local folder, and S3 through rclone copy) and a format 1 remote with stock tools only', async () => {
     const container = await createTestContainer(
       docker,
       'fmt',
@@ -155,13 +160,16 @@ describe.each([
     const root = join(tmp, `${format}-${encrypted}`);
     const cfg = {
       backup: { store: join(root, 'store'), volumes: { format }, images: 'none' },
-      remotes: { r: { type: 'local', path: join(root, 'remote'), retry: 0 } },
+      remotes: {
+        r: { type: 'local', path: join(root, 'remote'), retry: 0 },
+        s3: { type: 'rclone', remote: `bbts3:${S3_BUCKET}${root}`, retry: 0 },
+      },
       encryption: encrypted ? { enabled: true, recipients: [recipient], identity_file: identity } : { enabled: false },
       retention: { enabled: false },
     };
     const cli = await configFile(join(root + '.yaml'), cfg);
     await mkdir(root);
-    const made = await cli(['backup', '-C', container, '-r', 'r']);
+    const made = await cli(['backup', '-C', container, '-r', 'r', 's3']);
     expect(made.exitCode, made.stderr).toBe(0);
     const host = (await readdir(join(root, 'store'))).filter((n) => !n.startsWith('.'))[0]!;
     const [id] = await readdir(join(root, 'store', host));
@@ -182,16 +190,19 @@ describe.each([
     });
     await remote1.close();
 
-    for (const [remoteDir, remoteFormat] of [
-      [join(root, 'remote'), '2'],
-      [join(root, 'r1'), '1'],
+    // what an rclone remote holds (S3), fetched as a folder the way a user would
+    await execa('rclone', ['copy', '--fast-list', `bbts3:${S3_BUCKET}${root}`, join(root, 'from-s3')]);
+    for (const [remoteDir, remoteFormat, label] of [
+      [join(root, 'remote'), '2', 'local'],
+      [join(root, 'r1'), '1', 'format1'],
+      [join(root, 'from-s3'), '2', 's3'],
     ] as const) {
       const idArgs = encrypted ? ['-i', identity] : [];
       const listed = await extract([...idArgs, remoteDir, 'list'], bin);
       expect(listed.exitCode, listed.stderr).toBe(0);
       expect(listed.stdout.split('\n')).toContain(`${remoteFormat}\t${host}\t${id}\tcomplete`);
 
-      const out = join(root, `out-${remoteFormat}`);
+      const out = join(root, `out-${label}`);
       const r = await extract([...idArgs, remoteDir, id!, out], bin);
       expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
       expect(await readFile(join(out, 'manifest.json'), 'utf8')).toBe(
@@ -203,11 +214,11 @@ describe.each([
         Config: { Env: string[] };
       };
       expect(inspect.Config.Env).toContain('A=1');
-      if (remoteFormat === '2') await recreate(join(out, 'containers', container, 'inspect.json'), container);
+      if (label === 'local') await recreate(join(out, 'containers', container, 'inspect.json'), container);
       if (format === 'tree') {
         expect(await treeOf(join(out, 'volumes', volume))).toEqual(await treeOf(mp));
       } else {
-        const listing = join(root, `unpacked-${remoteFormat}`);
+        const listing = join(root, `unpacked-${label}`);
         await mkdir(listing);
         const archive = join(out, 'volumes', `${volume}.tar.zst`);
         await execa('sh', [

@@ -1,6 +1,7 @@
 // What the TUI needs from the engine, as one interface. engine/real.ts implements it over the
 // public API of src/ (jobs, store, restore, remote, docker events); the TUI never reaches past it.
 import type { Inventory } from '../../src/docker/inventory.js';
+import type { LastDrill } from '../../src/drill/record.js';
 import type { Emit } from '../../src/events.js';
 import type { JobHandle } from '../../src/jobs/types.js';
 import type { IndexEntry, Manifest } from '../../src/store/manifest.js';
@@ -56,6 +57,8 @@ export interface TuiEngine {
   watchDocker(onChange: () => void, onError: (err: Error) => void): () => void;
   startBackup(req: BackupRequest, emit: Emit): Promise<JobHandle>;
   listBackups(): Promise<BackupRow[]>;
+  /** container name -> its last restore drill, from the store's drill records */
+  lastDrills(): Promise<Map<string, LastDrill>>;
   readManifest(id: string): Promise<Manifest>;
   /** the tree index of a volume of a backup (its files, in order); throws for an archive-format volume */
   volumeIndex(m: Manifest, volume: string): AsyncIterable<IndexEntry>;

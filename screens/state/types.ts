@@ -2,6 +2,7 @@
 // events and file watchers (see feeds.ts) and read by pure presenters.
 import type { Config } from '../../src/config/schema.js';
 import type { Inventory } from '../../src/docker/inventory.js';
+import type { LastDrill } from '../../src/drill/record.js';
 import type { ItemKind, JobKind, LogLevel, Outcome } from '../../src/events.js';
 
 export type ItemState = 'queued' | 'running' | 'done' | 'failed' | 'skipped';
@@ -87,6 +88,8 @@ export interface TuiState {
   remotes: RemoteRow[];
   remotesError?: string;
   remotesLoading?: boolean;
+  /** container name (as backed up) -> its last restore drill */
+  drills: Map<string, LastDrill>;
 }
 
 export const MAX_NOTICES = 200;
@@ -110,5 +113,6 @@ export function initialState(config: Config, host: TuiState['host'], configPath?
     rates: [],
     backups: [],
     remotes: [],
+    drills: new Map(),
   };
 }

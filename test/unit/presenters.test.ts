@@ -76,10 +76,30 @@ describe('inventory rows', () => {
   };
   const v: VolumeInfo = { name: 'data', driver: 'local', mountpoint: '/m', size: 1536, labels: {}, usedBy: ['web'] };
   it('marks the selection and colours the state', () => {
-    expect(strip(containerRow(c, true, 60, uni))).toMatch(/^\[x\] web +running +nginx:1/);
+    expect(strip(containerRow(c, true, 60, uni))).toMatch(/^\[x\] web +running +never +nginx:1/);
     expect(containerRow(c, false, 40, ascii)).toMatch(/^\[ \] web/);
     expect(containerRow(c, false, 40, uni)).toContain('{green-fg}');
     expect(containerRow(c, false, 40, ascii)).not.toContain('{green-fg}');
+  });
+  const at = (iso: string) => {
+    const d = new Date(iso);
+    return `${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  };
+  it.each([
+    { name: 'never drilled', drill: undefined, text: 'never', color: 'gray' },
+    { name: 'passed', drill: 'passed', text: `passed ${at('2026-11-30T12:00:00Z')}`, color: 'green' },
+    { name: 'failed', drill: 'failed', text: `failed ${at('2026-11-30T12:00:00Z')}`, color: 'red' },
+    { name: 'cancelled', drill: 'cancelled', text: `cancel ${at('2026-11-30T12:00:00Z')}`, color: 'yellow' },
+  ] as const)('marks the last drill: $name', ({ drill, text, color }) => {
+    const last = drill && { outcome: drill, finished: '2026-11-30T12:00:00Z', drill: 'd1', backup: 'b1' };
+    const row = containerRow(c, false, 80, uni, last);
+    expect(strip(row)).toMatch(new RegExp(`running +${text} +nginx:1`));
+    expect(row).toContain(`{${color}-fg}${text}`);
+    expect(detailLines(c, last).find((l) => l.startsWith('last drill'))).toMatch(
+      drill
+        ? new RegExp(`${drill} \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} \\(drill d1 of backup b1\\)`)
+        : /never \(bbackup drill -C web\)/,
+    );
   });
   it('shows a volume size and its users', () =>
     expect(strip(volumeRow(v, false, 50, uni))).toMatch(/data +1\.5 KB +web/));

@@ -16,6 +16,7 @@ const WRITTEN: { file: string; type: string; what: string }[] = [
   { file: 'src/store/manifest.ts', type: 'IndexEntry', what: 'tree index line' },
   { file: 'src/store/lock.ts', type: 'LockInfo', what: 'store .lock' },
   { file: 'src/drill/types.ts', type: 'DrillReport', what: 'drill record' },
+  { file: 'src/remote/upload-status.ts', type: 'UploadStatus', what: 'upload status' },
   { file: 'src/remote/repo/repo.ts', type: 'RepoFile', what: 'bbackup-repo.json' },
   { file: 'src/remote/repo/naming.ts', type: 'KeyDoc', what: 'keys/<keyId>.json' },
   { file: 'src/remote/repo/packs.ts', type: 'PackIndexDoc', what: 'packs/<packId>.idx.json' },

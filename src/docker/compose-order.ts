@@ -38,7 +38,9 @@ export function composeStartOrder<T extends OrderedContainer>(containers: readon
     if (s) byService.set(s, [...(byService.get(s) ?? []), c]);
   }
   const deps = (c: T): T[] =>
-    parseDependsOn(c.labels?.[DEPENDS_ON_LABEL]).flatMap((s) => byService.get(s) ?? []).filter((d) => d !== c);
+    parseDependsOn(c.labels?.[DEPENDS_ON_LABEL])
+      .flatMap((s) => byService.get(s) ?? [])
+      .filter((d) => d !== c);
   const out: T[] = [];
   const state = new Map<T, 'visiting' | 'done'>();
   const visit = (c: T, path: T[]) => {

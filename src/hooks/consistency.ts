@@ -245,10 +245,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
       for (const release of [...pending]) await release().catch(() => undefined);
       await serial(() => projects.releaseAll());
     },
-    stopped: () => [
-      ...[...held].filter(([, h]) => h.stoppedByUs).map(([n]) => n),
-      ...projects.stopped(),
-    ],
+    stopped: () => [...[...held].filter(([, h]) => h.stoppedByUs).map(([n]) => n), ...projects.stopped()],
     expect: (volumes) => {
       planned = volumes;
     },

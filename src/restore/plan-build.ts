@@ -3,7 +3,13 @@
 // table test (test/unit/restore-plan.test.ts).
 import { BbackupError } from '../errors.js';
 import type { ContainerItem, ImageItem, Manifest, NetworkItem, VolumeItem } from '../store/manifest.js';
-import { composeOrderOrFallback, DEPENDS_ON_LABEL, parseDependsOn, PROJECT_LABEL, SERVICE_LABEL } from '../docker/compose-order.js';
+import {
+  composeOrderOrFallback,
+  DEPENDS_ON_LABEL,
+  parseDependsOn,
+  PROJECT_LABEL,
+  SERVICE_LABEL,
+} from '../docker/compose-order.js';
 import { buildNetworkSpec } from './network.js';
 import { planProjectFiles } from './project-files.js';
 import { containerPrivileges, networkPrivileges, volumePrivileges, type PrivilegeContext } from './privileges.js';
@@ -25,7 +31,10 @@ export type ImageState = 'present' | 'id' | 'missing';
 export interface PlanInput {
   backupDir: string;
   manifest: Manifest;
-  request: Pick<RestoreRequest, 'containers' | 'volumes' | 'networks' | 'all' | 'force' | 'start' | 'composeDir'>;
+  request: Pick<
+    RestoreRequest,
+    'containers' | 'volumes' | 'networks' | 'all' | 'force' | 'start' | 'composeDir' | 'projects' | 'projectRenames'
+  >;
   /** already checked against the manifest (checkRenames) */
   renames: Renames;
   /** saved inspect of the selected containers */
@@ -263,7 +272,10 @@ export function buildPlan(input: PlanInput): RestorePlan {
     warnings.push(
       `backup ${manifest.id} is partial: ${manifest.errors.map((e) => `${e.kind} ${e.name}: ${e.message}`).join('; ') || 'some items were not saved'}`,
     );
-  const projectFiles = input.request.composeDir ? planProjectFiles(manifest, input.request.composeDir) : [];
+  const { composeDir, projects, projectRenames } = input.request;
+  const projectFiles = composeDir
+    ? planProjectFiles(manifest, composeDir, request.all ? undefined : projects, projectRenames)
+    : [];
   if (input.request.composeDir && projectFiles.length === 0)
     warnings.push(
       `--compose-dir: backup ${manifest.id} holds no Compose project files (back up with -P NAME to keep them)`,

@@ -15,7 +15,8 @@ const ENGINE = process.env.BBACKUP_TEST_DOCKER_HOST!;
 async function eventsArrive(events: DockerEvent[], status: string, count: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (events.filter((e) => e.status === status).length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${events.filter((e) => e.status === status).length} ${status} events`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${events.filter((e) => e.status === status).length} ${status} events`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

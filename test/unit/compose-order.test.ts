@@ -32,7 +32,11 @@ describe('composeStartOrder', () => {
   it.each([
     {
       what: 'a chain: dependencies first, whatever the input order',
-      list: [c('p-web-1', 'web', 'app:service_started:false'), c('p-app-1', 'app', 'db:service_healthy:false'), c('p-db-1', 'db', '')],
+      list: [
+        c('p-web-1', 'web', 'app:service_started:false'),
+        c('p-app-1', 'app', 'db:service_healthy:false'),
+        c('p-db-1', 'db', ''),
+      ],
       order: ['p-db-1', 'p-app-1', 'p-web-1'],
     },
     {
@@ -61,13 +65,21 @@ describe('composeStartOrder', () => {
   });
 
   it('a cycle is an error naming it', () => {
-    const list = [c('a', 'a', 'b:service_started:false'), c('b', 'b', 'c:service_started:false'), c('c', 'c', 'a:x:false')];
+    const list = [
+      c('a', 'a', 'b:service_started:false'),
+      c('b', 'b', 'c:service_started:false'),
+      c('c', 'c', 'a:x:false'),
+    ];
     expect(() => composeStartOrder(list)).toThrow(/depends_on labels form a cycle: a -> b -> c -> a/);
   });
 
   it('composeOrderOrFallback: a cycle falls back to name order and says so', () => {
     const warnings: string[] = [];
-    const list = [c('b', 'b', 'a:service_started:false'), c('a', 'a', 'b:service_started:false'), c('0', 'x', 'a:s:false')];
+    const list = [
+      c('b', 'b', 'a:service_started:false'),
+      c('a', 'a', 'b:service_started:false'),
+      c('0', 'x', 'a:s:false'),
+    ];
     expect(names(composeOrderOrFallback(list, (m) => warnings.push(m)))).toEqual(['0', 'a', 'b']);
     expect(warnings).toEqual([expect.stringMatching(/cycle: a -> b -> a.*using name order instead/)]);
   });

@@ -109,7 +109,7 @@ describe('restore a Compose project under a new name', () => {
     expect(w.Config.Labels['com.docker.compose.depends_on']).toBe('db:service_started:false');
     expect(d.Mounts.map((m) => m.Name)).toEqual([newData]);
     const aliases = (c: Docker.ContainerInspectInfo) =>
-      (c.NetworkSettings.Networks[newNet]?.Aliases ?? []).filter((a) => a !== c.Id.slice(0, 12)).sort();
+      (c.NetworkSettings.Networks[newNet]?.Aliases ?? []).filter((a: string) => a !== c.Id.slice(0, 12)).sort();
     expect(Object.keys(w.NetworkSettings.Networks)).toEqual([newNet]);
     expect(aliases(w)).toEqual(expect.arrayContaining(['web', newWeb]));
     expect(aliases(w)).not.toContain(web);

@@ -1,10 +1,11 @@
 // What the TUI needs from the engine, as one interface. engine/real.ts implements it over the
 // public API of src/ (jobs, store, restore, remote, docker events); the TUI never reaches past it.
 import type { Inventory } from '../../src/docker/inventory.js';
+import type { LastDrill } from '../../src/drill/record.js';
 import type { Emit } from '../../src/events.js';
 import type { JobHandle } from '../../src/jobs/types.js';
 import type { IndexEntry, Manifest } from '../../src/store/manifest.js';
-import type { BackupRow, RemoteRow } from '../state/types.js';
+import type { BackupRow, RemoteRow, RemoteStatsData } from '../state/types.js';
 
 export interface BackupRequest {
   containers: string[];
@@ -56,6 +57,8 @@ export interface TuiEngine {
   watchDocker(onChange: () => void, onError: (err: Error) => void): () => void;
   startBackup(req: BackupRequest, emit: Emit): Promise<JobHandle>;
   listBackups(): Promise<BackupRow[]>;
+  /** container name -> its last restore drill, from the store's drill records */
+  lastDrills(): Promise<Map<string, LastDrill>>;
   readManifest(id: string): Promise<Manifest>;
   /** the tree index of a volume of a backup (its files, in order); throws for an archive-format volume */
   volumeIndex(m: Manifest, volume: string): AsyncIterable<IndexEntry>;
@@ -64,6 +67,8 @@ export interface TuiEngine {
   startRestore(req: RestoreRequest, emit: Emit): Promise<JobHandle>;
   remoteNames(): string[];
   listRemoteBackups(remote: string, signal: AbortSignal): Promise<RemoteRow[]>;
+  /** backups, stored bytes, dedup ratio and what the newest local backup would add */
+  remoteStats(remote: string, signal: AbortSignal): Promise<RemoteStatsData>;
   startPull(remote: string, id: string, emit: Emit): Promise<JobHandle>;
   close(): Promise<void>;
 }

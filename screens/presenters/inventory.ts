@@ -3,6 +3,8 @@ import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../../src/docker/in
 import { detectDump } from '../../src/dump/detect.js';
 import { describeError } from '../../src/errors.js';
 import { esc, type Theme } from '../theme.js';
+import type { LastDrill } from '../../src/drill/record.js';
+import { DRILL_W, drillDetail, drillMark } from './drill.js';
 import { clip, fit, formatBytes } from './format.js';
 
 const mark = (selected: boolean, t: Theme) => (selected ? t.paint('green', t.glyphs.on) : t.glyphs.off);
@@ -16,11 +18,12 @@ const stateColor = (state: string) =>
         ? 'red'
         : 'gray';
 
-export function containerRow(c: ContainerInfo, selected: boolean, width: number, t: Theme): string {
-  const nameW = Math.max(8, Math.floor((width - 4) * 0.55));
+/** drill: the container's last restore drill (undefined: never drilled). */
+export function containerRow(c: ContainerInfo, selected: boolean, width: number, t: Theme, drill?: LastDrill): string {
+  const nameW = Math.max(8, Math.floor((width - 4) * 0.45));
   const stateW = 9;
-  const rest = Math.max(0, width - 4 - nameW - stateW - 2);
-  return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${esc(clip(c.image, rest))}`;
+  const rest = Math.max(0, width - 4 - nameW - stateW - DRILL_W - 3);
+  return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${drillMark(drill, t)} ${esc(clip(c.image, rest))}`;
 }
 
 /**
@@ -57,11 +60,14 @@ export function containerPaneRow(
   selected: ReadonlySet<string>,
   width: number,
   t: Theme,
+  drillOf: (name: string) => LastDrill | undefined = () => undefined,
 ): string {
-  if (row.kind === 'container')
+  if (row.kind === 'container') {
+    const c = row.container;
     return row.project
-      ? `  ${containerRow(row.container, selected.has(row.container.name), width - 2, t)}`
-      : containerRow(row.container, selected.has(row.container.name), width, t);
+      ? `  ${containerRow(c, selected.has(c.name), width - 2, t, drillOf(c.name))}`
+      : containerRow(c, selected.has(c.name), width, t, drillOf(c.name));
+  }
   const chosen = row.members.filter((c) => selected.has(c.name)).length;
   const running = row.members.filter((c) => c.state === 'running').length;
   const fold = row.collapsed ? '+' : '-';
@@ -95,7 +101,7 @@ export function matchesFilter(filter: string, ...fields: string[]): boolean {
 }
 
 /** The Enter-details of a dashboard row: every field an operator checks before a backup. */
-export function detailLines(row: ContainerInfo | VolumeInfo | NetworkInfo): string[] {
+export function detailLines(row: ContainerInfo | VolumeInfo | NetworkInfo, drill?: LastDrill): string[] {
   const kv = (k: string, v: string) => `${k.padEnd(11)} ${esc(v)}`;
   const labels = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `  ${esc(k)}=${esc(v)}`);
   if ('image' in row) {
@@ -107,6 +113,7 @@ export function detailLines(row: ContainerInfo | VolumeInfo | NetworkInfo): stri
       kv('created', row.created),
       kv('networks', row.networks.join(', ') || '-'),
       kv('dump', dumpText(row) ?? '-'),
+      kv('last drill', drillDetail(drill, row.name)),
       'mounts',
       ...(row.mounts.length
         ? row.mounts.map((m) => `  ${esc(`${m.type} ${m.source} -> ${m.destination}${m.readOnly ? ' (ro)' : ''}`)}`)

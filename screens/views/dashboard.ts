@@ -36,6 +36,7 @@ export class DashboardView implements View {
   private readonly chart: RateChart;
   private readonly overall: blessed.Widgets.BoxElement;
   private selection: TuiState['selection'] = { containers: new Set(), volumes: new Set(), networks: new Set() };
+  private drills: TuiState['drills'] = new Map();
 
   constructor(
     screen: blessed.Widgets.Screen,
@@ -53,7 +54,7 @@ export class DashboardView implements View {
           r.kind === 'project'
             ? [r.project, ...r.members.map((c) => c.name)]
             : [r.container.name, r.container.image, r.container.state, r.project ?? ''],
-        render: (r, w) => containerPaneRow(r, this.selection.containers, w, t),
+        render: (r, w) => containerPaneRow(r, this.selection.containers, w, t, (n) => this.drills.get(n)),
         empty: 'no containers',
       },
       t,
@@ -132,6 +133,7 @@ export class DashboardView implements View {
 
   sync(s: TuiState, now: number): void {
     this.selection = s.selection;
+    this.drills = s.drills;
     this.containers.setRows(groupContainers(s.inventory.containers, s.collapsedProjects));
     this.volumes.setRows(s.inventory.volumes);
     this.networks.setRows(s.inventory.networks);
@@ -154,7 +156,8 @@ export class DashboardView implements View {
     if (this.focus === 0) {
       const row = this.containers.current();
       if (row?.kind === 'project') this.onFold?.(row.project);
-      else if (row) this.onDetails?.(row.container.name, detailLines(row.container));
+      else if (row)
+        this.onDetails?.(row.container.name, detailLines(row.container, this.drills.get(row.container.name)));
       return;
     }
     const row = [this.volumes, this.networks][this.focus - 1]?.current();

@@ -25,4 +25,5 @@ export interface Actions {
   pull(): void;
   refresh(): void;
   schedules(): void;
+  diff(): void;
 }

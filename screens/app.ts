@@ -260,6 +260,7 @@ export abstract class AppBase implements Actions {
   abstract backupDialog(): void;
   abstract restoreDialog(): void;
   abstract verify(): void;
+  abstract diff(): void;
   abstract pull(): void;
   abstract refresh(): void;
   abstract schedules(): void;

@@ -8,6 +8,7 @@ import type { ScreenId } from './actions.js';
 import { ConfirmModal, PromptModal, TextModal } from './dialogs/modal.js';
 import { backupDialog, pickBackupSet, selectAll, toggleSelect } from './flows/backup.js';
 import { restoreDialog, verifyBackup } from './flows/restore.js';
+import { fileRestoreDialog, viewFile } from './flows/files.js';
 import { pullRemote } from './flows/remote.js';
 import { cancelJob, schedules, skip, togglePause } from './flows/jobs.js';
 import { helpLines } from './presenters/chrome.js';
@@ -56,6 +57,17 @@ export class Tui extends AppBase {
     for (const v of [this.dashboard, this.backups, this.remotes, this.logView]) this.addView(v);
   }
 
+  /** The containers pane's backup ages: after the inventory or the store changed. */
+  refreshFreshness(): void {
+    this.engine.freshness(this.state.inventory.containers.map((c) => c.name)).then(
+      (rows) => {
+        this.state.freshness = Object.fromEntries(rows.map((r) => [r.container, r]));
+        this.request();
+      },
+      (err: Error) => this.notify('error', `freshness: ${err.message}`),
+    );
+  }
+
   /** Runs until the user quits or a signal arrives; resolves with how it ended (ok, or cancelled jobs). */
   run(): Promise<Ending> {
     this.layout();
@@ -63,6 +75,7 @@ export class Tui extends AppBase {
       inventory: (inv) => {
         this.state.inventory = inv;
         this.state.inventoryAt = Date.now();
+        this.refreshFreshness();
         this.request();
       },
       config: (cfg) => {
@@ -241,6 +254,7 @@ export class Tui extends AppBase {
   }
 
   toggleSelect(): void {
+    if (this.current === 'backups') return this.backups.toggleMark();
     toggleSelect(this);
   }
   selectAll(): void {
@@ -253,10 +267,19 @@ export class Tui extends AppBase {
     backupDialog(this);
   }
   restoreDialog(): void {
+    if (this.inFiles()) return fileRestoreDialog(this);
     restoreDialog(this, this.current === 'remotes' ? 'remote' : 'local');
   }
   verify(): void {
+    if (this.inFiles()) return viewFile(this);
     verifyBackup(this);
+  }
+  diff(): void {
+    if (this.current === 'backups') void this.backups.openDiff();
+  }
+  /** the backups screen shows a volume's files or its diff, with the cursor there */
+  private inFiles(): boolean {
+    return this.current === 'backups' && this.backups.browse !== undefined && this.backups.focus === 1;
   }
   pull(): void {
     pullRemote(this);

@@ -2,6 +2,8 @@
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../../src/docker/inventory.js';
 import { detectDump } from '../../src/dump/detect.js';
 import { describeError } from '../../src/errors.js';
+import { formatAge } from '../../src/format/units.js';
+import type { Freshness, FreshnessRow } from '../../src/schedule/freshness.js';
 import { esc, type Theme } from '../theme.js';
 import { clip, fit, formatBytes } from './format.js';
 
@@ -16,12 +18,33 @@ const stateColor = (state: string) =>
         ? 'red'
         : 'gray';
 
-export function containerRow(c: ContainerInfo, selected: boolean, width: number, t: Theme): string {
-  const nameW = Math.max(8, Math.floor((width - 4) * 0.55));
+export function containerRow(
+  c: ContainerInfo,
+  selected: boolean,
+  width: number,
+  t: Theme,
+  fresh?: FreshnessRow,
+): string {
+  const nameW = Math.max(8, Math.floor((width - 4) * 0.5));
   const stateW = 9;
-  const rest = Math.max(0, width - 4 - nameW - stateW - 2);
-  return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${esc(clip(c.image, rest))}`;
+  const ageW = fresh ? 6 : 0;
+  const rest = Math.max(0, width - 4 - nameW - stateW - ageW - 2);
+  const age = fresh ? `${t.paint(FRESH_COLOR[fresh.state], fit(freshText(fresh), ageW - 1))} ` : '';
+  return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${age}${esc(clip(c.image, rest))}`;
 }
+
+/** Freshness colours (README "Status and freshness"): the same states as `bbackup status`. */
+export const FRESH_COLOR: Record<Freshness, 'green' | 'yellow' | 'red' | 'gray'> = {
+  ok: 'green',
+  late: 'yellow',
+  missed: 'red',
+  never: 'red',
+  unscheduled: 'gray',
+};
+
+/** The age of the newest backup ("5m", "2d"), "never", or "-" (never backed up, no schedule). */
+export const freshText = (f: FreshnessRow): string =>
+  f.ageSeconds !== undefined ? formatAge(f.ageSeconds) : f.state === 'never' ? 'never' : '-';
 
 export function volumeRow(v: VolumeInfo, selected: boolean, width: number, t: Theme): string {
   const nameW = Math.max(8, Math.floor((width - 4) * 0.55));

@@ -2,6 +2,7 @@
 // events and file watchers (see feeds.ts) and read by pure presenters.
 import type { Config } from '../../src/config/schema.js';
 import type { Inventory } from '../../src/docker/inventory.js';
+import type { FreshnessRow } from '../../src/schedule/freshness.js';
 import type { ItemKind, JobKind, LogLevel, Outcome } from '../../src/events.js';
 
 export type ItemState = 'queued' | 'running' | 'done' | 'failed' | 'skipped';
@@ -87,6 +88,8 @@ export interface TuiState {
   remotes: RemoteRow[];
   remotesError?: string;
   remotesLoading?: boolean;
+  /** per container name: the age of its newest backup against its schedules (containers pane) */
+  freshness?: Record<string, FreshnessRow>;
 }
 
 export const MAX_NOTICES = 200;

@@ -29,6 +29,7 @@ export class DashboardView implements View {
   private readonly chart: RateChart;
   private readonly overall: blessed.Widgets.BoxElement;
   private selection: TuiState['selection'] = { containers: new Set(), volumes: new Set(), networks: new Set() };
+  private freshness: TuiState['freshness'];
 
   constructor(
     screen: blessed.Widgets.Screen,
@@ -43,7 +44,7 @@ export class DashboardView implements View {
         cursor: true,
         key: (c) => c.name,
         search: (c) => [c.name, c.image, c.state],
-        render: (c, w) => containerRow(c, this.selection.containers.has(c.name), w, t),
+        render: (c, w) => containerRow(c, this.selection.containers.has(c.name), w, t, this.freshness?.[c.name]),
         empty: 'no containers',
       },
       t,
@@ -122,6 +123,7 @@ export class DashboardView implements View {
 
   sync(s: TuiState, now: number): void {
     this.selection = s.selection;
+    this.freshness = s.freshness;
     this.containers.setRows(s.inventory.containers);
     this.volumes.setRows(s.inventory.volumes);
     this.networks.setRows(s.inventory.networks);

@@ -68,7 +68,10 @@ async function* listArchive(file: string, item: VolumeItem, o: ListOptions): Asy
     what: `the archive of volume ${item.name}`,
   });
   const extract = tar.extract();
-  const feed = pipeline(checked.stream, extract as unknown as Writable).catch((err: unknown) => err);
+  const feed = pipeline(checked.stream, extract as unknown as Writable).then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  );
   const fileHashes = new Map<string, { size: number; sha256?: string }>();
   try {
     for await (const entry of extract) {

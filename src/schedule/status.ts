@@ -8,20 +8,27 @@ import { hostDir } from '../store/layout.js';
 import type { Manifest } from '../store/manifest.js';
 import { freshnessRows, type FreshnessRow } from './freshness.js';
 
-export async function readFreshness(
-  config: Config,
-  o: { docker: Docker; store: string; hostName: string; configHost?: string; now?: Date },
-): Promise<FreshnessRow[]> {
-  const [containers, backups] = await Promise.all([
-    listContainers(o.docker),
-    listBackups(hostDir(o.store, o.hostName)),
-  ]);
+export interface FreshnessSource {
+  store: string;
+  /** the engine's name: the store's host folder */
+  hostName: string;
+  /** the config's host entry in use (schedules with another `host` are left out) */
+  configHost?: string;
+  now?: Date;
+}
+
+/** Freshness of the given containers from the host's backups in the store. */
+export async function freshnessFor(config: Config, containers: string[], o: FreshnessSource): Promise<FreshnessRow[]> {
+  const backups = await listBackups(hostDir(o.store, o.hostName));
   const manifests = backups.map((b) => b.manifest).filter((m): m is Manifest => m !== undefined);
-  return freshnessRows(
+  return freshnessRows(config, o.configHost, containers, manifests, o.now ?? new Date());
+}
+
+export async function readFreshness(config: Config, o: FreshnessSource & { docker: Docker }): Promise<FreshnessRow[]> {
+  const containers = await listContainers(o.docker);
+  return freshnessFor(
     config,
-    o.configHost,
     containers.map((c) => c.name),
-    manifests,
-    o.now ?? new Date(),
+    o,
   );
 }

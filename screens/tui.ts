@@ -82,11 +82,15 @@ export class Tui extends AppBase {
         this.state.config = cfg;
         this.request();
       },
-      backupsChanged: () => this.backups.reload(),
+      backupsChanged: () => {
+        this.backups.reload();
+        this.reloadDrills();
+      },
       error: (msg) => this.notify('error', msg),
       info: (msg) => this.notify('info', msg),
     });
     this.backups.reload();
+    this.reloadDrills();
     this.scheduler.flush();
     // Test-only knob (test/tui/terminal.test.ts): an uncaught error after the first paint, to show
     // that a crash still leaves the terminal usable.
@@ -95,6 +99,17 @@ export class Tui extends AppBase {
         throw new Error('crash requested by BBACKUP_TUI_TEST_CRASH');
       }, 500);
     return new Promise((resolve) => (this.finish = resolve));
+  }
+
+  /** The drill marks of the containers pane, from the store's drill records. */
+  private reloadDrills(): void {
+    this.engine.lastDrills().then(
+      (drills) => {
+        this.state.drills = drills;
+        this.request();
+      },
+      (err: Error) => this.notify('error', `drill records: ${err.message}`),
+    );
   }
 
   /** A signal or a crash: cancel jobs, restore the terminal, report how it ended. */

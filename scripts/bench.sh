@@ -14,6 +14,7 @@ BENCHES=(
   bench/backup.ts
   bench/tui.ts
   bench/upload.ts
+  bench/upload-repo.ts
   bench/archive-scan.ts
 )
 

@@ -11,6 +11,7 @@ import { isLocalEngine, type DockerConnection } from '../../src/docker/client.js
 import { readInventory } from '../../src/docker/inventory.js';
 import { privilegeLines, type RestoreRequest as EngineRestoreRequest } from '../../src/restore/types.js';
 import { backupDir, hostDir } from '../../src/store/layout.js';
+import { lastDrillByContainer, readDrillRecords } from '../../src/drill/record.js';
 import { listBackups } from '../../src/store/catalog.js';
 import { readManifest, type Manifest } from '../../src/store/manifest.js';
 import type { Logger } from '../../src/log/logger.js';
@@ -82,6 +83,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       (await listBackups(hostDir(storeRoot(), connection.hostName)))
         .flatMap((e) => (e.manifest ? [backupRowOf(e.manifest)] : []))
         .reverse(),
+    lastDrills: async () => lastDrillByContainer(await readDrillRecords(hostDir(storeRoot(), connection.hostName))),
     readManifest: (id) => readManifest(dirOf(id)),
     volumeIndex: (m, volume) => {
       const item = m.items.find((i) => i.kind === 'volume' && i.name === volume);
@@ -183,6 +185,21 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       } finally {
         await remote.close();
       }
+    },
+    remoteStats: async (name, signal) => {
+      const { statsOfRemote } = await import('../../src/jobs/remote-stats.js');
+      const s = await statsOfRemote(cfg(), name, {
+        store: storeRoot(),
+        hostDir: hostDir(storeRoot(), connection.hostName),
+        signal,
+      });
+      return {
+        backups: s.backups,
+        stored: s.stored,
+        logical: s.logical,
+        dedupRatio: s.dedupRatio,
+        wouldAdd: s.wouldAdd,
+      };
     },
     startPull: async (remote, id, emit) =>
       (await import('../../src/jobs/pull-job.js')).startPull(cfg(), remote, id, {

@@ -1,6 +1,7 @@
 // What the TUI needs from the engine, as one interface. engine/real.ts implements it over the
 // public API of src/ (jobs, store, restore, remote, docker events); the TUI never reaches past it.
 import type { Inventory } from '../../src/docker/inventory.js';
+import type { LastDrill } from '../../src/drill/record.js';
 import type { Emit } from '../../src/events.js';
 import type { JobHandle } from '../../src/jobs/types.js';
 import type { DiffEntry } from '../../src/files/diff.js';
@@ -9,7 +10,7 @@ import type { FileHead } from '../../src/files/read-file.js';
 import type { PathRestoreResult } from '../../src/files/restore-paths.js';
 import type { FreshnessRow } from '../../src/schedule/freshness.js';
 import type { IndexEntry, Manifest } from '../../src/store/manifest.js';
-import type { BackupRow, RemoteRow } from '../state/types.js';
+import type { BackupRow, RemoteRow, RemoteStatsData } from '../state/types.js';
 
 export interface BackupRequest {
   containers: string[];
@@ -69,6 +70,8 @@ export interface TuiEngine {
   watchDocker(onChange: () => void, onError: (err: Error) => void): () => void;
   startBackup(req: BackupRequest, emit: Emit): Promise<JobHandle>;
   listBackups(): Promise<BackupRow[]>;
+  /** container name -> its last restore drill, from the store's drill records */
+  lastDrills(): Promise<Map<string, LastDrill>>;
   readManifest(id: string): Promise<Manifest>;
   /** the tree index of a volume of a backup (its files, in order); throws for an archive-format volume */
   volumeIndex(m: Manifest, volume: string): AsyncIterable<IndexEntry>;
@@ -87,6 +90,8 @@ export interface TuiEngine {
   startRestore(req: RestoreRequest, emit: Emit): Promise<JobHandle>;
   remoteNames(): string[];
   listRemoteBackups(remote: string, signal: AbortSignal): Promise<RemoteRow[]>;
+  /** backups, stored bytes, dedup ratio and what the newest local backup would add */
+  remoteStats(remote: string, signal: AbortSignal): Promise<RemoteStatsData>;
   startPull(remote: string, id: string, emit: Emit): Promise<JobHandle>;
   close(): Promise<void>;
 }

@@ -5,6 +5,8 @@ import { describeError } from '../../src/errors.js';
 import { formatAge } from '../../src/format/units.js';
 import type { Freshness, FreshnessRow } from '../../src/schedule/freshness.js';
 import { esc, type Theme } from '../theme.js';
+import type { LastDrill } from '../../src/drill/record.js';
+import { DRILL_W, drillDetail, drillMark } from './drill.js';
 import { clip, fit, formatBytes } from './format.js';
 
 const mark = (selected: boolean, t: Theme) => (selected ? t.paint('green', t.glyphs.on) : t.glyphs.off);
@@ -18,19 +20,21 @@ const stateColor = (state: string) =>
         ? 'red'
         : 'gray';
 
+/** drill: the container's last restore drill (undefined: never drilled); fresh: its backup age against its schedules. */
 export function containerRow(
   c: ContainerInfo,
   selected: boolean,
   width: number,
   t: Theme,
+  drill?: LastDrill,
   fresh?: FreshnessRow,
 ): string {
-  const nameW = Math.max(8, Math.floor((width - 4) * 0.5));
+  const nameW = Math.max(8, Math.floor((width - 4) * 0.45));
   const stateW = 9;
   const ageW = fresh ? 6 : 0;
-  const rest = Math.max(0, width - 4 - nameW - stateW - ageW - 2);
+  const rest = Math.max(0, width - 4 - nameW - stateW - DRILL_W - ageW - 3);
   const age = fresh ? `${t.paint(FRESH_COLOR[fresh.state], fit(freshText(fresh), ageW - 1))} ` : '';
-  return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${age}${esc(clip(c.image, rest))}`;
+  return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${age}${drillMark(drill, t)} ${esc(clip(c.image, rest))}`;
 }
 
 /** Freshness colours (README "Status and freshness"): the same states as `bbackup status`. */
@@ -69,7 +73,7 @@ export function matchesFilter(filter: string, ...fields: string[]): boolean {
 }
 
 /** The Enter-details of a dashboard row: every field an operator checks before a backup. */
-export function detailLines(row: ContainerInfo | VolumeInfo | NetworkInfo): string[] {
+export function detailLines(row: ContainerInfo | VolumeInfo | NetworkInfo, drill?: LastDrill): string[] {
   const kv = (k: string, v: string) => `${k.padEnd(11)} ${esc(v)}`;
   const labels = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `  ${esc(k)}=${esc(v)}`);
   if ('image' in row) {
@@ -81,6 +85,7 @@ export function detailLines(row: ContainerInfo | VolumeInfo | NetworkInfo): stri
       kv('created', row.created),
       kv('networks', row.networks.join(', ') || '-'),
       kv('dump', dumpText(row) ?? '-'),
+      kv('last drill', drillDetail(drill, row.name)),
       'mounts',
       ...(row.mounts.length
         ? row.mounts.map((m) => `  ${esc(`${m.type} ${m.source} -> ${m.destination}${m.readOnly ? ' (ro)' : ''}`)}`)

@@ -3,6 +3,7 @@
 import type { Config } from '../../src/config/schema.js';
 import type { Inventory } from '../../src/docker/inventory.js';
 import type { FreshnessRow } from '../../src/schedule/freshness.js';
+import type { LastDrill } from '../../src/drill/record.js';
 import type { ItemKind, JobKind, LogLevel, Outcome } from '../../src/events.js';
 
 export type ItemState = 'queued' | 'running' | 'done' | 'failed' | 'skipped';
@@ -63,6 +64,20 @@ export interface RemoteRow {
   status?: string;
 }
 
+/** A remote's figures (src/remote/repo/stats.ts), as the engine computed them. */
+export interface RemoteStatsData {
+  backups: number;
+  /** bytes stored on the remote */
+  stored: number;
+  /** bytes its backups restore to */
+  logical: number;
+  dedupRatio?: number;
+  /** what the newest local backup would send (plaintext bytes the remote lacks, of its total) */
+  wouldAdd?: { bytes: number; of: number; backup: string; sent: boolean };
+}
+
+export type RemoteStatsEntry = { loading: true } | { error: string } | { stats: RemoteStatsData };
+
 export interface Selection {
   containers: Set<string>;
   volumes: Set<string>;
@@ -90,6 +105,10 @@ export interface TuiState {
   remotesLoading?: boolean;
   /** per container name: the age of its newest backup against its schedules (containers pane) */
   freshness?: Record<string, FreshnessRow>;
+  /** per remote name: its figures for the remotes screen */
+  remoteStats: Record<string, RemoteStatsEntry>;
+  /** container name (as backed up) -> its last restore drill */
+  drills: Map<string, LastDrill>;
 }
 
 export const MAX_NOTICES = 200;
@@ -113,5 +132,7 @@ export function initialState(config: Config, host: TuiState['host'], configPath?
     rates: [],
     backups: [],
     remotes: [],
+    remoteStats: {},
+    drills: new Map(),
   };
 }

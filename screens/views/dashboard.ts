@@ -30,6 +30,7 @@ export class DashboardView implements View {
   private readonly overall: blessed.Widgets.BoxElement;
   private selection: TuiState['selection'] = { containers: new Set(), volumes: new Set(), networks: new Set() };
   private freshness: TuiState['freshness'];
+  private drills: TuiState['drills'] = new Map();
 
   constructor(
     screen: blessed.Widgets.Screen,
@@ -44,7 +45,15 @@ export class DashboardView implements View {
         cursor: true,
         key: (c) => c.name,
         search: (c) => [c.name, c.image, c.state],
-        render: (c, w) => containerRow(c, this.selection.containers.has(c.name), w, t, this.freshness?.[c.name]),
+        render: (c, w) =>
+          containerRow(
+            c,
+            this.selection.containers.has(c.name),
+            w,
+            t,
+            this.drills.get(c.name),
+            this.freshness?.[c.name],
+          ),
         empty: 'no containers',
       },
       t,
@@ -124,6 +133,7 @@ export class DashboardView implements View {
   sync(s: TuiState, now: number): void {
     this.selection = s.selection;
     this.freshness = s.freshness;
+    this.drills = s.drills;
     this.containers.setRows(s.inventory.containers);
     this.volumes.setRows(s.inventory.volumes);
     this.networks.setRows(s.inventory.networks);
@@ -145,7 +155,7 @@ export class DashboardView implements View {
   open(): void {
     const pane = [this.containers, this.volumes, this.networks][this.focus];
     const row = pane?.current();
-    if (row) this.onDetails?.(row.name, detailLines(row));
+    if (row) this.onDetails?.(row.name, detailLines(row, 'image' in row ? this.drills.get(row.name) : undefined));
   }
 
   onDetails?: (title: string, lines: string[]) => void;

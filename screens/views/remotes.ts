@@ -1,8 +1,11 @@
-// The remotes screen: the configured remotes and the backups each one holds. F pulls the backup
-// under the cursor into the local store, R restores it (pulled first).
+// The remotes screen: the configured remotes with their figures (backups, stored size, dedup
+// ratio, what a new backup would add: computed by the engine) and the backups each one holds. F
+// pulls the backup under the cursor into the local store, R restores it (pulled first).
 import blessed from 'blessed';
 import { remoteRowText } from '../presenters/backups.js';
 import { jobLines } from '../presenters/jobs.js';
+import { remoteStatsText } from '../presenters/remotes.js';
+import { fit } from '../presenters/format.js';
 import type { RemoteRow, TuiState } from '../state/types.js';
 import type { Tui } from '../tui.js';
 import { Pane, place, type Rect } from '../widgets/pane.js';
@@ -12,6 +15,7 @@ interface RemoteEntry {
   name: string;
   type: string;
   where: string;
+  stats: string;
 }
 
 export class RemotesView implements View {
@@ -23,6 +27,7 @@ export class RemotesView implements View {
   focus = 0;
   private loadedFor?: string;
   private abort?: AbortController;
+  private statsAbort?: AbortController;
   private readonly jobsLine: blessed.Widgets.BoxElement;
 
   constructor(private readonly app: Tui) {
@@ -35,7 +40,7 @@ export class RemotesView implements View {
         cursor: true,
         key: (r) => r.name,
         search: (r) => [r.name, r.type],
-        render: (r) => blessed.escape(`${r.name}  ${r.type}  ${r.where}`),
+        render: (r) => blessed.escape(`${fit(r.name, 12)} ${fit(r.type, 6)}  ${r.stats}  ${r.where}`),
         empty: 'no remotes configured (remotes: in the config)',
       },
       t,
@@ -70,6 +75,7 @@ export class RemotesView implements View {
         name,
         type: r.enabled ? r.type : `${r.type} (disabled)`,
         where: r.type === 'local' ? r.path : r.type === 'rclone' ? r.remote : `${r.user}@${r.host}:${r.path}`,
+        stats: r.enabled ? remoteStatsText(s.remoteStats[name]) : '',
       })),
     );
     this.backupList.opts.title = this.loadedFor
@@ -86,6 +92,7 @@ export class RemotesView implements View {
   }
 
   enter(): void {
+    this.loadStats();
     if (!this.loadedFor) {
       const first = Object.keys(this.app.state.config.remotes)[0];
       if (first) this.load(first);
@@ -93,6 +100,7 @@ export class RemotesView implements View {
   }
 
   reload(): void {
+    this.loadStats();
     const name = this.loadedFor ?? this.remoteList.current()?.name;
     if (name) this.load(name);
   }
@@ -111,6 +119,30 @@ export class RemotesView implements View {
       return true;
     }
     return false;
+  }
+
+  /** Every enabled remote's figures, one remote at a time; a new round aborts the one running. */
+  loadStats(): void {
+    this.statsAbort?.abort();
+    const abort = (this.statsAbort = new AbortController());
+    const s = this.app.state;
+    const names = Object.entries(s.config.remotes)
+      .filter(([, r]) => r.enabled)
+      .map(([n]) => n);
+    for (const n of names) s.remoteStats[n] = { loading: true };
+    void (async () => {
+      for (const name of names) {
+        if (abort.signal.aborted) return;
+        try {
+          const stats = await this.app.engine.remoteStats(name, abort.signal);
+          if (!abort.signal.aborted) s.remoteStats[name] = { stats };
+        } catch (err) {
+          if (!abort.signal.aborted) s.remoteStats[name] = { error: (err as Error).message };
+        }
+        this.app.request();
+      }
+    })();
+    this.app.request();
   }
 
   /** The latest request wins: a new listing aborts the one still running. */

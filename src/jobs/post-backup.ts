@@ -9,6 +9,8 @@ import type { Emit } from '../events.js';
 import { openRemote, selectRemotes } from '../remote/open.js';
 import { sweepRemote } from '../remote/repo/sweep.js';
 import { uploadSnapshot } from '../remote/repo/upload.js';
+import { collect, type Remote } from '../remote/types.js';
+import { recordUpload, type UploadStatus } from '../remote/upload-status.js';
 import { dirname } from 'node:path';
 import type { Manifest } from '../store/manifest.js';
 import { canDecryptWith, logsOnly, policyFrom, rotateLocal, rotateRemote } from './rotate.js';
@@ -52,6 +54,27 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
   const names = selectRemotes(config, req.remotes);
   const encrypted = ageSpecFrom(config.encryption) !== undefined;
   const level = manifest.compression.method === 'zstd' ? manifest.compression.level : config.backup.compression.level;
+  const rotates = config.retention.enabled && manifest.status === 'complete';
+  // For metrics (src/metrics/remotes.ts); a status that cannot be written is logged, never fails the backup.
+  const note = async (remote: string, update: Partial<UploadStatus> & { ok: boolean }, measure?: Remote) => {
+    try {
+      if (measure) {
+        const listed = await collect(measure.list('', { signal }));
+        update.stored_bytes = listed.reduce((a, e) => a + e.size, 0);
+        update.stored_at = new Date().toISOString();
+      }
+      await recordUpload(dirname(req.hostDir), { remote, host: manifest.host, ...update });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      emit({
+        type: 'log',
+        jobId,
+        level: 'warn',
+        source: 'upload',
+        msg: `remote ${remote}: upload status not recorded: ${describeError(err)}`,
+      });
+    }
+  };
   for (const name of names) {
     signal.throwIfAborted();
     const item = `upload ${name}`;
@@ -78,18 +101,21 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
         : `sent ${formatSize(r.stored)} (${r.packs} pack${r.packs === 1 ? '' : 's'}), ${formatSize(r.skipped)} already there`;
       emit({ type: 'item.done', jobId, item, bytes: r.total, detail });
       result.uploads.push({ remote: name, ok: true });
+      const done = { ok: true, last_upload: new Date().toISOString(), backup: manifest.id, sent_bytes: r.stored };
+      await note(name, done, rotates ? undefined : remote); // with rotation: measured after it, below
     } catch (err) {
       if (signal.aborted) throw err;
       const message = naming(name, describeError(err));
       const { code } = toErrorInfo(err);
       emit({ type: 'item.failed', jobId, item, error: { code: code === 'INTERNAL' ? 'REMOTE_IO' : code, message } });
       result.uploads.push({ remote: name, ok: false, error: message });
+      await note(name, { ok: false, error: message });
     } finally {
       await remote.close();
     }
   }
   // Rotation never follows a backup that is not complete: its predecessors may be the only good copies.
-  if (!config.retention.enabled || manifest.status !== 'complete') return result;
+  if (!rotates) return result;
   const policy = policyFrom(config.retention);
   let localFailure: unknown;
   try {
@@ -123,6 +149,7 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
         canDecrypt: canDecryptWith(config.encryption),
         level,
       });
+      await note(u.remote, { ok: true }, remote);
     } catch (err) {
       if (signal.aborted) throw err;
       // Reported like a failed upload so the run ends partial and the message names the remote.

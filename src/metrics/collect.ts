@@ -11,6 +11,7 @@ import { listBackups, listHostFolders } from '../store/catalog.js';
 import { fromSafeSegment } from '../store/layout.js';
 import type { Manifest } from '../store/manifest.js';
 import { readState, statePathFor } from '../schedule/state.js';
+import { collectRemoteMetrics } from './remotes.js';
 
 export interface CollectOptions {
   /** set by the daemon: bbackup_daemon_up 1 */
@@ -121,6 +122,7 @@ export async function collectMetrics(config: Config, o: CollectOptions = {}): Pr
     }
   }
 
+  await collectRemoteMetrics(registry, store);
   daemonUp.set(o.daemon ? 1 : 0);
   schedules.set(Object.values(config.schedule).filter((s) => s.enabled).length);
   const state = await readState(statePathFor(config)).catch(() => undefined);

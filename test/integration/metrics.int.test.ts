@@ -1,6 +1,7 @@
 // Metrics as Prometheus sees them: after a real backup (and a drill record), `bbackup metrics
 // --textfile` replaces the .prom file by a rename, and `bbackup daemon --metrics` serves the same
-// over loopback; both are read back with a Prometheus text-format parser.
+// over loopback; both are read back with a Prometheus text-format parser. Per remote: the last
+// upload's time and result, and the bytes the remote holds, equal to what is on its disk.
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -22,6 +23,14 @@ const value = (families: ParsedFamily[], name: string, labels: Record<string, st
   return sample?.value === undefined ? undefined : Number(sample.value);
 };
 
+/** Bytes of every file under a folder: what a local remote holds. */
+async function bytesUnder(root: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(root, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
+  return total;
+}
+
 describe('metrics', () => {
   it('textfile written atomically and /metrics of the daemon, parsed as Prometheus text', async () => {
     const dir = await tempDir('metrics');
@@ -34,11 +43,23 @@ describe('metrics', () => {
       backup: { store },
       logging: { file: join(dir, 'bbackup.log') },
       schedule: { nightly: { cron: '0 3 * * *', containers: [c] } },
+      remotes: {
+        offsite: { type: 'local', path: join(dir, 'remote'), retry: 0 },
+        // a folder under a plain file: every upload there fails
+        broken: { type: 'local', path: join(dir, 'plain-file', 'remote'), retry: 0, enabled: false },
+      },
     });
+    await writeFile(join(dir, 'plain-file'), 'not a folder\n');
     const env = { HOME: dir, BBACKUP_CONFIG: undefined, DOCKER_HOST: undefined };
     const b = await runCli(['-c', config, '--json', 'backup', '-C', c], { env });
     expect(b.exitCode, b.stderr).toBe(0);
     const id = (JSON.parse(b.stdout) as { id: string }).id;
+    const uploaded = Date.now() / 1000;
+    const other = await createTestContainer(docker, 'met');
+    const failed = await runCli(['-c', config, 'backup', '-C', other, '-r', 'broken'], { env });
+    expect(failed.exitCode, failed.stderr).toBe(4);
+    const remoteBytes = await bytesUnder(join(dir, 'remote'));
+    expect(remoteBytes).toBeGreaterThan(0);
     const hostFolder = (await readdir(store)).find((d) => !d.startsWith('.'))!;
     const manifest = JSON.parse(await readFile(join(store, hostFolder, id, 'manifest.json'), 'utf8')) as Manifest;
     const vol = manifest.items.find((i): i is VolumeItem => i.kind === 'volume' && i.name === v)!;
@@ -70,7 +91,16 @@ describe('metrics', () => {
         Date.parse(manifest.finished) / 1000,
       );
       expect(value(families, 'bbackup_item_last_result', { kind: 'container', name: c })).toBe(1);
-      expect(value(families, 'bbackup_backups', { host: manifest.host })).toBe(1);
+      expect(value(families, 'bbackup_backups', { host: manifest.host })).toBe(2);
+      const offsite = { remote: 'offsite', host: manifest.host };
+      expect(value(families, 'bbackup_remote_last_upload_result', offsite)).toBe(1);
+      const at = value(families, 'bbackup_remote_last_upload_timestamp_seconds', offsite)!;
+      expect(at).toBeGreaterThanOrEqual(Date.parse(manifest.finished) / 1000);
+      expect(at).toBeLessThanOrEqual(uploaded);
+      expect(value(families, 'bbackup_remote_last_upload_sent_bytes', offsite)).toBeGreaterThan(0);
+      expect(value(families, 'bbackup_remote_stored_bytes', { remote: 'offsite' })).toBe(remoteBytes);
+      expect(value(families, 'bbackup_remote_last_upload_result', { remote: 'broken', host: manifest.host })).toBe(0);
+      expect(value(families, 'bbackup_remote_last_upload_timestamp_seconds', { remote: 'broken' })).toBeUndefined();
       expect(value(families, 'bbackup_drill_last_passed', { container: c })).toBe(1);
       expect(value(families, 'bbackup_drill_last_rto_seconds', { host: manifest.host })).toBe(4.5);
       expect(value(families, 'bbackup_schedules')).toBe(1);

@@ -17,6 +17,7 @@ import { clip, fit, gaugeBar, idTime, percent } from '../../screens/presenters/f
 import { formLines, formValues, type FormRow } from '../../screens/presenters/form.js';
 import { containerRow, detailLines, matchesFilter, volumeRow } from '../../screens/presenters/inventory.js';
 import { jobLines, jobTotals, overallLine } from '../../screens/presenters/jobs.js';
+import { remoteStatsText } from '../../screens/presenters/remotes.js';
 import { initialState, type JobView } from '../../screens/state/types.js';
 import { parseConfigObject } from '../../src/config/load.js';
 import { makeTheme } from '../../screens/theme.js';
@@ -76,10 +77,30 @@ describe('inventory rows', () => {
   };
   const v: VolumeInfo = { name: 'data', driver: 'local', mountpoint: '/m', size: 1536, labels: {}, usedBy: ['web'] };
   it('marks the selection and colours the state', () => {
-    expect(strip(containerRow(c, true, 60, uni))).toMatch(/^\[x\] web +running +nginx:1/);
+    expect(strip(containerRow(c, true, 60, uni))).toMatch(/^\[x\] web +running +never +nginx:1/);
     expect(containerRow(c, false, 40, ascii)).toMatch(/^\[ \] web/);
     expect(containerRow(c, false, 40, uni)).toContain('{green-fg}');
     expect(containerRow(c, false, 40, ascii)).not.toContain('{green-fg}');
+  });
+  const at = (iso: string) => {
+    const d = new Date(iso);
+    return `${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  };
+  it.each([
+    { name: 'never drilled', drill: undefined, text: 'never', color: 'gray' },
+    { name: 'passed', drill: 'passed', text: `passed ${at('2026-11-30T12:00:00Z')}`, color: 'green' },
+    { name: 'failed', drill: 'failed', text: `failed ${at('2026-11-30T12:00:00Z')}`, color: 'red' },
+    { name: 'cancelled', drill: 'cancelled', text: `cancel ${at('2026-11-30T12:00:00Z')}`, color: 'yellow' },
+  ] as const)('marks the last drill: $name', ({ drill, text, color }) => {
+    const last = drill && { outcome: drill, finished: '2026-11-30T12:00:00Z', drill: 'd1', backup: 'b1' };
+    const row = containerRow(c, false, 80, uni, last);
+    expect(strip(row)).toMatch(new RegExp(`running +${text} +nginx:1`));
+    expect(row).toContain(`{${color}-fg}${text}`);
+    expect(detailLines(c, last).find((l) => l.startsWith('last drill'))).toMatch(
+      drill
+        ? new RegExp(`${drill} \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} \\(drill d1 of backup b1\\)`)
+        : /never \(bbackup drill -C web\)/,
+    );
   });
   it('shows a volume size and its users', () =>
     expect(strip(volumeRow(v, false, 50, uni))).toMatch(/data +1\.5 KB +web/));
@@ -350,5 +371,29 @@ describe('restore dialog and confirmation', () => {
   });
   it('item rows say what each item is', () => {
     expect(itemRowText(m.items[1]!, 200)).toMatch(/^volume +data +10 B +1 files +tree +used by web/);
+  });
+});
+
+describe('remote figures', () => {
+  it.each([
+    [undefined, ''],
+    [{ loading: true as const }, 'counting...'],
+    [{ error: 'no route' }, 'figures unavailable: no route'],
+    [{ stats: { backups: 1, stored: 2048, logical: 2048, dedupRatio: 1 } }, '1 backup, 2.0 KB stored, dedup 1.00x'],
+    [
+      {
+        stats: {
+          backups: 2,
+          stored: 3 * 1024 ** 2,
+          logical: 6 * 1024 ** 2,
+          dedupRatio: 2,
+          wouldAdd: { bytes: 30 * 1024, of: 3 * 1024 ** 2, backup: 'x', sent: false },
+        },
+      },
+      '2 backups, 3.0 MB stored, dedup 2.00x, new backup adds ~30.0 KB of 3.0 MB',
+    ],
+    [{ stats: { backups: 0, stored: 0, logical: 0 } }, '0 backups, 0 B stored, dedup -'],
+  ])('%j', (entry, text) => {
+    expect(remoteStatsText(entry)).toBe(text);
   });
 });

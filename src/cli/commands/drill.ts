@@ -5,12 +5,14 @@ import type { Command } from 'commander';
 import { expandHome } from '../../config/locate.js';
 import { isLocalEngine } from '../../docker/client.js';
 import { chooseDrillBackup } from '../../drill/choose.js';
+import { requireProjectContainers } from '../../drill/project-scope.js';
 import type { DrillReport } from '../../drill/types.js';
 import { BbackupError, failedWith, type Ending } from '../../errors.js';
 import { fanOut, type Outcome } from '../../events.js';
 import { startDrill } from '../../jobs/drill-job.js';
 import { locateBackup } from '../../restore/plan.js';
 import { hostDir } from '../../store/layout.js';
+import { readManifest } from '../../store/manifest.js';
 import type { CliContext } from '../context.js';
 import { textPrinter } from '../printers/text.js';
 import type { Action } from '../run.js';
@@ -19,6 +21,7 @@ import { pull } from './restore.js';
 
 interface DrillFlags {
   containers?: string[];
+  project?: string[];
   backupSet?: string;
   keep?: boolean;
   fromRemote?: string;
@@ -43,6 +46,11 @@ export function register(program: Command, action: Action): void {
     )
     .argument('[backup]', 'backup id or folder (default: the newest complete backup of the scope)')
     .option('-C, --containers <names...>', 'containers to drill (with their volumes and networks)', list)
+    .option(
+      '-P, --project <names...>',
+      'drill the containers of these Compose projects (label com.docker.compose.project, as the backup recorded it)',
+      list,
+    )
     .option('-s, --backup-set <name>', 'drill the newest backup of this backup set')
     .option(
       '--keep',
@@ -54,7 +62,7 @@ export function register(program: Command, action: Action): void {
     .option('--allow-privileged', 'drill containers that need privileges on this host (as restore --allow-privileged)')
     .addHelpText(
       'after',
-      '\nSandbox: objects are named drill-<id>-<name>, default/host networking becomes none, user networks are internal,\nno ports are published, restart policy is no, host paths are mounted read-only. Originals are never touched.\nA container label bbackup.drill.probe=\'["cmd","arg"]\' is run with docker exec once the container is up.\n\nExamples:\n  bbackup drill -C db\n  bbackup drill 20261124T230501Z --keep\n  bbackup --json drill -s databases',
+      '\nSandbox: objects are named drill-<id>-<name>, default/host networking becomes none, user networks are internal,\nno ports are published, restart policy is no, host paths are mounted read-only. Originals are never touched.\nA container label bbackup.drill.probe=\'["cmd","arg"]\' is run with docker exec once the container is up.\n\nExamples:\n  bbackup drill -C db\n  bbackup drill -P shop\n  bbackup drill 20261124T230501Z --keep\n  bbackup --json drill -s databases',
     )
     .action(action(drillCommand));
 }
@@ -73,12 +81,25 @@ async function drillCommand(ctx: CliContext, ref: string | undefined, flags: Dri
   const conn = await ctx.docker();
   const store = expandHome(ctx.config.backup.store);
   const hostFolder = hostDir(store, conn.hostName);
-  const containers = flags.containers ?? [];
-  const backupDir = flags.fromRemote
-    ? await pull(ctx, flags.fromRemote, ref!, store)
-    : ref
-      ? await locateBackup(ref, store, conn.hostName)
-      : (await chooseDrillBackup(hostFolder, { containers, backupSet: flags.backupSet })).dir;
+  const named = flags.containers ?? [];
+  const projects = flags.project ?? [];
+  let backupDir: string;
+  let containers = named;
+  if (ref) {
+    backupDir = flags.fromRemote
+      ? await pull(ctx, flags.fromRemote, ref, store)
+      : await locateBackup(ref, store, conn.hostName);
+    if (projects.length > 0)
+      containers = [
+        ...new Set([...named, ...(await requireProjectContainers(backupDir, await readManifest(backupDir), projects))]),
+      ];
+  } else {
+    ({ dir: backupDir, containers } = await chooseDrillBackup(hostFolder, {
+      containers: named,
+      projects,
+      backupSet: flags.backupSet,
+    }));
+  }
   const quiet = ctx.opts.json || ctx.opts.quiet;
   const text = textPrinter({ out: ctx.io.stdout, live: !quiet && ctx.io.stdout.isTTY === true, quiet });
   const result = await withInterrupt((signal) =>

@@ -4,6 +4,7 @@ import { expandHome } from '../../config/locate.js';
 import { BbackupError, describeError } from '../../errors.js';
 import { fanOut, type Emit, type Outcome } from '../../events.js';
 import { pulled, startPull } from '../../jobs/pull-job.js';
+import { newestHostDir, statsOfRemote, type RemoteStatsRow } from '../../jobs/remote-stats.js';
 import { startRotate, type RotateValue } from '../../jobs/rotate-job.js';
 import type { JobResult } from '../../jobs/types.js';
 import { listRemoteBackups, type RemoteBackup } from '../../remote/list.js';
@@ -35,6 +36,11 @@ export function register(program: Command, action: Action): void {
     .option('--dry-run', 'show every backup with keep/remove and the reason; remove nothing', false)
     .option('-r, --remote <name>', 'rotate only this remote, not the local store (repeatable)', collectNames)
     .action(action(rotateCommand));
+  program
+    .command('remote-stats')
+    .description('per remote: backups, bytes stored, dedup ratio, and what a new backup would add')
+    .option('-r, --remote <name>', 'only this remote (repeatable)', collectNames)
+    .action(action(statsCommand));
 }
 
 function printer(ctx: CliContext): { emit: Emit; close(): void } {
@@ -166,4 +172,43 @@ async function rotateCommand(
       );
   }
   return result;
+}
+
+async function statsCommand(ctx: CliContext, opts: { remote?: string[] }): Promise<Outcome> {
+  const names = opts.remote?.length ? selectRemotes(ctx.config, opts.remote) : Object.keys(ctx.config.remotes);
+  if (names.length === 0) throw new BbackupError('USAGE', 'no remotes configured (remotes: in the config)');
+  const store = expandHome(ctx.config.backup.store);
+  const rows: RemoteStatsRow[] = [];
+  const failures: { remote: string; error: string }[] = [];
+  await withInterrupt(async (signal) => {
+    const hostDir = await newestHostDir(store, ctx.opts.host);
+    for (const name of names) {
+      try {
+        rows.push(await statsOfRemote(ctx.config, name, { store, hostDir, signal }));
+      } catch (err) {
+        if (signal.aborted) throw err;
+        failures.push({ remote: name, error: ctx.redact(describeError(err)) });
+        ctx.io.stderr.write(`bbackup: error: ${ctx.redact(describeError(err))}\n`);
+      }
+    }
+  });
+  if (ctx.opts.json) ctx.printJson({ remotes: rows, failures });
+  else if (rows.length > 0)
+    ctx.print(
+      formatTable(rows, [
+        { header: 'REMOTE', value: (r) => r.remote },
+        { header: 'BACKUPS', value: (r) => String(r.backups), align: 'right' },
+        { header: 'STORED', value: (r) => formatBytes(r.stored), align: 'right' },
+        { header: 'RESTORES TO', value: (r) => formatBytes(r.logical), align: 'right' },
+        { header: 'DEDUP', value: (r) => (r.dedupRatio ? `${r.dedupRatio.toFixed(2)}x` : '-'), align: 'right' },
+        { header: 'NEW BACKUP ADDS', value: wouldAddText },
+      ]),
+    );
+  return failures.length === 0 ? 'ok' : failures.length === names.length ? 'failed' : 'partial';
+}
+
+function wouldAddText(r: RemoteStatsRow): string {
+  const w = r.wouldAdd;
+  if (!w) return '-';
+  return `${formatBytes(w.bytes)} of ${formatBytes(w.of)}${w.sent ? ` (${w.backup} is there)` : ''}`;
 }

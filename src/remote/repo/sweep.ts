@@ -2,8 +2,9 @@
 // lock (never while any upload holds its shared lock: that upload may reuse any object). Live =
 // every object in the refs.json.gz (plaintext) of every snapshot that has a manifest, of every
 // host, so no identity is needed. Then:
-// - a pack none of whose objects is live goes (index first, then the pack);
-// - a pack mostly dead (>= half its bytes) is rewritten with its live objects when it can be read
+// - each live object is kept in one pack (pack-owners.ts); a pack that keeps none goes (index
+//   first, then the pack), so duplicates left by a cut rewrite or by two uploads go too;
+// - a pack mostly dead (>= REWRITE_AT of its bytes) is rewritten with its live objects when it can be read
 //   (unencrypted, or the identity is configured) and is of the kind uploads now write; otherwise
 //   it stays until nothing in it is live;
 // - snapshot folders without a manifest (cut uploads), packs without an index and indexes without
@@ -23,6 +24,7 @@ import { MAX_REFS, packIndexKey, SNAP } from './format.js';
 import { readJson } from './io.js';
 import { acquireRemoteLock, readLocks, describeLock } from './lock.js';
 import { readableKeys } from './naming.js';
+import { planPackOwners, type PackPlan } from './pack-owners.js';
 import { loadObjectIndex, writePack, type PackInfo, type PackItem } from './packs.js';
 import { readPack } from './fetch.js';
 import { openRepo, scratchDir, type Repo } from './repo.js';
@@ -46,7 +48,15 @@ export interface SweepOptions {
   /** a pack is rewritten when at least this share of its bytes is dead (default 0.5) */
   rewriteAt?: number;
   leaseMs?: number;
+  /** tests only: called after a rewrite stored its new pack and index, before the old pack goes */
+  afterNewPack?: (oldPack: string, newPack: string) => Promise<void>;
 }
+
+/**
+ * A pack is rewritten when at least this share of its plaintext bytes is no longer needed: below
+ * it, the bytes freed are not worth reading and sending the rest again.
+ */
+export const REWRITE_AT = 0.5;
 
 export interface SweepReport {
   /** false: not run, see `reason` */
@@ -142,23 +152,24 @@ async function sweep(
   }
   const index = await loadObjectIndex(repo, { signal: o.signal });
   const old = (p: PackInfo) => now - p.mtime.getTime() >= grace;
+  const plans = planPackOwners(index.packs.values(), live);
   const rewrite: PackInfo[] = [];
   for (const p of index.packs.values()) {
     o.signal.throwIfAborted();
-    if (!p.objects) {
+    const plan = plans.get(p.packId);
+    if (!plan) {
       if (old(p)) await drop(repo, p, o, report, false);
       continue;
     }
-    const total = p.objects.reduce((a, [, s]) => a + s, 0);
-    const dead = p.objects.filter(([id]) => !live.has(id)).reduce((a, [, s]) => a + s, 0);
-    if (p.objects.every(([id]) => !live.has(id))) await drop(repo, p, o, report, true);
-    else if (total > 0 && dead / total >= (o.rewriteAt ?? 0.5)) {
+    // nothing it holds is needed, or every needed object of it has a better copy in another pack
+    if (plan.own.size === 0) await drop(repo, p, o, report, true);
+    else if (plan.total > 0 && 1 - plan.ownBytes / plan.total >= (o.rewriteAt ?? REWRITE_AT)) {
       if (p.encrypted === o.encrypted && (!p.encrypted || o.canDecrypt)) rewrite.push(p);
       else report.packsKept++;
     }
   }
   for (const k of index.orphanIndexes) if (!o.dryRun) await remote.remove(k, { signal: o.signal });
-  if (rewrite.length > 0) await rewritePacks(repo, rewrite, live, o, report, log);
+  if (rewrite.length > 0) await rewritePacks(repo, rewrite, plans, o, report, log);
   report.ran = true;
   if (report.packsRemoved + report.packsRewritten > 0)
     log(
@@ -191,19 +202,15 @@ function namer(keys: Buffer[]): (obj: string, sha256: string) => boolean {
 async function rewritePacks(
   repo: Repo,
   packs: PackInfo[],
-  live: Set<string>,
+  plans: Map<string, PackPlan>,
   o: SweepOptions,
   report: SweepReport,
   log: (l: 'info' | 'warn', m: string) => void,
 ): Promise<void> {
   if (o.dryRun) {
     for (const p of packs) {
-      const deadShare =
-        p.objects!.filter(([id]) => !live.has(id)).reduce((a, [, s]) => a + s, 0) /
-        Math.max(
-          1,
-          p.objects!.reduce((a, [, s]) => a + s, 0),
-        );
+      const plan = plans.get(p.packId)!;
+      const deadShare = 1 - plan.ownBytes / Math.max(1, plan.total);
       report.packsRewritten++;
       report.freed += Math.round(p.stored * deadShare);
     }
@@ -213,6 +220,7 @@ async function rewritePacks(
   const scratch = await scratchDir(repo);
   try {
     for (const p of packs) {
+      const keep = plans.get(p.packId)!.own;
       const dir = join(scratch, p.packId);
       await mkdir(dir, { mode: 0o700 });
       const items: PackItem[] = [];
@@ -223,7 +231,7 @@ async function rewritePacks(
         p.packId,
         { signal: o.signal, where: `remote ${repo.remote.name}` },
         async (name, body, size) => {
-          if (!live.has(name) || !ok) {
+          if (!keep.has(name) || !ok) {
             for await (const _ of body) void _;
             return;
           }
@@ -251,8 +259,7 @@ async function rewritePacks(
           });
         },
       );
-      const wanted = p.objects!.filter(([id]) => live.has(id)).length;
-      if (!ok || items.length !== wanted) {
+      if (!ok || items.length !== keep.size) {
         log(
           'warn',
           `pack ${p.packId} not rewritten: ${ok ? 'objects its index names are missing from it' : 'an object does not match its name'}; run bbackup verify --remote --read-data`,
@@ -267,6 +274,9 @@ async function rewritePacks(
           signal: o.signal,
           hash: (it) => checkSha(it),
         });
+        // The new pack and its index are stored (durably, as every put) before the old one goes: a
+        // run cut here leaves both, and the next sweep drops the old one (the new one owns its objects).
+        await o.afterNewPack?.(p.packId, w.packId);
         await drop(repo, p, o, report, true);
         report.packsRemoved--; // counted as rewritten instead
         report.packsRewritten++;

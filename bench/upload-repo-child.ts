@@ -1,0 +1,44 @@
+// One upload of a local backup to a remote repository (remote format 2), in its own process so its
+// peak RSS is bbackup's alone. argv: backupDir store local <folder> | backupDir store sftp host port
+// key knownHosts <folder>. Prints {seconds, planSeconds, maxRssMb, stored, added, skipped, total}.
+import { readManifest } from '../src/store/manifest.js';
+import { LocalRemote } from '../src/remote/local.js';
+import { SftpRemote } from '../src/remote/sftp.js';
+import { uploadSnapshot } from '../src/remote/repo/upload.js';
+import type { Remote } from '../src/remote/types.js';
+
+const [dir, store, kind, ...rest] = process.argv.slice(2) as [string, string, string, ...string[]];
+const remote: Remote =
+  kind === 'local'
+    ? new LocalRemote('bench', rest[0]!)
+    : new SftpRemote('bench', {
+        host: rest[0]!,
+        port: Number(rest[1]),
+        user: 'root',
+        keyFile: rest[2]!,
+        knownHosts: rest[3]!,
+        path: rest[4]!,
+        insecureAcceptAnyHostKey: false,
+      });
+const manifest = await readManifest(dir);
+const t0 = process.hrtime.bigint();
+let planned: bigint | undefined; // the first progress event: lock taken, remote listed, upload planned
+const r = await uploadSnapshot({
+  emit: (e) => {
+    if (e.type === 'item.progress') planned ??= process.hrtime.bigint();
+  },
+  remote,
+  backupDir: dir,
+  manifest,
+  store,
+  level: 3,
+  encrypted: false,
+  canDecrypt: false,
+  signal: new AbortController().signal,
+});
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const planSeconds = planned === undefined ? undefined : Number(planned - t0) / 1e9;
+await remote.close();
+process.stdout.write(
+  `${JSON.stringify({ seconds, planSeconds, maxRssMb: process.resourceUsage().maxRSS / 1024, stored: r.stored, added: r.added, skipped: r.skipped, total: r.total })}\n`,
+);

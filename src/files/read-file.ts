@@ -73,7 +73,7 @@ async function readFromArchive(
       for await (const chunk of entry as AsyncIterable<Buffer>) {
         size += chunk.length;
         if (got < max) {
-          parts.push(chunk.subarray(0, max - got));
+          parts.push(Buffer.from(chunk.subarray(0, max - got))); // a copy: the stream may reuse its buffers
           got += Math.min(chunk.length, max - got);
         }
       }

@@ -54,6 +54,11 @@ export class Tui extends AppBase {
       );
       this.openModal(modal);
     };
+    this.dashboard.onFold = (project) => {
+      const folded = this.state.collapsedProjects;
+      if (!folded.delete(project)) folded.add(project);
+      this.request();
+    };
     for (const v of [this.dashboard, this.backups, this.remotes, this.logView]) this.addView(v);
   }
 

@@ -13,6 +13,7 @@ declare -A PROOF=(
   [age]=/usr/bin/age
   [tmux]=/usr/bin/tmux
   [zstd]=/usr/bin/zstd
+  [jq]=/usr/bin/jq                  # tools/extract-remote.sh, tested with stock tools only
   [acl]=/usr/bin/setfacl
   [attr]=/usr/bin/setfattr
   # bbcopy, the copy engine, is compiled at build time (scripts/build-native.sh)

@@ -5,7 +5,7 @@ import type { FormRow, FormValues } from '../presenters/form.js';
 import type { BackupRequest } from '../engine/types.js';
 import type { Selection } from '../state/types.js';
 import type { Tui } from '../tui.js';
-import { dumpText } from '../presenters/inventory.js';
+import { dumpText, rowContainers } from '../presenters/inventory.js';
 
 type Kind = keyof Selection;
 const PANE_KINDS: (Kind | undefined)[] = ['containers', 'volumes', 'networks'];
@@ -14,22 +14,32 @@ function focusedKind(app: Tui): Kind | undefined {
   return app.currentScreen() === 'dashboard' ? PANE_KINDS[app.dashboard.focus] : undefined;
 }
 
+/** The names the focused pane's rows (or the row under the cursor) stand for; a project header stands for its containers. */
+function focusedNames(app: Tui, kind: Kind, which: 'current' | 'all'): string[] {
+  const d = app.dashboard;
+  if (kind === 'containers') {
+    const rows = which === 'all' ? d.containers.all() : [d.containers.current()].filter((r) => r !== undefined);
+    return [...new Set(rows.flatMap(rowContainers))];
+  }
+  const pane = kind === 'volumes' ? d.volumes : d.networks;
+  const rows = which === 'all' ? pane.all() : [pane.current()].filter((r) => r !== undefined);
+  return rows.map((r) => r.name);
+}
+
+/** Space: select the row (a project header: all its containers), or unselect it when all of it is selected. */
 export function toggleSelect(app: Tui): void {
   const kind = focusedKind(app);
   if (!kind) return;
-  const pane = [app.dashboard.containers, app.dashboard.volumes, app.dashboard.networks][PANE_KINDS.indexOf(kind)]!;
-  const row = pane.current();
-  if (!row) return;
+  const names = focusedNames(app, kind, 'current');
   const set = app.state.selection[kind];
-  if (set.has(row.name)) set.delete(row.name);
-  else set.add(row.name);
+  const all = names.length > 0 && names.every((n) => set.has(n));
+  for (const n of names) all ? set.delete(n) : set.add(n);
 }
 
 export function selectAll(app: Tui): void {
   const kind = focusedKind(app);
   if (!kind) return;
-  const pane = [app.dashboard.containers, app.dashboard.volumes, app.dashboard.networks][PANE_KINDS.indexOf(kind)]!;
-  const names = pane.all().map((r) => r.name);
+  const names = focusedNames(app, kind, 'all');
   const set = app.state.selection[kind];
   const all = names.length > 0 && names.every((n) => set.has(n));
   for (const n of names) all ? set.delete(n) : set.add(n);

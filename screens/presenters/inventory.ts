@@ -50,6 +50,59 @@ export const FRESH_COLOR: Record<Freshness, 'green' | 'yellow' | 'red' | 'gray'>
 export const freshText = (f: FreshnessRow): string =>
   f.ageSeconds !== undefined ? formatAge(f.ageSeconds) : f.state === 'never' ? 'never' : '-';
 
+/**
+ * A line of the containers pane: a container, or the header of a Compose project whose containers
+ * follow it, indented (unless the project is folded). Containers outside projects come first.
+ */
+export type ContainerPaneRow =
+  | { kind: 'container'; container: ContainerInfo; project?: string }
+  | { kind: 'project'; project: string; members: ContainerInfo[]; collapsed: boolean };
+
+export const projectLabel = 'com.docker.compose.project';
+
+export function groupContainers(containers: ContainerInfo[], collapsed: ReadonlySet<string>): ContainerPaneRow[] {
+  const rows: ContainerPaneRow[] = [];
+  const projects = new Map<string, ContainerInfo[]>();
+  for (const c of containers) {
+    const p = c.labels[projectLabel];
+    if (p) projects.set(p, [...(projects.get(p) ?? []), c]);
+    else rows.push({ kind: 'container', container: c });
+  }
+  for (const [project, members] of [...projects].sort(([a], [b]) => a.localeCompare(b))) {
+    rows.push({ kind: 'project', project, members, collapsed: collapsed.has(project) });
+    if (!collapsed.has(project)) for (const c of members) rows.push({ kind: 'container', container: c, project });
+  }
+  return rows;
+}
+
+/** The container names a row stands for: its own, or every member of a project. */
+export const rowContainers = (row: ContainerPaneRow): string[] =>
+  row.kind === 'container' ? [row.container.name] : row.members.map((c) => c.name);
+
+export function containerPaneRow(
+  row: ContainerPaneRow,
+  selected: ReadonlySet<string>,
+  width: number,
+  t: Theme,
+  drillOf: (name: string) => LastDrill | undefined = () => undefined,
+  freshOf: (name: string) => FreshnessRow | undefined = () => undefined,
+): string {
+  if (row.kind === 'container') {
+    const c = row.container;
+    return row.project
+      ? `  ${containerRow(c, selected.has(c.name), width - 2, t, drillOf(c.name), freshOf(c.name))}`
+      : containerRow(c, selected.has(c.name), width, t, drillOf(c.name), freshOf(c.name));
+  }
+  const chosen = row.members.filter((c) => selected.has(c.name)).length;
+  const running = row.members.filter((c) => c.state === 'running').length;
+  const fold = row.collapsed ? '+' : '-';
+  const info = `${row.members.length} containers, ${running} running${chosen ? `, ${chosen} selected` : ''}`;
+  const name = clip(`project ${row.project}`, Math.max(8, width - 6));
+  const room = width - 6 - name.length - 2;
+  const tail = room >= 6 ? `  ${t.paint('gray', esc(clip(info, room)))}` : '';
+  return `${mark(chosen > 0 && chosen === row.members.length, t)} ${fold} ${t.paint('cyan', esc(name))}${tail}`;
+}
+
 export function volumeRow(v: VolumeInfo, selected: boolean, width: number, t: Theme): string {
   const nameW = Math.max(8, Math.floor((width - 4) * 0.55));
   const sizeW = 9;

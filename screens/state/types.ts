@@ -91,6 +91,8 @@ export interface TuiState {
   inventory: Inventory;
   inventoryAt?: number;
   selection: Selection;
+  /** Compose projects folded in the containers pane (their members hidden) */
+  collapsedProjects: Set<string>;
   jobs: JobView[];
   /** warnings and errors: the error pane */
   notices: Notice[];
@@ -126,6 +128,7 @@ export function initialState(config: Config, host: TuiState['host'], configPath?
     configPath,
     inventory: emptyInventory(),
     selection: { containers: new Set(), volumes: new Set(), networks: new Set() },
+    collapsedProjects: new Set(),
     jobs: [],
     notices: [],
     log: [],

@@ -1,8 +1,15 @@
 // The dashboard: containers, volumes and networks to pick from, the jobs with their gauges, the
 // transfer-rate chart, the overall gauge and the error pane.
 import blessed from 'blessed';
-import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../../src/docker/inventory.js';
-import { containerRow, detailLines, networkRow, volumeRow } from '../presenters/inventory.js';
+import type { NetworkInfo, VolumeInfo } from '../../src/docker/inventory.js';
+import {
+  containerPaneRow,
+  detailLines,
+  groupContainers,
+  networkRow,
+  volumeRow,
+  type ContainerPaneRow,
+} from '../presenters/inventory.js';
 import { jobLines, overallLine } from '../presenters/jobs.js';
 import { noticeLine } from '../presenters/chrome.js';
 import type { Notice, TuiState } from '../state/types.js';
@@ -19,7 +26,7 @@ export interface JobLine {
 export class DashboardView implements View {
   readonly id = 'dashboard' as const;
   readonly root: blessed.Widgets.BoxElement;
-  readonly containers: Pane<ContainerInfo>;
+  readonly containers: Pane<ContainerPaneRow>;
   readonly volumes: Pane<VolumeInfo>;
   readonly networks: Pane<NetworkInfo>;
   readonly jobs: Pane<JobLine>;
@@ -43,16 +50,19 @@ export class DashboardView implements View {
       {
         title: 'Containers',
         cursor: true,
-        key: (c) => c.name,
-        search: (c) => [c.name, c.image, c.state],
-        render: (c, w) =>
-          containerRow(
-            c,
-            this.selection.containers.has(c.name),
+        key: (r) => (r.kind === 'project' ? `project ${r.project}` : r.container.name),
+        search: (r) =>
+          r.kind === 'project'
+            ? [r.project, ...r.members.map((c) => c.name)]
+            : [r.container.name, r.container.image, r.container.state, r.project ?? ''],
+        render: (r, w) =>
+          containerPaneRow(
+            r,
+            this.selection.containers,
             w,
             t,
-            this.drills.get(c.name),
-            this.freshness?.[c.name],
+            (n) => this.drills.get(n),
+            (n) => this.freshness?.[n],
           ),
         empty: 'no containers',
       },
@@ -134,7 +144,7 @@ export class DashboardView implements View {
     this.selection = s.selection;
     this.freshness = s.freshness;
     this.drills = s.drills;
-    this.containers.setRows(s.inventory.containers);
+    this.containers.setRows(groupContainers(s.inventory.containers, s.collapsedProjects));
     this.volumes.setRows(s.inventory.volumes);
     this.networks.setRows(s.inventory.networks);
     const width = Math.max(20, Number(this.jobs.box.width) - 2);
@@ -153,10 +163,19 @@ export class DashboardView implements View {
 
   /** Enter: the details of the row under the cursor (what `onDetails` shows in a modal). */
   open(): void {
-    const pane = [this.containers, this.volumes, this.networks][this.focus];
-    const row = pane?.current();
-    if (row) this.onDetails?.(row.name, detailLines(row, 'image' in row ? this.drills.get(row.name) : undefined));
+    if (this.focus === 0) {
+      const row = this.containers.current();
+      if (row?.kind === 'project') this.onFold?.(row.project);
+      else if (row)
+        this.onDetails?.(row.container.name, detailLines(row.container, this.drills.get(row.container.name)));
+      return;
+    }
+    const row = [this.volumes, this.networks][this.focus - 1]?.current();
+    if (row) this.onDetails?.(row.name, detailLines(row));
   }
+
+  /** Enter on a Compose project's header: fold or unfold it */
+  onFold?: (project: string) => void;
 
   onDetails?: (title: string, lines: string[]) => void;
 

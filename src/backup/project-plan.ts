@@ -6,7 +6,9 @@ import type { ContainerInfo } from '../docker/inventory.js';
 import { BbackupError } from '../errors.js';
 import type { PlannedProject } from './types.js';
 
-export const PROJECT_LABEL = 'com.docker.compose.project';
+import { PROJECT_LABEL } from '../docker/compose-order.js';
+
+export { PROJECT_LABEL };
 const CONFIG_FILES = 'com.docker.compose.project.config_files';
 const WORKING_DIR = 'com.docker.compose.project.working_dir';
 const ENV_FILE = 'com.docker.compose.project.environment_file';

@@ -123,6 +123,8 @@ export interface BackupPlan {
  * never with the job's (possibly aborted) signal.
  */
 export interface BackupHooks {
+  /** the volumes the run will copy, told once before the first copy */
+  planned?(volumes: readonly PlannedVolume[]): void;
   beforeVolume?(volume: PlannedVolume, containers: string[], signal: AbortSignal): Promise<() => Promise<void>>;
 }
 

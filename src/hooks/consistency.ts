@@ -7,7 +7,9 @@ import { BbackupError, describeError } from '../errors.js';
 import type { Emit, LogLevel } from '../events.js';
 import { execInContainer } from './docker-exec.js';
 import { containerHooks, hasHooks, LABEL_STOP, type ContainerHooks } from './labels.js';
+import { projectStops, type VolumeUsers } from './project-stop.js';
 import type { StoppedJournal } from './stopped-journal.js';
+import { PROJECT_LABEL } from '../docker/compose-order.js';
 
 /** What the backup engine knows of a container that uses the volume. */
 export interface VolumeUser {
@@ -35,6 +37,8 @@ interface Held {
   hooks: ContainerHooks;
   holders: number;
   stoppedByUs: boolean;
+  /** bbackup.stop on a Compose project's container: the project stops and starts as one (project-stop.ts) */
+  project?: string;
 }
 
 export interface Consistency {
@@ -44,6 +48,8 @@ export interface Consistency {
   releaseAll(): Promise<void>;
   /** containers currently stopped by this run */
   stopped(): string[];
+  /** the volumes this run will copy: a Compose project is then stopped once for all of them */
+  expect(volumes: readonly VolumeUsers[]): void;
 }
 
 const RESTART_TIMEOUT_MS = 120_000;
@@ -61,6 +67,8 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
   const log = (level: LogLevel, msg: string) =>
     opts.emit?.({ type: 'log', jobId: opts.jobId, level, source: 'hooks', msg });
   const container = (name: string) => opts.docker.getContainer(name);
+  let planned: readonly VolumeUsers[] | undefined;
+  const projects = projectStops({ docker: opts.docker, log, journal: opts.journal, planned: () => planned });
 
   const runExec = async (
     name: string,
@@ -131,7 +139,16 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     }
     const entry: Held = { hooks, holders: 1, stoppedByUs: false };
     held.set(user.name, entry);
-    if (hooks.stop && running) {
+    const project = info.Config.Labels?.[PROJECT_LABEL];
+    if (hooks.stop && project) {
+      try {
+        await projects.acquire(project);
+      } catch (err) {
+        held.delete(user.name);
+        throw err;
+      }
+      entry.project = project;
+    } else if (hooks.stop && running) {
       log('info', `container ${user.name}: stopping for the backup of its volumes (${LABEL_STOP}=true)`);
       // Written before the stop: a run killed right after it must still be repairable.
       await opts.journal
@@ -163,6 +180,7 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
     if (entry.holders > 0) return;
     held.delete(name);
     const timeout = entry.hooks.timeout ?? opts.defaultTimeoutSec;
+    if (entry.project) await projects.release(entry.project);
     if (entry.stoppedByUs) {
       log('info', `container ${name}: starting again`);
       await container(name).start();
@@ -225,7 +243,11 @@ export function createConsistency(opts: ConsistencyOptions): Consistency {
       }),
     releaseAll: async () => {
       for (const release of [...pending]) await release().catch(() => undefined);
+      await serial(() => projects.releaseAll());
     },
-    stopped: () => [...held].filter(([, h]) => h.stoppedByUs).map(([n]) => n),
+    stopped: () => [...[...held].filter(([, h]) => h.stoppedByUs).map(([n]) => n), ...projects.stopped()],
+    expect: (volumes) => {
+      planned = volumes;
+    },
   };
 }

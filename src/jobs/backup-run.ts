@@ -324,6 +324,7 @@ function planItems(
     workerImage: config.backup.volumes.worker_image,
     store: config.backup.store,
   };
+  deps.hooks?.planned?.(plan.volumes);
   for (const v of plan.volumes) {
     const item = `volume ${v.name}`;
     out.push({

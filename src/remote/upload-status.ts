@@ -9,8 +9,11 @@ import { fromSafeSegment, isSafeSegment, safeSegment } from '../store/layout.js'
 import { makePrivateDir, PRIVATE_FILE } from '../store/private.js';
 
 export const UPLOADS_DIR = '.uploads';
+/** major version of a status file (docs/FORMAT.md); none = 1; a newer one is skipped */
+export const UPLOAD_STATUS_FORMAT = 1;
 
 export interface UploadStatus {
+  format?: typeof UPLOAD_STATUS_FORMAT;
   remote: string;
   host: string;
   /** when the last upload attempt ended */
@@ -41,7 +44,12 @@ export async function recordUpload(
   update: Pick<UploadStatus, 'remote' | 'host' | 'ok'> & Partial<UploadStatus>,
 ): Promise<void> {
   const before = await readUploadStatus(store, update.remote, update.host);
-  const next: UploadStatus = { ...before, attempted: new Date().toISOString(), ...update };
+  const next: UploadStatus = {
+    ...before,
+    format: UPLOAD_STATUS_FORMAT,
+    attempted: new Date().toISOString(),
+    ...update,
+  };
   if (next.ok) delete next.error;
   const dir = join(store, UPLOADS_DIR, safeSegment(update.remote));
   await makePrivateDir(join(store, UPLOADS_DIR));
@@ -71,6 +79,7 @@ function parseStatus(text: string | undefined): UploadStatus | undefined {
   try {
     const s = JSON.parse(text) as UploadStatus;
     const ok =
+      (s.format === undefined || s.format === UPLOAD_STATUS_FORMAT) &&
       typeof s.remote === 'string' &&
       typeof s.host === 'string' &&
       typeof s.attempted === 'string' &&

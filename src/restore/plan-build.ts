@@ -3,6 +3,13 @@
 // table test (test/unit/restore-plan.test.ts).
 import { BbackupError } from '../errors.js';
 import type { ContainerItem, ImageItem, Manifest, NetworkItem, VolumeItem } from '../store/manifest.js';
+import {
+  composeOrderOrFallback,
+  DEPENDS_ON_LABEL,
+  parseDependsOn,
+  PROJECT_LABEL,
+  SERVICE_LABEL,
+} from '../docker/compose-order.js';
 import { buildNetworkSpec } from './network.js';
 import { planProjectFiles } from './project-files.js';
 import { containerPrivileges, networkPrivileges, volumePrivileges, type PrivilegeContext } from './privileges.js';
@@ -24,7 +31,10 @@ export type ImageState = 'present' | 'id' | 'missing';
 export interface PlanInput {
   backupDir: string;
   manifest: Manifest;
-  request: Pick<RestoreRequest, 'containers' | 'volumes' | 'networks' | 'all' | 'force' | 'start' | 'composeDir'>;
+  request: Pick<
+    RestoreRequest,
+    'containers' | 'volumes' | 'networks' | 'all' | 'force' | 'start' | 'composeDir' | 'projects' | 'projectRenames'
+  >;
   /** already checked against the manifest (checkRenames) */
   renames: Renames;
   /** saved inspect of the selected containers */
@@ -212,7 +222,7 @@ export function buildPlan(input: PlanInput): RestorePlan {
     restored: new Set(selC.map((c) => c.name)),
     idToName: new Map(containers.map((c) => [c.id, c.name])),
   };
-  for (const c of orderContainers(selC, input.inspects)) {
+  for (const c of orderContainers(selC, input.inspects, (m) => warnings.push(m))) {
     const target = renamed(renames, 'container', c.name);
     const d = decide('container', c.name, 'selected', engine.containers.has(target));
     const inspect = input.inspects.get(c.name)!;
@@ -262,7 +272,10 @@ export function buildPlan(input: PlanInput): RestorePlan {
     warnings.push(
       `backup ${manifest.id} is partial: ${manifest.errors.map((e) => `${e.kind} ${e.name}: ${e.message}`).join('; ') || 'some items were not saved'}`,
     );
-  const projectFiles = input.request.composeDir ? planProjectFiles(manifest, input.request.composeDir) : [];
+  const { composeDir, projects, projectRenames } = input.request;
+  const projectFiles = composeDir
+    ? planProjectFiles(manifest, composeDir, request.all ? undefined : projects, projectRenames)
+    : [];
   if (input.request.composeDir && projectFiles.length === 0)
     warnings.push(
       `--compose-dir: backup ${manifest.id} holds no Compose project files (back up with -P NAME to keep them)`,
@@ -304,9 +317,38 @@ export function usedNetworks(inspect: ContainerInspect): string[] {
 
 const isAnonymous = (name: string): boolean => /^[0-9a-f]{64}$/.test(name);
 
-/** Containers another one depends on (container:X network/pid/ipc, --volumes-from) come first. */
-function orderContainers(list: ContainerItem[], inspects: Map<string, ContainerInspect>): ContainerItem[] {
+/**
+ * Containers another one depends on come first: container:X network/pid/ipc, --volumes-from, and
+ * within a Compose project the services its com.docker.compose.depends_on label names (a project
+ * whose labels form a cycle keeps name order for those, with a warning).
+ */
+function orderContainers(
+  list: ContainerItem[],
+  inspects: Map<string, ContainerInspect>,
+  warn: (msg: string) => void,
+): ContainerItem[] {
   const byId = new Map(list.map((c) => [c.id, c.name]));
+  const labels = (c: ContainerItem) => inspects.get(c.name)?.Config.Labels ?? {};
+  const composeDeps = new Map<string, string[]>();
+  const projects = new Set(list.map((c) => labels(c)[PROJECT_LABEL]).filter((p): p is string => !!p));
+  for (const project of projects) {
+    const members = list
+      .filter((c) => labels(c)[PROJECT_LABEL] === project)
+      .map((c) => ({ name: c.name, labels: labels(c) }));
+    let cyclic = false;
+    composeOrderOrFallback(members, (msg) => {
+      cyclic = true;
+      warn(`Compose project ${project}: ${msg}`);
+    });
+    if (cyclic) continue;
+    for (const m of members) {
+      const services = parseDependsOn(m.labels[DEPENDS_ON_LABEL]);
+      composeDeps.set(
+        m.name,
+        members.filter((o) => o !== m && services.includes(o.labels[SERVICE_LABEL] ?? '')).map((o) => o.name),
+      );
+    }
+  }
   const deps = (c: ContainerItem): string[] => {
     const hc = inspects.get(c.name)?.HostConfig;
     if (!hc) return [];
@@ -314,7 +356,7 @@ function orderContainers(list: ContainerItem[], inspects: Map<string, ContainerI
       .filter((m): m is string => !!m && m.startsWith('container:'))
       .map((m) => m.slice(10));
     refs.push(...(hc.VolumesFrom ?? []).map((v) => v.split(':')[0]!));
-    return refs.map((r) => byId.get(r) ?? r);
+    return [...refs.map((r) => byId.get(r) ?? r), ...(composeDeps.get(c.name) ?? [])];
   };
   const out: ContainerItem[] = [];
   const seen = new Set<string>();

@@ -9,6 +9,8 @@ import { readManifest, type Manifest } from '../store/manifest.js';
 import { listContainers, listNetworks, listVolumes } from '../docker/inventory.js';
 import { buildPlan, type EngineSnapshot, type ImageState } from './plan-build.js';
 import { checkRenames } from './renames.js';
+import { expandProjectRenames, projectMembers } from './project-rename.js';
+import { PROJECT_LABEL } from '../docker/compose-order.js';
 import { attachDumps } from '../dump/restore-plan.js';
 import type { ContainerInspect, NetworkInspect } from './inspect-types.js';
 import type { RestorePlan, RestoreRequest } from './types.js';
@@ -72,20 +74,19 @@ export async function planRestore(
       `backup ${manifest.id} in ${backupDir} is stored encrypted; restore reads plain backups: pull it with \`bbackup pull\` (which decrypts) or decrypt its files with \`age -d\` first`,
     );
   }
-  const renames = checkRenames(request.renames, manifest);
   const inspects = new Map<string, ContainerInspect>();
   const images = new Map<string, ImageState>();
-  const wanted = request.all
-    ? manifest.items.filter((i) => i.kind === 'container').map((i) => i.name)
-    : request.containers;
-  for (const name of wanted) {
-    if (!manifest.items.some((i) => i.kind === 'container' && i.name === name)) continue; // buildPlan reports it
-    const inspect = unwrap(
+  const projects = request.projects ?? [];
+  const projectRenames = request.projectRenames ?? {};
+  const byProject = projects.length > 0 || Object.keys(projectRenames).length > 0;
+  const readInspect = async (name: string) =>
+    unwrap(
       await readJson<ContainerInspect | ContainerInspect[]>(backupDir, rel.containerInspect(name), `container ${name}`),
     );
-    inspects.set(name, inspect);
-    images.set(name, await imageState(docker, inspect.Config.Image ?? '', inspect.Image));
-  }
+  // Compose projects are known from the saved labels: every container's definition is read.
+  const all = new Map<string, ContainerInspect>();
+  if (byProject)
+    for (const item of manifest.items) if (item.kind === 'container') all.set(item.name, await readInspect(item.name));
   const networks = new Map<string, NetworkInspect>();
   for (const item of manifest.items) {
     if (item.kind !== 'network') continue;
@@ -96,12 +97,41 @@ export async function planRestore(
       ),
     );
   }
+  const members = (p: string) => projectMembers(p, manifest, all, networks);
+  let selection: RestoreRequest = request;
+  for (const p of projects) {
+    const m = members(p);
+    if (m.containers.length + m.volumes.length + m.networks.length === 0)
+      throw new BbackupError(
+        'USAGE',
+        `backup ${manifest.id} holds nothing of Compose project ${p} (label ${PROJECT_LABEL} on its containers)`,
+      );
+    selection = {
+      ...selection,
+      containers: [...new Set([...selection.containers, ...m.containers])],
+      volumes: [...new Set([...selection.volumes, ...m.volumes])],
+      networks: [...new Set([...selection.networks, ...m.networks])],
+    };
+  }
+  const renames = checkRenames(
+    byProject ? expandProjectRenames(projectRenames, members, request.renames) : request.renames,
+    manifest,
+  );
+  const wanted = selection.all
+    ? manifest.items.filter((i) => i.kind === 'container').map((i) => i.name)
+    : selection.containers;
+  for (const name of wanted) {
+    if (!manifest.items.some((i) => i.kind === 'container' && i.name === name)) continue; // buildPlan reports it
+    const inspect = all.get(name) ?? (await readInspect(name));
+    inspects.set(name, inspect);
+    images.set(name, await imageState(docker, inspect.Config.Image ?? '', inspect.Image));
+  }
   const engine = await snapshotEngine(docker);
-  return attachDumps(buildPlan({ backupDir, manifest, request, renames, inspects, networks, engine, images }), {
-    dump: request.dump !== false,
-    inspects,
-    engine,
-  });
+  const plan = attachDumps(
+    buildPlan({ backupDir, manifest, request: selection, renames, inspects, networks, engine, images }),
+    { dump: request.dump !== false, inspects, engine },
+  );
+  return Object.keys(projectRenames).length > 0 ? { ...plan, projectRenames } : plan;
 }
 
 export async function snapshotEngine(docker: Docker): Promise<EngineSnapshot> {

@@ -18,13 +18,20 @@ export interface PlanProjectFiles {
 }
 
 /** Which files go where; throws on a stored name that is not one plain file name. */
-export function planProjectFiles(manifest: Manifest, composeDir: string, projects?: string[]): PlanProjectFiles[] {
+export function planProjectFiles(
+  manifest: Manifest,
+  composeDir: string,
+  projects?: string[],
+  /** --project-rename: a renamed project's files go to DIR/<new name>/ */
+  renames: Readonly<Record<string, string>> = {},
+): PlanProjectFiles[] {
   const items = manifest.items.filter(
     (i): i is ProjectItem => i.kind === 'project' && (!projects || projects.includes(i.name)),
   );
   return items.map((p) => {
     const folder = rel.project(p.name);
-    const dir = join(composeDir, fromSafeSegment(folder.slice('projects/'.length)));
+    const to = renames[p.name];
+    const dir = join(composeDir, to ?? fromSafeSegment(folder.slice('projects/'.length)));
     const files = p.files.map((f) => {
       const seg = f.path.slice(folder.length + 1);
       if (!f.path.startsWith(`${folder}/`) || !isSafeSegment(seg))
@@ -34,7 +41,7 @@ export function planProjectFiles(manifest: Manifest, composeDir: string, project
         throw new BbackupError('INTEGRITY', `project ${p.name}: ${f.path} is not one plain file name`);
       return { from: f.path, to: join(dir, name) };
     });
-    return { project: p.name, dir, files };
+    return { project: to ?? p.name, dir, files };
   });
 }
 

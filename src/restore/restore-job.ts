@@ -19,6 +19,7 @@ import { checkedOnCopy, mismatchRefusal, preflight, preflightBytes } from './pre
 import { runItem, type RunContext } from './run-item.js';
 import { loadImage } from './image.js';
 import { writeProjectFiles } from './project-files.js';
+import { projectRenameSandbox } from './project-rename.js';
 import type { ImageItem } from '../store/manifest.js';
 import {
   privilegeLines,
@@ -191,7 +192,7 @@ async function restore(
     }),
     failed: new Set(),
     checkOnCopy: onCopy,
-    sandbox: deps.sandbox,
+    sandbox: plan.projectRenames ? projectRenameSandbox(plan.projectRenames, deps.sandbox) : deps.sandbox,
     rolledBack: new Set(),
   };
   const errors: JobError[] = [];

@@ -38,7 +38,7 @@ export interface RunContext {
   /** item names restored, then removed again (a volume made empty for a dump that did not load) */
   rolledBack?: Set<string>;
   signal?: AbortSignal;
-  /** a drill's sandbox: rewrites what is created (src/drill/sandbox.ts); absent for a real restore */
+  /** rewrites what is created: a drill's sandbox (src/drill/sandbox.ts), --project-rename's labels */
   sandbox?: Sandbox;
 }
 

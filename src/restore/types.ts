@@ -32,6 +32,10 @@ export interface RestoreRequest {
   start: boolean;
   /** check sizes and sha256 of what is restored against the manifest first */
   verify: boolean;
+  /** Compose projects: their containers, volumes and networks (src/restore/project-rename.ts) */
+  projects?: string[];
+  /** Compose project old -> new name: every object of the project gets a new name, the labels follow */
+  projectRenames?: Record<string, string>;
   /** write the Compose projects' files (compose files, .env) to DIR/<project>/ */
   composeDir?: string;
   /** load containers' database dumps (default true; false = --no-dump: files only) */
@@ -102,6 +106,8 @@ export interface RestorePlan {
   host: string;
   manifest: Manifest;
   renames: Renames;
+  /** --project-rename: Compose project old -> new (the object renames are in `renames`) */
+  projectRenames?: Record<string, string>;
   /** in execution order: networks, volumes, containers */
   items: PlanItem[];
   /** objects in the way (without --force), or in the way in a way --force cannot fix */

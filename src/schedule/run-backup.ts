@@ -91,6 +91,7 @@ export async function runOperatedBackup(o: OperatedBackupOptions): Promise<Opera
     ctx.storeDir = hostDir(o.config.backup.store, host);
     const consistency = await prepareConsistency(o.config, docker, o.emit, o.signal);
     const hooks: BackupHooks = {
+      planned: (volumes) => consistency.expect(volumes),
       beforeVolume: (volume, containers, signal) =>
         consistency.beforeVolume(
           volume.name,
@@ -178,6 +179,7 @@ export async function beginOperatedBackup(o: {
   const consistency = await prepareConsistency(o.config, o.docker, o.emit, o.signal);
   return {
     hooks: {
+      planned: (volumes) => consistency.expect(volumes),
       beforeVolume: (volume, containers, signal) =>
         consistency.beforeVolume(
           volume.name,

@@ -3,6 +3,7 @@
 // sitting exactly where the layout puts that item's files (no "..", no absolute path, no file of
 // one item posing as another's). Returns the manifest, or throws INTEGRITY naming what is wrong.
 import { BbackupError } from '../errors.js';
+import { checkFileFormat } from './format-version.js';
 import { BACKUP_ID_RE, isSafeSegment, rel } from './layout.js';
 import { MANIFEST_FORMAT, type DumpItem, type FileEntry, type Manifest, type ManifestItem } from './manifest.js';
 
@@ -45,7 +46,7 @@ export function checkManifest(value: unknown, where: string, expect: { id?: stri
   };
   if (!isObject(value)) return bad('not a JSON object');
   const m = value as Partial<Manifest> & Record<string, unknown>;
-  if (m.format !== MANIFEST_FORMAT) bad(`unsupported format ${JSON.stringify(m.format)}`);
+  checkFileFormat(m, MANIFEST_FORMAT, `${where}: the manifest`);
   if (typeof m.id !== 'string' || !BACKUP_ID_RE.test(m.id)) bad(`id ${JSON.stringify(m.id)} is not a backup id`);
   if (typeof m.host !== 'string' || m.host === '') bad('no host');
   if (expect.id !== undefined && m.id !== expect.id) bad(`it belongs to backup ${m.id}, not ${expect.id}`);

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BbackupError } from '../errors.js';
+import { checkFileFormat } from './format-version.js';
 import { MANIFEST } from './layout.js';
 
 export const MANIFEST_FORMAT = 1;
@@ -172,12 +173,13 @@ export async function readManifest(dir: string): Promise<Manifest> {
       throw new BbackupError('NOT_FOUND', `${dir} is not a backup: it has no ${MANIFEST}`, { dir }, { cause: err });
     throw err;
   }
+  let m: Manifest;
   try {
-    const m = JSON.parse(text) as Manifest;
-    if (m.format !== MANIFEST_FORMAT || !Array.isArray(m.items))
-      throw new Error(`unsupported manifest format ${String(m.format)}`);
-    return m;
+    m = JSON.parse(text) as Manifest;
+    if (typeof m !== 'object' || m === null || !Array.isArray(m.items)) throw new Error('it lists no items');
   } catch (err) {
     throw new BbackupError('INTEGRITY', `${path} is damaged: ${(err as Error).message}`, { dir }, { cause: err });
   }
+  checkFileFormat(m as unknown as Record<string, unknown>, MANIFEST_FORMAT, path);
+  return { ...m, format: MANIFEST_FORMAT };
 }

@@ -30,6 +30,7 @@ export const COMMAND_MODULES: CommandModule[] = [
   { names: ['drill'], load: () => import('./drill.js') },
   { names: ['metrics'], load: () => import('./metrics.js') },
   { names: ['dump'], load: () => import('./dump.js') },
+  { names: ['migrate'], load: () => import('./migrate.js') },
 ];
 
 /** Program options (main.ts) whose next word is their value, not a command. */

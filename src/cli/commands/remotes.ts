@@ -75,8 +75,11 @@ async function listCommand(ctx: CliContext, opts: { remote?: string[] }): Promis
     }
   });
   if (ctx.opts.json) ctx.printJson({ backups, failures, skipped });
-  else if (backups.length === 0) ctx.print(`no backups on ${names.join(', ')}`);
-  else
+  else if (backups.length === 0) {
+    // a remote that could not be read is not "empty": its error was printed above
+    const read = names.filter((n) => !failures.some((f) => f.remote === n));
+    if (read.length > 0) ctx.print(`no backups on ${read.join(', ')}`);
+  } else
     ctx.print(
       formatTable(backups, [
         { header: 'REMOTE', value: (b) => b.remote },

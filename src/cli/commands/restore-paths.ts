@@ -14,6 +14,7 @@ interface PathFlags {
   containers?: string[];
   networks?: string[];
   all?: boolean;
+  project?: string[];
   dryRun?: boolean;
   path?: string[];
   to?: string;
@@ -31,7 +32,13 @@ interface Where {
 
 export async function restorePathsCommand(ctx: CliContext, w: Where, flags: PathFlags): Promise<Ending> {
   if (!flags.path?.length) throw new BbackupError('USAGE', '--to, --in-place and --overwrite go with --path');
-  if (flags.volumes?.length !== 1 || flags.containers?.length || flags.networks?.length || flags.all)
+  if (
+    flags.volumes?.length !== 1 ||
+    flags.containers?.length ||
+    flags.networks?.length ||
+    flags.project?.length ||
+    flags.all
+  )
     throw new BbackupError(
       'USAGE',
       '--path restores files of exactly one volume: name it with -V VOLUME (and nothing else)',

@@ -10,6 +10,7 @@ import { pulled, startPull } from '../../jobs/pull-job.js';
 import { locateBackup, planRestore } from '../../restore/plan.js';
 import { describePlan } from '../../restore/describe-plan.js';
 import { parseRenames } from '../../restore/renames.js';
+import { parseProjectRenames } from '../../restore/project-rename.js';
 import { assertRunnable, startRestore } from '../../restore/restore-job.js';
 import { privilegeLines, privilegesAccepted, type RestoreRequest } from '../../restore/types.js';
 import { readManifest } from '../../store/manifest.js';
@@ -39,6 +40,8 @@ interface RestoreFlags {
   to?: string;
   inPlace?: boolean;
   overwrite?: boolean;
+  project?: string[];
+  projectRename?: string[];
 }
 
 const list = (v: string, prev: string[] = []) => [
@@ -60,6 +63,16 @@ export function register(program: Command, action: Action): void {
     .option('-V, --volumes <names...>', 'volumes to restore', list)
     .option('-N, --networks <names...>', 'networks to restore', list)
     .option('--all', 'everything the backup holds')
+    .option(
+      '-P, --project <names...>',
+      'Compose projects: their containers, volumes and networks (saved label com.docker.compose.project)',
+      list,
+    )
+    .option(
+      '--project-rename <old:new...>',
+      'restore Compose project OLD as NEW: all its containers, volumes and networks get new names and the labels follow, so it runs beside the original',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option(
       '-r, --rename <old:new...>',
       'restore under another name (KIND:OLD:NEW for one kind only); applies everywhere the name is used',
@@ -102,7 +115,7 @@ export function register(program: Command, action: Action): void {
     .option('--overwrite', 'with --path: remove what a restored path replaces instead of keeping it')
     .addHelpText(
       'after',
-      '\nA backup id is looked up in the store only; give a folder as a path (./NAME, /mnt/usb/...).\n\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run\n  bbackup restore 20261124T230501Z -V pgdata --path conf/pg_hba.conf --in-place',
+      '\nA backup id is looked up in the store only; give a folder as a path (./NAME, /mnt/usb/...).\n\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore 20261124T230501Z -P shop --project-rename shop:shop-copy\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run\n  bbackup restore 20261124T230501Z -V pgdata --path conf/pg_hba.conf --in-place',
     )
     .action(action(restoreCommand));
 }
@@ -127,6 +140,8 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     networks: flags.networks ?? [],
     all: flags.all ?? false,
     renames: parseRenames(flags.rename ?? []),
+    ...(flags.project ? { projects: flags.project } : {}),
+    ...(flags.projectRename ? { projectRenames: parseProjectRenames(flags.projectRename) } : {}),
     force: flags.force ?? false,
     start: flags.start,
     verify: flags.verify,

@@ -15,6 +15,7 @@ const SCOPE_TITLES: Record<Scope, string> = {
   form: 'a form dialog (backup, restore, sets, hosts)',
   confirm: 'a yes/no question',
   allow: 'the privilege step of a restore',
+  files: 'the question before restoring marked files',
   overlay: 'help, details, schedules',
   prompt: 'the / filter line',
 };

@@ -9,6 +9,7 @@ import { switchHostDialog } from './flows/hosts.js';
 import { cancelJob, schedules, skip, togglePause } from './flows/jobs.js';
 import { pullRemote } from './flows/remote.js';
 import { restoreDialog, verifyBackup } from './flows/restore.js';
+import { fileRestoreDialog, viewFile } from './flows/files.js';
 import type { Tui } from './tui.js';
 import type { ScreenId } from './views/view.js';
 
@@ -24,6 +25,8 @@ interface Contexts {
   confirm: ConfirmModal;
   /** the privilege step of a restore: its own key, so an Enter meant for the plan never accepts */
   allow: ConfirmModal;
+  /** restoring marked files: into the live volume, or (T) to a host folder */
+  files: ConfirmModal;
   form: FormModal;
   /** read-only text on top: help, details, schedules */
   overlay: TextModal;
@@ -211,16 +214,16 @@ export const BINDINGS: readonly Binding[] = [
     keys: [...letter('r')],
     label: 'R',
     status: 'restore',
-    help: 'restore the open backup (dialog with renames and a confirmation)',
-    run: (t) => restoreDialog(t, 'local'),
+    help: "restore the open backup (dialog with renames and a confirmation); in a volume's files: the marked paths",
+    run: (t) => (t.inFiles() ? fileRestoreDialog(t) : restoreDialog(t, 'local')),
   },
   {
     scope: 'backups',
     keys: [...letter('v')],
     label: 'V',
     status: 'verify',
-    help: 'verify the backup under the cursor against its manifest',
-    run: (t) => verifyBackup(t),
+    help: "verify the backup under the cursor against its manifest; in a volume's files: view the file",
+    run: (t) => (t.inFiles() ? viewFile(t) : verifyBackup(t)),
   },
   {
     scope: 'remotes',
@@ -237,6 +240,29 @@ export const BINDINGS: readonly Binding[] = [
     status: 'restore',
     help: 'restore the remote backup under the cursor (pulls it first)',
     run: (t) => restoreDialog(t, 'remote'),
+  },
+  {
+    scope: 'backups',
+    keys: ['space'],
+    label: 'Space',
+    status: 'mark',
+    help: "mark / unmark the file or folder under the cursor (a volume's files, a diff)",
+    run: (t) => t.backups.toggleMark(),
+  },
+  {
+    scope: 'backups',
+    keys: ['backspace'],
+    label: 'Backspace',
+    help: 'up one folder in the file browser',
+    run: (t) => t.back(),
+  },
+  {
+    scope: 'backups',
+    keys: ['='],
+    label: '=',
+    status: 'diff',
+    help: 'compare the volume under the cursor (or open) with the live volume',
+    run: (t) => void t.backups.openDiff(),
   },
   { scope: 'remotes', keys: ['C-r'], label: 'Ctrl-R', help: 'list the remotes again', run: (t) => t.remotes.reload() },
   { scope: 'backups', keys: ['C-r'], label: 'Ctrl-R', help: 'read the store again', run: (t) => t.backups.reload() },
@@ -325,6 +351,30 @@ export const BINDINGS: readonly Binding[] = [
     help: 'no: restore nothing',
     run: (c) => c.answer(false),
   },
+  {
+    scope: 'files',
+    keys: ['enter', ...letter('y')],
+    label: 'Enter y',
+    status: 'into the volume',
+    help: 'restore the marked paths into the live volume (current versions kept)',
+    run: (c) => c.answer(true),
+  },
+  {
+    scope: 'files',
+    keys: [...letter('t')],
+    label: 'T',
+    status: 'to a host folder',
+    help: 'restore the marked paths to a host folder (asked next)',
+    run: (c) => c.other(),
+  },
+  {
+    scope: 'files',
+    keys: ['escape', ...letter('n')],
+    label: 'Esc n',
+    status: 'no',
+    help: 'no: restore nothing',
+    run: (c) => c.answer(false),
+  },
   { scope: 'overlay', keys: ['down', 'j'], label: 'Down j', help: 'scroll down', run: (o) => o.scroll(1) },
   { scope: 'overlay', keys: ['up', 'k'], label: 'Up k', help: 'scroll up', run: (o) => o.scroll(-1) },
   {
@@ -392,6 +442,8 @@ export function runDialogKey(target: DialogTarget, full: string, table: readonly
       return run(bound('confirm', full, table), target.dialog);
     case 'allow':
       return run(bound('allow', full, table), target.dialog);
+    case 'files':
+      return run(bound('files', full, table), target.dialog);
     case 'form':
       return run(bound('form', full, table), target.dialog);
     case 'overlay':

@@ -60,6 +60,17 @@ export class Tui extends AppBase {
     for (const v of [this.dashboard, this.backups, this.remotes, this.logView]) this.addView(v);
   }
 
+  /** The containers pane's backup ages: after the inventory or the store changed. */
+  refreshFreshness(): void {
+    this.engine.freshness(this.state.inventory.containers.map((c) => c.name)).then(
+      (rows) => {
+        this.state.freshness = Object.fromEntries(rows.map((r) => [r.container, r]));
+        this.request();
+      },
+      (err: Error) => this.notify('error', `freshness: ${err.message}`),
+    );
+  }
+
   /** Runs until the user quits or a signal arrives; resolves with how it ended (ok, or cancelled jobs). */
   run(): Promise<Ending> {
     this.layout();
@@ -102,6 +113,7 @@ export class Tui extends AppBase {
       inventory: (inv) => {
         this.state.inventory = inv;
         this.state.inventoryAt = Date.now();
+        this.refreshFreshness();
         this.request();
       },
       config: (cfg) => {
@@ -276,6 +288,11 @@ export class Tui extends AppBase {
 
   open(): void {
     this.view().open();
+  }
+
+  /** the backups screen shows a volume's files or its diff, with the cursor there */
+  inFiles(): boolean {
+    return this.current === 'backups' && this.backups.browse !== undefined && this.backups.focus === 1;
   }
 
   refreshInventory(sizes = true): void {

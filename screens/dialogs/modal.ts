@@ -98,13 +98,18 @@ export class ConfirmModal implements Modal {
     private readonly lines: string[],
     private readonly onAnswer: (yes: boolean) => void,
     private readonly theme: Theme,
-    private readonly scope: 'confirm' | 'allow' = 'confirm',
+    private readonly scope: 'confirm' | 'allow' | 'files' = 'confirm',
+    /** the third answer of a 'files' question (T: to a host folder) */
+    private readonly onOther: () => void = () => undefined,
   ) {
     this.target = { scope, dialog: this };
     this.box = modalBox(screen, title, theme);
   }
   answer(yes: boolean): void {
     this.onAnswer(yes);
+  }
+  other(): void {
+    this.onOther();
   }
   draw(): void {
     const lines = [...this.lines, '', dialogHints(this.scope, this.theme.bold)];

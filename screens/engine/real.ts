@@ -91,6 +91,48 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       if (!index) throw new BbackupError('NOT_FOUND', `backup ${m.id} holds no tree index of volume ${volume}`);
       return readIndex(join(backupDir(storeRoot(), m.host, m.id), index.path));
     },
+    freshness: async (containers) =>
+      (await import('../../src/schedule/status.js')).freshnessFor(cfg(), containers, {
+        store: storeRoot(),
+        hostName: connection.hostName,
+        configHost: cfg().default_host,
+      }),
+    volumeEntries: async function* (m, volume) {
+      const [{ listVolume }, { volumeItemOf }] = await Promise.all([
+        import('../../src/files/listing.js'),
+        import('../../src/files/restore-paths.js'),
+      ]);
+      yield* listVolume(dirOf(m.id), volumeItemOf(m, volume), { hash: false });
+    },
+    diffVolume: async (m, volume) => {
+      const [{ diffVolume }, { liveVolumeFolder, volumeItemOf }] = await Promise.all([
+        import('../../src/files/diff.js'),
+        import('../../src/files/restore-paths.js'),
+      ]);
+      const live = await liveVolumeFolder(connection.docker, volume, isLocalEngine(connection.target));
+      const out = [];
+      for await (const d of diffVolume({ backupDir: dirOf(m.id), item: volumeItemOf(m, volume), live })) out.push(d);
+      return out;
+    },
+    readVolumeFile: async (m, volume, path, max) => {
+      const [{ readVolumeFile }, { volumeItemOf }] = await Promise.all([
+        import('../../src/files/read-file.js'),
+        import('../../src/files/restore-paths.js'),
+      ]);
+      return readVolumeFile(dirOf(m.id), volumeItemOf(m, volume), path, max);
+    },
+    restorePaths: async (r) =>
+      (await import('../../src/files/restore-paths.js')).restorePaths(
+        {
+          backupDir: dirOf(r.id),
+          manifest: await readManifest(dirOf(r.id)),
+          volume: r.volume,
+          paths: r.paths,
+          ...(r.to ? { to: expandHome(r.to) } : {}),
+          inPlace: r.inPlace ?? false,
+        },
+        { docker: connection.docker, localEngine: isLocalEngine(connection.target), store: storeRoot() },
+      ),
     startVerify: async (id, emit) =>
       (await import('../../src/jobs/verify-job.js')).startVerify(storeRoot(), [dirOf(id)], { emit }),
     previewRestore: async (r) => {

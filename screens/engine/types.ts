@@ -4,6 +4,11 @@ import type { Inventory } from '../../src/docker/inventory.js';
 import type { LastDrill } from '../../src/drill/record.js';
 import type { Emit } from '../../src/events.js';
 import type { JobHandle } from '../../src/jobs/types.js';
+import type { DiffEntry } from '../../src/files/diff.js';
+import type { ListedEntry } from '../../src/files/listing.js';
+import type { FileHead } from '../../src/files/read-file.js';
+import type { PathRestoreResult } from '../../src/files/restore-paths.js';
+import type { FreshnessRow } from '../../src/schedule/freshness.js';
 import type { IndexEntry, Manifest } from '../../src/store/manifest.js';
 import type { BackupRow, RemoteRow, RemoteStatsData } from '../state/types.js';
 
@@ -46,6 +51,14 @@ export interface RestorePreview {
   privileges: string[];
 }
 
+export interface FileRestoreRequest {
+  id: string;
+  volume: string;
+  paths: string[];
+  to?: string;
+  inPlace?: boolean;
+}
+
 export interface TuiEngine {
   readonly hostName: string;
   readonly serverVersion: string;
@@ -62,7 +75,17 @@ export interface TuiEngine {
   readManifest(id: string): Promise<Manifest>;
   /** the tree index of a volume of a backup (its files, in order); throws for an archive-format volume */
   volumeIndex(m: Manifest, volume: string): AsyncIterable<IndexEntry>;
+  /** every entry of a saved volume, both formats (src/files/listing.ts) */
+  volumeEntries(m: Manifest, volume: string): AsyncIterable<ListedEntry>;
+  /** the saved volume against the live one (src/files/diff.ts) */
+  diffVolume(m: Manifest, volume: string): Promise<DiffEntry[]>;
+  /** the first `max` bytes of one saved file */
+  readVolumeFile(m: Manifest, volume: string, path: string, max: number): Promise<FileHead>;
+  /** file-level restore: into the live volume (inPlace) or under a host folder (to) */
+  restorePaths(req: FileRestoreRequest): Promise<PathRestoreResult>;
   startVerify(id: string, emit: Emit): Promise<JobHandle>;
+  /** per container, the age of its newest complete backup judged against its schedules */
+  freshness(containers: string[]): Promise<FreshnessRow[]>;
   previewRestore(req: RestoreRequest): Promise<RestorePreview>;
   startRestore(req: RestoreRequest, emit: Emit): Promise<JobHandle>;
   remoteNames(): string[];

@@ -1,5 +1,7 @@
 // Rows of the backups screen: a backup, the items inside one, the files of a volume, and the
 // words of the restore confirmation.
+import type { DiffEntry } from '../../src/files/diff.js';
+import type { ListedEntry } from '../../src/files/listing.js';
 import type { ManifestItem } from '../../src/store/manifest.js';
 import type { RestorePreview } from '../engine/types.js';
 import type { BackupRow, RemoteRow } from '../state/types.js';
@@ -19,6 +21,9 @@ export interface ContentRow {
   kind: 'item' | 'file' | 'note';
   item?: ManifestItem;
   text: string;
+  /** file browser: the saved entry; diff list: the difference */
+  entry?: ListedEntry;
+  diff?: DiffEntry;
 }
 
 export function itemRowText(i: ManifestItem, width: number): string {

@@ -41,6 +41,7 @@ const DIALOG_TITLES: Record<DialogScope, string> = {
   form: 'In a form dialog (backup, restore, sets, hosts)',
   confirm: 'In a yes/no question',
   allow: 'In the privilege step of a restore',
+  files: 'In the question before restoring marked files',
   overlay: 'In this help and other text on top',
   prompt: 'In the / filter line',
 };

@@ -2,6 +2,8 @@
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../../src/docker/inventory.js';
 import { detectDump } from '../../src/dump/detect.js';
 import { describeError } from '../../src/errors.js';
+import { formatAge } from '../../src/format/units.js';
+import type { Freshness, FreshnessRow } from '../../src/schedule/freshness.js';
 import { esc, type Theme } from '../theme.js';
 import type { LastDrill } from '../../src/drill/record.js';
 import { DRILL_W, drillDetail, drillMark } from './drill.js';
@@ -18,13 +20,35 @@ const stateColor = (state: string) =>
         ? 'red'
         : 'gray';
 
-/** drill: the container's last restore drill (undefined: never drilled). */
-export function containerRow(c: ContainerInfo, selected: boolean, width: number, t: Theme, drill?: LastDrill): string {
+/** drill: the container's last restore drill (undefined: never drilled); fresh: its backup age against its schedules. */
+export function containerRow(
+  c: ContainerInfo,
+  selected: boolean,
+  width: number,
+  t: Theme,
+  drill?: LastDrill,
+  fresh?: FreshnessRow,
+): string {
   const nameW = Math.max(8, Math.floor((width - 4) * 0.45));
   const stateW = 9;
-  const rest = Math.max(0, width - 4 - nameW - stateW - DRILL_W - 3);
-  return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${drillMark(drill, t)} ${esc(clip(c.image, rest))}`;
+  const ageW = fresh ? 6 : 0;
+  const rest = Math.max(0, width - 4 - nameW - stateW - DRILL_W - ageW - 3);
+  const age = fresh ? `${t.paint(FRESH_COLOR[fresh.state], fit(freshText(fresh), ageW - 1))} ` : '';
+  return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${age}${drillMark(drill, t)} ${esc(clip(c.image, rest))}`;
 }
+
+/** Freshness colours (README "Status and freshness"): the same states as `bbackup status`. */
+export const FRESH_COLOR: Record<Freshness, 'green' | 'yellow' | 'red' | 'gray'> = {
+  ok: 'green',
+  late: 'yellow',
+  missed: 'red',
+  never: 'red',
+  unscheduled: 'gray',
+};
+
+/** The age of the newest backup ("5m", "2d"), "never", or "-" (never backed up, no schedule). */
+export const freshText = (f: FreshnessRow): string =>
+  f.ageSeconds !== undefined ? formatAge(f.ageSeconds) : f.state === 'never' ? 'never' : '-';
 
 /**
  * A line of the containers pane: a container, or the header of a Compose project whose containers
@@ -61,12 +85,13 @@ export function containerPaneRow(
   width: number,
   t: Theme,
   drillOf: (name: string) => LastDrill | undefined = () => undefined,
+  freshOf: (name: string) => FreshnessRow | undefined = () => undefined,
 ): string {
   if (row.kind === 'container') {
     const c = row.container;
     return row.project
-      ? `  ${containerRow(c, selected.has(c.name), width - 2, t, drillOf(c.name))}`
-      : containerRow(c, selected.has(c.name), width, t, drillOf(c.name));
+      ? `  ${containerRow(c, selected.has(c.name), width - 2, t, drillOf(c.name), freshOf(c.name))}`
+      : containerRow(c, selected.has(c.name), width, t, drillOf(c.name), freshOf(c.name));
   }
   const chosen = row.members.filter((c) => selected.has(c.name)).length;
   const running = row.members.filter((c) => c.state === 'running').length;

@@ -2,6 +2,7 @@
 // events and file watchers (see feeds.ts) and read by pure presenters.
 import type { Config } from '../../src/config/schema.js';
 import type { Inventory } from '../../src/docker/inventory.js';
+import type { FreshnessRow } from '../../src/schedule/freshness.js';
 import type { LastDrill } from '../../src/drill/record.js';
 import type { ItemKind, JobKind, LogLevel, Outcome } from '../../src/events.js';
 
@@ -104,6 +105,8 @@ export interface TuiState {
   remotes: RemoteRow[];
   remotesError?: string;
   remotesLoading?: boolean;
+  /** per container name: the age of its newest backup against its schedules (containers pane) */
+  freshness?: Record<string, FreshnessRow>;
   /** per remote name: its figures for the remotes screen */
   remoteStats: Record<string, RemoteStatsEntry>;
   /** container name (as backed up) -> its last restore drill */

@@ -1,16 +1,28 @@
 // The backups screen: local backups, and the containers, volumes, networks and files of the one
 // opened with Enter. R restores it, V verifies the one under the cursor.
 import blessed from 'blessed';
+import type { DiffEntry } from '../../src/files/diff.js';
+import type { ListedEntry } from '../../src/files/listing.js';
 import type { Manifest } from '../../src/store/manifest.js';
 import { BACKUP_HEADER, backupRowText, itemRowText, type ContentRow } from '../presenters/backups.js';
-import { formatBytes } from '../presenters/format.js';
+import { childrenByFolder, diffRowText, fileRowText } from '../presenters/files.js';
 import { jobLines } from '../presenters/jobs.js';
 import type { BackupRow, TuiState } from '../state/types.js';
 import type { Tui } from '../tui.js';
 import { Pane, place, type Rect } from '../widgets/pane.js';
 import type { View } from './view.js';
 
-const MAX_FILES = 5000;
+const MAX_FILES = 200_000;
+
+interface Browse {
+  volume: string;
+  byDir: Map<string, ListedEntry[]>;
+  /** the folder shown ("" is the volume root) */
+  cwd: string;
+  marks: Set<string>;
+  /** set while the diff list is shown instead of the folders */
+  diff?: DiffEntry[];
+}
 
 export class BackupsView implements View {
   readonly id = 'backups' as const;
@@ -21,6 +33,10 @@ export class BackupsView implements View {
   focus = 0;
   opened?: Manifest;
   private openedVolume?: string;
+  /** the last file restore's outcome, shown under the panes */
+  status?: string;
+  /** the open volume's files (or its diff), when one is open */
+  browse?: Browse;
   private contentRows: ContentRow[] = [];
   private readonly head: blessed.Widgets.BoxElement;
   private readonly jobsLine: blessed.Widgets.BoxElement;
@@ -48,7 +64,14 @@ export class BackupsView implements View {
         cursor: true,
         key: (r) => r.key,
         search: (r) => [r.text],
-        render: (r, w) => (r.kind === 'item' && r.item ? itemRowText(r.item, w) : blessed.escape(r.text)),
+        render: (r, w) =>
+          r.entry
+            ? fileRowText(r.entry, this.browse?.marks.has(r.entry.p) ?? false, w, t)
+            : r.diff
+              ? diffRowText(r.diff, this.browse?.marks.has(r.diff.path) ?? false, w, t)
+              : r.kind === 'item' && r.item
+                ? itemRowText(r.item, w)
+                : blessed.escape(r.text),
         empty: 'Enter opens the backup under the cursor',
       },
       t,
@@ -73,7 +96,7 @@ export class BackupsView implements View {
     const running = s.jobs.filter((j) => j.ended === undefined || j.kind === 'verify').slice(-2);
     this.jobsLine.setContent(
       running.map((j) => jobLines(j, w, this.app.theme)[0]).join('\n') ||
-        (s.backupsError ? `store: ${blessed.escape(s.backupsError)}` : ''),
+        (s.backupsError ? `store: ${blessed.escape(s.backupsError)}` : blessed.escape(this.status ?? '')),
     );
     for (const p of this.panes) p.draw();
   }
@@ -87,6 +110,7 @@ export class BackupsView implements View {
       (rows) => {
         this.app.state.backups = rows;
         this.app.state.backupsError = undefined;
+        this.app.refreshFreshness();
         this.app.request();
       },
       (err: Error) => {
@@ -101,11 +125,18 @@ export class BackupsView implements View {
     const row = this.contents.current();
     if (row?.item?.kind === 'volume' && this.opened && !this.openedVolume)
       void this.openVolume(this.opened, row.item.name);
+    else if (this.browse && !this.browse.diff && row?.entry?.t === 'd') this.showFolder(row.entry.p);
   }
 
   back(): boolean {
+    if (this.focus === 1 && this.browse && !this.browse.diff && this.browse.cwd !== '') {
+      const cut = this.browse.cwd.lastIndexOf('/');
+      this.showFolder(cut < 0 ? '' : this.browse.cwd.slice(0, cut));
+      return true;
+    }
     if (this.focus === 1 && this.openedVolume && this.opened) {
       this.openedVolume = undefined;
+      this.browse = undefined;
       this.showItems(this.opened);
       return true;
     }
@@ -121,6 +152,7 @@ export class BackupsView implements View {
     try {
       this.opened = await this.app.engine.readManifest(id);
       this.openedVolume = undefined;
+      this.browse = undefined;
       this.showItems(this.opened);
       this.focus = 1;
     } catch (err) {
@@ -145,41 +177,89 @@ export class BackupsView implements View {
     this.contents.setFilter('');
   }
 
-  private async openVolume(m: Manifest, name: string): Promise<void> {
-    const item = m.items.find((i) => i.kind === 'volume' && i.name === name);
-    if (!item || item.kind !== 'volume') return;
-    const rows: ContentRow[] = [];
-    if (item.format === 'tree' && item.files[0]) {
-      try {
-        for await (const e of this.app.engine.volumeIndex(m, name)) {
-          rows.push({
-            key: `f:${e.p}`,
-            kind: 'file',
-            text: `${e.t} ${(e.mode & 0o7777).toString(8).padStart(4, '0')} ${String(e.uid).padStart(5)}:${String(e.gid).padEnd(5)} ${formatBytes(e.size ?? 0).padStart(9)}  /${e.p}${e.link ? ` -> ${e.link}` : ''}`,
-          });
-          if (rows.length >= MAX_FILES) break;
-        }
-      } catch (err) {
-        this.app.notify('error', `volume ${name} index: ${(err as Error).message}`);
+  /** Enter on a volume: its saved folders, both formats (README "Browsing a backup's files"). */
+  async openVolume(m: Manifest, name: string): Promise<void> {
+    const entries: ListedEntry[] = [];
+    try {
+      for await (const e of this.app.engine.volumeEntries(m, name)) {
+        entries.push(e);
+        if (entries.length >= MAX_FILES) break;
       }
-    } else {
-      for (const f of item.files)
-        rows.push({
-          key: `f:${f.path}`,
-          kind: 'file',
-          text: `${formatBytes(f.size).padStart(9)}  ${f.path}  sha256 ${f.sha256.slice(0, 16)}`,
-        });
+    } catch (err) {
+      return this.app.notify('error', `volume ${name}: ${(err as Error).message}`);
     }
+    if (entries.length >= MAX_FILES)
+      this.app.notify('warn', `volume ${name}: only the first ${MAX_FILES} entries are shown`);
+    this.browse = { volume: name, byDir: childrenByFolder(entries), cwd: '', marks: new Set() };
     this.openedVolume = name;
+    this.showFolder('');
+  }
+
+  /** = on a volume: what changed in the live volume since this backup. */
+  async openDiff(): Promise<void> {
+    const m = this.opened;
+    const row = this.contents.current();
+    const name = this.browse?.volume ?? (row?.item?.kind === 'volume' ? row.item.name : undefined);
+    if (!m || !name) return this.app.notify('info', 'open a backup and put the cursor on a volume');
+    this.app.notify('info', `comparing volume ${name} with backup ${m.id}…`);
+    let diff: DiffEntry[];
+    try {
+      diff = await this.app.engine.diffVolume(m, name);
+    } catch (err) {
+      return this.app.notify('error', `diff of volume ${name}: ${(err as Error).message}`);
+    }
+    this.browse = { volume: name, byDir: this.browse?.byDir ?? new Map(), cwd: '', marks: new Set(), diff };
+    this.openedVolume = name;
+    const count = (c: DiffEntry['change']) => diff.filter((d) => d.change === c).length;
     this.contentRows = [
       {
         key: 'up',
         kind: 'note',
-        text: `volume ${name}: ${item.fileCount} files, ${formatBytes(item.bytes)}${rows.length >= MAX_FILES ? ` (first ${MAX_FILES} shown)` : ''}; Esc back`,
+        text: `diff of volume ${name} (backup ${m.id} -> live): ${count('added')} added, ${count('removed')} removed, ${count('changed')} changed; Space mark, R restore, Esc back`,
       },
-      ...rows,
+      ...diff.map((d): ContentRow => ({ key: `d:${d.path}`, kind: 'file', text: d.path, diff: d })),
     ];
+    this.contents.opts.title = `Diff of ${name}`;
+    this.contents.setFilter('');
+    this.focus = 1;
+    this.app.request();
+  }
+
+  private showFolder(dir: string): void {
+    const b = this.browse!;
+    b.cwd = dir;
+    b.diff = undefined;
+    const kids = b.byDir.get(dir) ?? [];
+    this.contentRows = [
+      {
+        key: 'up',
+        kind: 'note',
+        text: `volume ${b.volume}: /${dir}  (${kids.length} entries; Enter open, Backspace up, Space mark, R restore, V view, = diff)`,
+      },
+      ...kids.map((e): ContentRow => ({ key: `f:${e.p}`, kind: 'file', text: e.p, entry: e })),
+    ];
+    this.contents.opts.title = `Files of ${b.volume} in ${this.opened?.id ?? ''}`;
     this.contents.setFilter('');
     this.app.request();
+  }
+
+  /** Space in the file browser or the diff list: mark / unmark the row's path. */
+  toggleMark(): void {
+    const row = this.contents.current();
+    const path = row?.entry?.p ?? row?.diff?.path;
+    if (!this.browse || path === undefined || this.focus !== 1) return;
+    if (this.browse.marks.has(path)) this.browse.marks.delete(path);
+    else this.browse.marks.add(path);
+    this.contents.move(1);
+    this.app.request();
+  }
+
+  /** The marked paths, or the row under the cursor when nothing is marked. */
+  markedPaths(): string[] {
+    if (!this.browse) return [];
+    if (this.browse.marks.size) return [...this.browse.marks].sort();
+    const row = this.contents.current();
+    const path = row?.entry?.p ?? row?.diff?.path;
+    return path ? [path] : [];
   }
 }

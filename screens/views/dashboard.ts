@@ -36,6 +36,7 @@ export class DashboardView implements View {
   private readonly chart: RateChart;
   private readonly overall: blessed.Widgets.BoxElement;
   private selection: TuiState['selection'] = { containers: new Set(), volumes: new Set(), networks: new Set() };
+  private freshness: TuiState['freshness'];
   private drills: TuiState['drills'] = new Map();
 
   constructor(
@@ -54,7 +55,15 @@ export class DashboardView implements View {
           r.kind === 'project'
             ? [r.project, ...r.members.map((c) => c.name)]
             : [r.container.name, r.container.image, r.container.state, r.project ?? ''],
-        render: (r, w) => containerPaneRow(r, this.selection.containers, w, t, (n) => this.drills.get(n)),
+        render: (r, w) =>
+          containerPaneRow(
+            r,
+            this.selection.containers,
+            w,
+            t,
+            (n) => this.drills.get(n),
+            (n) => this.freshness?.[n],
+          ),
         empty: 'no containers',
       },
       t,
@@ -133,6 +142,7 @@ export class DashboardView implements View {
 
   sync(s: TuiState, now: number): void {
     this.selection = s.selection;
+    this.freshness = s.freshness;
     this.drills = s.drills;
     this.containers.setRows(groupContainers(s.inventory.containers, s.collapsedProjects));
     this.volumes.setRows(s.inventory.volumes);

@@ -84,11 +84,11 @@ it('browses a local backup (items, files of a volume) and restores it under new 
   );
   await press(app, KEYS.down, KEYS.enter);
   await app.waitFor(
-    (t) => t.includes(`volume ${w.v2}:`) && t.includes('Esc back') && /volumes\/\S+\.tar\.gz/.test(t),
+    (t) => t.includes(`volume ${w.v2}: /`) && t.includes('Backspace up') && t.includes('small.txt'),
     'the files of the volume',
   );
   await press(app, KEYS.escape);
-  await app.waitFor((t) => t.includes(`container ${w.c2}`) && !t.includes('Esc back'), 'back to the items');
+  await app.waitFor((t) => t.includes(`container ${w.c2}`) && !t.includes('Backspace up'), 'back to the items');
   await press(app, 'r');
   await restoreRenamed(app, w);
   await press(app, 'q');

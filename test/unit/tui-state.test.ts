@@ -135,8 +135,10 @@ describe('keymap', () => {
         seen.add(id);
       }
   });
-  it('a screen key that is also global means the screen one (r vs nothing, space only on the dashboard)', () => {
-    expect(findBinding('space', 'backups', true)).toBeUndefined();
+  it('a screen key that is also global means the screen one (space selects on the dashboard, marks files on backups, nothing on remotes)', () => {
+    expect(findBinding('space', 'remotes', true)).toBeUndefined();
+    expect(findBinding('space', 'backups', true)!.status).toBe('mark');
+    expect(findBinding('space', 'dashboard', true)!.status).toBe('select');
     expect(bindingsFor('dashboard')[0]!.scope).toBe('dashboard');
   });
   const DIALOGS: DialogScope[] = ['form', 'confirm', 'allow', 'overlay', 'prompt'];

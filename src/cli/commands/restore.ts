@@ -19,6 +19,7 @@ import type { Action } from '../run.js';
 import { textPrinter } from '../printers/text.js';
 import { withInterrupt } from '../signals.js';
 import { restorePrinter } from './restore-printer.js';
+import { restorePathsCommand } from './restore-paths.js';
 
 interface RestoreFlags {
   containers?: string[];
@@ -35,6 +36,10 @@ interface RestoreFlags {
   dumpWait?: string;
   allowPrivileged?: boolean;
   composeDir?: string;
+  path?: string[];
+  to?: string;
+  inPlace?: boolean;
+  overwrite?: boolean;
   project?: string[];
   projectRename?: string[];
 }
@@ -97,9 +102,20 @@ export function register(program: Command, action: Action): void {
       '--allow-privileged',
       'restore containers, volumes and networks that need privileges on this host (privileged mode, capabilities, devices, host paths, host namespaces, security options off); --dry-run lists them',
     )
+    .option(
+      '--path <path...>',
+      'restore only these files or folders of the one volume named with -V (relative to its root); needs --to or --in-place',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option('--to <dir>', 'with --path: write the paths under this host folder')
+    .option(
+      '--in-place',
+      'with --path: write the paths into the live volume (what they replace is kept as NAME.bbackup-TIME)',
+    )
+    .option('--overwrite', 'with --path: remove what a restored path replaces instead of keeping it')
     .addHelpText(
       'after',
-      '\nA backup id is looked up in the store only; give a folder as a path (./NAME, /mnt/usb/...).\n\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore 20261124T230501Z -P shop --project-rename shop:shop-copy\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run',
+      '\nA backup id is looked up in the store only; give a folder as a path (./NAME, /mnt/usb/...).\n\nExamples:\n  bbackup restore 20261124T230501Z -C web\n  bbackup restore 20261124T230501Z -P shop --project-rename shop:shop-copy\n  bbackup restore /mnt/usb/prod-1/20261124T230501Z --all -r pgdata:pgdata-copy --dry-run\n  bbackup restore 20261124T230501Z -V pgdata --path conf/pg_hba.conf --in-place',
     )
     .action(action(restoreCommand));
 }
@@ -111,6 +127,12 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     ? await pull(ctx, flags.fromRemote, ref, store)
     : await locateBackup(ref, store, conn.hostName);
   const manifest = await readManifest(backupDir);
+  if (flags.path || flags.to || flags.inPlace || flags.overwrite)
+    return restorePathsCommand(
+      ctx,
+      { backupDir, manifest, store, local: isLocalEngine(conn.target), docker: conn.docker },
+      flags,
+    );
   const request: RestoreRequest = {
     backupDir,
     containers: flags.containers ?? [],

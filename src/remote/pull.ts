@@ -45,25 +45,75 @@ export interface PullOptions {
   ifExists?: 'error' | 'reuse';
 }
 
+async function findRemoteBackup(remote: Remote, id: string, o: PullOptions): Promise<RemoteBackup> {
+  const { backups } = await listRemoteBackups(remote, o.signal, o.host);
+  const found = backups.filter((b) => b.id === id);
+  if (found.length === 0)
+    throw new BbackupError(
+      'NOT_FOUND',
+      `remote ${remote.name} has no backup ${id}${o.host ? ` of host ${o.host}` : ''} (bbackup list-remote-backups -r ${remote.name})`,
+      { remote: remote.name, id },
+    );
+  if (found.length > 1)
+    throw new BbackupError(
+      'USAGE',
+      `remote ${remote.name} holds backup ${id} of several hosts (${found.map((b) => b.host).join(', ')}); choose one with --host`,
+    );
+  return found[0]!;
+}
+
+/**
+ * Fetches only what restoring `paths` of one volume needs (remote format 2: the volume's index,
+ * skeleton and the chosen files' objects, or its archive) into a hidden work folder of the store,
+ * runs `use` on it and removes it. Format-1 remotes hold packed trees: undefined, pull it whole.
+ */
+export async function withPartialPull<T>(
+  config: Config,
+  remoteName: string,
+  id: string,
+  o: PullOptions & { volume: string; paths: readonly string[] },
+  use: (dir: string, fetchedBytes: number) => Promise<T>,
+): Promise<T | undefined> {
+  const emit = o.emit ?? noEmit;
+  const remote = openRemote(config, remoteName, { emit, jobId: o.jobId ?? `pull-${id}` });
+  try {
+    const backup = await findRemoteBackup(remote, id, o);
+    if (backup.format !== 2) return undefined;
+    const store = o.store ?? config.backup.store;
+    const folder = hostDir(store, backup.host);
+    await mkdir(folder, { recursive: true, mode: PRIVATE_DIR });
+    // as for a whole pull: the reader mark names the work folder, so a killed run's is swept
+    const workName = `.pull-${id}-${randomBytes(3).toString('hex')}`;
+    const reader = await registerReader(folder, id, 'pull', { mustExist: false, work: workName, signal: o.signal });
+    const work = join(folder, workName);
+    let fetched = 0;
+    try {
+      await mkdir(work, { mode: PRIVATE_DIR });
+      await downloadSnapshot(remote, backup, work, {
+        signal: o.signal,
+        emit,
+        encryptionConfigured: config.encryption.enabled,
+        store,
+        transfers: remoteConfig(config, remoteName).transfers,
+        onBytes: (n) => (fetched += n),
+        only: { volume: o.volume, paths: o.paths },
+      });
+      return await use(work, fetched);
+    } finally {
+      await rm(work, { recursive: true, force: true }).catch(() => undefined);
+      await reader.release();
+    }
+  } finally {
+    await remote.close();
+  }
+}
+
 /** Pull remote backup `id` into the local store; returns the local backup folder. */
 export async function pullBackup(config: Config, remoteName: string, id: string, o: PullOptions): Promise<string> {
   const emit = o.emit ?? noEmit;
   const remote = openRemote(config, remoteName, { emit, jobId: o.jobId ?? `pull-${id}` });
   try {
-    const { backups } = await listRemoteBackups(remote, o.signal, o.host);
-    const found = backups.filter((b) => b.id === id);
-    if (found.length === 0)
-      throw new BbackupError(
-        'NOT_FOUND',
-        `remote ${remoteName} has no backup ${id}${o.host ? ` of host ${o.host}` : ''} (bbackup list-remote-backups -r ${remoteName})`,
-        { remote: remoteName, id },
-      );
-    if (found.length > 1)
-      throw new BbackupError(
-        'USAGE',
-        `remote ${remoteName} holds backup ${id} of several hosts (${found.map((b) => b.host).join(', ')}); choose one with --host`,
-      );
-    const backup = found[0]!;
+    const backup = await findRemoteBackup(remote, id, o);
     const store = o.store ?? config.backup.store;
     const target = backupDir(store, backup.host, id);
     if (await exists(target)) {

@@ -32,10 +32,13 @@ export async function backedUpVolume(
   docker: Docker,
   cfg: FilesConfig,
   area: string,
+  /** more data written before the backup */
+  more?: (mountpoint: string) => Promise<void>,
 ): Promise<{ volume: string; container: string; mountpoint: string; id: string }> {
   const volume = await createTestVolume(docker, area);
   const mountpoint = await mountpointOf(docker, volume);
   await fillRichTree(mountpoint);
+  await more?.(mountpoint);
   const container = await createTestContainer(docker, area, { HostConfig: { Binds: [`${volume}:/data`] } }, false);
   const r = await runCli(['-c', cfg.path, '--json', 'backup', '-C', container], { env: cfg.env });
   expect(r.exitCode, r.stderr).toBe(0);

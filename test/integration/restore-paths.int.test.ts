@@ -2,6 +2,7 @@
 // volume formats: single files into the live volume (the current version kept as
 // NAME.bbackup-TIME, or removed with --overwrite), a folder to a host folder, every entry equal to
 // the saved one in content and metadata (owner, mode, ns mtime, xattrs); bad paths exit 1.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,3 +100,62 @@ it('never writes through a symlink in the live volume', async () => {
   expect(r.stderr).toContain('etc is a symlink; bbackup never writes through it');
   expect(await readdir(elsewhere)).toEqual([]);
 });
+
+it('from a remote: fetches only the packs the chosen paths need, and leaves no pulled backup behind', async () => {
+  // two 40 MiB random files: with 32 MiB packs, at least one pack holds nothing the chosen file needs
+  const remoteDir = join(tmp, 'remote-partial');
+  const cfg = await filesConfig(
+    tmp,
+    'tree',
+    `remotes:\n  off: {type: local, path: ${remoteDir}, retry: 0}\nretention: {enabled: false}\n`,
+  );
+  const big = 40 << 20;
+  const {
+    volume,
+    mountpoint: mp,
+    id,
+  } = await backedUpVolume(docker, cfg, 'files', async (root) => {
+    await writeFile(join(root, 'big-1.bin'), randomBytes(big));
+    await writeFile(join(root, 'big-2.bin'), randomBytes(big));
+  });
+  const saved = await describeTree(mp);
+  // the store forgets the backup: only the remote has it
+  const host = (await readdir(cfg.store)).filter((n) => !n.startsWith('.'))[0]!;
+  await rm(join(cfg.store, host, id), { recursive: true });
+  const out = join(tmp, 'out-remote');
+  const r = await runCli(
+    [
+      '-c',
+      cfg.path,
+      '--json',
+      'restore',
+      id,
+      '--from-remote',
+      'off',
+      '-V',
+      volume,
+      '--path',
+      'etc/app.conf',
+      '--to',
+      out,
+    ],
+    { env: cfg.env },
+  );
+  expect(r.exitCode, r.stderr).toBe(0);
+  const doc = JSON.parse(r.stdout) as { fetchedBytes: number; remote: string };
+  expect(doc.remote).toBe('off');
+  expect(doc.fetchedBytes).toBeGreaterThan(0);
+  expect(doc.fetchedBytes).toBeLessThan(1.5 * big);
+  expect(under(await describeTree(out), 'etc/app.conf')).toEqual(under(saved, 'etc/app.conf'));
+  expect(await readdir(out)).toEqual(['etc']);
+  // nothing pulled into the store, no work folder left
+  expect(await readdir(join(cfg.store, host))).not.toContain(id);
+  expect((await readdir(join(cfg.store, host))).filter((n) => n.startsWith('.pull-'))).toEqual([]);
+  // a bad path is refused before anything is fetched
+  const bad = await runCli(
+    ['-c', cfg.path, 'restore', id, '--from-remote', 'off', '-V', volume, '--path', '../x', '--to', out],
+    { env: cfg.env },
+  );
+  expect(bad.exitCode).toBe(1);
+  expect(bad.stderr).toContain('contains ".."');
+}, 600_000);

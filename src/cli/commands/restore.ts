@@ -19,7 +19,7 @@ import type { Action } from '../run.js';
 import { textPrinter } from '../printers/text.js';
 import { withInterrupt } from '../signals.js';
 import { restorePrinter } from './restore-printer.js';
-import { restorePathsCommand } from './restore-paths.js';
+import { restorePathsCommand, restorePathsFromRemote } from './restore-paths.js';
 
 interface RestoreFlags {
   containers?: string[];
@@ -123,6 +123,15 @@ export function register(program: Command, action: Action): void {
 async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags): Promise<Ending> {
   const conn = await ctx.docker();
   const store = expandHome(ctx.config.backup.store);
+  const wantsPaths = Boolean(flags.path || flags.to || flags.inPlace || flags.overwrite);
+  if (flags.fromRemote && wantsPaths && !(await locateBackup(ref, store, conn.hostName).catch(() => undefined))) {
+    const done = await restorePathsFromRemote(
+      ctx,
+      { remote: flags.fromRemote, id: ref, store, local: isLocalEngine(conn.target), docker: conn.docker },
+      flags,
+    );
+    if (done) return done;
+  }
   const backupDir = flags.fromRemote
     ? await pull(ctx, flags.fromRemote, ref, store)
     : await locateBackup(ref, store, conn.hostName);

@@ -36,6 +36,13 @@ export interface SnapshotPullOptions {
   store: string;
   transfers: number;
   onBytes?: (n: number) => void;
+  /**
+   * Only what restoring these paths of one volume needs (restore --path from a remote): its tree
+   * index, skeleton and the contents of the chosen files, or its archive. Other files of the tree
+   * stay empty placeholders, so the folder is no backup: the caller reads the chosen entries (each
+   * checked against the index) and removes it; the whole-tree check is skipped.
+   */
+  only?: { volume: string; paths: readonly string[] };
 }
 
 const MAX_JSON = 256 << 20;
@@ -163,9 +170,20 @@ export async function downloadSnapshot(
   await mkdir(meta, { mode: PRIVATE_DIR });
   const opener = new TargetOpener([root]);
   const fetchOpts = { signal: o.signal, transfers: o.transfers, where, opener, onBytes: o.onBytes };
-  const trees = snapshot.trees.filter((t) =>
-    manifest.items.some((i) => i.kind === 'volume' && i.format === 'tree' && i.name === t.volume),
+  const only = o.only;
+  const trees = snapshot.trees.filter(
+    (t) =>
+      (!only || t.volume === only.volume) &&
+      manifest.items.some((i) => i.kind === 'volume' && i.format === 'tree' && i.name === t.volume),
   );
+  /** a file of the backup this pull brings (with only: the one volume's) */
+  const wanted = (path: string) =>
+    manifest.items.some(
+      (i) => i.files.some((x) => x.path === path) && (!only || (i.kind === 'volume' && i.name === only.volume)),
+    );
+  const chosen = only
+    ? (p: string) => only.paths.some((x) => p === x || p.startsWith(`${x}/`) || x === '.' || x === '')
+    : () => true;
   const treeIndexes = new Set(trees.map((t) => t.index));
 
   // 1. what the trees need first: their indexes (files of the backup), skeletons, object maps
@@ -202,7 +220,7 @@ export async function downloadSnapshot(
   // 2. skeletons extracted; every other file of the backup and every content of the trees
   const rest = new Map<string, Need>();
   for (const f of snapshot.files) {
-    if (treeIndexes.has(f.path) || !manifest.items.some((i) => i.files.some((x) => x.path === f.path))) continue;
+    if (treeIndexes.has(f.path) || !wanted(f.path)) continue;
     need(
       rest,
       f.obj,
@@ -225,6 +243,7 @@ export async function downloadSnapshot(
       t.objmap
         ? parseObjmap(JSON.parse(await readFile(metaPath(t.objmap.obj), 'utf8')), `${where}: object map of ${t.volume}`)
         : undefined,
+      chosen,
     );
   }
   await fetchObjects(remote, index, rest, fetchOpts);
@@ -239,6 +258,7 @@ export async function downloadSnapshot(
       o.signal,
       `the skeleton of volume ${t.volume} (${where})`,
     );
+    if (only) continue; // placeholders of files not chosen: the reader checks each chosen one
     const problems = await checkUnpackedTree(dir, join(root, ...t.index.split('/')), o.signal);
     if (problems.length > 0)
       throw refuse(where, `volume ${t.volume} does not match its tree index:\n  ${problems.join('\n  ')}`, {
@@ -256,6 +276,7 @@ async function planTree(
   needed: Map<string, Need>,
   where: string,
   objmap: Map<string, string> | undefined,
+  chosen: (path: string) => boolean,
 ): Promise<void> {
   const inodes = new Set<string>();
   const indexPath = join(root, ...t.index.split('/'));
@@ -281,6 +302,8 @@ async function planTree(
       !/^[0-9a-f]{64}$/.test(e.sha256)
     )
       throw refuse(where, `volume ${t.volume}: index line ${n} is malformed`);
+    // not chosen: left an empty placeholder (a hard link's inode is filled by its first chosen name)
+    if (!chosen(e.p)) continue;
     const obj = objmap ? objmap.get(e.sha256) : e.sha256;
     if (!obj) throw refuse(where, `volume ${t.volume}: ${e.p} has no object in the object map`);
     const path = join(dir, ...e.p.split('/'));

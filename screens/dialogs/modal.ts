@@ -15,9 +15,12 @@ export interface Modal {
   destroy(): void;
 }
 
+/** Each box's label length: a box narrower than its label garbles its text (blessed). */
+const labelWidth = new WeakMap<blessed.Widgets.BoxElement, number>();
+
 /** A centred bordered box sized to its text, clamped to the screen. */
 export function modalBox(screen: blessed.Widgets.Screen, title: string, theme: Theme): blessed.Widgets.BoxElement {
-  return blessed.box({
+  const box = blessed.box({
     parent: screen,
     top: 'center',
     left: 'center',
@@ -29,6 +32,8 @@ export function modalBox(screen: blessed.Widgets.Screen, title: string, theme: T
     wrap: false,
     style: theme.color ? { border: { fg: 'cyan' } } : {},
   });
+  labelWidth.set(box, title.length + 2);
+  return box;
 }
 
 export function sizeBox(
@@ -40,7 +45,7 @@ export function sizeBox(
   const visible = (l: string) => l.replace(/\{[^{}]*\}/g, '').length;
   const cols = Number(screen.width);
   const rows = Number(screen.height);
-  box.width = Math.min(cols - 2, Math.max(minWidth, ...lines.map(visible)) + 4);
+  box.width = Math.min(cols - 2, Math.max(minWidth, labelWidth.get(box) ?? 0, ...lines.map(visible)) + 4);
   box.height = Math.min(rows - 2, lines.length + 2);
   box.top = Math.max(0, Math.floor((rows - Number(box.height)) / 2));
   box.left = Math.max(0, Math.floor((cols - Number(box.width)) / 2));

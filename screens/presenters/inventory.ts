@@ -32,9 +32,13 @@ export function containerRow(
   const nameW = Math.max(8, Math.floor((width - 4) * 0.45));
   const stateW = 9;
   const ageW = fresh ? 6 : 0;
-  const rest = Math.max(0, width - 4 - nameW - stateW - DRILL_W - ageW - 3);
+  // the off-site copy's age ("off 5m"), only where remotes are configured
+  const offW = fresh?.offsite !== undefined ? 8 : 0;
+  const rest = Math.max(0, width - 4 - nameW - stateW - DRILL_W - ageW - offW - 3);
   const age = fresh ? `${t.paint(FRESH_COLOR[fresh.state], fit(freshText(fresh), ageW - 1))} ` : '';
-  return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${age}${drillMark(drill, t)} ${esc(clip(c.image, rest))}`;
+  const off =
+    fresh?.offsite !== undefined ? `${offsiteCell(fresh.offsite, offW - 1, t, fresh.state !== 'unscheduled')} ` : '';
+  return `${mark(selected, t)} ${esc(fit(c.name, nameW))} ${t.paint(stateColor(c.state), fit(c.state, stateW))} ${age}${off}${drillMark(drill, t)} ${esc(clip(c.image, rest))}`;
 }
 
 /** Freshness colours (README "Status and freshness"): the same states as `bbackup status`. */
@@ -45,6 +49,12 @@ export const FRESH_COLOR: Record<Freshness, 'green' | 'yellow' | 'red' | 'gray'>
   never: 'red',
   unscheduled: 'gray',
 };
+
+/** "off 5m" coloured like the local age; "off none" (red when scheduled) when no upload holding it is known. */
+function offsiteCell(o: NonNullable<FreshnessRow['offsite']>, w: number, t: Theme, scheduled: boolean): string {
+  if (o === 'none') return t.paint(scheduled ? 'red' : 'gray', fit('off none', w));
+  return t.paint(FRESH_COLOR[o.state], fit(`off ${formatAge(o.ageSeconds)}`, w));
+}
 
 /** The age of the newest backup ("5m", "2d"), "never", or "-" (never backed up, no schedule). */
 export const freshText = (f: FreshnessRow): string =>

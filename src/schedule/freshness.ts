@@ -21,6 +21,27 @@ export interface FreshnessRow {
   /** the shortest period of the schedules that select it, and their names */
   periodSeconds?: number;
   schedules: string[];
+  /**
+   * Its newest off-site copy, as this store knows it (the last successful upload to each remote,
+   * <store>/.uploads), judged against the same period; 'none' when remotes are configured and no
+   * upload holding it is known. Shown, never part of the exit code.
+   */
+  offsite?: OffsiteAge | 'none';
+}
+
+export interface OffsiteAge {
+  remote: string;
+  id: string;
+  at: string;
+  ageSeconds: number;
+  state: Freshness;
+}
+
+/** A successful upload of a backup to a remote (from the store's upload status files). */
+export interface KnownUpload {
+  remote: string;
+  backup: string;
+  at: string;
 }
 
 /** States that make `bbackup status` exit 4. */
@@ -61,9 +82,21 @@ export function freshnessRows(
   containers: readonly string[],
   manifests: readonly Manifest[],
   now: Date,
+  uploads?: readonly KnownUpload[],
 ): FreshnessRow[] {
   const schedules = backupSchedules(config, host).map((s) => ({ ...s, period: cronPeriod(s.cron, now, s.name) }));
   const newest = new Map<string, { id: string; finished: string }>();
+  const offsite = new Map<string, { remote: string; id: string; at: string }>();
+  const byId = new Map(manifests.map((m) => [m.id, m]));
+  for (const u of uploads ?? []) {
+    const m = byId.get(u.backup);
+    if (!m || m.status !== 'complete' || !Number.isFinite(Date.parse(u.at))) continue;
+    for (const i of m.items) {
+      if (i.kind !== 'container') continue;
+      const had = offsite.get(i.name);
+      if (!had || had.at < u.at) offsite.set(i.name, { remote: u.remote, id: u.backup, at: u.at });
+    }
+  }
   for (const m of manifests) {
     if (m.status !== 'complete') continue;
     for (const i of m.items) {
@@ -78,12 +111,21 @@ export function freshnessRows(
     const period = mine.length ? Math.min(...mine.map((s) => s.period)) : undefined;
     const last = newest.get(container);
     const age = last ? Math.max(0, (now.getTime() - Date.parse(last.finished)) / 1000) : undefined;
+    const copy = offsite.get(container);
+    const copyAge = copy ? Math.max(0, (now.getTime() - Date.parse(copy.at)) / 1000) : undefined;
+    const off: FreshnessRow['offsite'] =
+      copy && copyAge !== undefined
+        ? { ...copy, ageSeconds: Math.round(copyAge), state: judgeFreshness(copyAge, period) }
+        : uploads !== undefined
+          ? 'none'
+          : undefined;
     return {
       container,
       state: judgeFreshness(age, period),
       ...(last ? { last, ageSeconds: Math.round(age!) } : {}),
       ...(period !== undefined ? { periodSeconds: period } : {}),
       schedules: mine.map((s) => s.name),
+      ...(off !== undefined ? { offsite: off } : {}),
     };
   });
 }

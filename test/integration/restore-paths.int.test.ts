@@ -119,6 +119,13 @@ it('from a remote: fetches only the packs the chosen paths need, and leaves no p
     await writeFile(join(root, 'big-2.bin'), randomBytes(big));
   });
   const saved = await describeTree(mp);
+  // status knows the off-site copy (issue 13: freshness of the newest off-site copy)
+  const status = await runCli(['-c', cfg.path, '--json', 'status'], { env: cfg.env });
+  const rows = (JSON.parse(status.stdout) as { containers: { container: string; offsite?: unknown }[] }).containers;
+  expect(rows.find((r) => r.offsite !== undefined && r.offsite !== 'none')?.offsite).toMatchObject({
+    remote: 'off',
+    id,
+  });
   // the store forgets the backup: only the remote has it
   const host = (await readdir(cfg.store)).filter((n) => !n.startsWith('.'))[0]!;
   await rm(join(cfg.store, host, id), { recursive: true });

@@ -63,6 +63,27 @@ describe('freshness', () => {
       ['db', 'late', 3600, ['hourly', 'daily']],
       ['web', 'ok', 86400, ['daily']],
     ]);
+    // off-site: the newest known upload of a complete backup holding it, judged on the same period
+    const uploads = [
+      { remote: 'nas', backup: 'a', at: '2026-12-02T08:40:00Z' },
+      { remote: 's3', backup: 'b', at: '2026-12-02T09:55:00Z' }, // partial backup: not a copy of anything
+      { remote: 'evil', backup: 'zzz', at: '2026-12-02T09:59:00Z' }, // no such backup in the store
+    ];
+    const off = freshnessRows(
+      config,
+      undefined,
+      ['db', 'web', 'cache'],
+      [m('a', '2026-12-02T08:30:00Z', 'complete', ['db', 'web'])],
+      now,
+      uploads,
+    );
+    expect(off.map((r) => [r.container, r.offsite])).toEqual([
+      ['cache', 'none'],
+      ['db', { remote: 'nas', id: 'a', at: '2026-12-02T08:40:00Z', ageSeconds: 4800, state: 'late' }],
+      ['web', { remote: 'nas', id: 'a', at: '2026-12-02T08:40:00Z', ageSeconds: 4800, state: 'ok' }],
+    ]);
+    // no remotes configured: nothing said about off-site copies
+    expect(rows.every((r) => r.offsite === undefined)).toBe(true);
   });
 });
 

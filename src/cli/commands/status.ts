@@ -41,10 +41,21 @@ async function statusCommand(ctx: CliContext): Promise<Ending> {
         { header: 'AGE', value: (r) => formatAge(r.ageSeconds), align: 'right' },
         { header: 'EVERY', value: (r) => formatAge(r.periodSeconds), align: 'right' },
         { header: 'LAST BACKUP', value: (r) => r.last?.id ?? '-' },
+        ...(rows.some((r) => r.offsite !== undefined)
+          ? [{ header: 'OFF-SITE', value: (r: FreshnessRow) => offsiteText(r) }]
+          : []),
         { header: 'SCHEDULES', value: (r) => r.schedules.join(',') || '-' },
       ]),
     );
     if (overdue.length) ctx.print(`${overdue.length} overdue: ${overdue.map((r) => r.container).join(', ')}`);
   }
   return overdue.length ? failedWith('PARTIAL') : { outcome: 'ok' };
+}
+
+/** "2h on nas (late)", "none": the newest off-site copy this store knows of */
+function offsiteText(r: FreshnessRow): string {
+  if (r.offsite === undefined) return '-';
+  if (r.offsite === 'none') return 'none';
+  const { ageSeconds, remote, state } = r.offsite;
+  return `${formatAge(ageSeconds)} on ${remote}${state === 'ok' || state === 'unscheduled' ? '' : ` (${state})`}`;
 }

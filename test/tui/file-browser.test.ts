@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { testDocker } from '../helpers/docker.js';
+import { createTestContainer, testDocker } from '../helpers/docker.js';
 import { KEYS, spawnTui } from '../helpers/pty.js';
 import { mountpointOf } from '../helpers/volume-data.js';
 import { filterPane, makeWorld, press } from './fixture.js';
@@ -79,20 +79,38 @@ it('diff, restore a file into the live volume and a folder to a host dir, view a
   expect((await app.exited).exitCode).toBe(0);
 }, 300_000);
 
-it('freshness: green for a container backed up now, red for one overdue and one never', async () => {
+it('freshness: green for a container backed up now, yellow for one overdue, red for one never', async () => {
   const w = await makeWorld({ bigMB: 1 });
+  const c3 = await createTestContainer(testDocker(), 'tui', {}, false);
   await writeFile(
     w.config,
-    `${await readFile(w.config, 'utf8')}schedule:\n  hourly: {cron: "0 * * * *", containers: [${w.c1}, ${w.c2}]}\n`,
+    `${await readFile(w.config, 'utf8')}schedule:\n  hourly: {cron: "0 * * * *", containers: [${w.c1}, ${w.c2}, ${c3}]}\n`,
   );
-  const r = await runCli(['-c', w.config, '--json', 'backup', '-C', w.c2]);
-  expect(r.exitCode, r.stderr).toBe(0);
+  const backup = async (c: string) => {
+    const r = await runCli(['-c', w.config, '--json', 'backup', '-C', c]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { id: string }).id;
+  };
+  // c3's backup finished 90 minutes ago: late against the hourly schedule (within two periods)
+  const oldId = await backup(c3);
+  const host = (await readdir(w.store)).find((d) => !d.startsWith('.'))!;
+  const manifestPath = join(w.store, host, oldId, 'manifest.json');
+  const m = JSON.parse(await readFile(manifestPath, 'utf8')) as { created: string; finished: string };
+  const then = new Date(Date.now() - 90 * 60_000).toISOString();
+  await writeFile(manifestPath, JSON.stringify({ ...m, created: then, finished: then }));
+  await backup(w.c2);
   const app = spawnTui(['-c', w.config], { cols: 140, rows: 36 });
   const screen = await app.waitFor(
-    (t) => new RegExp(`${w.c2}\\s+\\S+\\s+\\d+[sm] `).test(t) && new RegExp(`${w.c1}\\s+\\S+\\s+never`).test(t),
+    (t) =>
+      new RegExp(`${w.c2}\\s+\\S+\\s+\\d+[sm] `).test(t) &&
+      new RegExp(`${w.c1}\\s+\\S+\\s+never`).test(t) &&
+      new RegExp(`${c3}\\s+\\S+\\s+1h `).test(t),
     'the backup ages',
   );
   const age = new RegExp(`${w.c2}\\s+\\S+\\s+(\\d+[sm]) `).exec(screen)![1]!;
+  // the late one: "1h" in yellow (palette 3 or 11)
+  expect(screen).toMatch(new RegExp(`${c3}\\s+\\S+\\s+1h `));
+  expect([3, 11]).toContain(app.style('1h ')!.fg);
   expect(app.style(`${age} `)).toMatchObject({ palette: true });
   expect([2, 10]).toContain(app.style(`${age} `)!.fg);
   // "never never": the backup age, then the drill column (gray "never" on every undrilled row)

@@ -167,7 +167,9 @@ async function main(): Promise<void> {
       await ui.keys('1', '/');
       await ui.keys(...name.split(''), '\r', ' ', 'b');
       await ui.waitFor((t) => t.includes('< Start backup >'), 'the scope dialog');
-      await ui.keys('\x1b[B', '\x1b[B', ' ', '\x1b[B', '\x1b[C', '\x1b[F', '\x1b[A', '\r'); // config and volumes on, networks off, full
+      // the dialog opens on its default button: Home to the first field, then config and volumes on,
+      // networks off, full, and Enter on the Start button
+      await ui.keys('\x1b[H', '\x1b[B', '\x1b[B', ' ', '\x1b[B', '\x1b[C', '\x1b[F', '\x1b[A', '\r');
       ui.setParse(false);
       const deadline = Date.now() + 600_000;
       while (!/ job backup-\S+ ended/.test(await readFile(log, 'utf8').catch(() => ''))) {

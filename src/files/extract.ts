@@ -13,9 +13,9 @@ import { execa, type Result } from 'execa';
 import { BbackupError, lastLines } from '../errors.js';
 import type { VolumeItem } from '../store/manifest.js';
 import { checkedTar, compressionOf } from '../restore/archive-check.js';
+import { TAR_EXTRACT, tarCreateArgs } from '../restore/tar-args.js';
 import { storedFile, treeFolder, type ListedEntry } from './listing.js';
 
-const TAR_X = ['--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '--same-permissions', '--same-owner'];
 const TAR_ENV = { LC_ALL: 'C' };
 
 export interface StageOptions {
@@ -36,24 +36,13 @@ export async function stageEntries(o: StageOptions): Promise<void> {
 }
 
 async function stageFromTree(o: StageOptions): Promise<void> {
-  const pack = execa(
-    'tar',
-    [
-      '-C',
-      treeFolder(o.backupDir, o.item),
-      '--xattrs',
-      '--xattrs-include=*',
-      '--acls',
-      '--numeric-owner',
-      '--sparse',
-      '--format=posix',
-      '-cf',
-      '-',
-      '--',
-      ...o.tops,
-    ],
-    { cancelSignal: o.signal, reject: false, stderr: 'pipe', buffer: { stdout: false }, env: TAR_ENV },
-  );
+  const pack = execa('tar', tarCreateArgs(treeFolder(o.backupDir, o.item), o.tops), {
+    cancelSignal: o.signal,
+    reject: false,
+    stderr: 'pipe',
+    buffer: { stdout: false },
+    env: TAR_ENV,
+  });
   const unpack = untar(o, pack.stdout, []);
   await settleAll([
     [unpack, 'tar -x'],
@@ -84,7 +73,7 @@ async function stageFromArchive(o: StageOptions): Promise<void> {
 }
 
 function untar(o: StageOptions, input: Readable, members: string[]) {
-  return execa('tar', ['-x', '-f', '-', ...TAR_X, '-C', o.staging, ...(members.length ? ['--', ...members] : [])], {
+  return execa('tar', [...TAR_EXTRACT, '-C', o.staging, ...(members.length ? ['--', ...members] : [])], {
     input,
     env: TAR_ENV,
     cancelSignal: o.signal,

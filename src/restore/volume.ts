@@ -18,6 +18,7 @@ import { checkedTar, compressionOf } from './archive-check.js';
 import { fillTreeHost, fillTreeWorker, type TreeFill } from './fill-tree.js';
 import { pipeIntoHelper, putIntoHelper } from './helper.js';
 import type { VolumeMode } from './types.js';
+import { TAR_EXTRACT, tarCreateArgs } from './tar-args.js';
 
 export interface FillOptions {
   docker: Docker;
@@ -37,17 +38,6 @@ export interface FillOptions {
   checkedSha256?: string;
 }
 
-const TAR_X = [
-  '-x',
-  '-f',
-  '-',
-  '--xattrs',
-  '--xattrs-include=*',
-  '--acls',
-  '--numeric-owner',
-  '--same-permissions',
-  '--same-owner',
-];
 // The C locale makes GNU tar's charset conversion of pax names the identity: it writes exactly the
 // bytes the scanner judged (src/archive/tar-header.ts).
 const TAR_ENV = { LC_ALL: 'C' };
@@ -99,7 +89,7 @@ const treeFill = (o: FillOptions): TreeFill => ({
 
 async function untarHost(o: FillOptions, mountpoint: string): Promise<void> {
   const p = archiveTar(o);
-  const tar = execa('tar', [...TAR_X, '-C', mountpoint], {
+  const tar = execa('tar', [...TAR_EXTRACT, '-C', mountpoint], {
     input: p.stream,
     env: TAR_ENV,
     cancelSignal: o.signal,
@@ -119,7 +109,7 @@ async function untarWorker(o: FillOptions): Promise<void> {
       image: o.workerImage,
       labels: o.helperLabels,
       mounts: [{ type: 'volume', source: o.volume, target: '/target' }],
-      cmd: ['/bin/tar', ...TAR_X, '-C', '/target'],
+      cmd: ['/bin/tar', ...TAR_EXTRACT, '-C', '/target'],
       env: Object.entries(TAR_ENV).map(([k, v]) => `${k}=${v}`),
     },
     p.stream,
@@ -152,28 +142,12 @@ function archiveTar(o: FillOptions): Producer {
 }
 
 function tarTree(o: FillOptions): Producer {
-  const child = execa(
-    'tar',
-    [
-      '-C',
-      o.source,
-      '--xattrs',
-      '--xattrs-include=*',
-      '--acls',
-      '--numeric-owner',
-      '--sparse',
-      '--format=posix',
-      '-cf',
-      '-',
-      '.',
-    ],
-    {
-      cancelSignal: o.signal,
-      reject: false,
-      stderr: 'pipe',
-      buffer: { stdout: false },
-    },
-  );
+  const child = execa('tar', tarCreateArgs(o.source, ['.']), {
+    cancelSignal: o.signal,
+    reject: false,
+    stderr: 'pipe',
+    buffer: { stdout: false },
+  });
   return {
     stream: child.stdout.pipe(counter(o.onBytes)),
     done: settle(child, 'tar', o.volume),

@@ -18,6 +18,7 @@ import { textPrinter } from '../printers/text.js';
 import type { Action } from '../run.js';
 import { withInterrupt } from '../signals.js';
 import { pull } from './restore.js';
+import { commaList } from '../option-lists.js';
 
 interface DrillFlags {
   containers?: string[];
@@ -30,14 +31,6 @@ interface DrillFlags {
   allowPrivileged?: boolean;
 }
 
-const list = (v: string, prev: string[] = []) => [
-  ...prev,
-  ...v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-];
-
 export function register(program: Command, action: Action): void {
   program
     .command('drill')
@@ -45,11 +38,11 @@ export function register(program: Command, action: Action): void {
       'restore drill: restore a backup into an isolated sandbox, start it, wait for health, check the data, remove the sandbox',
     )
     .argument('[backup]', 'backup id or folder (default: the newest complete backup of the scope)')
-    .option('-C, --containers <names...>', 'containers to drill (with their volumes and networks)', list)
+    .option('-C, --containers <names...>', 'containers to drill (with their volumes and networks)', commaList)
     .option(
       '-P, --project <names...>',
       'drill the containers of these Compose projects (label com.docker.compose.project, as the backup recorded it)',
-      list,
+      commaList,
     )
     .option('-s, --backup-set <name>', 'drill the newest backup of this backup set')
     .option(

@@ -25,6 +25,7 @@ import { formatPlan, formatSummary } from '../printers/backup-summary.js';
 import { textPrinter } from '../printers/text.js';
 import type { Action } from '../run.js';
 import { withInterrupt } from '../signals.js';
+import { commaList } from '../option-lists.js';
 
 interface MigrateFlags {
   from: string;
@@ -38,22 +39,14 @@ interface MigrateFlags {
   composeDir?: string;
 }
 
-const list = (v: string, prev: string[] = []) => [
-  ...prev,
-  ...v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-];
-
 export function register(program: Command, action: Action): void {
   program
     .command('migrate')
     .description('move containers, volumes, networks and images from one host to another: backup there, restore here')
     .requiredOption('--from <host>', 'source host (a name under hosts: in the config)')
     .requiredOption('--to <host>', 'target host (a name under hosts: in the config)')
-    .option('-P, --project <names...>', 'Compose projects to move (default: every container)', list)
-    .option('-C, --containers <names...>', 'containers to move (with their volumes and networks)', list)
+    .option('-P, --project <names...>', 'Compose projects to move (default: every container)', commaList)
+    .option('-C, --containers <names...>', 'containers to move (with their volumes and networks)', commaList)
     .option('--stop-source', "stop the source's containers before the backup; they stay stopped after the move")
     .option('-y, --yes', 'do not ask: needed when stdin is not a terminal')
     .option('--dry-run', 'show the plan and what is in the way on the target; change nothing')

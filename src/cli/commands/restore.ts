@@ -20,6 +20,7 @@ import { textPrinter } from '../printers/text.js';
 import { withInterrupt } from '../signals.js';
 import { restorePrinter } from './restore-printer.js';
 import { restorePathsCommand, restorePathsFromRemote } from './restore-paths.js';
+import { commaList } from '../option-lists.js';
 
 interface RestoreFlags {
   containers?: string[];
@@ -44,14 +45,6 @@ interface RestoreFlags {
   projectRename?: string[];
 }
 
-const list = (v: string, prev: string[] = []) => [
-  ...prev,
-  ...v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-];
-
 export function register(program: Command, action: Action): void {
   program
     .command('restore')
@@ -59,14 +52,14 @@ export function register(program: Command, action: Action): void {
       'restore containers, volumes and networks from a backup (an id in the store, or a backup folder anywhere)',
     )
     .argument('<backup>', 'backup id (see list-backups) or path to a backup folder')
-    .option('-C, --containers <names...>', 'containers to restore (with the volumes and networks they use)', list)
-    .option('-V, --volumes <names...>', 'volumes to restore', list)
-    .option('-N, --networks <names...>', 'networks to restore', list)
+    .option('-C, --containers <names...>', 'containers to restore (with the volumes and networks they use)', commaList)
+    .option('-V, --volumes <names...>', 'volumes to restore', commaList)
+    .option('-N, --networks <names...>', 'networks to restore', commaList)
     .option('--all', 'everything the backup holds')
     .option(
       '-P, --project <names...>',
       'Compose projects: their containers, volumes and networks (saved label com.docker.compose.project)',
-      list,
+      commaList,
     )
     .option(
       '--project-rename <old:new...>',

@@ -1,6 +1,7 @@
 // Real database servers for the dump tests, from the offline image (db-image.ts): containers
 // that start like the official images do (initialise an empty data volume through a temporary
-// server, then exec the real one as the main process), network none, sockets only. Plus a query
+// server, then exec the real one as the main process), network none, sockets only. PostgreSQL and
+// MariaDB volumes start as a copy of a data folder initialised once (db-template.ts). Plus a query
 // helper and a writer that keeps committing rows while a backup runs. Durability is off (no
 // fsync): the tests check logical consistency, and a busy shared disk makes syncs slow.
 import type Docker from 'dockerode';
@@ -8,7 +9,9 @@ import { onTestFinished } from 'vitest';
 import { captureExec } from '../../src/dump/exec.js';
 import { DB_IMAGE } from './db-image.js';
 import { createTestVolume, testLabels } from './docker.js';
+import { dataTemplate, fillFromTemplate } from './db-template.js';
 import { testName } from './names.js';
+import { mountpointOf } from './volume-data.js';
 
 export type Engine = 'postgres' | 'mariadb' | 'redis' | 'sqlite';
 
@@ -87,6 +90,18 @@ export function defaultEnv(engine: Engine): string[] {
 
 export async function startServer(docker: Docker, engine: Engine, o: ServerOptions = {}): Promise<Server> {
   const volume = await createTestVolume(docker, 'db');
+  const env = [...defaultEnv(engine), ...(o.env ?? [])];
+  if (engine === 'postgres' || engine === 'mariadb') {
+    const template = await dataTemplate(docker, {
+      image: DB_IMAGE,
+      user: USER[engine],
+      env,
+      cmd: ['sh', '-c', ENTRY[engine]],
+      dataDir: DATA[engine],
+      ready: (name) => waitServer(docker, { name, engine, password: o.password }),
+    });
+    await fillFromTemplate(template, await mountpointOf(docker, volume));
+  }
   const name = o.name ?? testName('db');
   const labels = {
     ...(engine === 'mariadb'
@@ -102,7 +117,7 @@ export async function startServer(docker: Docker, engine: Engine, o: ServerOptio
     name,
     Image: DB_IMAGE,
     User: USER[engine],
-    Env: [...defaultEnv(engine), ...(o.env ?? [])],
+    Env: env,
     Cmd: ['sh', '-c', ENTRY[engine]],
     Labels: testLabels(labels),
     StopSignal: 'SIGINT',
@@ -152,6 +167,7 @@ export async function query(
 export async function waitServer(docker: Docker, s: Pick<Server, 'name' | 'engine' | 'password'>): Promise<void> {
   const probe = s.engine === 'redis' ? 'PING' : 'SELECT 1';
   let last = '';
+  let pollMs = 25;
   for (;;) {
     const info = await docker.getContainer(s.name).inspect();
     if (!info.State.Running) throw new Error(`${s.name} exited ${info.State.ExitCode} before it was ready: ${last}`);
@@ -170,7 +186,8 @@ export async function waitServer(docker: Docker, s: Pick<Server, 'name' | 'engin
     } catch (err) {
       last = (err as Error).message;
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, pollMs));
+    pollMs = Math.min(300, pollMs * 2);
   }
 }
 

@@ -191,17 +191,28 @@ export async function waitServer(docker: Docker, s: Pick<Server, 'name' | 'engin
   }
 }
 
+/** Once this file exists in the container, the writer sleeps between rows (see startWriter). */
+const SLOW_WRITER = '/tmp/bbt-writer-slow';
+
+export interface Writer {
+  alive(): Promise<boolean>;
+  /** From now on a row every ~0.2 s instead of as fast as it goes: still writing, without taking a core. */
+  slow(): Promise<void>;
+}
+
 /**
  * Rows 1..n committed one by one, each in its own transaction, by a loop inside the container
  * (sqlite's container writes by itself). Stopped when the container goes.
  */
-export async function startWriter(docker: Docker, s: Server): Promise<{ alive(): Promise<boolean> }> {
+export async function startWriter(docker: Docker, s: Server): Promise<Writer> {
+  const pause = `do [ -e ${SLOW_WRITER} ] && sleep 0.2; done`;
   const loops: Record<Exclude<Engine, 'sqlite'>, string> = {
-    postgres: `while psql -qX -U app -d shop -c 'INSERT INTO t (id) SELECT coalesce(max(id), 0) + 1 FROM t'; do :; done`,
-    mariadb: `while mariadb -uroot shop -e 'INSERT INTO t (id) SELECT coalesce(max(id), 0) + 1 FROM t'; do :; done`,
-    redis: `i=$(redis-cli --no-auth-warning LLEN l); while i=$((i+1)) && redis-cli --no-auth-warning RPUSH l $i >/dev/null; do :; done`,
+    postgres: `while psql -qX -U app -d shop -c 'INSERT INTO t (id) SELECT coalesce(max(id), 0) + 1 FROM t'; ${pause}`,
+    mariadb: `while mariadb -uroot shop -e 'INSERT INTO t (id) SELECT coalesce(max(id), 0) + 1 FROM t'; ${pause}`,
+    redis: `i=$(redis-cli --no-auth-warning LLEN l); while i=$((i+1)) && redis-cli --no-auth-warning RPUSH l $i >/dev/null; ${pause}`,
   };
-  if (s.engine === 'sqlite') return { alive: async () => (await docker.getContainer(s.name).inspect()).State.Running };
+  const running = async () => (await docker.getContainer(s.name).inspect()).State.Running;
+  if (s.engine === 'sqlite') return { alive: running, slow: async () => undefined };
   const env =
     s.engine === 'postgres'
       ? [`PGPASSWORD=${PASSWORD}`]
@@ -212,7 +223,18 @@ export async function startWriter(docker: Docker, s: Server): Promise<{ alive():
     .getContainer(s.name)
     .exec({ Cmd: ['sh', '-c', loops[s.engine]], Env: env, AttachStdout: false, AttachStderr: false });
   await exec.start({ Detach: true });
-  return { alive: async () => (await exec.inspect()).Running };
+  return {
+    alive: async () => (await exec.inspect()).Running,
+    slow: async () => {
+      const r = await captureExec(
+        docker,
+        s.name,
+        { argv: ['touch', SLOW_WRITER] },
+        { signal: AbortSignal.timeout(60_000), timeoutMs: 60_000 },
+      );
+      if (r.exitCode !== 0) throw new Error(`cannot slow the writer in ${s.name}: ${r.stderr}`);
+    },
+  };
 }
 
 /** Ids (or list values) the server holds, as numbers: count, min, max. */

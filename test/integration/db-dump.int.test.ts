@@ -37,6 +37,9 @@ async function backUpUnderLoad(s: Server): Promise<{ id: string; manifest: Manif
   const before = (await rowStats(e.docker, s)).max;
   const b = await backUp(s);
   expect(b.exitCode, b.stderr).toBe(0);
+  expect(await writer.alive(), 'the writer ran through the backup').toBe(true);
+  // it keeps writing while the restores run, slowly: a client process per row takes a whole core
+  await writer.slow();
   return { ...b, before };
 }
 

@@ -16,7 +16,9 @@ import {
 } from './engine.js';
 
 const AUTH_FAILED = /NOAUTH|WRONGPASS|invalid password|Authentication required/i;
-const POLL_MS = 200;
+// BGSAVE of a small data set ends within milliseconds: poll soon, then back off to MAX_POLL_MS.
+const FIRST_POLL_MS = 20;
+const MAX_POLL_MS = 200;
 
 const cli = async (ctx: EngineCtx, tool: string, args: string[]) => {
   const r = await capture(ctx, {
@@ -61,9 +63,9 @@ export async function startRedisDump(ctx: EngineCtx): Promise<DumpStream> {
     return cli(ctx, tool, ['BGSAVE', 'SCHEDULE']);
   });
   ctx.log('debug', `${ctx.what}: ${reply}`);
-  for (;;) {
+  for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(MAX_POLL_MS, pollMs * 2)) {
     ctx.signal.throwIfAborted();
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await new Promise((r) => setTimeout(r, pollMs));
     const info = parseInfo(await cli(ctx, tool, ['INFO', 'persistence']));
     if (info.get('rdb_bgsave_in_progress') === '1') continue;
     const done =

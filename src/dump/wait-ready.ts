@@ -10,7 +10,10 @@ import { probeRedis } from './redis.js';
 import type { DumpEngine } from './types.js';
 
 const SERVERS = new Set(['postgres', 'mysqld', 'mariadbd', 'mongod', 'redis-server', 'valkey-server']);
-const POLL_MS = 500;
+// Short first polls: a restored server is often ready within a second; a slow one is polled at
+// most every MAX_POLL_MS (each poll is an inspect and two execs in its container).
+const FIRST_POLL_MS = 50;
+const MAX_POLL_MS = 500;
 /** Probes in a row that must pass when an init process runs the server. */
 const STABLE_PROBES = 3;
 /** How long the probe must pass without a break when process 1 is neither the server nor an init. */
@@ -61,6 +64,7 @@ export async function waitReady(
   let said = '';
   let passes = 0;
   let passingSince: number | undefined;
+  let pollMs = FIRST_POLL_MS;
   for (;;) {
     ctx.signal.throwIfAborted();
     const info = await env.docker.getContainer(ctx.container).inspect();
@@ -84,6 +88,7 @@ export async function waitReady(
       if (p.ready) {
         passingSince ??= Date.now();
         if (settled || (INITS.has(main) && ++passes >= STABLE_PROBES) || Date.now() - passingSince >= STABLE_MS) return;
+        pollMs = MAX_POLL_MS; // probes that must pass in a row stay MAX_POLL_MS apart
       } else {
         passes = 0;
         passingSince = undefined;
@@ -95,7 +100,8 @@ export async function waitReady(
         `${ctx.what}: the ${engine} server did not accept connections within ${env.waitSeconds} s (--dump-wait)${health ? `; healthcheck: ${health}` : ''}${said ? `; it last said: ${said.split('\n').slice(-3).join(' ')}` : ''}`,
       );
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await new Promise((r) => setTimeout(r, pollMs));
+    pollMs = Math.min(MAX_POLL_MS, pollMs * 2);
   }
 }
 

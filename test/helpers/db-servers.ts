@@ -1,6 +1,7 @@
 // Real database servers for the dump tests, from the offline image (db-image.ts): containers
 // that start like the official images do (initialise an empty data volume through a temporary
-// server, then exec the real one as the main process), network none, sockets only. Plus a query
+// server, then exec the real one as the main process), network none, sockets only. PostgreSQL and
+// MariaDB volumes start as a copy of a data folder initialised once (db-template.ts). Plus a query
 // helper and a writer that keeps committing rows while a backup runs. Durability is off (no
 // fsync): the tests check logical consistency, and a busy shared disk makes syncs slow.
 import type Docker from 'dockerode';
@@ -8,7 +9,9 @@ import { onTestFinished } from 'vitest';
 import { captureExec } from '../../src/dump/exec.js';
 import { DB_IMAGE } from './db-image.js';
 import { createTestVolume, testLabels } from './docker.js';
+import { dataTemplate, fillFromTemplate } from './db-template.js';
 import { testName } from './names.js';
+import { mountpointOf } from './volume-data.js';
 
 export type Engine = 'postgres' | 'mariadb' | 'redis' | 'sqlite';
 
@@ -87,6 +90,18 @@ export function defaultEnv(engine: Engine): string[] {
 
 export async function startServer(docker: Docker, engine: Engine, o: ServerOptions = {}): Promise<Server> {
   const volume = await createTestVolume(docker, 'db');
+  const env = [...defaultEnv(engine), ...(o.env ?? [])];
+  if (engine === 'postgres' || engine === 'mariadb') {
+    const template = await dataTemplate(docker, {
+      image: DB_IMAGE,
+      user: USER[engine],
+      env,
+      cmd: ['sh', '-c', ENTRY[engine]],
+      dataDir: DATA[engine],
+      ready: (name) => waitServer(docker, { name, engine, password: o.password }),
+    });
+    await fillFromTemplate(template, await mountpointOf(docker, volume));
+  }
   const name = o.name ?? testName('db');
   const labels = {
     ...(engine === 'mariadb'
@@ -102,7 +117,7 @@ export async function startServer(docker: Docker, engine: Engine, o: ServerOptio
     name,
     Image: DB_IMAGE,
     User: USER[engine],
-    Env: [...defaultEnv(engine), ...(o.env ?? [])],
+    Env: env,
     Cmd: ['sh', '-c', ENTRY[engine]],
     Labels: testLabels(labels),
     StopSignal: 'SIGINT',
@@ -152,6 +167,7 @@ export async function query(
 export async function waitServer(docker: Docker, s: Pick<Server, 'name' | 'engine' | 'password'>): Promise<void> {
   const probe = s.engine === 'redis' ? 'PING' : 'SELECT 1';
   let last = '';
+  let pollMs = 25;
   for (;;) {
     const info = await docker.getContainer(s.name).inspect();
     if (!info.State.Running) throw new Error(`${s.name} exited ${info.State.ExitCode} before it was ready: ${last}`);
@@ -170,21 +186,33 @@ export async function waitServer(docker: Docker, s: Pick<Server, 'name' | 'engin
     } catch (err) {
       last = (err as Error).message;
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, pollMs));
+    pollMs = Math.min(300, pollMs * 2);
   }
+}
+
+/** Once this file exists in the container, the writer sleeps between rows (see startWriter). */
+const SLOW_WRITER = '/tmp/bbt-writer-slow';
+
+export interface Writer {
+  alive(): Promise<boolean>;
+  /** From now on a row every ~0.2 s instead of as fast as it goes: still writing, without taking a core. */
+  slow(): Promise<void>;
 }
 
 /**
  * Rows 1..n committed one by one, each in its own transaction, by a loop inside the container
  * (sqlite's container writes by itself). Stopped when the container goes.
  */
-export async function startWriter(docker: Docker, s: Server): Promise<{ alive(): Promise<boolean> }> {
+export async function startWriter(docker: Docker, s: Server): Promise<Writer> {
+  const pause = `do [ -e ${SLOW_WRITER} ] && sleep 0.2; done`;
   const loops: Record<Exclude<Engine, 'sqlite'>, string> = {
-    postgres: `while psql -qX -U app -d shop -c 'INSERT INTO t (id) SELECT coalesce(max(id), 0) + 1 FROM t'; do :; done`,
-    mariadb: `while mariadb -uroot shop -e 'INSERT INTO t (id) SELECT coalesce(max(id), 0) + 1 FROM t'; do :; done`,
-    redis: `i=$(redis-cli --no-auth-warning LLEN l); while i=$((i+1)) && redis-cli --no-auth-warning RPUSH l $i >/dev/null; do :; done`,
+    postgres: `while psql -qX -U app -d shop -c 'INSERT INTO t (id) SELECT coalesce(max(id), 0) + 1 FROM t'; ${pause}`,
+    mariadb: `while mariadb -uroot shop -e 'INSERT INTO t (id) SELECT coalesce(max(id), 0) + 1 FROM t'; ${pause}`,
+    redis: `i=$(redis-cli --no-auth-warning LLEN l); while i=$((i+1)) && redis-cli --no-auth-warning RPUSH l $i >/dev/null; ${pause}`,
   };
-  if (s.engine === 'sqlite') return { alive: async () => (await docker.getContainer(s.name).inspect()).State.Running };
+  const running = async () => (await docker.getContainer(s.name).inspect()).State.Running;
+  if (s.engine === 'sqlite') return { alive: running, slow: async () => undefined };
   const env =
     s.engine === 'postgres'
       ? [`PGPASSWORD=${PASSWORD}`]
@@ -195,7 +223,18 @@ export async function startWriter(docker: Docker, s: Server): Promise<{ alive():
     .getContainer(s.name)
     .exec({ Cmd: ['sh', '-c', loops[s.engine]], Env: env, AttachStdout: false, AttachStderr: false });
   await exec.start({ Detach: true });
-  return { alive: async () => (await exec.inspect()).Running };
+  return {
+    alive: async () => (await exec.inspect()).Running,
+    slow: async () => {
+      const r = await captureExec(
+        docker,
+        s.name,
+        { argv: ['touch', SLOW_WRITER] },
+        { signal: AbortSignal.timeout(60_000), timeoutMs: 60_000 },
+      );
+      if (r.exitCode !== 0) throw new Error(`cannot slow the writer in ${s.name}: ${r.stderr}`);
+    },
+  };
 }
 
 /** Ids (or list values) the server holds, as numbers: count, min, max. */

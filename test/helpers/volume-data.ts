@@ -12,8 +12,13 @@ export async function mountpointOf(docker: Docker, volume: string): Promise<stri
   return ((await docker.getVolume(volume).inspect()) as { Mountpoint: string }).Mountpoint;
 }
 
-/** Fill a directory with every kind of entry a restore must keep. */
-export async function fillRichTree(root: string): Promise<void> {
+/**
+ * Fill a directory with every kind of entry a restore must keep. `sparseBytes`: the size of
+ * sparse.img (sparse-with-data.img is an eighth of it); tests whose tools write holes out as
+ * zeros pass a small one.
+ */
+export async function fillRichTree(root: string, o: { sparseBytes?: number } = {}): Promise<void> {
+  const sparse = o.sparseBytes ?? 64 * 1024 * 1024;
   await mkdir(join(root, 'etc/conf.d'), { recursive: true });
   await mkdir(join(root, 'empty/nested-empty'), { recursive: true });
   await writeFile(join(root, 'etc/app.conf'), 'listen = 8080\n');
@@ -28,9 +33,9 @@ export async function fillRichTree(root: string): Promise<void> {
   await symlink('etc/app.conf', join(root, 'config-link'));
   await symlink('/var/lib/elsewhere', join(root, 'absolute-link'));
   await writeFile(join(root, 'sparse.img'), '');
-  await truncate(join(root, 'sparse.img'), 64 * 1024 * 1024);
+  await truncate(join(root, 'sparse.img'), sparse);
   await writeFile(join(root, 'sparse-with-data.img'), 'head');
-  await truncate(join(root, 'sparse-with-data.img'), 8 * 1024 * 1024);
+  await truncate(join(root, 'sparse-with-data.img'), sparse / 8);
   await execa('mkfifo', [join(root, 'a-fifo')]);
   await writeFile(join(root, 'name with spaces & ünïcode.txt'), 'x');
   await execa('setfattr', ['-n', 'user.origin', '-v', 'bbackup-test', join(root, 'etc/app.conf')]);

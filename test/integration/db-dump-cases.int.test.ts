@@ -3,75 +3,29 @@
 // clear message and exit 4, and nothing half-made is kept or reported as done. A store that fills
 // up mid-dump stops the tool (exit 3, like any full store). Also: a stopped
 // server is a clear skip, and bbackup.dump.only backs up the dump instead of the data volume.
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type Docker from 'dockerode';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { ensureDbImage } from '../helpers/db-image.js';
+import { useDbDumpEnv, type BackedUp } from '../helpers/db-dump-env.js';
 import { PASSWORD, query, rowStats, seed, startServer, waitServer, type Server } from '../helpers/db-servers.js';
-import { createTestContainer, testDocker } from '../helpers/docker.js';
+import { createTestContainer } from '../helpers/docker.js';
 import { cleanupAfter } from '../helpers/restore.js';
-import type { Manifest } from '../../src/store/manifest.js';
 
 // real servers initialise and load: slow on a busy 2-core machine
 const TEST_TIMEOUT = 900_000;
-let tmp: string;
-let docker: Docker;
-let cfg: { path: string; store: string; env: Record<string, string | undefined> };
-
-beforeAll(async () => {
-  docker = testDocker();
-  await ensureDbImage(docker, (m) => console.log(m));
-  tmp = await mkdtemp(join(tmpdir(), 'bbt-db-'));
-  const store = join(tmp, 'store');
-  const socket = process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '');
-  const path = join(tmp, 'bbackup.yaml');
-  await writeFile(
-    path,
-    `docker: {socket: ${socket}}\nbackup:\n  store: ${store}\nlogging: {file: ${join(tmp, 'bbackup.log')}}\n`,
-  );
-  cfg = { path, store, env: { HOME: tmp, BBACKUP_CONFIG: undefined, DOCKER_HOST: undefined } };
-}, 3_600_000);
-afterAll(async () => {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
-
-const cli = (args: string[]) => runCli(['-c', cfg.path, ...args], { env: cfg.env });
-const backupDir = async (id: string) =>
-  join(
-    cfg.store,
-    (await readdir(cfg.store)).find((d) => !d.startsWith('.'))!,
-    id,
-  );
-const manifestOf = async (id: string) =>
-  JSON.parse(await readFile(join(await backupDir(id), 'manifest.json'), 'utf8')) as Manifest;
+const e = useDbDumpEnv();
+const cli = (args: string[]) => e.cli(args);
+const backUp = (name: string) => e.backUp(name);
 const exists = (what: { inspect(): Promise<unknown> }) =>
   what.inspect().then(
     () => true,
     () => false,
   );
 
-async function backUp(name: string): Promise<{
-  exitCode: number;
-  stderr: string;
-  id: string;
-  manifest: Manifest;
-  doc: { errors: { item: string; code: string; message: string }[] };
-}> {
-  const r = await runCli(['-c', cfg.path, '--json', 'backup', '-C', name], { env: cfg.env });
-  const doc = JSON.parse(r.stdout) as { id: string; errors: { item: string; code: string; message: string }[] };
-  return { exitCode: r.exitCode, stderr: r.stderr, id: doc.id, manifest: await manifestOf(doc.id), doc };
-}
-
 /** The backup is partial: the container and its volume stored, the dump failed with `message`, no dump file left. */
-async function expectFailedDump(
-  b: Awaited<ReturnType<typeof backUp>>,
-  s: { name: string; volume?: string },
-  message: RegExp,
-): Promise<void> {
+async function expectFailedDump(b: BackedUp, s: { name: string; volume?: string }, message: RegExp): Promise<void> {
   expect(b.exitCode, b.stderr).toBe(4);
   expect(b.manifest.status).toBe('partial');
   expect(b.manifest.items.map((i) => `${i.kind} ${i.name}`)).toEqual(
@@ -81,14 +35,14 @@ async function expectFailedDump(
   const error = b.manifest.errors.find((e) => e.kind === 'dump');
   expect(error?.code).toBe('DUMP_FAILED');
   expect(error?.message).toMatch(message);
-  expect(await readdir(join(await backupDir(b.id), 'dumps')).catch(() => [])).toEqual([]);
+  expect(await readdir(join(await e.backupDir(b.id), 'dumps')).catch(() => [])).toEqual([]);
 }
 
 describe('a dump that cannot be taken fails its item (exit 4), the rest is stored', () => {
   it(
     "wrong credentials in the container's environment",
     async () => {
-      const s = await startServer(docker, 'postgres', {
+      const s = await startServer(e.docker, 'postgres', {
         env: ['INIT_PASSWORD=the-real-one', 'POSTGRES_PASSWORD=not-it'],
         password: 'the-real-one',
       });
@@ -98,7 +52,7 @@ describe('a dump that cannot be taken fails its item (exit 4), the rest is store
         s,
         /pg_dumpall exited 1 while dumping:[\s\S]*password authentication failed for user "app"/,
       );
-      expect(JSON.stringify(b.manifest) + (await readFile(join(tmp, 'bbackup.log'), 'utf8'))).not.toContain('not-it');
+      expect(JSON.stringify(b.manifest) + (await readFile(join(e.tmp, 'bbackup.log'), 'utf8'))).not.toContain('not-it');
     },
     TEST_TIMEOUT,
   );
@@ -106,7 +60,7 @@ describe('a dump that cannot be taken fails its item (exit 4), the rest is store
   it(
     'the dump tool is not in the image',
     async () => {
-      const name = await createTestContainer(docker, 'db', { Labels: { 'bbackup.dump': 'postgres' } });
+      const name = await createTestContainer(e.docker, 'db', { Labels: { 'bbackup.dump': 'postgres' } });
       const b = await backUp(name);
       await expectFailedDump(
         b,
@@ -120,11 +74,11 @@ describe('a dump that cannot be taken fails its item (exit 4), the rest is store
   it(
     'a dump killed half-way',
     async () => {
-      const s = await startServer(docker, 'postgres');
-      await seed(docker, s, 100);
+      const s = await startServer(e.docker, 'postgres');
+      await seed(e.docker, s, 100);
       // Hold a lock on shop's table: pg_dumpall has written the roles and the postgres database
       // when its pg_dump for shop waits for the lock; then it is killed.
-      const locker = await docker.getContainer(s.name).exec({
+      const locker = await e.docker.getContainer(s.name).exec({
         Cmd: [
           'psql',
           '-X',
@@ -140,7 +94,7 @@ describe('a dump that cannot be taken fails its item (exit 4), the rest is store
       await locker.start({ Detach: true });
       while (
         (await query(
-          docker,
+          e.docker,
           s,
           "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 't'::regclass",
         )) !== '1'
@@ -149,7 +103,7 @@ describe('a dump that cannot be taken fails its item (exit 4), the rest is store
       const running = backUp(s.name);
       let killed = false;
       while (!killed) {
-        const top = (await docker.getContainer(s.name).top({ ps_args: '-eo pid,args' })) as { Processes: string[][] };
+        const top = (await e.docker.getContainer(s.name).top({ ps_args: '-eo pid,args' })) as { Processes: string[][] };
         const pgDump = top.Processes.find(
           (p) => /^pg_dump .*shop/.test(p[1] ?? '') || /pg_dump\b(?!all).*shop/.test(p.join(' ')),
         );
@@ -168,23 +122,23 @@ describe('a store that fills up during a dump', () => {
   it(
     'stops the dump tool, exit 3 with a clear message, the unfinished backup removed',
     async () => {
-      const s = await startServer(docker, 'postgres', { labels: { 'bbackup.dump.only': 'true' } });
-      // ~40 MB of dump text: more than the pipes between the tool and bbackup hold, and far more than
-      // zstd can shrink into the store's 1 MiB
+      const s = await startServer(e.docker, 'postgres', { labels: { 'bbackup.dump.only': 'true' } });
+      // ~11 MB of dump text (random hex, which zstd shrinks to about half): more than the pipes
+      // between the tool and bbackup hold, and several times the store's 1 MiB
       await query(
-        docker,
+        e.docker,
         s,
-        'CREATE TABLE t (id int PRIMARY KEY, pad text); INSERT INTO t SELECT g, md5(random()::text) || md5(random()::text) FROM generate_series(1, 600000) g',
+        'CREATE TABLE t (id int PRIMARY KEY, pad text); INSERT INTO t SELECT g, md5(random()::text) || md5(random()::text) FROM generate_series(1, 150000) g',
       );
-      const store = join(tmp, `full-${Date.now()}`);
+      const store = join(e.tmp, `full-${Date.now()}`);
       await mkdir(store);
       await execa('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'bbt-db-full', store]);
       try {
-        const path = join(tmp, 'full.yaml');
-        await writeFile(path, (await readFile(cfg.path, 'utf8')).replace(`store: ${cfg.store}`, `store: ${store}`));
+        const path = join(e.tmp, 'full.yaml');
+        await writeFile(path, (await readFile(e.path, 'utf8')).replace(`store: ${e.store}`, `store: ${store}`));
         // Before the fix the tool stayed blocked on its full pipe and the backup never ended.
         // images: none, so the store fills up with the dump, not with the server's image
-        const r = await runCli(['-c', path, 'backup', '--images', 'none', '-C', s.name], { env: cfg.env });
+        const r = await runCli(['-c', path, 'backup', '--images', 'none', '-C', s.name], { env: e.env });
         expect(r.exitCode, r.stderr + r.stdout).toBe(3);
         expect(r.stderr).toMatch(/no space left on the store while (writing|copying) the postgres dump of container/);
         const host = (await readdir(store)).filter((d) => !d.startsWith('.'));
@@ -192,7 +146,7 @@ describe('a store that fills up during a dump', () => {
         // the dump tool does not linger in the container
         while (
           (
-            (await docker.getContainer(s.name).top({ ps_args: '-eo pid,args' })) as { Processes: string[][] }
+            (await e.docker.getContainer(s.name).top({ ps_args: '-eo pid,args' })) as { Processes: string[][] }
           ).Processes.some((p) => /^pg_dump/.test(p[1] ?? ''))
         )
           await new Promise((r) => setTimeout(r, 200));
@@ -208,18 +162,18 @@ describe('restore: a dump that does not load leaves nothing behind (exit 4)', ()
   it(
     'the restored server is not ready within --dump-wait: container and its fresh volume removed; --no-dump then restores the files only',
     async () => {
-      const ctl = join(tmp, `ctl-${Date.now()}`);
+      const ctl = join(e.tmp, `ctl-${Date.now()}`);
       await mkdir(ctl);
       await writeFile(join(ctl, 'go'), '');
-      const s = await startServer(docker, 'postgres', { ctl });
-      await waitServer(docker, s);
-      await seed(docker, s, 10);
+      const s = await startServer(e.docker, 'postgres', { ctl });
+      await waitServer(e.docker, s);
+      await seed(e.docker, s, 10);
       const b = await backUp(s.name);
       expect(b.exitCode, b.stderr).toBe(0);
-      await docker.getContainer(s.name).remove({ force: true });
-      await docker.getVolume(s.volume).remove({ force: true });
+      await e.docker.getContainer(s.name).remove({ force: true });
+      await e.docker.getVolume(s.volume).remove({ force: true });
       await rm(join(ctl, 'go')); // the restored server now waits for ever
-      cleanupAfter(docker, { containers: [s.name], volumes: [s.volume] });
+      cleanupAfter(e.docker, { containers: [s.name], volumes: [s.volume] });
       const r = await cli(['--json', 'restore', b.id, '-C', s.name, '--dump-wait', '3', '--allow-privileged']);
       expect(r.exitCode, r.stderr).toBe(4);
       const doc = JSON.parse(r.stdout) as {
@@ -237,16 +191,16 @@ describe('restore: a dump that does not load leaves nothing behind (exit 4)', ()
           ),
         }),
       ]);
-      expect(await exists(docker.getContainer(s.name))).toBe(false);
-      expect(await exists(docker.getVolume(s.volume))).toBe(false);
+      expect(await exists(e.docker.getContainer(s.name))).toBe(false);
+      expect(await exists(e.docker.getVolume(s.volume))).toBe(false);
 
       // --no-dump: files only; the server comes back from its volume copy alone
       await writeFile(join(ctl, 'go'), '');
       const plain = await cli(['restore', b.id, '-C', s.name, '--no-dump', '--allow-privileged']);
       expect(plain.exitCode, plain.stderr + plain.stdout).toBe(0);
       expect(plain.stdout).not.toMatch(/dump (loaded|put in place)/);
-      await waitServer(docker, s);
-      expect(await rowStats(docker, s)).toEqual({ count: 10, min: 1, max: 10 });
+      await waitServer(e.docker, s);
+      expect(await rowStats(e.docker, s)).toEqual({ count: 10, min: 1, max: 10 });
     },
     TEST_TIMEOUT,
   );
@@ -256,18 +210,18 @@ describe('stopped servers and dump-only backups', () => {
   it(
     'a stopped server gets a clear skip and its volume copied; the backup is complete',
     async () => {
-      const s = await startServer(docker, 'mariadb');
-      await docker.getContainer(s.name).stop();
+      const s = await startServer(e.docker, 'mariadb');
+      await e.docker.getContainer(s.name).stop();
       const r = await cli(['backup', '-C', s.name]);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stdout + r.stderr).toMatch(
         new RegExp(`dump ${s.name}.*skipped.*container ${s.name} is exited, not running: no dump taken`),
       );
-      const id = (await readdir(await backupDir('')))
+      const id = (await readdir(await e.backupDir('')))
         .filter((d) => /^\d{8}T/.test(d))
         .sort()
         .at(-1)!;
-      const m = await manifestOf(id);
+      const m = await e.manifestOf(id);
       expect(m.status).toBe('complete');
       expect(m.items.some((i) => i.kind === 'volume' && i.name === s.volume)).toBe(true);
     },
@@ -278,10 +232,10 @@ describe('stopped servers and dump-only backups', () => {
     'bbackup.dump.only with bbackup.dump=mysql: mysqldump instead of the data volume, loaded by mysql into a fresh volume',
     async () => {
       // MySQL's own server is not in Debian: MariaDB answers to the mysql tool names (the mysql engine's path)
-      const s: Server = await startServer(docker, 'mariadb', {
+      const s: Server = await startServer(e.docker, 'mariadb', {
         labels: { 'bbackup.dump': 'mysql', 'bbackup.dump.only': 'true' },
       });
-      await seed(docker, s, 500);
+      await seed(e.docker, s, 500);
       const b = await backUp(s.name);
       expect(b.exitCode, b.stderr).toBe(0);
       expect(b.manifest.items.some((i) => i.kind === 'volume')).toBe(false);
@@ -290,13 +244,13 @@ describe('stopped servers and dump-only backups', () => {
         tool: 'mysqldump',
         only: true,
       });
-      await docker.getContainer(s.name).remove({ force: true });
-      await docker.getVolume(s.volume).remove({ force: true });
+      await e.docker.getContainer(s.name).remove({ force: true });
+      await e.docker.getVolume(s.volume).remove({ force: true });
       const r = await cli(['restore', b.id, '-C', s.name]);
       expect(r.exitCode, r.stderr + r.stdout).toBe(0);
       expect(r.stdout).toMatch(/mysql dump loaded/);
-      cleanupAfter(docker, { containers: [s.name], volumes: [s.volume] });
-      expect(await rowStats(docker, s)).toEqual({ count: 500, min: 1, max: 500 });
+      cleanupAfter(e.docker, { containers: [s.name], volumes: [s.volume] });
+      expect(await rowStats(e.docker, s)).toEqual({ count: 500, min: 1, max: 500 });
     },
     TEST_TIMEOUT,
   );

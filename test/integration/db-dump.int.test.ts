@@ -4,79 +4,42 @@
 // original untouched; the container and its volume are dropped and `bbackup restore` brings back
 // a server holding every row committed before the dump started (a gap-free prefix of the
 // writer's sequence). MongoDB is not in Debian: its commands are table-tested only.
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { ensureDbImage } from '../helpers/db-image.js';
+import { describe, expect, it } from 'vitest';
+import { useDbDumpEnv } from '../helpers/db-dump-env.js';
 import { rowStats, seed, startServer, startWriter, type Engine, type Server } from '../helpers/db-servers.js';
-import { createTestContainer, testDocker } from '../helpers/docker.js';
+import { createTestContainer } from '../helpers/docker.js';
 import { testName } from '../helpers/names.js';
 import { cleanupAfter } from '../helpers/restore.js';
 import type { Manifest } from '../../src/store/manifest.js';
 
 // real servers initialise and load: slow on a busy 2-core machine
 const TEST_TIMEOUT = 900_000;
-let tmp: string;
-let docker: Docker;
-let cfg: { path: string; store: string; remote: string; env: Record<string, string | undefined> };
-
-beforeAll(async () => {
-  docker = testDocker();
-  const seconds = await ensureDbImage(docker, (m) => console.log(m));
-  if (seconds > 0) console.log(`test database image built in ${seconds.toFixed(0)} s`);
-  tmp = await mkdtemp(join(tmpdir(), 'bbt-db-'));
-  const store = join(tmp, 'store');
-  const remote = join(tmp, 'remote');
-  const socket = process.env.BBACKUP_TEST_DOCKER_HOST!.replace('unix://', '');
-  const path = join(tmp, 'bbackup.yaml');
-  await writeFile(
-    path,
-    `docker: {socket: ${socket}}\nbackup:\n  store: ${store}\nremotes:\n  usb: {type: local, path: ${remote}, enabled: false}\nlogging: {file: ${join(tmp, 'bbackup.log')}}\n`,
-  );
-  cfg = { path, store, remote, env: { HOME: tmp, BBACKUP_CONFIG: undefined, DOCKER_HOST: undefined } };
-}, 3_600_000);
-afterAll(async () => {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
-
-const cli = (args: string[]) => runCli(['-c', cfg.path, ...args], { env: cfg.env });
-const backupDir = async (id: string) =>
-  join(
-    cfg.store,
-    (await readdir(cfg.store)).find((d) => !d.startsWith('.'))!,
-    id,
-  );
-
-async function backUp(
-  s: Server,
-  extra: string[] = [],
-): Promise<{ id: string; manifest: Manifest; exitCode: number; stderr: string }> {
-  const r = await cli(['--json', 'backup', '-C', s.name, ...extra]);
-  const doc = JSON.parse(r.stdout) as { id: string };
-  const manifest = JSON.parse(await readFile(join(await backupDir(doc.id), 'manifest.json'), 'utf8')) as Manifest;
-  return { id: doc.id, manifest, exitCode: r.exitCode, stderr: r.stderr };
-}
+const e = useDbDumpEnv();
+const cli = (args: string[]) => e.cli(args);
+const backUp = (s: Server, extra: string[] = []) => e.backUp(s.name, extra);
 
 async function drop(s: Server): Promise<void> {
-  await docker.getContainer(s.name).remove({ force: true });
-  await docker.getVolume(s.volume).remove({ force: true });
+  await e.docker.getContainer(s.name).remove({ force: true });
+  await e.docker.getVolume(s.volume).remove({ force: true });
 }
 
 /** Writer running; rows committed before the backup; the backup; then the writer still runs. */
 async function backUpUnderLoad(s: Server): Promise<{ id: string; manifest: Manifest; before: number }> {
-  const writer = await startWriter(docker, s);
+  const writer = await startWriter(e.docker, s);
   // the writer has committed at least one row of its own before the backup starts
-  const seeded = (await rowStats(docker, s)).max;
-  while ((await rowStats(docker, s)).max <= seeded) {
+  const seeded = (await rowStats(e.docker, s)).max;
+  while ((await rowStats(e.docker, s)).max <= seeded) {
     if (!(await writer.alive())) throw new Error('the writer stopped');
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
-  const before = (await rowStats(docker, s)).max;
+  const before = (await rowStats(e.docker, s)).max;
   const b = await backUp(s);
   expect(b.exitCode, b.stderr).toBe(0);
+  expect(await writer.alive(), 'the writer ran through the backup').toBe(true);
+  // it keeps writing while the restores run, slowly: a client process per row takes a whole core
+  await writer.slow();
   return { ...b, before };
 }
 
@@ -94,8 +57,8 @@ describe.each<{ engine: Engine; rows: number }>([
   it(
     'round-trips every committed row',
     async () => {
-      const s = await startServer(docker, engine);
-      await seed(docker, s, rows);
+      const s = await startServer(e.docker, engine);
+      await seed(e.docker, s, rows);
       const dry = await cli(['backup', '-C', s.name, '--dry-run']);
       expect(dry.exitCode, dry.stderr).toBe(0);
       expect(dry.stdout).toMatch(new RegExp(`dump\\s+${s.name}\\s+${engine} \\((environment|label)\\)`));
@@ -104,28 +67,28 @@ describe.each<{ engine: Engine; rows: number }>([
       const dump = manifest.items.find((i) => i.kind === 'dump');
       expect(dump).toMatchObject({ kind: 'dump', name: s.name, engine, only: false });
       expect(manifest.items.some((i) => i.kind === 'volume' && i.name === s.volume)).toBe(true);
-      const file = join(await backupDir(id), `dumps/${s.name}.${engine}.zst`);
+      const file = join(await e.backupDir(id), `dumps/${s.name}.${engine}.zst`);
       expect((await stat(file)).mode & 0o777).toBe(0o600);
-      const text = (await readFile(join(tmp, 'bbackup.log'), 'utf8')) + JSON.stringify(manifest);
+      const text = (await readFile(join(e.tmp, 'bbackup.log'), 'utf8')) + JSON.stringify(manifest);
       expect(text).not.toContain('pw-Zq7');
 
       // a renamed restore: a second server from the dump, the original untouched and still written to
       const [c2, v2] = [testName('db'), testName('db')];
-      cleanupAfter(docker, { containers: [c2], volumes: [v2] });
-      const originalBefore = await rowStats(docker, s);
+      cleanupAfter(e.docker, { containers: [c2], volumes: [v2] });
+      const originalBefore = await rowStats(e.docker, s);
       const renamed = await cli(['restore', id, '-C', s.name, '-r', `${s.name}:${c2}`, '-r', `${s.volume}:${v2}`]);
       expect(renamed.exitCode, renamed.stderr + renamed.stdout).toBe(0);
       expect(renamed.stdout).toMatch(new RegExp(`${engine} dump (loaded|put in place)`));
-      expectPrefix(await rowStats(docker, { name: c2, engine }), before);
-      const original = await rowStats(docker, s);
+      expectPrefix(await rowStats(e.docker, { name: c2, engine }), before);
+      const original = await rowStats(e.docker, s);
       expect(original.count).toBe(original.max);
       expect(original.max).toBeGreaterThanOrEqual(originalBefore.max);
 
       await drop(s);
       const restored = await cli(['restore', id, '-C', s.name]);
       expect(restored.exitCode, restored.stderr + restored.stdout).toBe(0);
-      cleanupAfter(docker, { containers: [s.name], volumes: [s.volume] });
-      expectPrefix(await rowStats(docker, s), before);
+      cleanupAfter(e.docker, { containers: [s.name], volumes: [s.volume] });
+      expectPrefix(await rowStats(e.docker, s), before);
       if (engine === 'postgres') expect(restored.stdout).toMatch(/postgres dump loaded: \d+ rows in \d+ tables/);
     },
     TEST_TIMEOUT,
@@ -136,9 +99,9 @@ describe('sqlite', () => {
   it(
     "the container's own sqlite3 takes the copy; restore puts it in place before the writer starts again",
     async () => {
-      const s = await startServer(docker, 'sqlite');
-      while ((await rowStats(docker, s)).max < 200) await new Promise((r) => setTimeout(r, 100));
-      const before = (await rowStats(docker, s)).max;
+      const s = await startServer(e.docker, 'sqlite');
+      while ((await rowStats(e.docker, s)).max < 50) await new Promise((r) => setTimeout(r, 20));
+      const before = (await rowStats(e.docker, s)).max;
       const b = await backUp(s);
       expect(b.exitCode, b.stderr).toBe(0);
       expect(b.manifest.items.find((i) => i.kind === 'dump')).toMatchObject({
@@ -150,8 +113,8 @@ describe('sqlite', () => {
       const r = await cli(['restore', b.id, '-C', s.name]);
       expect(r.exitCode, r.stderr + r.stdout).toBe(0);
       expect(r.stdout).toMatch(/sqlite dump put in place: 1 tables, integrity ok/);
-      cleanupAfter(docker, { containers: [s.name], volumes: [s.volume] });
-      expectPrefix(await rowStats(docker, s), before);
+      cleanupAfter(e.docker, { containers: [s.name], volumes: [s.volume] });
+      expectPrefix(await rowStats(e.docker, s), before);
     },
     TEST_TIMEOUT,
   );
@@ -159,9 +122,9 @@ describe('sqlite', () => {
   it(
     'a container without sqlite3 gets its copy from a helper',
     async () => {
-      const s = await startServer(docker, 'sqlite');
-      while ((await rowStats(docker, s)).max < 50) await new Promise((r) => setTimeout(r, 100));
-      const app = await createTestContainer(docker, 'db', {
+      const s = await startServer(e.docker, 'sqlite');
+      while ((await rowStats(e.docker, s)).max < 5) await new Promise((r) => setTimeout(r, 20));
+      const app = await createTestContainer(e.docker, 'db', {
         Labels: { 'bbackup.dump': 'sqlite:/srv/app.db' },
         HostConfig: { Binds: [`${s.volume}:/srv`] },
       });
@@ -185,9 +148,9 @@ describe('bbackup dump, verify, remotes', () => {
     "a one-off dump to a file and to stdout; the backup's dump is verified, uploaded and pulled",
     async () => {
       // dump only: the backup holds the definition and the dump, which keeps the upload small
-      const s = await startServer(docker, 'postgres', { labels: { 'bbackup.dump.only': 'true' } });
-      await seed(docker, s, 100);
-      const out = join(tmp, 'one.sql');
+      const s = await startServer(e.docker, 'postgres', { labels: { 'bbackup.dump.only': 'true' } });
+      await seed(e.docker, s, 100);
+      const out = join(e.tmp, 'one.sql');
       const toFile = await cli(['dump', s.name, '-o', out]);
       expect(toFile.exitCode, toFile.stderr).toBe(0);
       expect(await readFile(out, 'utf8')).toContain('PostgreSQL database cluster dump complete');
@@ -201,7 +164,7 @@ describe('bbackup dump, verify, remotes', () => {
       expect(b.exitCode, b.stderr).toBe(0);
       const id = (JSON.parse(b.stdout) as { id: string }).id;
       expect((await cli(['verify', id])).exitCode).toBe(0);
-      const dumpFile = join(await backupDir(id), `dumps/${s.name}.postgres.zst`);
+      const dumpFile = join(await e.backupDir(id), `dumps/${s.name}.postgres.zst`);
       const good = await readFile(dumpFile);
       await writeFile(
         dumpFile,
@@ -211,7 +174,7 @@ describe('bbackup dump, verify, remotes', () => {
       expect(bad.exitCode).toBe(4);
       expect(bad.stdout).toContain(`dumps/${s.name}.postgres.zst`);
       // the remote copy was made from the good bytes: pulling it back brings a whole dump
-      await rm(await backupDir(id), { recursive: true, force: true });
+      await rm(await e.backupDir(id), { recursive: true, force: true });
       const pulled = await cli(['pull', 'usb', id]);
       expect(pulled.exitCode, pulled.stderr).toBe(0);
       expect(await readFile(dumpFile)).toEqual(good);

@@ -240,8 +240,9 @@ describe('Ctrl-C', () => {
     const cfg = await config('tree');
     const v = await createTestVolume(docker, 'rs');
     const mp = await mountpointOf(docker, v);
-    for (const n of [1, 2, 3, 4])
-      await execa('dd', ['if=/dev/urandom', `of=${join(mp, `big${n}.bin`)}`, 'bs=1M', 'count=200', 'status=none']);
+    // enough that the copy is still running when the test finds it (it is then held there)
+    for (const n of [1, 2])
+      await execa('dd', ['if=/dev/urandom', `of=${join(mp, `big${n}.bin`)}`, 'bs=1M', 'count=64', 'status=none']);
     const dir = join(tmp, '20261125T224000Z');
     await makeFixtureBackup(docker, { dir, volumes: [v] });
     const v2 = testName('rs');
@@ -252,34 +253,42 @@ describe('Ctrl-C', () => {
       env: { ...cfg.env, NO_COLOR: '1' },
       reject: false,
     });
-    while (
-      !(await docker
-        .getVolume(v2)
-        .inspect()
-        .then(
-          () => true,
-          () => false,
-        ))
-    ) {
-      if (child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 20));
+    // The copy into the new volume is held (SIGSTOP) while bbackup gets its SIGINT: the cancel
+    // reaches a copy in progress however fast the machine is. bbackup's cancel sends the copy's
+    // process group SIGCONT and SIGTERM.
+    let copier: number | undefined;
+    while (copier === undefined && child.exitCode === null) {
+      copier = await childCopier(child.pid!);
+      if (copier === undefined) await new Promise((r) => setTimeout(r, 10));
     }
-    await new Promise((r) => setTimeout(r, 200));
+    expect(copier, 'the restore copied the volume with bbcopy').toBeDefined();
+    process.kill(copier!, 'SIGSTOP');
+    expect(await exists(docker.getVolume(v2))).toBe(true);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode, String(r.stderr)).toBe(5);
     expect(String(r.stdout)).toContain('restore cancelled');
-    expect(
-      await docker
-        .getVolume(v2)
-        .inspect()
-        .then(
-          () => true,
-          () => false,
-        ),
-    ).toBe(false);
+    expect(await exists(docker.getVolume(v2))).toBe(false);
   });
 });
+
+const exists = (what: { inspect(): Promise<unknown> }) =>
+  what.inspect().then(
+    () => true,
+    () => false,
+  );
+
+/** The pid of the `bbcopy restore` process `parent` runs, if any. */
+async function childCopier(parent: number): Promise<number | undefined> {
+  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) !== parent) continue;
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (argv[0]?.endsWith('bbcopy') && argv[1] === 'restore') return Number(pid);
+  }
+  return undefined;
+}
 
 describe('restore --from-remote', () => {
   it('pulls a backup the local store no longer has, then restores it', async () => {

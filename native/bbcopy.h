@@ -89,6 +89,23 @@ void hasher_update(hasher_t *h, const void *p, size_t n);
 void hasher_hex(hasher_t *h, char out[65]);
 void hasher_zeros(hasher_t *h, uint64_t n);
 
+/* ---- hashq.c: sha256 on a second thread, over buffers it lends (see there) ---- */
+typedef struct hashq hashq_t;
+hashq_t *hashq_new(size_t nbuf, size_t size);
+size_t hashq_size(const hashq_t *q);
+/* The next buffer to fill (waits until its last contents are hashed). */
+char *hashq_buffer(hashq_t *q);
+void hashq_start(hashq_t *q);
+/* Queues the first n bytes of the buffer hashq_buffer returned; the caller may read it until its next hashq_buffer. */
+void hashq_data(hashq_t *q, size_t n);
+void hashq_zeros(hashq_t *q, uint64_t n);
+/* Waits for everything queued; the file's sha256 in hex. */
+void hashq_hex(hashq_t *q, char out[65]);
+/* Starts the write-back of fd's dirty pages on the thread (a duplicate of fd; the caller still closes its own). */
+void hashq_flush(hashq_t *q, int fd);
+/* Stops the thread; returns its hashing time in ns. */
+uint64_t hashq_finish(hashq_t *q);
+
 /* ---- clock.c: phase timings reported in the summary line ---- */
 enum phase { PH_WALK, PH_READ, PH_HASH, PH_WRITE, PH_META, PH_INDEX, PH_COUNT };
 extern uint64_t phase_ns[PH_COUNT];

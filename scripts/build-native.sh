@@ -28,7 +28,7 @@ if ! have_toolchain; then
 fi
 
 mkdir -p dist/native
-if ! "$cc" -O2 -std=gnu11 -Wall -Wextra -o "$out.tmp" native/*.c -lcrypto; then
+if ! "$cc" -O2 -std=gnu11 -Wall -Wextra -pthread -o "$out.tmp" native/*.c -lcrypto; then
   rm -f "$out.tmp"
   explain
   exit 1

@@ -2,14 +2,16 @@
 // index it writes (same order and bytes as JSON.stringify of IndexEntry), hash inheritance from
 // the parent, the stream's hash list (adopt), the restore check, device nodes, and the sink.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
+  closeSync,
   linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -17,6 +19,7 @@ import {
   symlinkSync,
   utimesSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,6 +212,62 @@ describe('bbcopy copy', () => {
   });
 });
 
+describe('bbcopy with files bigger than one chunk (hashed on a second thread while written)', () => {
+  // random bytes, so a chunk hashed twice, skipped or taken from a reused buffer changes the sha256
+  const big = (n: number) => randomBytes(n);
+  it('copies them byte for byte with their holes, and their sha256 equals a fresh one; restore finds one changed byte', () => {
+    const base = tmp();
+    const src = join(base, 'src');
+    mkdirSync(src);
+    const sizes = { a: (5 << 20) + 12345, b: 2 << 20, c: (1 << 20) + 1, small: 1000 };
+    const data = Object.fromEntries(Object.entries(sizes).map(([k, n]) => [k, big(n)]));
+    for (const [k, d] of Object.entries(data)) writeFileSync(join(src, k), d);
+    // 24 MiB with 3 MiB of data at 9 MiB: holes before, after and inside the chunk walk
+    const sparse = join(src, 'sparse');
+    const mid = big(3 << 20);
+    execFileSync('truncate', ['-s', String(24 << 20), sparse]);
+    const fd = openSync(sparse, 'r+');
+    writeSync(fd, mid, 0, mid.length, 9 << 20);
+    closeSync(fd);
+    const sparseData = readFileSync(sparse);
+    const r = copy(src, join(base, 'dst'), join(base, 'i.jsonl'));
+    expect(r.code, r.stderr).toBe(0);
+    const hashes = Object.fromEntries(readIndex(join(base, 'i.jsonl')).map((e) => [e.p, e.sha256]));
+    for (const [k, d] of Object.entries(data)) {
+      expect(readFileSync(join(base, 'dst', k)).equals(d), k).toBe(true);
+      expect(hashes[k], k).toBe(sha(d));
+    }
+    expect(hashes.sparse).toBe(sha(sparseData));
+    expect(readFileSync(join(base, 'dst/sparse')).equals(sparseData)).toBe(true);
+    expect(statSync(join(base, 'dst/sparse')).blocks * 512).toBeLessThan(8 << 20);
+
+    const restore = (to: string) => {
+      mkdirSync(join(base, to));
+      return bbcopy([
+        'restore',
+        '--source',
+        join(base, 'dst'),
+        '--target',
+        join(base, to),
+        '--expect',
+        join(base, 'i.jsonl'),
+      ]);
+    };
+    const good = restore('v1');
+    expect(good.code, good.stderr).toBe(0);
+    expect(readFileSync(join(base, 'v1/a')).equals(data.a!)).toBe(true);
+    expect(readFileSync(join(base, 'v1/sparse')).equals(sparseData)).toBe(true);
+    const fa = openSync(join(base, 'dst/a'), 'r+');
+    writeSync(fa, Buffer.from([data.a![3 << 20]! ^ 1]), 0, 1, 3 << 20); // one byte, in the fourth chunk
+    closeSync(fa);
+    const bad = restore('v2');
+    expect(bad.code).toBe(3);
+    expect(bad.lines.filter((l) => l.startsWith('X '))).toEqual([
+      `X ${JSON.stringify({ p: 'a', problem: 'content differs from the index (sha256)' })}`,
+    ]);
+  });
+});
+
 describe('bbcopy adopt (a tree extracted from the stream)', () => {
   it('takes hashes from the list where path and size agree, reads the rest, and links files equal to the parent', () => {
     const base = tmp();
@@ -309,7 +368,7 @@ describe('bbcopy restore', () => {
 describe('bbcopy sink', () => {
   it('writes stdin to a new private file and reports its size and sha256', () => {
     const base = tmp();
-    const data = Buffer.alloc(3 << 20, 7);
+    const data = randomBytes((5 << 20) + 777); // several chunks, each different
     const r = bbcopy(['sink', '--out', join(base, 'f')], data);
     expect(r.code, r.stderr).toBe(0);
     expect(r.summary).toMatchObject({ size: data.length, sha256: sha(data) });

@@ -4,7 +4,7 @@
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BbackupError, isAbortError } from '../errors.js';
 import type { Emit } from '../events.js';
@@ -136,18 +136,36 @@ export class RcloneRemote implements Remote {
     }
   }
 
+  /**
+   * One `rclone cat`, no listing first: a missing key makes it fail before its first byte on most
+   * backends, and the first chunk (or the end) is awaited so that failure rejects here. On bucket
+   * backends (S3) cat of a missing key prints nothing and exits 0, like an empty file: only then
+   * does a listing tell the two apart.
+   */
   async get(key: string, o: OpOptions): Promise<Readable> {
-    // `rclone cat` of a missing file fails only after the stream began: ask first.
-    const found = JSON.parse(
-      await this.run(`reading ${key}`, ['lsjson', '--files-only', this.at(key)], o.signal),
-    ) as LsEntry[];
-    if (found.length === 0)
-      throw classifyRclone(this.name, `reading ${key}`, '{"level":"error","msg":"object not found"}');
-    return runChain([{ file: 'rclone', args: ['cat', this.at(key), ...baseFlags(this.s)], env: this.env }], {
+    const what = `reading ${key}`;
+    const raw = runChain([{ file: 'rclone', args: ['cat', this.at(key), ...baseFlags(this.s)], env: this.env }], {
       signal: o.signal,
-      what: `reading ${key}`,
-      classify: (_s, stderr, err) => classifyRclone(this.name, `reading ${key}`, stderr, err),
+      what,
+      classify: (_s, stderr, err) => classifyRclone(this.name, what, stderr, err),
     });
+    // its errors reach the reader through the iteration below; until that starts, nobody listens
+    raw.on('error', () => undefined);
+    const first = await firstChunk(raw);
+    if (first === undefined) {
+      const found = JSON.parse(await this.run(what, ['lsjson', '--files-only', this.at(key)], o.signal)) as LsEntry[];
+      if (found.length === 0) throw classifyRclone(this.name, what, '{"level":"error","msg":"object not found"}');
+      return Readable.from([], { objectMode: false });
+    }
+    const out = Readable.from(
+      (async function* () {
+        yield first;
+        yield* raw;
+      })(),
+      { objectMode: false },
+    );
+    out.on('close', () => raw.destroy()); // a reader that gives up early stops rclone
+    return out;
   }
 
   async *list(prefix: string, o: ListOptions): AsyncIterable<RemoteEntry> {
@@ -202,6 +220,31 @@ export class RcloneRemote implements Remote {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The stream's first chunk, undefined when it ends without one; its error rejects. */
+function firstChunk(stream: Readable): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      stream.pause();
+      done();
+      resolve(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(undefined);
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    stream.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
 
 function ignoreNotFound(err: unknown): void {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, chown, link, lstat, mkdir, readdir, readlink, symlink, truncate, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 
@@ -71,6 +71,7 @@ export interface EntryDescription {
 export async function describeTree(root: string): Promise<Record<string, EntryDescription>> {
   const out: Record<string, EntryDescription> = {};
   const inodes = new Map<bigint, string>();
+  const xattrsOf = await treeXattrs(root);
   const walk = async (rel: string): Promise<void> => {
     const path = rel ? join(root, rel) : root;
     const st = await lstat(path, { bigint: true });
@@ -83,16 +84,13 @@ export async function describeTree(root: string): Promise<Record<string, EntryDe
           : st.isFIFO()
             ? 'fifo'
             : 'other';
-    const { stdout: xattrs } = await execa('getfattr', ['-h', '-d', '-m', '-', '--absolute-names', path], {
-      reject: false,
-    });
     const e: EntryDescription = {
       type,
       mode: Number(st.mode),
       uid: Number(st.uid),
       gid: Number(st.gid),
       mtimeNs: rel ? String(st.mtimeNs) : '(root)',
-      xattrs: xattrs.split('\n').slice(1).join('\n'),
+      xattrs: xattrsOf.get(resolve(path)) ?? '',
     };
     if (type === 'file') {
       e.size = Number(st.size);
@@ -115,5 +113,26 @@ export async function describeTree(root: string): Promise<Record<string, EntryDe
   for (const e of Object.values(out))
     if (e.hardLinkGroup) members.set(e.hardLinkGroup, (members.get(e.hardLinkGroup) ?? 0) + 1);
   for (const e of Object.values(out)) if (e.hardLinkGroup && members.get(e.hardLinkGroup) === 1) delete e.hardLinkGroup;
+  return out;
+}
+
+/**
+ * Every extended attribute (all namespaces, links not followed) of every entry under root, by
+ * absolute path: one getfattr for the whole tree (one per entry costs a process per file). getfattr
+ * prints only entries that have attributes, and writes bytes of a name that need it as \ooo.
+ */
+async function treeXattrs(root: string): Promise<Map<string, string>> {
+  const { stdout } = await execa('getfattr', ['-R', '-h', '-d', '-m', '-', '--absolute-names', root], {
+    reject: false,
+    encoding: 'buffer',
+  });
+  const out = new Map<string, string>();
+  const utf8 = (latin1: string) => Buffer.from(latin1, 'latin1').toString('utf8');
+  for (const block of Buffer.from(stdout).toString('latin1').split('\n\n')) {
+    const [head, ...attrs] = block.split('\n').filter((l) => l !== '');
+    if (!head?.startsWith('# file: ')) continue;
+    const path = utf8(head.slice(8).replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+    out.set(resolve(path), utf8(attrs.map((l) => `${l}\n`).join(''))); // one line each, as getfattr prints them
+  }
   return out;
 }

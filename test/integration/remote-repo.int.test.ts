@@ -1,6 +1,7 @@
 // The repository (remote format 2) on all three remote kinds: a local folder, sftp to a real
 // OpenSSH sshd, and rclone against a real S3 API (s3rver on 127.0.0.1). Backups are made by the
-// real engine through the CLI; what each upload stores is measured from the remote's own listing.
+// real engine through the CLI, each run uploading to the three remotes at once; what each upload
+// stores is measured from each remote's own listing.
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -48,8 +49,10 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const FILES = 200;
-const FILE_SIZE = 128 * 1024;
+// 1% of the files is one file: enough volume that a second upload of everything (no dedup) would
+// be 20x over the 5% bound, small enough that the time goes to what is tested, not to bytes.
+const FILES = 100;
+const FILE_SIZE = 64 * 1024;
 
 async function makeVolume(): Promise<{ name: string; mp: string }> {
   const name = testName('repo');
@@ -73,6 +76,20 @@ function remoteOf(cfg: Record<string, unknown>, kind: RemoteKind): Remote {
   return openRemote(parseConfigObject(cfg), kind);
 }
 
+/** bytes stored on each kind's remote of `cfg` */
+async function storedBytesAll(cfg: Record<string, unknown>): Promise<Record<RemoteKind, number>> {
+  const out = {} as Record<RemoteKind, number>;
+  for (const kind of REPO_KINDS) {
+    const remote = remoteOf(cfg, kind);
+    try {
+      out[kind] = await storedBytes(remote);
+    } finally {
+      await remote.close();
+    }
+  }
+  return out;
+}
+
 async function storedBytes(remote: Remote): Promise<number> {
   return (await collect(remote.list('', { signal: AbortSignal.timeout(60_000) }))).reduce((a, e) => a + e.size, 0);
 }
@@ -80,58 +97,79 @@ async function storedBytes(remote: Remote): Promise<number> {
 const ids = async (dir: string) =>
   (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z/.test(n)).sort();
 
-interface KindState {
+/**
+ * One volume and one local store for all three kinds: each backup run uploads to the three
+ * remotes at once (as a user with three remotes has it), and every check reads each remote on its own.
+ */
+interface State {
   volume: string;
   mp: string;
+  /** backup sets a and b of the volume, one remote folder per kind under <tmp>/r */
   cfg: Record<string, unknown>;
   host: string;
   ids: string[];
   store: string;
 }
+const st = {} as State;
 
 /** CLI runs of the real engine on a 2-core machine shared with other test runs: never a measure of speed */
 const SLOW = 900_000;
 
-describe.each(REPO_KINDS)('repository on %s', (kind) => {
-  const st = {} as KindState;
+/** st.cfg with only `kind`'s remote, its folder moved to <tmp>/<kind>/<folder> */
+const cfgFor = (kind: RemoteKind, folder: string, extra: Record<string, unknown> = {}) => ({
+  ...st.cfg,
+  remotes: remotesSection(sshd, join(tmp, kind, folder), [kind]),
+  ...extra,
+});
 
+describe('repository on local, sftp and rclone-s3', () => {
   it(
-    'the second backup (1% of files changed) stores <= 5% of the first; rotation frees space; the first pulls identical after others went',
+    'the second backup (1% of files changed) stores <= 5% of the first on each kind',
     async () => {
       const { name, mp } = await makeVolume();
-      const root = join(tmp, kind);
       st.volume = name;
       st.mp = mp;
-      st.store = join(root, 'store');
+      st.store = join(tmp, 'store');
       st.cfg = {
         backup: { store: st.store, backup_sets: { a: { volumes: [name] }, b: { volumes: [name] } } },
-        remotes: remotesSection(sshd, join(root, 'r'), [kind]),
+        remotes: remotesSection(sshd, join(tmp, 'r'), REPO_KINDS),
         retention: { enabled: false },
       };
-      const cli = await configFile(join(root, '..', `${kind}.yaml`), st.cfg);
-      const remote = remoteOf(st.cfg, kind);
-      try {
-        const first = await cli(['backup', '-s', 'a']);
-        expect(first.exitCode, first.stderr).toBe(0);
-        const s1 = await storedBytes(remote);
-        expect(s1).toBeGreaterThan(FILES * FILE_SIZE * 0.9);
-        await change(mp, 0);
-        const second = await cli(['backup', '-s', 'b']);
-        expect(second.exitCode, second.stderr).toBe(0);
-        const s2 = await storedBytes(remote);
+      const cli = await configFile(join(tmp, 'all.yaml'), st.cfg);
+      const first = await cli(['backup', '-s', 'a']);
+      expect(first.exitCode, first.stderr).toBe(0);
+      const s1 = await storedBytesAll(st.cfg);
+      await change(mp, 0);
+      const second = await cli(['backup', '-s', 'b']);
+      expect(second.exitCode, second.stderr).toBe(0);
+      const s2 = await storedBytesAll(st.cfg);
+      for (const kind of REPO_KINDS) {
         console.info(
-          `[${kind}] stored by the first upload: ${s1} bytes; added by the second (1% of files changed): ${s2 - s1} bytes (${((100 * (s2 - s1)) / s1).toFixed(2)}%)`,
+          `[${kind}] stored by the first upload: ${s1[kind]} bytes; added by the second (1% of files changed): ${s2[kind] - s1[kind]} bytes (${((100 * (s2[kind] - s1[kind])) / s1[kind]).toFixed(2)}%)`,
         );
-        expect(s2 - s1).toBeLessThanOrEqual(0.05 * s1);
-        expect(s2 - s1).toBeGreaterThanOrEqual((FILES / 100) * FILE_SIZE); // the changed files did travel
-        await change(mp, 10);
-        const third = await cli(['backup', '-s', 'b']);
-        expect(third.exitCode, third.stderr).toBe(0);
-        const s3b = await storedBytes(remote);
+        expect(s1[kind], kind).toBeGreaterThan(FILES * FILE_SIZE * 0.9);
+        expect(s2[kind] - s1[kind], kind).toBeLessThanOrEqual(0.05 * s1[kind]);
+        expect(s2[kind] - s1[kind], kind).toBeGreaterThanOrEqual((FILES / 100) * FILE_SIZE); // the changed files did travel
+      }
+      await change(mp, 1);
+      const third = await cli(['backup', '-s', 'b']);
+      expect(third.exitCode, third.stderr).toBe(0);
+      st.host = (await readdir(st.store)).filter((n) => !n.startsWith('.'))[0]!;
+      st.ids = await ids(join(st.store, st.host));
+      expect(st.ids).toHaveLength(3);
+    },
+    SLOW,
+  );
 
-        st.host = (await readdir(st.store)).filter((n) => !n.startsWith('.'))[0]!;
-        st.ids = await ids(join(st.store, st.host));
-        expect(st.ids).toHaveLength(3);
+  it.each(REPO_KINDS)(
+    '%s: all three are listed; rotation frees space; the first and third pull identical after the second went',
+    async (kind) => {
+      expect(st.ids, 'the first test must pass').toHaveLength(3);
+      const root = join(tmp, kind);
+      const cfg = { ...st.cfg, remotes: remotesSection(sshd, join(tmp, 'r'), [kind]) };
+      const cli = await configFile(join(tmp, `${kind}.yaml`), cfg);
+      const remote = remoteOf(cfg, kind);
+      try {
         const listed = await cli(['--json', 'list-remote-backups', '-r', kind]);
         expect(
           (JSON.parse(listed.stdout) as { backups: { id: string; format: number }[] }).backups.map((b) => [
@@ -139,10 +177,11 @@ describe.each(REPO_KINDS)('repository on %s', (kind) => {
             b.format,
           ]),
         ).toEqual(st.ids.map((id) => [id, 2]));
+        const s3b = await storedBytes(remote);
 
         // one backup per group kept: #1 (set a) and #3 (set b); #2 goes, and with it the objects only it needed
-        const rotCli = await configFile(join(root, '..', `${kind}-rot.yaml`), {
-          ...st.cfg,
+        const rotCli = await configFile(join(tmp, `${kind}-rot.yaml`), {
+          ...cfg,
           retention: { last: 1, daily: 0, weekly: 0, monthly: 0, keep_within: 0 },
         });
         const rot = await rotCli(['--json', 'rotate', '-r', kind]);
@@ -158,8 +197,8 @@ describe.each(REPO_KINDS)('repository on %s', (kind) => {
         expect(s4).toBeLessThan(s3b);
 
         // #1 and #3 pull back exactly as the engine wrote them
-        const pullCli = await configFile(join(root, '..', `${kind}-pull.yaml`), {
-          ...st.cfg,
+        const pullCli = await configFile(join(tmp, `${kind}-pull.yaml`), {
+          ...cfg,
           backup: { store: join(root, 'pulled') },
         });
         for (const id of [st.ids[0]!, st.ids[2]!]) {
@@ -170,11 +209,16 @@ describe.each(REPO_KINDS)('repository on %s', (kind) => {
           expect(await readFile(join(b, 'manifest.json'), 'utf8')).toBe(
             await readFile(join(a, 'manifest.json'), 'utf8'),
           );
-          expect(await describeTree(join(b, 'volumes', name))).toEqual(await describeTree(join(a, 'volumes', name)));
-          const verified = await pullCli(['verify', b]);
-          expect(verified.exitCode, verified.stdout).toBe(0);
+          expect(await describeTree(join(b, 'volumes', st.volume))).toEqual(
+            await describeTree(join(a, 'volumes', st.volume)),
+          );
         }
         expect(await readdir(join(root, 'pulled', st.host))).not.toContain(st.ids[1]);
+        // both pulled backups pass the engine's own check (every file against its index)
+        const verified = await pullCli(['verify', '--all']);
+        expect(verified.exitCode, verified.stdout).toBe(0);
+        expect(verified.stdout).toMatch(new RegExp(`ok\\s+${st.ids[0]}`));
+        expect(verified.stdout).toMatch(new RegExp(`ok\\s+${st.ids[2]}`));
       } finally {
         await remote.close();
       }
@@ -182,12 +226,11 @@ describe.each(REPO_KINDS)('repository on %s', (kind) => {
     SLOW,
   );
 
-  it(
-    'a cut upload is resumed by the next: what it sent is not sent again, and it is never listed',
-    async () => {
+  it.each(REPO_KINDS)(
+    '%s: a cut upload is resumed by the next: what it sent is not sent again, and it is never listed',
+    async (kind) => {
       expect(st.ids, 'the first test must pass').toHaveLength(3);
-      const cfg = { ...st.cfg, remotes: remotesSection(sshd, join(tmp, kind, 'r-cut'), [kind]) };
-      const remote = remoteOf(cfg, kind);
+      const remote = remoteOf(cfgFor(kind, 'r-cut'), kind);
       const dir = join(st.store, st.host, st.ids[2]!);
       const manifest = await readManifest(dir);
       const base = {
@@ -228,15 +271,13 @@ describe.each(REPO_KINDS)('repository on %s', (kind) => {
     SLOW,
   );
 
-  it(
-    'a bbackup killed (SIGKILL) mid-upload leaves no backup and no blocking lock; the next run sends only what is missing',
-    async () => {
+  it.each(REPO_KINDS)(
+    '%s: a bbackup killed (SIGKILL) mid-upload leaves no backup and no blocking lock; the next run sends only what is missing',
+    async (kind) => {
       expect(st.ids, 'the first test must pass').toHaveLength(3);
-      const cfg = {
-        ...st.cfg,
-        backup: { ...(st.cfg.backup as object), store: join(tmp, kind, 'store-kill') },
-        remotes: remotesSection(sshd, join(tmp, kind, 'r-kill'), [kind]),
-      };
+      // one local store for the three kinds (each run uploads only to its kind): after the first
+      // kind, the local part of each run is an incremental; the remote is new each time
+      const cfg = cfgFor(kind, 'r-kill', { backup: { ...(st.cfg.backup as object), store: join(tmp, 'store-kill') } });
       const path = join(tmp, `${kind}-kill.yaml`);
       const cli = await configFile(path, cfg);
       const remote = remoteOf(cfg, kind);
@@ -293,43 +334,46 @@ describe.each(REPO_KINDS)('repository on %s', (kind) => {
   );
 
   it(
-    'two hosts uploading to one remote share identical objects',
+    'two hosts uploading to one remote share identical objects, on each kind',
     async () => {
       expect(st.ids).toHaveLength(3);
       const engine = process.env.DOCKER_HOST!;
       const cfg = {
         ...st.cfg,
-        backup: { store: join(tmp, kind, 'store-hosts') },
+        backup: { store: join(tmp, 'store-hosts') },
         hosts: { alpha: { docker_host: engine }, beta: { docker_host: engine } },
-        remotes: remotesSection(sshd, join(tmp, kind, 'r-hosts'), [kind]),
+        remotes: remotesSection(sshd, join(tmp, 'r-hosts'), REPO_KINDS),
       };
-      const cli = await configFile(join(tmp, `${kind}-hosts.yaml`), cfg);
-      const remote = remoteOf(cfg, kind);
-      try {
-        const a = await cli(['--host', 'alpha', 'backup', '--volumes', st.volume]);
-        expect(a.exitCode, a.stderr).toBe(0);
-        const sa = await storedBytes(remote);
-        const b = await cli(['--host', 'beta', 'backup', '--volumes', st.volume]);
-        expect(b.exitCode, b.stderr).toBe(0);
-        const sb = await storedBytes(remote);
-        expect(sb - sa).toBeLessThanOrEqual(0.05 * sa);
-        const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000), undefined, { details: true });
-        expect(listed.backups.map((x) => x.host).sort()).toEqual(['alpha', 'beta']);
-        const beta = listed.backups.find((x) => x.host === 'beta')!;
-        expect(beta.info!.added).toBeLessThan(0.05 * beta.info!.size);
-      } finally {
-        await remote.close();
+      const cli = await configFile(join(tmp, 'hosts.yaml'), cfg);
+      const a = await cli(['--host', 'alpha', 'backup', '--volumes', st.volume]);
+      expect(a.exitCode, a.stderr).toBe(0);
+      const sa = await storedBytesAll(cfg);
+      const b = await cli(['--host', 'beta', 'backup', '--volumes', st.volume]);
+      expect(b.exitCode, b.stderr).toBe(0);
+      const sb = await storedBytesAll(cfg);
+      for (const kind of REPO_KINDS) {
+        expect(sb[kind] - sa[kind], kind).toBeLessThanOrEqual(0.05 * sa[kind]);
+        const remote = remoteOf(cfg, kind);
+        try {
+          const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000), undefined, { details: true });
+          expect(listed.backups.map((x) => x.host).sort()).toEqual(['alpha', 'beta']);
+          const beta = listed.backups.find((x) => x.host === 'beta')!;
+          expect(beta.info!.added, kind).toBeLessThan(0.05 * beta.info!.size);
+        } finally {
+          await remote.close();
+        }
       }
     },
     SLOW,
   );
 
-  it(
-    'verify --remote: a damaged pack is found only with --read-data; a pack deleted by hand is found',
-    async () => {
+  it.each(REPO_KINDS)(
+    '%s: verify --remote: a damaged pack is found only with --read-data; a pack deleted by hand is found',
+    async (kind) => {
       expect(st.ids).toHaveLength(3);
-      const cli = await configFile(join(tmp, `${kind}-verify.yaml`), st.cfg);
-      const remote = remoteOf(st.cfg, kind);
+      const cfg = { ...st.cfg, remotes: remotesSection(sshd, join(tmp, 'r'), [kind]) };
+      const cli = await configFile(join(tmp, `${kind}-verify.yaml`), cfg);
+      const remote = remoteOf(cfg, kind);
       try {
         const ok = await cli(['verify', '--remote', kind, '--all', '--read-data']);
         expect(ok.exitCode, ok.stdout + ok.stderr).toBe(0);
@@ -370,54 +414,61 @@ describe.each(REPO_KINDS)('repository on %s', (kind) => {
   );
 
   it(
-    'encryption is write-only: upload and rotate with recipients only; pull with the identity',
+    'encryption is write-only: upload and rotate with recipients only; pull with the identity, on each kind',
     async () => {
       expect(st.ids).toHaveLength(3);
-      const key = join(tmp, `${kind}-age.key`);
+      const key = join(tmp, 'age.key');
       await execa('age-keygen', ['-o', key]);
       const recipient = (await readFile(key, 'utf8')).match(/public key: (age1\w+)/)![1]!;
-      const remotes = remotesSection(sshd, join(tmp, kind, 'r-enc'), [kind]);
+      const store = join(tmp, 'store-enc');
       const cfg = {
         ...st.cfg,
-        backup: { ...(st.cfg.backup as object), store: join(tmp, kind, 'store-enc') },
-        remotes,
+        backup: { ...(st.cfg.backup as object), store },
+        remotes: remotesSection(sshd, join(tmp, 'r-enc'), REPO_KINDS),
         encryption: { enabled: true, recipients: [recipient] },
         retention: { last: 1, daily: 0, weekly: 0, monthly: 0, keep_within: 0 },
       };
-      const cli = await configFile(join(tmp, `${kind}-enc.yaml`), cfg);
-      const remote = remoteOf(cfg, kind);
-      try {
-        const one = await cli(['backup', '-s', 'a']);
-        expect(one.exitCode, one.stderr).toBe(0);
-        await change(st.mp, 20);
-        const two = await cli(['backup', '-s', 'a']); // rotation after it removes the first, and sweeps
-        expect(two.exitCode, two.stderr).toBe(0);
-        // retention (last 1) rotates the local store as well: only the second backup is left there
-        const encIds = await ids(join(tmp, kind, 'store-enc', st.host));
-        expect(encIds).toHaveLength(1);
-        const newest = encIds[0]!;
-        const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000));
-        expect(listed.backups.map((b) => [b.id, b.encrypted])).toEqual([[newest, true]]);
-        const plaintext = (await collect(remote.list('', { signal: AbortSignal.timeout(60_000) })))
-          .map((e) => e.key)
-          .filter((k) => !k.endsWith('.age'));
-        for (const k of plaintext)
-          expect(k).toMatch(
-            /^(bbackup-repo\.json|packs\/[0-9a-f]{32}\.idx\.json|snapshots\/[^/]+\/[^/]+\/(info\.json|refs\.json\.gz))$/,
-          );
+      const cli = await configFile(join(tmp, 'enc.yaml'), cfg);
+      const one = await cli(['backup', '-s', 'a']);
+      expect(one.exitCode, one.stderr).toBe(0);
+      await change(st.mp, 2);
+      const two = await cli(['backup', '-s', 'a']); // rotation after it removes the first, and sweeps
+      expect(two.exitCode, two.stderr).toBe(0);
+      // retention (last 1) rotates the local store as well: only the second backup is left there
+      const encIds = await ids(join(store, st.host));
+      expect(encIds).toHaveLength(1);
+      const newest = encIds[0]!;
+      for (const kind of REPO_KINDS) {
+        const remote = remoteOf(cfg, kind);
+        try {
+          const listed = await listRemoteBackups(remote, AbortSignal.timeout(60_000));
+          expect(
+            listed.backups.map((b) => [b.id, b.encrypted]),
+            kind,
+          ).toEqual([[newest, true]]);
+          const plaintext = (await collect(remote.list('', { signal: AbortSignal.timeout(60_000) })))
+            .map((e) => e.key)
+            .filter((k) => !k.endsWith('.age'));
+          for (const k of plaintext)
+            expect(k, kind).toMatch(
+              /^(bbackup-repo\.json|packs\/[0-9a-f]{32}\.idx\.json|snapshots\/[^/]+\/[^/]+\/(info\.json|refs\.json\.gz))$/,
+            );
+        } finally {
+          await remote.close();
+        }
         // the identity is needed only to read
+        const pulledStore = join(tmp, kind, 'store-enc-pulled');
         const pullCli = await configFile(join(tmp, `${kind}-enc-pull.yaml`), {
           ...cfg,
-          backup: { store: join(tmp, kind, 'store-enc-pulled') },
+          remotes: remotesSection(sshd, join(tmp, 'r-enc'), [kind]),
+          backup: { store: pulledStore },
           encryption: { enabled: false, identity_file: key },
         });
         const pulled = await pullCli(['pull', kind, newest]);
         expect(pulled.exitCode, pulled.stderr).toBe(0);
-        expect(await describeTree(join(tmp, kind, 'store-enc-pulled', st.host, newest, 'volumes', st.volume))).toEqual(
-          await describeTree(join(tmp, kind, 'store-enc', st.host, newest, 'volumes', st.volume)),
+        expect(await describeTree(join(pulledStore, st.host, newest, 'volumes', st.volume))).toEqual(
+          await describeTree(join(store, st.host, newest, 'volumes', st.volume)),
         );
-      } finally {
-        await remote.close();
       }
     },
     SLOW,

@@ -90,8 +90,10 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
     SLOW,
   );
 
+  // Restoring a pulled backup is shown below (restore --from-remote on rclone-sftp, the encrypted
+  // backup on sftp); here each kind must give back the backup exactly as the engine wrote it.
   it.each(REMOTE_KINDS)(
-    '%s: list, pull and restore give back the same volume',
+    '%s: list and pull give back the backup as written (manifest, every volume entry with its metadata)',
     async (kind) => {
       expect(id, 'the backup test above must pass first').toBeDefined();
       const cli = await configFile(join(tmp, `pull-${kind}.yaml`), {
@@ -110,19 +112,13 @@ describe('remote round trip (real backup engine, every remote kind)', () => {
       expect(pulled.stderr).not.toMatch(/error/);
       expect(pulled.exitCode).toBe(0);
       const dir = join(tmp, `store-${kind}`, host, id);
+      const written = join(tmp, 'store', host, id);
       expect(await readFile(join(dir, 'manifest.json'), 'utf8')).toBe(
-        await readFile(join(tmp, 'store', host, id, 'manifest.json'), 'utf8'),
+        await readFile(join(written, 'manifest.json'), 'utf8'),
       );
-
-      const target = testName('rm');
-      const restored = await cli(['restore', dir, '-V', volume, '-r', `${volume}:${target}`]);
-      try {
-        expect(restored.stderr).toBe('');
-        expect(restored.exitCode).toBe(0);
-        expect(await describeTree(await mountpointOf(docker, target))).toEqual(original);
-      } finally {
-        await removeVolumeAfter(target)();
-      }
+      expect(await describeTree(join(dir, 'volumes', volume))).toEqual(
+        await describeTree(join(written, 'volumes', volume)),
+      );
     },
     SLOW,
   );

@@ -1,6 +1,7 @@
 // Loaded with `node --require` by test/unit/startup-imports.test.ts: at exit, prints on stderr
 // `REQUIRED <package>` for every npm package whose files Node's CommonJS loader read (the bundled
 // CLI in dist/ keeps its npm packages inline, so these are the ones it left outside the bundle).
+/* global process, require -- a CommonJS preload run by Node */
 'use strict';
 process.on('exit', () => {
   const names = new Set();

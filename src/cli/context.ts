@@ -121,7 +121,7 @@ export class CliContext {
   async timed<T>(what: string, call: (docker: Docker) => Promise<T>): Promise<T> {
     this.client ??= (async () => {
       const target = resolveDockerTarget(this.config, this.opts.host, this.io.env);
-      this.logger.debug(`talking to the Docker engine at ${target.address} (from ${target.via})`);
+      this.logger.info(`asking the Docker engine at ${target.address} (from ${target.via})`);
       return openDocker(target);
     })();
     const client = await this.client;

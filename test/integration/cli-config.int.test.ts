@@ -188,7 +188,7 @@ describe('logging through the CLI', () => {
     const text = lines.join('\n');
     expect(text).toMatch(/WARN +\[bbackup\] backup set ghost: container bbt-inv-no-such-container does not exist/);
     expect(text).toMatch(/WARN +\[bbackup\] list-backup-sets: exit 1 after \d+ ms/);
-    expect(text).toMatch(/DEBUG +\[bbackup\] connecting to the Docker engine at unix:\/\//);
+    expect(text).toMatch(/INFO +\[bbackup\] asking the Docker engine at unix:\/\//);
     expect(text).toMatch(/INFO +\[bbackup\] list-containers: exit 0 after \d+ ms/);
     expect(text).toMatch(
       /ERROR +\[bbackup\] cannot reach the Docker engine at unix:\/\/.*none\.sock \(from docker\.socket\): no such socket/,

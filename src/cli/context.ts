@@ -1,12 +1,14 @@
 // What every command gets: global options, the config (loaded once, on first use), a Docker
 // connection (opened once), a logger and the output streams. Commands stay thin.
 import type { Writable } from 'node:stream';
+import type Docker from 'dockerode';
 import {
   connectDocker,
-  DockerTimeoutError,
+  isConnectionError,
+  openDocker,
   resolveDockerTarget,
-  unreachable,
   withDockerTimeout,
+  type DockerClient,
   type DockerConnection,
 } from '../docker/client.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
@@ -52,6 +54,7 @@ const CONSOLE_PREFIX: Record<LogLevel, string> = { debug: '', info: '', warn: 'w
 export class CliContext {
   private loaded?: LoadedConfig;
   private connection?: Promise<DockerConnection>;
+  private client?: Promise<DockerClient>;
   private logger_?: Logger;
 
   constructor(
@@ -111,11 +114,19 @@ export class CliContext {
     return this.connection;
   }
 
-  /** docker.timeout for one short call of a command (inventory, inspect). */
-  async timed<T>(what: string, call: (conn: DockerConnection) => Promise<T>): Promise<T> {
-    const conn = await this.docker();
-    return withDockerTimeout(conn.target, what, call(conn)).catch((err: unknown) => {
-      throw err instanceof DockerTimeoutError ? unreachable(conn.target, err) : err;
+  /**
+   * docker.timeout for one short call of a command (inventory). Skips the handshake of docker()
+   * (info, version): the call itself shows whether the engine is there (start-up, issue 12).
+   */
+  async timed<T>(what: string, call: (docker: Docker) => Promise<T>): Promise<T> {
+    this.client ??= (async () => {
+      const target = resolveDockerTarget(this.config, this.opts.host, this.io.env);
+      this.logger.info(`asking the Docker engine at ${target.address} (from ${target.via})`);
+      return openDocker(target);
+    })();
+    const client = await this.client;
+    return withDockerTimeout(client.target, what, call(client.docker)).catch((err: unknown) => {
+      throw isConnectionError(err) ? client.unreachable(err) : err;
     });
   }
 

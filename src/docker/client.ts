@@ -151,18 +151,53 @@ export function dockerOptions(
 export const isLocalEngine = (target: DockerTarget): boolean =>
   target.address.startsWith('unix://') || target.address.startsWith('/');
 
-export async function connectDocker(target: DockerTarget): Promise<DockerConnection> {
+interface DockerInfo {
+  Name: string;
+  ServerVersion: string;
+  DockerRootDir: string;
+}
+
+/** A Docker client before any call: its first request shows whether the engine is there. */
+export interface DockerClient {
+  docker: Docker;
+  target: DockerTarget;
+  /** the DOCKER_UNREACHABLE error for a failed call (with the ssh host key refusal when that was the cause) */
+  unreachable(err: unknown): BbackupError;
+}
+
+/**
+ * The client without the handshake (no `docker info`/`docker version`): for a command that needs
+ * one call (list-containers), whose own request is the reachability check (start-up, issue 12).
+ */
+export async function openDocker(target: DockerTarget): Promise<DockerClient> {
   let hostKeyProblem: string | undefined;
   // loaded here, not at start-up: commands that never talk to Docker do not pay for it
   const { default: DockerClass } = await import('dockerode');
   const docker = new DockerClass(dockerOptions(target, (p) => (hostKeyProblem = p)));
+  return {
+    docker,
+    target,
+    unreachable: (err) =>
+      hostKeyProblem
+        ? new BbackupError(
+            'DOCKER_UNREACHABLE',
+            `refused to talk to the Docker engine at ${target.address} (from ${target.via}): ${hostKeyProblem}`,
+            { address: target.address, via: target.via },
+            { cause: err },
+          )
+        : unreachable(target, err),
+  };
+}
+
+export async function connectDocker(target: DockerTarget): Promise<DockerConnection> {
+  const client = await openDocker(target);
+  const { docker } = client;
   try {
-    const info = (await withDockerTimeout(target, 'docker info', docker.info())) as {
-      Name: string;
-      ServerVersion: string;
-      DockerRootDir: string;
-    };
-    const version = await withDockerTimeout(target, 'docker version', docker.version());
+    // Both at once: one round trip of start-up instead of two (issue 12).
+    const [info, version] = await Promise.all([
+      withDockerTimeout(target, 'docker info', docker.info() as Promise<DockerInfo>),
+      withDockerTimeout(target, 'docker version', docker.version()),
+    ]);
     return {
       docker,
       target,
@@ -172,17 +207,18 @@ export async function connectDocker(target: DockerTarget): Promise<DockerConnect
       dockerRootDir: info.DockerRootDir,
     };
   } catch (err) {
-    if (hostKeyProblem) {
-      throw new BbackupError(
-        'DOCKER_UNREACHABLE',
-        `refused to talk to the Docker engine at ${target.address} (from ${target.via}): ${hostKeyProblem}`,
-        { address: target.address, via: target.via },
-        { cause: err },
-      );
-    }
-    throw unreachable(target, err);
+    throw client.unreachable(err);
   }
 }
+
+/**
+ * True for a failure of the connection itself (no socket, refused, reset, timed out, ssh refused),
+ * false for an HTTP answer of the engine (it has a statusCode) or a bug of ours.
+ */
+export const isConnectionError = (err: unknown): boolean =>
+  err instanceof Error &&
+  (err as { statusCode?: unknown }).statusCode === undefined &&
+  ('code' in err || 'level' in err);
 
 /** Error thrown by withDockerTimeout; connectDocker turns it into DOCKER_UNREACHABLE. */
 export class DockerTimeoutError extends Error {

@@ -43,9 +43,17 @@ export function sshDialAgent(
     // our own TCP socket, so an idle connection can be unref'd: it never keeps a process alive
     const sock = connect({ host: config.host, port: config.port ?? 22 });
     const conn: Connection = { channels: 0, busy: 0, closed: false, sock, ready: Promise.resolve(undefined as never) };
+    // the connect may fail while ssh2 is still loading, before the Client listens: keep that error
+    let early: Error | undefined;
+    sock.once('error', (err) => (early = err));
     conn.ready = load().then(
       ({ Client }) =>
         new Promise<Client>((resolve, reject) => {
+          if (early) {
+            drop(conn);
+            reject(early);
+            return;
+          }
           const client = new Client();
           client
             .once('ready', () => resolve(client))

@@ -96,7 +96,7 @@ describe('unreachable engine: exit 3 and where bbackup tried', () => {
       const seconds = (Date.now() - started) / 1000;
       expect(r.exitCode).toBe(3);
       expect(r.stderr).toContain(
-        `cannot reach the Docker engine at unix://${dir}/silent.sock (from docker.socket): docker info: no answer within 1s (docker.timeout)`,
+        `cannot reach the Docker engine at unix://${dir}/silent.sock (from docker.socket): list networks: no answer within 1s (docker.timeout)`,
       );
       expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'DOCKER_UNREACHABLE', exitCode: 3 });
       expect(sockets.length).toBeGreaterThan(0);

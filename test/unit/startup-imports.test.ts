@@ -2,6 +2,8 @@
 // needs, and, for real, which npm packages the CLI imports for --version, list-containers --help
 // and init-config --help (traced by test/helpers/import-trace.mjs). No Docker is contacted.
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandWord } from '../../src/cli/commands/index.js';
@@ -80,5 +82,43 @@ describe('start-up imports', () => {
     expect(r.status).toBe(0);
     for (const c of ['list-containers', 'backup', 'restore', 'verify', 'pull', 'schedule', 'init-encryption', 'tui'])
       expect(r.stdout).toContain(c);
+  });
+});
+
+/** The packages the built CLI (dist/, as installed) requires from node_modules for `bbackup ...args`. */
+function requiredByBuilt(args: string[], env: Record<string, string>): { packages: string[]; status: number | null } {
+  const bin = join(root, 'dist/src/cli/bin.js');
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build first`);
+  const dir = mkdtempSync(join(tmpdir(), 'bbt-su-'));
+  try {
+    const config = join(dir, 'c.yaml');
+    writeFileSync(config, `backup: { store: ${dir}/store }\nlogging: { file: ${dir}/log }\n`);
+    const trace = join(root, 'test/helpers/require-trace.cjs');
+    const r = spawnSync(process.execPath, ['--require', trace, bin, '-c', config, ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+    return { packages: [...r.stderr.matchAll(/^REQUIRED (\S+)$/gm)].map((m) => m[1]!).sort(), status: r.status };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('start-up of the built CLI (dist/)', () => {
+  // dockerode requires ssh2 (ssh:// engines) and gRPC + protobufjs (BuildKit sessions) when it
+  // loads; scripts/bundle.mjs defers both to their first use.
+  const SSH_AND_GRPC = ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'];
+
+  it('list-containers loads no ssh or gRPC code, nor the TUI', () => {
+    const r = requiredByBuilt(['list-containers'], { DOCKER_HOST: 'unix:///nonexistent.sock' });
+    expect(r.status).toBe(3); // DOCKER_UNREACHABLE: dockerode itself was loaded and tried
+    expect(r.packages.filter((p) => [...SSH_AND_GRPC, 'blessed', 'blessed-contrib'].includes(p))).toEqual([]);
+  });
+
+  it('an ssh:// engine still gets its ssh transport on first use', () => {
+    const r = requiredByBuilt(['list-containers'], { DOCKER_HOST: 'ssh://nobody@127.0.0.1:1' });
+    expect(r.status).toBe(3);
+    expect(r.packages).toContain('ssh2');
   });
 });

@@ -29,7 +29,7 @@ export function register(program: Command, action: Action): void {
 }
 
 async function listContainersCommand(ctx: CliContext): Promise<Outcome> {
-  const containers = await ctx.timed('list containers', ({ docker }) => listContainers(docker));
+  const containers = await ctx.timed('list containers', (docker) => listContainers(docker));
   if (ctx.opts.json) ctx.printJson({ containers });
   else
     ctx.print(
@@ -53,7 +53,7 @@ async function listContainersCommand(ctx: CliContext): Promise<Outcome> {
 }
 
 async function listVolumesCommand(ctx: CliContext, opts: { size: boolean }): Promise<Outcome> {
-  const volumes = await ctx.timed('list volumes', ({ docker }) => listVolumes(docker, undefined, { sizes: opts.size }));
+  const volumes = await ctx.timed('list volumes', (docker) => listVolumes(docker, undefined, { sizes: opts.size }));
   if (ctx.opts.json) ctx.printJson({ volumes });
   else
     ctx.print(
@@ -69,7 +69,7 @@ async function listVolumesCommand(ctx: CliContext, opts: { size: boolean }): Pro
 }
 
 async function listNetworksCommand(ctx: CliContext): Promise<Outcome> {
-  const networks = await ctx.timed('list networks', ({ docker }) => listNetworks(docker));
+  const networks = await ctx.timed('list networks', (docker) => listNetworks(docker));
   if (ctx.opts.json) ctx.printJson({ networks });
   else
     ctx.print(
@@ -91,7 +91,7 @@ async function listBackupSetsCommand(ctx: CliContext): Promise<Outcome | Ending>
     else ctx.print('no backup sets configured (backup.backup_sets in the config)');
     return 'ok';
   }
-  const inventory = await ctx.timed('read inventory', ({ docker }) => readInventory(docker, { sizes: false }));
+  const inventory = await ctx.timed('read inventory', (docker) => readInventory(docker, { sizes: false }));
   const sets = resolveBackupSets(config, inventory);
   const missing = sets.flatMap((s) =>
     s.members.filter((m) => m.missing).map((m) => `backup set ${s.name}: ${m.kind} ${m.name} does not exist`),

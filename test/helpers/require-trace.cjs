@@ -1,0 +1,13 @@
+// Loaded with `node --require` by test/unit/startup-imports.test.ts: at exit, prints on stderr
+// `REQUIRED <package>` for every npm package whose files Node's CommonJS loader read (the bundled
+// CLI in dist/ keeps its npm packages inline, so these are the ones it left outside the bundle).
+/* global process, require -- a CommonJS preload run by Node */
+'use strict';
+process.on('exit', () => {
+  const names = new Set();
+  for (const file of Object.keys(require.cache)) {
+    const m = /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(file);
+    if (m) names.add(m[1].replace(/\\/g, '/'));
+  }
+  for (const n of names) process.stderr.write(`REQUIRED ${n}\n`);
+});

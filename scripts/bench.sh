@@ -16,6 +16,7 @@ BENCHES=(
   bench/upload.ts
   bench/upload-repo.ts
   bench/archive-scan.ts
+  bench/scale.ts
 )
 
 # The whole run is one function, parsed before it starts: an edit of this file during a run

@@ -10,4 +10,6 @@ bash scripts/install-deps.sh
 npm run --silent build
 npm run --silent typecheck
 npm run --silent lint
+# The suite runs the CLI that was just built (test/helpers/cli.ts), as a user would.
+export BBACKUP_TEST_CLI=dist
 exec npx vitest run "$@"

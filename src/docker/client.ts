@@ -1,11 +1,13 @@
 // Connecting to a Docker engine: through a `hosts` entry (--host), DOCKER_HOST, or docker.socket,
 // in that order. A failure says where we tried and how the target was chosen.
 import { readFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import type Docker from 'dockerode';
 import { expandHome } from '../config/locate.js';
 import type { Config, HostConfig } from '../config/schema.js';
 import { BbackupError } from '../errors.js';
 import { verifyHostKey, type HostKeyPolicy } from '../remote/host-key.js';
+import { sshDialAgent } from './ssh-dial.js';
 
 export interface DockerTarget {
   /** URL-ish address shown to users: unix:///var/run/docker.sock, tcp://h:2376, ssh://u@h */
@@ -72,9 +74,9 @@ export function resolveDockerTarget(
  * No dockerode `timeout` here on purpose: docker-modem applies it as a socket idle timeout to
  * every request, so a `container.wait()` or a quiet stream longer than the timeout is destroyed
  * and its promise never settles. docker.timeout is applied per call with `withDockerTimeout`.
- * ssh://: docker-modem opens an ssh2 connection per request (running `docker system dial-stdio`)
- * with `sshOptions`; the host key is checked there on every connection, and `onHostKey` hears the
- * verdict so a refusal can be explained.
+ * ssh://: requests run over `docker system dial-stdio` channels on shared ssh connections
+ * (ssh-dial.ts); the host key is checked on every connection, and `onHostKey` hears the verdict so
+ * a refusal can be explained.
  */
 export function dockerOptions(
   target: DockerTarget,
@@ -123,13 +125,19 @@ export function dockerOptions(
         onHostKey(v.ok ? undefined : v.reason);
         return v.ok;
       };
-      return {
-        protocol: 'ssh',
-        host: url.hostname,
-        port,
-        username: url.username || undefined,
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK, hostVerifier },
-      };
+      const agent = sshDialAgent(
+        {
+          host: url.hostname,
+          port,
+          username: url.username || undefined,
+          agent: process.env.SSH_AUTH_SOCK,
+          hostVerifier,
+        },
+        async () => (await import('ssh2')).default,
+      );
+      // plain http over the agent's dial-stdio channels (see ssh-dial.ts); the host is only the Host header
+      const options: Docker.DockerOptions & { agent: Agent } = { protocol: 'http', host: 'docker', agent };
+      return options;
     }
     default:
       throw new BbackupError(

@@ -53,7 +53,7 @@ export class Rebatch extends Transform {
   }
 
   private flushParts(): void {
-    this.push(Buffer.concat(this.parts, this.length));
+    this.push(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.length));
     this.parts = [];
     this.length = 0;
   }

@@ -6,10 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { BbackupError } from '../../errors.js';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../../store/private.js';
-import { runChain } from '../proc-stream.js';
 import type { Remote } from '../types.js';
 import {
   checkFormat,
@@ -24,7 +22,7 @@ import {
 } from './format.js';
 import { eachLimit, putBytes, readJson } from './io.js';
 import type { Repo } from './repo.js';
-import { END_OF_ARCHIVE, memberHeader, PACK_HEADER_MEMBER, padding } from './tar-pack.js';
+import { packStream, type PackItem } from './pack-stream.js';
 
 export interface PackIndexDoc {
   format: typeof REPO_FORMAT;
@@ -162,15 +160,7 @@ export async function loadObjectIndex(
   return { packs, objects, orphanIndexes };
 }
 
-/** One object to put into a pack: its plaintext comes from `open`, checked against size and sha256. */
-export interface PackItem {
-  obj: string;
-  size: number;
-  sha256: string;
-  /** where it is read from, for messages */
-  source: string;
-  open(): AsyncIterable<Buffer>;
-}
+export type { PackItem } from './pack-stream.js';
 
 export interface PackWriteOptions {
   level: number;
@@ -189,44 +179,10 @@ export interface WrittenPack {
   objects: [string, number][];
 }
 
-/** The plaintext tar of a pack, produced on demand (a retried put reads it again from the start). */
-async function* packTar(packId: string, items: readonly PackItem[], o: PackWriteOptions): AsyncGenerator<Buffer> {
-  const head = jsonBytes({ format: REPO_FORMAT, pack: packId });
-  yield memberHeader(PACK_HEADER_MEMBER, head.length);
-  yield head;
-  yield padding(head.length);
-  for (const item of items) {
-    o.signal.throwIfAborted();
-    yield memberHeader(item.obj, item.size);
-    const h = o.hash(item);
-    let n = 0;
-    for await (const chunk of item.open()) {
-      n += chunk.length;
-      if (n > item.size) break;
-      h.update(chunk);
-      yield chunk;
-    }
-    if (n !== item.size)
-      throw new BbackupError(
-        'INTEGRITY',
-        `${item.source} has ${n > item.size ? 'more' : 'fewer'} bytes than its index says (${item.size}): the local backup changed or is damaged; run bbackup verify`,
-        { path: item.source },
-      );
-    h.check();
-    yield padding(item.size);
-  }
-  yield END_OF_ARCHIVE;
-}
-
-/** Write one pack (tar | zstd, encrypted by the remote when encryption is on) and then its index. */
+/** Write one pack (tar | zstd or raw-framed: pack-stream.ts; encrypted by the remote when encryption is on) and then its index. */
 export async function writePack(remote: Remote, items: readonly PackItem[], o: PackWriteOptions): Promise<WrittenPack> {
   const packId = randomBytes(16).toString('hex');
-  const open = () =>
-    runChain([{ file: 'zstd', args: ['-q', '-T0', `-${Math.min(19, Math.max(1, o.level))}`, '-c'] }], {
-      signal: o.signal,
-      input: Readable.from(packTar(packId, items, o)),
-      what: `packing objects into pack ${packId}`,
-    });
+  const open = () => packStream(packId, items, o);
   const put = await remote.put(packKey(packId), open, {
     signal: o.signal,
     label: `pack ${packId.slice(0, 8)}`,

@@ -58,11 +58,42 @@ export function parseIndexLine(line: string, where: string): IndexEntry {
   throw new BbackupError('INTEGRITY', `${where}: a line of the tree index is damaged; run bbackup verify`);
 }
 
+export interface Skeleton {
+  file: string;
+  sha256: string;
+  size: number;
+}
+
+const treeVolumes = (manifest: Manifest) =>
+  manifest.items.filter((i) => i.kind === 'volume' && i.format === 'tree').map((i) => i.name);
+
+/**
+ * The skeleton of every tree of the backup (in `scratch`), by volume name. Needs nothing from the
+ * remote, so the upload makes them while it takes the lock and lists the remote's packs.
+ */
+export async function makeSkeletons(
+  backupDir: string,
+  manifest: Manifest,
+  scratch: string,
+  signal: AbortSignal,
+): Promise<Map<string, Skeleton>> {
+  const out = new Map<string, Skeleton>();
+  let n = 0;
+  for (const name of treeVolumes(manifest)) {
+    signal.throwIfAborted();
+    const tree = join(backupDir, ...rel.volumeTree(name).split('/'));
+    const file = join(scratch, `skeleton-${n}-${safeSegment(name)}.tar`);
+    await makeSkeleton(tree, join(scratch, `skeleton-${n++}`), file, signal);
+    out.set(name, { file, ...(await sha256File(file)) });
+  }
+  return out;
+}
+
 export async function planUpload(
   backupDir: string,
   manifest: Manifest,
   naming: Naming,
-  scratch: string,
+  skeletons: Map<string, Skeleton>,
   signal: AbortSignal,
 ): Promise<UploadPlan> {
   const plan: UploadPlan = { files: [], trees: [], meta: new Map(), data: new Map(), logical: 0 };
@@ -89,12 +120,12 @@ export async function planUpload(
         size: f.size,
         sha256: f.sha256,
         source: abs,
+        path: abs,
         open: fileSource(abs),
       });
       plan.logical += f.size;
     }
   }
-  let n = 0;
   for (const item of manifest.items) {
     if (item.kind !== 'volume' || item.format !== 'tree') continue;
     signal.throwIfAborted();
@@ -114,13 +145,12 @@ export async function planUpload(
       if (naming.encrypted) objmap[e.sha256!] = obj;
       plan.logical += e.size;
       const abs = join(tree, ...e.p.split('/'));
-      add(plan.data, { obj, size: e.size, sha256: e.sha256!, source: abs, open: fileSource(abs) });
+      add(plan.data, { obj, size: e.size, sha256: e.sha256!, source: abs, path: abs, open: fileSource(abs) });
     }
-    const skelFile = join(scratch, `skeleton-${n}-${safeSegment(item.name)}.tar`);
-    await makeSkeleton(tree, join(scratch, `skeleton-${n++}`), skelFile, signal);
-    const sk = await sha256File(skelFile);
+    const sk = skeletons.get(item.name);
+    if (!sk) throw new Error(`no skeleton made for volume ${item.name}`);
     const skeleton: ObjectRef = { obj: naming.objectId(sk.sha256), size: sk.size, sha256: sk.sha256 };
-    add(plan.meta, { ...skeleton, source: skelFile, open: fileSource(skelFile) });
+    add(plan.meta, { ...skeleton, source: sk.file, path: sk.file, open: fileSource(sk.file) });
     let objmapRef: ObjectRef | undefined;
     if (naming.encrypted) {
       // keys sorted: the same tree gives the same bytes, one object

@@ -16,10 +16,10 @@ import { RemoteError } from '../errors.js';
 import { collect, isManifestKey, type Remote } from '../types.js';
 import { jsonBytes, PACKS_DIR, REPO_FORMAT, SNAP, snapshotPrefix } from './format.js';
 import { eachLimit, putBytes, readJson } from './io.js';
-import { acquireRemoteLock } from './lock.js';
+import { acquireRemoteLock, type HeldLock } from './lock.js';
 import { resolveNaming } from './naming.js';
 import { loadObjectIndex, planPacks, writePack, type PackItem } from './packs.js';
-import { planUpload } from './plan-upload.js';
+import { makeSkeletons, planUpload } from './plan-upload.js';
 import { openRepo, scratchDir } from './repo.js';
 import { parseInfo, type SnapshotDoc, type SnapshotInfo, type SnapshotRefs } from './snapshot.js';
 
@@ -64,6 +64,8 @@ export interface SnapshotUploadResult {
   stored: number;
   packs: number;
   objects: number;
+  /** milliseconds per phase: open, lock, plan (listing, pack indexes, tree indexes, skeletons), send, finish */
+  phases?: Record<string, number>;
 }
 
 export const DEFAULT_PACK_SIZE = 32 << 20;
@@ -76,20 +78,25 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
   const item = req.item ?? `upload ${remote.name}`;
   const prefix = snapshotPrefix(manifest.host, manifest.id);
   const transfers = Math.max(1, req.transfers ?? DEFAULT_TRANSFERS);
+  const clock = phaseClock();
   const repo = (await openRepo(remote, req.store, { create: true, signal }))!;
-  const lock = await acquireRemoteLock(remote, {
-    kind: 'shared',
-    purpose: `upload of ${manifest.id}`,
-    host: manifest.host,
-    signal,
-    emit,
-    waitMs: req.lockWaitMs ?? 15 * 60_000,
-    leaseMs: req.leaseMs,
-  });
   const scratch = await scratchDir(repo);
+  // local work first and alongside the remote's round trips: the skeletons need nothing from it
+  const skeletons = makeSkeletons(req.backupDir, manifest, scratch, signal);
+  skeletons.catch(() => undefined); // awaited below, or settled before the scratch folder goes
+  clock.lap('open');
+  let lock: HeldLock | undefined;
   try {
-    const there = await collect(remote.list(prefix, { signal, maxDepth: 1 }));
-    if (there.some((e) => isManifestKey(e.key))) return await existing(remote, prefix, manifest.id, signal);
+    lock = await acquireRemoteLock(remote, {
+      kind: 'shared',
+      purpose: `upload of ${manifest.id}`,
+      host: manifest.host,
+      signal,
+      emit,
+      waitMs: req.lockWaitMs ?? 15 * 60_000,
+      leaseMs: req.leaseMs,
+    });
+    clock.lap('lock');
     const naming = (await resolveNaming(repo, {
       encrypted: req.encrypted,
       canDecrypt: req.canDecrypt,
@@ -97,8 +104,13 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
       signal,
       emit,
     }))!;
-    const present = await loadObjectIndex(repo, { signal, only: req.encrypted ? 'encrypted' : 'plaintext', transfers });
-    const plan = await planUpload(req.backupDir, manifest, naming, scratch, signal);
+    const [there, present, plan] = await Promise.all([
+      collect(remote.list(prefix, { signal, maxDepth: 1 })),
+      loadObjectIndex(repo, { signal, only: req.encrypted ? 'encrypted' : 'plaintext', transfers }),
+      skeletons.then((sk) => planUpload(req.backupDir, manifest, naming, sk, signal)),
+    ]);
+    if (there.some((e) => isManifestKey(e.key))) return await existing(remote, prefix, manifest.id, signal);
+    clock.lap('plan');
     const all = [...plan.meta.values(), ...plan.data.values()];
     const total = all.reduce((a, o) => a + o.size, 0);
     const missing = (m: Map<string, PackItem>) => [...m.values()].filter((o) => !present.objects.has(o.obj));
@@ -154,6 +166,7 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
         msg: `remote ${remote.name}: stored pack ${w.packId} (${items.length} objects, ${w.stored} bytes)`,
       });
     });
+    clock.lap('send');
     await checkPacks(
       remote,
       written.map((w) => w.packId),
@@ -200,7 +213,16 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
     if (!listed.some((e) => e.key === m.key && e.size === m.size))
       throw new RemoteError('INTEGRITY', remote.name, `upload check: ${m.key} is missing after upload`, false);
     progress(total);
+    clock.lap('finish');
+    emit({
+      type: 'log',
+      jobId,
+      level: 'debug',
+      source: 'remote',
+      msg: `remote ${remote.name}: upload of ${manifest.id} phases ms ${JSON.stringify(clock.phases)}`,
+    });
     return {
+      phases: clock.phases,
       remote: remote.name,
       prefix,
       existed: false,
@@ -212,9 +234,24 @@ export async function uploadSnapshot(req: SnapshotUploadRequest): Promise<Snapsh
       objects: objects.length,
     };
   } finally {
+    await skeletons.catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });
-    await lock.release();
+    await lock?.release();
   }
+}
+
+/** Milliseconds spent in each phase of the upload, for the debug log and the bench. */
+function phaseClock() {
+  const phases: Record<string, number> = {};
+  let last = performance.now();
+  return {
+    phases,
+    lap(name: string) {
+      const now = performance.now();
+      phases[name] = Math.round(now - last);
+      last = now;
+    },
+  };
 }
 
 /** Every pack just written, and every pack holding a reused object, must be listed with its index. */

@@ -6,14 +6,15 @@
 // `tar --sort=name`) without creating and removing an inode per entry in a scratch tree, which
 // was the whole fixed cost of an incremental upload (seconds per 5,000 files). Any other tree,
 // or no getfattr on the host, goes the cp + tar way.
-import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { open, readdir, rm } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { lstat, open, readdir, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
 const BLOCK = 512;
 const RECORD = 20 * BLOCK;
 const MAX_ID = 0o7777777;
+const STAT_BATCH = 256;
 
 /** "%d key=value\n" with the length counting itself */
 function paxRecord(key: string, value: Buffer): Buffer {
@@ -142,11 +143,17 @@ export async function writeSkeletonTar(tree: string, out: string, signal: AbortS
       signal.throwIfAborted();
       await add(entry(Buffer.concat([name, Buffer.from('/')]), '5', st));
       const children = (await readdir(abs, { encoding: 'buffer' })).sort(Buffer.compare);
-      for (const c of children) {
+      // lstat a batch at a time, asynchronously: the TUI runs uploads in its own process, and a
+      // folder of a million files must not hold its event loop for seconds
+      let batch: Promise<BigIntStats>[] = [];
+      for (let i = 0; i < children.length; i++) {
+        const c = children[i]!;
         const childAbs = join(abs, c.toString('utf8'));
         const childName = Buffer.concat([name, Buffer.from('/'), c]);
         if (!utf8(c)) throw new Unsupported();
-        const cs = lstatSync(childAbs, { bigint: true });
+        if (i % STAT_BATCH === 0)
+          batch = children.slice(i, i + STAT_BATCH).map((n) => lstat(join(abs, n.toString('utf8')), { bigint: true }));
+        const cs = await batch[i % STAT_BATCH]!;
         if (cs.isDirectory()) await walk(childAbs, childName, cs);
         else if (cs.isFile()) {
           const key = `${cs.dev}:${cs.ino}`;
@@ -157,12 +164,12 @@ export async function writeSkeletonTar(tree: string, out: string, signal: AbortS
             await add(entry(childName, '0', cs));
           }
         } else if (cs.isSymbolicLink())
-          await add(entry(childName, '2', cs, readlinkSync(childAbs, { encoding: 'buffer' })));
+          await add(entry(childName, '2', cs, await readlink(childAbs, { encoding: 'buffer' })));
         else if (cs.isFIFO()) await add(entry(childName, '6', cs));
         else if (!cs.isSocket()) throw new Unsupported(); // a device node: GNU tar's way (sockets: tar leaves them out too)
       }
     };
-    const root = lstatSync(tree, { bigint: true });
+    const root = await lstat(tree, { bigint: true });
     if (!root.isDirectory()) return false;
     // tar -C scratch . names the root "./" and the rest "./a/b"
     await walk(tree, Buffer.from('.'), root);

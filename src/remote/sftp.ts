@@ -1,6 +1,8 @@
 // SFTP remote over ssh2-sftp-client. The connection is opened on first use, TCP_NODELAY is set
 // (ssh2 leaves Nagle on, and streamed writes then wait ~35 ms each: RECIPES §5), and uploads go
-// in 1 MiB requests. Files are written as <key>.bbtmp-* and renamed when whole.
+// in 1 MiB batches of WRITE requests no larger than the server takes whole (255 KiB on OpenSSH),
+// with a budget of bytes in flight shared by every put. Files are written as <key>.bbtmp-* and
+// renamed when whole.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -11,7 +13,7 @@ import { BbackupError, isAbortError } from '../errors.js';
 import { RemoteError } from './errors.js';
 import { verifyHostKey, type HostKeyPolicy } from './host-key.js';
 import { Meter, Rebatch } from './meter.js';
-import { sftpWriteAll, type RawSftpWriter } from './sftp-write.js';
+import { sftpWriteAll, WriteBudget, type RawSftpWriter } from './sftp-write.js';
 import type { ListOptions, OpOptions, PutOptions, PutResult, Remote, RemoteCaps, RemoteEntry } from './types.js';
 
 export interface SftpSettings {
@@ -28,6 +30,8 @@ export interface SftpSettings {
 }
 
 const TMP_MARK = '.bbtmp-';
+/** twice OpenSSH's channel window: enough to keep it full */
+const WRITE_BUDGET = 4 << 20;
 
 class ShortWrite extends Error {}
 type VfsStats = { f_frsize: number | bigint; f_bsize: number | bigint; f_bavail: number | bigint };
@@ -38,6 +42,8 @@ export class SftpRemote implements Remote {
   private client?: Promise<SftpClient>;
   private hostKeyProblem?: string;
   private madeDirs = new Map<string, Promise<void>>();
+  /** WRITE bytes in flight for all puts at once: RSS stays flat however many packs are sent together */
+  private readonly writeBudget = new WriteBudget(WRITE_BUDGET);
 
   constructor(
     readonly name: string,
@@ -204,7 +210,7 @@ export class SftpRemote implements Remote {
       feeding.catch(() => undefined); // reported through the writer, which reads `batched`
       const raw = (c as unknown as { sftp?: RawSftpWriter }).sftp;
       if (!raw) throw new RemoteError('REMOTE_IO', this.name, 'no SFTP session', true);
-      await sftpWriteAll(raw, tmp, batched, o.signal, 16);
+      await sftpWriteAll(raw, tmp, batched, o.signal, { depth: 16, budget: this.writeBudget });
       await feeding;
       // Belt and braces: the size on the server is the proof the bytes arrived.
       const stored = (await c.stat(tmp)).size;

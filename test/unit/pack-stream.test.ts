@@ -71,12 +71,15 @@ describe('packStream', () => {
   const check = () => ({ update: () => undefined, check: () => undefined });
 
   it.each([
-    ['random (raw frame)', (i: number) => randomBytes(i % 2 ? 3000 : (2 << 20) + 5)],
-    ['text (zstd)', (i: number) => text(i % 2 ? 3000 : (2 << 20) + 5)],
-  ])('%s: zstd -dc | tar gives back every object', async (_name, body) => {
+    ['random (raw frame)', 4, (i: number) => randomBytes(i % 2 ? 3000 : (2 << 20) + 5)],
+    ['text (zstd)', 4, (i: number) => text(i % 2 ? 3000 : (2 << 20) + 5)],
+    ['random, smaller than the sample (raw frame)', 4, () => randomBytes(5000)],
+    ['many small random files across buffers (raw frame)', 300, (i: number) => randomBytes(1 + ((i * 7919) % 20000))],
+    ['text then random (zstd)', 300, (i: number) => (i < 100 ? text(3000) : randomBytes(10000))],
+  ])('%s: zstd -dc | tar gives back every object', async (_name, count, body) => {
     const dir = await mkdtemp(join(tmpdir(), 'bbt-up-pack-'));
     dirs.push(dir);
-    const items = await Promise.all([0, 1, 2, 3].map((i) => item(dir, `f${i}`, body(i))));
+    const items = await Promise.all(Array.from({ length: count }, (_, i) => item(dir, `f${i}`, body(i))));
     const stored = await collectAll(
       packStream('0'.repeat(32), items, { level: 3, signal: new AbortController().signal, hash: check }),
     );

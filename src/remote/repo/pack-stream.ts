@@ -1,9 +1,12 @@
-// The bytes of one pack, made in one pass per byte: each object is read once (small files whole,
-// large ones in 1 MiB reads), hashed as it passes (the
-// check against its index) and laid into the tar in ~1 MiB blocks. Then the pack is compressed
-// by the zstd binary, unless its first 256 KiB do not compress (deflate level 1 saves < 10%):
-// then it is framed in-process as a zstd frame of raw blocks, which any zstd reads like any other
-// (`zstd -dc`), without spending a core on compressing random bytes.
+// The bytes of one pack, made in one pass per byte: each object is read once, straight into the
+// pack's ~1 MiB output buffers (small files in synchronous reads, large ones in async reads),
+// hashed there as it passes (the check against its index), its tar header laid in front. Then
+// the pack is compressed by the zstd binary, unless its first 256 KiB do not compress (deflate
+// level 1 saves < 10%): then it is a zstd frame of raw blocks, which any zstd reads like any
+// other (`zstd -dc`), without spending a core on compressing random bytes. The raw blocks'
+// 3-byte headers are written in place between the contents, so no content byte is copied in
+// this process after the read that brought it (copies and their garbage were a third of the
+// upload's CPU time).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -32,10 +35,14 @@ export interface PackStreamOptions {
   hash: (item: PackItem) => { update(b: Buffer): void; check(): void };
 }
 
-const CHUNK = 1 << 20;
-/** files up to this size are read whole, synchronously */
+/** files up to this size are read synchronously (the page cache answers in microseconds) */
 const SMALL = 256 << 10;
 const SAMPLE = 256 << 10;
+const RAW_BLOCK = 128 << 10;
+/** an output buffer: exactly 8 full raw blocks with their headers (~1 MiB, one SFTP batch) */
+const OUT = 8 * (3 + RAW_BLOCK);
+/** zstd frame header: magic, descriptor (no content size, no checksum, no dictionary), window 2^17 */
+const FRAME_HEADER = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38]);
 
 const sizeError = (item: PackItem, more: boolean) =>
   new BbackupError(
@@ -44,24 +51,148 @@ const sizeError = (item: PackItem, more: boolean) =>
     { path: item.source },
   );
 
-/** A file's content, exactly item.size bytes, in reads of at most `chunk`. */
-async function* readFile(item: PackItem & { path: string }, chunk: number): AsyncGenerator<Buffer> {
+/**
+ * A pack's output in buffers of OUT bytes that contents are read straight into (room(), then
+ * commit()). Plain until startRaw(); then a zstd frame of raw blocks: each block's 3-byte header
+ * is reserved before its content and filled in when the block closes (full, or at a buffer's end).
+ */
+export class PackOut {
+  private buf = Buffer.allocUnsafe(OUT);
+  private pos = 0;
+  private raw = false;
+  /** raw: where the open block's header is; -1 when no block is open */
+  private block = -1;
+  private full: Buffer[] = [];
+  /** bytes made so far, all buffers */
+  made = 0;
+
+  get isRaw(): boolean {
+    return this.raw;
+  }
+
+  /** Where the next content bytes go (at least one byte); commit() how many were put there. */
+  room(): Buffer {
+    if (!this.raw) {
+      if (this.pos === OUT) this.flush();
+      return this.buf.subarray(this.pos);
+    }
+    if (this.block >= 0 && this.pos === Math.min(this.block + 3 + RAW_BLOCK, OUT)) this.closeBlock(false);
+    if (this.block < 0) {
+      if (OUT - this.pos < 4) this.flush();
+      this.block = this.pos;
+      this.pos += 3;
+    }
+    return this.buf.subarray(this.pos, Math.min(this.block + 3 + RAW_BLOCK, OUT));
+  }
+
+  commit(n: number): void {
+    this.pos += n;
+    this.made += n;
+  }
+
+  write(b: Buffer): void {
+    for (let off = 0; off < b.length;) {
+      const r = this.room();
+      const n = Math.min(r.length, b.length - off);
+      b.copy(r, 0, off, off + n);
+      this.commit(n);
+      off += n;
+    }
+  }
+
+  /** Switch to a raw zstd frame; what was written so far is laid out again as its first blocks. */
+  startRaw(): void {
+    const plain = [...this.full, this.buf.subarray(0, this.pos)];
+    this.full = [];
+    this.buf = Buffer.allocUnsafe(OUT);
+    this.raw = true;
+    FRAME_HEADER.copy(this.buf, 0);
+    this.pos = FRAME_HEADER.length;
+    for (const p of plain) this.write(p);
+  }
+
+  /** The first n bytes made (or all, when fewer), before any was taken. */
+  peek(n: number): Buffer {
+    return Buffer.concat([...this.full, this.buf.subarray(0, this.pos)]).subarray(0, n);
+  }
+
+  /** The buffers filled so far. */
+  take(): Buffer[] {
+    const f = this.full;
+    this.full = [];
+    return f;
+  }
+
+  /** The rest, with the frame's last block when raw. */
+  end(): Buffer[] {
+    if (this.raw) {
+      if (this.block < 0) {
+        if (OUT - this.pos < 3) this.flush();
+        this.block = this.pos;
+        this.pos += 3;
+      }
+      this.closeBlock(true);
+    }
+    if (this.pos > 0) this.full.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.alloc(0);
+    this.pos = 0;
+    return this.take();
+  }
+
+  private closeBlock(last: boolean): void {
+    const size = this.pos - this.block - 3;
+    if (size === 0 && !last)
+      this.pos = this.block; // nothing went in: no block
+    else this.buf.writeUIntLE((size << 3) | (last ? 1 : 0), this.block, 3);
+    this.block = -1;
+  }
+
+  private flush(): void {
+    if (this.raw && this.block >= 0) this.closeBlock(false);
+    this.full.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(OUT);
+    this.pos = 0;
+  }
+}
+
+/** A small file's content into out, synchronously: a handful of system calls, no promise per read. */
+function readSmall(out: PackOut, item: PackItem & { path: string }, h: { update(b: Buffer): void }): void {
+  const fd = openSync(item.path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size !== item.size) throw sizeError(item, size > item.size);
+    for (let pos = 0; pos < size;) {
+      const r = out.room();
+      const n = readSync(fd, r, 0, Math.min(r.length, size - pos), pos);
+      if (n === 0) throw sizeError(item, false);
+      h.update(r.subarray(0, n));
+      out.commit(n);
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A large file's content into out, in async reads; yields the buffers it fills. */
+async function* readLarge(
+  out: PackOut,
+  item: PackItem & { path: string },
+  h: { update(b: Buffer): void },
+  ready: () => Buffer[],
+): AsyncGenerator<Buffer> {
   const fh = await open(item.path, 'r');
   try {
     const st = await fh.stat();
     if (st.size !== item.size) throw sizeError(item, st.size > item.size);
-    let pos = 0;
-    while (pos < item.size) {
-      const want = Math.min(chunk, item.size - pos);
-      const buf = Buffer.allocUnsafe(want);
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await fh.read(buf, got, want - got, pos + got);
-        if (bytesRead === 0) throw sizeError(item, false);
-        got += bytesRead;
-      }
-      pos += want;
-      yield buf;
+    for (let pos = 0; pos < item.size;) {
+      const r = out.room();
+      const { bytesRead: n } = await fh.read(r, 0, Math.min(r.length, item.size - pos), pos);
+      if (n === 0) throw sizeError(item, false);
+      h.update(r.subarray(0, n));
+      out.commit(n);
+      pos += n;
+      yield* ready();
     }
   } finally {
     await fh.close();
@@ -69,81 +200,56 @@ async function* readFile(item: PackItem & { path: string }, chunk: number): Asyn
 }
 
 /**
- * A small file's content, read synchronously: three system calls that the page cache answers in
- * microseconds, where a promise round trip through the thread pool per call costs more than the
- * read (thousands of small files per pack).
+ * The pack's bytes before compression into `out`, yielded as its buffers fill. `decide` is called
+ * once, when SAMPLE bytes are there or at the end, before the first buffer is yielded: it may
+ * switch `out` to a raw frame.
  */
-function readSmall(item: PackItem & { path: string }): Buffer {
-  const fd = openSync(item.path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size !== item.size) throw sizeError(item, size > item.size);
-    const buf = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, buf, got, size - got, got);
-      if (n === 0) throw sizeError(item, false);
-      got += n;
-    }
-    return buf;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Each item's content as chunks: small files whole, large ones in 1 MiB reads, others from open(). */
-function contentOf(item: PackItem): AsyncIterable<Buffer> | Buffer[] {
-  if (item.path === undefined) return item.open();
-  const file = item as PackItem & { path: string };
-  return item.size <= SMALL ? [readSmall(file)] : readFile(file, CHUNK);
-}
-
-/** The plaintext tar of a pack in blocks of about 1 MiB (a retried put makes it again from the start). */
-export async function* packTar(
+async function* fillPack(
   packId: string,
   items: readonly PackItem[],
   o: PackStreamOptions,
+  out: PackOut,
+  decide: (sample: Buffer) => void,
 ): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let length = 0;
-  const add = (b: Buffer) => {
-    parts.push(b);
-    length += b.length;
-  };
-  const take = () => {
-    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
-    parts = [];
-    length = 0;
-    return out;
+  let decided = false;
+  const ready = (): Buffer[] => {
+    if (!decided) {
+      if (out.made < SAMPLE) return [];
+      decided = true;
+      decide(out.peek(SAMPLE));
+    }
+    return out.take();
   };
   const head = jsonBytes({ format: REPO_FORMAT, pack: packId });
-  add(memberHeader(PACK_HEADER_MEMBER, head.length));
-  add(head);
-  add(padding(head.length));
+  out.write(memberHeader(PACK_HEADER_MEMBER, head.length));
+  out.write(head);
+  out.write(padding(head.length));
   for (const item of items) {
     o.signal.throwIfAborted();
-    const chunks = contentOf(item);
-    add(memberHeader(item.obj, item.size));
+    out.write(memberHeader(item.obj, item.size));
     const h = o.hash(item);
-    let n = 0;
-    for await (const chunk of chunks) {
-      n += chunk.length;
-      if (n > item.size) throw sizeError(item, true);
-      h.update(chunk);
-      if (chunk.length >= CHUNK / 2) {
-        if (length > 0) yield take();
-        yield chunk;
-      } else {
-        add(chunk);
-        if (length >= CHUNK) yield take();
+    if (item.path !== undefined) {
+      const file = item as PackItem & { path: string };
+      if (item.size <= SMALL) readSmall(out, file, h);
+      else yield* readLarge(out, file, h, ready);
+    } else {
+      let n = 0;
+      for await (const chunk of item.open()) {
+        n += chunk.length;
+        if (n > item.size) throw sizeError(item, true);
+        h.update(chunk);
+        out.write(chunk);
+        yield* ready();
       }
+      if (n !== item.size) throw sizeError(item, false);
     }
-    if (n !== item.size) throw sizeError(item, false);
     h.check();
-    add(padding(item.size));
+    out.write(padding(item.size));
+    yield* ready();
   }
-  add(END_OF_ARCHIVE);
-  yield take();
+  out.write(END_OF_ARCHIVE);
+  if (!decided) decide(out.peek(SAMPLE)); // a pack smaller than the sample
+  yield* out.end();
 }
 
 /** Whether bytes are worth compressing: deflate level 1 (fast) as the judge for zstd. */
@@ -152,67 +258,31 @@ export function compresses(sample: Buffer): boolean {
   return deflateRawSync(sample, { level: 1 }).length < 0.9 * sample.length;
 }
 
-const RAW_BLOCK = 128 << 10;
-const BLOCKS_PER_OUT = 8;
-/** zstd frame header: magic, descriptor (no content size, no checksum, no dictionary), window 2^17 */
-const FRAME_HEADER = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38]);
-
-const blockHeader = (out: Buffer, at: number, size: number, last: boolean) =>
-  out.writeUIntLE((size << 3) | (last ? 1 : 0), at, 3);
-
-/** The bytes of `src` as one zstd frame of raw (stored) blocks: a copy, no compression. */
+/** The bytes of `src` as one zstd frame of raw (stored) blocks. */
 export async function* rawZstdFrame(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  yield FRAME_HEADER;
-  const outSize = BLOCKS_PER_OUT * (3 + RAW_BLOCK);
-  let out = Buffer.allocUnsafe(outSize);
-  let blockAt = 0; // where the current block's header goes
-  let fill = 0; // content bytes in the current block
+  const out = new PackOut();
+  out.startRaw();
   for await (const chunk of src) {
-    let off = 0;
-    while (off < chunk.length) {
-      const n = Math.min(RAW_BLOCK - fill, chunk.length - off);
-      chunk.copy(out, blockAt + 3 + fill, off, off + n);
-      fill += n;
-      off += n;
-      if (fill === RAW_BLOCK) {
-        blockHeader(out, blockAt, fill, false);
-        blockAt += 3 + fill;
-        fill = 0;
-        if (blockAt === outSize) {
-          yield out;
-          out = Buffer.allocUnsafe(outSize);
-          blockAt = 0;
-        }
-      }
-    }
+    out.write(chunk);
+    yield* out.take();
   }
-  // the last block: the partial one, or an empty one
-  blockHeader(out, blockAt, fill, true);
-  yield out.subarray(0, blockAt + 3 + fill);
+  yield* out.end();
 }
 
 /** The pack's stored bytes before encryption: zstd-compressed, or raw-framed when it does not compress. */
 export function packStream(packId: string, items: readonly PackItem[], o: PackStreamOptions): Readable {
-  const tar = packTar(packId, items, o);
+  const out = new PackOut();
+  const bytes = fillPack(packId, items, o, out, (sample) => {
+    if (!compresses(sample)) out.startRaw();
+  });
   async function* body(): AsyncGenerator<Buffer> {
-    const first: Buffer[] = [];
-    let have = 0;
-    let done = false;
-    while (have < SAMPLE) {
-      const r = await tar.next();
-      if (r.done) {
-        done = true;
-        break;
-      }
-      first.push(r.value);
-      have += r.value.length;
-    }
+    const first = await bytes.next(); // the decision is made before the first buffer
     const all = async function* () {
-      yield* first;
-      if (!done) yield* tar;
+      if (!first.done) yield first.value;
+      yield* bytes;
     };
-    if (!compresses(Buffer.concat(first, have).subarray(0, SAMPLE))) {
-      yield* rawZstdFrame(all());
+    if (out.isRaw) {
+      yield* all();
       return;
     }
     yield* runChain([{ file: 'zstd', args: ['-q', '-T0', `-${Math.min(19, Math.max(1, o.level))}`, '-c'] }], {

@@ -3,9 +3,11 @@
 // numeric owners, modes, nanosecond mtimes, xattrs and ACLs. Contents travel as objects; the tree
 // index says which file holds which content. The stock tools rebuild a tree from both (docs/FORMAT.md).
 //
-// Made without reading a byte of content: `cp -a --attributes-only` copies the tree's structure
-// and attributes into a scratch folder (empty files), and tar archives that, names sorted and
-// atime/ctime left out, so an unchanged tree gives the same bytes (one object, sent once).
+// Made without reading a byte of content: in-process from a walk when the tree has no extended
+// attributes, ACLs or devices (skeleton-tar.ts); otherwise `cp -a --attributes-only` copies the
+// tree's structure and attributes into a scratch folder (empty files), and tar archives that.
+// Names sorted and atime/ctime left out, so an unchanged tree gives the same bytes (one object,
+// sent once).
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import { execa } from 'execa';
 import { TarGate } from '../../archive/tar-gate.js';
 import { BbackupError, isAbortError, lastLines } from '../../errors.js';
 import { runChain } from '../proc-stream.js';
+import { writeSkeletonTar } from './skeleton-tar.js';
 
 const TAR_CREATE = [
   '--sort=name',
@@ -49,6 +52,7 @@ async function run(file: string, args: string[], what: string, signal: AbortSign
 
 /** Write the skeleton of `tree` to `out` (a file), using `scratch` (must not exist) on the same filesystem. */
 export async function makeSkeleton(tree: string, scratch: string, out: string, signal: AbortSignal): Promise<void> {
+  if (await writeSkeletonTar(tree, out, signal)) return;
   try {
     await run('cp', ['-a', '--attributes-only', '-T', tree, scratch], `copying the structure of ${tree}`, signal);
     await run('tar', ['-C', scratch, ...TAR_CREATE, '-cf', out, '.'], `archiving the structure of ${tree}`, signal);

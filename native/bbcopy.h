@@ -108,7 +108,8 @@ uint64_t hashq_finish(hashq_t *q);
 
 /* ---- clock.c: phase timings reported in the summary line ---- */
 enum phase { PH_WALK, PH_READ, PH_HASH, PH_WRITE, PH_META, PH_INDEX, PH_COUNT };
-extern uint64_t phase_ns[PH_COUNT];
+/* per thread: each copy thread keeps its own clocks, summed into the main thread's at the end */
+extern __thread uint64_t phase_ns[PH_COUNT];
 uint64_t now_ns(void);
 #define TIMED(ph, stmt)                    \
   do {                                     \
@@ -123,6 +124,56 @@ void progress_bytes(uint64_t total);
 void report_path(char kind, const char *rel); /* D device skipped, V vanished, X problem */
 void report_problem(const char *rel, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void report_flush(void);
+
+/* ---- data.c: one file's bytes and metadata, on whichever thread copies it ---- */
+#define CHUNK (1 << 20)
+typedef struct {
+  const char *source, *target; /* the trees' roots (for messages) */
+  const buf_t *rel;            /* the entry being copied, relative to them */
+  buf_t sp, dp;
+  hasher_t *h;
+  char *buf;      /* CHUNK bytes */
+  hashq_t *q;     /* files bigger than a chunk are hashed on this second thread; NULL: here */
+  bool writeback; /* COPY: start each big file's write-back once written (hashq_flush) */
+  bool reports;   /* the walk's own thread: prints progress */
+} copier_t;
+void copier_init(copier_t *c, const char *source, const char *target, bool hash_thread);
+/* Stops its hashing thread; returns that thread's hashing time in ns. */
+uint64_t copier_finish(copier_t *c);
+const char *copier_src(copier_t *c);
+const char *copier_dst(copier_t *c);
+void set_meta_fd(copier_t *c, int sfd, int dfd, const struct stat *s);
+/* in -> out (out -1: only hashed); the bytes hashed, sha256 hex into sha */
+uint64_t pass_data(copier_t *c, int in, int out, const struct stat *s, char sha[65]);
+/* regular-file bytes done so far, over all threads */
+void bytes_add(uint64_t n);
+uint64_t bytes_total(void);
+
+/* ---- ring.c: files copied by several threads, entries emitted in walk order ---- */
+typedef struct {
+  int state; /* ring.c's */
+  char t;    /* 'f'; 'x' a restore problem (message in line); 0: line holds the finished index line (possibly empty) */
+  buf_t rel, line;
+  struct stat s;
+  int in, out;   /* work: the source opened, the target created; the copy closes both */
+  bool work;     /* copy in to out (on a copy thread) */
+  bool check;    /* RESTORE: compare with want_* */
+  bool link_first, link_name; /* first name of a linked inode (its hash goes to the linkmap) / a later name (takes it from there) */
+  bool want_has_size;
+  long long want_size;
+  char want_sha[65];
+  uint64_t size; /* known, or set by the copy */
+  char sha[65];
+} rec_t;
+typedef struct ring ring_t;
+typedef void (*ring_work_fn)(copier_t *c, rec_t *r);
+typedef void (*ring_emit_fn)(void *arg, rec_t *r);
+ring_t *ring_new(int nworkers, size_t cap, const char *source, const char *target, copier_t *own, ring_work_fn work, ring_emit_fn emit, void *arg);
+/* The next record, in walk order (waits while the ring is full, emitting what is done). */
+rec_t *ring_claim(ring_t *g);
+void ring_commit(ring_t *g, rec_t *r);
+/* Waits for every record, emits it, stops the threads and adds their clocks to this thread's. */
+void ring_finish(ring_t *g);
 
 /* ---- tree.c ---- */
 enum tree_mode {
@@ -158,7 +209,9 @@ typedef struct {
   bool used, relinked;       /* relinked (ADOPT): the first path now points at the parent's inode */
 } link_rec_t;
 link_rec_t *linkmap_find(dev_t dev, ino_t ino);
+/* sha256_hex NULL: not known yet (set later with linkmap_set_sha) */
 link_rec_t *linkmap_add(dev_t dev, ino_t ino, const char *rel, const char *sha256_hex);
+void linkmap_set_sha(link_rec_t *r, const char *sha256_hex);
 const char *linkmap_rel(const link_rec_t *r);
 void linkmap_sha(const link_rec_t *r, char out[65]);
 

@@ -3,7 +3,7 @@
 
 #include <time.h>
 
-uint64_t phase_ns[PH_COUNT];
+__thread uint64_t phase_ns[PH_COUNT];
 
 uint64_t now_ns(void) {
   struct timespec ts;

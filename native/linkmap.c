@@ -54,9 +54,13 @@ link_rec_t *linkmap_add(dev_t dev, ino_t ino, const char *rel, const char *sha25
   r->ino = ino;
   r->rel = arena.len;
   buf_add(&arena, rel, strlen(rel) + 1);
-  for (int k = 0; k < 32; k++) r->sha256[k] = (unsigned char)(unhex(sha256_hex[2 * k]) << 4 | unhex(sha256_hex[2 * k + 1]));
+  if (sha256_hex) linkmap_set_sha(r, sha256_hex);
   used++;
   return r;
+}
+
+void linkmap_set_sha(link_rec_t *r, const char *sha256_hex) {
+  for (int k = 0; k < 32; k++) r->sha256[k] = (unsigned char)(unhex(sha256_hex[2 * k]) << 4 | unhex(sha256_hex[2 * k + 1]));
 }
 
 const char *linkmap_rel(const link_rec_t *r) { return arena.s + r->rel; }

@@ -18,12 +18,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define CHUNK (1 << 20)
-#define BLOCK 4096
 
 typedef struct {
   const tree_opts_t *o;
@@ -35,10 +33,8 @@ typedef struct {
   buf_t rel;  /* the current entry, relative to the volume root */
   buf_t line; /* the index line being built */
   buf_t sp, dp, pp;
-  hasher_t *h;
-  char *buf;
-  hashq_t *q; /* COPY, RESTORE: big files are hashed on a second thread while they are written */
-  uint64_t done;
+  copier_t c; /* this thread's: ADOPT's hashing, folders' metadata, copies when there are no copy threads */
+  ring_t *ring; /* COPY, RESTORE: files copied on copy threads, entries emitted in order */
 } walk_t;
 
 static const char *abs_path(buf_t *b, const char *root, const char *rel) {
@@ -66,14 +62,12 @@ static void refuse_name(const char *what, const char *s) {
   die("%s is not valid UTF-8: %s (the backup index stores names as Unicode; rename it)", what, shown.s);
 }
 
-static void emit(walk_t *w, char t, const struct stat *s, uint64_t size, const char *sha, const char *link) {
-  w->st->entries++;
-  if (!w->index) return;
+/* The index line of an entry into b (time counted as index). */
+static void index_line(buf_t *b, const buf_t *rel, char t, const struct stat *s, uint64_t size, const char *sha, const char *link) {
   uint64_t t0 = now_ns();
-  buf_t *b = &w->line;
   b->len = 0;
   buf_adds(b, "{\"p\":");
-  if (json_string(b, w->rel.s, w->rel.len) != 0) refuse_name("the path", w->rel.s);
+  if (json_string(b, rel->s, rel->len) != 0) refuse_name("the path", rel->s);
   char mt[32];
   ns_text(mt, &s->st_mtim);
   buf_addf(b, ",\"t\":\"%c\",\"mode\":%u,\"uid\":%u,\"gid\":%u,\"mtime\":\"%s\"", t, (unsigned)(s->st_mode & 07777), (unsigned)s->st_uid, (unsigned)s->st_gid, mt);
@@ -83,14 +77,47 @@ static void emit(walk_t *w, char t, const struct stat *s, uint64_t size, const c
   }
   if (link) {
     buf_adds(b, ",\"link\":");
-    if (json_string(b, link, strlen(link)) != 0) refuse_name("the target of symlink", w->rel.s);
+    if (json_string(b, link, strlen(link)) != 0) refuse_name("the target of symlink", rel->s);
   }
   buf_adds(b, "}\n");
-  if (fwrite(b->s, 1, b->len, w->index) != b->len) die_errno("cannot write", w->o->index_out);
   phase_ns[PH_INDEX] += now_ns() - t0;
 }
 
+static void write_line(walk_t *w, const buf_t *b) {
+  if (b->len && fwrite(b->s, 1, b->len, w->index) != b->len) die_errno("cannot write", w->o->index_out);
+}
+
+/* An entry finished by the walk itself: its line now, or after the files claimed before it. */
+static void emit(walk_t *w, char t, const struct stat *s, uint64_t size, const char *sha, const char *link) {
+  w->st->entries++;
+  if (!w->index) return;
+  if (!w->ring) {
+    index_line(&w->line, &w->rel, t, s, size, sha, link);
+    write_line(w, &w->line);
+    return;
+  }
+  rec_t *r = ring_claim(w->ring);
+  index_line(&r->line, &w->rel, t, s, size, sha, link);
+  ring_commit(w->ring, r);
+}
+
 /* ---- RESTORE: the snapshot's index, merge-joined with the walk ---- */
+
+/* A problem found by the walk: reported after the files claimed before it, so X lines keep walk order. */
+static void problem(walk_t *w, const char *rel, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void problem(walk_t *w, const char *rel, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (!w->ring) return report_problem(rel, "%s", msg);
+  rec_t *r = ring_claim(w->ring);
+  r->t = 'x';
+  buf_set(&r->rel, rel, strlen(rel));
+  buf_set(&r->line, msg, strlen(msg));
+  ring_commit(w->ring, r);
+}
 
 static const char *type_name(char t) { return t == 'f' ? "file" : t == 'd' ? "directory" : t == 'l' ? "symlink" : "special file"; }
 
@@ -99,18 +126,18 @@ static bool expected(walk_t *w, char t, entry_t *out) {
   ireader_t *r = &w->expect;
   while (r->have && path_cmp(r->cur.p.s, w->rel.s) < 0) {
     w->st->problems++;
-    report_problem(r->cur.p.s, "missing from the snapshot");
+    problem(w, r->cur.p.s, "missing from the snapshot");
     ireader_next(r);
   }
   if (!r->have || strcmp(r->cur.p.s, w->rel.s) != 0) {
     w->st->problems++;
-    report_problem(w->rel.s, "not listed in the index");
+    problem(w, w->rel.s, "not listed in the index");
     return false;
   }
   bool ok = r->cur.t == t;
   if (!ok) {
     w->st->problems++;
-    report_problem(w->rel.s, "expected a %s", type_name(r->cur.t));
+    problem(w, w->rel.s, "expected a %s", type_name(r->cur.t));
   } else {
     out->t = r->cur.t;
     out->size = r->cur.size;
@@ -125,16 +152,6 @@ static bool expected(walk_t *w, char t, entry_t *out) {
 
 /* ---- metadata ---- */
 
-static void set_meta_fd(walk_t *w, int sfd, int dfd, const struct stat *s) {
-  uint64_t t0 = now_ns();
-  if (fchown(dfd, s->st_uid, s->st_gid) != 0) die_errno("cannot set the owner of", DST(w));
-  xattr_copy(sfd, SRC(w), dfd, DST(w));
-  if (fchmod(dfd, s->st_mode & 07777) != 0) die_errno("cannot set the mode of", DST(w));
-  struct timespec ts[2] = {s->st_atim, s->st_mtim};
-  if (futimens(dfd, ts) != 0) die_errno("cannot set the times of", DST(w));
-  phase_ns[PH_META] += now_ns() - t0;
-}
-
 /* Symlinks, fifos and sockets: no descriptor to hold, so by name. */
 static void set_meta_at(walk_t *w, int dirfd, const char *name, const struct stat *s) {
   uint64_t t0 = now_ns();
@@ -147,92 +164,6 @@ static void set_meta_at(walk_t *w, int dirfd, const char *name, const struct sta
 }
 
 /* ---- file data ---- */
-
-static bool all_zero(const char *p, size_t n) { return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0); }
-
-static void pwrite_all(walk_t *w, int fd, const char *p, size_t n, off_t off) {
-  while (n > 0) {
-    ssize_t k = pwrite(fd, p, n, off);
-    if (k < 0 && errno == EINTR) continue;
-    if (k < 0) die_errno("cannot write", DST(w));
-    p += k;
-    n -= (size_t)k;
-    off += k;
-  }
-}
-
-/* Writes the non-zero blocks of buf at off; zero blocks become holes (rsync -S). Returns the end of the last write. */
-static uint64_t write_sparse(walk_t *w, int fd, const char *buf, size_t n, uint64_t off, uint64_t written_end) {
-  uint64_t t0 = now_ns();
-  size_t i = 0;
-  while (i < n) {
-    size_t start = i;
-    while (i < n && !all_zero(buf + i, n - i < BLOCK ? n - i : BLOCK)) i += n - i < BLOCK ? n - i : BLOCK;
-    if (i > start) {
-      pwrite_all(w, fd, buf + start, i - start, (off_t)(off + start));
-      written_end = off + i;
-    }
-    while (i < n && all_zero(buf + i, n - i < BLOCK ? n - i : BLOCK)) i += n - i < BLOCK ? n - i : BLOCK;
-  }
-  phase_ns[PH_WRITE] += now_ns() - t0;
-  return written_end;
-}
-
-/*
- * Reads in (hashing every byte, holes as zeros without reading them) and, when out >= 0, writes
- * the same bytes to out. Stops at the size the file had when opened. Returns the bytes hashed.
- * A file bigger than one chunk that is copied goes through the hashing thread (hashq.c): its
- * chunks are hashed there while this thread writes them and reads the next.
- */
-static uint64_t pass_data(walk_t *w, int in, int out, const struct stat *s, char sha[65]) {
-  uint64_t end = (uint64_t)s->st_size, off = 0, written_end = 0;
-  bool holes = (uint64_t)s->st_blocks * 512 < end; /* only a sparse file is worth SEEK_DATA */
-  hashq_t *q = out >= 0 && w->q && end > CHUNK ? w->q : NULL;
-  if (q) hashq_start(q);
-  else hasher_start(w->h);
-  while (off < end) {
-    uint64_t data_end = end;
-    if (holes) {
-      off_t d = lseek(in, (off_t)off, SEEK_DATA);
-      if (d < 0 && errno == ENXIO) d = (off_t)end; /* the rest is a hole */
-      else if (d < 0) d = (off_t)off, holes = false;
-      if ((uint64_t)d > end) d = (off_t)end;
-      if ((uint64_t)d > off) {
-        if (q) hashq_zeros(q, (uint64_t)d - off);
-        else TIMED(PH_HASH, hasher_zeros(w->h, (uint64_t)d - off));
-        w->done += (uint64_t)d - off;
-        off = (uint64_t)d;
-        continue;
-      }
-      off_t e = lseek(in, (off_t)off, SEEK_HOLE);
-      if (e > 0 && (uint64_t)e < end) data_end = (uint64_t)e;
-    }
-    while (off < data_end) {
-      size_t want = data_end - off < CHUNK ? (size_t)(data_end - off) : CHUNK;
-      char *buf = q ? hashq_buffer(q) : w->buf;
-      ssize_t n;
-      TIMED(PH_READ, n = pread(in, buf, want, (off_t)off));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) die_errno("cannot read", SRC(w));
-      if (n == 0) { /* shrank while we read: keep what was there */
-        end = off;
-        break;
-      }
-      if (q) hashq_data(q, (size_t)n);
-      else TIMED(PH_HASH, hasher_update(w->h, buf, (size_t)n));
-      if (out >= 0) written_end = write_sparse(w, out, buf, (size_t)n, off, written_end);
-      off += (uint64_t)n;
-      w->done += (uint64_t)n;
-      progress_bytes(w->done);
-    }
-  }
-  if (out >= 0 && written_end < off && ftruncate(out, (off_t)off) != 0) die_errno("cannot write", DST(w));
-  if (q) hashq_hex(q, sha);
-  else hasher_hex(w->h, sha);
-  w->st->hashed++;
-  w->st->hashed_bytes += off;
-  return off;
-}
 
 static int open_source(walk_t *w, int dirfd, const char *name) {
   int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
@@ -291,66 +222,120 @@ static bool link_to(walk_t *w, int fromdir, const char *from, int dirfd, const c
 
 /* ---- entries ---- */
 
-static void regular(walk_t *w, int sdir, int ddir, int pdir, const char *name, struct stat *s) {
-  const tree_opts_t *o = w->o;
-  entry_t want = {0};
-  bool check = o->mode == TREE_RESTORE && w->use_expect;
-  if (check && !expected(w, 'f', &want)) check = false, want.t = 0;
+/* ADOPT: the tree is already in place; hash what the stream's list does not prove, link what the parent does. */
+static void regular_adopt(walk_t *w, int sdir, int ddir, int pdir, const char *name, struct stat *s) {
   char sha[65] = "";
   uint64_t size = (uint64_t)s->st_size;
-  bool adopt = o->mode == TREE_ADOPT;
-  /* ADOPT: a name whose twin was already replaced by a link to the parent has one link left */
-  link_rec_t *rec = s->st_nlink > 1 || adopt ? linkmap_find(s->st_dev, s->st_ino) : NULL;
-  if (rec && !adopt && link_to(w, w->target_fd, linkmap_rel(rec), ddir, name, false)) {
-    linkmap_sha(rec, sha); /* another name of a file already stored */
-  } else if (rec && adopt) {
+  /* a name whose twin was already replaced by a link to the parent has one link left */
+  link_rec_t *rec = linkmap_find(s->st_dev, s->st_ino);
+  if (rec) {
     linkmap_sha(rec, sha);
     if (rec->relinked && !link_to(w, w->target_fd, linkmap_rel(rec), ddir, name, true)) rec->relinked = false;
-  } else if (!adopt && parent_proves(w, pdir, name, s, NULL) && link_to(w, pdir, name, ddir, name, false)) {
-    memcpy(sha, w->parent.cur.sha256, 65); /* unchanged since the parent: inherited, not read */
-    w->st->linked++;
-    w->done += size;
-    if (s->st_nlink > 1) linkmap_add(s->st_dev, s->st_ino, w->rel.s, sha);
   } else {
-    bool known = adopt && w->use_hashes && ireader_seek(&w->hashes, w->rel.s) && w->hashes.cur.has_size && (uint64_t)w->hashes.cur.size == size && w->hashes.cur.sha256[0];
+    bool known = w->use_hashes && ireader_seek(&w->hashes, w->rel.s) && w->hashes.cur.has_size && (uint64_t)w->hashes.cur.size == size && w->hashes.cur.sha256[0];
     if (known) {
       memcpy(sha, w->hashes.cur.sha256, 65); /* hashed as the stream passed */
-      w->done += size;
+      bytes_add(size);
     } else {
       int in = open_source(w, sdir, name);
       if (in >= 0 && fstat(in, s) != 0) die_errno("cannot read", SRC(w));
       if (in < 0 || !S_ISREG(s->st_mode)) { /* gone, or swapped for something else meanwhile */
         if (in >= 0) close(in);
-        entry_free(&want);
         w->st->vanished++;
         report_path('V', w->rel.s);
         return;
       }
-      int out = adopt ? -1 : create_target(w, ddir, name);
-      size = pass_data(w, in, out, s, sha);
-      if (out >= 0) {
-        set_meta_fd(w, in, out, s);
-        /* a backup is flushed by one syncfs at the end (src/store/durable.ts): start big files' write-back now */
-        if (o->mode == TREE_COPY && size > CHUNK && w->q) hashq_flush(w->q, out);
-        if (close(out) != 0) die_errno("cannot write", DST(w));
-      }
+      size = pass_data(&w->c, in, -1, s, sha);
+      w->st->hashed++;
+      w->st->hashed_bytes += size;
       close(in);
     }
-    if (adopt && parent_proves(w, pdir, name, s, sha) && link_to(w, pdir, name, ddir, name, true)) {
+    if (parent_proves(w, pdir, name, s, sha) && link_to(w, pdir, name, ddir, name, true)) {
       w->st->linked++;
       if (s->st_nlink > 1) rec = linkmap_add(s->st_dev, s->st_ino, w->rel.s, sha), rec->relinked = true;
     } else if (s->st_nlink > 1) {
       linkmap_add(s->st_dev, s->st_ino, w->rel.s, sha);
     }
   }
-  if (check) {
-    if (want.has_size && (uint64_t)want.size != size) w->st->problems++, report_problem(w->rel.s, "%llu bytes, the index says %lld", (unsigned long long)size, want.size);
-    else if (want.sha256[0] && strcmp(want.sha256, sha) != 0) w->st->problems++, report_problem(w->rel.s, "content differs from the index (sha256)");
-  }
-  entry_free(&want);
   w->st->files++;
   w->st->bytes += size;
   emit(w, 'f', s, size, sha, NULL);
+}
+
+/* A copy thread's part of a regular file (ring.c): its bytes, its metadata, both descriptors closed. */
+static void copy_file(copier_t *c, rec_t *r) {
+  c->rel = &r->rel;
+  r->size = pass_data(c, r->in, r->out, &r->s, r->sha);
+  set_meta_fd(c, r->in, r->out, &r->s);
+  /* a backup is flushed by one syncfs at the end (src/store/durable.ts): start big files' write-back now */
+  if (c->writeback && r->size > CHUNK && c->q) hashq_flush(c->q, r->out);
+  if (close(r->out) != 0) die_errno("cannot write", copier_dst(c));
+  close(r->in);
+}
+
+/* A regular file's record, done, in walk order (the walk's thread): hash links, checks, stats, index line. */
+static void emit_record(void *arg, rec_t *r) {
+  walk_t *w = arg;
+  if (r->t == 'x') return report_problem(r->rel.s, "%s", r->line.s);
+  if (r->t != 'f') return write_line(w, &r->line);
+  if (r->link_name) linkmap_sha(linkmap_find(r->s.st_dev, r->s.st_ino), r->sha);
+  if (r->link_first) linkmap_set_sha(linkmap_find(r->s.st_dev, r->s.st_ino), r->sha);
+  if (r->work) w->st->hashed++, w->st->hashed_bytes += r->size;
+  if (r->check) {
+    if (r->want_has_size && (uint64_t)r->want_size != r->size) w->st->problems++, report_problem(r->rel.s, "%llu bytes, the index says %lld", (unsigned long long)r->size, r->want_size);
+    else if (r->want_sha[0] && strcmp(r->want_sha, r->sha) != 0) w->st->problems++, report_problem(r->rel.s, "content differs from the index (sha256)");
+  }
+  w->st->files++;
+  w->st->bytes += r->size;
+  w->st->entries++;
+  if (w->index) {
+    index_line(&w->line, &r->rel, 'f', &r->s, r->size, r->sha, NULL);
+    write_line(w, &w->line);
+  }
+}
+
+/* COPY, RESTORE: linked here when the file is already stored (another name, or unchanged since the parent), else copied on a copy thread. */
+static void regular(walk_t *w, int sdir, int ddir, int pdir, const char *name, struct stat *s) {
+  if (w->o->mode == TREE_ADOPT) return regular_adopt(w, sdir, ddir, pdir, name, s);
+  entry_t want = {0};
+  bool check = w->o->mode == TREE_RESTORE && w->use_expect && expected(w, 'f', &want);
+  rec_t *r = ring_claim(w->ring);
+  r->t = 'f';
+  buf_set(&r->rel, w->rel.s, w->rel.len);
+  r->size = (uint64_t)s->st_size;
+  if (check) {
+    r->check = true;
+    r->want_has_size = want.has_size;
+    r->want_size = want.size;
+    memcpy(r->want_sha, want.sha256, 65);
+  }
+  entry_free(&want);
+  link_rec_t *rec = s->st_nlink > 1 ? linkmap_find(s->st_dev, s->st_ino) : NULL;
+  if (rec && link_to(w, w->target_fd, linkmap_rel(rec), ddir, name, false)) {
+    r->link_name = true; /* another name of a file already stored: its hash, once known */
+  } else if (parent_proves(w, pdir, name, s, NULL) && link_to(w, pdir, name, ddir, name, false)) {
+    memcpy(r->sha, w->parent.cur.sha256, 65); /* unchanged since the parent: inherited, not read */
+    w->st->linked++;
+    bytes_add(r->size);
+    if (s->st_nlink > 1) linkmap_add(s->st_dev, s->st_ino, w->rel.s, r->sha);
+  } else {
+    int in = open_source(w, sdir, name);
+    if (in >= 0 && fstat(in, s) != 0) die_errno("cannot read", SRC(w));
+    if (in < 0 || !S_ISREG(s->st_mode)) { /* gone, or swapped for something else meanwhile */
+      if (in >= 0) close(in);
+      w->st->vanished++;
+      report_path('V', w->rel.s);
+      r->t = 0; /* no line */
+      ring_commit(w->ring, r);
+      return;
+    }
+    r->in = in;
+    r->out = create_target(w, ddir, name);
+    r->work = true;
+    if (s->st_nlink > 1) linkmap_add(s->st_dev, s->st_ino, w->rel.s, NULL), r->link_first = true;
+  }
+  r->s = *s;
+  ring_commit(w->ring, r);
 }
 
 static void symlink_entry(walk_t *w, int sdir, int ddir, const char *name, const struct stat *s) {
@@ -368,7 +353,7 @@ static void symlink_entry(walk_t *w, int sdir, int ddir, const char *name, const
   target[n] = 0;
   if (w->o->mode == TREE_RESTORE && w->use_expect) {
     entry_t want = {0};
-    if (expected(w, 'l', &want) && want.has_link && strcmp(want.link.s, target) != 0) w->st->problems++, report_problem(w->rel.s, "symlink target differs from the index");
+    if (expected(w, 'l', &want) && want.has_link && strcmp(want.link.s, target) != 0) w->st->problems++, problem(w, w->rel.s, "symlink target differs from the index");
     entry_free(&want);
   }
   if (w->o->mode != TREE_ADOPT) {
@@ -402,7 +387,7 @@ static void device(walk_t *w, int ddir, const char *name) {
   w->st->devices++;
   report_path('D', w->rel.s);
   if (w->o->mode == TREE_ADOPT && unlinkat(ddir, name, 0) != 0) die_errno("cannot remove device node", DST(w));
-  if (w->o->mode == TREE_RESTORE && w->use_expect) w->st->problems++, report_problem(w->rel.s, "a device node: snapshots never hold one");
+  if (w->o->mode == TREE_RESTORE && w->use_expect) w->st->problems++, problem(w, w->rel.s, "a device node: snapshots never hold one");
 }
 
 static int by_name(const void *a, const void *b) { return name_cmp(*(char *const *)a, *(char *const *)b); }
@@ -470,7 +455,7 @@ static void directory(walk_t *w, int sdir, int ddir, int pdir, const char *name)
   walk_dir(w, sfd, dfd, pfd);
   if (pfd >= 0) close(pfd);
   if (w->o->mode != TREE_ADOPT) {
-    set_meta_fd(w, sfd, dfd, &s); /* after the contents: their creation changed its mtime */
+    set_meta_fd(&w->c, sfd, dfd, &s); /* after the contents: their creation changed its mtime */
     close(dfd);
   }
   close(sfd);
@@ -511,13 +496,36 @@ static void walk_dir(walk_t *w, int sdir, int ddir, int pdir) {
   free(names);
 }
 
+/* Records in flight: each queued file holds two descriptors. */
+#define RING 64
+
+/*
+ * Copy threads for COPY and RESTORE: BBCOPY_THREADS (0 = copy on the walk's thread), else one
+ * per core beyond the walk's own, at least one. Measured on 2 cores (bench/backup.ts): one copy
+ * thread beside the walk beat both none and two (two writers and their hashing threads then
+ * outnumber the cores).
+ */
+static int copy_threads(const tree_opts_t *o) {
+  if (o->mode == TREE_ADOPT) return 0;
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  int fallback = cores > 2 ? (cores > 5 ? 4 : (int)cores - 1) : 1;
+  const char *e = getenv("BBCOPY_THREADS");
+  if (!e || !*e) return fallback;
+  char *end;
+  long n = strtol(e, &end, 10);
+  return *end || n < 0 || n > 16 ? fallback : (int)n;
+}
+
 int run_tree(const tree_opts_t *o, tree_stats_t *st) {
   walk_t w = {.o = o, .st = st};
   memset(st, 0, sizeof *st);
-  w.h = hasher_new();
-  w.buf = xmalloc(CHUNK);
-  if (o->mode != TREE_ADOPT) w.q = hashq_new(4, CHUNK);
   buf_set(&w.rel, "", 0);
+  int threads = copy_threads(o);
+  copier_init(&w.c, o->source, o->target, o->mode != TREE_ADOPT && threads == 0);
+  w.c.rel = &w.rel;
+  w.c.reports = true;
+  w.c.writeback = o->mode == TREE_COPY;
+  if (o->mode != TREE_ADOPT) w.ring = ring_new(threads, RING, o->source, o->target, &w.c, copy_file, emit_record, &w);
   int sroot = open(o->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (sroot < 0) die_errno("cannot open", o->source);
   int droot = o->mode == TREE_ADOPT ? sroot : open(o->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -549,12 +557,13 @@ int run_tree(const tree_opts_t *o, tree_stats_t *st) {
   }
   emit(&w, 'd', &s, 0, NULL, NULL);
   walk_dir(&w, sroot, droot, proot);
-  if (o->mode != TREE_ADOPT) set_meta_fd(&w, sroot, droot, &s);
+  if (w.ring) ring_finish(w.ring), w.ring = NULL;
+  if (o->mode != TREE_ADOPT) set_meta_fd(&w.c, sroot, droot, &s);
   if (w.use_expect) {
     for (; w.expect.have; ireader_next(&w.expect)) st->problems++, report_problem(w.expect.cur.p.s, "missing from the snapshot");
     if (w.expect.broken) st->problems++, report_problem("", "the index could not be read to its end");
   }
-  if (w.q) phase_ns[PH_HASH] += hashq_finish(w.q); /* summed over both threads, as the bench says */
+  phase_ns[PH_HASH] += copier_finish(&w.c); /* summed over all threads, as the bench says */
   if (w.index && fclose(w.index) != 0) die_errno("cannot write", o->index_out);
   if (w.use_parent) ireader_close(&w.parent);
   if (w.use_hashes) ireader_close(&w.hashes);

@@ -49,7 +49,7 @@ static bool get_value(int fd, const char *path, const char *name, buf_t *v) {
 }
 
 void xattr_copy(int sfd, const char *spath, int dfd, const char *dpath) {
-  static buf_t names, value;
+  static __thread buf_t names, value; /* copy threads call this at once */
   if (!list_names(sfd, spath, &names)) return;
   for (size_t i = 0; i < names.len; i += strlen(names.s + i) + 1) {
     const char *name = names.s + i;
@@ -65,7 +65,7 @@ void xattr_copy(int sfd, const char *spath, int dfd, const char *dpath) {
 /* name=value pairs of the wanted attributes, sorted by name, for comparing two files; false when
  * there are too many to compare here (the caller then treats the files as different). */
 static bool collect(const char *path, buf_t *out) {
-  static buf_t names, value;
+  static __thread buf_t names, value; /* copy threads call this at once */
   out->len = 0;
   if (!list_names(-1, path, &names)) return true;
   /* sort the names: a few per file at most, insertion sort over an index */

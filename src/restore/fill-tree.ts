@@ -4,7 +4,7 @@
 // entry is checked against the index as it is copied: its type, size, link target and the sha256
 // of the bytes copied. Host mode runs bbcopy here; worker mode in a helper from the worker image.
 import type Docker from 'dockerode';
-import { BBCOPY_IN_IMAGE, bbcopyOutput, restoreArgs, runBbcopy, type TreeSummary } from '../backup/bbcopy.js';
+import { BBCOPY_IN_IMAGE, bbcopyOutput, phasesOf, restoreArgs, runBbcopy, type TreeSummary } from '../backup/bbcopy.js';
 import { BbackupError, lastLines } from '../errors.js';
 import { runHelper, type HelperMount } from './helper.js';
 
@@ -18,6 +18,8 @@ export interface TreeFill {
   sourceName: string;
   signal: AbortSignal;
   onBytes: (n: number) => void;
+  /** a debug line: where bbcopy's time went (the bench's phase breakdown) */
+  debug?: (msg: string) => void;
 }
 
 const MAX_SHOWN = 20;
@@ -41,6 +43,9 @@ function mismatch(o: TreeFill, count: number, found: { p: string; problem: strin
   return new CopyMismatch(o.sourceName, shown);
 }
 
+const logPhases = (o: TreeFill, s: TreeSummary) =>
+  o.debug?.(`volume ${o.volume}: ${s.files} files, ${s.bytes} bytes; bbcopy ms ${JSON.stringify(phasesOf(s))}`);
+
 export async function fillTreeHost(o: TreeFill, mountpoint: string): Promise<void> {
   let last = 0;
   const problems: { p: string; problem: string }[] = [];
@@ -55,6 +60,7 @@ export async function fillTreeHost(o: TreeFill, mountpoint: string): Promise<voi
       problem: (p) => problems.push(p),
     },
   );
+  logPhases(o, summary);
   if (summary.problems > 0) throw mismatch(o, summary.problems, problems);
   if (summary.bytes > last) o.onBytes(summary.bytes - last);
 }
@@ -86,6 +92,7 @@ export async function fillTreeWorker(
   const summary = parse.summary;
   if (!summary)
     throw new BbackupError('TOOL_FAILED', `bbcopy gave no summary restoring volume ${o.volume}: ${lastLines(out, 5)}`);
+  logPhases(o, summary);
   if (summary.problems > 0) throw mismatch(o, summary.problems, problems);
   o.onBytes(summary.bytes);
 }

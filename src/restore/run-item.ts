@@ -155,6 +155,7 @@ async function restoreVolume(item: PlanItem, ctx: RunContext & { signal: AbortSi
         helperLabels: ctx.helperLabels,
         signal: ctx.signal,
         onBytes: progress.add,
+        debug: (msg) => ctx.emit({ type: 'log', jobId: ctx.jobId, level: 'debug', source: 'restore', msg }),
         expectIndex,
         checkedSha256: checkedSha256(ctx.plan, relPath),
       },

@@ -34,6 +34,8 @@ export interface FillOptions {
   helperLabels?: Record<string, string>;
   signal: AbortSignal;
   onBytes: (bytes: number) => void;
+  /** debug lines for the log (tree: where bbcopy's time went) */
+  debug?: (msg: string) => void;
   /** archives: sha256 of the file when the preflight checked it; the extraction read must match */
   checkedSha256?: string;
 }
@@ -85,6 +87,7 @@ const treeFill = (o: FillOptions): TreeFill => ({
   sourceName: o.item.name,
   signal: o.signal,
   onBytes: o.onBytes,
+  debug: o.debug,
 });
 
 async function untarHost(o: FillOptions, mountpoint: string): Promise<void> {

@@ -45,8 +45,8 @@ interface Run {
   summary: Record<string, number>;
   stderr: string;
 }
-function bbcopy(args: string[], input?: Buffer): Run {
-  const r = spawnSync(bbcopyPath(), args, { input, encoding: 'utf8' });
+function bbcopy(args: string[], input?: Buffer, env?: Record<string, string>): Run {
+  const r = spawnSync(bbcopyPath(), args, { input, encoding: 'utf8', env: { ...process.env, ...env } });
   const lines = r.stdout.split('\n').filter(Boolean);
   const s = lines.find((l) => l.startsWith('S '));
   return {
@@ -266,6 +266,55 @@ describe('bbcopy with files bigger than one chunk (hashed on a second thread whi
       `X ${JSON.stringify({ p: 'a', problem: 'content differs from the index (sha256)' })}`,
     ]);
   });
+});
+
+describe('bbcopy with copy threads (files copied at once, the index in walk order)', () => {
+  it.each(['0', '1', '2', '4'])(
+    'BBCOPY_THREADS=%s: every name, hard links included, has its own bytes and sha256, in walk order; restore agrees',
+    (threads) => {
+      const base = tmp();
+      const src = join(base, 'src');
+      const data = new Map<string, Buffer>();
+      for (let d = 0; d < 4; d++) {
+        mkdirSync(join(src, `d${d}`), { recursive: true });
+        for (let f = 0; f < 40; f++) {
+          const b = randomBytes(f % 10 === 0 ? (1 << 20) + f : 100 + f * 37);
+          const p = `d${d}/f${f}`;
+          writeFileSync(join(src, p), b);
+          data.set(p, b);
+          // a second name of some files, in a folder walked later: linked to the first copy
+          if (f % 7 === 0) {
+            mkdirSync(join(src, `z${d}`), { recursive: true });
+            linkSync(join(src, p), join(src, `z${d}/l${f}`));
+            data.set(`z${d}/l${f}`, b);
+          }
+        }
+      }
+      const env = { BBCOPY_THREADS: threads };
+      mkdirSync(join(base, 'dst'));
+      const args = ['copy', '--source', src, '--target', join(base, 'dst'), '--index', join(base, 'i.jsonl')];
+      const r = bbcopy(args, undefined, env);
+      expect(r.code, r.stderr).toBe(0);
+      const entries = readIndex(join(base, 'i.jsonl'));
+      expect(entries.map((e) => e.p)).toEqual([...entries.map((e) => e.p)].sort(comparePaths));
+      const files = entries.filter((e) => e.t === 'f');
+      expect(files.length).toBe(data.size);
+      for (const e of files) {
+        expect(e.sha256, e.p).toBe(sha(data.get(e.p)!));
+        expect(readFileSync(join(base, 'dst', e.p)).equals(data.get(e.p)!), e.p).toBe(true);
+      }
+      expect(statSync(join(base, 'dst/z0/l0')).ino).toBe(statSync(join(base, 'dst/d0/f0')).ino);
+      mkdirSync(join(base, 'v'));
+      const back = bbcopy(
+        ['restore', '--source', join(base, 'dst'), '--target', join(base, 'v'), '--expect', join(base, 'i.jsonl')],
+        undefined,
+        env,
+      );
+      expect(back.code, back.stderr).toBe(0);
+      expect(back.summary.files).toBe(data.size);
+      expect(statSync(join(base, 'v/z3/l35')).ino).toBe(statSync(join(base, 'v/d3/f35')).ino);
+    },
+  );
 });
 
 describe('bbcopy adopt (a tree extracted from the stream)', () => {

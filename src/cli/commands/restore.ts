@@ -152,6 +152,7 @@ async function restoreCommand(ctx: CliContext, ref: string, flags: RestoreFlags)
     allowPrivileged: flags.allowPrivileged ?? false,
     ...(flags.composeDir ? { composeDir: resolve(expandHome(flags.composeDir)) } : {}),
   };
+  ctx.logger.debug(`restore: planning from ${backupDir}`); // the bench's start-up/plan boundary
   const plan = await planRestore(backupDir, manifest, request, conn.docker);
   const privileges = privilegeLines(plan);
   const privilegesAllowed = privilegesAccepted(plan, request.allowPrivileged);

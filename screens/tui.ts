@@ -186,16 +186,23 @@ export class Tui extends AppBase {
   }
 
   quit(): void {
-    const running = runningJobs(this.state).length + this.handles.size;
-    if (running === 0) return void this.exit('ok');
+    // A job whose end is on screen may still be releasing its lock for a moment: that is not a
+    // running job to ask about, but the exit waits for it. A handle with no job on screen yet is
+    // a job that has just started.
+    const ended = (id: string) => this.state.jobs.some((j) => j.id === id && j.ended !== undefined);
+    const running = new Set([
+      ...runningJobs(this.state).map((j) => j.id),
+      ...[...this.handles.keys()].filter((id) => !ended(id)),
+    ]);
+    if (running.size === 0) {
+      const settling = [...this.handles.values()].map((h) => h.done);
+      return void Promise.allSettled(settling).then(() => this.exit('ok'));
+    }
     this.openModal(
       new ConfirmModal(
         this.screen,
         'Quit',
-        [
-          `${this.handles.size} job(s) still running.`,
-          'Quit and cancel them? The backup in progress is discarded cleanly.',
-        ],
+        [`${running.size} job(s) still running.`, 'Quit and cancel them? The backup in progress is discarded cleanly.'],
         (yes) => {
           this.closeTop();
           if (!yes) return;

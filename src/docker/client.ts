@@ -211,14 +211,36 @@ export async function connectDocker(target: DockerTarget): Promise<DockerConnect
   }
 }
 
+// The system error codes of a connection that failed (socket missing or refused, reset, timed
+// out, name or route unknown): any other code is not the engine's absence.
+const CONNECTION_CODES = new Set([
+  'ENOENT',
+  'EACCES',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  'ENOTCONN',
+  'ERR_SOCKET_CLOSED',
+]);
+
 /**
- * True for a failure of the connection itself (no socket, refused, reset, timed out, ssh refused),
- * false for an HTTP answer of the engine (it has a statusCode) or a bug of ours.
+ * True for a failure of the connection itself (no socket, refused, reset, timed out, ssh refused:
+ * ssh2's errors carry a `level`), false for an HTTP answer of the engine (it has a statusCode) or
+ * any other error (a bug of ours keeps its own message).
  */
-export const isConnectionError = (err: unknown): boolean =>
-  err instanceof Error &&
-  (err as { statusCode?: unknown }).statusCode === undefined &&
-  ('code' in err || 'level' in err);
+export const isConnectionError = (err: unknown): boolean => {
+  if (!(err instanceof Error) || (err as { statusCode?: unknown }).statusCode !== undefined) return false;
+  const { code } = err as { code?: unknown };
+  return (typeof code === 'string' && CONNECTION_CODES.has(code)) || 'level' in err;
+};
 
 /** Error thrown by withDockerTimeout; connectDocker turns it into DOCKER_UNREACHABLE. */
 export class DockerTimeoutError extends Error {

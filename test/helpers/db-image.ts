@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { imageExists } from '../../src/docker/images.js';
+import { withBuildLock } from './build-lock.js';
 
 export const DB_IMAGE = 'bbackup-test-db:1';
 const PACKAGES = [
@@ -35,7 +36,10 @@ let building: Promise<void> | undefined;
 export async function ensureDbImage(docker: Docker, log: (msg: string) => void = () => undefined): Promise<number> {
   if (await imageExists(docker, DB_IMAGE)) return 0;
   const started = Date.now();
-  building ??= build(docker, log).finally(() => (building = undefined));
+  // Test files run in parallel processes: one builds, the others wait for it and find the image.
+  building ??= withBuildLock(process.env.BBACKUP_TEST_DOCKER_HOST ?? '', DB_IMAGE, async () => {
+    if (!(await imageExists(docker, DB_IMAGE))) await build(docker, log);
+  }).finally(() => (building = undefined));
   await building;
   return (Date.now() - started) / 1000;
 }

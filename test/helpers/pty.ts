@@ -20,6 +20,8 @@ export interface PtyApp {
   kill(signal?: string): void;
   readonly pid: number;
   readonly exited: Promise<{ exitCode: number; signal?: number }>;
+  /** `exited`, or an error with the screen when the program has not ended within timeoutMs */
+  waitExit(timeoutMs?: number): Promise<{ exitCode: number; signal?: number }>;
   /** the terminal's active buffer: 'normal' after a clean exit, 'alternate' while the UI runs */
   bufferType(): string;
   /** true when the last cursor-visibility sequence hid the cursor */
@@ -116,6 +118,15 @@ export function spawnTui(
       return child.pid;
     },
     exited,
+    async waitExit(timeoutMs = 30_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          void settle().then(() => reject(new Error(`the program did not exit; screen:\n${lines().join('\n')}`)));
+        }, timeoutMs);
+      });
+      return Promise.race([exited, late]).finally(() => clearTimeout(timer));
+    },
     bufferType: () => term.buffer.active.type,
     cursorHidden: () => raw.lastIndexOf('\x1b[?25l') > raw.lastIndexOf('\x1b[?25h'),
     style(text) {

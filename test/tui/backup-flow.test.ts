@@ -84,7 +84,7 @@ it('selects two containers and a volume, backs them up, pauses, resumes and skip
   expect(manifest.errors.map((e) => e.name)).toContain(w.v1);
 
   await press(app, 'q');
-  const { exitCode } = await app.exited;
+  const { exitCode } = await app.waitExit();
   expect(exitCode).toBe(0);
   expect(app.bufferType()).toBe('normal');
   expect(app.cursorHidden()).toBe(false);

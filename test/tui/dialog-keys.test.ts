@@ -69,7 +69,7 @@ it('B then Enter starts the backup; Tab and Space untick a box, Enter on it stil
 
   await app.waitFor((t) => !t.includes('< Start backup >') && !/backup .*running/.test(t), 'the second backup done');
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 });
 
 async function plainConfig(): Promise<string> {
@@ -96,7 +96,7 @@ it('the help overlay lists the dialog keys from the key table', async () => {
   await app.waitFor((t) => !t.includes('tick / untick'), 'help closed');
 
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 });
 
 it('--no-color: the TUI draws no colour (without it, it does); command output has no escapes either', async () => {
@@ -104,13 +104,13 @@ it('--no-color: the TUI draws no colour (without it, it does); command output ha
   const coloured = spawnTui(['-c', config], { cols: 100, rows: 30, env: { NO_COLOR: undefined } });
   await coloured.waitFor(dashboardReady, 'the dashboard in colour');
   await press(coloured, 'q');
-  await coloured.exited;
+  await coloured.waitExit();
   expect(coloured.raw()).toMatch(SGR_COLOUR);
 
   const plain = spawnTui(['--no-color', '-c', config], { cols: 100, rows: 30, env: { NO_COLOR: undefined } });
   await plain.waitFor(dashboardReady, 'the dashboard without colour');
   await press(plain, 'q');
-  expect((await plain.exited).exitCode).toBe(0);
+  expect((await plain.waitExit()).exitCode).toBe(0);
   expect(plain.raw()).not.toMatch(SGR_COLOUR);
 
   const cli = await runCli(['--no-color', '-c', config, 'list-backups'], { env: { NO_COLOR: undefined } });
@@ -123,7 +123,7 @@ it('SIGHUP (the terminal went away) restores the terminal and ends the process',
   await app.waitFor(dashboardReady, 'the dashboard');
   expect(app.bufferType()).toBe('alternate');
   app.kill('SIGHUP');
-  const { exitCode } = await app.exited;
+  const { exitCode } = await app.waitExit();
   expect(exitCode).toBe(0);
   expect(app.bufferType()).toBe('normal');
   expect(app.cursorHidden()).toBe(false);

@@ -50,5 +50,5 @@ it('marks each container with its last drill', async () => {
   await app.waitFor((t) => t.includes(`proof  0 4 * * *  drill of containers ${w.c1}`), 'the drill schedule');
   await press(app, KEYS.escape);
   app.kill('SIGTERM');
-  await app.exited;
+  await app.waitExit();
 }, 600_000);

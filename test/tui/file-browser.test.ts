@@ -76,7 +76,7 @@ it('diff, restore a file into the live volume and a folder to a host dir, view a
   // the viewer shows the saved text
   await app.waitFor((t) => t.includes(`small.txt (${w.v2} in`) && /│small +│/.test(t), 'the viewer with the text');
   await press(app, KEYS.escape, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 }, 300_000);
 
 it('freshness: green for a container backed up now, yellow for one overdue, red for one never', async () => {
@@ -116,5 +116,5 @@ it('freshness: green for a container backed up now, yellow for one overdue, red 
   // "never never": the backup age, then the drill column (gray "never" on every undrilled row)
   expect([1, 9]).toContain(app.style('never never')!.fg);
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 }, 300_000);

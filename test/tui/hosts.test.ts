@@ -71,5 +71,5 @@ it('E switches to another host: header, containers and the store folder follow',
   await app.waitFor((t) => t.includes(betaId), "beta's backup on the backups screen");
 
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 }, 120_000);

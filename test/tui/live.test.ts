@@ -105,5 +105,5 @@ it('follows Docker, the config file and the store while open', async () => {
   expect(filtered).toContain('config not reloaded');
   expect(filtered.split('Log file')[0]).not.toContain(`verify ${id}`);
   await press(app, KEYS.escape, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 });

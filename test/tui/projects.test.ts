@@ -72,5 +72,5 @@ it('groups containers under their Compose project; Space selects the project, En
   await press(app, KEYS.escape);
   await app.waitFor((t) => !t.includes('Back up 3 container(s)'), 'the dialog closed');
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 });

@@ -40,5 +40,5 @@ it('shows backups, stored size, dedup ratio and what a new backup adds for a loc
   await press(app, 'o');
   await app.waitFor((t) => want.every((x) => t.includes(x)), `the figures of nas: ${want.join(', ')}`, 60_000);
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 });

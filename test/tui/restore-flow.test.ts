@@ -92,7 +92,7 @@ it('browses a local backup (items, files of a volume) and restores it under new 
   await press(app, 'r');
   await restoreRenamed(app, w);
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 });
 
 it('lists a local remote, pulls a backup with progress and restores it', async () => {
@@ -112,5 +112,5 @@ it('lists a local remote, pulls a backup with progress and restores it', async (
   await press(app, 'o', '2', 'r');
   await restoreRenamed(app, w);
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 });

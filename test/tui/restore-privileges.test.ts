@@ -84,5 +84,5 @@ it('shows the privileges highlighted and restores only after they are allowed in
   await app.waitFor((t) => /restore .*✓ done/.test(t), 'the restore job done', 60_000);
   expect((await docker.getContainer(target).inspect()).HostConfig.CapAdd).toEqual(['NET_ADMIN']);
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 });

@@ -52,7 +52,7 @@ it('at 80x24 with NO_COLOR: help opens with H and ?, Esc closes it and never qui
     'a redraw at 100x30',
   );
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
   expect(app.bufferType()).toBe('normal');
   expect(app.cursorHidden()).toBe(false);
   expect(app.raw()).not.toMatch(SGR_COLOUR);
@@ -69,7 +69,7 @@ it('falls back to ASCII borders and gauges without a UTF-8 locale', async () => 
   expect(t).not.toMatch(/[┌─│└]/);
   expect(t).toMatch(/[+|-]/);
   await press(app, 'q');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
 });
 
 async function startBackupOfC1(world: Awaited<ReturnType<typeof makeWorld>>) {
@@ -100,7 +100,7 @@ it('Q while a backup runs asks first, then cancels it cleanly and exits 5', asyn
   await press(app, 'q');
   await app.waitFor((t) => t.includes('job(s) still running'), 'the confirmation again');
   await press(app, KEYS.enter);
-  const { exitCode } = await app.exited;
+  const { exitCode } = await app.waitExit();
   expect(exitCode).toBe(5);
   expect(app.bufferType()).toBe('normal');
   expect(app.cursorHidden()).toBe(false);
@@ -111,7 +111,7 @@ it('SIGTERM while a backup runs cancels it and leaves the terminal in normal mod
   const w = await makeWorld({ bigMB: 200 });
   const app = await startBackupOfC1(w);
   app.kill('SIGTERM');
-  const { exitCode } = await app.exited;
+  const { exitCode } = await app.waitExit();
   expect(exitCode).toBe(5);
   expect(app.bufferType()).toBe('normal');
   expect(app.cursorHidden()).toBe(false);
@@ -123,7 +123,7 @@ it('SIGINT with nothing running exits 0 and restores the terminal', async () => 
   await app.waitFor(dashboardReady, 'the dashboard');
   expect(app.bufferType()).toBe('alternate');
   app.kill('SIGINT');
-  expect((await app.exited).exitCode).toBe(0);
+  expect((await app.waitExit()).exitCode).toBe(0);
   expect(app.bufferType()).toBe('normal');
   expect(app.cursorHidden()).toBe(false);
 });
@@ -136,7 +136,7 @@ it('refuses to start without a terminal (exit 1, a hint to the commands)', async
 
 it('a crash still restores the terminal and says what happened (exit 3)', async () => {
   const app = spawnTui(['-c', await plainConfig()], { cols: 80, rows: 24, env: { BBACKUP_TUI_TEST_CRASH: '1' } });
-  const { exitCode } = await app.exited;
+  const { exitCode } = await app.waitExit();
   expect(exitCode).toBe(3);
   expect(app.bufferType()).toBe('normal');
   expect(app.cursorHidden()).toBe(false);

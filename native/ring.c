@@ -5,8 +5,9 @@
  * itself (a folder, a symlink, a hard link) is done at once; a regular file to copy goes to the
  * copy threads with its source opened and its target created (so later names of the same inode
  * can already be linked to it). Records are emitted (the index line written, the restore's
- * check made) by the walk's thread, strictly in claim order, once done. On 2 cores two copy
- * threads keep both busy in the kernel's read and write paths, where a copy spends its time.
+ * check made) by the walk's thread, strictly in claim order, once done. The walk and one copy
+ * thread per further core keep the cores busy in the kernel's read and write paths, where a copy
+ * spends its time (on 2 cores one copy thread measured better than two).
  * With no copy threads, a file is copied in commit, on the walk's thread.
  */
 #include "bbcopy.h"

@@ -172,6 +172,18 @@ static int open_source(walk_t *w, int dirfd, const char *name) {
   return fd;
 }
 
+/* The regular file to read, re-checked on the open descriptor; -1 (reported as vanished) when it
+ * is gone or was swapped for something else since the walk saw it. */
+static int open_regular(walk_t *w, int dirfd, const char *name, struct stat *s) {
+  int in = open_source(w, dirfd, name);
+  if (in >= 0 && fstat(in, s) != 0) die_errno("cannot read", SRC(w));
+  if (in >= 0 && S_ISREG(s->st_mode)) return in;
+  if (in >= 0) close(in);
+  w->st->vanished++;
+  report_path('V', w->rel.s);
+  return -1;
+}
+
 /* A new file in the target; an entry already there (never in a fresh target) is replaced. */
 static int create_target(walk_t *w, int dirfd, const char *name) {
   for (int attempt = 0;; attempt++) {
@@ -237,14 +249,8 @@ static void regular_adopt(walk_t *w, int sdir, int ddir, int pdir, const char *n
       memcpy(sha, w->hashes.cur.sha256, 65); /* hashed as the stream passed */
       bytes_add(size);
     } else {
-      int in = open_source(w, sdir, name);
-      if (in >= 0 && fstat(in, s) != 0) die_errno("cannot read", SRC(w));
-      if (in < 0 || !S_ISREG(s->st_mode)) { /* gone, or swapped for something else meanwhile */
-        if (in >= 0) close(in);
-        w->st->vanished++;
-        report_path('V', w->rel.s);
-        return;
-      }
+      int in = open_regular(w, sdir, name, s);
+      if (in < 0) return;
       size = pass_data(&w->c, in, -1, s, sha);
       w->st->hashed++;
       w->st->hashed_bytes += size;
@@ -319,12 +325,8 @@ static void regular(walk_t *w, int sdir, int ddir, int pdir, const char *name, s
     bytes_add(r->size);
     if (s->st_nlink > 1) linkmap_add(s->st_dev, s->st_ino, w->rel.s, r->sha);
   } else {
-    int in = open_source(w, sdir, name);
-    if (in >= 0 && fstat(in, s) != 0) die_errno("cannot read", SRC(w));
-    if (in < 0 || !S_ISREG(s->st_mode)) { /* gone, or swapped for something else meanwhile */
-      if (in >= 0) close(in);
-      w->st->vanished++;
-      report_path('V', w->rel.s);
+    int in = open_regular(w, sdir, name, s);
+    if (in < 0) {
       r->t = 0; /* no line */
       ring_commit(w->ring, r);
       return;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { link, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeSkeleton } from '../../src/remote/repo/skeleton.js';
+import { makeSkeleton, TAR_CREATE } from '../../src/remote/repo/skeleton.js';
 import { writeSkeletonTar } from '../../src/remote/repo/skeleton-tar.js';
 
 const signal = new AbortController().signal;
@@ -41,20 +41,8 @@ function gnuSkeleton(t: string, base: string): Buffer {
   const scratch = join(base, 'scratch');
   execFileSync('cp', ['-a', '--attributes-only', '-T', t, scratch]);
   const out = join(base, 'gnu.tar');
-  execFileSync('tar', [
-    '-C',
-    scratch,
-    '--sort=name',
-    '--format=posix',
-    '--pax-option=delete=atime,delete=ctime',
-    '--numeric-owner',
-    '--xattrs',
-    '--xattrs-include=*',
-    '--acls',
-    '-cf',
-    out,
-    '.',
-  ]);
+  // the options of the GNU tar way itself, so the comparison follows them
+  execFileSync('tar', ['-C', scratch, ...TAR_CREATE, '-cf', out, '.']);
   return readFileSync(out);
 }
 

@@ -17,7 +17,8 @@ import { BbackupError, isAbortError, lastLines } from '../../errors.js';
 import { runChain } from '../proc-stream.js';
 import { writeSkeletonTar } from './skeleton-tar.js';
 
-const TAR_CREATE = [
+/** GNU tar's options for a skeleton (skeleton-tar.ts writes the same bytes in-process) */
+export const TAR_CREATE = [
   '--sort=name',
   '--format=posix',
   '--pax-option=delete=atime,delete=ctime',

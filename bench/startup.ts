@@ -9,7 +9,8 @@ import xterm from '@xterm/headless';
 import { median, report, round, timed } from './lib.js';
 
 const root = process.cwd();
-const bin = join(root, 'dist/src/cli/bin.js');
+// the command as installed (package.json "bin"), as a user starts it
+const bin = join(root, 'dist/src/cli/bbackup.cjs');
 
 /** Seconds from spawning the TUI in a 120x36 terminal until the dashboard's chrome is drawn. */
 async function firstPaint(config: string): Promise<number> {

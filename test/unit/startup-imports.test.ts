@@ -2,7 +2,7 @@
 // needs, and, for real, which npm packages the CLI imports for --version, list-containers --help
 // and init-config --help (traced by test/helpers/import-trace.mjs). No Docker is contacted.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -120,5 +120,39 @@ describe('start-up of the built CLI (dist/)', () => {
     const r = requiredByBuilt(['list-containers'], { DOCKER_HOST: 'ssh://nobody@127.0.0.1:1' });
     expect(r.status).toBe(3);
     expect(r.packages).toContain('ssh2');
+  });
+});
+
+describe('the installed command (package.json "bin")', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    version: string;
+    bin: { bbackup: string };
+  };
+  const installed = join(root, pkg.bin.bbackup);
+  const run = (args: string[]) => spawnSync(process.execPath, [installed, ...args], { cwd: root, encoding: 'utf8' });
+
+  it('answers --version with the package version without loading the ES module CLI', () => {
+    if (!existsSync(installed)) throw new Error(`${installed} is missing: run npm run build first`);
+    const trace = join(root, 'test/helpers/require-trace.cjs');
+    const r = spawnSync(process.execPath, ['--require', trace, installed, '--version'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+    expect(r.stderr).not.toMatch(/^(REQUIRED |ESM-LOADER)/m);
+  });
+
+  it('hands every other command to the CLI, exit codes included', () => {
+    expect(run(['--help']).stdout).toContain('list-containers');
+    const bad = run(['-c', join(root, 'no-such-config.yaml'), 'list-containers']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('does not exist');
+    const trace = join(root, 'test/helpers/require-trace.cjs');
+    const json = spawnSync(process.execPath, ['--require', trace, installed, '--json', '--version'], {
+      encoding: 'utf8',
+    });
+    expect(json.stdout).toBe(`${pkg.version}\n`); // --version among other flags: the CLI answers it
+    expect(json.stderr).toMatch(/^ESM-LOADER$/m);
   });
 });

@@ -1,5 +1,7 @@
 // vitest global setup: one engine and the offline images for the whole run; every labelled
 // object is removed at the end, and a private dockerd we started is stopped.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { busyboxImageSpec, ensureImage, workerImageSpec } from '../../src/docker/images.js';
 import { findOrStartEngine, type TestEngine } from './engine.js';
@@ -17,6 +19,7 @@ export async function setup(): Promise<void> {
   process.env.BBACKUP_TEST_RUN = String(process.pid);
   const docker = new Docker({ socketPath: engine.socketPath });
   await removeLabelled(docker, (run) => !isAlive(Number(run)));
+  unmountStaleTmpfs();
   await ensureImage(docker, busyboxImageSpec(BUSYBOX_IMAGE));
   await ensureImage(docker, workerImageSpec(WORKER_IMAGE));
 }
@@ -30,6 +33,22 @@ export async function teardown(): Promise<void> {
   await engine.stop?.();
   if (engine.stop) delete process.env.BBACKUP_TEST_DOCKER_HOST;
   if (process.env.DOCKER_HOST === engine.address) delete process.env.DOCKER_HOST;
+}
+
+/**
+ * A run killed mid-test can leave backup-failures' small tmpfs (its "full disk", mounted with the
+ * source name bbt-bk-full-<worker pid>) mounted under /tmp; unmount those of dead workers.
+ */
+function unmountStaleTmpfs(): void {
+  for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+    const [source, target, type] = line.split(' ');
+    const pid = /^bbt-bk-full-(\d+)$/.exec(source ?? '')?.[1];
+    if (type !== 'tmpfs' || !pid || !target || isAlive(Number(pid))) continue;
+    // /proc/self/mounts writes a space in a path as \040
+    const path = target.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    const r = spawnSync('umount', [path], { encoding: 'utf8' });
+    if (r.status !== 0) console.error(`test setup: could not unmount a stale test tmpfs at ${path}: ${r.stderr}`);
+  }
 }
 
 function isAlive(pid: number): boolean {

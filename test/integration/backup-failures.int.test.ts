@@ -140,7 +140,7 @@ describe('a full store', () => {
   it('fails with a clear message and exit 3, removes the unfinished backup, keeps the earlier ones', async () => {
     const root = await tempDir();
     const store = join(root, 'store');
-    sh(`mkdir -p '${store}' && mount -t tmpfs -o size=24m bbt-bk-full '${store}'`);
+    sh(`mkdir -p '${store}' && mount -t tmpfs -o size=24m bbt-bk-full-${process.pid} '${store}'`);
     try {
       const vol = await makeVolume('bk-full');
       sh(`head -c 1M /dev/urandom > '${vol.mountpoint}/small'`);

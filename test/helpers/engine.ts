@@ -1,7 +1,7 @@
 // Finds or starts the Docker engine integration tests run against (DESIGN §8):
 // BBACKUP_TEST_DOCKER_HOST when set, else a daemon answering on the default socket, else a private
 // dockerd with its own socket and data root (no bridge, no iptables), stopped afterwards.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,10 +94,22 @@ export async function startPrivateEngine(
       clearTimeout(timer);
       if (child.exitCode === null) process.kill(child.pid, 'SIGKILL');
     }
+    // A dockerd that had to be killed leaves its data root (bind-mounted onto itself) and any
+    // overlay mounts under it mounted: unmount them, deepest first, or rm fails with EBUSY.
+    unmountUnder(dir);
     // containerd may still be closing its files for a moment after dockerd exits.
     await rm(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 }).catch((err) =>
       console.error(`could not remove ${dir}:`, err),
     );
   };
   return { address: `unix://${socketPath}`, socketPath, stop, dataRoot };
+}
+
+function unmountUnder(dir: string): void {
+  const targets = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((t): t is string => !!t && t.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const t of targets) spawnSync('umount', ['-l', t]);
 }

@@ -71,6 +71,10 @@ export async function startPrivateEngine(
       '--iptables=false',
       '--ip-masq=false',
       '--ip6tables=false',
+      // a pool of its own (256 networks of /24): the default pools are 31 networks and skip any
+      // range a bridge on the host already routes, so a busy or littered host runs out of them
+      '--default-address-pool',
+      'base=10.213.0.0/16,size=24',
     ],
     { detached: true, stdio: ['ignore', log, log] },
   );
@@ -84,6 +88,10 @@ export async function startPrivateEngine(
     await new Promise((r) => setTimeout(r, 100));
   }
   const stop = async (): Promise<void> => {
+    // Every object of this engine is a test's: remove its networks (and the containers on them)
+    // while it runs, or their bridge interfaces outlive the engine and its deleted data root,
+    // holding their address ranges on the host.
+    await removeNetworks(socketPath).catch((err) => console.error('could not remove the test networks:', err));
     if (child.exitCode === null && child.pid) {
       // Keep the event loop alive while we wait: an unref'd child alone would let the process exit.
       child.ref();
@@ -103,6 +111,22 @@ export async function startPrivateEngine(
     );
   };
   return { address: `unix://${socketPath}`, socketPath, stop, dataRoot };
+}
+
+async function removeNetworks(socketPath: string): Promise<void> {
+  const docker = new Docker({ socketPath, timeout: 30_000 });
+  // containers first: a network with an endpoint cannot be removed
+  for (const c of await docker.listContainers({ all: true }))
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  for (const n of await docker.listNetworks())
+    if (!['bridge', 'host', 'none'].includes(n.Name))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
 }
 
 function unmountUnder(dir: string): void {

@@ -9,7 +9,8 @@ import { BbackupError, failedWith, type Ending } from '../src/errors.js';
 import { createLogger } from '../src/log/logger.js';
 import { redactorFor } from '../src/log/redact.js';
 import { hostInfo } from './engine/host-info.js';
-import { createEngine } from './engine/real.js';
+import { deferredEngine } from './engine/deferred.js';
+import { createEngine, enabledRemotes } from './engine/real.js';
 import { initialState } from './state/types.js';
 import { themeFromEnv } from './theme.js';
 import { Tui } from './tui.js';
@@ -31,9 +32,15 @@ export async function runTui(launch: TuiLaunch): Promise<Ending> {
   }
   const { loaded } = launch;
   const config = loaded.config;
-  const engine = createEngine({ config: () => state.config, connection: await launch.docker() });
   const store = expandHome(config.backup.store);
-  const state = initialState(config, await hostInfo(engine, store), loaded.source.path);
+  const state = initialState(config, { name: '…', docker: 'connecting…', store }, loaded.source.path);
+  // The first frame does not wait for the Docker handshake (issue 12: paint at once; over ssh the
+  // handshake takes seconds): the header says "connecting" and every engine call waits for it.
+  const ready = launch.docker().then((connection) => createEngine({ config: () => state.config, connection }));
+  const engine = deferredEngine(ready, {
+    storeRoot: () => expandHome(state.config.backup.store),
+    remoteNames: () => enabledRemotes(state.config),
+  });
   // The TUI owns the terminal: log lines go to the file and the error pane, never to stderr.
   const logger = createLogger(config.logging, { consoleLevel: 'error', redact: redactorFor(config) });
   const app = new Tui({
@@ -58,9 +65,20 @@ export async function runTui(launch: TuiLaunch): Promise<Ending> {
   launch.stop.addEventListener('abort', onStop, { once: true });
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
+  // An engine that cannot be reached ends the TUI with the same error (and exit code) as when it
+  // failed before the first frame; once connected, the header names the host.
+  let over = false;
+  const unreachable = ready.then(async (real) => {
+    const host = await hostInfo(real, store);
+    if (over) return new Promise<never>(() => undefined);
+    state.host = host;
+    app.request();
+    return new Promise<never>(() => undefined);
+  });
   try {
-    return await app.run();
+    return await Promise.race([app.run(), unreachable]);
   } finally {
+    over = true;
     launch.stop.removeEventListener('abort', onStop);
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);

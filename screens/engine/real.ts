@@ -162,10 +162,7 @@ export function createEngine(deps: EngineDeps): TuiEngine {
         workerImage: cfg().backup.volumes.worker_image,
         store: storeRoot(),
       }),
-    remoteNames: () =>
-      Object.entries(cfg().remotes)
-        .filter(([, r]) => r.enabled)
-        .map(([n]) => n),
+    remoteNames: () => enabledRemotes(cfg()),
     listRemoteBackups: async (name, signal) => {
       const [{ openRemote }, { listRemoteBackups }] = await Promise.all([
         import('../../src/remote/open.js'),
@@ -209,6 +206,13 @@ export function createEngine(deps: EngineDeps): TuiEngine {
       }),
     close: async () => undefined,
   };
+}
+
+/** The names of the config's enabled remotes, in config order. */
+export function enabledRemotes(config: Config): string[] {
+  return Object.entries(config.remotes)
+    .filter(([, r]) => r.enabled)
+    .map(([n]) => n);
 }
 
 /** A backup as a row of the backups screen. */

@@ -15,7 +15,8 @@ import { generate } from './generate.js';
 import { benchDocker, report, round, say } from './lib.js';
 
 const root = process.cwd();
-const bin = join(root, 'src/cli/bin.ts');
+// the command as installed (package.json "bin"), built: the UI side as users run it
+const bin = join(root, 'dist/src/cli/bbackup.cjs');
 const docker = benchDocker();
 const CLK_TCK = 100;
 
@@ -46,7 +47,7 @@ function treeTicks(pid: number): number {
 function openTui(config: string, extraEnv: Record<string, string> = {}) {
   const { Terminal } = xterm;
   const term = new Terminal({ cols: 120, rows: 36, allowProposedApi: true });
-  const child = pty.spawn(process.execPath, ['--import', 'tsx', bin, '-c', config], {
+  const child = pty.spawn(process.execPath, [bin, '-c', config], {
     name: 'xterm-256color',
     cols: 120,
     rows: 36,
@@ -154,11 +155,11 @@ async function main(): Promise<void> {
     // and keep the best of 3 each; the render-time share below does not depend on that noise.
     for (let r = 0; r < 3; r++) {
       await rm(join(work, 'store'), { recursive: true, force: true });
-      const out = execFileSync(
-        process.execPath,
-        ['--import', 'tsx', join(root, 'bench/tui-headless-child.ts'), config, name],
-        { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-      );
+      const out = execFileSync(process.execPath, [join(root, 'bench/tui-headless-child.mjs'), config, name], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       headless.push((JSON.parse(out.trim().split('\n').pop()!) as { seconds: number }).seconds);
       await rm(join(work, 'store'), { recursive: true, force: true });
       await writeFile(log, '');

@@ -44,11 +44,11 @@ function backup(store: string, volume: string, full: boolean): string {
 
 function upload(dir: string, store: string, target: string[]): Upload {
   execFileSync('sync');
-  const out = execFileSync(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'bench/upload-repo-child.ts'), dir, store, ...target],
-    { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const out = execFileSync(process.execPath, [join(root, 'bench/upload-repo-child.mjs'), dir, store, ...target], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return JSON.parse(out.trim().split('\n').pop()!) as Upload;
 }
 

@@ -109,9 +109,7 @@ try {
       const out = execFileSync(
         process.execPath,
         [
-          '--import',
-          'tsx',
-          join(root, 'bench/upload-child.ts'),
+          join(root, 'bench/upload-child.mjs'),
           dir,
           sshd.host,
           String(sshd.port),

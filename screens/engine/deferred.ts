@@ -66,7 +66,11 @@ export function deferredEngine(
     // Quitting during the handshake must not wait for it (an ssh host may never answer).
     close: async () => {
       if (current) await current.close();
-      else ready.then((e) => e.close(), () => undefined);
+      else
+        ready.then(
+          (e) => e.close(),
+          () => undefined,
+        );
     },
   };
 }

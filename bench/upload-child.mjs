@@ -1,17 +1,10 @@
 // One upload of a prepared backup folder to the bench sshd, in its own process so its peak RSS is
-// bbackup's alone. argv: backupDir host port key knownHosts targetDir. Prints {seconds, maxRssMb}.
-import { readManifest } from '../src/store/manifest.js';
-import { SftpRemote } from '../src/remote/sftp.js';
-import { uploadBackup } from '../src/remote/upload-backup.js';
+// bbackup's alone, from the BUILT engine (dist/, as the installed CLI runs; tsx alone adds ~35 MB). argv: backupDir host port key knownHosts targetDir. Prints {seconds, maxRssMb}.
+import { readManifest } from '../dist/src/store/manifest.js';
+import { SftpRemote } from '../dist/src/remote/sftp.js';
+import { uploadBackup } from '../dist/src/remote/upload-backup.js';
 
-const [dir, host, port, key, knownHosts, target] = process.argv.slice(2) as [
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-];
+const [dir, host, port, key, knownHosts, target] = process.argv.slice(2);
 const manifest = await readManifest(dir);
 const remote = new SftpRemote('bench', {
   host,

@@ -1,16 +1,16 @@
 // The headless side of bench/tui.ts: one backup through the engine's job API with no front end,
 // timed from its job.start event to its job.end event (as the TUI's log lines time the UI run).
-import { loadConfig } from '../src/config/load.js';
-import { connectDocker, resolveDockerTarget } from '../src/docker/client.js';
-import type { EngineEvent } from '../src/events.js';
-import { startBackup } from '../src/jobs/backup-job.js';
+// Both sides run the BUILT engine (dist/), as the installed CLI does.
+import { loadConfig } from '../dist/src/config/load.js';
+import { connectDocker, resolveDockerTarget } from '../dist/src/docker/client.js';
+import { startBackup } from '../dist/src/jobs/backup-job.js';
 
-const [configPath, container] = process.argv.slice(2) as [string, string];
+const [configPath, container] = process.argv.slice(2);
 const { config } = loadConfig(configPath);
 const docker = await connectDocker(resolveDockerTarget(config, undefined, process.env));
 let started = 0;
 let ended = 0;
-const emit = (e: EngineEvent) => {
+const emit = (e) => {
   if (e.type === 'job.start') started = performance.now();
   if (e.type === 'job.end') ended = performance.now();
 };

@@ -70,12 +70,25 @@ function itemLine(i: ItemView, width: number, t: Theme, hints: SizeHints): strin
       return `  ${name} ${t.paint('cyan', gaugeBar(fraction, barW, t))} ${tail}`;
     }
     case 'done':
-      return `  ${name} ${t.paint('green', t.glyphs.check)} done ${formatBytes(i.bytes)}${i.detail ? ` ${esc(clip(i.detail, 30))}` : ''}`;
+      return `  ${name} ${t.paint('green', t.glyphs.check)} done ${formatBytes(i.bytes)}`;
     case 'skipped':
       return `  ${name} ${t.paint('yellow', `${t.glyphs.skip} skipped`)}${i.detail ? ` ${esc(clip(i.detail, Math.max(0, width - nameW - 14)))}` : ''}`;
     case 'failed':
       return `  ${name} ${t.paint('red', `${t.glyphs.cross} failed`)} ${esc(clip(i.detail ?? '', Math.max(0, width - nameW - 14)))}`;
   }
+}
+
+/** An item's row, and under it what does not fit beside the gauge: a running upload's bytes sent
+ * and already on the remote (issue 14), a finished item's detail ("sent 1.2 MB, 8.8 MB already there"). */
+function itemLines(i: ItemView, width: number, t: Theme, hints: SizeHints): string[] {
+  const under =
+    i.state === 'running' && i.sent !== undefined
+      ? `sent ${formatBytes(i.sent)}, ${formatBytes(i.skipped ?? 0)} already there`
+      : i.state === 'done'
+        ? i.detail
+        : undefined;
+  const row = itemLine(i, width, t, hints);
+  return under ? [row, `    ${t.paint('gray', esc(clip(under, Math.max(10, width - 4))))}`] : [row];
 }
 
 /** A job's header line with its gauge, then one line per item (running first, then queued, then finished). */
@@ -96,7 +109,7 @@ export function jobLines(job: JobView, width: number, t: Theme, hints: SizeHints
   }
   const order = { running: 0, queued: 1, failed: 2, skipped: 3, done: 4 } as const;
   const items = [...job.items].sort((a, b) => order[a.state] - order[b.state]);
-  return [`${title} ${tail}`, ...items.map((i) => itemLine(i, width, t, hints))];
+  return [`${title} ${tail}`, ...items.flatMap((i) => itemLines(i, width, t, hints))];
 }
 
 /** The overall line: every running job together (or the last job once all ended). */

@@ -37,6 +37,8 @@ export function applyEvent(s: TuiState, e: EngineEvent, now: number): void {
         total: e.total ?? item(job, e.item)?.total,
         rate: e.rate,
         eta: e.eta,
+        sent: e.sent,
+        skipped: e.skipped,
       });
       break;
     case 'item.done':

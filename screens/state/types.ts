@@ -16,6 +16,9 @@ export interface ItemView {
   total?: number;
   rate?: number;
   eta?: number;
+  /** uploads: bytes stored on the remote so far, and bytes the remote already had (not sent again) */
+  sent?: number;
+  skipped?: number;
   detail?: string;
 }
 

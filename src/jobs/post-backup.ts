@@ -98,7 +98,8 @@ export async function runPostBackup(req: PostBackupRequest): Promise<PostBackupR
       });
       const detail = r.existed
         ? 'already on the remote'
-        : `sent ${formatSize(r.stored)} (${r.packs} pack${r.packs === 1 ? '' : 's'}), ${formatSize(r.skipped)} already there`;
+        : // most telling first: a narrow jobs pane cuts the end
+          `sent ${formatSize(r.stored)}, ${formatSize(r.skipped)} already there (${r.packs} pack${r.packs === 1 ? '' : 's'})`;
       emit({ type: 'item.done', jobId, item, bytes: r.total, detail });
       result.uploads.push({ remote: name, ok: true });
       const done = { ok: true, last_upload: new Date().toISOString(), backup: manifest.id, sent_bytes: r.stored };

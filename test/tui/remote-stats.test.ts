@@ -1,11 +1,12 @@
 // The remotes screen shows each remote's figures as the engine computes them: number of backups,
 // bytes stored, the dedup ratio and what a new backup would add. Real engine, real pty, a
-// `local` remote holding two backups; the same figures as `bbackup remote-stats --json`.
+// `local` remote holding two backups; the same figures as `bbackup remote-stats --json`. Then a
+// third backup made in the TUI uploads and its row says what it sent and what was already there.
 import { expect, it } from 'vitest';
 import { formatBytes } from '../../src/format/units.js';
 import { runCli } from '../helpers/cli.js';
-import { spawnTui } from '../helpers/pty.js';
-import { makeWorld, press } from './fixture.js';
+import { KEYS, spawnTui } from '../helpers/pty.js';
+import { filterPane, makeWorld, press } from './fixture.js';
 
 interface Stats {
   remote: string;
@@ -39,6 +40,26 @@ it('shows backups, stored size, dedup ratio and what a new backup adds for a loc
   await app.waitFor((t) => t.includes('Containers') && t.includes('Q quit'), 'the dashboard');
   await press(app, 'o');
   await app.waitFor((t) => want.every((x) => t.includes(x)), `the figures of nas: ${want.join(', ')}`, 60_000);
+
+  // a third backup of c2 from the TUI: its contents are on the remote already
+  await press(app, 'd');
+  await app.waitFor((t) => t.includes(w.c2) && t.includes('B backup'), 'the dashboard again');
+  await filterPane(app, w.c2);
+  await press(app, KEYS.space);
+  await app.waitFor((t) => t.includes(`[x] ${w.c2}`), 'c2 selected');
+  await press(app, 'b');
+  await app.waitFor((t) => t.includes('< Start backup >'), 'the scope dialog');
+  await press(app, KEYS.enter);
+  const done = await app.waitFor(
+    (t) => /upload nas +✓ done/.test(t) && /backup .*done/.test(t),
+    'the backup and its upload done',
+    60_000,
+  );
+  const rows = done.split('\n');
+  const under = rows[rows.findIndex((l) => /upload nas +✓ done/.test(l)) + 1] ?? '';
+  const m = /sent (\S+ \S+), (\S+ \S+) already there \(\d+ packs?\)/.exec(under);
+  expect(m, under).not.toBeNull();
+  expect(m![2]).not.toBe('0 B'); // the volume's contents were not sent again
   await press(app, 'q');
   expect((await app.waitExit()).exitCode).toBe(0);
 });

@@ -123,6 +123,8 @@ describe('inventory rows', () => {
   });
 });
 
+const MB = 1024 ** 2;
+
 describe('jobs', () => {
   it('totals by bytes when every size is known', () => {
     const t = jobTotals(job());
@@ -152,6 +154,41 @@ describe('jobs', () => {
     expect(lines[1]).toMatch(/volume a .*█.* 50%/);
     expect(lines[2]).toMatch(/volume b +queued/);
     expect(lines[3]).toMatch(/volume c +↷ skipped skipped by user/);
+  });
+  it('an upload row says what was sent and what the remote already had, as the pane width allows', () => {
+    const running = job({
+      items: [
+        {
+          name: 'upload nas',
+          kind: 'upload',
+          state: 'running',
+          bytes: 5 * MB,
+          total: 10 * MB,
+          sent: MB,
+          skipped: 4 * MB,
+        },
+      ],
+    });
+    const lines = jobLines(running, 70, uni).map(strip); // the jobs pane of a 120-column terminal
+    expect(lines[1]).toMatch(/upload nas .* 50% /);
+    expect(lines[2]).toBe('    sent 1.0 MB, 4.0 MB already there');
+    expect(lines.every((l) => l.length <= 70)).toBe(true);
+    const done = job({
+      items: [
+        {
+          name: 'upload nas',
+          kind: 'upload',
+          state: 'done',
+          bytes: 10 * MB,
+          detail: 'sent 1.2 MB, 8.8 MB already there (1 pack)',
+        },
+      ],
+    });
+    // at the jobs pane width of a 120-column terminal nothing is cut
+    expect(jobLines(done, 70, uni).map(strip).slice(1)).toEqual([
+      expect.stringMatching(/^  upload nas +✓ done 10\.0 MB$/),
+      '    sent 1.2 MB, 8.8 MB already there (1 pack)',
+    ]);
   });
   it('an ended job shows its outcome and backup id', () => {
     const line = strip(jobLines(job({ ended: 10, outcome: 'partial', backupId: '20261124T230501Z' }), 100, uni)[0]!);

@@ -41,6 +41,8 @@ describe('applyEvent', () => {
     const s = fresh();
     applyEvent(s, { type: 'item.progress', jobId: 'up', item: 'upload nas', bytes: 5 }, 0);
     expect(s.jobs[0]).toMatchObject({ id: 'up', items: [{ name: 'upload nas', bytes: 5 }] });
+    applyEvent(s, { type: 'item.progress', jobId: 'up', item: 'upload nas', bytes: 9, sent: 2, skipped: 6 }, 1);
+    expect(s.jobs[0]!.items[0]).toMatchObject({ bytes: 9, sent: 2, skipped: 6 });
   });
   it('log events reach the log and warnings the error pane, capped', () => {
     const s = fresh();

@@ -79,7 +79,8 @@ async function startBackupOfC1(world: Awaited<ReturnType<typeof makeWorld>>) {
   await press(app, KEYS.space, 'b');
   await app.waitFor((t) => t.includes('< Start backup >'), 'the scope dialog');
   await press(app, KEYS.end, KEYS.up, KEYS.enter);
-  await app.waitFor((t) => /volume \S+-v1 +\S*█/.test(t), 'v1 transferring');
+  // a gauge row, filled or not: its fill needs the volume's size, which the inventory may not have yet
+  await app.waitFor((t) => /volume \S+-v1 +[█░#-]{6}/.test(t), 'v1 transferring');
   return app;
 }
 

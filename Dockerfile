@@ -29,5 +29,5 @@ COPY --from=build /src/assets ./assets
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/node_modules ./node_modules
 # the config is looked for at /etc/bbackup/config.yaml (mount it read-only there)
-ENTRYPOINT ["node", "/opt/bbackup/dist/src/cli/bin.js"]
+ENTRYPOINT ["node", "/opt/bbackup/dist/src/cli/bbackup.cjs"]
 CMD ["--help"]

@@ -24,7 +24,7 @@ const PACKAGES = [
   ...['ca-certificates', 'dash', 'bash', 'coreutils', 'libstdc++6'],
 ];
 const DROP = ['usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/info', 'usr/share/lintian'];
-const ENTRYPOINT = '["node", "/opt/bbackup/dist/src/cli/bin.js"]';
+const ENTRYPOINT = '["node", "/opt/bbackup/dist/src/cli/bbackup.cjs"]';
 
 let building: Promise<string> | undefined;
 

@@ -1,6 +1,6 @@
 // Run the real bbackup command line in a child process, and capture what a user would see.
 // `npm test` builds first and sets BBACKUP_TEST_CLI=dist: the suite then runs the built
-// dist/src/cli/bin.js, as a user does (and a third of a second faster per call than compiling the
+// dist/src/cli/bbackup.cjs (package.json "bin"), as a user does (and a third of a second faster per call than compiling the
 // sources on the fly). Run on its own (`npx vitest run FILE`), a test runs the sources through tsx,
 // so no build is needed while editing.
 import { execa, type Options } from 'execa';
@@ -11,7 +11,7 @@ const fromDist = process.env.BBACKUP_TEST_CLI === 'dist';
 // tsx by absolute URL: `--import tsx` would be resolved from the child's cwd, which tests may set
 // to a temp dir without node_modules.
 const prefix = fromDist
-  ? [`${root}dist/src/cli/bin.js`]
+  ? [`${root}dist/src/cli/bbackup.cjs`]
   : ['--import', import.meta.resolve('tsx'), `${root}src/cli/bin.ts`];
 
 export interface CliResult {

@@ -129,11 +129,22 @@ async function removeNetworks(socketPath: string): Promise<void> {
         .catch(() => undefined);
 }
 
-function unmountUnder(dir: string): void {
-  const targets = readFileSync('/proc/self/mounts', 'utf8')
+/** This process's mounts (/proc/self/mounts), paths decoded: the file writes a space as \\040. */
+export function mounts(): { source: string; target: string; type: string }[] {
+  const decode = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return readFileSync('/proc/self/mounts', 'utf8')
     .split('\n')
-    .map((line) => line.split(' ')[1]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
-    .filter((t): t is string => !!t && t.startsWith(`${dir}/`))
+    .filter(Boolean)
+    .map((line) => {
+      const [source = '', target = '', type = ''] = line.split(' ');
+      return { source: decode(source), target: decode(target), type };
+    });
+}
+
+function unmountUnder(dir: string): void {
+  const targets = mounts()
+    .map((m) => m.target)
+    .filter((t) => t.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
   for (const t of targets) spawnSync('umount', ['-l', t]);
 }

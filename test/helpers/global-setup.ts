@@ -1,10 +1,9 @@
 // vitest global setup: one engine and the offline images for the whole run; every labelled
 // object is removed at the end, and a private dockerd we started is stopped.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { busyboxImageSpec, ensureImage, workerImageSpec } from '../../src/docker/images.js';
-import { findOrStartEngine, type TestEngine } from './engine.js';
+import { findOrStartEngine, mounts, type TestEngine } from './engine.js';
 import { BUSYBOX_IMAGE, TEST_LABEL, WORKER_IMAGE } from './names.js';
 
 let engine: TestEngine | undefined;
@@ -40,12 +39,9 @@ export async function teardown(): Promise<void> {
  * source name bbt-bk-full-<worker pid>) mounted under /tmp; unmount those of dead workers.
  */
 function unmountStaleTmpfs(): void {
-  for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
-    const [source, target, type] = line.split(' ');
-    const pid = /^bbt-bk-full-(\d+)$/.exec(source ?? '')?.[1];
-    if (type !== 'tmpfs' || !pid || !target || isAlive(Number(pid))) continue;
-    // /proc/self/mounts writes a space in a path as \040
-    const path = target.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  for (const { source, target: path, type } of mounts()) {
+    const pid = /^bbt-bk-full-(\d+)$/.exec(source)?.[1];
+    if (type !== 'tmpfs' || !pid || isAlive(Number(pid))) continue;
     const r = spawnSync('umount', [path], { encoding: 'utf8' });
     if (r.status !== 0) console.error(`test setup: could not unmount a stale test tmpfs at ${path}: ${r.stderr}`);
   }

@@ -129,7 +129,7 @@ async function removeNetworks(socketPath: string): Promise<void> {
         .catch(() => undefined);
 }
 
-/** This process's mounts (/proc/self/mounts), paths decoded: the file writes a space as \\040. */
+/** This process's mounts (/proc/self/mounts), paths decoded: the file writes a space as \040. */
 export function mounts(): { source: string; target: string; type: string }[] {
   const decode = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   return readFileSync('/proc/self/mounts', 'utf8')

@@ -14,7 +14,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { generate } from './generate.js';
-import { benchDocker, median, report, round, say, timed, timedShell } from './lib.js';
+import {
+  benchDocker,
+  median,
+  removed,
+  removeTree,
+  report,
+  round,
+  say,
+  settleRemovals,
+  timed,
+  timedShell,
+} from './lib.js';
 
 const GiB = 1024 ** 3;
 const docker = benchDocker();
@@ -64,17 +75,21 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
     const { files } = generate(src, gib * GiB);
     const du = execFileSync('du', ['-sb', src], { encoding: 'utf8' }).split('\t')[0];
     say(`${gib} GiB: ${files.length} files, ${round(Number(du) / GiB, 2)} GiB; warming the page cache`);
-    timed('rsync', ['-aHAXS', '--numeric-ids', `${src}/`, join(work, 'warm/')]);
-    await rm(join(work, 'warm'), { recursive: true });
+    // read, not copied: a copy removed now would slow the next run's file creation (lib.ts, settleRemovals)
+    timedShell(`tar -C '${src}' -cf - . | cat > /dev/null`);
     const tag = `${gib} GiB`;
 
     // full tree
     const bare: number[] = [];
     const ours: Run[] = [];
+    await settleRemovals(); // a smaller size's trees, removed just before
     for (let r = 0; r < repeats; r++) {
       bare.push(timed('rsync', ['-aHAXS', '--numeric-ids', `${src}/`, join(work, `bare${r}/`)]));
       ours.push(child(join(work, `store${r}`), name, 'tree', true));
-      if (r > 0) await rm(join(work, `bare${r}`), { recursive: true });
+    }
+    for (let r = 1; r < repeats; r++) {
+      await removeTree(join(work, `bare${r}`));
+      await removeTree(join(work, `store${r}`));
     }
     const fullBare = median(bare);
     const fullOurs = mid(ours);
@@ -104,6 +119,7 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
     say(`${tag}: rewrote ${changed.length} of ${files.length} files`);
     const incBares: number[] = [];
     const incOurs: Run[] = [];
+    await settleRemovals();
     for (let r = 0; r < repeats; r++) {
       incBares.push(
         timed('rsync', [
@@ -130,8 +146,9 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
       pass: inc.seconds <= 1.3 * incBare + 0.5,
       note: phaseNote(inc),
     });
-    for (const d of ['bare0', 'store0', 'store1', ...Array.from({ length: repeats }, (_, r) => `bare-inc${r}`)])
-      await rm(join(work, d), { recursive: true, force: true });
+    // the archive case creates one file per run: no need to wait for these
+    for (const d of ['bare0', 'store0', ...Array.from({ length: repeats }, (_, r) => `bare-inc${r}`)])
+      await removeTree(join(work, d));
 
     // archive format
     const out = join(work, 'bare.tar.zst');
@@ -163,7 +180,7 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
     });
     return peak;
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await removeTree(work);
     await docker
       .getVolume(name)
       .remove({ force: true })
@@ -222,12 +239,13 @@ async function restoreCase(
     const empty = `${name}-rsync${r}`;
     const restored = `${name}-restored${r}`;
     await docker.createVolume({ Name: empty, Labels: { 'bbackup.bench': '1' } });
+    await settleRemovals();
     try {
       const dst = ((await docker.getVolume(empty).inspect()) as { Mountpoint: string }).Mountpoint;
       bare.push(timed('rsync', ['-aHAXS', '--numeric-ids', `${src}/`, `${dst}/`]));
       rmSync(logFile, { force: true });
       const seconds = timed(process.execPath, [
-        join(root, 'dist/src/cli/bin.js'),
+        join(root, 'dist/src/cli/bbackup.cjs'),
         '-q',
         '-c',
         config,
@@ -250,6 +268,7 @@ async function restoreCase(
         .getVolume(restored)
         .remove({ force: true })
         .catch(() => undefined);
+      removed();
     }
   }
   const b = median(bare);

@@ -3,6 +3,8 @@
 // prints is shown as progress). Fields: bench, case, value (what bbackup took or used), baseline
 // (the bare tool, when there is one), ratio, target (text), pass.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 
 export interface BenchRow {
@@ -47,6 +49,38 @@ export function timedShell(script: string): number {
     env: { ...process.env, BASH_ENV: '' },
   });
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/*
+ * Files removed, then as many created, is slow on ext4 without a journal (this machine's root): for
+ * 60 s after a delete (360 s while its inode table block is dirty) the allocator skips the freed
+ * inodes, checking each one (ialloc.c, recently_deleted). A run that creates 19,000 files right after
+ * another was removed spent 10-20 s of system time there, whichever tool it was (seen: rsync 3.6 s,
+ * then 11 s; bbcopy 3.4 s, then 19 s). So a bench removes trees through removeTree and calls
+ * settleRemovals before timing a run that creates many files.
+ */
+let lastRemoval = 0;
+
+export async function removeTree(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+  removed();
+}
+
+/** For removals made otherwise (a Docker volume removed). */
+export function removed(): void {
+  lastRemoval = Date.now();
+}
+
+/** Waits until the last removeTree is over a minute old, its inode tables written back (sync). */
+export async function settleRemovals(): Promise<void> {
+  if (lastRemoval === 0) return;
+  spawnSync('sync');
+  const wait = lastRemoval + 61_000 - Date.now();
+  if (wait > 0) {
+    say(`waiting ${Math.ceil(wait / 1000)} s: ext4 does not reuse inodes freed in the last minute at full speed`);
+    await sleep(wait);
+  }
+  lastRemoval = 0;
 }
 
 export const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;

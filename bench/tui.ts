@@ -118,12 +118,18 @@ async function main(): Promise<void> {
     HostConfig: { NetworkMode: 'none', Binds: [`${name}:/data`] },
   });
   try {
-    const config = join(work, 'c.yaml');
     const log = join(work, 'bbackup.log');
-    await writeFile(
-      config,
-      `backup: { store: ${join(work, 'store')}, volumes: { mode: host } }\nretention: { enabled: false }\nlogging: { file: ${log}, level: info }\n`,
-    );
+    // a store per run, all removed at the end: a store removed right before the next run slows that
+    // run's file creation (bench/lib.ts, settleRemovals)
+    const configFor = async (store: string): Promise<string> => {
+      const path = join(work, `${store}.yaml`);
+      await writeFile(
+        path,
+        `backup: { store: ${join(work, store)}, volumes: { mode: host } }\nretention: { enabled: false }\nlogging: { file: ${log}, level: info }\n`,
+      );
+      return path;
+    };
+    const config = await configFor('store');
 
     // (1) idle CPU of the open dashboard
     const idle = openTui(config);
@@ -156,18 +162,17 @@ async function main(): Promise<void> {
     // Each run starts with the previous one's gigabyte written back (sync), as bench/backup.ts does:
     // otherwise its write-back lands in the next run, whichever side that is (seen: 8 s, then 16 s).
     for (let r = 0; r < 3; r++) {
-      await rm(join(work, 'store'), { recursive: true, force: true });
       execFileSync('sync');
-      const out = execFileSync(process.execPath, [join(root, 'bench/tui-headless-child.mjs'), config, name], {
+      const headlessConfig = await configFor(`store-headless${r}`);
+      const out = execFileSync(process.execPath, [join(root, 'bench/tui-headless-child.mjs'), headlessConfig, name], {
         cwd: root,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       headless.push((JSON.parse(out.trim().split('\n').pop()!) as { seconds: number }).seconds);
-      await rm(join(work, 'store'), { recursive: true, force: true });
       await writeFile(log, '');
       execFileSync('sync');
-      const ui = openTui(config, { BBACKUP_TUI_STATS: stats });
+      const ui = openTui(await configFor(`store-ui${r}`), { BBACKUP_TUI_STATS: stats });
       await ui.waitFor((t) => t.includes(name), 'the bench volume');
       await ui.keys('1', '/');
       await ui.keys(...name.split(''), '\r', ' ', 'b');

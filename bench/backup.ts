@@ -83,13 +83,11 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
     const bare: number[] = [];
     const ours: Run[] = [];
     await settleRemovals(); // a smaller size's trees, removed just before
+    // Which tool goes first alternates: each run's 19,000 new files make the next run's slower (ext4).
     for (let r = 0; r < repeats; r++) {
-      bare.push(timed('rsync', ['-aHAXS', '--numeric-ids', `${src}/`, join(work, `bare${r}/`)]));
-      ours.push(child(join(work, `store${r}`), name, 'tree', true));
-    }
-    for (let r = 1; r < repeats; r++) {
-      await removeTree(join(work, `bare${r}`));
-      await removeTree(join(work, `store${r}`));
+      const runBare = () => bare.push(timed('rsync', ['-aHAXS', '--numeric-ids', `${src}/`, join(work, `bare${r}/`)]));
+      const runOurs = () => ours.push(child(join(work, `store${r}`), name, 'tree', true));
+      for (const run of r % 2 ? [runOurs, runBare] : [runBare, runOurs]) run();
     }
     const fullBare = median(bare);
     const fullOurs = mid(ours);
@@ -107,7 +105,7 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
     });
 
     // tree restore into a new volume (bbackup restore, the CLI as installed) vs rsync into an empty volume
-    await restoreCase(src, work, ours[0]!.id, name, tag, repeats); // store0 is the restore's store
+    const restored = await restoreCase(src, work, ours[0]!.id, name, tag, repeats); // store0 is the restore's store
 
     // incremental after a 1% change (every 100th file rewritten)
     const changed = files.filter((_, i) => i % 100 === 0);
@@ -119,7 +117,6 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
     say(`${tag}: rewrote ${changed.length} of ${files.length} files`);
     const incBares: number[] = [];
     const incOurs: Run[] = [];
-    await settleRemovals();
     for (let r = 0; r < repeats; r++) {
       incBares.push(
         timed('rsync', [
@@ -146,9 +143,10 @@ async function benchSize(gib: number, repeats: number): Promise<number> {
       pass: inc.seconds <= 1.3 * incBare + 0.5,
       note: phaseNote(inc),
     });
-    // the archive case creates one file per run: no need to wait for these
-    for (const d of ['bare0', 'store0', ...Array.from({ length: repeats }, (_, r) => `bare-inc${r}`)])
-      await removeTree(join(work, d));
+    // Removed only now: the archive case creates one file per run, which removals do not slow.
+    for (let r = 0; r < repeats; r++)
+      for (const d of [`bare${r}`, `store${r}`, `bare-inc${r}`]) await removeTree(join(work, d));
+    await restored.remove();
 
     // archive format
     const out = join(work, 'bare.tar.zst');
@@ -218,7 +216,10 @@ function restorePhases(log: string, spawned: number, exited: number): Record<str
   };
 }
 
-/** `bbackup restore ID -V volume -r volume:NAME:NEW` into a new volume, against rsync into an empty one. */
+/**
+ * `bbackup restore ID -V volume -r volume:NAME:NEW` into a new volume, against rsync into an empty
+ * one, alternating which goes first. The volumes stay until remove() (see removeTree in lib.ts).
+ */
 async function restoreCase(
   src: string,
   work: string,
@@ -226,50 +227,55 @@ async function restoreCase(
   name: string,
   tag: string,
   repeats: number,
-): Promise<void> {
+): Promise<{ remove(): Promise<void> }> {
   const config = join(work, 'restore.yaml');
   const logFile = join(work, 'restore.log');
   writeFileSync(
     config,
     `backup: { store: ${join(work, 'store0')}, volumes: { mode: host } }\nretention: { enabled: false }\nlogging: { file: ${logFile}, level: debug }\n`,
   );
+  const volumes: string[] = [];
+  const remove = async () => {
+    for (const v of volumes)
+      await docker
+        .getVolume(v)
+        .remove({ force: true })
+        .catch(() => undefined);
+    removed();
+  };
   const bare: number[] = [];
   const ours: { seconds: number; phases: Record<string, number | undefined> }[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const empty = `${name}-rsync${r}`;
-    const restored = `${name}-restored${r}`;
-    await docker.createVolume({ Name: empty, Labels: { 'bbackup.bench': '1' } });
-    await settleRemovals();
-    try {
+  try {
+    for (let r = 0; r < repeats; r++) {
+      const empty = `${name}-rsync${r}`;
+      const restored = `${name}-restored${r}`;
+      volumes.push(empty, restored);
+      await docker.createVolume({ Name: empty, Labels: { 'bbackup.bench': '1' } });
       const dst = ((await docker.getVolume(empty).inspect()) as { Mountpoint: string }).Mountpoint;
-      bare.push(timed('rsync', ['-aHAXS', '--numeric-ids', `${src}/`, `${dst}/`]));
-      rmSync(logFile, { force: true });
-      const seconds = timed(process.execPath, [
-        join(root, 'dist/src/cli/bbackup.cjs'),
-        '-q',
-        '-c',
-        config,
-        'restore',
-        id,
-        '-V',
-        name,
-        '-r',
-        `volume:${name}:${restored}`,
-      ]);
-      // timed() syncs before its clock starts: the spawn is the end minus the run
-      const exited = Date.now();
-      ours.push({ seconds, phases: restorePhases(readFileSync(logFile, 'utf8'), exited - seconds * 1000, exited) });
-    } finally {
-      await docker
-        .getVolume(empty)
-        .remove({ force: true })
-        .catch(() => undefined);
-      await docker
-        .getVolume(restored)
-        .remove({ force: true })
-        .catch(() => undefined);
-      removed();
+      const runBare = () => bare.push(timed('rsync', ['-aHAXS', '--numeric-ids', `${src}/`, `${dst}/`]));
+      const runOurs = () => {
+        rmSync(logFile, { force: true });
+        const seconds = timed(process.execPath, [
+          join(root, 'dist/src/cli/bbackup.cjs'),
+          '-q',
+          '-c',
+          config,
+          'restore',
+          id,
+          '-V',
+          name,
+          '-r',
+          `volume:${name}:${restored}`,
+        ]);
+        // timed() syncs before its clock starts: the spawn is the end minus the run
+        const exited = Date.now();
+        ours.push({ seconds, phases: restorePhases(readFileSync(logFile, 'utf8'), exited - seconds * 1000, exited) });
+      };
+      for (const run of r % 2 ? [runOurs, runBare] : [runBare, runOurs]) run();
     }
+  } catch (err) {
+    await remove();
+    throw err;
   }
   const b = median(bare);
   const o = mid(ours);
@@ -291,6 +297,7 @@ async function restoreCase(
     pass: o.seconds <= 1.2 * b,
     note: `the CLI, start-up included; ms: ${job.join(' ')}${eng ? `; engine ${eng}` : ''}`,
   });
+  return { remove };
 }
 
 const sizes = (process.env.BENCH_SIZES ?? '1,4')

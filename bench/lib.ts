@@ -53,11 +53,13 @@ export function timedShell(script: string): number {
 
 /*
  * Files removed, then as many created, is slow on ext4 without a journal (this machine's root): for
- * 60 s after a delete (360 s while its inode table block is dirty) the allocator skips the freed
- * inodes, checking each one (ialloc.c, recently_deleted). A run that creates 19,000 files right after
- * another was removed spent 10-20 s of system time there, whichever tool it was (seen: rsync 3.6 s,
- * then 11 s; bbcopy 3.4 s, then 19 s). So a bench removes trees through removeTree and calls
- * settleRemovals before timing a run that creates many files.
+ * 60 s after a delete, 360 s while its inode table block is dirty (which new files next to it make
+ * it again), the allocator skips the freed inodes, checking each one (ialloc.c, recently_deleted).
+ * A run that created 19,000 files after another was removed spent 10-20 s of system time there,
+ * whichever tool it was (seen: rsync 3.6 s, then 11 s; bbcopy 3.4 s, then 19 s). So the benches
+ * remove what they made only after the runs that create many files (removeTree), call
+ * settleRemovals before such runs, and alternate which tool goes first: each run's new files still
+ * slow the next one down a little.
  */
 let lastRemoval = 0;
 

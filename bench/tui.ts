@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     // and keep the best of 3 each; the render-time share below does not depend on that noise.
     // Each run starts with the previous one's gigabyte written back (sync), as bench/backup.ts does:
     // otherwise its write-back lands in the next run, whichever side that is (seen: 8 s, then 16 s).
-    for (let r = 0; r < 3; r++) {
+    const runHeadless = async (r: number) => {
       execFileSync('sync');
       const headlessConfig = await configFor(`store-headless${r}`);
       const out = execFileSync(process.execPath, [join(root, 'bench/tui-headless-child.mjs'), headlessConfig, name], {
@@ -170,6 +170,8 @@ async function main(): Promise<void> {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       headless.push((JSON.parse(out.trim().split('\n').pop()!) as { seconds: number }).seconds);
+    };
+    const runUi = async (r: number) => {
       await writeFile(log, '');
       execFileSync('sync');
       const ui = openTui(await configFor(`store-ui${r}`), { BBACKUP_TUI_STATS: stats });
@@ -192,8 +194,20 @@ async function main(): Promise<void> {
       withUi.push(seconds);
       const st = JSON.parse(await readFile(stats, 'utf8')) as { renders: number; ms: number };
       renderShare.push(st.ms / 1000 / seconds);
+      return st;
+    };
+    // Which side goes first alternates: each run's new files make the next run's slower (bench/lib.ts).
+    for (let r = 0; r < 3; r++) {
+      let st: { renders: number; ms: number };
+      if (r % 2) {
+        st = await runUi(r);
+        await runHeadless(r);
+      } else {
+        await runHeadless(r);
+        st = await runUi(r);
+      }
       say(
-        `run ${r + 1}: headless ${round(headless[r]!)} s, UI ${round(seconds)} s (${st.renders} renders, ${round(st.ms)} ms drawing)`,
+        `run ${r + 1}: headless ${round(headless[r]!)} s, UI ${round(withUi[r]!)} s (${st.renders} renders, ${round(st.ms)} ms drawing)`,
       );
     }
     const h = Math.min(...headless);

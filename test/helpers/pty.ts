@@ -125,7 +125,14 @@ export function spawnTui(
           void settle().then(() => reject(new Error(`the program did not exit; screen:\n${lines().join('\n')}`)));
         }, timeoutMs);
       });
-      return Promise.race([exited, late]).finally(() => clearTimeout(timer));
+      // xterm parses what it was given asynchronously: the program's last words (an error after the
+      // screen was restored) must be on the screen before the caller reads it
+      return Promise.race([exited, late])
+        .then(async (e) => {
+          await settle();
+          return e;
+        })
+        .finally(() => clearTimeout(timer));
     },
     bufferType: () => term.buffer.active.type,
     cursorHidden: () => raw.lastIndexOf('\x1b[?25l') > raw.lastIndexOf('\x1b[?25h'),

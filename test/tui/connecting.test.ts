@@ -53,20 +53,28 @@ it('paints the dashboard while the engine has not answered; help opens and q qui
   expect(app.cursorHidden()).toBe(false);
 });
 
-it('an engine that is not there ends the TUI with the error and exit code of a command, terminal restored', async () => {
-  const dir = await workDir();
-  const config = await configFor(join(dir, 'absent.sock'), dir);
-  const cli = await runCli(['-c', config, 'list-containers'], { env });
-  expect(cli.exitCode).toBe(3);
-  const app = spawnTui(['-c', config], { cols: 120, rows: 36, env });
-  const { exitCode } = await app.waitExit();
-  expect(exitCode).toBe(cli.exitCode);
-  expect(app.bufferType()).toBe('normal');
-  expect(app.cursorHidden()).toBe(false);
-  const text = app
-    .lines()
-    .map((l) => l.trimEnd())
-    .join(' ');
-  expect(text).toContain(join(dir, 'absent.sock'));
-  expect(text).not.toContain('internal error');
-});
+// retry: as for the crash test in terminal.test.ts, node-pty drops output still unread 200 ms after
+// the child exits, and the message is the child's last write. Seen once in a full run (exit 3, normal
+// buffer, empty screen), before waitExit also waited for xterm to parse what it had been given,
+// which is the likelier cause. A real failure fails every attempt.
+it(
+  'an engine that is not there ends the TUI with the error and exit code of a command, terminal restored',
+  { retry: 2 },
+  async () => {
+    const dir = await workDir();
+    const config = await configFor(join(dir, 'absent.sock'), dir);
+    const cli = await runCli(['-c', config, 'list-containers'], { env });
+    expect(cli.exitCode).toBe(3);
+    const app = spawnTui(['-c', config], { cols: 120, rows: 36, env });
+    const { exitCode } = await app.waitExit();
+    expect(exitCode).toBe(cli.exitCode);
+    expect(app.bufferType()).toBe('normal');
+    expect(app.cursorHidden()).toBe(false);
+    const text = app
+      .lines()
+      .map((l) => l.trimEnd())
+      .join(''); // the message wraps
+    expect(text).toContain(join(dir, 'absent.sock'));
+    expect(text).not.toContain('internal error');
+  },
+);

@@ -65,15 +65,16 @@ export async function runTui(launch: TuiLaunch): Promise<Ending> {
   launch.stop.addEventListener('abort', onStop, { once: true });
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
-  // An engine that cannot be reached ends the TUI with the same error (and exit code) as when it
-  // failed before the first frame; once connected, the header names the host.
+  // Once connected, the header names the host; an engine that cannot be reached ends the TUI with
+  // the same error (and exit code) as when it failed before the first frame.
   let over = false;
   const unreachable = ready.then(async (real) => {
     const host = await hostInfo(real, store);
-    if (over) return new Promise<never>(() => undefined);
-    state.host = host;
-    app.request();
-    return new Promise<never>(() => undefined);
+    if (!over) {
+      state.host = host;
+      app.request();
+    }
+    return new Promise<never>(() => undefined); // only a failure ends the race from here
   });
   try {
     return await Promise.race([app.run(), unreachable]);

@@ -13,9 +13,9 @@ export function deferredEngine(
     (e) => (current = e),
     () => undefined, // the TUI's entry reports the failure and ends
   );
-  const later = <T>(call: (e: TuiEngine) => Promise<T>): Promise<T> => (current ? call(current) : ready.then(call));
+  const later = <T>(call: (e: TuiEngine) => Promise<T>): Promise<T> => ready.then(call);
   async function* stream<T>(call: (e: TuiEngine) => AsyncIterable<T>): AsyncIterable<T> {
-    yield* call(current ?? (await ready));
+    yield* call(await ready);
   }
   return {
     get hostName() {
@@ -28,10 +28,11 @@ export function deferredEngine(
       // before the handshake no path is this host's: the store watcher ignores every change
       return current?.hostDir ?? '\0';
     },
+    // from the live config, as the real engine answers them
     get storeRoot() {
-      return current?.storeRoot ?? early.storeRoot();
+      return early.storeRoot();
     },
-    remoteNames: () => current?.remoteNames() ?? early.remoteNames(),
+    remoteNames: early.remoteNames,
     watchDocker(onChange, onError) {
       let stop: (() => void) | undefined;
       let stopped = false;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { KEYS, spawnTui, type PtyApp } from '../helpers/pty.js';
-import { filterPane, makeWorld, press, type TuiWorld } from './fixture.js';
+import { makeWorld, openBackupDialogFor, press, type TuiWorld } from './fixture.js';
 
 const SGR_COLOUR = /\x1b\[[0-9;]*(?:3[0-7]|38;5;\d+|9[0-7]|4[0-7]|48;5;\d+)m/;
 const dashboardReady = (t: string) => t.includes('Containers') && t.includes('Overall') && t.includes('Q quit');
@@ -41,13 +41,8 @@ it('B then Enter starts the backup; Tab and Space untick a box, Enter on it stil
   const app = spawnTui(['-c', w.config], { cols: 120, rows: 40 });
   await app.waitFor((t) => dashboardReady(t) && t.includes(w.c2), 'the dashboard with c2');
 
-  await filterPane(app, w.c2);
-  await press(app, KEYS.space);
-  await app.waitFor((t) => t.includes(`[x] ${w.c2}`), 'c2 selected');
-
   // 1. B, Enter: the default button (Start backup) has the cursor, the scope stays as it was
-  await press(app, 'b');
-  await app.waitFor((t) => t.includes('< Start backup >'), 'the scope dialog');
+  await openBackupDialogFor(app, w.c2);
   await press(app, KEYS.enter);
   const [first] = await untilBackups(w, app, 1);
   const kinds = (m: Saved) => new Set(m.items.map((i) => i.kind));

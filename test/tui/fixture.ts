@@ -92,4 +92,13 @@ export async function filterPane(app: PtyApp, text: string): Promise<void> {
   await press(app, KEYS.enter);
 }
 
+/** Filters the focused pane to one container, ticks it, and opens the backup dialog (B). */
+export async function openBackupDialogFor(app: PtyApp, container: string): Promise<void> {
+  await filterPane(app, container);
+  await press(app, KEYS.space);
+  await app.waitFor((t) => t.includes(`[x] ${container}`), `${container} selected`);
+  await press(app, 'b');
+  await app.waitFor((t) => t.includes('< Start backup >'), 'the scope dialog');
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import { formatBytes } from '../../src/format/units.js';
 import { runCli } from '../helpers/cli.js';
 import { KEYS, spawnTui } from '../helpers/pty.js';
-import { filterPane, makeWorld, press } from './fixture.js';
+import { makeWorld, openBackupDialogFor, press } from './fixture.js';
 
 interface Stats {
   remote: string;
@@ -44,11 +44,7 @@ it('shows backups, stored size, dedup ratio and what a new backup adds for a loc
   // a third backup of c2 from the TUI: its contents are on the remote already
   await press(app, 'd');
   await app.waitFor((t) => t.includes(w.c2) && t.includes('B backup'), 'the dashboard again');
-  await filterPane(app, w.c2);
-  await press(app, KEYS.space);
-  await app.waitFor((t) => t.includes(`[x] ${w.c2}`), 'c2 selected');
-  await press(app, 'b');
-  await app.waitFor((t) => t.includes('< Start backup >'), 'the scope dialog');
+  await openBackupDialogFor(app, w.c2);
   await press(app, KEYS.enter);
   const done = await app.waitFor(
     (t) => /upload nas +✓ done/.test(t) && /backup .*done/.test(t),
